@@ -1,0 +1,71 @@
+import { parseArgs } from 'node:util'
+import { serve } from '../../server.js'
+import { FRAUD_INPUTS, FRAUD_OUTPUTS, createPredict, loadWeights } from './model.js'
+
+// Runnable fraud model. The only stdout line is the ready line, which the
+// tests, the demo and the benchmark parse to learn the port:
+// {"event":"ready","name":"fraud","version":"v1","port":12345,"pid":42}
+
+function fail (message: string): never {
+  process.stderr.write(`fraud model: ${message}\n`)
+  process.exit(2)
+}
+
+function parsePort (value: string, flag: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > 65535) fail(`${flag} must be an integer 0-65535, got ${JSON.stringify(value)}`)
+  return n
+}
+
+let args
+try {
+  args = parseArgs({
+    options: {
+      version: { type: 'string', default: 'v1' },
+      port: { type: 'string', default: '0' },
+      host: { type: 'string', default: '127.0.0.1' },
+      name: { type: 'string', default: 'fraud' },
+      'delay-ms': { type: 'string', default: '0' }
+    },
+    strict: true
+  }).values
+} catch (err) {
+  fail((err as Error).message)
+}
+
+const version = args.version
+const port = parsePort(args.port, '--port')
+const delayMs = Number(args['delay-ms'])
+if (!Number.isFinite(delayMs) || delayMs < 0) fail(`--delay-ms must be a number >= 0, got ${JSON.stringify(args['delay-ms'])}`)
+
+let loaded
+try {
+  loaded = loadWeights(version)
+} catch (err) {
+  fail((err as Error).message)
+}
+if (loaded.fellBack) {
+  process.stderr.write(`fraud model: no weights-${version}.json, serving ${version} with the v1 weights\n`)
+}
+
+const server = await serve({
+  name: args.name,
+  version,
+  host: args.host,
+  port,
+  platform: 'scorer-sdk-node/logistic-regression',
+  inputs: FRAUD_INPUTS,
+  outputs: FRAUD_OUTPUTS,
+  predict: createPredict(loaded.weights, delayMs)
+}).catch((err: unknown) => fail(`cannot listen on ${args.host}:${port}: ${(err as Error).message}`))
+
+process.stdout.write(`${JSON.stringify({ event: 'ready', name: args.name, version, port: server.port, pid: process.pid })}\n`)
+
+let stopping = false
+const stop = (): void => {
+  if (stopping) return
+  stopping = true
+  server.close().then(() => process.exit(0), () => process.exit(1))
+}
+process.on('SIGTERM', stop)
+process.on('SIGINT', stop)
