@@ -1,0 +1,43 @@
+/** Named defaults. Every option documented in the README takes its default from here. */
+export const DEFAULT_HOST = '127.0.0.1'
+export const DEFAULT_PORT = 8080
+export const DEFAULT_ADMIN_PORT = 8081
+export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024
+export const DEFAULT_CONNECT_TIMEOUT_MS = 1_000
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000
+export const DEFAULT_VALIDATE_JSON = true
+export const DEFAULT_ALLOW_VERSION_HEADER = false
+export const DEFAULT_FALLBACK_TO_STABLE = false
+
+export const DEFAULT_HEALTH_INTERVAL_MS = 60_000
+export const DEFAULT_HEALTH_TIMEOUT_MS = 2_000
+export const DEFAULT_HEALTH_JITTER = 0.1
+export const DEFAULT_UNHEALTHY_THRESHOLD = 2
+export const DEFAULT_HEALTHY_THRESHOLD = 1
+export const DEFAULT_HEALTH_PATH = '/v2/health/ready'
+
+export const DEFAULT_OUTLIER_CONSECUTIVE_FAILURES = 5
+export const DEFAULT_OUTLIER_BASE_EJECTION_MS = 30_000
+export const DEFAULT_OUTLIER_MAX_EJECTION_MS = 300_000
+export const DEFAULT_OUTLIER_MAX_EJECTION_PERCENT = 50
+
+export const DEFAULT_SAMPLING_RATE = 0.01
+export const DEFAULT_SAMPLE_ERRORS = true
+export const DEFAULT_CAPTURE_BODIES = true
+export const DEFAULT_MAX_BODY_BYTES = 4096
+
+export const DEFAULT_STATE_KEY_PREFIX = 'model-gateway'
+export const DEFAULT_TOPIC_PREFIX = 'model-gateway'
+export const DEFAULT_BUFFER_MAX_RECORDS = 50_000
+export const DEFAULT_BUFFER_MAX_BYTES = 64 * 1024 * 1024
+export const DEFAULT_FLUSH_INTERVAL_MS = 200
+export const DEFAULT_ROLLUP_FLUSH_MS = 5_000
+
+/** Header that names the version which served a response, and selects one when allowed. */
+export const VERSION_HEADER = 'x-model-version'
+export const REQUEST_ID_HEADER = 'x-request-id'
+/** Header set when a response came from the stable version because the chosen one had no healthy replica. */
+export const FALLBACK_HEADER = 'x-model-fallback'
+/** Total basis points of a traffic split. */
+export const TOTAL_BP = 10_000

@@ -1,0 +1,41 @@
+/**
+ * The one module that reads process.env. Everything else receives values from here
+ * or from the loaded config.
+ */
+export interface GatewayEnv {
+  /** Path of the config file when no --config flag is given. */
+  GATEWAY_CONFIG: string | undefined
+  GATEWAY_INSTANCE_ID: string | undefined
+  /** Admin token for the CLI. */
+  MODEL_GATEWAY_TOKEN: string | undefined
+  /** Admin API base URL for the CLI. */
+  MODEL_GATEWAY_ADMIN_URL: string | undefined
+  REDIS_URL: string | undefined
+  KAFKA_BROKERS: string | undefined
+  CLICKHOUSE_URL: string | undefined
+  CLICKHOUSE_USER: string | undefined
+  CLICKHOUSE_PASSWORD: string | undefined
+  CLICKHOUSE_DATABASE: string | undefined
+  LOG_LEVEL: string | undefined
+}
+
+export function readEnv (source: NodeJS.ProcessEnv = process.env): Readonly<GatewayEnv> {
+  return Object.freeze({
+    GATEWAY_CONFIG: source.GATEWAY_CONFIG,
+    GATEWAY_INSTANCE_ID: source.GATEWAY_INSTANCE_ID,
+    MODEL_GATEWAY_TOKEN: source.MODEL_GATEWAY_TOKEN,
+    MODEL_GATEWAY_ADMIN_URL: source.MODEL_GATEWAY_ADMIN_URL,
+    REDIS_URL: source.REDIS_URL,
+    KAFKA_BROKERS: source.KAFKA_BROKERS,
+    CLICKHOUSE_URL: source.CLICKHOUSE_URL,
+    CLICKHOUSE_USER: source.CLICKHOUSE_USER,
+    CLICKHOUSE_PASSWORD: source.CLICKHOUSE_PASSWORD,
+    CLICKHOUSE_DATABASE: source.CLICKHOUSE_DATABASE,
+    LOG_LEVEL: source.LOG_LEVEL
+  })
+}
+
+/** Looks up a variable named in a config file as ${NAME}. */
+export function lookupEnv (name: string, source: NodeJS.ProcessEnv = process.env): string | undefined {
+  return source[name]
+}

@@ -1,0 +1,253 @@
+/**
+ * Loads the config file once at start-up: parse (YAML or JSON), substitute
+ * ${ENV_VAR}s, validate against the schema, check release semantics, apply
+ * defaults. Every error names the file, the path inside it and the reason.
+ */
+import { readFile } from 'node:fs/promises'
+import { hostname } from 'node:os'
+import { parse as parseYaml, YAMLParseError } from 'yaml'
+import { Value } from '@sinclair/typebox/value'
+import { ConfigSchema, type GatewayConfigFile, type ModelConfig, type AdminToken } from './schema.js'
+import { lookupEnv, readEnv, type GatewayEnv } from './env.js'
+import * as D from './defaults.js'
+import { modelStateFromConfig, StateError, type RoutingState } from '../control/state.js'
+
+export class ConfigError extends Error {
+  constructor (readonly file: string, readonly path: string, readonly reason: string) {
+    super(`${file}: ${path === '' ? '(root)' : path}: ${reason}`)
+    this.name = 'ConfigError'
+  }
+}
+
+export interface ResolvedModel {
+  name: string
+  stickyHeader: string | undefined
+  stickyCookie: string | undefined
+  allowVersionHeader: boolean
+  fallbackToStable: boolean
+  connectTimeoutMs: number
+  requestTimeoutMs: number
+  bodyLimitBytes: number
+  healthCheck: {
+    enabled: boolean
+    intervalMs: number
+    timeoutMs: number
+    jitter: number
+    unhealthyThreshold: number
+    healthyThreshold: number
+    path: string
+    inferPayload: unknown
+    expectBodyContains: string | undefined
+  }
+  outlierDetection: {
+    enabled: boolean
+    consecutiveFailures: number
+    baseEjectionMs: number
+    maxEjectionMs: number
+    maxEjectionPercent: number
+  }
+  sampling: {
+    rate: number
+    versions: Record<string, number>
+    alwaysSampleErrors: boolean
+    captureBodies: boolean
+    maxBodyBytes: number
+  }
+}
+
+export interface GatewayConfig {
+  file: string
+  instanceId: string
+  host: string
+  port: number
+  bodyLimitBytes: number
+  shutdownTimeoutMs: number
+  validateJson: boolean
+  admin: { enabled: boolean, host: string, port: number, tokens: AdminToken[] }
+  state: { store: 'memory' | 'redis', file: string | undefined, redisUrl: string | undefined, keyPrefix: string }
+  logging: {
+    sink: 'off' | 'file' | 'kafka'
+    file: string | undefined
+    kafkaBrokers: string[] | undefined
+    topicPrefix: string
+    bufferMaxRecords: number
+    bufferMaxBytes: number
+    flushIntervalMs: number
+    rollupFlushMs: number
+  }
+  models: Record<string, ResolvedModel>
+  /** The routing state the config declares; the state store starts from it when it holds none. */
+  initialState: RoutingState
+}
+
+export async function loadConfigFile (file: string, env: Readonly<GatewayEnv> = readEnv()): Promise<GatewayConfig> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (err) {
+    throw new ConfigError(file, '', `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`)
+  }
+  return parseConfig(text, file, env)
+}
+
+export function parseConfig (text: string, file: string, env: Readonly<GatewayEnv> = readEnv(), envLookup: (name: string) => string | undefined = lookupEnv): GatewayConfig {
+  let raw: unknown
+  try {
+    raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { prettyErrors: true })
+  } catch (err) {
+    const where = err instanceof YAMLParseError && err.linePos !== undefined ? `line ${err.linePos[0].line}` : ''
+    throw new ConfigError(file, where, `not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`)
+  }
+  raw = substituteEnv(raw, '', file, envLookup)
+  if (raw === null || typeof raw !== 'object') throw new ConfigError(file, '', 'must be a mapping with at least a "models" key')
+
+  const first = Value.Errors(ConfigSchema, raw).First()
+  if (first !== undefined) {
+    const path = jsonPointerToPath(first.path)
+    throw new ConfigError(file, path, describeSchemaError(first.message, /token/i.test(path) ? undefined : first.value, first.schema))
+  }
+  const cfg = raw as GatewayConfigFile
+  if (Object.keys(cfg.models).length === 0) throw new ConfigError(file, 'models', 'must declare at least one model')
+  return resolve(cfg, file, env)
+}
+
+function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv>): GatewayConfig {
+  const g = cfg.gateway ?? {}
+  const bodyLimit = g.bodyLimitBytes ?? D.DEFAULT_BODY_LIMIT_BYTES
+  const models: Record<string, ResolvedModel> = {}
+  const initialState: RoutingState = { revision: 1, models: {} }
+  for (const [name, m] of Object.entries(cfg.models)) {
+    try {
+      initialState.models[name] = modelStateFromConfig(name, m)
+    } catch (err) {
+      if (err instanceof StateError) throw new ConfigError(file, `models.${name}.${err.path}`, err.message)
+      throw err
+    }
+    models[name] = resolveModel(name, m, bodyLimit, file)
+  }
+  const admin = cfg.admin ?? {}
+  const tokens = admin.tokens ?? []
+  const seen = new Set<string>()
+  tokens.forEach((t, i) => {
+    if (seen.has(t.name)) throw new ConfigError(file, `admin.tokens[${i}].name`, `token name "${t.name}" is used twice`)
+    seen.add(t.name)
+  })
+  const state = cfg.state ?? {}
+  const store = state.store ?? 'memory'
+  const redisUrl = state.redisUrl ?? env.REDIS_URL
+  if (store === 'redis' && redisUrl === undefined) throw new ConfigError(file, 'state.redisUrl', 'is required with store "redis" (or set REDIS_URL)')
+  const logging = cfg.logging ?? {}
+  const sink = logging.sink ?? 'off'
+  const kafkaBrokers = logging.kafkaBrokers ?? env.KAFKA_BROKERS?.split(',').map(s => s.trim()).filter(s => s !== '')
+  if (sink === 'kafka' && (kafkaBrokers === undefined || kafkaBrokers.length === 0)) throw new ConfigError(file, 'logging.kafkaBrokers', 'is required with sink "kafka" (or set KAFKA_BROKERS)')
+  if (sink === 'file' && logging.file === undefined) throw new ConfigError(file, 'logging.file', 'is required with sink "file"')
+  return {
+    file,
+    instanceId: g.instanceId ?? env.GATEWAY_INSTANCE_ID ?? `${hostname()}-${process.pid}`,
+    host: g.host ?? D.DEFAULT_HOST,
+    port: g.port ?? D.DEFAULT_PORT,
+    bodyLimitBytes: bodyLimit,
+    shutdownTimeoutMs: g.shutdownTimeoutMs ?? D.DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    validateJson: g.validateJson ?? D.DEFAULT_VALIDATE_JSON,
+    admin: {
+      enabled: admin.enabled ?? true,
+      host: admin.host ?? D.DEFAULT_HOST,
+      port: admin.port ?? D.DEFAULT_ADMIN_PORT,
+      tokens
+    },
+    state: { store, file: state.file, redisUrl, keyPrefix: state.keyPrefix ?? D.DEFAULT_STATE_KEY_PREFIX },
+    logging: {
+      sink,
+      file: logging.file,
+      kafkaBrokers,
+      topicPrefix: logging.topicPrefix ?? D.DEFAULT_TOPIC_PREFIX,
+      bufferMaxRecords: logging.bufferMaxRecords ?? D.DEFAULT_BUFFER_MAX_RECORDS,
+      bufferMaxBytes: logging.bufferMaxBytes ?? D.DEFAULT_BUFFER_MAX_BYTES,
+      flushIntervalMs: logging.flushIntervalMs ?? D.DEFAULT_FLUSH_INTERVAL_MS,
+      rollupFlushMs: logging.rollupFlushMs ?? D.DEFAULT_ROLLUP_FLUSH_MS
+    },
+    models,
+    initialState
+  }
+}
+
+function resolveModel (name: string, m: ModelConfig, gatewayBodyLimit: number, file: string): ResolvedModel {
+  if (m.sticky?.header !== undefined && m.sticky.cookie !== undefined) {
+    throw new ConfigError(file, `models.${name}.sticky`, 'set either header or cookie, not both')
+  }
+  const hc = m.healthCheck ?? {}
+  const od = m.outlierDetection ?? {}
+  const s = m.sampling ?? {}
+  for (const v of Object.keys(s.versions ?? {})) {
+    if (m.versions[v] === undefined) throw new ConfigError(file, `models.${name}.sampling.versions.${v}`, `names version "${v}", which is not under versions`)
+  }
+  return {
+    name,
+    stickyHeader: m.sticky?.header?.toLowerCase(),
+    stickyCookie: m.sticky?.cookie,
+    allowVersionHeader: m.allowVersionHeader ?? D.DEFAULT_ALLOW_VERSION_HEADER,
+    fallbackToStable: m.fallbackToStable ?? D.DEFAULT_FALLBACK_TO_STABLE,
+    connectTimeoutMs: m.timeouts?.connectMs ?? D.DEFAULT_CONNECT_TIMEOUT_MS,
+    requestTimeoutMs: m.timeouts?.requestMs ?? D.DEFAULT_REQUEST_TIMEOUT_MS,
+    bodyLimitBytes: m.bodyLimitBytes ?? gatewayBodyLimit,
+    healthCheck: {
+      enabled: hc.enabled ?? true,
+      intervalMs: hc.intervalMs ?? D.DEFAULT_HEALTH_INTERVAL_MS,
+      timeoutMs: hc.timeoutMs ?? D.DEFAULT_HEALTH_TIMEOUT_MS,
+      jitter: hc.jitter ?? D.DEFAULT_HEALTH_JITTER,
+      unhealthyThreshold: hc.unhealthyThreshold ?? D.DEFAULT_UNHEALTHY_THRESHOLD,
+      healthyThreshold: hc.healthyThreshold ?? D.DEFAULT_HEALTHY_THRESHOLD,
+      path: hc.path ?? D.DEFAULT_HEALTH_PATH,
+      inferPayload: hc.inferPayload,
+      expectBodyContains: hc.expectBodyContains
+    },
+    outlierDetection: {
+      enabled: od.enabled ?? true,
+      consecutiveFailures: od.consecutiveFailures ?? D.DEFAULT_OUTLIER_CONSECUTIVE_FAILURES,
+      baseEjectionMs: od.baseEjectionMs ?? D.DEFAULT_OUTLIER_BASE_EJECTION_MS,
+      maxEjectionMs: od.maxEjectionMs ?? D.DEFAULT_OUTLIER_MAX_EJECTION_MS,
+      maxEjectionPercent: od.maxEjectionPercent ?? D.DEFAULT_OUTLIER_MAX_EJECTION_PERCENT
+    },
+    sampling: {
+      rate: s.rate ?? D.DEFAULT_SAMPLING_RATE,
+      versions: { ...(s.versions ?? {}) },
+      alwaysSampleErrors: s.alwaysSampleErrors ?? D.DEFAULT_SAMPLE_ERRORS,
+      captureBodies: s.captureBodies ?? D.DEFAULT_CAPTURE_BODIES,
+      maxBodyBytes: s.maxBodyBytes ?? D.DEFAULT_MAX_BODY_BYTES
+    }
+  }
+}
+
+const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g
+
+/** Replaces ${NAME} and ${NAME:-default} in string values. A missing variable without a default is an error. */
+function substituteEnv (v: unknown, path: string, file: string, lookup: (name: string) => string | undefined): unknown {
+  if (typeof v === 'string') {
+    return v.replace(ENV_REF, (_m, name: string, def: string | undefined) => {
+      const val = lookup(name) ?? def
+      if (val === undefined) throw new ConfigError(file, path, `environment variable ${name} is not set`)
+      return val
+    })
+  }
+  if (Array.isArray(v)) return v.map((x, i) => substituteEnv(x, `${path}[${i}]`, file, lookup))
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {}
+    for (const [k, x] of Object.entries(v)) out[k] = substituteEnv(x, path === '' ? k : `${path}.${k}`, file, lookup)
+    return out
+  }
+  return v
+}
+
+function jsonPointerToPath (pointer: string): string {
+  return pointer.split('/').filter(p => p !== '').map(p => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc === '' ? p : `${acc}.${p}`), '')
+}
+
+function describeSchemaError (message: string, value: unknown, schema: { [k: string]: unknown }): string {
+  // Secrets never appear in messages: the caller hides token values; long strings are summarised.
+  if (message.startsWith('Unexpected property')) return 'unknown key (not in the schema)'
+  if (value === undefined) return message.toLowerCase()
+  const shown = typeof value === 'string' ? (value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value)) : JSON.stringify(value)
+  const hint = typeof schema.pattern === 'string' ? ` (must match ${schema.pattern})` : ''
+  return `${message.toLowerCase()}${hint}; got ${shown ?? 'nothing'}`
+}

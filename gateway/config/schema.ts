@@ -1,0 +1,152 @@
+/**
+ * The gateway's configuration schema. One TypeBox schema is the source of both
+ * the runtime check (unknown keys rejected everywhere) and the TypeScript types.
+ */
+import { Type, type Static, type TSchema, type TProperties, type ObjectOptions } from '@sinclair/typebox'
+
+const Strict = <T extends TProperties>(props: T, opts: ObjectOptions = {}) =>
+  Type.Object(props, { additionalProperties: false, ...opts })
+
+const Port = Type.Integer({ minimum: 0, maximum: 65535 })
+const PositiveMs = Type.Integer({ minimum: 1, maximum: 3_600_000 })
+const Name = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' })
+const HeaderName = Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]{1,128}$' })
+const BasisPoints = Type.Integer({ minimum: 0, maximum: 10_000 })
+const Rate = Type.Number({ minimum: 0, maximum: 1 })
+const ReplicaUrl = Type.String({ pattern: '^https?://[^\\s/]+(/[^\\s]*)?$' })
+
+export const VersionSchema = Strict({
+  replicas: Type.Array(ReplicaUrl, { minItems: 1, maxItems: 256 })
+})
+
+export const ReleaseSchema = Strict({
+  /** canary: stable + canary by weight; blue-green: active 100%, preview reachable only by explicit selection; split: any weights. */
+  strategy: Type.Union([Type.Literal('canary'), Type.Literal('blue-green'), Type.Literal('split')]),
+  stable: Type.Optional(Name),
+  canary: Type.Optional(Name),
+  /** Share of traffic for the canary, in basis points (10000 = 100%). */
+  canaryWeight: Type.Optional(BasisPoints),
+  active: Type.Optional(Name),
+  preview: Type.Optional(Name),
+  /** split: version -> basis points, summing to 10000. Order of keys is the order of bucket ranges. */
+  weights: Type.Optional(Type.Record(Type.String(), BasisPoints)),
+  /** Seed of the sticky hash. Default: derived from the model and the release's versions, so every instance agrees. */
+  seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 0xffffffff }))
+})
+
+export const StickySchema = Strict({
+  header: Type.Optional(HeaderName),
+  cookie: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]{1,128}$' }))
+})
+
+export const TimeoutsSchema = Strict({
+  connectMs: Type.Optional(PositiveMs),
+  requestMs: Type.Optional(PositiveMs)
+})
+
+export const HealthCheckSchema = Strict({
+  enabled: Type.Optional(Type.Boolean()),
+  intervalMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 3_600_000 })),
+  timeoutMs: Type.Optional(PositiveMs),
+  /** Fraction of the interval used as random jitter so replicas are not probed at the same instant. */
+  jitter: Type.Optional(Rate),
+  unhealthyThreshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  healthyThreshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  /** GET this path (default /v2/health/ready) ... */
+  path: Type.Optional(Type.String({ pattern: '^/' })),
+  /** ... or POST this scoring payload to the model's infer endpoint instead. */
+  inferPayload: Type.Optional(Type.Unknown()),
+  /** With inferPayload: the response body must contain this substring. */
+  expectBodyContains: Type.Optional(Type.String({ maxLength: 1024 }))
+})
+
+export const OutlierSchema = Strict({
+  enabled: Type.Optional(Type.Boolean()),
+  consecutiveFailures: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  baseEjectionMs: Type.Optional(PositiveMs),
+  maxEjectionMs: Type.Optional(PositiveMs),
+  /** Never eject more than this share of a version's replicas (panic threshold). */
+  maxEjectionPercent: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 }))
+})
+
+export const SamplingSchema = Strict({
+  /** Share of requests recorded in full, 0..1. */
+  rate: Type.Optional(Rate),
+  /** Per-version override, e.g. a canary at 1.0 while stable is at 0.01. */
+  versions: Type.Optional(Type.Record(Type.String(), Rate)),
+  /** Record every error response regardless of the rate. */
+  alwaysSampleErrors: Type.Optional(Type.Boolean()),
+  /** Capture request and response bodies (truncated to maxBodyBytes). */
+  captureBodies: Type.Optional(Type.Boolean()),
+  maxBodyBytes: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_048_576 }))
+})
+
+export const ModelSchema = Strict({
+  versions: Type.Record(Name, VersionSchema),
+  release: ReleaseSchema,
+  sticky: Type.Optional(StickySchema),
+  /** Allow choosing a version with the x-model-version request header. */
+  allowVersionHeader: Type.Optional(Type.Boolean()),
+  /** When the chosen version has no healthy replica, serve the stable version instead. */
+  fallbackToStable: Type.Optional(Type.Boolean()),
+  timeouts: Type.Optional(TimeoutsSchema),
+  bodyLimitBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 * 1024 * 1024 })),
+  healthCheck: Type.Optional(HealthCheckSchema),
+  outlierDetection: Type.Optional(OutlierSchema),
+  sampling: Type.Optional(SamplingSchema)
+})
+
+export const AdminTokenSchema = Strict({
+  name: Name,
+  /** The token itself; use ${ENV_VAR} to keep it out of the file. */
+  token: Type.String({ minLength: 16, maxLength: 512 }),
+  role: Type.Union([Type.Literal('admin'), Type.Literal('read')])
+})
+
+export const ConfigSchema = Strict({
+  gateway: Type.Optional(Strict({
+    host: Type.Optional(Type.String()),
+    port: Type.Optional(Port),
+    instanceId: Type.Optional(Name),
+    bodyLimitBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 * 1024 * 1024 })),
+    shutdownTimeoutMs: Type.Optional(PositiveMs),
+    /** Reject JSON that does not parse before it reaches a model (costs one JSON.parse per request). */
+    validateJson: Type.Optional(Type.Boolean())
+  })),
+  admin: Type.Optional(Strict({
+    enabled: Type.Optional(Type.Boolean()),
+    host: Type.Optional(Type.String()),
+    port: Type.Optional(Port),
+    tokens: Type.Optional(Type.Array(AdminTokenSchema, { maxItems: 64 }))
+  })),
+  state: Type.Optional(Strict({
+    store: Type.Optional(Type.Union([Type.Literal('memory'), Type.Literal('redis')])),
+    /** memory store: keep the last state in this file so a restart resumes it. */
+    file: Type.Optional(Type.String()),
+    redisUrl: Type.Optional(Type.String()),
+    keyPrefix: Type.Optional(Name)
+  })),
+  logging: Type.Optional(Strict({
+    /** Where sampled records, rollups and health-check results go. */
+    sink: Type.Optional(Type.Union([Type.Literal('off'), Type.Literal('file'), Type.Literal('kafka')])),
+    file: Type.Optional(Type.String()),
+    kafkaBrokers: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
+    topicPrefix: Type.Optional(Name),
+    bufferMaxRecords: Type.Optional(Type.Integer({ minimum: 1 })),
+    bufferMaxBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
+    flushIntervalMs: Type.Optional(PositiveMs),
+    rollupFlushMs: Type.Optional(PositiveMs)
+  })),
+  models: Type.Record(Name, ModelSchema)
+})
+
+export type VersionConfig = Static<typeof VersionSchema>
+export type ReleaseConfig = Static<typeof ReleaseSchema>
+export type ModelConfig = Static<typeof ModelSchema>
+export type HealthCheckConfig = Static<typeof HealthCheckSchema>
+export type OutlierConfig = Static<typeof OutlierSchema>
+export type SamplingConfig = Static<typeof SamplingSchema>
+export type AdminToken = Static<typeof AdminTokenSchema>
+export type GatewayConfigFile = Static<typeof ConfigSchema>
+
+export type { TSchema }

@@ -1,0 +1,23 @@
+/**
+ * What the proxy tells the health layer about live traffic. The proxy calls these
+ * on every upstream result; implementations keep them to a few field updates.
+ */
+import type { Replica } from '../proxy/replica.js'
+import type { VersionRoute } from '../routing/snapshot.js'
+
+export interface ReplicaFeedback {
+  /** A response came back that is not a 5xx. */
+  success (replica: Replica): void
+  /** The connection failed or the replica answered 5xx. */
+  failure (replica: Replica, version: VersionRoute): void
+}
+
+/** Tracks consecutive failures only; used when outlier ejection is off. */
+export const countingFeedback: ReplicaFeedback = {
+  success (r) {
+    if (r.consecutiveFailures !== 0) r.consecutiveFailures = 0
+  },
+  failure (r) {
+    r.consecutiveFailures++
+  }
+}

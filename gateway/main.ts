@@ -1,0 +1,76 @@
+/**
+ * Entry point: `node dist/gateway/main.js [--config FILE] [--port N] [--admin-port N]`.
+ * Prints one JSON line `{"event":"ready",...}` on stdout once it serves.
+ */
+import { parseArgs } from 'node:util'
+import { loadConfigFile, ConfigError } from './config/load.js'
+import { readEnv } from './config/env.js'
+import { createLogger } from './observe/log.js'
+import { startGateway } from './app.js'
+
+const DEFAULT_CONFIG = 'config/gateway.yaml'
+
+async function main (): Promise<void> {
+  const env = readEnv()
+  const { values } = parseArgs({
+    options: {
+      config: { type: 'string', short: 'c' },
+      port: { type: 'string' },
+      'admin-port': { type: 'string' }
+    },
+    strict: true
+  })
+  const logger = createLogger(env.LOG_LEVEL ?? 'info')
+  const file = values.config ?? env.GATEWAY_CONFIG ?? DEFAULT_CONFIG
+  let config
+  try {
+    config = await loadConfigFile(file, env)
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`model-gateway: invalid config: ${err.message}\n`)
+      process.exit(2)
+    }
+    throw err
+  }
+  const gw = await startGateway(config, logger, {
+    port: values.port === undefined ? undefined : parsePort(values.port, '--port'),
+    adminPort: values['admin-port'] === undefined ? undefined : parsePort(values['admin-port'], '--admin-port')
+  })
+  process.stdout.write(`${JSON.stringify({ event: 'ready', port: gw.port, adminPort: gw.adminPort, instanceId: config.instanceId, pid: process.pid })}\n`)
+
+  let stopping = false
+  const stop = (signal: string): void => {
+    if (stopping) return
+    stopping = true
+    logger.info({ signal }, 'shutting down')
+    const deadline = setTimeout(() => {
+      logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown deadline passed; exiting with requests in flight')
+      process.exit(1)
+    }, config.shutdownTimeoutMs)
+    deadline.unref()
+    gw.close().then(() => {
+      logger.info('stopped')
+      logger.flush()
+      process.exit(0)
+    }, (err: unknown) => {
+      logger.error({ err }, 'shutdown failed')
+      process.exit(1)
+    })
+  }
+  process.on('SIGTERM', () => { stop('SIGTERM') })
+  process.on('SIGINT', () => { stop('SIGINT') })
+}
+
+function parsePort (s: string, flag: string): number {
+  const n = Number(s)
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    process.stderr.write(`model-gateway: ${flag} must be a port number 0..65535, got "${s}"\n`)
+    process.exit(2)
+  }
+  return n
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`model-gateway: ${(err as Error).stack ?? String(err)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,70 @@
+/**
+ * Header handling for the proxy: which request headers go upstream, which
+ * response headers come back, and where the sticky key is read from.
+ */
+import type { IncomingHttpHeaders } from 'node:http'
+import type { FastifyReply } from 'fastify'
+import { REQUEST_ID_HEADER } from '../config/defaults.js'
+
+/**
+ * Hop-by-hop headers (RFC 9110 section 7.6.1) and those the proxy sets itself:
+ * never forwarded. content-length is recomputed from the buffered body.
+ */
+const SKIP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length', REQUEST_ID_HEADER, 'expect'])
+const SKIP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length', 'date'])
+
+/** Flat [name, value, …] list, the form undici takes without building another object. */
+export function forwardHeaders (headers: IncomingHttpHeaders, requestId: string): string[] {
+  const out: string[] = [REQUEST_ID_HEADER, requestId]
+  for (const name in headers) {
+    if (SKIP_REQUEST.has(name)) continue
+    const v = headers[name]
+    if (v === undefined) continue
+    if (typeof v === 'string') out.push(name, v)
+    else for (const x of v) out.push(name, x)
+  }
+  return out
+}
+
+export function copyResponseHeaders (reply: FastifyReply, headers: Record<string, string | string[] | undefined>): void {
+  for (const name in headers) {
+    if (SKIP_RESPONSE.has(name)) continue
+    const v = headers[name]
+    if (v !== undefined) reply.header(name, v)
+  }
+}
+
+const MAX_STICKY_KEY_LENGTH = 512
+
+/** The sticky key from the configured header or cookie; undefined when absent (then routing is weighted random). */
+export function stickyKeyOf (headers: IncomingHttpHeaders, header: string | undefined, cookie: string | undefined): string | undefined {
+  let key: string | undefined
+  if (header !== undefined) {
+    const v = headers[header]
+    key = typeof v === 'string' ? v : v?.[0]
+  } else if (cookie !== undefined) {
+    const c = headers.cookie
+    if (c !== undefined) key = cookieValue(c, cookie)
+  }
+  if (key === undefined || key === '') return undefined
+  return key.length > MAX_STICKY_KEY_LENGTH ? key.slice(0, MAX_STICKY_KEY_LENGTH) : key
+}
+
+/** Reads one cookie (RFC 6265 section 5.4 syntax) without parsing the others. */
+export function cookieValue (header: string, name: string): string | undefined {
+  let i = 0
+  while (i < header.length) {
+    while (header.charCodeAt(i) === 32) i++
+    const eq = header.indexOf('=', i)
+    if (eq === -1) return undefined
+    let end = header.indexOf(';', eq)
+    if (end === -1) end = header.length
+    if (eq - i === name.length && header.startsWith(name, i)) {
+      let v = header.slice(eq + 1, end).trim()
+      if (v.length >= 2 && v.startsWith('"') && v.endsWith('"')) v = v.slice(1, -1)
+      return v
+    }
+    i = end + 1
+  }
+  return undefined
+}

@@ -1,0 +1,54 @@
+/**
+ * Sticky buckets. A user's bucket is murmurhash3_32(stickyKey, seed) mod 10000;
+ * versions own contiguous bucket ranges. Pure functions, no I/O.
+ */
+import murmurhash from 'murmurhash'
+import { TOTAL_BP } from '../config/defaults.js'
+
+export interface SplitEntry {
+  readonly version: string
+  /** Basis points; all entries of a split add up to 10000. */
+  readonly weight: number
+}
+
+/** Bucket ranges: entry i owns buckets [ends[i-1], ends[i]). Zero-weight entries own nothing. */
+export interface BucketLayout<T> {
+  readonly ends: Uint16Array
+  readonly targets: readonly T[]
+}
+
+export function bucketOf (key: string, seed: number): number {
+  return murmurhash.v3(key, seed) % TOTAL_BP
+}
+
+/**
+ * Lays the split out in the order given. The control plane keeps the canary first
+ * (`[canary, stable]`), so growing the canary only extends its range upwards: a key
+ * already in the canary stays there, and only keys of the shrinking stable range move.
+ */
+export function layout<T> (split: readonly SplitEntry[], resolve: (version: string) => T): BucketLayout<T> {
+  const ends = new Uint16Array(split.length)
+  const targets: T[] = []
+  let acc = 0
+  for (let i = 0; i < split.length; i++) {
+    acc += split[i]!.weight
+    ends[i] = acc
+    targets.push(resolve(split[i]!.version))
+  }
+  if (acc !== TOTAL_BP) throw new RangeError(`split weights add up to ${acc}, expected ${TOTAL_BP}`)
+  return { ends, targets }
+}
+
+export function targetForBucket<T> (l: BucketLayout<T>, bucket: number): T {
+  const ends = l.ends
+  for (let i = 0; i < ends.length; i++) {
+    if (bucket < ends[i]!) return l.targets[i]!
+  }
+  // Unreachable for 0 <= bucket < 10000 since the last end is 10000.
+  return l.targets[l.targets.length - 1]!
+}
+
+/** Seed for a release, derived so that every instance computes the same one. */
+export function releaseSeed (model: string, releaseName: string): number {
+  return murmurhash.v3(`${model}\u0000${releaseName}`, 0x9747b28c)
+}
