@@ -1,14 +1,16 @@
 /**
  * Wires a gateway instance together from a loaded config: routing state, data
- * plane, and the components around it. `main.ts` calls this; so can tests.
+ * plane, admin plane and the components around them. `main.ts` calls this; so
+ * can tests.
  */
 import type { FastifyInstance } from 'fastify'
 import type { GatewayConfig } from './config/load.js'
 import type { Logger } from './observe/log.js'
 import { Router } from './routing/router.js'
 import { ObserverChain } from './observe/outcome.js'
-import { countingFeedback } from './health/feedback.js'
+import { countingFeedback, type ReplicaFeedback } from './health/feedback.js'
 import { buildDataPlane, type Lifecycle } from './server/data-plane.js'
+import { buildAdminPlane, type AdminModule } from './server/admin-plane.js'
 
 export interface StartOptions {
   /** Overrides the config's data-plane port (0 = any free port). */
@@ -21,9 +23,10 @@ export interface Gateway {
   readonly config: GatewayConfig
   readonly router: Router
   readonly dataPlane: FastifyInstance
+  readonly adminPlane: FastifyInstance | null
   readonly port: number
   readonly adminPort: number | null
-  /** Graceful stop: readiness off, stop accepting, finish in-flight requests, close pools. */
+  /** Graceful stop: readiness off, stop accepting, finish in-flight requests, flush, close pools. */
   close (): Promise<void>
 }
 
@@ -32,23 +35,49 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
   const observer = new ObserverChain()
   observer.onError = (err) => { logger.error({ err }, 'request observer failed') }
   const lifecycle: Lifecycle = { draining: false }
+  const adminModules: AdminModule[] = []
+  /** Run in order on shutdown, after the data plane has drained. */
+  const closers: Array<() => Promise<void>> = []
+  let feedback: ReplicaFeedback = countingFeedback
 
-  const dataPlane = await buildDataPlane({ config, router, observer, feedback: countingFeedback, logger, lifecycle })
+  // --- components (each adds its observers, admin routes and closers here) ---
+
+  // -----------------------------------------------------------------------------
+
+  const dataPlane = await buildDataPlane({ config, router, observer, feedback, logger, lifecycle })
   await dataPlane.listen({ host: config.host, port: opts.port ?? config.port })
   const port = (dataPlane.server.address() as { port: number }).port
   logger.info({ host: config.host, port, instanceId: config.instanceId, models: Object.keys(config.models) }, 'data plane listening')
+
+  let adminPlane: FastifyInstance | null = null
+  let adminPort: number | null = null
+  if (config.admin.enabled) {
+    adminPlane = await buildAdminPlane(config.admin.tokens, logger, adminModules)
+    await adminPlane.listen({ host: config.admin.host, port: opts.adminPort ?? config.admin.port })
+    adminPort = (adminPlane.server.address() as { port: number }).port
+    logger.info({ host: config.admin.host, port: adminPort, tokens: config.admin.tokens.length }, 'admin plane listening')
+  }
 
   let closing: Promise<void> | undefined
   return {
     config,
     router,
     dataPlane,
+    adminPlane,
     port,
-    adminPort: null,
+    adminPort,
     close () {
       closing ??= (async () => {
         lifecycle.draining = true
         await dataPlane.close()
+        for (const c of closers) {
+          try {
+            await c()
+          } catch (err) {
+            logger.error({ err }, 'error while shutting down a component')
+          }
+        }
+        await adminPlane?.close()
         await router.close()
       })()
       return closing

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+/**
+ * `model-gateway <command> [options]`. Each command lives in its own module under
+ * cli/commands/ and is loaded only when called, so `status` does not load Kafka.
+ */
+export interface Command {
+  summary: string
+  run (argv: string[]): Promise<number>
+}
+
+type Loader = () => Promise<Command>
+
+const commands: Record<string, Loader> = {
+  serve: async () => ({
+    summary: 'run the gateway (same as node dist/gateway/main.js)',
+    run: async () => { await import('../main.js'); return -1 }
+  })
+  // control plane commands register here
+  // pipeline commands register here
+}
+
+async function main (argv: string[]): Promise<void> {
+  const [name, ...rest] = argv
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(await usage())
+    process.exitCode = name === undefined ? 2 : 0
+    return
+  }
+  const load = commands[name]
+  if (load === undefined) {
+    process.stderr.write(`model-gateway: unknown command "${name}"\n\n${await usage()}`)
+    process.exitCode = 2
+    return
+  }
+  const code = await (await load()).run(rest)
+  // -1: the command keeps running (a server); let it decide when to exit.
+  if (code >= 0) process.exitCode = code
+}
+
+async function usage (): Promise<string> {
+  const lines = ['usage: model-gateway <command> [options]', '', 'commands:']
+  for (const [name, load] of Object.entries(commands)) lines.push(`  ${name.padEnd(14)} ${(await load()).summary}`)
+  lines.push('', 'Run "model-gateway <command> --help" for the options of a command.', '')
+  return lines.join('\n')
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`model-gateway: ${(err as Error).message}\n`)
+  process.exitCode = 1
+})

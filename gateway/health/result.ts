@@ -1,0 +1,21 @@
+/** One active health-check result. Travels through the scoring-log pipeline when one is configured. */
+export interface HealthCheckResult {
+  /** Epoch milliseconds when the probe started. */
+  at: number
+  instanceId: string
+  model: string
+  version: string
+  replica: string
+  /** 'http': GET of the health path; 'infer': a real scoring request. */
+  kind: 'http' | 'infer'
+  ok: boolean
+  latencyMs: number
+  /** HTTP status of the probe's response; null when none came. */
+  status: number | null
+  /** Why it failed ('timeout', 'ECONNREFUSED', 'status 503', 'unexpected body'); null when ok. */
+  error: string | null
+}
+
+export interface HealthResultSink {
+  record (r: HealthCheckResult): void
+}
