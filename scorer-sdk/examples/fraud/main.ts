@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
 import { serve } from '../../server.js'
+import type { ScorerServer } from '../../server.js'
 import { FRAUD_INPUTS, FRAUD_OUTPUTS, createPredict, loadWeights } from './model.js'
 
 // Runnable fraud model. The only stdout line is the ready line, which the
@@ -48,6 +49,18 @@ if (loaded.fellBack) {
   process.stderr.write(`fraud model: no weights-${version}.json, serving ${version} with the v1 weights\n`)
 }
 
+// Handlers go in before the ready line: a parent may signal as soon as it reads it.
+const running: { server?: ScorerServer } = {}
+let stopping = false
+const stop = (): void => {
+  if (stopping) return
+  stopping = true
+  if (running.server === undefined) process.exit(0)
+  running.server.close().then(() => process.exit(0), () => process.exit(1))
+}
+process.on('SIGTERM', stop)
+process.on('SIGINT', stop)
+
 const server = await serve({
   name: args.name,
   version,
@@ -59,13 +72,7 @@ const server = await serve({
   predict: createPredict(loaded.weights, delayMs)
 }).catch((err: unknown) => fail(`cannot listen on ${args.host}:${port}: ${(err as Error).message}`))
 
-process.stdout.write(`${JSON.stringify({ event: 'ready', name: args.name, version, port: server.port, pid: process.pid })}\n`)
-
-let stopping = false
-const stop = (): void => {
-  if (stopping) return
-  stopping = true
-  server.close().then(() => process.exit(0), () => process.exit(1))
+running.server = server
+if (!stopping) {
+  process.stdout.write(`${JSON.stringify({ event: 'ready', name: args.name, version, port: server.port, pid: process.pid })}\n`)
 }
-process.on('SIGTERM', stop)
-process.on('SIGINT', stop)
