@@ -326,10 +326,13 @@ logger.state.level = WARN
   const jvm = [...KAFKA_JVM_OPTS, `-Dlog4j2.configurationFile=${log4jPath}`, '-cp', join(KAFKA_LIBS, '*')]
   // KRaft storage must be formatted once per data directory.
   if (!existsSync(join(data, 'meta.properties'))) {
-    const clusterId = randomBytes(16).toString('base64url')
+    // A Kafka cluster id is 16 random bytes in URL-safe base64; like Kafka's own
+    // generator, avoid a leading '-' that the tool would read as an option.
+    let clusterId = randomBytes(16).toString('base64url')
+    while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url')
     const r = spawnSync(
       'java',
-      ['-Xmx256m', `-Dlog4j2.configurationFile=${log4jPath}`, '-cp', join(KAFKA_LIBS, '*'), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsPath, '--ignore-formatted'],
+      ['-Xmx256m', `-Dlog4j2.configurationFile=${log4jPath}`, '-cp', join(KAFKA_LIBS, '*'), 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', propsPath, '--ignore-formatted'],
       { encoding: 'utf8' }
     )
     writeFileSync(logFile('kafka'), `$ kafka-storage format -t ${clusterId}\n${r.stdout ?? ''}${r.stderr ?? ''}`, { flag: 'a' })
