@@ -18,7 +18,9 @@ async function main (): Promise<void> {
       port: { type: 'string' },
       'admin-port': { type: 'string' }
     },
-    strict: true
+    strict: true,
+    // `model-gateway serve …` reaches here with the command name still in argv.
+    args: process.argv.slice(2).filter((a, i) => !(i === 0 && a === 'serve'))
   })
   const logger = createLogger(env.LOG_LEVEL ?? 'info')
   const file = values.config ?? env.GATEWAY_CONFIG ?? DEFAULT_CONFIG
