@@ -26,11 +26,19 @@ function log(msg: string): void {
 let child: ReturnType<typeof spawn> | undefined
 let interrupted: NodeJS.Signals | undefined
 
+/** vitest's own entry point (so signals reach it directly), or npx as a fallback. */
+function vitestCommand(): { cmd: string; pre: string[] } {
+  const entry = join(REPO_ROOT, 'node_modules', 'vitest', 'vitest.mjs')
+  return existsSync(entry) ? { cmd: process.execPath, pre: [entry] } : { cmd: 'npx', pre: ['vitest'] }
+}
+
 function runVitest(env: ServiceEnv, args: string[]): Promise<number> {
-  const vitestArgs = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${relative(REPO_ROOT, REPORT)}`, ...args]
-  log(`npx ${vitestArgs.join(' ')}`)
+  const vitestArgs = ['run', '--reporter=default', '--reporter=json', `--outputFile=${relative(REPO_ROOT, REPORT)}`, ...args]
+  log(`vitest ${vitestArgs.join(' ')}`)
+  const { cmd, pre } = vitestCommand()
   return new Promise((resolve) => {
-    child = spawn('npx', vitestArgs, { cwd: REPO_ROOT, stdio: 'inherit', env: { ...process.env, ...env } })
+    // Own process group, so an interrupt can reach vitest and its workers together.
+    child = spawn(cmd, [...pre, ...vitestArgs], { cwd: REPO_ROOT, stdio: 'inherit', env: { ...process.env, ...env }, detached: true })
     child.once('error', (err) => {
       log(`could not start vitest: ${err.message}`)
       resolve(127)
@@ -39,11 +47,26 @@ function runVitest(env: ServiceEnv, args: string[]): Promise<number> {
   })
 }
 
+function signalGroup(sig: NodeJS.Signals): void {
+  const pid = child?.pid
+  if (pid === undefined || child?.exitCode !== null) return
+  try {
+    process.kill(-pid, sig)
+  } catch {
+    child.kill(sig)
+  }
+}
+
 function onSignal(sig: NodeJS.Signals): void {
-  if (interrupted) return
+  if (interrupted) {
+    signalGroup('SIGKILL')
+    return
+  }
   interrupted = sig
   log(`${sig}: stopping tests, then the services`)
-  if (child && child.exitCode === null) child.kill(sig)
+  signalGroup(sig)
+  // vitest finishes the running test on an interrupt; do not wait long for it.
+  setTimeout(() => signalGroup('SIGKILL'), 5_000).unref()
 }
 
 /** Counts from the JSON report; a file that failed to load counts as one failure. */
