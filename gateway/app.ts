@@ -11,6 +11,8 @@ import { ObserverChain } from './observe/outcome.js'
 import { countingFeedback, type ReplicaFeedback } from './health/feedback.js'
 import { buildDataPlane, type Lifecycle } from './server/data-plane.js'
 import { buildAdminPlane, type AdminModule } from './server/admin-plane.js'
+import { createStateStore } from './control/store.js'
+import { controlAdminModule } from './control/admin-routes.js'
 
 export interface StartOptions {
   /** Overrides the config's data-plane port (0 = any free port). */
@@ -31,7 +33,9 @@ export interface Gateway {
 }
 
 export async function startGateway (config: GatewayConfig, logger: Logger, opts: StartOptions = {}): Promise<Gateway> {
-  const router = new Router(config.models, config.initialState)
+  // The stored state (state file or Redis) wins over the config's: it is what operators set last.
+  const store = await createStateStore(config, logger)
+  const router = new Router(config.models, await store.init(config.initialState))
   const observer = new ObserverChain()
   observer.onError = (err) => { logger.error({ err }, 'request observer failed') }
   const lifecycle: Lifecycle = { draining: false }
@@ -41,6 +45,11 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
   let feedback: ReplicaFeedback = countingFeedback
 
   // --- components (each adds its observers, admin routes and closers here) ---
+
+  // Control plane: every newer state (from this instance or another) swaps the routing snapshot.
+  store.subscribe((state) => { router.apply(state) })
+  adminModules.push(controlAdminModule({ store, router, instanceId: config.instanceId }))
+  closers.push(() => store.close())
 
   // -----------------------------------------------------------------------------
 

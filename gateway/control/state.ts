@@ -27,6 +27,8 @@ export interface ModelState {
   /** Release counter; a new release gets a new sticky seed, so each canary samples fresh users. */
   release: number
   seed: number
+  /** blue-green: the version that was active before the last switch, so a rollback can switch back to it. */
+  previous?: string | null
 }
 
 export interface RoutingState {

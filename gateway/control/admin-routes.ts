@@ -1,0 +1,233 @@
+/**
+ * The control plane's admin API: read the routing state, shift weights, promote,
+ * roll back, switch blue-green, register and retire versions, read the audit log
+ * and the instance registry. Every answer carries the revision it reflects;
+ * every write is a compare-and-set (`revision` in the body or `If-Match`).
+ * Bodies are checked against strict schemas (unknown keys are an error, not dropped).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { Type, type TSchema } from '@sinclair/typebox'
+import { TypeCompiler } from '@sinclair/typebox/compiler'
+import type { AdminModule } from '../server/admin-plane.js'
+import type { Router } from '../routing/router.js'
+import type { Replica } from '../proxy/replica.js'
+import { TOTAL_BP } from '../config/defaults.js'
+import type { ModelState } from './state.js'
+import { releaseName } from './state.js'
+import type { StateStore } from './store.js'
+import { controlErrors } from './errors.js'
+import * as ops from './operations.js'
+
+export const DEFAULT_AUDIT_LIMIT = 50
+export const MAX_AUDIT_LIMIT = 1000
+
+const Name = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' })
+const Revision = Type.Integer({ minimum: 0 })
+const strict = { additionalProperties: false } as const
+
+const SplitBody = Type.Object({
+  weights: Type.Record(Type.String(), Type.Integer({ minimum: 0, maximum: TOTAL_BP }), { minProperties: 1 }),
+  revision: Type.Optional(Revision)
+}, strict)
+const CanaryBody = Type.Object({
+  version: Name,
+  weight: Type.Integer({ minimum: 0, maximum: TOTAL_BP }),
+  revision: Type.Optional(Revision)
+}, strict)
+const TargetBody = Type.Object({ version: Type.Optional(Name), revision: Type.Optional(Revision) }, strict)
+const RevisionBody = Type.Object({ revision: Type.Optional(Revision) }, strict)
+const RegisterBody = Type.Object({
+  name: Name,
+  replicas: Type.Array(Type.String({ maxLength: 2048 }), { minItems: 1, maxItems: 256 }),
+  revision: Type.Optional(Revision)
+}, strict)
+
+type Role = 'stable' | 'canary' | 'active' | 'preview' | 'split' | 'idle'
+
+export interface ReplicaView { url: string, healthy: boolean | null, ejected: boolean | null, inflight: number | null }
+export interface VersionView { name: string, role: Role, weight: number, replicas: ReplicaView[], healthyReplicas: number, totalReplicas: number }
+export interface ModelView {
+  name: string
+  strategy: ModelState['strategy']
+  stable: string
+  candidate: string | null
+  release: number
+  releaseName: string
+  split: Array<{ version: string, weight: number }>
+  versions: VersionView[]
+  /** False when the stored state names a model this instance's config does not serve. */
+  served: boolean
+}
+
+export interface ControlAdminDeps {
+  store: StateStore
+  router: Router
+  instanceId: string
+}
+
+interface ModelParams { model: string }
+interface VersionParams { model: string, version: string }
+
+export function controlAdminModule (deps: ControlAdminDeps): AdminModule {
+  const { store, router, instanceId } = deps
+  return (app: FastifyInstance) => {
+    app.server.once('listening', () => {
+      const a = app.server.address()
+      if (a !== null && typeof a === 'object') store.setAddress(`http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`)
+    })
+    void app.register(async (scope) => {
+      scope.setValidatorCompiler(({ schema, httpPart }) => strictValidator(schema as TSchema, httpPart ?? 'body'))
+
+      scope.get('/admin/models', async () => {
+        const s = store.get()
+        return { revision: s.revision, instanceId, models: Object.keys(s.models).map(m => modelView(router, m, s.models[m]!)) }
+      })
+
+      scope.get<{ Params: ModelParams }>('/admin/models/:model', async (request) => {
+        const s = store.get()
+        const ms = s.models[request.params.model]
+        if (ms === undefined) throw controlErrors.unknownModel(request.params.model)
+        return { revision: s.revision, instanceId, model: modelView(router, request.params.model, ms) }
+      })
+
+      const write = async (request: FastifyRequest, model: string, action: string, detail: Record<string, unknown>, op: ops.Operation, bodyRevision: number | undefined): Promise<{ revision: number, model: ModelView }> => {
+        const expected = expectedRevision(request, bodyRevision)
+        const s = await store.update(expected, op, { actor: request.principal?.name ?? 'unknown', action, model, detail })
+        request.log.info({ actor: request.principal?.name, action, model, detail, revision: s.revision }, 'routing state changed')
+        return { revision: s.revision, model: modelView(router, model, s.models[model]!) }
+      }
+
+      scope.put<{ Params: ModelParams, Body: { weights: Record<string, number>, revision?: number } }>(
+        '/admin/models/:model/split', { schema: { body: SplitBody } },
+        async (request) => write(request, request.params.model, 'set-split', { weights: request.body.weights }, ops.setSplit(request.params.model, request.body.weights), request.body.revision))
+
+      scope.post<{ Params: ModelParams, Body: { version: string, weight: number, revision?: number } }>(
+        '/admin/models/:model/canary', { schema: { body: CanaryBody } },
+        async (request) => {
+          const { version, weight } = request.body
+          return write(request, request.params.model, 'canary', { version, weight }, ops.setCanary(request.params.model, version, weight), request.body.revision)
+        })
+
+      scope.post<{ Params: ModelParams, Body: { version?: string, revision?: number } }>(
+        '/admin/models/:model/promote', { schema: { body: TargetBody } },
+        async (request) => write(request, request.params.model, 'promote', versionDetail(request.body.version), ops.promote(request.params.model, request.body.version), request.body.revision))
+
+      scope.post<{ Params: ModelParams, Body: { revision?: number } }>(
+        '/admin/models/:model/rollback', { schema: { body: RevisionBody } },
+        async (request) => write(request, request.params.model, 'rollback', {}, ops.rollback(request.params.model), request.body.revision))
+
+      scope.post<{ Params: ModelParams, Body: { version?: string, revision?: number } }>(
+        '/admin/models/:model/switch', { schema: { body: TargetBody } },
+        async (request) => write(request, request.params.model, 'switch', versionDetail(request.body.version), ops.switchActive(request.params.model, request.body.version), request.body.revision))
+
+      scope.post<{ Params: ModelParams, Body: { name: string, replicas: string[], revision?: number } }>(
+        '/admin/models/:model/versions', { schema: { body: RegisterBody } },
+        async (request, reply) => {
+          const { name, replicas } = request.body
+          const out = await write(request, request.params.model, 'register-version', { version: name, replicas }, ops.registerVersion(request.params.model, name, replicas), request.body.revision)
+          return reply.code(201).send(out)
+        })
+
+      scope.delete<{ Params: VersionParams, Querystring: { revision?: string } }>(
+        '/admin/models/:model/versions/:version',
+        async (request) => {
+          const q = request.query.revision
+          const rev = q === undefined ? undefined : parseRevision(q, 'query parameter revision')
+          return write(request, request.params.model, 'retire-version', { version: request.params.version }, ops.retireVersion(request.params.model, request.params.version), rev)
+        })
+
+      scope.get<{ Querystring: { limit?: string } }>('/admin/audit', async (request) => {
+        const limit = request.query.limit === undefined ? DEFAULT_AUDIT_LIMIT : parseLimit(request.query.limit)
+        return { revision: store.get().revision, entries: await store.audit(limit) }
+      })
+
+      scope.get('/admin/instances', async () => {
+        const [latest, list] = await Promise.all([store.latestRevision(), store.instances()])
+        return {
+          revision: latest,
+          instanceId,
+          instances: list.map(i => ({ ...i, current: i.revision === latest, self: i.instanceId === instanceId }))
+        }
+      })
+    })
+  }
+}
+
+function versionDetail (version: string | undefined): Record<string, unknown> {
+  return version === undefined ? {} : { version }
+}
+
+/** The revision a write expects: `revision` in the body, else an `If-Match` header; none means "whatever is current". */
+function expectedRevision (request: FastifyRequest, bodyRevision: number | undefined): number | undefined {
+  const h = request.headers['if-match']
+  const header = typeof h === 'string' && h.trim() !== '*' && h.trim() !== '' ? parseRevision(h.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1'), 'If-Match header') : undefined
+  if (bodyRevision !== undefined && header !== undefined && bodyRevision !== header) {
+    throw controlErrors.invalid(`body revision ${bodyRevision} and If-Match revision ${header} disagree`)
+  }
+  return bodyRevision ?? header
+}
+
+function parseRevision (s: string, what: string): number {
+  if (!/^\d{1,15}$/.test(s)) throw controlErrors.invalid(`${what} must be a revision number, got ${JSON.stringify(s.slice(0, 40))}`)
+  return Number(s)
+}
+
+function parseLimit (s: string): number {
+  const n = /^\d{1,6}$/.test(s) ? Number(s) : NaN
+  if (!(n >= 1 && n <= MAX_AUDIT_LIMIT)) throw controlErrors.invalid(`limit must be an integer from 1 to ${MAX_AUDIT_LIMIT}, got ${JSON.stringify(s.slice(0, 40))}`)
+  return n
+}
+
+/** Compiles a TypeBox schema into a fastify validator that rejects (rather than strips) unknown keys. */
+function strictValidator (schema: TSchema, part: string): (data: unknown) => { value?: unknown, error?: Error } {
+  const check = TypeCompiler.Compile(schema)
+  return (data) => {
+    // POST promote/rollback/switch may come without a body.
+    const value = data === undefined || data === null ? {} : data
+    if (check.Check(value)) return { value }
+    const first = check.Errors(value).First()
+    const where = first === undefined || first.path === '' ? part : `${part}${first.path.replace(/\//g, '.')}`
+    const msg = first === undefined ? 'is invalid' : first.message.startsWith('Unexpected property') ? 'is not a known field' : first.message.toLowerCase()
+    return { error: controlErrors.invalid(`${where}: ${msg}`) }
+  }
+}
+
+function roleOf (ms: ModelState, version: string, weight: number): Role {
+  if (ms.strategy === 'blue-green') return version === ms.stable ? 'active' : version === ms.candidate ? 'preview' : 'idle'
+  if (version === ms.stable) return 'stable'
+  if (version === ms.candidate) return 'canary'
+  return weight > 0 ? 'split' : 'idle'
+}
+
+export function modelView (router: Router, name: string, ms: ModelState): ModelView {
+  const route = router.snapshot.models.get(name)
+  const versions: VersionView[] = []
+  for (const [v, vs] of Object.entries(ms.versions)) {
+    const live = new Map<string, Replica>()
+    for (const r of route?.versions.get(v)?.replicas ?? []) live.set(r.url, r)
+    const replicas = vs.replicas.map(url => {
+      const r = live.get(url)
+      return r === undefined ? { url, healthy: null, ejected: null, inflight: null } : { url, healthy: r.healthy, ejected: r.ejected, inflight: r.inflight }
+    })
+    const weight = ms.split.find(e => e.version === v)?.weight ?? 0
+    versions.push({
+      name: v,
+      role: roleOf(ms, v, weight),
+      weight,
+      replicas,
+      healthyReplicas: replicas.filter(r => r.healthy === true && r.ejected !== true).length,
+      totalReplicas: replicas.length
+    })
+  }
+  return {
+    name,
+    strategy: ms.strategy,
+    stable: ms.stable,
+    candidate: ms.candidate,
+    release: ms.release,
+    releaseName: releaseName(ms),
+    split: ms.split.map(e => ({ version: e.version, weight: e.weight })),
+    versions,
+    served: route !== undefined
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * The operator's verbs as pure functions over the routing state. Each returns a
+ * new state with revision + 1 and never touches its input; invalid requests throw
+ * a ControlError (unknown model/version 404, invalid argument 400, conflict 409).
+ * The stores run these inside their compare-and-set, so the same code decides on
+ * every instance and in the tests.
+ */
+import { releaseSeed, type SplitEntry } from '../routing/buckets.js'
+import { TOTAL_BP } from '../config/defaults.js'
+import { checkModelState, releaseName, StateError, type ModelState, type RoutingState } from './state.js'
+import { controlErrors } from './errors.js'
+
+export type Operation = (state: RoutingState) => RoutingState
+
+/** Same pattern as config version names, so a registered version can be named in a config file too. */
+const VERSION_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
+const REPLICA_URL = /^https?:\/\/[^\s/]+(\/\S*)?$/
+const MAX_REPLICAS = 256
+
+/** Applies `change` to a copy of one model and returns the next revision of the whole state. */
+function edit (state: RoutingState, model: string, change: (ms: ModelState) => ModelState): RoutingState {
+  const current = state.models[model]
+  if (current === undefined) throw controlErrors.unknownModel(model)
+  const next = change(structuredClone(current))
+  try {
+    checkModelState(next)
+  } catch (err) {
+    if (err instanceof StateError) throw controlErrors.invalid(`model "${model}": ${err.path}: ${err.message}`, { model })
+    throw err
+  }
+  return { revision: state.revision + 1, models: { ...state.models, [model]: next } }
+}
+
+function requireVersion (model: string, ms: ModelState, version: string): void {
+  if (ms.versions[version] === undefined) throw controlErrors.unknownVersion(model, version, Object.keys(ms.versions))
+}
+
+/** Starts a new release: the counter moves on and the sticky seed is derived anew, so users are sampled afresh. */
+function newRelease (model: string, ms: ModelState): ModelState {
+  ms.release += 1
+  ms.seed = releaseSeed(model, releaseName(ms))
+  return ms
+}
+
+function checkWeight (model: string, version: string, w: unknown): number {
+  if (typeof w !== 'number' || !Number.isInteger(w) || w < 0 || w > TOTAL_BP) {
+    throw controlErrors.invalid(`weight of "${version}" must be an integer number of basis points between 0 and ${TOTAL_BP}, got ${JSON.stringify(w)}`, { model, version })
+  }
+  return w
+}
+
+function weightOf (ms: ModelState, version: string): number {
+  return ms.split.find(e => e.version === version)?.weight ?? 0
+}
+
+/** canary: `version` gets `weight`, the stable version the rest; layout [canary, stable] so a growing canary keeps its users. */
+function canaryOf (model: string, ms: ModelState, version: string, weight: number): ModelState {
+  const fresh = ms.strategy !== 'canary' || ms.candidate !== version
+  ms.strategy = 'canary'
+  ms.candidate = version
+  ms.previous = null
+  ms.split = [{ version, weight }, { version: ms.stable, weight: TOTAL_BP - weight }]
+  return fresh ? newRelease(model, ms) : ms
+}
+
+/** blue-green: `target` becomes active at 100%; the old active stays as the preview at 0%, warm and reachable by explicit selection. */
+function switchTo (model: string, ms: ModelState, target: string): ModelState {
+  const old = ms.stable
+  ms.strategy = 'blue-green'
+  ms.stable = target
+  ms.candidate = old === target ? ms.candidate : old
+  ms.previous = old === target ? ms.previous ?? null : old
+  ms.split = ms.candidate === null ? [{ version: target, weight: TOTAL_BP }] : [{ version: target, weight: TOTAL_BP }, { version: ms.candidate, weight: 0 }]
+  return newRelease(model, ms)
+}
+
+/**
+ * Sets the traffic split. Weights are basis points per version (all known, integers,
+ * adding up to 10000); versions left out get 0.
+ * - canary: when at most one version besides the stable one gets traffic, it stays a
+ *   canary in layout [canary, stable]; a different canary version starts a new
+ *   release (new seed), a new weight for the same canary keeps the seed. Anything
+ *   else turns the model into an A/B/n split (new release).
+ * - blue-green: all traffic must go to one version; moving it to another version is a switch.
+ * - split: any weights; versions keep their bucket order, and the seed stays.
+ */
+export function setSplit (model: string, weights: Readonly<Record<string, number>>): Operation {
+  return (state) => edit(state, model, (ms) => {
+    const listed = Object.keys(weights)
+    if (listed.length === 0) throw controlErrors.invalid('weights must name at least one version', { model })
+    let sum = 0
+    for (const v of listed) {
+      requireVersion(model, ms, v)
+      sum += checkWeight(model, v, weights[v])
+    }
+    if (sum !== TOTAL_BP) throw controlErrors.invalid(`weights add up to ${sum} basis points; they must add up to ${TOTAL_BP} (100%)`, { model })
+    const positive = listed.filter(v => weights[v]! > 0)
+
+    if (ms.strategy === 'blue-green') {
+      const target = positive.length === 1 ? positive[0]! : undefined
+      if (target === undefined) throw controlErrors.invalid('a blue-green model sends all traffic to one version: give one version 10000, use switch, or start a canary', { model })
+      return target === ms.stable ? ms : switchTo(model, ms, target)
+    }
+
+    if (ms.strategy === 'canary') {
+      const others = positive.filter(v => v !== ms.stable)
+      if (others.length === 0) {
+        // Canary paused at 0 (or no canary): it keeps its place and seed for when it resumes.
+        ms.split = ms.candidate === null ? [{ version: ms.stable, weight: TOTAL_BP }] : [{ version: ms.candidate, weight: 0 }, { version: ms.stable, weight: TOTAL_BP }]
+        return ms
+      }
+      if (others.length === 1) return canaryOf(model, ms, others[0]!, weights[others[0]!]!)
+    }
+
+    // A/B/n: versions already in the split keep their order (and so their users), new ones go last.
+    const order = ms.split.map(e => e.version).filter(v => weights[v] !== undefined)
+    for (const v of listed) if (!order.includes(v)) order.push(v)
+    const split: SplitEntry[] = order.map(v => ({ version: v, weight: weights[v]! }))
+    const fresh = ms.strategy !== 'split'
+    ms.strategy = 'split'
+    ms.candidate = null
+    ms.previous = null
+    ms.split = split
+    return fresh ? newRelease(model, ms) : ms
+  })
+}
+
+/** Sends `weight` basis points to `version` as a canary of the stable version (any strategy becomes canary). */
+export function setCanary (model: string, version: string, weight: number): Operation {
+  return (state) => edit(state, model, (ms) => {
+    requireVersion(model, ms, version)
+    checkWeight(model, version, weight)
+    if (version === ms.stable) throw controlErrors.invalid(`"${version}" is the stable version; a canary must be another version`, { model, version })
+    return canaryOf(model, ms, version, weight)
+  })
+}
+
+/**
+ * The canary (or the named version) becomes the stable version at 100%; no
+ * candidate is left; a new release starts. On a blue-green model this is a switch.
+ */
+export function promote (model: string, version?: string): Operation {
+  return (state) => edit(state, model, (ms) => {
+    const target = version ?? ms.candidate
+    if (target === null) throw controlErrors.invalid(`model "${model}" has no canary or preview to promote; name a version`, { model })
+    requireVersion(model, ms, target)
+    if (ms.strategy === 'blue-green') return switchTo(model, ms, target)
+    ms.strategy = 'canary'
+    ms.stable = target
+    ms.candidate = null
+    ms.previous = null
+    ms.split = [{ version: target, weight: TOTAL_BP }]
+    return newRelease(model, ms)
+  })
+}
+
+/**
+ * Back to safety in one call, always allowed: the stable version at 100%, the
+ * candidate cleared. Blue-green switches back to the version that was active
+ * before the last switch (the one rolled away from stays as the preview, at 0%).
+ */
+export function rollback (model: string): Operation {
+  return (state) => edit(state, model, (ms) => {
+    if (ms.strategy === 'blue-green') {
+      const back = ms.previous
+      if (back !== undefined && back !== null && ms.versions[back] !== undefined && back !== ms.stable) {
+        const s = switchTo(model, ms, back)
+        s.previous = null
+        return s
+      }
+      ms.split = ms.candidate === null ? [{ version: ms.stable, weight: TOTAL_BP }] : [{ version: ms.stable, weight: TOTAL_BP }, { version: ms.candidate, weight: 0 }]
+      return ms
+    }
+    ms.strategy = 'canary'
+    ms.candidate = null
+    ms.previous = null
+    ms.split = [{ version: ms.stable, weight: TOTAL_BP }]
+    return newRelease(model, ms)
+  })
+}
+
+/** blue-green: the preview (or the named version) becomes active at 100%; the old active becomes the preview at 0%. */
+export function switchActive (model: string, version?: string): Operation {
+  return (state) => edit(state, model, (ms) => {
+    if (ms.strategy !== 'blue-green') throw controlErrors.invalid(`model "${model}" uses strategy "${ms.strategy}"; switch is for blue-green (use promote or set the split)`, { model })
+    const target = version ?? ms.candidate
+    if (target === null) throw controlErrors.invalid(`model "${model}" has no preview version to switch to; register one first`, { model })
+    requireVersion(model, ms, target)
+    if (target === ms.stable) throw controlErrors.invalid(`"${target}" is already the active version`, { model, version: target })
+    return switchTo(model, ms, target)
+  })
+}
+
+/** Adds a version with its replicas at 0% traffic. A blue-green model without a preview takes it as its preview. */
+export function registerVersion (model: string, version: string, replicas: readonly string[]): Operation {
+  return (state) => edit(state, model, (ms) => {
+    if (!VERSION_NAME.test(version)) throw controlErrors.invalid(`version name "${version.slice(0, 140)}" must match ${VERSION_NAME.source}`, { model })
+    if (ms.versions[version] !== undefined) throw controlErrors.conflict(`model "${model}" already has version "${version}"`, { model, version })
+    if (replicas.length === 0 || replicas.length > MAX_REPLICAS) throw controlErrors.invalid(`a version needs 1 to ${MAX_REPLICAS} replicas, got ${replicas.length}`, { model, version })
+    for (const url of replicas) {
+      if (!REPLICA_URL.test(url)) throw controlErrors.invalid(`replica "${url.slice(0, 200)}" is not an http(s) base URL`, { model, version })
+    }
+    if (new Set(replicas).size !== replicas.length) throw controlErrors.invalid('replicas must not repeat a URL', { model, version })
+    ms.versions[version] = { replicas: [...replicas] }
+    if (ms.strategy === 'blue-green' && ms.candidate === null) {
+      ms.candidate = version
+      ms.split = [...ms.split, { version, weight: 0 }]
+    }
+    return ms
+  })
+}
+
+/** Removes a version that takes no traffic and is neither the stable version nor the candidate. */
+export function retireVersion (model: string, version: string): Operation {
+  return (state) => edit(state, model, (ms) => {
+    requireVersion(model, ms, version)
+    if (version === ms.stable) throw controlErrors.conflict(`"${version}" is the stable/active version of "${model}"; promote or switch to another version first`, { model, version })
+    if (version === ms.candidate) throw controlErrors.conflict(`"${version}" is the canary/preview of "${model}"; roll back first`, { model, version })
+    const w = weightOf(ms, version)
+    if (w > 0) throw controlErrors.conflict(`"${version}" still takes ${w} basis points of traffic; set its weight to 0 first`, { model, version })
+    delete ms.versions[version]
+    ms.split = ms.split.filter(e => e.version !== version)
+    if (ms.previous === version) ms.previous = null
+    return ms
+  })
+}

@@ -1,0 +1,123 @@
+/**
+ * Where the routing state lives: one small async interface, two backends. The
+ * memory store (optionally backed by a state file) is the embedded default; the
+ * Redis store shares one state across a fleet of gateway instances with
+ * compare-and-set on the revision and pub/sub to spread changes.
+ */
+import type { Logger } from '../observe/log.js'
+import type { GatewayConfig } from '../config/load.js'
+import type { ModelState, RoutingState } from './state.js'
+import type { Operation } from './operations.js'
+
+/** Who changed what; the store adds when, the revisions and the model before/after. */
+export interface AuditInput {
+  /** The admin token's name (never the token). */
+  actor: string
+  action: string
+  model?: string
+  detail?: Record<string, unknown>
+}
+
+export interface AuditEntry {
+  at: string
+  actor: string
+  action: string
+  model: string | null
+  detail: Record<string, unknown>
+  instanceId: string
+  revisionBefore: number
+  revisionAfter: number
+  before: ModelState | null
+  after: ModelState | null
+}
+
+export interface InstanceInfo {
+  instanceId: string
+  /** The revision this instance has applied. */
+  revision: number
+  startedAt: string
+  lastSeen: string
+  /** Admin base URL of the instance, once it listens. */
+  address: string | null
+}
+
+export type StateListener = (state: RoutingState) => void
+
+export interface StateStore {
+  readonly kind: 'memory' | 'redis'
+  /** Loads the stored state, seeding the store with `initial` when it holds none. */
+  init (initial: RoutingState): Promise<RoutingState>
+  /** The state this instance has applied last (no I/O: answers even when Redis is away). */
+  get (): RoutingState
+  /**
+   * Compare-and-set: applies `op` to the current state and stores the result if the
+   * revision is still `expectedRevision` (409 GW_CONFLICT otherwise). Without an
+   * expected revision it retries a few times on concurrent writes. Listeners hear
+   * of the new state before this resolves.
+   */
+  update (expectedRevision: number | undefined, op: Operation, audit: AuditInput): Promise<RoutingState>
+  /** Called with every newer state, whichever instance wrote it. Returns an unsubscribe function. */
+  subscribe (listener: StateListener): () => void
+  /** Newest first. */
+  audit (limit: number): Promise<AuditEntry[]>
+  /** Instances sharing this state (the memory store knows only itself). */
+  instances (): Promise<InstanceInfo[]>
+  /** The newest revision the store holds (for telling which instances are current). */
+  latestRevision (): Promise<number>
+  /** Where this instance's admin API listens; reported with its heartbeat. */
+  setAddress (address: string): void
+  close (): Promise<void>
+}
+
+export const DEFAULT_AUDIT_CAP = 1000
+/** How many times an update without an expected revision re-reads and retries after losing a race. */
+export const CAS_RETRIES = 5
+
+export function auditEntry (input: AuditInput, instanceId: string, before: RoutingState, after: RoutingState): AuditEntry {
+  const model = input.model ?? null
+  return {
+    at: new Date().toISOString(),
+    actor: input.actor,
+    action: input.action,
+    model,
+    detail: input.detail ?? {},
+    instanceId,
+    revisionBefore: before.revision,
+    revisionAfter: after.revision,
+    before: model === null ? null : before.models[model] ?? null,
+    after: model === null ? null : after.models[model] ?? null
+  }
+}
+
+/** Rejects a stored state that is not shaped like one, so a corrupt file or key never reaches the router. */
+export function parseStoredState (text: string): RoutingState {
+  const v = JSON.parse(text) as Partial<RoutingState> | null
+  if (v === null || typeof v !== 'object' || !Number.isInteger(v.revision) || v.models === null || typeof v.models !== 'object') {
+    throw new Error('stored routing state has no integer revision or no models')
+  }
+  return v as RoutingState
+}
+
+/** Builds the store the config names. The Redis client is loaded only when it is used. */
+export async function createStateStore (config: GatewayConfig, logger: Logger): Promise<StateStore> {
+  if (config.state.store === 'redis') {
+    const { RedisStateStore } = await import('./store-redis.js')
+    return new RedisStateStore({ url: config.state.redisUrl!, keyPrefix: config.state.keyPrefix, instanceId: config.instanceId, logger })
+  }
+  const { MemoryStateStore } = await import('./store-memory.js')
+  return new MemoryStateStore({ file: config.state.file, instanceId: config.instanceId, logger })
+}
+
+/** Names the models a config declares but the stored state lacks (a model added to the config since the state was seeded). */
+export function missingModels (stored: RoutingState, initial: RoutingState): string[] {
+  return Object.keys(initial.models).filter(m => stored.models[m] === undefined)
+}
+
+/** Adds the config's models the stored state lacks, as the config declares them; models already stored stay as the operators left them. */
+export function seedMissingModels (initial: RoutingState): Operation {
+  return (state) => {
+    const models = { ...state.models }
+    for (const m of missingModels(state, initial)) models[m] = structuredClone(initial.models[m]!)
+    return { revision: state.revision + 1, models }
+  }
+}
