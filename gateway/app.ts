@@ -13,6 +13,14 @@ import { buildDataPlane, type Lifecycle } from './server/data-plane.js'
 import { buildAdminPlane, type AdminModule } from './server/admin-plane.js'
 import { createStateStore } from './control/store.js'
 import { controlAdminModule } from './control/admin-routes.js'
+import { Registry } from 'prom-client'
+import { HealthSinkChain } from './health/result.js'
+import { logHealthSink } from './health/log-sink.js'
+import { OutlierDetector } from './health/outlier.js'
+import { HealthChecker } from './health/checker.js'
+import { healthAdminModule } from './health/admin-routes.js'
+import { GatewayMetrics, metricsAdminModule } from './observe/metrics.js'
+import { closeListener, sleep } from './server/drain.js'
 
 export interface StartOptions {
   /** Overrides the config's data-plane port (0 = any free port). */
@@ -43,6 +51,10 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
   /** Run in order on shutdown, after the data plane has drained. */
   const closers: Array<() => Promise<void>> = []
   let feedback: ReplicaFeedback = countingFeedback
+  /** Where active health-check results go; components add theirs (the local log sink is always there). */
+  const healthSinks = new HealthSinkChain()
+  healthSinks.onError = (err) => { logger.error({ err }, 'health result sink failed') }
+  healthSinks.add(logHealthSink(logger))
 
   // --- components (each adds its observers, admin routes and closers here) ---
 
@@ -50,6 +62,30 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
   store.subscribe((state) => { router.apply(state) })
   adminModules.push(controlAdminModule({ store, router, instanceId: config.instanceId }))
   closers.push(() => store.close())
+
+  // Metrics, health checks and outlier ejection.
+  const registry = new Registry()
+  const metrics = new GatewayMetrics(registry, router)
+  observer.add(metrics)
+  healthSinks.add(metrics)
+  adminModules.push(metricsAdminModule(registry, config.admin.metricsPublic))
+  const outlier = new OutlierDetector((model) => config.models[model]?.outlierDetection, logger)
+  outlier.onEjection((e) => { metrics.ejected(e) })
+  feedback = outlier
+  const checker = new HealthChecker({
+    router,
+    instanceId: config.instanceId,
+    sink: healthSinks,
+    logger,
+    onCheckSuccess: (r) => { outlier.checkSucceeded(r) },
+    ejectedUntil: (r) => outlier.ejectedUntil(r)
+  })
+  adminModules.push(healthAdminModule(checker))
+  checker.start()
+  closers.push(async () => {
+    outlier.close()
+    await checker.close()
+  })
 
   // -----------------------------------------------------------------------------
 
@@ -77,8 +113,13 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
     adminPort,
     close () {
       closing ??= (async () => {
+        // Readiness fails first; a load balancer stops sending during drainDelayMs while requests are still served.
         lifecycle.draining = true
-        await dataPlane.close()
+        if (config.drainDelayMs > 0) {
+          logger.info({ drainDelayMs: config.drainDelayMs }, 'readiness off; still serving while load balancers deregister')
+          await sleep(config.drainDelayMs)
+        }
+        await closeListener(dataPlane, config.shutdownTimeoutMs, logger)
         for (const c of closers) {
           try {
             await c()

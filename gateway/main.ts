@@ -9,6 +9,8 @@ import { createLogger } from './observe/log.js'
 import { startGateway } from './app.js'
 
 const DEFAULT_CONFIG = 'config/gateway.yaml'
+/** After the drain, components (pipeline flush, pools) get this long to close before the process gives up. */
+const CLOSERS_GRACE_MS = 5_000
 
 async function main (): Promise<void> {
   const env = readEnv()
@@ -45,10 +47,12 @@ async function main (): Promise<void> {
     if (stopping) return
     stopping = true
     logger.info({ signal }, 'shutting down')
+    // close() cuts connections still busy after shutdownTimeoutMs itself; this is the backstop if a closer hangs.
+    const hardMs = config.drainDelayMs + config.shutdownTimeoutMs + CLOSERS_GRACE_MS
     const deadline = setTimeout(() => {
-      logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown deadline passed; exiting with requests in flight')
+      logger.error({ timeoutMs: hardMs }, 'shutdown deadline passed; exiting with work unfinished')
       process.exit(1)
-    }, config.shutdownTimeoutMs)
+    }, hardMs)
     deadline.unref()
     gw.close().then(() => {
       logger.info('stopped')

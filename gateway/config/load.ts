@@ -62,8 +62,9 @@ export interface GatewayConfig {
   port: number
   bodyLimitBytes: number
   shutdownTimeoutMs: number
+  drainDelayMs: number
   validateJson: boolean
-  admin: { enabled: boolean, host: string, port: number, tokens: AdminToken[] }
+  admin: { enabled: boolean, host: string, port: number, tokens: AdminToken[], metricsPublic: boolean }
   state: { store: 'memory' | 'redis', file: string | undefined, redisUrl: string | undefined, keyPrefix: string }
   logging: {
     sink: 'off' | 'file' | 'kafka'
@@ -148,12 +149,14 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
     port: g.port ?? D.DEFAULT_PORT,
     bodyLimitBytes: bodyLimit,
     shutdownTimeoutMs: g.shutdownTimeoutMs ?? D.DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    drainDelayMs: g.drainDelayMs ?? D.DEFAULT_DRAIN_DELAY_MS,
     validateJson: g.validateJson ?? D.DEFAULT_VALIDATE_JSON,
     admin: {
       enabled: admin.enabled ?? true,
       host: admin.host ?? D.DEFAULT_HOST,
       port: admin.port ?? D.DEFAULT_ADMIN_PORT,
-      tokens
+      tokens,
+      metricsPublic: admin.metricsPublic ?? D.DEFAULT_METRICS_PUBLIC
     },
     state: { store, file: state.file, redisUrl, keyPrefix: state.keyPrefix ?? D.DEFAULT_STATE_KEY_PREFIX },
     logging: {

@@ -110,6 +110,8 @@ export const ConfigSchema = Strict({
     instanceId: Type.Optional(Name),
     bodyLimitBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 * 1024 * 1024 })),
     shutdownTimeoutMs: Type.Optional(PositiveMs),
+    /** On SIGTERM, keep serving this long with readiness false (a load balancer's deregistration delay). */
+    drainDelayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
     /** Reject JSON that does not parse before it reaches a model (costs one JSON.parse per request). */
     validateJson: Type.Optional(Type.Boolean())
   })),
@@ -117,7 +119,9 @@ export const ConfigSchema = Strict({
     enabled: Type.Optional(Type.Boolean()),
     host: Type.Optional(Type.String()),
     port: Type.Optional(Port),
-    tokens: Type.Optional(Type.Array(AdminTokenSchema, { maxItems: 64 }))
+    tokens: Type.Optional(Type.Array(AdminTokenSchema, { maxItems: 64 })),
+    /** Serve GET /metrics on the admin listener without a token. */
+    metricsPublic: Type.Optional(Type.Boolean())
   })),
   state: Type.Optional(Strict({
     store: Type.Optional(Type.Union([Type.Literal('memory'), Type.Literal('redis')])),

@@ -19,3 +19,23 @@ export interface HealthCheckResult {
 export interface HealthResultSink {
   record (r: HealthCheckResult): void
 }
+
+/** Hands each result to several sinks; one that throws does not stop the others. */
+export class HealthSinkChain implements HealthResultSink {
+  readonly #sinks: HealthResultSink[] = []
+  onError: (err: unknown) => void = () => {}
+
+  add (s: HealthResultSink): void {
+    this.#sinks.push(s)
+  }
+
+  record (r: HealthCheckResult): void {
+    for (const s of this.#sinks) {
+      try {
+        s.record(r)
+      } catch (err) {
+        this.onError(err)
+      }
+    }
+  }
+}

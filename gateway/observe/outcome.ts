@@ -21,6 +21,8 @@ export interface RequestOutcome {
   upstreamMs: number
   /** True when the stable version answered because the chosen one had no healthy replica. */
   fallback: boolean
+  /** With fallback: the version that was chosen first (and had no healthy replica); null otherwise. */
+  fallbackFrom?: string | null
   /**
    * The raw sticky key, in-process only: observers that record it must hash it
    * (records carry a hash, never the key).

@@ -98,6 +98,7 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
       totalMs: 0,
       upstreamMs: 0,
       fallback: false,
+      fallbackFrom: null,
       stickyKey,
       requestBody: body,
       responseBody: null
@@ -126,6 +127,7 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
         replica = pickReplica(model.stable.replicas)
         if (replica !== undefined) {
           deps.logger.warn({ model: modelName, version: version.name, servedBy: model.stable.name, requestId }, 'version has no healthy replica; served by the stable version')
+          outcome.fallbackFrom = version.name
           version = model.stable
           outcome.fallback = true
           reply.header(FALLBACK_HEADER, 'stable')
@@ -158,6 +160,8 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
       outcome.responseBody = res.body
       copyResponseHeaders(reply, res.headers)
       reply.header(VERSION_HEADER, version.name)
+      // Draining: tell the client not to reuse this connection, so closing it later races no new request.
+      if (lifecycle.draining) reply.header('connection', 'close')
       reply.code(res.statusCode)
       return reply.send(res.body)
     } catch (err) {
@@ -167,6 +171,7 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
       outcome.status = e.statusCode
       outcome.errorCode = e.code
       if (e.replica !== undefined) outcome.replica = e.replica
+      if (lifecycle.draining) reply.header('connection', 'close')
       return fail(reply, e)
     } finally {
       outcome.totalMs = performance.now() - start

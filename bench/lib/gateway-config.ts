@@ -1,0 +1,33 @@
+/**
+ * The gateway's configuration under benchmark: the production shape of a
+ * canary (two versions, 10% canary, sticky by header, routing and stickiness
+ * on, JSON validation at its default), with the scoring log off so the
+ * benchmark measures the data plane alone. Anything the gateway always does
+ * (metrics, once they exist) stays on: there is no switch here to turn it off.
+ */
+import { stringify } from 'yaml'
+import { MODEL, STICKY_HEADER } from './payload.js'
+
+/** Basis points: 10% of users see the canary. */
+export const BENCH_CANARY_WEIGHT = 1000
+/** Only used to let the admin plane start; the benchmark never calls it. */
+const BENCH_ADMIN_TOKEN = 'bench-admin-token-not-secret-0123456789'
+
+/** `v1Origin`/`v2Origin` are base URLs; the benchmark points both at the same origin. */
+export function gatewayConfigYaml (v1Origin: string, v2Origin: string): string {
+  return stringify({
+    gateway: { host: '127.0.0.1' },
+    admin: { host: '127.0.0.1', tokens: [{ name: 'bench', token: BENCH_ADMIN_TOKEN, role: 'admin' }] },
+    logging: { sink: 'off' },
+    models: {
+      [MODEL]: {
+        sticky: { header: STICKY_HEADER },
+        versions: {
+          v1: { replicas: [v1Origin] },
+          v2: { replicas: [v2Origin] }
+        },
+        release: { strategy: 'canary', stable: 'v1', canary: 'v2', canaryWeight: BENCH_CANARY_WEIGHT }
+      }
+    }
+  })
+}

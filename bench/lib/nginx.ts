@@ -1,0 +1,50 @@
+/**
+ * nginx as the reference proxy: one worker, keep-alive to the origin, no
+ * access log — a fair, minimal configuration, generated into a temp dir.
+ */
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { start, waitForPort, type Child } from './child.js'
+
+/** Idle keep-alive connections nginx keeps to the origin (nginx docs: upstream `keepalive`). */
+const UPSTREAM_KEEPALIVE = 64
+
+export function nginxConf (dir: string, listenPort: number, originPort: number): string {
+  return `daemon off;
+worker_processes 1;
+pid ${join(dir, 'nginx.pid')};
+error_log ${join(dir, 'error.log')} warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${join(dir, 'client_body')};
+  proxy_temp_path ${join(dir, 'proxy')};
+  fastcgi_temp_path ${join(dir, 'fastcgi')};
+  uwsgi_temp_path ${join(dir, 'uwsgi')};
+  scgi_temp_path ${join(dir, 'scgi')};
+  keepalive_requests 1000000;
+  upstream origin {
+    server 127.0.0.1:${originPort};
+    keepalive ${UPSTREAM_KEEPALIVE};
+  }
+  server {
+    listen 127.0.0.1:${listenPort};
+    location / {
+      proxy_pass http://origin;
+      # HTTP/1.1 with an empty Connection header keeps upstream connections open.
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+`
+}
+
+export async function startNginx (nginx: string, dir: string, listenPort: number, originPort: number, cores: string | undefined): Promise<Child> {
+  await mkdir(dir, { recursive: true })
+  const conf = join(dir, 'nginx.conf')
+  await writeFile(conf, nginxConf(dir, listenPort, originPort))
+  const child = start('nginx', nginx, ['-p', dir, '-c', conf, '-e', join(dir, 'error.log')], cores)
+  await waitForPort(child, listenPort)
+  return child
+}

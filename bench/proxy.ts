@@ -1,0 +1,237 @@
+/**
+ * Data-plane benchmark, in one run: the fraud example model as origin, then the
+ * same load straight to it (baseline), through the gateway, through a plain
+ * @fastify/http-proxy and through nginx. Contenders are interleaved round-robin
+ * per run so drift (thermal, neighbours) spreads over all of them; results are
+ * medians over runs, compared as ratios measured in the same run.
+ *
+ * `npm run bench` (= build + `node dist/bench/proxy.js`). Knobs from env:
+ * BENCH_CONNECTIONS (32), BENCH_DURATION_S (10), BENCH_RUNS (5), BENCH_WARMUP_S (3).
+ * Writes bench/results/latest.json, latest.md and proxy.svg.
+ */
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { availableParallelism, cpus, tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { killAllNow, readyLine, start, stopAll, type Child } from './lib/child.js'
+import { clockTicksPerSecond, treeCpuTicks } from './lib/proc-cpu.js'
+import { runLoad, type LoadGenerator, type LoadOptions } from './lib/load.js'
+import { startNginx } from './lib/nginx.js'
+import { checkInfer, INFER_BODY } from './lib/payload.js'
+import { gatewayConfigYaml } from './lib/gateway-config.js'
+import { findTools, versionOf } from './lib/tools.js'
+import { markdown, ratios, summarise, targets, textTable, type ContenderSummary, type RunSample } from './lib/report.js'
+import { barChartSvg } from './lib/svg-chart.js'
+
+const DEFAULT_CONNECTIONS = 32
+const DEFAULT_DURATION_S = 10
+const DEFAULT_RUNS = 5
+const DEFAULT_WARMUP_S = 3
+/** How long to wait for the fraud example to be built before giving up. */
+const ORIGIN_WAIT_MS = 300_000
+/** Per-run allowance for CPU sampling and process scheduling on top of the load itself. */
+const RUN_OVERHEAD_S = 5
+/** Allowance for installs, start-up and shutdown on top of the load time. */
+const FIXED_OVERHEAD_S = 420
+
+const here = dirname(fileURLToPath(import.meta.url)) // <repo>/dist/bench
+const repo = join(here, '..', '..')
+const resultsDir = join(repo, 'bench', 'results')
+const fraudMain = join(repo, 'dist', 'scorer-sdk', 'examples', 'fraud', 'main.js')
+const gatewayMain = join(repo, 'dist', 'gateway', 'main.js')
+const referenceProxyMain = join(here, 'reference-http-proxy.js')
+
+function intEnv (name: string, fallback: number, min: number): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`)
+  return n
+}
+
+const log = (s: string): void => { process.stdout.write(`${s}\n`) }
+
+async function freePort (): Promise<number> {
+  const srv = createServer()
+  await new Promise<void>((resolve) => { srv.listen(0, '127.0.0.1', resolve) })
+  const { port } = srv.address() as { port: number }
+  await new Promise<void>((resolve) => { srv.close(() => { resolve() }) })
+  return port
+}
+
+interface Contender {
+  name: string
+  label: string
+  baseUrl: string
+  /** The process whose CPU is charged to the proxy; undefined for the direct baseline. */
+  proxy: Child | undefined
+}
+
+async function main (): Promise<number> {
+  const connections = intEnv('BENCH_CONNECTIONS', DEFAULT_CONNECTIONS, 1)
+  const durationS = intEnv('BENCH_DURATION_S', DEFAULT_DURATION_S, 1)
+  const runs = intEnv('BENCH_RUNS', DEFAULT_RUNS, 1)
+  const warmupS = intEnv('BENCH_WARMUP_S', DEFAULT_WARMUP_S, 0)
+
+  const budgetS = FIXED_OVERHEAD_S + 4 * (warmupS + runs * (durationS + RUN_OVERHEAD_S))
+  const watchdog = setTimeout(() => {
+    process.stderr.write(`bench: still running after ${budgetS} s; stopping everything\n`)
+    killAllNow()
+    process.exit(1)
+  }, budgetS * 1000)
+  // Fires only while something else (a child, a load run) still keeps the process alive.
+  watchdog.unref()
+
+  const tools = await findTools(log)
+  for (const n of tools.notes) log(`note: ${n}`)
+  const gen: LoadGenerator = tools.wrk !== undefined ? 'wrk' : 'autocannon'
+
+  // Two cores: the load generator gets one, origin and proxy share the other, so
+  // a proxy cannot win by stealing the load generator's CPU (or lose to it).
+  const cores = availableParallelism()
+  const pin = cores >= 2 && tools.taskset !== undefined
+  const loadCores = pin ? '0' : undefined
+  const serverCores = pin ? '1' : undefined
+  if (pin) {
+    // The orchestrator is mostly idle, but keep it off the servers' core too.
+    await promisify(execFile)('taskset', ['-p', '-c', '0', String(process.pid)])
+  }
+  const layout = pin
+    ? `load generator (${gen}) pinned to core 0 (taskset -c 0); origin and proxy pinned to core 1 (taskset -c 1); ${cores} cores available`
+    : `no CPU pinning (${cores} core(s)${tools.taskset === undefined ? ', no taskset' : ''}); load generator, origin and proxy share the CPU`
+  log(layout)
+
+  const deadline = Date.now() + ORIGIN_WAIT_MS
+  while (!existsSync(fraudMain)) {
+    if (Date.now() > deadline) throw new Error(`${fraudMain} not found; build the fraud example first`)
+    log('waiting for the fraud example model to be built…')
+    await sleep(10_000)
+  }
+
+  const tmp = await mkdtemp(join(tmpdir(), 'gw-bench-'))
+  try {
+    const origin = start('origin', process.execPath, [fraudMain, '--version', 'v1', '--port', '0'], serverCores)
+    const originPort = Number((await readyLine(origin)).port)
+    const originUrl = `http://127.0.0.1:${originPort}`
+
+    const configFile = join(tmp, 'gateway.yaml')
+    await writeFile(configFile, gatewayConfigYaml(originUrl, originUrl))
+    const gateway = start('gateway', process.execPath, [gatewayMain, '--config', configFile, '--port', '0', '--admin-port', '0'], serverCores)
+    const reference = start('http-proxy', process.execPath, [referenceProxyMain, '--upstream', originUrl, '--port', '0'], serverCores)
+    const [gwReady, refReady] = await Promise.all([readyLine(gateway), readyLine(reference)])
+
+    const contenders: Contender[] = [
+      { name: 'direct', label: 'direct (no proxy)', baseUrl: originUrl, proxy: undefined },
+      { name: 'gateway', label: 'model-gateway', baseUrl: `http://127.0.0.1:${Number(gwReady.port)}`, proxy: gateway },
+      { name: 'http-proxy', label: '@fastify/http-proxy', baseUrl: `http://127.0.0.1:${Number(refReady.port)}`, proxy: reference }
+    ]
+    if (tools.nginx !== undefined) {
+      const port = await freePort()
+      const nginx = await startNginx(tools.nginx, join(tmp, 'nginx'), port, originPort, serverCores)
+      contenders.push({ name: 'nginx', label: 'nginx', baseUrl: `http://127.0.0.1:${port}`, proxy: nginx })
+    }
+
+    for (const c of contenders) {
+      const headers = await checkInfer(c.baseUrl, c.name)
+      if (c.name === 'gateway' && headers.get('x-model-version') === null) throw new Error('gateway response has no x-model-version header')
+    }
+    log(`contenders: ${contenders.map((c) => c.name).join(', ')}; ${connections} connections, ${runs} runs × ${durationS} s, warm-up ${warmupS} s each; body ${Buffer.byteLength(INFER_BODY)} bytes`)
+
+    const loadOpts: LoadOptions = { connections, durationS, threads: 1, cores: loadCores }
+    if (warmupS > 0) {
+      for (const c of contenders) {
+        const w = await runLoad(gen, c.baseUrl, { ...loadOpts, durationS: warmupS })
+        log(`warm-up  ${c.name.padEnd(10)} ${Math.round(w.reqPerSec).toString().padStart(7)} req/s`)
+      }
+    }
+
+    const ticksPerS = await clockTicksPerSecond()
+    const samples = new Map<string, RunSample[]>(contenders.map((c) => [c.name, []]))
+    for (let run = 0; run < runs; run++) {
+      // Round-robin: each run starts with the next contender.
+      const order = contenders.map((_, i) => contenders[(i + run) % contenders.length]!)
+      for (const [pos, c] of order.entries()) {
+        const proxyBefore = c.proxy === undefined ? 0 : await treeCpuTicks(c.proxy.pid)
+        const originBefore = await treeCpuTicks(origin.pid)
+        const r = await runLoad(gen, c.baseUrl, loadOpts)
+        const proxyAfter = c.proxy === undefined ? 0 : await treeCpuTicks(c.proxy.pid)
+        const originAfter = await treeCpuTicks(origin.pid)
+        const perReq = (ticks: number): number => (ticks / ticksPerS) * 1e6 / Math.max(1, r.requests)
+        const sample: RunSample = {
+          ...r,
+          run: run + 1,
+          order: pos,
+          proxyCpuUsPerReq: c.proxy === undefined ? null : perReq(proxyAfter - proxyBefore),
+          originCpuUsPerReq: perReq(originAfter - originBefore)
+        }
+        samples.get(c.name)!.push(sample)
+        log(`run ${run + 1}/${runs}  ${c.name.padEnd(10)} ${Math.round(r.reqPerSec).toString().padStart(7)} req/s  p50 ${(r.p50Us / 1000).toFixed(2)} ms  p99 ${(r.p99Us / 1000).toFixed(2)} ms  proxy CPU ${sample.proxyCpuUsPerReq === null ? '—' : sample.proxyCpuUsPerReq.toFixed(0) + ' µs/req'}${r.errors > 0 ? `  ERRORS ${r.errors}` : ''}`)
+      }
+    }
+
+    const summaries: ContenderSummary[] = contenders.map((c) => summarise(c.name, c.label, samples.get(c.name)!))
+    const byName = new Map(summaries.map((s) => [s.name, s]))
+    const r = ratios(byName)
+    const cpu = cpus()[0]?.model ?? 'unknown CPU'
+    const [nginxVersion, wrkVersion] = await Promise.all([
+      tools.nginx === undefined ? 'none' : versionOf(tools.nginx, ['-v']),
+      tools.wrk === undefined ? 'none' : versionOf(tools.wrk, ['-v'])
+    ])
+    const setup = [
+      `${connections} connections, ${runs} runs × ${durationS} s per contender, interleaved round-robin, ${warmupS} s warm-up each; medians over runs`,
+      `POST /v2/models/fraud/infer, ${Buffer.byteLength(INFER_BODY)}-byte OIP v2 body, a new x-user-id per request; load by ${gen === 'wrk' ? wrkVersion : 'autocannon'}`,
+      layout,
+      `gateway: model fraud, v1 + v2 on the same origin, canary 10%, sticky header x-user-id, validateJson default, scoring log off`,
+      `http-proxy: @fastify/http-proxy with default options; nginx: ${nginxVersion}, 1 worker, upstream keepalive 64, access_log off`,
+      `proxy CPU µs/req: utime+stime of the proxy process tree from /proc over each run, divided by requests`,
+      `${cpu}, Node ${process.version}`
+    ]
+
+    log('')
+    log(textTable(summaries, r))
+    for (const s of summaries) if (s.errors > 0) log(`warning: ${s.name} had ${s.errors} errors (socket errors or non-2xx responses)`)
+
+    await mkdir(resultsDir, { recursive: true })
+    const result = {
+      date: new Date().toISOString(),
+      settings: { connections, durationS, runs, warmupS, loadGenerator: gen, pinned: pin, cores, bodyBytes: Buffer.byteLength(INFER_BODY) },
+      setup,
+      contenders: summaries,
+      ratios: r,
+      targets: targets(r)
+    }
+    await writeFile(join(resultsDir, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`)
+    await writeFile(join(resultsDir, 'latest.md'), markdown(summaries, r, setup))
+    await writeFile(join(resultsDir, 'proxy.svg'), barChartSvg(
+      'Proxying an OIP v2 infer request to a Node model',
+      `${connections} connections · median of ${runs} × ${durationS} s runs · ${pin ? 'load on core 0, origin + proxy on core 1' : 'unpinned'}`,
+      summaries.map((s) => ({ label: s.label, value: s.reqPerSec, note: `p99 ${(s.p99Us / 1000).toFixed(2)} ms`, highlight: s.name === 'gateway' }))
+    ))
+    log(`\nwrote bench/results/latest.json, latest.md, proxy.svg`)
+    const failed = summaries.some((s) => s.errors > 0)
+    return failed ? 1 : 0
+  } finally {
+    clearTimeout(watchdog)
+    await stopAll()
+    await rm(tmp, { recursive: true, force: true })
+  }
+}
+
+process.on('exit', killAllNow)
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    process.stderr.write(`bench: ${sig}, stopping\n`)
+    stopAll().finally(() => process.exit(130))
+  })
+}
+
+main().then((code) => { process.exitCode = code }, async (err: unknown) => {
+  process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`)
+  await stopAll()
+  process.exitCode = 1
+})

@@ -1,0 +1,317 @@
+/**
+ * Active health checks: every replica of every version is probed on its own
+ * timer (interval shortened by a random jitter so replicas are not all probed at
+ * the same instant), and marked unhealthy after `unhealthyThreshold` failed
+ * probes in a row, healthy again after `healthyThreshold` passing ones.
+ *
+ * Probes use a small undici Client per target, apart from the replica's
+ * traffic pool: a hung replica saturates its pool with stuck requests, and a
+ * probe queued behind them would measure the queue, not the replica. Each probe
+ * has its own hard deadline (an AbortSignal), so a replica that accepts the
+ * connection and never answers fails the probe after `timeoutMs`.
+ */
+import { Client } from 'undici'
+import type { Logger } from 'pino'
+import type { ResolvedModel } from '../config/load.js'
+import type { Replica } from '../proxy/replica.js'
+import type { Router } from '../routing/router.js'
+import type { RoutingSnapshot } from '../routing/snapshot.js'
+import type { HealthCheckResult, HealthResultSink } from './result.js'
+
+export type HealthSettings = ResolvedModel['healthCheck']
+
+/** Bytes of a probe's response body kept for the expectBodyContains check; bodies beyond are not read further. */
+const MAX_PROBE_BODY_BYTES = 64 * 1024
+
+/**
+ * Delay before the next probe: the interval minus up to `jitter` of it, so the
+ * time between probes never exceeds the interval (detection stays within
+ * interval + timeout per failed probe).
+ */
+export function nextProbeDelay (intervalMs: number, jitter: number, random: () => number = Math.random): number {
+  return Math.max(1, Math.round(intervalMs * (1 - jitter * random())))
+}
+
+export interface ProbeCounters {
+  consecutiveFailures: number
+  consecutiveSuccesses: number
+}
+
+/**
+ * Applies one probe result to the counters and returns the replica's new
+ * health verdict (pure: the caller applies it).
+ */
+export function applyProbe (c: ProbeCounters, ok: boolean, healthy: boolean, s: Pick<HealthSettings, 'unhealthyThreshold' | 'healthyThreshold'>): boolean {
+  if (ok) {
+    c.consecutiveFailures = 0
+    c.consecutiveSuccesses++
+    return healthy || c.consecutiveSuccesses >= s.healthyThreshold
+  }
+  c.consecutiveSuccesses = 0
+  c.consecutiveFailures++
+  return healthy && c.consecutiveFailures < s.unhealthyThreshold
+}
+
+/** One row of GET /admin/health. */
+export interface ReplicaHealth {
+  model: string
+  version: string
+  replica: string
+  healthy: boolean
+  ejected: boolean
+  /** Epoch ms when a passive ejection ends; null when not ejected. */
+  ejectedUntil: number | null
+  /** Consecutive failed active checks. */
+  consecutiveCheckFailures: number
+  /** Consecutive failures on live traffic. */
+  consecutiveFailures: number
+  ejections: number
+  inflight: number
+  checksEnabled: boolean
+  lastCheck: { at: string, ok: boolean, latencyMs: number, status: number | null, error: string | null } | null
+}
+
+interface Target extends ProbeCounters {
+  readonly key: string
+  readonly model: string
+  readonly version: string
+  readonly replica: Replica
+  readonly settings: HealthSettings
+  readonly client: Client
+  readonly path: string
+  readonly body: string | null
+  timer: NodeJS.Timeout | undefined
+  probing: Promise<void> | undefined
+  last: HealthCheckResult | undefined
+}
+
+export interface HealthCheckerOptions {
+  router: Router
+  instanceId: string
+  sink: HealthResultSink
+  logger: Logger
+  /** A passing check ends a passive ejection early. */
+  onCheckSuccess?: (r: Replica) => void
+  ejectedUntil?: (r: Replica) => number | undefined
+  random?: () => number
+}
+
+export class HealthChecker {
+  readonly #opts: HealthCheckerOptions
+  readonly #targets = new Map<string, Target>()
+  #closed = false
+  #started = false
+
+  constructor (opts: HealthCheckerOptions) {
+    this.#opts = opts
+  }
+
+  /** Probes every replica at once (a fresh gateway learns about dead replicas early), then on each one's timer. */
+  start (): void {
+    if (this.#started) return
+    this.#started = true
+    this.#opts.router.onChange((s) => { this.#sync(s) })
+    this.#sync(this.#opts.router.snapshot)
+  }
+
+  /** Runs one probe of every target now and waits for them (used by tests and the admin API). */
+  async probeAll (): Promise<void> {
+    await Promise.all([...this.#targets.values()].map(t => this.#probe(t)))
+  }
+
+  status (): ReplicaHealth[] {
+    const out: ReplicaHealth[] = []
+    for (const [name, m] of this.#opts.router.snapshot.models) {
+      for (const [vname, v] of m.versions) {
+        for (const r of v.replicas) {
+          const t = this.#targets.get(targetKey(name, vname, r.url))
+          const until = this.#opts.ejectedUntil?.(r)
+          out.push({
+            model: name,
+            version: vname,
+            replica: r.url,
+            healthy: r.healthy,
+            ejected: r.ejected,
+            ejectedUntil: until ?? null,
+            consecutiveCheckFailures: t?.consecutiveFailures ?? 0,
+            consecutiveFailures: r.consecutiveFailures,
+            ejections: r.ejections,
+            inflight: r.inflight,
+            checksEnabled: m.cfg.healthCheck.enabled,
+            lastCheck: t?.last === undefined
+              ? null
+              : { at: new Date(t.last.at).toISOString(), ok: t.last.ok, latencyMs: t.last.latencyMs, status: t.last.status, error: t.last.error }
+          })
+        }
+      }
+    }
+    return out
+  }
+
+  async close (): Promise<void> {
+    this.#closed = true
+    const pending: Array<Promise<unknown>> = []
+    for (const t of this.#targets.values()) pending.push(this.#drop(t))
+    this.#targets.clear()
+    await Promise.allSettled(pending)
+  }
+
+  /** Follows the replica set of a new routing snapshot: new targets are probed at once, removed ones stop. */
+  #sync (s: RoutingSnapshot): void {
+    if (this.#closed) return
+    const keep = new Set<string>()
+    for (const [name, m] of s.models) {
+      const hc = m.cfg.healthCheck
+      if (!hc.enabled) continue
+      for (const [vname, v] of m.versions) {
+        for (const r of v.replicas) {
+          const key = targetKey(name, vname, r.url)
+          keep.add(key)
+          const old = this.#targets.get(key)
+          // The registry makes a new Replica when a URL left and came back; probe that one.
+          if (old !== undefined && old.replica === r) continue
+          if (old !== undefined) void this.#drop(old)
+          const t = this.#makeTarget(key, name, vname, r, hc, m.inferPath)
+          this.#targets.set(key, t)
+          void this.#probe(t)
+        }
+      }
+    }
+    for (const [key, t] of this.#targets) {
+      if (!keep.has(key)) {
+        this.#targets.delete(key)
+        void this.#drop(t)
+      }
+    }
+  }
+
+  #makeTarget (key: string, model: string, version: string, replica: Replica, settings: HealthSettings, inferPath: string): Target {
+    const infer = settings.inferPayload !== undefined
+    const origin = new URL(replica.url).origin
+    return {
+      key,
+      model,
+      version,
+      replica,
+      settings,
+      client: new Client(origin, { pipelining: 1, connect: { timeout: settings.timeoutMs }, keepAliveTimeout: Math.min(settings.intervalMs * 2, 60_000) }),
+      path: replica.prefix + (infer ? inferPath : settings.path),
+      body: infer ? JSON.stringify(settings.inferPayload) : null,
+      timer: undefined,
+      probing: undefined,
+      consecutiveFailures: 0,
+      consecutiveSuccesses: 0,
+      last: undefined
+    }
+  }
+
+  async #drop (t: Target): Promise<void> {
+    clearTimeout(t.timer)
+    t.timer = undefined
+    // Destroying the client aborts a probe in flight, so closing never waits out a probe timeout.
+    await t.client.destroy().catch(() => {})
+    await t.probing?.catch(() => {})
+  }
+
+  #schedule (t: Target): void {
+    if (this.#closed || this.#targets.get(t.key) !== t) return
+    clearTimeout(t.timer)
+    t.timer = setTimeout(() => { void this.#probe(t) }, nextProbeDelay(t.settings.intervalMs, t.settings.jitter, this.#opts.random))
+    t.timer.unref()
+  }
+
+  #probe (t: Target): Promise<void> {
+    // A probe never overlaps the previous one of the same target.
+    t.probing ??= this.#runProbe(t).finally(() => {
+      t.probing = undefined
+      this.#schedule(t)
+    })
+    return t.probing
+  }
+
+  async #runProbe (t: Target): Promise<void> {
+    const at = Date.now()
+    const start = performance.now()
+    const s = t.settings
+    const kind = t.body === null ? 'http' : 'infer'
+    let status: number | null = null
+    let error: string | null = null
+    try {
+      const res = await t.client.request({
+        path: t.path,
+        method: t.body === null ? 'GET' : 'POST',
+        headers: t.body === null ? { 'user-agent': 'model-gateway-health' } : { 'content-type': 'application/json', 'user-agent': 'model-gateway-health' },
+        body: t.body,
+        signal: AbortSignal.timeout(s.timeoutMs),
+        headersTimeout: s.timeoutMs,
+        bodyTimeout: s.timeoutMs
+      })
+      status = res.statusCode
+      const text = await readCapped(res.body, MAX_PROBE_BODY_BYTES)
+      if (status < 200 || status >= 300) error = `status ${status}`
+      else if (kind === 'infer' && s.expectBodyContains !== undefined && !text.includes(s.expectBodyContains)) error = 'unexpected body'
+    } catch (err) {
+      error = describeProbeError(err)
+    }
+    if (this.#closed || this.#targets.get(t.key) !== t) return
+    const result: HealthCheckResult = {
+      at,
+      instanceId: this.#opts.instanceId,
+      model: t.model,
+      version: t.version,
+      replica: t.replica.url,
+      kind,
+      ok: error === null,
+      latencyMs: Math.round((performance.now() - start) * 1000) / 1000,
+      status,
+      error
+    }
+    t.last = result
+    this.#apply(t, result)
+    try {
+      this.#opts.sink.record(result)
+    } catch (err) {
+      this.#opts.logger.error({ err }, 'health result sink failed')
+    }
+  }
+
+  #apply (t: Target, r: HealthCheckResult): void {
+    const was = t.replica.healthy
+    const now = applyProbe(t, r.ok, was, t.settings)
+    if (now !== was) {
+      t.replica.setHealthy(now)
+      this.#opts.logger.warn({
+        model: t.model,
+        version: t.version,
+        replica: t.replica.url,
+        healthy: now,
+        consecutiveFailures: t.consecutiveFailures,
+        consecutiveSuccesses: t.consecutiveSuccesses,
+        error: r.error
+      }, now ? 'replica passed its health checks; back in rotation' : 'replica failed its health checks; out of rotation')
+    }
+    if (r.ok) this.#opts.onCheckSuccess?.(t.replica)
+  }
+}
+
+function targetKey (model: string, version: string, url: string): string {
+  return `${model}\u0000${version}\u0000${url}`
+}
+
+async function readCapped (body: AsyncIterable<Buffer> & { destroy?: () => void }, max: number): Promise<string> {
+  const chunks: Buffer[] = []
+  let n = 0
+  for await (const chunk of body) {
+    chunks.push(chunk)
+    n += chunk.length
+    if (n >= max) break
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+function describeProbeError (err: unknown): string {
+  const e = err as { name?: string, code?: string, message?: string }
+  if (e.name === 'TimeoutError' || e.name === 'AbortError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT') return 'timeout'
+  if (typeof e.code === 'string' && e.code !== '') return e.code
+  return e.message ?? String(err)
+}
