@@ -97,7 +97,9 @@ export function parseConfig (text: string, file: string, env: Readonly<GatewayEn
     raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { prettyErrors: true })
   } catch (err) {
     const where = err instanceof YAMLParseError && err.linePos !== undefined ? `line ${err.linePos[0].line}` : ''
-    throw new ConfigError(file, where, `not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`)
+    // V8's JSON errors quote a slice of the input, which may be part of an admin token: cut it off.
+    const reason = (err as Error).message.split('\n')[0]!.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/, '')
+    throw new ConfigError(file, where, `not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${reason}`)
   }
   raw = substituteEnv(raw, '', file, envLookup)
   if (raw === null || typeof raw !== 'object') throw new ConfigError(file, '', 'must be a mapping with at least a "models" key')

@@ -16,8 +16,9 @@ const SKIP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', '
 /** Flat [name, value, …] list, the form undici takes without building another object. */
 export function forwardHeaders (headers: IncomingHttpHeaders, requestId: string): string[] {
   const out: string[] = [REQUEST_ID_HEADER, requestId]
+  const named = connectionOptions(headers.connection)
   for (const name in headers) {
-    if (SKIP_REQUEST.has(name)) continue
+    if (SKIP_REQUEST.has(name) || (named !== undefined && named.includes(name))) continue
     const v = headers[name]
     if (v === undefined) continue
     if (typeof v === 'string') out.push(name, v)
@@ -27,11 +28,21 @@ export function forwardHeaders (headers: IncomingHttpHeaders, requestId: string)
 }
 
 export function copyResponseHeaders (reply: FastifyReply, headers: Record<string, string | string[] | undefined>): void {
+  const named = connectionOptions(headers.connection)
   for (const name in headers) {
-    if (SKIP_RESPONSE.has(name)) continue
+    if (SKIP_RESPONSE.has(name) || (named !== undefined && named.includes(name))) continue
     const v = headers[name]
     if (v !== undefined) reply.header(name, v)
   }
+}
+
+/**
+ * Field names listed in Connection are hop-by-hop too and must not be forwarded
+ * (RFC 9110 section 7.6.1). The common values allocate nothing.
+ */
+function connectionOptions (v: string | string[] | undefined): string[] | undefined {
+  if (v === undefined || v === 'keep-alive' || v === 'close') return undefined
+  return (typeof v === 'string' ? v : v.join(',')).toLowerCase().split(',').map(s => s.trim())
 }
 
 const MAX_STICKY_KEY_LENGTH = 512
@@ -55,11 +66,12 @@ export function cookieValue (header: string, name: string): string | undefined {
   let i = 0
   while (i < header.length) {
     while (header.charCodeAt(i) === 32) i++
+    let end = header.indexOf(';', i)
+    if (end === -1) end = header.length
+    // A segment without '=' (browsers send valueless cookies) is skipped, not read past.
     const eq = header.indexOf('=', i)
     if (eq === -1) return undefined
-    let end = header.indexOf(';', eq)
-    if (end === -1) end = header.length
-    if (eq - i === name.length && header.startsWith(name, i)) {
+    if (eq < end && eq - i === name.length && header.startsWith(name, i)) {
       let v = header.slice(eq + 1, end).trim()
       if (v.length >= 2 && v.startsWith('"') && v.endsWith('"')) v = v.slice(1, -1)
       return v
