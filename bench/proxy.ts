@@ -179,8 +179,8 @@ async function main (): Promise<number> {
     const r = ratios(byName)
     const cpu = cpus()[0]?.model ?? 'unknown CPU'
     const [nginxVersion, wrkVersion] = await Promise.all([
-      tools.nginx === undefined ? 'none' : versionOf(tools.nginx, ['-v']),
-      tools.wrk === undefined ? 'none' : versionOf(tools.wrk, ['-v'])
+      tools.nginx === undefined ? 'none' : versionOf(tools.nginx, ['-v']).then((v) => v.replace(/^nginx version: /, '')),
+      tools.wrk === undefined ? 'none' : versionOf(tools.wrk, ['-v']).then((v) => v.split(' [')[0]!)
     ])
     const setup = [
       `${connections} connections, ${runs} runs × ${durationS} s per contender, interleaved round-robin, ${warmupS} s warm-up each; medians over runs`,
