@@ -14,8 +14,18 @@ const commands: Record<string, Loader> = {
   serve: async () => ({
     summary: 'run the gateway (same as node dist/gateway/main.js)',
     run: async () => { await import('../main.js'); return -1 }
-  })
+  }),
   // control plane commands register here
+  status: async () => (await import('./commands/status.js')).default,
+  'set-weights': async () => (await import('./commands/set-weights.js')).default,
+  canary: async () => (await import('./commands/canary.js')).default,
+  promote: async () => (await import('./commands/promote.js')).default,
+  rollback: async () => (await import('./commands/rollback.js')).default,
+  switch: async () => (await import('./commands/switch.js')).default,
+  register: async () => (await import('./commands/register.js')).default,
+  retire: async () => (await import('./commands/retire.js')).default,
+  audit: async () => (await import('./commands/audit.js')).default,
+  instances: async () => (await import('./commands/instances.js')).default,
   // pipeline commands register here
 }
 

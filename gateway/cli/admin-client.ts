@@ -1,0 +1,157 @@
+/**
+ * The admin API seen from the CLI (or any Node program): one method per route,
+ * JSON in and out over undici. Every failure becomes an AdminClientError whose
+ * message says what went wrong in the operator's terms: the admin API is
+ * unreachable, the token is missing or wrong, or the server's own error.
+ */
+import { request } from 'undici'
+
+export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:8081'
+export const ADMIN_REQUEST_TIMEOUT_MS = 10_000
+
+export class AdminClientError extends Error {
+  constructor (message: string, readonly status: number | null, readonly code: string | null) {
+    super(message)
+    this.name = 'AdminClientError'
+  }
+}
+
+export interface SplitEntryView { version: string, weight: number }
+export interface ReplicaView { url: string, healthy: boolean | null, ejected: boolean | null, inflight: number | null }
+export interface VersionView { name: string, role: string, weight: number, replicas: ReplicaView[], healthyReplicas: number, totalReplicas: number }
+export interface ModelView {
+  name: string
+  strategy: string
+  stable: string
+  candidate: string | null
+  release: number
+  releaseName: string
+  split: SplitEntryView[]
+  versions: VersionView[]
+  served: boolean
+}
+export interface ModelsResponse { revision: number, instanceId: string, models: ModelView[] }
+export interface ModelResponse { revision: number, model: ModelView }
+export interface AuditEntryView {
+  at: string
+  actor: string
+  action: string
+  model: string | null
+  detail: Record<string, unknown>
+  instanceId: string
+  revisionBefore: number
+  revisionAfter: number
+}
+export interface AuditResponse { revision: number, entries: AuditEntryView[] }
+export interface InstanceView { instanceId: string, revision: number, startedAt: string, lastSeen: string, address: string | null, current: boolean, self: boolean }
+export interface InstancesResponse { revision: number, instanceId: string, instances: InstanceView[] }
+
+export interface AdminClientOptions {
+  url: string
+  token: string | undefined
+  timeoutMs?: number
+}
+
+export class AdminClient {
+  readonly #base: string
+  readonly #token: string | undefined
+  readonly #timeoutMs: number
+
+  constructor (opts: AdminClientOptions) {
+    let u: URL
+    try {
+      u = new URL(opts.url)
+    } catch {
+      throw new AdminClientError(`admin URL "${opts.url}" is not a URL (expected e.g. ${DEFAULT_ADMIN_URL})`, null, null)
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new AdminClientError(`admin URL "${opts.url}" must be http(s)`, null, null)
+    this.#base = u.href.replace(/\/$/, '')
+    this.#token = opts.token
+    this.#timeoutMs = opts.timeoutMs ?? ADMIN_REQUEST_TIMEOUT_MS
+  }
+
+  models (): Promise<ModelsResponse> {
+    return this.#call('GET', '/admin/models')
+  }
+
+  model (model: string): Promise<ModelResponse> {
+    return this.#call('GET', `/admin/models/${enc(model)}`)
+  }
+
+  setSplit (model: string, weights: Record<string, number>, revision?: number): Promise<ModelResponse> {
+    return this.#call('PUT', `/admin/models/${enc(model)}/split`, withRevision({ weights }, revision))
+  }
+
+  canary (model: string, version: string, weight: number, revision?: number): Promise<ModelResponse> {
+    return this.#call('POST', `/admin/models/${enc(model)}/canary`, withRevision({ version, weight }, revision))
+  }
+
+  promote (model: string, version?: string, revision?: number): Promise<ModelResponse> {
+    return this.#call('POST', `/admin/models/${enc(model)}/promote`, withRevision(version === undefined ? {} : { version }, revision))
+  }
+
+  rollback (model: string, revision?: number): Promise<ModelResponse> {
+    return this.#call('POST', `/admin/models/${enc(model)}/rollback`, withRevision({}, revision))
+  }
+
+  switch (model: string, version?: string, revision?: number): Promise<ModelResponse> {
+    return this.#call('POST', `/admin/models/${enc(model)}/switch`, withRevision(version === undefined ? {} : { version }, revision))
+  }
+
+  register (model: string, name: string, replicas: string[], revision?: number): Promise<ModelResponse> {
+    return this.#call('POST', `/admin/models/${enc(model)}/versions`, withRevision({ name, replicas }, revision))
+  }
+
+  retire (model: string, version: string, revision?: number): Promise<ModelResponse> {
+    return this.#call('DELETE', `/admin/models/${enc(model)}/versions/${enc(version)}${revision === undefined ? '' : `?revision=${revision}`}`)
+  }
+
+  audit (limit?: number): Promise<AuditResponse> {
+    return this.#call('GET', `/admin/audit${limit === undefined ? '' : `?limit=${limit}`}`)
+  }
+
+  instances (): Promise<InstancesResponse> {
+    return this.#call('GET', '/admin/instances')
+  }
+
+  async #call<T> (method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, body?: object): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' }
+    if (this.#token !== undefined && this.#token !== '') headers.authorization = `Bearer ${this.#token}`
+    if (body !== undefined) headers['content-type'] = 'application/json'
+    let res: Awaited<ReturnType<typeof request>>
+    try {
+      res = await request(this.#base + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        headersTimeout: this.#timeoutMs,
+        bodyTimeout: this.#timeoutMs
+      })
+    } catch (err) {
+      const e = err as Error & { code?: string }
+      throw new AdminClientError(`cannot reach the admin API at ${this.#base}: ${e.code ?? e.message}`, null, null)
+    }
+    const text = await res.body.text()
+    let json: unknown
+    try {
+      json = text === '' ? undefined : JSON.parse(text)
+    } catch {
+      throw new AdminClientError(`the admin API at ${this.#base} answered ${res.statusCode} with a body that is not JSON`, res.statusCode, null)
+    }
+    if (res.statusCode >= 200 && res.statusCode < 300) return json as T
+    const err = (json as { error?: { code?: string, message?: string } } | undefined)?.error
+    const code = err?.code ?? null
+    const hint = res.statusCode === 401
+      ? ' (pass --token or set MODEL_GATEWAY_TOKEN)'
+      : res.statusCode === 409 ? ' (someone changed the routing state meanwhile; check "status" and retry)' : ''
+    throw new AdminClientError(`${res.statusCode}${code === null ? '' : ` ${code}`}: ${err?.message ?? text.slice(0, 200)}${hint}`, res.statusCode, code)
+  }
+}
+
+function enc (s: string): string {
+  return encodeURIComponent(s)
+}
+
+function withRevision (body: Record<string, unknown>, revision: number | undefined): Record<string, unknown> {
+  return revision === undefined ? body : { ...body, revision }
+}

@@ -1,0 +1,15 @@
+/** `model-gateway promote <model> [<version>]`: the canary becomes the stable version at 100%. */
+import { adminCommand, printModel } from '../admin-command.js'
+
+export default adminCommand('promote', {
+  summary: 'make the canary (or <version>) the stable version at 100%',
+  usage: '<model> [<version>]',
+  minArgs: 1,
+  maxArgs: 2,
+  async run (ctx) {
+    const [model, version] = ctx.args as [string, string | undefined]
+    const res = await ctx.client.promote(model, version, ctx.revision)
+    printModel(ctx, res.model, res.revision, `${model}: promoted ${res.model.stable}`)
+    return res
+  }
+})

@@ -1,0 +1,19 @@
+/** `model-gateway status`: every model's versions, weights, roles and healthy replicas, and the revision. */
+import { adminCommand, modelRows, STATUS_HEADER, table, UsageError } from '../admin-command.js'
+
+export default adminCommand('status', {
+  summary: 'show every model: versions, weights, roles, healthy replicas, and the revision',
+  usage: '[<model>]',
+  minArgs: 0,
+  maxArgs: 1,
+  async run (ctx) {
+    const res = await ctx.client.models()
+    const models = ctx.args[0] === undefined ? res.models : res.models.filter(m => m.name === ctx.args[0])
+    if (models.length === 0 && ctx.args[0] !== undefined) throw new UsageError(`no model "${ctx.args[0]}" (have: ${res.models.map(m => m.name).join(', ')})`)
+    for (const l of table(STATUS_HEADER, models.flatMap(modelRows))) ctx.out(l)
+    ctx.out('')
+    for (const m of models) ctx.out(`${m.name}: strategy ${m.strategy}, release ${m.releaseName}${m.served ? '' : ' (not served by this instance)'}`)
+    ctx.out(`revision ${res.revision} (instance ${res.instanceId})`)
+    return res
+  }
+})
