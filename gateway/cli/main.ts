@@ -27,6 +27,9 @@ const commands: Record<string, Loader> = {
   audit: async () => (await import('./commands/audit.js')).default,
   instances: async () => (await import('./commands/instances.js')).default,
   // pipeline commands register here
+  sink: async () => (await import('./commands/sink.js')).default,
+  migrate: async () => (await import('./commands/migrate.js')).default,
+  report: async () => (await import('./commands/report.js')).default,
 }
 
 async function main (argv: string[]): Promise<void> {

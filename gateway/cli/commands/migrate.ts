@@ -1,0 +1,69 @@
+/** `model-gateway migrate [--clickhouse URL] [--database DB] [--kafka --brokers H:P]`: ClickHouse schema and (optionally) Kafka topics. */
+import { parseArgs } from 'node:util'
+import type { Command } from '../main.js'
+import { readEnv } from '../../config/env.js'
+import { createLogger } from '../../observe/log.js'
+import { ClickHouse } from '../../sink/clickhouse.js'
+import { migrate, DEFAULT_RETENTION_DAYS } from '../../sink/schema.js'
+import { COMMON_OPTIONS, UsageError, endpoints } from '../../sink/options.js'
+import { DEFAULT_TOPIC_PARTITIONS, ensureTopics, kafkaClient } from '../../observe/topics.js'
+
+const HELP = `usage: model-gateway migrate [options]
+
+Creates the ClickHouse database and tables (records, rollups, health_checks)
+and, with --kafka, the Kafka topics <prefix>.records/.rollups/.health.
+
+  --clickhouse URL       ClickHouse HTTP URL (default $CLICKHOUSE_URL)
+  --database NAME        database (default $CLICKHOUSE_DATABASE or model_gateway)
+  --retention-days N     drop data older than N days (servers with TTL only; default ${DEFAULT_RETENTION_DAYS}, 0 = keep)
+  --kafka                also create the Kafka topics
+  --brokers H:P,...      Kafka brokers (default $KAFKA_BROKERS)
+  --topic-prefix P       topic prefix (default model-gateway)
+  --partitions N         partitions per new topic (default ${DEFAULT_TOPIC_PARTITIONS})
+`
+
+const command: Command = {
+  summary: 'create the ClickHouse schema (and Kafka topics with --kafka)',
+  async run (argv) {
+    let values
+    try {
+      values = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, kafka: { type: 'boolean' }, partitions: { type: 'string' }, 'retention-days': { type: 'string' } }, strict: true }).values
+    } catch (err) {
+      process.stderr.write(`model-gateway migrate: ${(err as Error).message}\n\n${HELP}`)
+      return 2
+    }
+    if (values.help === true) { process.stdout.write(HELP); return 0 }
+    const env = readEnv()
+    try {
+      const ep = endpoints(values, env)
+      const partitions = Number(values.partitions ?? DEFAULT_TOPIC_PARTITIONS)
+      if (!Number.isInteger(partitions) || partitions < 1 || partitions > 1000) throw new UsageError(`--partitions must be an integer 1..1000, got "${values.partitions}"`)
+      const days = Number(values['retention-days'] ?? DEFAULT_RETENTION_DAYS)
+      if (!Number.isInteger(days) || days < 0) throw new UsageError(`--retention-days must be an integer >= 0, got "${values['retention-days']}"`)
+      if (values.kafka === true && ep.brokers === undefined) throw new UsageError('--kafka needs --brokers (or KAFKA_BROKERS)')
+
+      const ch = new ClickHouse({ url: ep.clickhouseUrl, database: ep.database, username: ep.username, password: ep.password })
+      try {
+        const r = await migrate(ch, days)
+        process.stdout.write(`ClickHouse ${r.serverVersion}: database ${ep.database}; applied ${r.applied.length === 0 ? 'nothing new' : r.applied.join(', ')}${r.alreadyApplied.length > 0 ? `; already there: ${r.alreadyApplied.join(', ')}` : ''}\n`)
+      } finally {
+        await ch.close()
+      }
+      if (values.kafka === true) {
+        const logger = createLogger(env.LOG_LEVEL ?? 'warn', 'model-gateway-migrate')
+        const created = await ensureTopics(kafkaClient(ep.brokers!, 'model-gateway-migrate', logger), ep.topicPrefix, partitions)
+        process.stdout.write(`Kafka: ${created.length === 0 ? 'topics already there' : `created ${created.join(', ')} (${partitions} partitions)`}\n`)
+      }
+      return 0
+    } catch (err) {
+      if (err instanceof UsageError) {
+        process.stderr.write(`model-gateway migrate: ${err.message}\n`)
+        return 2
+      }
+      process.stderr.write(`model-gateway migrate: ${(err as Error).message}\n`)
+      return 1
+    }
+  }
+}
+
+export default command

@@ -1,0 +1,57 @@
+/** `model-gateway report <model> [--since 1h] [--clickhouse URL]`: versions of a model side by side. */
+import { parseArgs } from 'node:util'
+import type { Command } from '../main.js'
+import { readEnv } from '../../config/env.js'
+import { ClickHouse } from '../../sink/clickhouse.js'
+import { COMMON_OPTIONS, UsageError, endpoints } from '../../sink/options.js'
+import { formatReport, parseDuration, versionReport } from '../../sink/report.js'
+
+const HELP = `usage: model-gateway report <model> [options]
+
+Per-version comparison: requests and share (exact, from the per-minute rollups),
+4xx/5xx rates, mean and p50/p95/p99 latency, sampled records and the mean
+prediction found in their response bodies.
+
+  --since D              period: 90s, 15m, 1h, 2d (default 1h)
+  --clickhouse URL       ClickHouse HTTP URL (default $CLICKHOUSE_URL)
+  --database NAME        database (default $CLICKHOUSE_DATABASE or model_gateway)
+  --json                 print the rows as JSON instead of a table
+`
+
+const command: Command = {
+  summary: 'compare the versions of a model (requests, errors, latency, predictions)',
+  async run (argv) {
+    let parsed
+    try {
+      parsed = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, since: { type: 'string' }, json: { type: 'boolean' } }, allowPositionals: true, strict: true })
+    } catch (err) {
+      process.stderr.write(`model-gateway report: ${(err as Error).message}\n\n${HELP}`)
+      return 2
+    }
+    const { values, positionals } = parsed
+    if (values.help === true) { process.stdout.write(HELP); return 0 }
+    let ep, sinceS, model
+    try {
+      if (positionals.length !== 1) throw new UsageError(`expected one model name, got ${positionals.length === 0 ? 'none' : positionals.join(' ')}`)
+      model = positionals[0]!
+      sinceS = parseDuration(values.since ?? '1h')
+      ep = endpoints(values, readEnv())
+    } catch (err) {
+      process.stderr.write(`model-gateway report: ${(err as Error).message}\n`)
+      return 2
+    }
+    const ch = new ClickHouse({ url: ep.clickhouseUrl, database: ep.database, username: ep.username, password: ep.password })
+    try {
+      const rows = await versionReport(ch, model, Date.now() / 1000 - sinceS)
+      process.stdout.write(values.json === true ? `${JSON.stringify(rows)}\n` : formatReport(model, values.since ?? '1h', rows))
+      return 0
+    } catch (err) {
+      process.stderr.write(`model-gateway report: ${(err as Error).message}\n`)
+      return 1
+    } finally {
+      await ch.close()
+    }
+  }
+}
+
+export default command

@@ -1,0 +1,81 @@
+/**
+ * `model-gateway sink [--brokers H:P] [--clickhouse URL] [--group NAME]`: the
+ * Kafka -> ClickHouse process. Prints `{"event":"ready",...}` on stdout once it
+ * joined its consumer group; stops on SIGTERM/SIGINT after the batch in hand.
+ */
+import { parseArgs } from 'node:util'
+import type { Command } from '../main.js'
+import { readEnv } from '../../config/env.js'
+import { createLogger } from '../../observe/log.js'
+import { ClickHouse } from '../../sink/clickhouse.js'
+import { KafkaSink, DEFAULT_GROUP } from '../../sink/consumer.js'
+import { COMMON_OPTIONS, UsageError, endpoints } from '../../sink/options.js'
+
+const HELP = `usage: model-gateway sink [options]
+
+Consumes <prefix>.records/.rollups/.health and inserts them into ClickHouse,
+committing offsets only after each insert. Run several for more throughput.
+
+  --brokers H:P,...      Kafka brokers (default $KAFKA_BROKERS)
+  --clickhouse URL       ClickHouse HTTP URL (default $CLICKHOUSE_URL)
+  --database NAME        database (default $CLICKHOUSE_DATABASE or model_gateway)
+  --group NAME           consumer group (default ${DEFAULT_GROUP})
+  --topic-prefix P       topic prefix (default model-gateway)
+`
+
+const STATS_LOG_MS = 30_000
+
+const command: Command = {
+  summary: 'consume the scoring-log topics into ClickHouse',
+  async run (argv) {
+    let values
+    try {
+      values = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, group: { type: 'string' } }, strict: true }).values
+    } catch (err) {
+      process.stderr.write(`model-gateway sink: ${(err as Error).message}\n\n${HELP}`)
+      return 2
+    }
+    if (values.help === true) { process.stdout.write(HELP); return 0 }
+    const env = readEnv()
+    let ep
+    try {
+      ep = endpoints(values, env)
+      if (ep.brokers === undefined) throw new UsageError('--brokers (or KAFKA_BROKERS) is required')
+      if (values.group !== undefined && !/^[A-Za-z0-9._-]{1,200}$/.test(values.group)) throw new UsageError(`--group may hold letters, digits, ".", "_" and "-", got "${values.group}"`)
+    } catch (err) {
+      process.stderr.write(`model-gateway sink: ${(err as Error).message}\n`)
+      return 2
+    }
+    const logger = createLogger(env.LOG_LEVEL ?? 'info', 'model-gateway-sink')
+    const ch = new ClickHouse({ url: ep.clickhouseUrl, database: ep.database, username: ep.username, password: ep.password })
+    const groupId = values.group ?? DEFAULT_GROUP
+    const sink = new KafkaSink({ brokers: ep.brokers, topicPrefix: ep.topicPrefix, groupId, clickhouse: ch, logger })
+    await sink.start()
+    process.stdout.write(`${JSON.stringify({ event: 'ready', group: groupId, topicPrefix: ep.topicPrefix, database: ep.database, pid: process.pid })}\n`)
+    logger.info({ group: groupId, topicPrefix: ep.topicPrefix, database: ep.database }, 'sink consuming')
+    const statsTimer = setInterval(() => { logger.info({ stats: sink.stats }, 'sink progress') }, STATS_LOG_MS)
+    statsTimer.unref()
+
+    let stopping = false
+    const stop = (signal: string): void => {
+      if (stopping) return
+      stopping = true
+      logger.info({ signal, stats: sink.stats }, 'sink stopping')
+      clearInterval(statsTimer)
+      const deadline = setTimeout(() => process.exit(1), 15_000)
+      deadline.unref()
+      sink.stop().then(() => ch.close()).then(() => {
+        logger.flush()
+        process.exit(0)
+      }, (err: unknown) => {
+        logger.error({ err }, 'sink stop failed')
+        process.exit(1)
+      })
+    }
+    process.on('SIGTERM', () => { stop('SIGTERM') })
+    process.on('SIGINT', () => { stop('SIGINT') })
+    return -1
+  }
+}
+
+export default command

@@ -1,0 +1,80 @@
+/**
+ * Sends pipeline batches to Kafka with kafkajs: one sendBatch per drain, GZIP,
+ * message key model/version so a version's messages keep their order within a
+ * partition. Connecting and creating topics happen lazily on the first send and
+ * again after any failure, so a broker that is down at start or goes away later
+ * only makes sends fail (fast: short connection and request timeouts, two
+ * retries); the pipeline keeps the batch and tries again with backoff.
+ */
+import { CompressionTypes, Partitioners, type Kafka, type Producer, type TopicMessages } from 'kafkajs'
+import type { Logger } from './log.js'
+import type { PipelineBatch, PipelineTransport } from './transport.js'
+import { ensureTopics, kafkaClient, topicNames, type TopicKind } from './topics.js'
+
+export interface KafkaTransportOptions {
+  brokers: string[]
+  topicPrefix: string
+  clientId: string
+  logger: Logger
+  /** Create the topics when first connected (default true). */
+  createTopics?: boolean
+}
+
+export class KafkaTransport implements PipelineTransport {
+  readonly name = 'kafka'
+  readonly #kafka: Kafka
+  readonly #topics: Record<TopicKind, string>
+  readonly #opts: KafkaTransportOptions
+  #producer: Producer | null = null
+  #topicsReady = false
+
+  constructor (opts: KafkaTransportOptions) {
+    this.#opts = opts
+    this.#kafka = kafkaClient(opts.brokers, opts.clientId, opts.logger)
+    this.#topics = topicNames(opts.topicPrefix)
+  }
+
+  async send (batch: PipelineBatch): Promise<void> {
+    const producer = await this.#connected()
+    const topicMessages: TopicMessages[] = []
+    if (batch.records.length > 0) topicMessages.push({ topic: this.#topics.records, messages: batch.records })
+    if (batch.rollups.length > 0) topicMessages.push({ topic: this.#topics.rollups, messages: batch.rollups })
+    if (batch.health.length > 0) topicMessages.push({ topic: this.#topics.health, messages: batch.health })
+    if (topicMessages.length === 0) return
+    try {
+      await producer.sendBatch({ topicMessages, compression: CompressionTypes.GZIP, acks: -1, timeout: 5_000 })
+    } catch (err) {
+      // Start from a fresh connection next time: kafkajs does not always recover a producer whose broker went away.
+      this.#producer = null
+      producer.disconnect().catch(() => {})
+      throw err
+    }
+  }
+
+  async #connected (): Promise<Producer> {
+    if (this.#producer !== null) return this.#producer
+    if (!this.#topicsReady && this.#opts.createTopics !== false) {
+      await ensureTopics(this.#kafka, this.#opts.topicPrefix)
+      this.#topicsReady = true
+    }
+    const p = this.#kafka.producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+      retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 }
+    })
+    try {
+      await p.connect()
+    } catch (err) {
+      p.disconnect().catch(() => {})
+      throw err
+    }
+    this.#producer = p
+    return p
+  }
+
+  async close (): Promise<void> {
+    const p = this.#producer
+    this.#producer = null
+    if (p !== null) await p.disconnect()
+  }
+}

@@ -1,0 +1,280 @@
+/**
+ * The scoring-log pipeline of one gateway process. On the request path it only
+ * updates the exact per-minute counters and, for sampled requests, serialises a
+ * record into a bounded buffer. A timer drains the buffer in batches to the
+ * transport (Kafka or a file); nothing on the request path waits on it.
+ *
+ * When the transport is slow or down: records that do not fit the buffer are
+ * dropped and counted; rollup rows are never dropped while memory allows — they
+ * are merged by cell (a newer cumulative row replaces the older one) and sent
+ * once the transport is back.
+ */
+import { randomBytes } from 'node:crypto'
+import { Counter, Gauge, type Registry } from 'prom-client'
+import type { GatewayConfig } from '../config/load.js'
+import type { HealthCheckResult, HealthResultSink } from '../health/result.js'
+import type { Logger } from './log.js'
+import type { RequestObserver, RequestOutcome } from './outcome.js'
+import { BoundedBuffer, type BufferedMessage } from './buffer.js'
+import { RollupCounters, rollupKey } from './rollup.js'
+import { Sampler } from './sampler.js'
+import { buildRecord, healthRow, type RollupRow } from './records.js'
+import type { PipelineTransport } from './transport.js'
+import { KafkaTransport } from './kafka-producer.js'
+import { FileTransport } from './file-sink.js'
+
+/** Most records in one send. */
+export const MAX_BATCH_RECORDS = 10_000
+/** About the most bytes in one send (the producer compresses them). */
+export const MAX_BATCH_BYTES = 8 * 1024 * 1024
+/** Health results buffered at most (they are few: one per replica per interval). */
+export const HEALTH_BUFFER_RECORDS = 10_000
+/** Rollup rows kept at most while the transport is down (cells x minutes); far above what hours of outage produce. */
+export const MAX_PENDING_ROLLUPS = 200_000
+/** At most one "dropped" log line per this many ms. */
+export const DROP_LOG_INTERVAL_MS = 10_000
+export const RETRY_MIN_MS = 200
+export const RETRY_MAX_MS = 5_000
+/** How long close() keeps trying to send what is left. */
+export const CLOSE_FLUSH_TIMEOUT_MS = 3_000
+
+export interface PipelineOptions {
+  instanceId: string
+  models: GatewayConfig['models']
+  bufferMaxRecords: number
+  bufferMaxBytes: number
+  flushIntervalMs: number
+  rollupFlushMs: number
+  transport: PipelineTransport
+  logger: Logger
+  registry?: Registry
+  /** Injected clock for tests; Date.now by default. */
+  now?: () => number
+}
+
+interface Metrics {
+  sampled: Counter
+  sent: Counter<'kind'>
+  dropped: Counter<'kind'>
+}
+
+export class ScoringPipeline implements RequestObserver, HealthResultSink {
+  readonly #opts: PipelineOptions
+  readonly #sampler: Sampler
+  readonly #rollups: RollupCounters
+  readonly #records: BoundedBuffer
+  readonly #health: BoundedBuffer
+  /** Latest cumulative row per rollup cell, waiting to be sent. */
+  readonly #pendingRollups = new Map<string, { key: string, row: RollupRow }>()
+  readonly #metrics: Metrics | null
+  readonly #now: () => number
+  #timer: NodeJS.Timeout | null = null
+  #sending: Promise<void> | null = null
+  #lastRollupFlush = 0
+  #retryAt = 0
+  #failures = 0
+  #lastDropLog = 0
+  #dropsSinceLog = 0
+  #lastErrorLog = 0
+  #sampledCount = 0
+  #closed = false
+  readonly runId = randomBytes(6).toString('hex')
+
+  constructor (opts: PipelineOptions) {
+    this.#opts = opts
+    this.#now = opts.now ?? Date.now
+    this.#sampler = new Sampler(opts.models)
+    this.#rollups = new RollupCounters(opts.instanceId, this.runId, Object.keys(opts.models))
+    this.#records = new BoundedBuffer(opts.bufferMaxRecords, opts.bufferMaxBytes)
+    this.#health = new BoundedBuffer(HEALTH_BUFFER_RECORDS, Math.max(1024, Math.min(opts.bufferMaxBytes, 16 * 1024 * 1024)))
+    this.#metrics = opts.registry === undefined ? null : this.#register(opts.registry)
+    this.#lastRollupFlush = this.#now()
+  }
+
+  /** Starts the drain timer (unref'd: it never keeps the process alive). */
+  start (): this {
+    this.#timer ??= setInterval(() => { this.#tick() }, this.#opts.flushIntervalMs)
+    this.#timer.unref()
+    return this
+  }
+
+  observe (o: RequestOutcome): void {
+    this.#rollups.record(o.model, o.version, o.status, o.totalMs, o.startedAt)
+    const d = this.#sampler.decide(o.model, o.version, o.requestId, o.status, o.errorCode)
+    if (d === null) return
+    this.#sampledCount++
+    const rec = buildRecord(o, this.#opts.instanceId, d.rate, d.captureBodies, d.maxBodyBytes)
+    this.#records.push(`${rec.model}/${rec.version}`, JSON.stringify(rec))
+  }
+
+  record (r: HealthCheckResult): void {
+    this.#health.push(`${r.model}/${r.version}`, JSON.stringify(healthRow(r)))
+  }
+
+  get bufferedRecords (): number { return this.#records.size }
+  get bufferedBytes (): number { return this.#records.bytes }
+  get pendingRollups (): number { return this.#pendingRollups.size }
+
+  /** Sends what is buffered now (tests and shutdown); resolves when that send settled. */
+  async flush (): Promise<void> {
+    if (this.#sending !== null) await this.#sending
+    this.#collectRollups()
+    this.#retryAt = 0
+    await this.#drainOnce()
+  }
+
+  /** Final rollup flush, a bounded effort to send everything left, then the transport closes. */
+  async close (): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    if (this.#timer !== null) clearInterval(this.#timer)
+    this.#timer = null
+    const deadline = this.#now() + CLOSE_FLUSH_TIMEOUT_MS
+    try {
+      if (this.#sending !== null) await this.#sending
+      this.#collectRollups()
+      while (this.#now() < deadline && (this.#records.size > 0 || this.#health.size > 0 || this.#pendingRollups.size > 0)) {
+        const ok = await this.#drainOnce()
+        if (!ok) await new Promise(resolve => setTimeout(resolve, 200))
+      }
+    } finally {
+      this.#logDrops(true)
+      if (this.#records.size > 0 || this.#pendingRollups.size > 0) {
+        this.#opts.logger.warn({ records: this.#records.size, rollups: this.#pendingRollups.size }, 'scoring-log pipeline closed with unsent data')
+      }
+      await this.#opts.transport.close().catch((err: unknown) => { this.#opts.logger.warn({ err }, 'closing the scoring-log transport failed') })
+    }
+  }
+
+  #tick (): void {
+    this.#logDrops(false)
+    if (this.#sending !== null) return
+    const now = this.#now()
+    if (now - this.#lastRollupFlush >= this.#opts.rollupFlushMs) this.#collectRollups()
+    if (now < this.#retryAt) return
+    if (this.#records.size === 0 && this.#health.size === 0 && this.#pendingRollups.size === 0) return
+    void this.#drainOnce()
+  }
+
+  #collectRollups (): void {
+    this.#lastRollupFlush = this.#now()
+    for (const row of this.#rollups.flush()) {
+      const key = rollupKey(row)
+      if (!this.#pendingRollups.has(key) && this.#pendingRollups.size >= MAX_PENDING_ROLLUPS) {
+        this.#metrics?.dropped.inc({ kind: 'rollup' })
+        this.#dropsSinceLog++
+        continue
+      }
+      this.#pendingRollups.set(key, { key: `${row.model}/${row.version}`, row })
+    }
+  }
+
+  /** One send of up to a batch from each queue; true when it succeeded (or there was nothing to send). */
+  #drainOnce (): Promise<boolean> {
+    const records = this.#records.peek(MAX_BATCH_RECORDS, MAX_BATCH_BYTES)
+    const health = this.#health.peek(1_000)
+    const sentRollups: Array<[string, RollupRow]> = []
+    const rollups: BufferedMessage[] = []
+    for (const [cell, p] of this.#pendingRollups) {
+      sentRollups.push([cell, p.row])
+      rollups.push({ key: p.key, value: JSON.stringify(p.row) })
+      if (rollups.length >= MAX_BATCH_RECORDS) break
+    }
+    if (records.length === 0 && health.length === 0 && rollups.length === 0) return Promise.resolve(true)
+    const started = this.#opts.transport.send({ records, rollups, health }).then(() => {
+      this.#records.release(records.length)
+      this.#health.release(health.length)
+      // A cell flushed again while the send was in flight has a newer row: keep that one.
+      for (const [cell, row] of sentRollups) if (this.#pendingRollups.get(cell)?.row === row) this.#pendingRollups.delete(cell)
+      this.#metrics?.sent.inc({ kind: 'record' }, records.length)
+      this.#metrics?.sent.inc({ kind: 'rollup' }, rollups.length)
+      this.#metrics?.sent.inc({ kind: 'health' }, health.length)
+      if (this.#failures > 0) this.#opts.logger.info({ transport: this.#opts.transport.name, failures: this.#failures }, 'scoring-log transport is sending again')
+      this.#failures = 0
+      this.#retryAt = 0
+      return true
+    }, (err: unknown) => {
+      this.#failures++
+      const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(this.#failures - 1, 10))
+      this.#retryAt = this.#now() + delay
+      const now = this.#now()
+      if (now - this.#lastErrorLog >= DROP_LOG_INTERVAL_MS) {
+        this.#lastErrorLog = now
+        this.#opts.logger.warn({ transport: this.#opts.transport.name, err: (err as Error).message, failures: this.#failures, buffered: this.#records.size, pendingRollups: this.#pendingRollups.size }, 'scoring-log send failed; keeping the batch and retrying')
+      }
+      return false
+    }).finally(() => {
+      this.#sending = null
+      // More than one batch waiting: go on at once instead of waiting for the next tick.
+      if (!this.#closed && this.#retryAt === 0 && this.#records.size >= MAX_BATCH_RECORDS) setImmediate(() => { this.#tick() })
+    })
+    this.#sending = started.then(() => {})
+    return started
+  }
+
+  #logDrops (force: boolean): void {
+    const d = this.#records.takeDropped() + this.#health.takeDropped()
+    if (d > 0) {
+      this.#metrics?.dropped.inc({ kind: 'record' }, d)
+      this.#dropsSinceLog += d
+    }
+    const now = this.#now()
+    if (this.#dropsSinceLog > 0 && (force || now - this.#lastDropLog >= DROP_LOG_INTERVAL_MS)) {
+      this.#opts.logger.warn({ dropped: this.#dropsSinceLog, sinceMs: this.#lastDropLog === 0 ? null : now - this.#lastDropLog, bufferMaxRecords: this.#records.maxRecords, bufferMaxBytes: this.#records.maxBytes }, 'scoring-log buffer full: records dropped')
+      this.#dropsSinceLog = 0
+      this.#lastDropLog = now
+    }
+  }
+
+  #register (registry: Registry): Metrics {
+    // Counted in plain fields on the request path; prom-client sees them when scraped.
+    const sampled = new Counter({
+      name: 'model_gateway_pipeline_records_sampled_total',
+      help: 'Requests recorded in full by the sampler',
+      registers: [registry],
+      collect: () => {
+        const n = this.#sampledCount
+        this.#sampledCount = 0
+        if (n > 0) sampled.inc(n)
+      }
+    })
+    const sent = new Counter({ name: 'model_gateway_pipeline_records_sent_total', help: 'Messages the transport confirmed, by kind (record, rollup, health)', labelNames: ['kind'] as const, registers: [registry] })
+    const dropped = new Counter({
+      name: 'model_gateway_pipeline_records_dropped_total',
+      help: 'Messages dropped because the bounded buffer was full, by kind',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+      collect: () => { this.#logDrops(false) }
+    })
+    const records = this.#records
+    new Gauge({ name: 'model_gateway_pipeline_buffer_records', help: 'Records waiting in the pipeline buffer', registers: [registry], collect () { this.set(records.size) } })
+    new Gauge({ name: 'model_gateway_pipeline_buffer_bytes', help: 'Bytes (approximately) waiting in the pipeline buffer', registers: [registry], collect () { this.set(records.bytes) } })
+    return { sampled, sent, dropped }
+  }
+}
+
+export interface BuildPipelineDeps {
+  config: GatewayConfig
+  logger: Logger
+  registry?: Registry
+}
+
+/** The pipeline for config.logging, or null when logging.sink is 'off'. */
+export function buildPipeline ({ config, logger, registry }: BuildPipelineDeps): ScoringPipeline | null {
+  const l = config.logging
+  let transport: PipelineTransport
+  if (l.sink === 'off') return null
+  if (l.sink === 'file') transport = new FileTransport(l.file!)
+  else transport = new KafkaTransport({ brokers: l.kafkaBrokers!, topicPrefix: l.topicPrefix, clientId: `model-gateway-${config.instanceId}`, logger })
+  return new ScoringPipeline({
+    instanceId: config.instanceId,
+    models: config.models,
+    bufferMaxRecords: l.bufferMaxRecords,
+    bufferMaxBytes: l.bufferMaxBytes,
+    flushIntervalMs: l.flushIntervalMs,
+    rollupFlushMs: l.rollupFlushMs,
+    transport,
+    logger,
+    registry
+  }).start()
+}

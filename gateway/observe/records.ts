@@ -1,0 +1,146 @@
+/**
+ * The rows the scoring-log pipeline carries. Each Kafka message value is one of
+ * these as a JSON object whose keys are the ClickHouse column names, so the sink
+ * validates and inserts it as a JSONEachRow line without reshaping it.
+ */
+import murmurhash from 'murmurhash'
+import type { RequestOutcome } from './outcome.js'
+import type { HealthCheckResult } from '../health/result.js'
+
+/**
+ * Seed of the sticky-key hash stored on records. Fixed (unlike the routing seed,
+ * which changes per release) so one user's hash is the same across releases and
+ * analysts can follow a key without the raw value ever leaving the gateway.
+ */
+export const STICKY_HASH_SEED = 0x2f6b_9a31
+
+/** Upper bounds (ms, inclusive) of the latency histogram buckets; one more bucket holds everything slower. */
+export const LATENCY_BUCKETS_MS: readonly number[] = Object.freeze([1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000])
+/** Number of histogram cells: one per bound plus the overflow cell. */
+export const LATENCY_CELLS = LATENCY_BUCKETS_MS.length + 1
+
+/** One sampled request. `time` is whole seconds (ClickHouse DateTime) and `millis` the rest, because 18.16 has no DateTime64. */
+export interface ScoringRecord {
+  time: number
+  millis: number
+  request_id: string
+  model: string
+  version: string
+  replica: string
+  instance_id: string
+  release: string
+  status: number
+  error_code: string
+  total_ms: number
+  upstream_ms: number
+  /** murmurhash3_32(stickyKey, STICKY_HASH_SEED); 0 with has_sticky_key = 0 when the request had none. */
+  sticky_hash: number
+  has_sticky_key: number
+  sample_rate: number
+  fallback: number
+  request_body: string
+  response_body: string
+}
+
+/**
+ * One per-minute rollup cell of one gateway process. Counts are cumulative for
+ * (run, minute, model, version, status class): a later flush of the same cell
+ * carries larger counts and a larger flush_seq, and replaces the earlier row in
+ * ClickHouse (ReplacingMergeTree(flush_seq)). See gateway/sink/schema.ts.
+ */
+export interface RollupRow {
+  minute: number
+  model: string
+  version: string
+  instance_id: string
+  /** Random per process start, so a restarted instance with a fixed id never overwrites its earlier counts. */
+  run_id: string
+  status_class: number
+  flush_seq: number
+  requests: number
+  latency_sum_ms: number
+  /** Counts per LATENCY_BUCKETS_MS cell (not cumulative), LATENCY_CELLS long. */
+  latency_buckets: number[]
+}
+
+export interface HealthRow {
+  time: number
+  millis: number
+  instance_id: string
+  model: string
+  version: string
+  replica: string
+  kind: string
+  ok: number
+  latency_ms: number
+  status: number
+  error: string
+}
+
+export function hashStickyKey (key: string): number {
+  return murmurhash.v3(key, STICKY_HASH_SEED)
+}
+
+/** Truncates a body to `max` bytes; a multi-byte character cut in half becomes U+FFFD. */
+export function bodyText (body: Buffer | null, max: number): string {
+  if (body === null || max === 0 || body.length === 0) return ''
+  return (body.length > max ? body.subarray(0, max) : body).toString('utf8')
+}
+
+export function buildRecord (o: RequestOutcome, instanceId: string, rate: number, captureBodies: boolean, maxBodyBytes: number): ScoringRecord {
+  const hasKey = o.stickyKey !== undefined
+  return {
+    time: Math.floor(o.startedAt / 1000),
+    millis: o.startedAt % 1000,
+    request_id: o.requestId,
+    model: o.model,
+    version: o.version ?? '',
+    replica: o.replica ?? '',
+    instance_id: instanceId,
+    release: o.release ?? '',
+    status: o.status,
+    error_code: o.errorCode ?? '',
+    total_ms: round3(o.totalMs),
+    upstream_ms: round3(o.upstreamMs),
+    sticky_hash: hasKey ? hashStickyKey(o.stickyKey!) : 0,
+    has_sticky_key: hasKey ? 1 : 0,
+    sample_rate: rate,
+    fallback: o.fallback ? 1 : 0,
+    request_body: captureBodies ? bodyText(o.requestBody, maxBodyBytes) : '',
+    response_body: captureBodies ? bodyText(o.responseBody, maxBodyBytes) : ''
+  }
+}
+
+export function healthRow (r: HealthCheckResult): HealthRow {
+  return {
+    time: Math.floor(r.at / 1000),
+    millis: r.at % 1000,
+    instance_id: r.instanceId,
+    model: r.model,
+    version: r.version,
+    replica: r.replica,
+    kind: r.kind,
+    ok: r.ok ? 1 : 0,
+    latency_ms: round3(r.latencyMs),
+    status: r.status ?? 0,
+    error: r.error ?? ''
+  }
+}
+
+/** Index of the histogram cell for a latency. */
+export function latencyCell (ms: number): number {
+  const b = LATENCY_BUCKETS_MS
+  // Linear scan: 13 bounds, most requests land in the first few.
+  for (let i = 0; i < b.length; i++) if (ms <= b[i]!) return i
+  return b.length
+}
+
+/** 2xx -> 2 … 5xx -> 5; anything outside 100..599 counts as 5 (a gateway-side failure). */
+export function statusClass (status: number): number {
+  const c = Math.floor(status / 100)
+  return c >= 1 && c <= 5 ? c : 5
+}
+
+function round3 (x: number): number {
+  return Math.round(x * 1000) / 1000
+}

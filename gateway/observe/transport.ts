@@ -1,0 +1,15 @@
+/** Where the pipeline sends its batches: Kafka, a file, or nowhere. */
+import type { BufferedMessage } from './buffer.js'
+
+export interface PipelineBatch {
+  records: BufferedMessage[]
+  rollups: BufferedMessage[]
+  health: BufferedMessage[]
+}
+
+export interface PipelineTransport {
+  readonly name: string
+  /** Resolves once the batch is stored; rejects (soon) when it is not, and the pipeline keeps the batch. */
+  send (batch: PipelineBatch): Promise<void>
+  close (): Promise<void>
+}

@@ -1,0 +1,103 @@
+/**
+ * A small wrapper over @clickhouse/client that knows which server it talks to.
+ * The server version is read once (SELECT version()) and decides the SQL
+ * features used: query parameters, TTL and LowCardinality exist only on newer
+ * servers, so 18.16 gets inlined literals, no TTL and plain String columns.
+ */
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client'
+import { checkParams, identifier, inlineParams, type ParamValue } from './sql.js'
+
+export interface ServerFeatures {
+  version: string
+  /** `{name:Type}` parameters bound by the server (19.11+; 18.16 answers "Unknown setting param_x"). */
+  queryParams: boolean
+  /** TTL clause on MergeTree tables (19.6+). */
+  ttl: boolean
+  /** LowCardinality(String) without the experimental setting (19.9+ to be safe; 18.16 needs a setting). */
+  lowCardinality: boolean
+}
+
+export function featuresOf (version: string): ServerFeatures {
+  const [major = 0, minor = 0] = version.split('.').map(n => Number.parseInt(n, 10))
+  const atLeast = (ma: number, mi: number): boolean => major > ma || (major === ma && minor >= mi)
+  return { version, queryParams: atLeast(19, 11), ttl: atLeast(19, 6), lowCardinality: atLeast(19, 9) }
+}
+
+export interface ClickHouseOptions {
+  url: string
+  database: string
+  username?: string
+  password?: string
+  /** Per-request timeout; inserts retried by the caller. */
+  requestTimeoutMs?: number
+}
+
+export const DEFAULT_DATABASE = 'model_gateway'
+
+export class ClickHouse {
+  readonly client: ClickHouseClient
+  readonly database: string
+  #features: ServerFeatures | null = null
+
+  constructor (opts: ClickHouseOptions) {
+    this.database = identifier(opts.database)
+    this.client = createClient({
+      url: opts.url,
+      username: opts.username ?? 'default',
+      password: opts.password ?? '',
+      request_timeout: opts.requestTimeoutMs ?? 30_000,
+      compression: { request: false, response: false },
+      // Below the server's keep-alive timeout (3 s on a default 18.16), so a reused socket is never one the server closed.
+      keep_alive: { enabled: true, idle_socket_ttl: 2_000 },
+      // Failures reach the caller as errors, which log them (rate-limited where they repeat).
+      log: { level: ClickHouseLogLevel.OFF }
+    })
+  }
+
+  async features (): Promise<ServerFeatures> {
+    if (this.#features !== null) return this.#features
+    const rs = await this.client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })
+    const rows = await rs.json<{ v: string }>()
+    this.#features = featuresOf(rows[0]!.v)
+    return this.#features
+  }
+
+  /** Runs a SELECT with `{name:Type}` placeholders bound safely for this server; returns JSONEachRow rows. */
+  async select<T> (sql: string, params: Record<string, ParamValue> = {}): Promise<T[]> {
+    const f = await this.features()
+    let query = sql
+    let queryParams: Record<string, ParamValue> | undefined
+    if (f.queryParams) {
+      checkParams(sql, params)
+      queryParams = params
+    } else {
+      query = inlineParams(sql, params)
+    }
+    const rs = await this.client.query({ query, format: 'JSONEachRow', query_params: queryParams })
+    return await rs.json<T>()
+  }
+
+  async command (sql: string): Promise<void> {
+    await this.client.command({ query: sql })
+  }
+
+  async insert (table: string, rows: readonly object[]): Promise<void> {
+    if (rows.length === 0) return
+    await this.client.insert({
+      table: `${this.database}.${identifier(table)}`,
+      values: rows as object[],
+      format: 'JSONEachRow',
+      // Rows written by a newer gateway may carry columns this schema lacks yet.
+      clickhouse_settings: { input_format_skip_unknown_fields: 1 }
+    })
+  }
+
+  async ping (): Promise<boolean> {
+    const r = await this.client.ping()
+    return r.success
+  }
+
+  async close (): Promise<void> {
+    await this.client.close()
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Kafka -> ClickHouse. A consumer group over the records, rollups and health
+ * topics; each fetched batch (one topic-partition) becomes one JSONEachRow insert,
+ * and its offsets are committed only after that insert succeeded. While
+ * ClickHouse fails, the partition is paused and its batch retried with backoff;
+ * nothing is resolved or committed, so nothing is skipped: after a pause, a
+ * rebalance or a crash, consumption resumes at the first uncommitted message.
+ * Messages stored twice that way collapse in ClickHouse (see schema.ts).
+ * Several sink processes in one group share the partitions.
+ */
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs'
+import type { Logger } from '../observe/log.js'
+import { TOPIC_KINDS, ensureTopics, kafkaClient, topicName, type TopicKind } from '../observe/topics.js'
+import type { ClickHouse } from './clickhouse.js'
+import { parseRow } from './rows.js'
+import { TABLE_OF } from './schema.js'
+
+export const DEFAULT_GROUP = 'model-gateway-sink'
+export const RETRY_MIN_MS = 250
+export const RETRY_MAX_MS = 5_000
+const ERROR_LOG_INTERVAL_MS = 10_000
+
+export interface SinkOptions {
+  brokers: string[]
+  topicPrefix: string
+  groupId: string
+  clickhouse: ClickHouse
+  logger: Logger
+}
+
+export interface SinkStats {
+  inserted: Record<TopicKind, number>
+  skipped: number
+  insertFailures: number
+}
+
+export class KafkaSink {
+  readonly #opts: SinkOptions
+  readonly #kafka: Kafka
+  readonly #consumer: Consumer
+  readonly #kindOf = new Map<string, TopicKind>()
+  readonly #failures = new Map<string, number>()
+  readonly stats: SinkStats = { inserted: { records: 0, rollups: 0, health: 0 }, skipped: 0, insertFailures: 0 }
+  #lastErrorLog = 0
+
+  constructor (opts: SinkOptions) {
+    this.#opts = opts
+    this.#kafka = kafkaClient(opts.brokers, `model-gateway-sink-${process.pid}`, opts.logger)
+    for (const k of TOPIC_KINDS) this.#kindOf.set(topicName(opts.topicPrefix, k), k)
+    this.#consumer = this.#kafka.consumer({
+      groupId: opts.groupId,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      maxWaitTimeInMs: 200,
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000 }
+    })
+  }
+
+  /** Creates the topics if needed, joins the group and starts consuming; resolves once the group was joined. */
+  async start (): Promise<void> {
+    await ensureTopics(this.#kafka, this.#opts.topicPrefix)
+    const joined = new Promise<void>(resolve => {
+      this.#consumer.on(this.#consumer.events.GROUP_JOIN, () => { resolve() })
+    })
+    this.#consumer.on(this.#consumer.events.CRASH, (e) => {
+      this.#opts.logger.warn({ err: e.payload.error?.message, restart: e.payload.restart }, 'sink consumer crashed')
+    })
+    await this.#consumer.connect()
+    await this.#consumer.subscribe({ topics: [...this.#kindOf.keys()], fromBeginning: true })
+    await this.#consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 3,
+      eachBatch: async (p) => { await this.#eachBatch(p) }
+    })
+    await joined
+  }
+
+  async stop (): Promise<void> {
+    await this.#consumer.disconnect()
+  }
+
+  async #eachBatch ({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }: EachBatchPayload): Promise<void> {
+    const kind = this.#kindOf.get(batch.topic)
+    if (kind === undefined || batch.messages.length === 0 || !isRunning() || isStale()) return
+    const rows: Array<Record<string, unknown>> = []
+    for (const m of batch.messages) {
+      const r = parseRow(kind, m.value)
+      if ('row' in r) rows.push(r.row)
+      else {
+        this.stats.skipped++
+        this.#opts.logger.warn({ topic: batch.topic, partition: batch.partition, offset: m.offset, reason: r.error }, 'skipping a message that cannot be stored')
+      }
+    }
+    const tp = `${batch.topic}:${batch.partition}`
+    try {
+      await this.#opts.clickhouse.insert(TABLE_OF[kind], rows)
+    } catch (err) {
+      this.stats.insertFailures++
+      const n = (this.#failures.get(tp) ?? 0) + 1
+      this.#failures.set(tp, n)
+      const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(n - 1, 10))
+      const now = Date.now()
+      if (now - this.#lastErrorLog >= ERROR_LOG_INTERVAL_MS) {
+        this.#lastErrorLog = now
+        this.#opts.logger.warn({ err: (err as Error).message, topic: batch.topic, partition: batch.partition, messages: batch.messages.length, retryInMs: delay }, 'ClickHouse insert failed; partition paused, nothing committed')
+      }
+      // Nothing resolved: once resumed, the partition is fetched again from the same offset.
+      const resume = pause()
+      setTimeout(resume, delay).unref()
+      return
+    }
+    if (this.#failures.delete(tp)) this.#opts.logger.info({ topic: batch.topic, partition: batch.partition }, 'ClickHouse inserts succeed again')
+    this.stats.inserted[kind] += rows.length
+    const last = batch.lastOffset()
+    resolveOffset(last)
+    await this.#consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }])
+    await heartbeat()
+  }
+}

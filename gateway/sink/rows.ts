@@ -1,0 +1,43 @@
+/**
+ * Checks a Kafka message before it goes into an insert. A message that does not
+ * parse or lacks a column would fail the whole batch on every retry and stall
+ * its partition for good, so such a message is skipped and counted instead.
+ */
+import type { TopicKind } from '../observe/topics.js'
+
+type FieldType = 'string' | 'number' | 'array'
+
+const FIELDS: Record<TopicKind, Record<string, FieldType>> = {
+  records: {
+    time: 'number', millis: 'number', request_id: 'string', model: 'string', version: 'string', replica: 'string',
+    instance_id: 'string', release: 'string', status: 'number', error_code: 'string', total_ms: 'number', upstream_ms: 'number',
+    sticky_hash: 'number', has_sticky_key: 'number', sample_rate: 'number', fallback: 'number', request_body: 'string', response_body: 'string'
+  },
+  rollups: {
+    minute: 'number', model: 'string', version: 'string', instance_id: 'string', run_id: 'string', status_class: 'number',
+    flush_seq: 'number', requests: 'number', latency_sum_ms: 'number', latency_buckets: 'array'
+  },
+  health: {
+    time: 'number', millis: 'number', instance_id: 'string', model: 'string', version: 'string', replica: 'string',
+    kind: 'string', ok: 'number', latency_ms: 'number', status: 'number', error: 'string'
+  }
+}
+
+/** The row, or a reason why the message cannot be stored. */
+export function parseRow (kind: TopicKind, value: Buffer | null): { row: Record<string, unknown> } | { error: string } {
+  if (value === null) return { error: 'empty message' }
+  let v: unknown
+  try {
+    v = JSON.parse(value.toString('utf8'))
+  } catch (err) {
+    return { error: `not JSON: ${(err as Error).message}` }
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return { error: 'not a JSON object' }
+  const row = v as Record<string, unknown>
+  for (const [name, type] of Object.entries(FIELDS[kind])) {
+    const x = row[name]
+    const ok = type === 'array' ? Array.isArray(x) && x.every(n => typeof n === 'number' && Number.isFinite(n) && n >= 0) : typeof x === type && (type !== 'number' || Number.isFinite(x))
+    if (!ok) return { error: `column ${name}: expected ${type}` }
+  }
+  return { row }
+}

@@ -1,0 +1,138 @@
+/**
+ * The ClickHouse schema, as numbered migrations applied once each (recorded in
+ * `schema_migrations`). DDL is generated per server: LowCardinality and TTL only
+ * where the server has them (see ServerFeatures); 18.16 has no DateTime64, so a
+ * time is a DateTime (seconds) plus a UInt16 `millis` column.
+ *
+ * Why ReplacingMergeTree everywhere: Kafka delivers at least once, and the sink
+ * commits offsets only after an insert succeeded, so a crash between insert and
+ * commit, or a producer retry, stores a message twice. Each table's ORDER BY is
+ * the identity of a row, so duplicates collapse when parts merge; queries that
+ * must be exact before merges use FINAL (or uniqExact(request_id) for records).
+ *
+ * - records: identity (model, version, time, request_id) — a redelivered record
+ *   is byte-for-byte the same row. A client retry with the same request id is a
+ *   new request with another time and is kept.
+ * - rollups: identity (model, version, minute, instance_id, run_id, status_class),
+ *   version column flush_seq. A gateway sends cumulative counts for a cell on
+ *   every flush; the row with the highest flush_seq holds the cell's total, so
+ *   duplicates and replays never add up. run_id is random per process start, so
+ *   a restarted gateway with a fixed instance id starts new cells instead of
+ *   overwriting its earlier (larger) counts. Per-minute totals for a model and
+ *   version are sum(requests) over the surviving rows (FINAL), exact across all
+ *   instances.
+ * - health_checks: identity (model, version, replica, instance_id, time, millis, kind).
+ */
+import type { ClickHouse, ServerFeatures } from './clickhouse.js'
+import { identifier } from './sql.js'
+
+export const DEFAULT_RETENTION_DAYS = 30
+
+export interface Migration {
+  id: number
+  name: string
+  sql (db: string, f: ServerFeatures, retentionDays: number): string
+}
+
+function lc (f: ServerFeatures): string {
+  return f.lowCardinality ? 'LowCardinality(String)' : 'String'
+}
+
+function ttl (f: ServerFeatures, column: string, days: number): string {
+  return f.ttl && days > 0 ? `\nTTL ${column} + INTERVAL ${Math.floor(days)} DAY` : ''
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    id: 1,
+    name: 'records',
+    sql: (db, f, days) => `CREATE TABLE IF NOT EXISTS ${db}.records (
+  time DateTime,
+  millis UInt16,
+  request_id String,
+  model ${lc(f)},
+  version ${lc(f)},
+  replica ${lc(f)},
+  instance_id ${lc(f)},
+  release ${lc(f)},
+  status UInt16,
+  error_code ${lc(f)},
+  total_ms Float64,
+  upstream_ms Float64,
+  sticky_hash UInt32,
+  has_sticky_key UInt8,
+  sample_rate Float64,
+  fallback UInt8,
+  request_body String,
+  response_body String
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMMDD(time)
+ORDER BY (model, version, time, request_id)${ttl(f, 'time', days)}`
+  },
+  {
+    id: 2,
+    name: 'rollups',
+    sql: (db, f, days) => `CREATE TABLE IF NOT EXISTS ${db}.rollups (
+  minute DateTime,
+  model ${lc(f)},
+  version ${lc(f)},
+  instance_id ${lc(f)},
+  run_id String,
+  status_class UInt8,
+  flush_seq UInt64,
+  requests UInt64,
+  latency_sum_ms Float64,
+  latency_buckets Array(UInt64)
+) ENGINE = ReplacingMergeTree(flush_seq)
+PARTITION BY toYYYYMMDD(minute)
+ORDER BY (model, version, minute, instance_id, run_id, status_class)${ttl(f, 'minute', days)}`
+  },
+  {
+    id: 3,
+    name: 'health_checks',
+    sql: (db, f, days) => `CREATE TABLE IF NOT EXISTS ${db}.health_checks (
+  time DateTime,
+  millis UInt16,
+  instance_id ${lc(f)},
+  model ${lc(f)},
+  version ${lc(f)},
+  replica ${lc(f)},
+  kind ${lc(f)},
+  ok UInt8,
+  latency_ms Float64,
+  status UInt16,
+  error String
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMMDD(time)
+ORDER BY (model, version, replica, instance_id, time, millis, kind)${ttl(f, 'time', days)}`
+  }
+]
+
+export interface MigrateResult {
+  serverVersion: string
+  applied: string[]
+  alreadyApplied: string[]
+}
+
+export async function migrate (ch: ClickHouse, retentionDays = DEFAULT_RETENTION_DAYS): Promise<MigrateResult> {
+  const f = await ch.features()
+  const db = identifier(ch.database)
+  await ch.command(`CREATE DATABASE IF NOT EXISTS ${db}`)
+  await ch.command(`CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (id UInt32, name String, applied_at DateTime) ENGINE = TinyLog`)
+  const done = new Set((await ch.select<{ id: number }>(`SELECT id FROM ${db}.schema_migrations`)).map(r => Number(r.id)))
+  const applied: string[] = []
+  const alreadyApplied: string[] = []
+  for (const m of MIGRATIONS) {
+    if (done.has(m.id)) {
+      alreadyApplied.push(m.name)
+      continue
+    }
+    await ch.command(m.sql(db, f, retentionDays))
+    await ch.insert('schema_migrations', [{ id: m.id, name: m.name, applied_at: Math.floor(Date.now() / 1000) }])
+    applied.push(m.name)
+  }
+  return { serverVersion: f.version, applied, alreadyApplied }
+}
+
+/** Table each topic kind lands in. */
+export const TABLE_OF = { records: 'records', rollups: 'rollups', health: 'health_checks' } as const
