@@ -61,7 +61,7 @@ describe('ejectionAllowed (panic threshold)', () => {
       fc.nat(11),
       fc.integer({ min: 0, max: 100 }),
       (states, pick, pct) => {
-        const rs = states.map(s => ({ ...s, get available () { return this.healthy && !this.ejected } }))
+        const rs = states.map(s => ({ ...s, available: s.healthy && !s.ejected }))
         const target = rs[pick % rs.length]!
         if (!ejectionAllowed(rs, target, pct)) return
         const ejectedAfter = rs.filter(r => r.ejected).length + 1
