@@ -21,6 +21,7 @@ import { HealthChecker } from './health/checker.js'
 import { healthAdminModule } from './health/admin-routes.js'
 import { GatewayMetrics, metricsAdminModule } from './observe/metrics.js'
 import { closeListener, sleep } from './server/drain.js'
+import { buildPipeline } from './observe/pipeline.js'
 
 export interface StartOptions {
   /** Overrides the config's data-plane port (0 = any free port). */
@@ -86,6 +87,14 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
     outlier.close()
     await checker.close()
   })
+
+  // Scoring logs: exact per-minute rollups and sampled records to Kafka or a file (logging.sink).
+  const pipeline = buildPipeline({ config, logger, registry })
+  if (pipeline !== null) {
+    observer.add(pipeline)
+    healthSinks.add(pipeline)
+    closers.push(() => pipeline.close())
+  }
 
   // -----------------------------------------------------------------------------
 
