@@ -57,7 +57,9 @@ async function main (): Promise<void> {
   await checkInfer(gwUrl, 'gateway')
 
   const ticksBefore = await treeCpuTicks(gateway.pid)
+  const fromUs = Number(process.hrtime.bigint() / 1000n)
   const r = await runLoad(gen, gwUrl, { connections, durationS, threads: 1, cores: loadCores })
+  const toUs = Number(process.hrtime.bigint() / 1000n)
   const cpuUs = (await treeCpuTicks(gateway.pid) - ticksBefore) / await clockTicksPerSecond() * 1e6
   log(`gateway under ${gen}: ${Math.round(r.reqPerSec)} req/s, p50 ${(r.p50Us / 1000).toFixed(2)} ms, p99 ${(r.p99Us / 1000).toFixed(2)} ms, ${r.requests} requests, ${r.errors} errors${pin ? ' (load on core 0, origin + gateway on core 1)' : ''}`)
 
@@ -68,15 +70,19 @@ async function main (): Promise<void> {
 
   const file = (await readdir(dir)).find((f) => f.endsWith('.cpuprofile'))
   if (file === undefined) throw new Error(`no .cpuprofile written in ${dir}`)
-  const s = summariseProfile(JSON.parse(await readFile(join(dir, file), 'utf8')) as CpuProfile)
-  log(`profile ${join(dir, file)}: ${(s.totalUs / 1e6).toFixed(1)} s sampled, ${(s.busyUs / 1e6).toFixed(1)} s not idle; % of non-idle time`)
+  const profile = JSON.parse(await readFile(join(dir, file), 'utf8')) as CpuProfile
+  // V8's profile clock and process.hrtime are both CLOCK_MONOTONIC on Linux, so the
+  // load window can be cut out of the profile; if they disagree, use all of it.
+  const inWindow = profile.startTime < toUs && profile.endTime > fromUs
+  const s = summariseProfile(profile, inWindow ? { fromUs, toUs } : undefined)
+  log(`profile ${join(dir, file)}: ${inWindow ? 'load window only' : 'whole process lifetime (clocks did not line up)'}, ${(s.totalUs / 1e6).toFixed(1)} s sampled, ${(s.busyUs / 1e6).toFixed(1)} s not idle`)
   log(`\ntop ${top} functions by self time`)
   log(formatTop(s.byFunction, top, s.busyUs, r.requests))
   log(`\ntop 15 files by self time`)
   log(formatTop(s.byFile, 15, s.busyUs, r.requests))
   // The sampler charges wall time: a thread preempted inside a syscall (a loopback
   // write that wakes the origin on the same core) is charged to that syscall.
-  log(`\nper request: ${(s.busyUs / Math.max(1, r.requests)).toFixed(0)} µs non-idle in the profile (wall time on the main thread, start-up included); ${(cpuUs / Math.max(1, r.requests)).toFixed(0)} µs CPU (utime+stime from /proc, during the load only, all threads)`)
+  log(`\nper request: ${(s.busyUs / Math.max(1, r.requests)).toFixed(0)} µs non-idle in the profile (wall time on the main thread); ${(cpuUs / Math.max(1, r.requests)).toFixed(0)} µs CPU (utime+stime from /proc, during the load only, all threads)`)
 }
 
 process.on('exit', killAllNow)

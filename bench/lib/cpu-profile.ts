@@ -34,17 +34,24 @@ function add (m: Map<string, number>, k: string, v: number): void {
 const sorted = (m: Map<string, number>): SelfTime[] =>
   [...m].map(([key, selfUs]) => ({ key, selfUs })).sort((a, b) => b.selfUs - a.selfUs)
 
-export function summariseProfile (p: CpuProfile): ProfileSummary {
+/**
+ * `window` (µs on the profile's clock, CLOCK_MONOTONIC like process.hrtime)
+ * keeps only samples taken inside it, e.g. the load run without start-up.
+ */
+export function summariseProfile (p: CpuProfile, window?: { fromUs: number, toUs: number }): ProfileSummary {
   const byId = new Map(p.nodes.map((n) => [n.id, n]))
   const fn = new Map<string, number>()
   const file = new Map<string, number>()
   let totalUs = 0
   let idleUs = 0
+  let t = p.startTime
   // timeDeltas[i] is the time between sample i-1 and sample i; charge each
   // interval to the sample that ends it, as Chrome DevTools does.
   for (let i = 0; i < p.samples.length; i++) {
     const node = byId.get(p.samples[i]!)
     const dt = p.timeDeltas[i] ?? 0
+    t += dt
+    if (window !== undefined && (t < window.fromUs || t > window.toUs)) continue
     if (node === undefined || dt <= 0) continue
     const { functionName, url, lineNumber } = node.callFrame
     const name = functionName === '' ? '(anonymous)' : functionName
