@@ -3,15 +3,15 @@
  * response headers come back, and where the sticky key is read from.
  */
 import type { IncomingHttpHeaders } from 'node:http'
-import type { FastifyReply } from 'fastify'
-import { REQUEST_ID_HEADER } from '../config/defaults.js'
+import { REQUEST_ID_HEADER, VERSION_HEADER, FALLBACK_HEADER } from '../config/defaults.js'
 
 /**
  * Hop-by-hop headers (RFC 9110 section 7.6.1) and those the proxy sets itself:
  * never forwarded. content-length is recomputed from the buffered body.
  */
 const SKIP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length', REQUEST_ID_HEADER, 'expect'])
-const SKIP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length', 'date'])
+/** The gateway sets these itself on every response; a replica's own values would duplicate them. */
+const SKIP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length', 'date', VERSION_HEADER, REQUEST_ID_HEADER, FALLBACK_HEADER])
 
 /** Flat [name, value, …] list, the form undici takes without building another object. */
 export function forwardHeaders (headers: IncomingHttpHeaders, requestId: string): string[] {
@@ -27,13 +27,18 @@ export function forwardHeaders (headers: IncomingHttpHeaders, requestId: string)
   return out
 }
 
-export function copyResponseHeaders (reply: FastifyReply, headers: Record<string, string | string[] | undefined>): void {
+/** The upstream response headers to send on, as a flat [name, value, …] list for writeHead. */
+export function responseHeaders (headers: Record<string, string | string[] | undefined>): string[] {
+  const out: string[] = []
   const named = connectionOptions(headers.connection)
   for (const name in headers) {
     if (SKIP_RESPONSE.has(name) || (named !== undefined && named.includes(name))) continue
     const v = headers[name]
-    if (v !== undefined) reply.header(name, v)
+    if (v === undefined) continue
+    if (typeof v === 'string') out.push(name, v)
+    else for (const x of v) out.push(name, x)
   }
+  return out
 }
 
 /**
