@@ -1,0 +1,72 @@
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startModel, type ModelProcess } from '../support/model-process.js'
+import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
+
+// Every replica of a version refusing connections (health checks off): the
+// gateway retries once on another replica, then answers 502
+// GW_UPSTREAM_UNAVAILABLE naming the model and version. Passive outlier ejection
+// never takes the last available replica out, so without active checks the
+// answer stays 502 and never becomes 503.
+
+const INPUT = JSON.stringify({ inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP64', data: [620, 200, 7, 265] }] })
+
+/** A port on 127.0.0.1 that nothing listens on (bound, then released). */
+async function closedPort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+let stable: ModelProcess
+let gw: GatewayProcess
+
+beforeAll(async () => {
+  stable = await startModel({ version: 'v1' })
+  const [p1, p2] = await Promise.all([closedPort(), closedPort()])
+  gw = await startGatewayProcess({
+    models: {
+      fraud: {
+        versions: {
+          v1: { replicas: [stable.url] },
+          v2: { replicas: [`http://127.0.0.1:${p1}`, `http://127.0.0.1:${p2}`] }
+        },
+        release: { strategy: 'blue-green', active: 'v1', preview: 'v2' },
+        fallbackToStable: false,
+        healthCheck: { enabled: false }
+      }
+    }
+  })
+})
+afterAll(async () => {
+  await gw?.stop()
+  await stable?.stop()
+})
+
+describe('upstream refusing connections', () => {
+  it('answers 502 GW_UPSTREAM_UNAVAILABLE naming the model and version, on every request', async () => {
+    for (let i = 0; i < 12; i++) {
+      const res = await fetch(`${gw.url}/v2/models/fraud/versions/v2/infer`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': `refused-${i}` }, body: INPUT })
+      expect(res.status).toBe(502)
+      const body = await res.json() as { error: { code: string, message: string, model?: string, version?: string } }
+      expect(body.error.code).toBe('GW_UPSTREAM_UNAVAILABLE')
+      expect(body.error.message).toContain('"fraud"')
+      expect(body.error.message).toContain('"v2"')
+      expect(body.error).toMatchObject({ model: 'fraud', version: 'v2' })
+      expect(JSON.stringify(body)).not.toContain('127.0.0.1')
+      expect(res.headers.get('x-request-id')).toBe(`refused-${i}`)
+      expect(res.headers.get('x-model-version')).toBe('v2')
+    }
+  })
+
+  it('keeps serving the healthy version, and stays alive', async () => {
+    const res = await fetch(`${gw.url}/v2/models/fraud/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: INPUT })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('x-model-version')).toBe('v1')
+    await res.arrayBuffer()
+    expect(gw.alive()).toBe(true)
+  })
+})
