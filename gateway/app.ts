@@ -47,7 +47,7 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
   const router = new Router(config.models, await store.init(config.initialState))
   const observer = new ObserverChain()
   observer.onError = (err) => { logger.error({ err }, 'request observer failed') }
-  const lifecycle: Lifecycle = { draining: false }
+  const lifecycle: Lifecycle = { draining: false, closing: false }
   const adminModules: AdminModule[] = []
   /** Run in order on shutdown, after the data plane has drained. */
   const closers: Array<() => Promise<void>> = []
@@ -128,7 +128,7 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
           logger.info({ drainDelayMs: config.drainDelayMs }, 'readiness off; still serving while load balancers deregister')
           await sleep(config.drainDelayMs)
         }
-        await closeListener(dataPlane, config.shutdownTimeoutMs, logger)
+        await closeListener(dataPlane, lifecycle, config.shutdownTimeoutMs, logger)
         for (const c of closers) {
           try {
             await c()

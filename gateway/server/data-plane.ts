@@ -54,7 +54,7 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
       }
       proxy.handle(req, res, target.model, target.version, body).catch((err: unknown) => {
         deps.logger.error({ err }, 'unexpected error in the request path')
-        writeError(res, errors.internal(err), null, null, false, lifecycle.draining)
+        writeError(res, errors.internal(err), null, null, false, lifecycle.closing)
       })
     })
   }

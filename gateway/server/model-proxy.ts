@@ -24,6 +24,13 @@ import { stickyKeyOf, forwardHeaders, responseHeaders } from '../proxy/headers.j
 export interface Lifecycle {
   /** Set first on shutdown, so readiness fails before the listener closes. */
   draining: boolean
+  /**
+   * Set once the listener has stopped accepting (after the drain delay): answers
+   * carry `connection: close`, so clients stop reusing connections that are about
+   * to be closed. Not during the drain delay, where reconnecting clients would
+   * only pile into the backlog of a listener that is about to close.
+   */
+  closing: boolean
 }
 
 export interface ModelProxyDeps {
@@ -58,7 +65,7 @@ export class ModelProxy {
 
     const model = d.router.snapshot.models.get(modelName)
     if (model === undefined) {
-      writeError(res, errors.unknownModel(modelName), requestId, null, false, d.lifecycle.draining)
+      writeError(res, errors.unknownModel(modelName), requestId, null, false, d.lifecycle.closing)
       return
     }
     const cfg = model.cfg
@@ -138,8 +145,8 @@ export class ModelProxy {
       const out = responseHeaders(up.headers)
       out.push(VERSION_HEADER, version.name, REQUEST_ID_HEADER, requestId, 'content-length', String(up.body.length))
       if (outcome.fallback) out.push(FALLBACK_HEADER, 'stable')
-      // Draining: tell the client not to reuse this connection, so closing it later races no new request.
-      if (d.lifecycle.draining) out.push('connection', 'close')
+      // Closing: tell the client not to reuse this connection, so closing it later races no new request.
+      if (d.lifecycle.closing) out.push('connection', 'close')
       res.writeHead(up.statusCode, out)
       res.end(up.body)
     } catch (err) {
@@ -148,7 +155,7 @@ export class ModelProxy {
       outcome.status = e.statusCode
       outcome.errorCode = e.code
       if (e.replica !== undefined) outcome.replica = e.replica
-      writeError(res, e, requestId, outcome.version, outcome.fallback, d.lifecycle.draining)
+      writeError(res, e, requestId, outcome.version, outcome.fallback, d.lifecycle.closing)
     } finally {
       outcome.totalMs = performance.now() - start
       d.observer.observe(outcome)
