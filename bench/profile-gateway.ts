@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { killAllNow, readyLine, start, stop, stopAll, waitExit } from './lib/child.js'
-import { runLoad } from './lib/load.js'
+import { killLoad, runLoad } from './lib/load.js'
 import { clockTicksPerSecond, treeCpuTicks } from './lib/proc-cpu.js'
 import { checkInfer } from './lib/payload.js'
 import { gatewayConfigYaml } from './lib/gateway-config.js'
@@ -85,8 +85,8 @@ async function main (): Promise<void> {
   log(`\nper request: ${(s.busyUs / Math.max(1, r.requests)).toFixed(0)} µs non-idle in the profile (wall time on the main thread); ${(cpuUs / Math.max(1, r.requests)).toFixed(0)} µs CPU (utime+stime from /proc, during the load only, all threads)`)
 }
 
-process.on('exit', killAllNow)
-process.once('SIGINT', () => { stopAll().finally(() => process.exit(130)) })
+process.on('exit', () => { killLoad(); killAllNow() })
+process.once('SIGINT', () => { killLoad(); stopAll().finally(() => process.exit(130)) })
 main().catch(async (err: unknown) => {
   process.stderr.write(`bench:profile: ${(err as Error).stack ?? String(err)}\n`)
   await stopAll()

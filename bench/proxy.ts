@@ -20,7 +20,7 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { killAllNow, readyLine, start, stopAll, type Child } from './lib/child.js'
 import { clockTicksPerSecond, treeCpuTicks } from './lib/proc-cpu.js'
-import { runLoad, type LoadGenerator, type LoadOptions } from './lib/load.js'
+import { killLoad, runLoad, type LoadGenerator, type LoadOptions } from './lib/load.js'
 import { startNginx } from './lib/nginx.js'
 import { checkInfer, INFER_BODY } from './lib/payload.js'
 import { gatewayConfigYaml } from './lib/gateway-config.js'
@@ -114,6 +114,7 @@ async function main (): Promise<number> {
   }
 
   const tmp = await mkdtemp(join(tmpdir(), 'gw-bench-'))
+  tempDirs.push(tmp)
   try {
     const origin = start('origin', process.execPath, [fraudMain, '--version', 'v1', '--port', '0'], serverCores)
     const originPort = Number((await readyLine(origin)).port)
@@ -222,11 +223,16 @@ async function main (): Promise<number> {
   }
 }
 
-process.on('exit', killAllNow)
+process.on('exit', () => { killLoad(); killAllNow() })
+/** Temp dirs to remove when a signal cuts the run short (the normal path removes them itself). */
+const tempDirs: string[] = []
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => {
     process.stderr.write(`bench: ${sig}, stopping\n`)
-    stopAll().finally(() => process.exit(130))
+    killLoad()
+    stopAll()
+      .then(() => Promise.all(tempDirs.map((d) => rm(d, { recursive: true, force: true }))))
+      .finally(() => process.exit(130))
   })
 }
 

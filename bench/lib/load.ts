@@ -3,7 +3,7 @@
  * or autocannon in-process when wrk is not installed. Both keep `connections`
  * requests in flight for a fixed duration (closed loop).
  */
-import { execFile } from 'node:child_process'
+import { execFile, type ChildProcess } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { INFER_BODY, INFER_PATH, STICKY_HEADER } from './payload.js'
@@ -36,6 +36,13 @@ const LOAD_TIMEOUT_SLACK_MS = 20_000
 // dist/bench/lib/load.js -> <repo>/bench/oip-infer.lua (the Lua file is not compiled).
 const LUA_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bench', 'oip-infer.lua')
 
+/** Load generators in flight, so an interrupted benchmark can stop them too. */
+const inFlight = new Set<ChildProcess>()
+
+export function killLoad (): void {
+  for (const p of inFlight) p.kill('SIGKILL')
+}
+
 interface WrkSummary {
   requests: number
   durationUs: number
@@ -48,10 +55,12 @@ async function runWrk (baseUrl: string, o: LoadOptions): Promise<LoadResult> {
     '--timeout', '5s', '-s', LUA_SCRIPT, baseUrl + INFER_PATH, '--', INFER_BODY]
   const [cmd, argv] = o.cores === undefined ? ['wrk', args] : ['taskset', ['-c', o.cores, 'wrk', ...args]]
   const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(cmd, argv, { timeout: o.durationS * 1000 + LOAD_TIMEOUT_SLACK_MS, maxBuffer: 1 << 20 }, (err, out, errOut) => {
+    const child = execFile(cmd, argv, { timeout: o.durationS * 1000 + LOAD_TIMEOUT_SLACK_MS, maxBuffer: 1 << 20 }, (err, out, errOut) => {
+      inFlight.delete(child)
       if (err !== null) reject(new Error(`wrk failed: ${err.message} ${errOut}`))
       else resolve(out)
     })
+    inFlight.add(child)
   })
   const line = stdout.split('\n').find((l) => l.startsWith('BENCH_RESULT '))
   if (line === undefined) throw new Error(`wrk printed no BENCH_RESULT line:\n${stdout}`)
