@@ -16,7 +16,7 @@ import type { Router } from '../routing/router.js'
 import type { ModelRoute } from '../routing/snapshot.js'
 import type { RequestObserver } from '../observe/outcome.js'
 import type { ReplicaFeedback } from '../health/feedback.js'
-import { ModelProxy, writeError, type Lifecycle } from './model-proxy.js'
+import { ModelProxy, requestIdOf, writeError, type Lifecycle } from './model-proxy.js'
 import { matchInferUrl, type InferTarget } from './infer-url.js'
 import { readBody } from './read-body.js'
 
@@ -49,7 +49,7 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
       if (body === 'aborted') return
       if (body === 'too-large') {
         // The rest of the body is not read: close the connection after the answer.
-        writeError(res, errors.bodyTooLarge(limit, target.model), null, null, false, true)
+        writeError(res, errors.bodyTooLarge(limit, target.model), requestIdOf(req), null, false, true)
         return
       }
       proxy.handle(req, res, target.model, target.version, body).catch((err: unknown) => {

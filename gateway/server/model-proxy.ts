@@ -60,8 +60,7 @@ export class ModelProxy {
   async handle (req: IncomingMessage, res: ServerResponse, modelName: string, explicitVersion: string | undefined, body: Buffer | null): Promise<void> {
     const d = this.#d
     const start = performance.now()
-    let requestId = req.headers[REQUEST_ID_HEADER]
-    if (typeof requestId !== 'string' || requestId.length === 0 || requestId.length > MAX_REQUEST_ID_LENGTH) requestId = randomUUID()
+    const requestId = requestIdOf(req)
 
     const model = d.router.snapshot.models.get(modelName)
     if (model === undefined) {
@@ -182,6 +181,12 @@ export class ModelProxy {
 function wrap (err: unknown, model: ModelRoute, version: VersionRoute, replica: Replica): GatewayError {
   if (err instanceof UpstreamFailure) return translateUpstreamError(err, model.name, version.name, replica.url, model.cfg.requestTimeoutMs)
   return err instanceof GatewayError ? err : errors.internal(err)
+}
+
+/** The client's x-request-id when it is usable, else a new UUID. */
+export function requestIdOf (req: IncomingMessage): string {
+  const id = req.headers[REQUEST_ID_HEADER]
+  return typeof id === 'string' && id.length !== 0 && id.length <= MAX_REQUEST_ID_LENGTH ? id : randomUUID()
 }
 
 /** Writes a gateway error as `{ "error": { "code", "message", … } }`. */
