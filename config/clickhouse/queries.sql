@@ -1,0 +1,150 @@
+-- Analyst queries over the scoring logs (database model_gateway).
+-- Every query runs on ClickHouse 18.16 and on current servers
+-- (test/integration/pipeline-queries.test.ts runs each one).
+--
+-- Placeholders {model:String} and {since:UInt32} (epoch seconds) are bound by
+-- `model-gateway` and the tests. With clickhouse-client on a current server pass
+-- --param_model=fraud --param_since=$(date -d '-1 hour' +%s); on 18.16 replace
+-- them by literals ('fraud', 1700000000).
+--
+-- Which table answers what:
+--   rollups  exact per-minute counts of EVERY request, per gateway process, model,
+--            version and status class, with a latency histogram. Rows are cumulative
+--            and deduplicated by ReplacingMergeTree(flush_seq): always read with FINAL.
+--   records  the sampled requests (sample_rate says which share each stands for),
+--            with bodies. Kafka redelivery can store a record twice until parts
+--            merge: read with FINAL or count uniqExact(request_id).
+--   health_checks  active probe results.
+--
+-- Latency buckets (ms upper bounds) of rollups.latency_buckets, one cell per bound
+-- plus an overflow cell: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, +inf].
+
+-- name: requests_per_version
+-- Exact requests per version and their share of the model's traffic.
+SELECT version,
+  sum(requests) AS n,
+  round(100 * n / (SELECT sum(requests) FROM model_gateway.rollups FINAL WHERE model = {model:String} AND minute >= toDateTime({since:UInt32})), 2) AS share_pct
+FROM model_gateway.rollups FINAL
+WHERE model = {model:String} AND minute >= toDateTime({since:UInt32})
+GROUP BY version
+ORDER BY version;
+
+-- name: error_rate_per_version
+-- Share of 4xx and 5xx answers per version (exact, from the rollups).
+SELECT version,
+  sum(requests) AS n,
+  round(100 * sumIf(requests, status_class = 4) / n, 3) AS pct_4xx,
+  round(100 * sumIf(requests, status_class = 5) / n, 3) AS pct_5xx
+FROM model_gateway.rollups FINAL
+WHERE model = {model:String} AND minute >= toDateTime({since:UInt32})
+GROUP BY version
+ORDER BY version;
+
+-- name: latency_percentiles_by_minute
+-- p50/p95/p99 per version and minute from the rollup histograms (upper bound of
+-- the bucket the percentile falls in; the report command interpolates inside it).
+SELECT minute, version, n,
+  arrayElement(bounds, arrayFirstIndex(c -> c >= n * 0.50, cum)) AS p50_ms_le,
+  arrayElement(bounds, arrayFirstIndex(c -> c >= n * 0.95, cum)) AS p95_ms_le,
+  arrayElement(bounds, arrayFirstIndex(c -> c >= n * 0.99, cum)) AS p99_ms_le
+FROM (
+  SELECT minute, version,
+    sum(requests) AS n,
+    arrayCumSum(sumForEach(latency_buckets)) AS cum,
+    [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, inf] AS bounds
+  FROM model_gateway.rollups FINAL
+  WHERE model = {model:String} AND minute >= toDateTime({since:UInt32})
+  GROUP BY minute, version
+)
+ORDER BY minute, version;
+
+-- name: latency_percentiles_from_records
+-- Exact-latency percentiles from the sampled records (a sample: fine for a
+-- canary at a high rate, noisy for a version sampled at 1%).
+SELECT version,
+  count() AS sampled,
+  quantileExact(0.5)(total_ms) AS p50_ms,
+  quantileExact(0.95)(total_ms) AS p95_ms,
+  quantileExact(0.99)(total_ms) AS p99_ms
+FROM model_gateway.records FINAL
+WHERE model = {model:String} AND time >= toDateTime({since:UInt32})
+GROUP BY version
+ORDER BY version;
+
+-- name: canary_vs_stable_by_minute
+-- The two versions of a canary release side by side, minute by minute: requests,
+-- 5xx rate and mean latency. Versions are ordered by name; v1 = stable, v2 = canary
+-- in the example.
+SELECT minute,
+  sumIf(requests, version = 'v1') AS stable_n,
+  sumIf(requests, version = 'v2') AS canary_n,
+  round(100 * sumIf(requests, version = 'v1' AND status_class = 5) / greatest(stable_n, 1), 3) AS stable_pct_5xx,
+  round(100 * sumIf(requests, version = 'v2' AND status_class = 5) / greatest(canary_n, 1), 3) AS canary_pct_5xx,
+  round(sumIf(latency_sum_ms, version = 'v1') / greatest(stable_n, 1), 2) AS stable_mean_ms,
+  round(sumIf(latency_sum_ms, version = 'v2') / greatest(canary_n, 1), 2) AS canary_mean_ms
+FROM model_gateway.rollups FINAL
+WHERE model = {model:String} AND minute >= toDateTime({since:UInt32})
+GROUP BY minute
+ORDER BY minute;
+
+-- name: prediction_distribution_per_version
+-- Distribution of the fraud model's predicted probability per version, from the
+-- response bodies of sampled 2xx records: ten bins of width 0.1. The first
+-- "data" array of the body holds the fraud_probability output
+-- ({"outputs":[{"name":"fraud_probability",...,"data":[0.12]}]});
+-- visitParamExtractRaw/extractAll work on 18.16, where JSONExtract does not exist.
+SELECT version,
+  least(floor(p * 10), 9) / 10 AS bin_from,
+  count() AS predictions,
+  round(sum(1 / sample_rate)) AS estimated_requests
+FROM (
+  SELECT version, sample_rate,
+    arrayJoin(arrayMap(x -> toFloat64(x), extractAll(visitParamExtractRaw(response_body, 'data'), '-?[0-9]+(?:\\.[0-9]+)?(?:[eE][-+]?[0-9]+)?'))) AS p
+  FROM model_gateway.records FINAL
+  WHERE model = {model:String} AND time >= toDateTime({since:UInt32}) AND status < 300
+)
+GROUP BY version, bin_from
+ORDER BY version, bin_from;
+
+-- name: mean_prediction_per_version
+-- Mean and spread of the predicted probability per version.
+SELECT version,
+  count() AS predictions,
+  round(avg(p), 4) AS mean_p,
+  round(quantileExact(0.5)(p), 4) AS median_p,
+  round(stddevPop(p), 4) AS stddev_p
+FROM (
+  SELECT version,
+    arrayJoin(arrayMap(x -> toFloat64(x), extractAll(visitParamExtractRaw(response_body, 'data'), '-?[0-9]+(?:\\.[0-9]+)?(?:[eE][-+]?[0-9]+)?'))) AS p
+  FROM model_gateway.records FINAL
+  WHERE model = {model:String} AND time >= toDateTime({since:UInt32}) AND status < 300
+)
+GROUP BY version
+ORDER BY version;
+
+-- name: sampled_errors
+-- The latest sampled errors (every error is recorded while alwaysSampleErrors is on).
+SELECT toDateTime(time) AS at, millis, request_id, version, replica, status, error_code, total_ms
+FROM model_gateway.records FINAL
+WHERE model = {model:String} AND time >= toDateTime({since:UInt32}) AND (status >= 400 OR error_code != '')
+ORDER BY time DESC, millis DESC
+LIMIT 50;
+
+-- name: sticky_users_per_version
+-- Distinct sticky keys (hashed; the raw key never leaves the gateway) seen per version.
+SELECT version, uniqExact(sticky_hash) AS users
+FROM model_gateway.records FINAL
+WHERE model = {model:String} AND time >= toDateTime({since:UInt32}) AND has_sticky_key = 1
+GROUP BY version
+ORDER BY version;
+
+-- name: health_checks_per_replica
+-- Active health-check results per replica: probes, failures, mean probe latency.
+SELECT version, replica,
+  count() AS probes,
+  countIf(ok = 0) AS failed,
+  round(avg(latency_ms), 2) AS mean_ms
+FROM model_gateway.health_checks FINAL
+WHERE model = {model:String} AND time >= toDateTime({since:UInt32})
+GROUP BY version, replica
+ORDER BY version, replica;
