@@ -4,10 +4,11 @@
  * labels only for names in the routing snapshot ("unknown" otherwise), replica
  * labels only for configured replica URLs; no request ids, no user keys.
  *
- * The request observer runs once per request, so it keeps the labelled children
- * (`counter.labels(...)`) in nested maps instead of letting prom-client hash a
- * label object on every call. Gauges that mirror replica state (in flight,
- * healthy, ejected) are read from the snapshot at scrape time, not per request.
+ * The request observer runs once per request: it finds the cells of its
+ * (model, version) in nested maps and updates plain numbers (metric-cells.ts);
+ * samples are built at scrape time. Gauges that mirror replica state (in flight,
+ * healthy, ejected) are read from the snapshot at scrape time too. Rare events
+ * (fallbacks, ejections, health checks) use prom-client's metrics directly.
  */
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client'
 import type { RequestObserver, RequestOutcome } from './outcome.js'
@@ -15,43 +16,62 @@ import type { HealthCheckResult, HealthResultSink } from '../health/result.js'
 import type { EjectionEvent } from '../health/outlier.js'
 import type { Router } from '../routing/router.js'
 import type { AdminModule } from '../server/admin-plane.js'
+import { HistogramCell, histogramSamples, registerCollected, type Sample } from './metric-cells.js'
 
 export const METRICS_PREFIX = 'model_gateway_'
 const UNKNOWN = 'unknown'
 /** Seconds; from sub-millisecond proxying to the default 10 s request timeout. */
-const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+export const DURATION_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'] as const
 
-interface VersionChildren {
-  readonly model: string
-  readonly version: string
-  /** Indexed by status / 100; filled on first use. */
-  readonly requests: Array<Counter.Internal | undefined>
-  readonly duration: Histogram.Internal<'model' | 'version'>
-  readonly upstream: Histogram.Internal<'model' | 'version'>
+/** Everything counted per request for one (model, version) label pair. */
+class VersionStats {
+  readonly requests = new Float64Array(STATUS_CLASSES.length)
+  readonly duration = new HistogramCell(DURATION_BUCKETS)
+  readonly upstream = new HistogramCell(DURATION_BUCKETS)
+  constructor (readonly model: string, readonly version: string) {}
 }
 
 export class GatewayMetrics implements RequestObserver, HealthResultSink {
   readonly #router: Router
-  readonly #requests: Counter<'model' | 'version' | 'status_class'>
-  readonly #duration: Histogram<'model' | 'version'>
-  readonly #upstream: Histogram<'model' | 'version'>
   readonly #fallback: Counter<'model' | 'from' | 'to'>
   readonly #ejections: Counter<'model' | 'version' | 'replica'>
   readonly #checkDuration: Histogram<'model' | 'version' | 'result'>
-  /** model -> version -> children, only for names in the current snapshot. */
-  #cache = new Map<string, Map<string, VersionChildren>>()
-  #unknown: VersionChildren | undefined
+  /** Every label pair ever counted, so counters never go backwards when a snapshot drops a version. */
+  readonly #stats = new Map<string, VersionStats>()
+  /** model -> version -> stats, only for names in the current snapshot; rebuilt lazily after a change. */
+  #cache = new Map<string, Map<string, VersionStats>>()
 
   constructor (registry: Registry, router: Router) {
     this.#router = router
     const registers = [registry]
-    this.#requests = new Counter({ name: `${METRICS_PREFIX}requests_total`, help: 'Requests answered, by model, serving version and HTTP status class', labelNames: ['model', 'version', 'status_class'], registers })
-    this.#duration = new Histogram({ name: `${METRICS_PREFIX}request_duration_seconds`, help: 'Time from request arrival to response, in the gateway', labelNames: ['model', 'version'], buckets: DURATION_BUCKETS, registers })
-    this.#upstream = new Histogram({ name: `${METRICS_PREFIX}upstream_duration_seconds`, help: 'Time waiting on the replica (including one retry), for requests that reached one', labelNames: ['model', 'version'], buckets: DURATION_BUCKETS, registers })
+    const stats = this.#stats
+    registerCollected(registry, `${METRICS_PREFIX}requests_total`, 'Requests answered, by model, serving version and HTTP status class', 'counter', () => {
+      const out: Sample[] = []
+      for (const s of stats.values()) {
+        for (let c = 0; c < STATUS_CLASSES.length; c++) {
+          if (s.requests[c] !== 0) out.push({ labels: { model: s.model, version: s.version, status_class: STATUS_CLASSES[c]! }, value: s.requests[c]! })
+        }
+      }
+      return out
+    }, () => { for (const s of stats.values()) s.requests.fill(0) })
+    const histogram = (name: string, help: string, cell: (s: VersionStats) => HistogramCell): void => {
+      const full = `${METRICS_PREFIX}${name}`
+      registerCollected(registry, full, help, 'histogram', () => {
+        const out: Sample[] = []
+        for (const s of stats.values()) {
+          const h = cell(s)
+          if (h.count !== 0) histogramSamples(full, { model: s.model, version: s.version }, h, out)
+        }
+        return out
+      }, () => { for (const s of stats.values()) cell(s).reset() })
+    }
+    histogram('request_duration_seconds', 'Time from request arrival to response, in the gateway', s => s.duration)
+    histogram('upstream_duration_seconds', 'Time waiting on the replica (including one retry), for requests that reached one', s => s.upstream)
+
     this.#fallback = new Counter({ name: `${METRICS_PREFIX}fallback_total`, help: 'Requests served by the stable version because the chosen version had no healthy replica', labelNames: ['model', 'from', 'to'], registers })
     this.#ejections = new Counter({ name: `${METRICS_PREFIX}replica_ejections_total`, help: 'Passive outlier ejections', labelNames: ['model', 'version', 'replica'], registers })
-    this.#checkDuration = new Histogram({ name: `${METRICS_PREFIX}health_check_duration_seconds`, help: 'Active health-check latency, by result (ok | fail)', labelNames: ['model', 'version', 'result'], buckets: DURATION_BUCKETS, registers })
+    this.#checkDuration = new Histogram({ name: `${METRICS_PREFIX}health_check_duration_seconds`, help: 'Active health-check latency, by result (ok | fail)', labelNames: ['model', 'version', 'result'], buckets: [...DURATION_BUCKETS], registers })
 
     const snapshot = (): Router['snapshot'] => this.#router.snapshot
     new Gauge({
@@ -90,22 +110,16 @@ export class GatewayMetrics implements RequestObserver, HealthResultSink {
     replicaGauge('replica_ejected', '1 while the replica is ejected by passive outlier detection', r => r.ejected)
 
     collectDefaultMetrics({ register: registry, prefix: METRICS_PREFIX })
-    // A new snapshot may drop versions; children are looked up again against it.
+    // A new snapshot may drop versions; names are checked again against it.
     router.onChange(() => { this.#cache = new Map() })
   }
 
   observe (o: RequestOutcome): void {
-    const c = this.#cache.get(o.model)?.get(o.version ?? '') ?? this.#resolve(o.model, o.version)
-    const cls = o.status >= 100 && o.status < 600 ? (o.status / 100) | 0 : 0
-    let counter = c.requests[cls]
-    if (counter === undefined) {
-      counter = this.#requests.labels(c.model, c.version, STATUS_CLASSES[cls]!)
-      c.requests[cls] = counter
-    }
-    counter.inc()
-    c.duration.observe(o.totalMs / 1000)
-    if (o.upstreamMs > 0) c.upstream.observe(o.upstreamMs / 1000)
-    if (o.fallback) this.#fallback.labels(c.model, this.#versionLabel(o.model, o.fallbackFrom ?? null), c.version).inc()
+    const s = this.#cache.get(o.model)?.get(o.version ?? '') ?? this.#resolve(o.model, o.version)
+    s.requests[o.status >= 100 && o.status < 600 ? (o.status / 100) | 0 : 0]!++
+    s.duration.observe(o.totalMs / 1000)
+    if (o.upstreamMs > 0) s.upstream.observe(o.upstreamMs / 1000)
+    if (o.fallback) this.#fallback.labels(s.model, this.#versionLabel(o.model, o.fallbackFrom ?? null), s.version).inc()
   }
 
   /** Health-check results (a HealthResultSink). */
@@ -121,38 +135,31 @@ export class GatewayMetrics implements RequestObserver, HealthResultSink {
     return version !== null && this.#router.snapshot.models.get(model)?.versions.has(version) === true ? version : UNKNOWN
   }
 
-  /** Cache miss: known names get cached children; anything else shares the "unknown" ones. */
-  #resolve (model: string, version: string | null): VersionChildren {
+  /** Cache miss: names in the snapshot get their own cells; anything else shares the "unknown" ones. */
+  #resolve (model: string, version: string | null): VersionStats {
     const route = this.#router.snapshot.models.get(model)
-    if (route === undefined) {
-      this.#unknown ??= this.#children(UNKNOWN, UNKNOWN)
-      return this.#unknown
-    }
+    if (route === undefined) return this.#statsFor(UNKNOWN, UNKNOWN)
     let byVersion = this.#cache.get(model)
     if (byVersion === undefined) {
       byVersion = new Map()
       this.#cache.set(model, byVersion)
     }
     const known = version !== null && route.versions.has(version)
-    const label = known ? version : UNKNOWN
-    let c = byVersion.get(label)
-    if (c === undefined) {
-      c = this.#children(model, label)
-      byVersion.set(label, c)
-    }
-    // Cached under the raw key only when bounded: a known version, or no version ('').
-    if (version === null) byVersion.set('', c)
-    return c
+    const s = this.#statsFor(model, known ? version : UNKNOWN)
+    // Cached under the raw key only when that key is bounded: a known version, or none ('').
+    if (known) byVersion.set(version, s)
+    else if (version === null) byVersion.set('', s)
+    return s
   }
 
-  #children (model: string, version: string): VersionChildren {
-    return {
-      model,
-      version,
-      requests: [],
-      duration: this.#duration.labels(model, version),
-      upstream: this.#upstream.labels(model, version)
+  #statsFor (model: string, version: string): VersionStats {
+    const key = `${model}\u0000${version}`
+    let s = this.#stats.get(key)
+    if (s === undefined) {
+      s = new VersionStats(model, version)
+      this.#stats.set(key, s)
     }
+    return s
   }
 }
 
