@@ -66,6 +66,7 @@ describe('body over the limit', () => {
   it('over every limit the listener accepts: the same error, still naming the model', async () => {
     const res = await post(bodyOfRows(400))
     expect(res.status).toBe(413)
+    expect(res.headers.get('x-request-id')).toBe('big-1')
     const err = JSON.parse(res.text) as { error: { code: string, message: string } }
     expect(err.error.code).toBe('GW_BODY_TOO_LARGE')
     expect(err.error.message).toContain(`${SMALL_LIMIT} bytes`)
