@@ -194,7 +194,7 @@ export class HealthChecker {
       version,
       replica,
       settings,
-      client: new Client(origin, { pipelining: 1, connect: { timeout: settings.timeoutMs }, keepAliveTimeout: Math.min(settings.intervalMs * 2, 60_000) }),
+      client: new Client(origin, { pipelining: 1, connect: { timeout: settings.timeoutMs } }),
       path: replica.prefix + (infer ? inferPath : settings.path),
       body: infer ? JSON.stringify(settings.inferPayload) : null,
       timer: undefined,
@@ -242,6 +242,9 @@ export class HealthChecker {
         method: t.body === null ? 'GET' : 'POST',
         headers: t.body === null ? { 'user-agent': 'model-gateway-health' } : { 'content-type': 'application/json', 'user-agent': 'model-gateway-health' },
         body: t.body,
+        // A fresh connection per probe: an idle keep-alive socket the replica closes between
+        // probes would otherwise fail a probe now and then for no fault of the replica.
+        reset: true,
         signal: AbortSignal.timeout(s.timeoutMs),
         headersTimeout: s.timeoutMs,
         bodyTimeout: s.timeoutMs
