@@ -12,7 +12,7 @@
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { availableParallelism, cpus, tmpdir } from 'node:os'
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
@@ -113,6 +113,8 @@ async function main (): Promise<number> {
     await sleep(10_000)
   }
 
+  // Other work on the machine shows up as noise; record how busy it was.
+  const loadAtStart = loadavg()[0]!
   const tmp = await mkdtemp(join(tmpdir(), 'gw-bench-'))
   tempDirs.push(tmp)
   try {
@@ -190,7 +192,7 @@ async function main (): Promise<number> {
       `gateway: model fraud, v1 + v2 on the same origin, canary 10%, sticky header x-user-id, validateJson default, scoring log off`,
       `http-proxy: @fastify/http-proxy with default options; nginx: ${nginxVersion}, 1 worker, upstream keepalive 64, access_log off`,
       `proxy CPU µs/req: utime+stime of the proxy process tree from /proc over each run, divided by requests`,
-      `${cpu}, Node ${process.version}`
+      `${cpu}, Node ${process.version}; 1-minute load average ${loadAtStart.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end (other work on the machine adds noise)`
     ]
 
     log('')
