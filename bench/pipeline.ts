@@ -132,8 +132,9 @@ async function main (): Promise<number> {
       }
     }
     const on = gateways[1]!
-    // Let the producer drain what is buffered, then read what it sent and dropped.
-    await sleep(2_000)
+    // Let the producer drain what is buffered (and one more rollup flush pass), then read what it sent and dropped.
+    for (let i = 0; i < 60 && await metric(on.adminUrl, 'model_gateway_pipeline_buffer_records ') > 0; i++) await sleep(500)
+    await sleep(1_000)
     const sent = await metric(on.adminUrl, 'model_gateway_pipeline_records_sent_total{kind="record"}')
     const dropped = await metric(on.adminUrl, 'model_gateway_pipeline_records_dropped_total{kind="record"}')
 

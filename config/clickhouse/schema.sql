@@ -1,0 +1,90 @@
+-- ClickHouse schema of the scoring logs, for reference. `model-gateway migrate`
+-- creates it (gateway/sink/schema.ts is the source): it reads the server version
+-- once and uses TTL (19.6+) and LowCardinality (19.9+) only where the server has
+-- them. Shown here as created on a current server, database model_gateway,
+-- retention 30 days (`--retention-days`).
+--
+-- Every table is a ReplacingMergeTree whose ORDER BY is the identity of a row:
+-- Kafka delivers at least once and the sink commits offsets only after an
+-- insert, so a redelivered message collapses into the row already stored.
+-- rollups keeps, per (model, version, minute, instance_id, run_id, status_class),
+-- the row with the highest flush_seq: gateways send cumulative per-minute counts,
+-- so that row holds the cell's exact total. Read rollups and records with FINAL
+-- (or count records with uniqExact(request_id)).
+
+-- 1: records
+CREATE TABLE IF NOT EXISTS model_gateway.records (
+  time DateTime,
+  millis UInt16,
+  request_id String,
+  model LowCardinality(String),
+  version LowCardinality(String),
+  replica LowCardinality(String),
+  instance_id LowCardinality(String),
+  release LowCardinality(String),
+  status UInt16,
+  error_code LowCardinality(String),
+  total_ms Float64,
+  upstream_ms Float64,
+  sticky_hash UInt32,
+  has_sticky_key UInt8,
+  sample_rate Float64,
+  fallback UInt8,
+  request_body String,
+  response_body String
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMMDD(time)
+ORDER BY (model, version, time, request_id)
+TTL time + INTERVAL 30 DAY;
+
+-- 2: rollups
+CREATE TABLE IF NOT EXISTS model_gateway.rollups (
+  minute DateTime,
+  model LowCardinality(String),
+  version LowCardinality(String),
+  instance_id LowCardinality(String),
+  run_id String,
+  status_class UInt8,
+  flush_seq UInt64,
+  requests UInt64,
+  latency_sum_ms Float64,
+  latency_buckets Array(UInt64)
+) ENGINE = ReplacingMergeTree(flush_seq)
+PARTITION BY toYYYYMMDD(minute)
+ORDER BY (model, version, minute, instance_id, run_id, status_class)
+TTL minute + INTERVAL 30 DAY;
+
+-- 3: health_checks
+CREATE TABLE IF NOT EXISTS model_gateway.health_checks (
+  time DateTime,
+  millis UInt16,
+  instance_id LowCardinality(String),
+  model LowCardinality(String),
+  version LowCardinality(String),
+  replica LowCardinality(String),
+  kind LowCardinality(String),
+  ok UInt8,
+  latency_ms Float64,
+  status UInt16,
+  error String
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMMDD(time)
+ORDER BY (model, version, replica, instance_id, time, millis, kind)
+TTL time + INTERVAL 30 DAY;
+
+-- On ClickHouse 18.16 the same tables are created without TTL and with String
+-- instead of LowCardinality(String), e.g.:
+-- CREATE TABLE IF NOT EXISTS model_gateway.rollups (
+--   minute DateTime,
+--   model String,
+--   version String,
+--   instance_id String,
+--   run_id String,
+--   status_class UInt8,
+--   flush_seq UInt64,
+--   requests UInt64,
+--   latency_sum_ms Float64,
+--   latency_buckets Array(UInt64)
+-- ) ENGINE = ReplacingMergeTree(flush_seq)
+-- PARTITION BY toYYYYMMDD(minute)
+-- ORDER BY (model, version, minute, instance_id, run_id, status_class)
