@@ -19,6 +19,7 @@ import { callUpstream, isRetryable, translateUpstreamError, UpstreamFailure, typ
 import type { Replica } from '../proxy/replica.js'
 import type { RequestObserver, RequestOutcome } from '../observe/outcome.js'
 import type { ReplicaFeedback } from '../health/feedback.js'
+import { jsonSyntaxError } from '../proxy/json-check.js'
 import { stickyKeyOf, forwardHeaders, responseHeaders } from '../proxy/headers.js'
 
 export interface Lifecycle {
@@ -91,11 +92,8 @@ export class ModelProxy {
       if (body !== null) {
         if (body.length > cfg.bodyLimitBytes) throw errors.bodyTooLarge(cfg.bodyLimitBytes, modelName)
         if (d.validateJson && isJson(req.headers['content-type'])) {
-          try {
-            JSON.parse(body.toString('utf8'))
-          } catch (err) {
-            throw errors.malformedJson(modelName, body.length === 0 ? 'the body is empty' : (err as Error).message)
-          }
+          const at = jsonSyntaxError(body)
+          if (at !== -1) throw errors.malformedJson(modelName, body.length === 0 ? 'the body is empty' : describeJsonError(body, at))
         }
       }
       if (explicitVersion === undefined && cfg.allowVersionHeader) {
@@ -204,6 +202,13 @@ export function writeError (res: ServerResponse, e: GatewayError, requestId: str
   if (extra !== undefined) headers.push(...extra)
   res.writeHead(e.statusCode, headers)
   res.end(payload)
+}
+
+/** Where JSON stops, with a short excerpt so the client can find it. */
+function describeJsonError (body: Buffer, at: number): string {
+  if (at >= body.length) return `the body ends at byte ${body.length} before the JSON is complete`
+  const excerpt = body.subarray(Math.max(0, at - 10), at + 10).toString('utf8').replace(/[^\x20-\x7e]/g, '?')
+  return `unexpected character at byte ${at} (near ${JSON.stringify(excerpt)})`
 }
 
 /** JSON is validated when the client says it is JSON, or says nothing. */
