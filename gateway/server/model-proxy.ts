@@ -19,6 +19,7 @@ import { callUpstream, isRetryable, translateUpstreamError, UpstreamFailure, typ
 import type { Replica } from '../proxy/replica.js'
 import type { RequestObserver, RequestOutcome } from '../observe/outcome.js'
 import type { ReplicaFeedback } from '../health/feedback.js'
+import { ThrottledLog } from '../observe/throttled-log.js'
 import { jsonSyntaxError } from '../proxy/json-check.js'
 import { stickyKeyOf, forwardHeaders, responseHeaders } from '../proxy/headers.js'
 
@@ -49,6 +50,8 @@ const JSON_CONTENT_TYPE = 'application/json'
 
 export class ModelProxy {
   readonly #d: ModelProxyDeps
+  /** Per-request warnings (failover, upstream errors) are logged at most every 10 s per kind, with a count. */
+  readonly #throttle = new ThrottledLog()
 
   constructor (deps: ModelProxyDeps) {
     this.#d = deps
@@ -107,7 +110,8 @@ export class ModelProxy {
       if (replica === undefined && cfg.fallbackToStable && version !== model.stable) {
         replica = pickReplica(model.stable.replicas)
         if (replica !== undefined) {
-          d.logger.warn({ model: modelName, version: version.name, servedBy: model.stable.name, requestId }, 'version has no healthy replica; served by the stable version')
+          const suppressed = this.#throttle.admit(`fallback:${modelName}:${version.name}`)
+          if (suppressed >= 0) d.logger.warn({ model: modelName, version: version.name, servedBy: model.stable.name, requestId, suppressed }, 'version has no healthy replica; served by the stable version')
           outcome.fallbackFrom = version.name
           version = model.stable
           outcome.fallback = true
@@ -148,7 +152,10 @@ export class ModelProxy {
       res.end(up.body)
     } catch (err) {
       const e = err instanceof GatewayError ? err : errors.internal(err)
-      if (e.statusCode >= 500) d.logger.warn({ code: e.code, model: modelName, version: outcome.version, replica: e.replica, requestId, err: e.cause ?? e }, e.message)
+      if (e.statusCode >= 500) {
+        const suppressed = this.#throttle.admit(`${e.code}:${modelName}:${outcome.version ?? ''}`)
+        if (suppressed >= 0) d.logger.warn({ code: e.code, model: modelName, version: outcome.version, replica: e.replica, requestId, err: e.cause ?? e, suppressed }, e.message)
+      }
       outcome.status = e.statusCode
       outcome.errorCode = e.code
       if (e.replica !== undefined) outcome.replica = e.replica
