@@ -59,7 +59,16 @@ export class KafkaSink {
 
   /** Creates the topics if needed, joins the group and starts consuming; resolves once the group was joined. */
   async start (): Promise<void> {
-    await ensureTopics(this.#kafka, this.#opts.topicPrefix)
+    // A sink started before Kafka is up waits for it instead of exiting.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await ensureTopics(this.#kafka, this.#opts.topicPrefix)
+        break
+      } catch (err) {
+        if (attempt === 1) this.#opts.logger.warn({ err: (err as Error).message }, 'Kafka not reachable yet; retrying')
+        await new Promise(resolve => setTimeout(resolve, Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(attempt, 10))))
+      }
+    }
     const joined = new Promise<void>(resolve => {
       this.#consumer.on(this.#consumer.events.GROUP_JOIN, () => { resolve() })
     })
