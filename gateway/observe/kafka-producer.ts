@@ -8,7 +8,7 @@
  */
 import { promisify } from 'node:util'
 import { gzip, unzip } from 'node:zlib'
-import { CompressionCodecs, CompressionTypes, Partitioners, type Kafka, type Producer, type TopicMessages } from 'kafkajs'
+import kafkajs, { CompressionTypes, Partitioners, type Kafka, type Producer, type TopicMessages } from 'kafkajs'
 import type { Logger } from './log.js'
 import type { PipelineBatch, PipelineTransport } from './transport.js'
 import { ensureTopics, kafkaClient, topicNames, type TopicKind } from './topics.js'
@@ -22,7 +22,8 @@ import { ensureTopics, kafkaClient, topicNames, type TopicKind } from './topics.
 export const GZIP_LEVEL = 1
 const gzipAsync = promisify(gzip)
 const unzipAsync = promisify(unzip)
-CompressionCodecs[CompressionTypes.GZIP] = () => ({
+// kafkajs is CommonJS and its codec registry is not a named ESM export.
+kafkajs.CompressionCodecs[CompressionTypes.GZIP] = () => ({
   compress: async (encoder: { buffer: Buffer }) => await gzipAsync(encoder.buffer, { level: GZIP_LEVEL }),
   decompress: async (buffer: Buffer) => await unzipAsync(buffer)
 })
