@@ -25,8 +25,12 @@ import { FileTransport } from './file-sink.js'
 
 /** Most records in one send. */
 export const MAX_BATCH_RECORDS = 10_000
-/** About the most bytes in one send (the producer compresses them). */
-export const MAX_BATCH_BYTES = 8 * 1024 * 1024
+/**
+ * About the most bytes in one send, before compression. Kafka refuses a record
+ * batch (per partition, compressed) above the broker's message.max.bytes (1 MiB
+ * by default); staying at 1 MiB uncompressed per send keeps far below it.
+ */
+export const MAX_BATCH_BYTES = 1024 * 1024
 /** Health results buffered at most (they are few: one per replica per interval). */
 export const HEALTH_BUFFER_RECORDS = 10_000
 /** Rollup rows kept at most while the transport is down (cells x minutes); far above what hours of outage produce. */
@@ -206,7 +210,7 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink {
     }).finally(() => {
       this.#sending = null
       // More than one batch waiting: go on at once instead of waiting for the next tick.
-      if (!this.#closed && this.#retryAt === 0 && this.#records.size >= MAX_BATCH_RECORDS) setImmediate(() => { this.#tick() })
+      if (!this.#closed && this.#retryAt === 0 && (this.#records.size >= MAX_BATCH_RECORDS || this.#records.bytes >= MAX_BATCH_BYTES)) setImmediate(() => { this.#tick() })
     })
     this.#sending = started.then(() => {})
     return started

@@ -95,11 +95,14 @@ export class KafkaSink {
     if (kind === undefined || batch.messages.length === 0 || !isRunning() || isStale()) return
     const rows: Array<Record<string, unknown>> = []
     for (const m of batch.messages) {
-      const r = parseRow(kind, m.value)
-      if ('row' in r) rows.push(r.row)
-      else {
-        this.stats.skipped++
-        this.#opts.logger.warn({ topic: batch.topic, partition: batch.partition, offset: m.offset, reason: r.error }, 'skipping a message that cannot be stored')
+      // A message holds one row or several, newline-separated (the gateway joins rows per key).
+      for (const line of m.value === null ? [null] : m.value.toString('utf8').split('\n')) {
+        const r = parseRow(kind, line)
+        if ('row' in r) rows.push(r.row)
+        else {
+          this.stats.skipped++
+          this.#opts.logger.warn({ topic: batch.topic, partition: batch.partition, offset: m.offset, reason: r.error }, 'skipping a row that cannot be stored')
+        }
       }
     }
     const tp = `${batch.topic}:${batch.partition}`

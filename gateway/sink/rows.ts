@@ -24,11 +24,11 @@ const FIELDS: Record<TopicKind, Record<string, FieldType>> = {
 }
 
 /** The row, or a reason why the message cannot be stored. */
-export function parseRow (kind: TopicKind, value: Buffer | null): { row: Record<string, unknown> } | { error: string } {
-  if (value === null) return { error: 'empty message' }
+export function parseRow (kind: TopicKind, value: string | null): { row: Record<string, unknown> } | { error: string } {
+  if (value === null || value === '') return { error: 'empty message' }
   let v: unknown
   try {
-    v = JSON.parse(value.toString('utf8'))
+    v = JSON.parse(value)
   } catch (err) {
     return { error: `not JSON: ${(err as Error).message}` }
   }
