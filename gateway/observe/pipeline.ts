@@ -134,19 +134,29 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink {
     if (this.#timer !== null) clearInterval(this.#timer)
     this.#timer = null
     const deadline = this.#now() + CLOSE_FLUSH_TIMEOUT_MS
+    // A send to a hung broker may take the transport's full timeout: never wait past the deadline for it.
+    const bounded = async <T>(p: Promise<T>): Promise<T | false> => {
+      let timer: NodeJS.Timeout | undefined
+      const left = new Promise<false>(resolve => { timer = setTimeout(() => { resolve(false) }, Math.max(0, deadline - this.#now())) })
+      try {
+        return await Promise.race([p, left])
+      } finally {
+        clearTimeout(timer)
+      }
+    }
     try {
-      if (this.#sending !== null) await this.#sending
+      if (this.#sending !== null) await bounded(this.#sending)
       this.#collectRollups()
-      while (this.#now() < deadline && (this.#records.size > 0 || this.#health.size > 0 || this.#pendingRollups.size > 0)) {
-        const ok = await this.#drainOnce()
-        if (!ok) await new Promise(resolve => setTimeout(resolve, 200))
+      while (this.#sending === null && this.#now() < deadline && (this.#records.size > 0 || this.#health.size > 0 || this.#pendingRollups.size > 0)) {
+        const ok = await bounded(this.#drainOnce())
+        if (!ok) await bounded(new Promise(resolve => setTimeout(resolve, 200)))
       }
     } finally {
       this.#logDrops(true)
       if (this.#records.size > 0 || this.#pendingRollups.size > 0) {
         this.#opts.logger.warn({ records: this.#records.size, rollups: this.#pendingRollups.size }, 'scoring-log pipeline closed with unsent data')
       }
-      await this.#opts.transport.close().catch((err: unknown) => { this.#opts.logger.warn({ err }, 'closing the scoring-log transport failed') })
+      await bounded(this.#opts.transport.close().catch((err: unknown) => { this.#opts.logger.warn({ err }, 'closing the scoring-log transport failed') }))
     }
   }
 

@@ -91,6 +91,15 @@ describe('ScoringPipeline', () => {
     expect(text).toMatch(/model_gateway_pipeline_buffer_records 0/)
   })
 
+  it('close gives up on a transport that never answers instead of hanging shutdown', async () => {
+    const hung: PipelineTransport = { name: 'hung', send: () => new Promise(() => {}), close: () => new Promise(() => {}) }
+    const p = pipeline(hung)
+    p.observe(outcome(1))
+    void p.flush()
+    await p.close()
+    expect(p.bufferedRecords).toBe(1)
+  }, 10_000)
+
   it('close sends what is left', async () => {
     const t = new FlakyTransport()
     const p = pipeline(t)
