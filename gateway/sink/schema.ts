@@ -22,6 +22,10 @@
  *   version are sum(requests) over the surviving rows (FINAL), exact across all
  *   instances.
  * - health_checks: identity (model, version, replica, instance_id, time, millis, kind).
+ *
+ * There is no materialized per-minute view over records: a view aggregates each
+ * insert as it comes, so it would count redelivered records twice and could only
+ * estimate totals from samples. rollups is the exact per-minute source.
  */
 import type { ClickHouse, ServerFeatures } from './clickhouse.js'
 import { identifier } from './sql.js'
