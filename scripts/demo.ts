@@ -4,14 +4,14 @@
  * processes and a gateway on 127.0.0.1:8080 with stickiness on x-user-id, then
  * prints a curl to paste. Ctrl-C stops everything it started.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, writeFile, rm } from 'node:fs/promises'
 import { createWriteStream } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { startModel, type ModelProcess } from '../test/support/model-process.js'
+import { repoRoot, spawnReady } from '../test/support/ready-process.js'
 
 const PORT = Number(process.env.DEMO_PORT ?? 8080)
 const ADMIN_PORT = Number(process.env.DEMO_ADMIN_PORT ?? 8081)
@@ -60,18 +60,14 @@ async function main (): Promise<void> {
     const configFile = join(dir, 'gateway.json')
     await writeFile(configFile, JSON.stringify(config, null, 2))
     const logFile = join(dir, 'gateway.log')
-    gateway = spawn(process.execPath, ['dist/gateway/main.js', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] })
-    gateway.stderr!.pipe(createWriteStream(logFile))
-    const ready = await new Promise<{ port: number, adminPort: number | null }>((resolve, reject) => {
-      const rl = createInterface({ input: gateway!.stdout! })
-      rl.on('line', line => {
-        try {
-          const msg = JSON.parse(line) as { event?: string, port: number, adminPort: number | null }
-          if (msg.event === 'ready') resolve(msg)
-        } catch { /* not the ready line */ }
-      })
-      gateway!.once('exit', code => { reject(new Error(`the gateway exited with code ${code}; see ${logFile}`)) })
-    })
+    const started = await spawnReady<{ event: 'ready', port: number, adminPort: number | null }>(
+      join(repoRoot(), 'dist', 'gateway', 'main.js'), ['--config', configFile], { label: 'the gateway', readyTimeoutMs: 20_000 })
+    gateway = started.child
+    const ready = started.ready
+    // The gateway's log goes to a file; the terminal keeps the instructions.
+    const log = createWriteStream(logFile)
+    log.write(started.stderr())
+    gateway.stderr!.pipe(log)
     gateway.once('exit', code => {
       if (!stopping) {
         process.stderr.write(`the gateway exited (code ${code}); see ${logFile}\n`)

@@ -1,11 +1,8 @@
-import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { repoRoot, spawnReady, stopProcess, type ReadyProcess } from './ready-process.js'
 
 // Starts the compiled gateway as a real child process on port 0, the way it runs
 // in production: config in a file, ready line on stdout, logs on stderr. Nothing
@@ -52,21 +49,8 @@ export interface GatewayProcess {
   kill(signal?: NodeJS.Signals): void
 }
 
-function repoRoot (): string {
-  const start = dirname(fileURLToPath(import.meta.url))
-  for (let dir = start; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json'))) return dir
-    if (dirname(dir) === dir) throw new Error(`no package.json above ${start}`)
-  }
-}
-
 export function gatewayMainPath (): string {
   return join(repoRoot(), 'dist', 'gateway', 'main.js')
-}
-
-function exitOf (child: ChildProcess): Promise<{ code: number | null, signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode })
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
 }
 
 /**
@@ -77,63 +61,24 @@ function exitOf (child: ChildProcess): Promise<{ code: number | null, signal: No
 export async function startGatewayProcess (config: object | string, options: StartGatewayProcessOptions = {}): Promise<GatewayProcess> {
   const { env = {}, args = [], readyTimeoutMs = GATEWAY_READY_TIMEOUT_MS } = options
   const main = gatewayMainPath()
-  if (!existsSync(main)) throw new Error(`${main} is missing: build first with \`npx tsc -p tsconfig.json\``)
 
   const dir = await mkdtemp(join(tmpdir(), 'gateway-test-'))
   const configFile = join(dir, typeof config === 'string' ? 'gateway.yaml' : 'gateway.json')
   await writeFile(configFile, typeof config === 'string' ? config : JSON.stringify(config, null, 2))
 
-  const child = spawn(process.execPath, [main, '--config', configFile, '--port', '0', '--admin-port', '0', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env }
-  })
-
-  let stderr = ''
-  child.stderr!.setEncoding('utf8')
-  child.stderr!.on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-STDERR_KEEP)
-  })
-
-  let ready: GatewayReadyLine
+  let started: ReadyProcess<GatewayReadyLine>
   try {
-    ready = await new Promise<GatewayReadyLine>((resolve, reject) => {
-      const lines = createInterface({ input: child.stdout! })
-      const finish = (err: Error | undefined, line?: GatewayReadyLine): void => {
-        clearTimeout(timer)
-        child.off('exit', onExit)
-        child.off('error', onError)
-        lines.off('line', onLine)
-        // Keep draining stdout so the child never blocks on a full pipe.
-        child.stdout!.resume()
-        if (err !== undefined) reject(err)
-        else resolve(line!)
-      }
-      const onLine = (text: string): void => {
-        let parsed: unknown
-        try {
-          parsed = JSON.parse(text)
-        } catch {
-          return
-        }
-        if ((parsed as Partial<GatewayReadyLine> | null)?.event === 'ready') finish(undefined, parsed as GatewayReadyLine)
-      }
-      const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
-        // Let stderr flush before quoting it.
-        setImmediate(() => finish(new Error(`gateway exited (code ${code}, signal ${signal}) before it was ready; stderr:\n${stderr}`)))
-      }
-      const onError = (err: Error): void => finish(new Error(`cannot start the gateway: ${err.message}`))
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL')
-        finish(new Error(`gateway printed no ready line within ${readyTimeoutMs} ms; stderr:\n${stderr}`))
-      }, readyTimeoutMs)
-      lines.on('line', onLine)
-      child.once('exit', onExit)
-      child.once('error', onError)
+    started = await spawnReady<GatewayReadyLine>(main, ['--config', configFile, '--port', '0', '--admin-port', '0', ...args], {
+      label: 'gateway',
+      env: { ...process.env, ...env },
+      readyTimeoutMs,
+      stderrKeep: STDERR_KEEP
     })
   } catch (err) {
     await rm(dir, { recursive: true, force: true })
     throw err
   }
+  const { child, ready, stderr } = started
 
   let stopping: Promise<{ code: number | null, signal: NodeJS.Signals | null }> | undefined
   return {
@@ -145,18 +90,14 @@ export async function startGatewayProcess (config: object | string, options: Sta
     instanceId: ready.instanceId,
     configFile,
     process: child,
-    stderr: () => stderr,
+    stderr,
     alive: () => child.exitCode === null && child.signalCode === null,
     kill (signal: NodeJS.Signals = 'SIGTERM') {
       child.kill(signal)
     },
     stop () {
       stopping ??= (async () => {
-        const done = exitOf(child)
-        child.kill('SIGTERM')
-        const timer = setTimeout(() => child.kill('SIGKILL'), GATEWAY_STOP_TIMEOUT_MS)
-        const result = await done
-        clearTimeout(timer)
+        const result = await stopProcess(child, GATEWAY_STOP_TIMEOUT_MS)
         await rm(dir, { recursive: true, force: true })
         return result
       })()
