@@ -1,32 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startModel, type ModelProcess } from '../support/model-process.js'
-import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
+import { describe, expect, it } from 'vitest'
+import { useOneModelGateway } from '../support/one-model-gateway.js'
 
 // A body that is not JSON is refused at the gateway with 400 GW_MALFORMED_JSON
 // naming the model; the model never sees it.
 
-let model: ModelProcess
-let gw: GatewayProcess
-
-beforeAll(async () => {
-  model = await startModel({ version: 'v1' })
-  gw = await startGatewayProcess({
-    models: {
-      fraud: {
-        versions: { v1: { replicas: [model.url] } },
-        release: { strategy: 'canary', stable: 'v1' },
-        healthCheck: { enabled: false }
-      }
-    }
-  })
-})
-afterAll(async () => {
-  await gw?.stop()
-  await model?.stop()
-})
+const setup = useOneModelGateway()
 
 async function post (body: string, headers: Record<string, string> = {}) {
-  const res = await fetch(`${gw.url}/v2/models/fraud/infer`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })
+  const res = await fetch(`${setup.gw.url}/v2/models/fraud/infer`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })
   return { status: res.status, headers: res.headers, body: await res.json() as { error: { code: string, message: string, model?: string } } }
 }
 
@@ -51,7 +32,7 @@ describe('malformed JSON', () => {
   })
 
   it('still proxies well-formed requests afterwards, and the gateway is alive', async () => {
-    const res = await fetch(`${gw.url}/v2/models/fraud/infer`, {
+    const res = await fetch(`${setup.gw.url}/v2/models/fraud/infer`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP64', data: [620, 200, 7, 265] }] })
@@ -59,6 +40,6 @@ describe('malformed JSON', () => {
     expect(res.status).toBe(200)
     expect(res.headers.get('x-model-version')).toBe('v1')
     await res.arrayBuffer()
-    expect(gw.alive()).toBe(true)
+    expect(setup.gw.alive()).toBe(true)
   })
 })

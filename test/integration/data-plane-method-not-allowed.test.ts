@@ -1,29 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startModel, type ModelProcess } from '../support/model-process.js'
-import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
+import { describe, expect, it } from 'vitest'
+import { useOneModelGateway } from '../support/one-model-gateway.js'
 
 // A wrong method on a known route gets 405 GW_METHOD_NOT_ALLOWED with an Allow
 // header, not a generic 404.
 
-let model: ModelProcess
-let gw: GatewayProcess
-
-beforeAll(async () => {
-  model = await startModel({ version: 'v1' })
-  gw = await startGatewayProcess({
-    models: {
-      fraud: {
-        versions: { v1: { replicas: [model.url] } },
-        release: { strategy: 'canary', stable: 'v1' },
-        healthCheck: { enabled: false }
-      }
-    }
-  })
-})
-afterAll(async () => {
-  await gw?.stop()
-  await model?.stop()
-})
+const setup = useOneModelGateway()
 
 const cases: Array<[string, string, string]> = [
   ['GET', '/v2/models/fraud/infer', 'POST'],
@@ -38,7 +19,7 @@ const cases: Array<[string, string, string]> = [
 describe('wrong method', () => {
   for (const [method, path, allowed] of cases) {
     it(`${method} ${path}: 405 with Allow: ${allowed}`, async () => {
-      const res = await fetch(`${gw.url}${path}`, { method, headers: { 'x-request-id': 'm-1' } })
+      const res = await fetch(`${setup.gw.url}${path}`, { method, headers: { 'x-request-id': 'm-1' } })
       expect(res.status).toBe(405)
       expect(res.headers.get('allow')).toBe(allowed)
       const body = await res.json() as { error: { code: string, message: string } }
@@ -50,8 +31,8 @@ describe('wrong method', () => {
   }
 
   it('leaves the gateway alive', async () => {
-    const res = await fetch(`${gw.url}/v2/health/live`)
+    const res = await fetch(`${setup.gw.url}/v2/health/live`)
     expect(res.status).toBe(200)
-    expect(gw.alive()).toBe(true)
+    expect(setup.gw.alive()).toBe(true)
   })
 })

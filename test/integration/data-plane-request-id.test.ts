@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startModel, type ModelProcess } from '../support/model-process.js'
-import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
+import { describe, expect, it } from 'vitest'
+import { useOneModelGateway } from '../support/one-model-gateway.js'
 
 // Every response carries x-request-id: the client's when it sent a usable one,
 // a generated UUID otherwise; the model sees the same id.
@@ -8,28 +7,10 @@ import { startGatewayProcess, type GatewayProcess } from '../support/gateway-pro
 const INPUT = JSON.stringify({ inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP64', data: [620, 200, 7, 265] }] })
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
-let model: ModelProcess
-let gw: GatewayProcess
-
-beforeAll(async () => {
-  model = await startModel({ version: 'v1' })
-  gw = await startGatewayProcess({
-    models: {
-      fraud: {
-        versions: { v1: { replicas: [model.url] } },
-        release: { strategy: 'canary', stable: 'v1' },
-        healthCheck: { enabled: false }
-      }
-    }
-  })
-})
-afterAll(async () => {
-  await gw?.stop()
-  await model?.stop()
-})
+const setup = useOneModelGateway()
 
 async function infer (headers: Record<string, string> = {}) {
-  const res = await fetch(`${gw.url}/v2/models/fraud/infer`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: INPUT })
+  const res = await fetch(`${setup.gw.url}/v2/models/fraud/infer`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: INPUT })
   return { status: res.status, headers: res.headers, body: await res.json() as { id?: string, model_version?: string } }
 }
 
@@ -59,14 +40,14 @@ describe('x-request-id', () => {
   })
 
   it('is set on metadata responses and on errors', async () => {
-    const meta = await fetch(`${gw.url}/v2/models/fraud`, { headers: { 'x-request-id': 'meta-1' } })
+    const meta = await fetch(`${setup.gw.url}/v2/models/fraud`, { headers: { 'x-request-id': 'meta-1' } })
     expect(meta.headers.get('x-request-id')).toBe('meta-1')
     expect(meta.headers.get('x-model-version')).toBe('v1')
     await meta.arrayBuffer()
-    const bad = await fetch(`${gw.url}/v2/models/fraud/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' })
+    const bad = await fetch(`${setup.gw.url}/v2/models/fraud/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' })
     expect(bad.status).toBe(400)
     expect(bad.headers.get('x-request-id')).toMatch(UUID)
     await bad.arrayBuffer()
-    expect(gw.alive()).toBe(true)
+    expect(setup.gw.alive()).toBe(true)
   })
 })

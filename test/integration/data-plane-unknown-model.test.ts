@@ -1,35 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startModel, type ModelProcess } from '../support/model-process.js'
-import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
+import { describe, expect, it } from 'vitest'
+import { useOneModelGateway } from '../support/one-model-gateway.js'
 
 // Requests for a model or version the gateway does not serve get 404 with
 // GW_UNKNOWN_MODEL / GW_UNKNOWN_VERSION naming what was asked for.
 
 const INPUT = JSON.stringify({ inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP64', data: [620, 200, 7, 265] }] })
 
-let model: ModelProcess
-let gw: GatewayProcess
-
-beforeAll(async () => {
-  model = await startModel({ version: 'v1' })
-  gw = await startGatewayProcess({
-    models: {
-      fraud: {
-        versions: { v1: { replicas: [model.url] } },
-        release: { strategy: 'canary', stable: 'v1' },
-        allowVersionHeader: true,
-        healthCheck: { enabled: false }
-      }
-    }
-  })
-})
-afterAll(async () => {
-  await gw?.stop()
-  await model?.stop()
-})
+const setup = useOneModelGateway({ allowVersionHeader: true })
 
 async function call (method: string, path: string, headers: Record<string, string> = {}) {
-  const res = await fetch(`${gw.url}${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: method === 'POST' ? INPUT : undefined })
+  const res = await fetch(`${setup.gw.url}${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: method === 'POST' ? INPUT : undefined })
   return { status: res.status, headers: res.headers, body: await res.json() as { error: { code: string, message: string, model?: string, version?: string } } }
 }
 
@@ -75,10 +55,10 @@ describe('unknown version', () => {
   })
 
   it('leaves the gateway alive and serving', async () => {
-    const res = await fetch(`${gw.url}/v2/models/fraud/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: INPUT })
+    const res = await fetch(`${setup.gw.url}/v2/models/fraud/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: INPUT })
     expect(res.status).toBe(200)
     expect(res.headers.get('x-model-version')).toBe('v1')
     await res.arrayBuffer()
-    expect(gw.alive()).toBe(true)
+    expect(setup.gw.alive()).toBe(true)
   })
 })
