@@ -44,6 +44,8 @@ const repo = join(here, '..', '..')
 const resultsDir = join(repo, 'bench', 'results')
 const fraudMain = join(repo, 'dist', 'scorer-sdk', 'examples', 'fraud', 'main.js')
 const gatewayMain = join(repo, 'dist', 'gateway', 'main.js')
+/** Extra node flags for the gateway alone (BENCH_GATEWAY_NODE_ARGS, space-separated), to try runtime settings. */
+const gatewayNodeArgs = (): string[] => (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(a => a !== '')
 const referenceProxyMain = join(here, 'reference-http-proxy.js')
 
 function intEnv (name: string, fallback: number, min: number): number {
@@ -124,7 +126,7 @@ async function main (): Promise<number> {
 
     const configFile = join(tmp, 'gateway.yaml')
     await writeFile(configFile, gatewayConfigYaml(originUrl, originUrl))
-    const gateway = start('gateway', process.execPath, [gatewayMain, '--config', configFile, '--port', '0', '--admin-port', '0'], serverCores)
+    const gateway = start('gateway', process.execPath, [...gatewayNodeArgs(), gatewayMain, '--config', configFile, '--port', '0', '--admin-port', '0'], serverCores)
     const reference = start('http-proxy', process.execPath, [referenceProxyMain, '--upstream', originUrl, '--port', '0'], serverCores)
     const [gwReady, refReady] = await Promise.all([readyLine(gateway), readyLine(reference)])
 
