@@ -49,7 +49,7 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
       if (body === 'aborted') return
       if (body === 'too-large') {
         // The rest of the body is not read: close the connection after the answer.
-        writeError(res, errors.bodyTooLarge(limit, target.model), requestIdOf(req), null, false, true)
+        proxy.reject(res, errors.bodyTooLarge(limit, target.model), target.model, requestIdOf(req), performance.now(), true)
         return
       }
       proxy.handle(req, res, target.model, target.version, body).catch((err: unknown) => {

@@ -68,7 +68,7 @@ export class ModelProxy {
 
     const model = d.router.snapshot.models.get(modelName)
     if (model === undefined) {
-      writeError(res, errors.unknownModel(modelName), requestId, null, false, d.lifecycle.closing)
+      this.reject(res, errors.unknownModel(modelName), modelName, requestId, start, false)
       return
     }
     const cfg = model.cfg
@@ -164,6 +164,33 @@ export class ModelProxy {
       outcome.totalMs = performance.now() - start
       d.observer.observe(outcome)
     }
+  }
+
+  /**
+   * Answers a request the gateway refuses before choosing a version (unknown
+   * model, body over the limit) and still reports it, so metrics and rollups
+   * count every request. Observers bound the names they label with.
+   */
+  reject (res: ServerResponse, e: GatewayError, modelName: string, requestId: string, start: number, close: boolean): void {
+    const d = this.#d
+    writeError(res, e, requestId, null, false, close || d.lifecycle.closing)
+    d.observer.observe({
+      requestId,
+      model: modelName,
+      version: null,
+      replica: null,
+      release: null,
+      status: e.statusCode,
+      errorCode: e.code,
+      startedAt: Date.now(),
+      totalMs: performance.now() - start,
+      upstreamMs: 0,
+      fallback: false,
+      fallbackFrom: null,
+      stickyKey: undefined,
+      requestBody: null,
+      responseBody: null
+    })
   }
 
   async #send (replica: Replica, version: VersionRoute, path: string, headers: string[], body: Buffer | null, timeoutMs: number): Promise<UpstreamResponse> {
