@@ -5,6 +5,7 @@
  * unreachable, the token is missing or wrong, or the server's own error.
  */
 import { request } from 'undici'
+import type { AuditEntry } from '../control/store.js'
 
 export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:8081'
 export const ADMIN_REQUEST_TIMEOUT_MS = 10_000
@@ -32,16 +33,8 @@ export interface ModelView {
 }
 export interface ModelsResponse { revision: number, instanceId: string, models: ModelView[] }
 export interface ModelResponse { revision: number, model: ModelView }
-export interface AuditEntryView {
-  at: string
-  actor: string
-  action: string
-  model: string | null
-  detail: Record<string, unknown>
-  instanceId: string
-  revisionBefore: number
-  revisionAfter: number
-}
+/** GET /admin/audit returns the store's entries as they are (before/after included). */
+export type AuditEntryView = AuditEntry
 export interface AuditResponse { revision: number, entries: AuditEntryView[] }
 export interface InstanceView { instanceId: string, revision: number, startedAt: string, lastSeen: string, address: string | null, current: boolean, self: boolean }
 export interface InstancesResponse { revision: number, instanceId: string, instances: InstanceView[] }
