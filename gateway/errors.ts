@@ -81,6 +81,8 @@ export const errors = {
     new GatewayError('GW_UPSTREAM_UNAVAILABLE', 502, `version "${version}" of model "${model}" refused or dropped the connection`, { model, version, replica }, cause),
   upstreamError: (model: string, version: string, replica: string, cause?: unknown) =>
     new GatewayError('GW_UPSTREAM_ERROR', 502, `version "${version}" of model "${model}" sent an invalid response`, { model, version, replica }, cause),
+  upstreamTooLarge: (model: string, version: string, replica: string, limit: number) =>
+    new GatewayError('GW_UPSTREAM_ERROR', 502, `version "${version}" of model "${model}" sent a response larger than ${limit} bytes`, { model, version, replica }),
   shuttingDown: () =>
     new GatewayError('GW_SHUTTING_DOWN', 503, 'the gateway is shutting down; retry on another instance'),
   internal: (cause?: unknown) =>

@@ -3,6 +3,8 @@ export const DEFAULT_HOST = '127.0.0.1'
 export const DEFAULT_PORT = 8080
 export const DEFAULT_ADMIN_PORT = 8081
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024
+/** Largest model response the gateway buffers before it answers 502. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 export const DEFAULT_CONNECT_TIMEOUT_MS = 1_000
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000

@@ -28,6 +28,7 @@ export interface ResolvedModel {
   connectTimeoutMs: number
   requestTimeoutMs: number
   bodyLimitBytes: number
+  maxResponseBytes: number
   healthCheck: {
     enabled: boolean
     intervalMs: number
@@ -195,6 +196,7 @@ function resolveModel (name: string, m: ModelConfig, gatewayBodyLimit: number, f
     connectTimeoutMs: m.timeouts?.connectMs ?? D.DEFAULT_CONNECT_TIMEOUT_MS,
     requestTimeoutMs: m.timeouts?.requestMs ?? D.DEFAULT_REQUEST_TIMEOUT_MS,
     bodyLimitBytes: m.bodyLimitBytes ?? gatewayBodyLimit,
+    maxResponseBytes: m.maxResponseBytes ?? D.DEFAULT_MAX_RESPONSE_BYTES,
     healthCheck: {
       enabled: hc.enabled ?? true,
       intervalMs: hc.intervalMs ?? D.DEFAULT_HEALTH_INTERVAL_MS,

@@ -91,6 +91,8 @@ export const ModelSchema = Strict({
   fallbackToStable: Type.Optional(Type.Boolean()),
   timeouts: Type.Optional(TimeoutsSchema),
   bodyLimitBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 * 1024 * 1024 })),
+  /** Largest response a replica may send; a larger one is cut and answered with 502. */
+  maxResponseBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 * 1024 * 1024 })),
   healthCheck: Type.Optional(HealthCheckSchema),
   outlierDetection: Type.Optional(OutlierSchema),
   sampling: Type.Optional(SamplingSchema)

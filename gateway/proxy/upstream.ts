@@ -19,6 +19,8 @@ export interface UpstreamRequest {
   headers: string[]
   body: Buffer | null
   timeoutMs: number
+  /** Responses larger than this are cut and fail with GW_UPSTREAM_ERROR. */
+  maxResponseBytes: number
 }
 
 /** An upstream failure, with whether any response byte had arrived (then it must not be retried). */
@@ -29,13 +31,20 @@ export class UpstreamFailure extends Error {
   }
 }
 
+class ResponseTooLarge extends Error {
+  readonly code = 'GW_RESPONSE_TOO_LARGE'
+  constructor (readonly limit: number) {
+    super(`the model's response is larger than ${limit} bytes`)
+  }
+}
+
 class CollectHandler implements Dispatcher.DispatchHandler {
   statusCode = 0
   headers: Record<string, string | string[] | undefined> = {}
   chunks: Buffer[] = []
   length = 0
   started = false
-  constructor (readonly resolve: (r: UpstreamResponse) => void, readonly reject: (e: UpstreamFailure) => void) {}
+  constructor (readonly resolve: (r: UpstreamResponse) => void, readonly reject: (e: UpstreamFailure) => void, readonly maxBytes: number) {}
 
   onRequestStart (): void {}
 
@@ -45,9 +54,14 @@ class CollectHandler implements Dispatcher.DispatchHandler {
     this.headers = headers
   }
 
-  onResponseData (_c: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.chunks.push(chunk)
+  onResponseData (c: Dispatcher.DispatchController, chunk: Buffer): void {
     this.length += chunk.length
+    if (this.length > this.maxBytes) {
+      // A replica that answers without end must not take the gateway's memory with it.
+      if (!c.aborted) c.abort(new ResponseTooLarge(this.maxBytes))
+      return
+    }
+    this.chunks.push(chunk)
   }
 
   onResponseEnd (): void {
@@ -69,7 +83,7 @@ export function callUpstream (pool: Dispatcher, req: UpstreamRequest): Promise<U
       body: req.body,
       headersTimeout: req.timeoutMs,
       bodyTimeout: req.timeoutMs
-    }, new CollectHandler(resolve, reject))
+    }, new CollectHandler(resolve, reject, req.maxResponseBytes))
   })
 }
 
@@ -93,6 +107,7 @@ export function translateUpstreamError (f: UpstreamFailure, model: string, versi
   const code = errorCode(f.cause)
   if (TIMEOUT_ERRORS.has(code)) return errors.upstreamTimeout(model, version, replica, timeoutMs, f.cause)
   if (CONNECT_ERRORS.has(code)) return errors.upstreamUnavailable(model, version, replica, f.cause)
+  if (f.cause instanceof ResponseTooLarge) return errors.upstreamTooLarge(model, version, replica, f.cause.limit)
   return errors.upstreamError(model, version, replica, f.cause)
 }
 

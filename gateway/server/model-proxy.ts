@@ -123,7 +123,7 @@ export class ModelProxy {
       const upStart = performance.now()
       let up: UpstreamResponse
       try {
-        up = await this.#send(replica, version, path, headers, body, cfg.requestTimeoutMs)
+        up = await this.#send(replica, version, path, headers, body, cfg.requestTimeoutMs, cfg.maxResponseBytes)
       } catch (err) {
         if (!(err instanceof UpstreamFailure) || !isRetryable(err)) throw wrap(err, model, version, replica)
         // The connection failed before any response byte: the model has not
@@ -132,7 +132,7 @@ export class ModelProxy {
         if (other === undefined) throw wrap(err, model, version, replica)
         replica = other
         try {
-          up = await this.#send(replica, version, path, headers, body, cfg.requestTimeoutMs)
+          up = await this.#send(replica, version, path, headers, body, cfg.requestTimeoutMs, cfg.maxResponseBytes)
         } catch (err2) {
           throw wrap(err2, model, version, replica)
         }
@@ -191,11 +191,11 @@ export class ModelProxy {
     })
   }
 
-  async #send (replica: Replica, version: VersionRoute, path: string, headers: string[], body: Buffer | null, timeoutMs: number): Promise<UpstreamResponse> {
+  async #send (replica: Replica, version: VersionRoute, path: string, headers: string[], body: Buffer | null, timeoutMs: number, maxResponseBytes: number): Promise<UpstreamResponse> {
     const feedback = this.#d.feedback
     replica.inflight++
     try {
-      const res = await callUpstream(replica.pool, { path, method: body !== null ? 'POST' : 'GET', headers, body, timeoutMs })
+      const res = await callUpstream(replica.pool, { path, method: body !== null ? 'POST' : 'GET', headers, body, timeoutMs, maxResponseBytes })
       if (res.statusCode >= 500) feedback.failure(replica, version)
       else feedback.success(replica)
       return res
