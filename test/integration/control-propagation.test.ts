@@ -1,30 +1,15 @@
 // Two gateway processes share their routing state through Redis: a change made
 // through one is in force on the other within a second, and two writes based on
 // the same revision cannot both win.
-import { randomUUID } from 'node:crypto'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { serviceEnv } from '../services/control.js'
 import { startModel, type ModelProcess } from '../support/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
-import type { AuditEntryView, InstanceView, ModelView } from '../../gateway/cli/admin-client.js'
+import { admin, BODY, fleetConfig, type AdminBody } from '../support/redis-fleet.js'
 
-const TOKEN = 'control-admin-token-0123456789'
-const BODY = JSON.stringify({ inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP32', data: [620, 200, 7, 265] }] })
 const PROPAGATION_DEADLINE_MS = 1_000
 const POLL_GIVE_UP_MS = 5_000
-
-/** Any admin answer; each route fills in some of these. */
-interface AdminBody { revision: number, model: ModelView, models: ModelView[], instances: InstanceView[], entries: AuditEntryView[], error: { code: string, message: string } }
-
-async function admin (gw: GatewayProcess, method: 'GET' | 'PUT' | 'POST', path: string, body?: object): Promise<{ status: number, json: AdminBody }> {
-  const res = await request(`${gw.adminUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body)
-  })
-  return { status: res.statusCode, json: await res.body.json() as AdminBody }
-}
 
 async function servedVersion (gw: GatewayProcess, user: string): Promise<string> {
   const res = await request(`${gw.url}/v2/models/fraud/infer`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-user-id': user }, body: BODY })
@@ -42,18 +27,7 @@ describe('control plane: shared state in Redis across gateway instances', () => 
   beforeAll(async () => {
     const { REDIS_URL } = serviceEnv()
     models.push(await startModel({ version: 'v1' }), await startModel({ version: 'v2' }))
-    const config = {
-      admin: { tokens: [{ name: 'ops', token: TOKEN, role: 'admin' }] },
-      state: { store: 'redis', redisUrl: REDIS_URL, keyPrefix: `control-test-${randomUUID()}` },
-      models: {
-        fraud: {
-          sticky: { header: 'x-user-id' },
-          versions: { v1: { replicas: [models[0]!.url] }, v2: { replicas: [models[1]!.url] } },
-          release: { strategy: 'canary', stable: 'v1', canary: 'v2', canaryWeight: 0 },
-          healthCheck: { enabled: false }
-        }
-      }
-    }
+    const config = fleetConfig(REDIS_URL, models[0]!, models[1]!, 0)
     a = await startGatewayProcess(config, { env: { GATEWAY_INSTANCE_ID: 'gw-a', LOG_LEVEL: 'warn' } })
     gateways.push(a)
     b = await startGatewayProcess(config, { env: { GATEWAY_INSTANCE_ID: 'gw-b', LOG_LEVEL: 'warn' } })

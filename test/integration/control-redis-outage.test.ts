@@ -1,31 +1,17 @@
 // Redis goes away under scoring traffic: no scoring request fails, admin writes
 // get 503 GW_STATE_UNAVAILABLE, and once Redis is back (empty: persistence is
 // off) the instances seed it again with their state and changes flow again.
-import { randomUUID } from 'node:crypto'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { serviceEnv, startService, stopService } from '../services/control.js'
 import { startModel, type ModelProcess } from '../support/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
-import type { ModelView } from '../../gateway/cli/admin-client.js'
+import { admin, BODY, fleetConfig, type AdminBody } from '../support/redis-fleet.js'
 
-const TOKEN = 'control-admin-token-0123456789'
-const BODY = JSON.stringify({ inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP32', data: [620, 200, 7, 265] }] })
 const LOAD_MAX_REQUESTS = 20_000
 const LOAD_MAX_MS = 40_000
 const LOAD_CONCURRENCY = 4
 const RECOVERY_DEADLINE_MS = 15_000
-
-interface AdminBody { revision: number, model: ModelView, error: { code: string, message: string } }
-
-async function admin (gw: GatewayProcess, method: 'GET' | 'PUT', path: string, body?: object): Promise<{ status: number, json: AdminBody }> {
-  const res = await request(`${gw.adminUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body)
-  })
-  return { status: res.statusCode, json: await res.body.json() as AdminBody }
-}
 
 /** Scoring traffic against both gateways until stopped (bounded in count and time). */
 function startLoad (targets: GatewayProcess[]): { sent: () => number, stop: () => Promise<{ sent: number, failed: string[] }> } {
@@ -65,18 +51,7 @@ describe('control plane: Redis outage', () => {
   beforeAll(async () => {
     const { REDIS_URL } = serviceEnv()
     models.push(await startModel({ version: 'v1' }), await startModel({ version: 'v2' }))
-    const config = {
-      admin: { tokens: [{ name: 'ops', token: TOKEN, role: 'admin' }] },
-      state: { store: 'redis', redisUrl: REDIS_URL, keyPrefix: `control-test-${randomUUID()}` },
-      models: {
-        fraud: {
-          sticky: { header: 'x-user-id' },
-          versions: { v1: { replicas: [models[0]!.url] }, v2: { replicas: [models[1]!.url] } },
-          release: { strategy: 'canary', stable: 'v1', canary: 'v2', canaryWeight: 1000 },
-          healthCheck: { enabled: false }
-        }
-      }
-    }
+    const config = fleetConfig(REDIS_URL, models[0]!, models[1]!, 1000)
     gateways.push(await startGatewayProcess(config, { env: { GATEWAY_INSTANCE_ID: 'gw-a', LOG_LEVEL: 'warn' } }))
     gateways.push(await startGatewayProcess(config, { env: { GATEWAY_INSTANCE_ID: 'gw-b', LOG_LEVEL: 'warn' } }))
   })

@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { pickReplica, type ReplicaLike } from '../../gateway/routing/pick-replica.js'
+import { seeded } from '../support/seeded-random.js'
 
 // Power of two choices over in-flight counts, among usable replicas only.
 
 interface R extends ReplicaLike { id: number, inflight: number, available: boolean }
-
-function seeded (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const replicasArb = fc.array(fc.record({ inflight: fc.nat({ max: 20 }), available: fc.boolean() }), { maxLength: 12 })
   .map(rs => rs.map((r, id): R => ({ id, ...r })))

@@ -2,22 +2,11 @@ import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { layout, type SplitEntry } from '../../gateway/routing/buckets.js'
 import { selectVersion } from '../../gateway/routing/select-version.js'
+import { seeded } from '../support/seeded-random.js'
 
 // Without a sticky key every request is routed by weighted random.
 
 const DRAWS = 100_000
-
-/** mulberry32: a small seeded PRNG so the test is repeatable. */
-function seeded (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const cases: SplitEntry[][] = [
   [{ version: 'v2', weight: 100 }, { version: 'v1', weight: 9_900 }],
