@@ -33,6 +33,7 @@ import { ClickHouse } from '../gateway/sink/clickhouse.js'
 import { migrate } from '../gateway/sink/schema.js'
 import { ensureTopics, kafkaClient } from '../gateway/observe/topics.js'
 import { createLogger } from '../gateway/observe/log.js'
+import { intEnv } from './lib/env.js'
 
 const here = dirname(fileURLToPath(import.meta.url)) // <repo>/dist/bench
 const repo = join(here, '..', '..')
@@ -44,14 +45,6 @@ const ADMIN_TOKEN = 'bench-admin-token-not-secret-0123456789'
 const DRAIN_TIMEOUT_MS = 300_000
 
 const log = (s: string): void => { process.stdout.write(`${s}\n`) }
-
-function intEnv (name: string, fallback: number, min: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const n = Number(raw)
-  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`)
-  return n
-}
 
 function config (origin: string, logging: object): object {
   return {

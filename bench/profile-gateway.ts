@@ -20,6 +20,7 @@ import { checkInfer } from './lib/payload.js'
 import { gatewayConfigYaml } from './lib/gateway-config.js'
 import { findTools } from './lib/tools.js'
 import { formatTop, summariseProfile, type CpuProfile } from './lib/cpu-profile.js'
+import { intEnv } from './lib/env.js'
 
 /** Time the gateway gets to write its profile after SIGTERM. */
 const PROFILE_WRITE_TIMEOUT_MS = 30_000
@@ -27,12 +28,6 @@ const PROFILE_WRITE_TIMEOUT_MS = 30_000
 const here = dirname(fileURLToPath(import.meta.url))
 const repo = join(here, '..', '..')
 const log = (s: string): void => { process.stdout.write(`${s}\n`) }
-
-function intEnv (name: string, fallback: number): number {
-  const n = Number(process.env[name] ?? fallback)
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`)
-  return n
-}
 
 async function main (): Promise<void> {
   const connections = intEnv('BENCH_CONNECTIONS', 32)

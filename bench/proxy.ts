@@ -27,6 +27,7 @@ import { gatewayConfigYaml } from './lib/gateway-config.js'
 import { findTools, versionOf } from './lib/tools.js'
 import { markdown, ratios, summarise, targets, textTable, type ContenderSummary, type RunSample } from './lib/report.js'
 import { barChartSvg } from './lib/svg-chart.js'
+import { intEnv } from './lib/env.js'
 
 const DEFAULT_CONNECTIONS = 32
 const DEFAULT_DURATION_S = 10
@@ -47,14 +48,6 @@ const gatewayMain = join(repo, 'dist', 'gateway', 'main.js')
 /** Extra node flags for the gateway alone (BENCH_GATEWAY_NODE_ARGS, space-separated), to try runtime settings. */
 const gatewayNodeArgs = (): string[] => (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(a => a !== '')
 const referenceProxyMain = join(here, 'reference-http-proxy.js')
-
-function intEnv (name: string, fallback: number, min: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const n = Number(raw)
-  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`)
-  return n
-}
 
 const log = (s: string): void => { process.stdout.write(`${s}\n`) }
 

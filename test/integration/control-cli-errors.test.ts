@@ -1,10 +1,10 @@
 // The CLI against a real gateway: clear errors for an unreachable admin API, a
 // missing token and a stale revision; usage errors exit 2 without a request.
 import { execFile } from 'node:child_process'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
+import { closedPort } from '../support/ports.js'
 
 const TOKEN = 'control-admin-token-0123456789'
 const CLI = join(process.cwd(), 'dist', 'gateway', 'cli', 'main.js')
@@ -16,14 +16,6 @@ function cli (args: string[], env: Record<string, string | undefined> = {}): Pro
       resolve({ code: err === null ? 0 : (err as { code?: number }).code ?? -1, stdout, stderr })
     })
   })
-}
-
-async function closedPort (): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>(resolve => srv.listen(0, '127.0.0.1', resolve))
-  const port = (srv.address() as { port: number }).port
-  await new Promise<void>(resolve => srv.close(() => resolve()))
-  return port
 }
 
 describe('CLI errors', () => {

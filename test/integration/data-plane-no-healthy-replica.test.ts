@@ -1,9 +1,8 @@
-import { createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startModel, type ModelProcess } from '../support/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
+import { closedPort } from '../support/ports.js'
 
 // A version whose every replica failed its active health checks has no healthy
 // replica: 503 GW_NO_HEALTHY_REPLICA naming the model and version (with
@@ -13,14 +12,6 @@ import { startGatewayProcess, type GatewayProcess } from '../support/gateway-pro
 
 const INPUT = JSON.stringify({ inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP64', data: [620, 200, 7, 265] }] })
 const HEALTH = { enabled: true, intervalMs: 100, timeoutMs: 200, jitter: 0, unhealthyThreshold: 1, healthyThreshold: 1 }
-
-async function closedPort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
 
 const models: ModelProcess[] = []
 let gw: GatewayProcess

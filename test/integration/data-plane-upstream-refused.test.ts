@@ -1,8 +1,7 @@
-import { createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startModel, type ModelProcess } from '../support/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
+import { closedPort } from '../support/ports.js'
 
 // Every replica of a version refusing connections (health checks off): the
 // gateway retries once on another replica, then answers 502
@@ -13,14 +12,6 @@ import { startGatewayProcess, type GatewayProcess } from '../support/gateway-pro
 const INPUT = JSON.stringify({ inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP64', data: [620, 200, 7, 265] }] })
 
 /** A port on 127.0.0.1 that nothing listens on (bound, then released). */
-async function closedPort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
-
 let stable: ModelProcess
 let gw: GatewayProcess
 
