@@ -1,6 +1,6 @@
 /**
  * Scoring-log pipeline benchmark, in one run, against the real Kafka and
- * ClickHouse of test/services (started here when they are not running):
+ * ClickHouse of scripts/services (started here when they are not running):
  *
  * 1. Gateway cost of logging: the same gateway config with logging off and with
  *    logging.sink kafka at 100% sampling (bodies captured), both in front of one
@@ -27,8 +27,8 @@ import { runLoad, killLoad, type LoadGenerator } from './lib/load.js'
 import { findTools } from './lib/tools.js'
 import { checkInfer, MODEL, STICKY_HEADER } from './lib/payload.js'
 import { median, minMax, ratio } from './lib/stats.js'
-import { SERVICE_NAMES } from '../test/services/paths.js'
-import { down, isOurProcess, readPid, up } from '../test/services/services.js'
+import { SERVICE_NAMES } from '../scripts/services/paths.js'
+import { down, isOurProcess, readPid, up } from '../scripts/services/services.js'
 import { ClickHouse } from '../gateway/sink/clickhouse.js'
 import { migrate } from '../gateway/sink/schema.js'
 import { ensureTopics, kafkaClient } from '../gateway/observe/topics.js'

@@ -1,6 +1,6 @@
 /**
  * `npm run fullstack`: the shared setup on one machine. Brings up Kafka and
- * ClickHouse (test/services; left running if they already were), creates the
+ * ClickHouse (scripts/services; left running if they already were), creates the
  * schema and topics with `model-gateway migrate --kafka`, starts the example
  * fraud model (v1 stable, v2 canary at 20%, two replicas each), a gateway on
  * 127.0.0.1:8080 logging to Kafka (10% of stable requests, 100% of the canary's)
@@ -17,8 +17,8 @@ import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { startModel, type ModelProcess } from '../test/support/model-process.js'
-import { SERVICE_NAMES } from '../test/services/paths.js'
-import { down, isOurProcess, readPid, up } from '../test/services/services.js'
+import { SERVICE_NAMES } from './services/paths.js'
+import { down, isOurProcess, readPid, up } from './services/services.js'
 
 const PORT = Number(process.env.FULLSTACK_PORT ?? 8080)
 const ADMIN_PORT = Number(process.env.FULLSTACK_ADMIN_PORT ?? 8081)
@@ -81,7 +81,7 @@ async function main (): Promise<void> {
   process.on('SIGTERM', () => { void stopAll(0) })
 
   try {
-    log(servicesWereRunning ? 'services already running: using them (they stay up afterwards)' : 'starting Kafka, ClickHouse and Redis (test/services)…')
+    log(servicesWereRunning ? 'services already running: using them (they stay up afterwards)' : 'starting Kafka, ClickHouse and Redis (scripts/services)…')
     const env = await up()
     const migrate = spawnSync(process.execPath, [cli, 'migrate', '--kafka', '--clickhouse', env.CLICKHOUSE_URL, '--brokers', env.KAFKA_BROKERS], { encoding: 'utf8' })
     process.stdout.write(migrate.stdout)

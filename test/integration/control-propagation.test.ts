@@ -3,7 +3,7 @@
 // the same revision cannot both win.
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { serviceEnv } from '../services/control.js'
+import { serviceEnv } from '../../scripts/services/control.js'
 import { startModel, type ModelProcess } from '../support/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { admin, BODY, fleetConfig, type AdminBody } from '../support/redis-fleet.js'

@@ -3,7 +3,7 @@
 // off) the instances seed it again with their state and changes flow again.
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { serviceEnv, startService, stopService } from '../services/control.js'
+import { serviceEnv, startService, stopService } from '../../scripts/services/control.js'
 import { startModel, type ModelProcess } from '../support/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { admin, BODY, fleetConfig, type AdminBody } from '../support/redis-fleet.js'

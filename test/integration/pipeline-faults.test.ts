@@ -3,7 +3,7 @@
 // within its bound; what was not counted as dropped arrives exactly once; rollup
 // totals stay exact.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startService, stopService } from '../services/control.js'
+import { startService, stopService } from '../../scripts/services/control.js'
 import { startModel, type ModelProcess } from '../support/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { dropIsolated, gatewayConfig, isolated, load, metricValue, recordCounts, recordRowsFinal, rollupTotals, startSink, sum, waitFor, type Isolated, type LoadResult, type SinkProcess } from './pipeline-harness.js'

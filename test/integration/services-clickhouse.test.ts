@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { serviceEnv } from '../services/control.js'
+import { serviceEnv } from '../../scripts/services/control.js'
 
 describe('services: ClickHouse', () => {
   const { CLICKHOUSE_URL } = serviceEnv()

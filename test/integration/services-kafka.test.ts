@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { serviceEnv } from '../services/control.js'
+import { serviceEnv } from '../../scripts/services/control.js'
 
 describe('services: Kafka', () => {
   const { KAFKA_BROKERS } = serviceEnv()

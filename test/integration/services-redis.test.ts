@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { serviceEnv } from '../services/control.js'
+import { serviceEnv } from '../../scripts/services/control.js'
 
 describe('services: Redis', () => {
   const { REDIS_URL } = serviceEnv()

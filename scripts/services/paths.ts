@@ -9,12 +9,19 @@ export const SERVICE_NAMES: readonly ServiceName[] = ['redis', 'kafka', 'clickho
 /** Kafka broker version run by the launcher (see NOTES.md for why). */
 export const KAFKA_VERSION = '4.4.0'
 
+/**
+ * SERVICES_PORT_OFFSET shifts every port, so two checkouts on one machine can
+ * each run their own servers. Read here because this launcher is not the
+ * gateway: it has no config file and no other settings.
+ */
+const OFFSET = Number(process.env.SERVICES_PORT_OFFSET ?? 0) || 0
+
 export const PORTS = {
-  redis: 16379,
-  kafka: 19092,
-  kafkaController: 19093,
-  clickhouseHttp: 18123,
-  clickhouseNative: 19000
+  redis: 16379 + OFFSET,
+  kafka: 19092 + OFFSET,
+  kafkaController: 19093 + OFFSET,
+  clickhouseHttp: 18123 + OFFSET,
+  clickhouseNative: 19000 + OFFSET
 } as const
 
 /** The repository root: the nearest folder above this module with our package.json. */
