@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { GatewayConfig } from './config/load.js'
 import type { Logger } from './observe/log.js'
-import { Router } from './routing/router.js'
+import { Router } from './proxy/router.js'
 import { ObserverChain } from './observe/outcome.js'
 import { countingFeedback, type ReplicaFeedback } from './health/feedback.js'
 import { buildDataPlane, type Lifecycle } from './server/data-plane.js'

@@ -43,5 +43,3 @@ export const VERSION_HEADER = 'x-model-version'
 export const REQUEST_ID_HEADER = 'x-request-id'
 /** Header set when a response came from the stable version because the chosen one had no healthy replica. */
 export const FALLBACK_HEADER = 'x-model-fallback'
-/** Total basis points of a traffic split. */
-export const TOTAL_BP = 10_000

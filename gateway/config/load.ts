@@ -10,7 +10,8 @@ import { Value } from '@sinclair/typebox/value'
 import { ConfigSchema, type GatewayConfigFile, type ModelConfig, type AdminToken } from './schema.js'
 import { lookupEnv, readEnv, type GatewayEnv } from './env.js'
 import * as D from './defaults.js'
-import { modelStateFromConfig, StateError, type RoutingState } from '../control/state.js'
+import { modelStateFromConfig } from './initial-state.js'
+import { StateError, type RoutingState } from '../state/routing-state.js'
 
 export class ConfigError extends Error {
   constructor (readonly file: string, readonly path: string, readonly reason: string) {
@@ -36,7 +37,8 @@ export interface ResolvedModel {
     jitter: number
     unhealthyThreshold: number
     healthyThreshold: number
-    path: string
+    /** Unset: the server's readiness, or the version's own readiness URL when it is mapped upstream. */
+    path: string | undefined
     inferPayload: unknown
     expectBodyContains: string | undefined
   }
@@ -204,7 +206,7 @@ function resolveModel (name: string, m: ModelConfig, gatewayBodyLimit: number, f
       jitter: hc.jitter ?? D.DEFAULT_HEALTH_JITTER,
       unhealthyThreshold: hc.unhealthyThreshold ?? D.DEFAULT_UNHEALTHY_THRESHOLD,
       healthyThreshold: hc.healthyThreshold ?? D.DEFAULT_HEALTHY_THRESHOLD,
-      path: hc.path ?? D.DEFAULT_HEALTH_PATH,
+      path: hc.path,
       inferPayload: hc.inferPayload,
       expectBodyContains: hc.expectBodyContains
     },

@@ -2,6 +2,7 @@
  * The gateway's configuration schema. One TypeBox schema is the source of both
  * the runtime check (unknown keys rejected everywhere) and the TypeScript types.
  */
+import { MAX_REPLICAS, NAME_PATTERN, REPLICA_URL_PATTERN } from '../state/names.js'
 import { Type, type Static, type TSchema, type TProperties, type ObjectOptions } from '@sinclair/typebox'
 
 const Strict = <T extends TProperties>(props: T, opts: ObjectOptions = {}) =>
@@ -9,14 +10,21 @@ const Strict = <T extends TProperties>(props: T, opts: ObjectOptions = {}) =>
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 })
 const PositiveMs = Type.Integer({ minimum: 1, maximum: 3_600_000 })
-const Name = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' })
+const Name = Type.String({ pattern: NAME_PATTERN })
 const HeaderName = Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]{1,128}$' })
 const BasisPoints = Type.Integer({ minimum: 0, maximum: 10_000 })
 const Rate = Type.Number({ minimum: 0, maximum: 1 })
-const ReplicaUrl = Type.String({ pattern: '^https?://[^\\s/]+(/[^\\s]*)?$' })
+const ReplicaUrl = Type.String({ pattern: REPLICA_URL_PATTERN })
+
+/** Where the version lives upstream when not at /v2/models/{model}: another model name and/or a numbered version. */
+export const UpstreamSchema = Strict({
+  model: Type.Optional(Name),
+  version: Type.Optional(Name)
+}, { minProperties: 1 })
 
 export const VersionSchema = Strict({
-  replicas: Type.Array(ReplicaUrl, { minItems: 1, maxItems: 256 })
+  replicas: Type.Array(ReplicaUrl, { minItems: 1, maxItems: MAX_REPLICAS }),
+  upstream: Type.Optional(UpstreamSchema)
 })
 
 export const ReleaseSchema = Strict({

@@ -5,17 +5,14 @@
  * The stores run these inside their compare-and-set, so the same code decides on
  * every instance and in the tests.
  */
-import { releaseSeed, type SplitEntry } from '../routing/buckets.js'
-import { TOTAL_BP } from '../config/defaults.js'
-import { checkModelState, releaseName, StateError, type ModelState, type RoutingState } from './state.js'
+import { releaseSeed, type SplitEntry } from '../state/split.js'
+import { TOTAL_BP } from '../state/split.js'
+import { checkModelState, releaseName, StateError, type ModelState, type RoutingState, type UpstreamName } from '../state/routing-state.js'
+import { MAX_REPLICAS, NAME_RE as VERSION_NAME, REPLICA_URL_RE as REPLICA_URL } from '../state/names.js'
 import { controlErrors } from './errors.js'
 
 export type Operation = (state: RoutingState) => RoutingState
 
-/** Same pattern as config version names, so a registered version can be named in a config file too. */
-const VERSION_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
-const REPLICA_URL = /^https?:\/\/[^\s/]+(\/\S*)?$/
-const MAX_REPLICAS = 256
 
 /** Applies `change` to a copy of one model and returns the next revision of the whole state. */
 function edit (state: RoutingState, model: string, change: (ms: ModelState) => ModelState): RoutingState {
@@ -192,7 +189,7 @@ export function switchActive (model: string, version?: string): Operation {
 }
 
 /** Adds a version with its replicas at 0% traffic. A blue-green model without a preview takes it as its preview. */
-export function registerVersion (model: string, version: string, replicas: readonly string[]): Operation {
+export function registerVersion (model: string, version: string, replicas: readonly string[], upstream?: UpstreamName): Operation {
   return (state) => edit(state, model, (ms) => {
     if (!VERSION_NAME.test(version)) throw controlErrors.invalid(`version name "${version.slice(0, 140)}" must match ${VERSION_NAME.source}`, { model })
     if (ms.versions[version] !== undefined) throw controlErrors.conflict(`model "${model}" already has version "${version}"`, { model, version })
@@ -201,7 +198,10 @@ export function registerVersion (model: string, version: string, replicas: reado
       if (!REPLICA_URL.test(url)) throw controlErrors.invalid(`replica "${url.slice(0, 200)}" is not an http(s) base URL`, { model, version })
     }
     if (new Set(replicas).size !== replicas.length) throw controlErrors.invalid('replicas must not repeat a URL', { model, version })
-    ms.versions[version] = { replicas: [...replicas] }
+    for (const [k, v] of Object.entries(upstream ?? {})) {
+      if (typeof v !== 'string' || !VERSION_NAME.test(v)) throw controlErrors.invalid(`upstream ${k} "${String(v).slice(0, 140)}" must match ${VERSION_NAME.source}`, { model, version })
+    }
+    ms.versions[version] = upstream === undefined ? { replicas: [...replicas] } : { replicas: [...replicas], upstream: { ...upstream } }
     if (ms.strategy === 'blue-green' && ms.candidate === null) {
       ms.candidate = version
       ms.split = [...ms.split, { version, weight: 0 }]

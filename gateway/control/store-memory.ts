@@ -5,7 +5,7 @@
  */
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import type { Logger } from '../observe/log.js'
-import type { RoutingState } from './state.js'
+import type { RoutingState } from '../state/routing-state.js'
 import type { Operation } from './operations.js'
 import { controlErrors } from './errors.js'
 import { auditEntry, DEFAULT_AUDIT_CAP, missingModels, parseStoredState, seedMissingModels, type AuditEntry, type AuditInput, type InstanceInfo, type StateListener, type StateStore } from './store.js'

@@ -17,7 +17,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis'
 import type { Logger } from '../observe/log.js'
-import type { RoutingState } from './state.js'
+import type { RoutingState } from '../state/routing-state.js'
 import type { Operation } from './operations.js'
 import { controlErrors } from './errors.js'
 import { auditEntry, CAS_RETRIES, DEFAULT_AUDIT_CAP, missingModels, parseStoredState, seedMissingModels, type AuditEntry, type AuditInput, type InstanceInfo, type StateListener, type StateStore } from './store.js'

@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../observe/log.js'
 import type { GatewayConfig } from '../config/load.js'
-import type { ModelState, RoutingState } from './state.js'
+import type { ModelState, RoutingState } from '../state/routing-state.js'
 import type { Operation } from './operations.js'
 
 /** Who changed what; the store adds when, the revisions and the model before/after. */

@@ -14,8 +14,8 @@ import { Client } from 'undici'
 import type { Logger } from 'pino'
 import type { ResolvedModel } from '../config/load.js'
 import type { Replica } from '../proxy/replica.js'
-import type { Router } from '../routing/router.js'
-import type { RoutingSnapshot } from '../routing/snapshot.js'
+import type { Router, Snapshot as RoutingSnapshot, Version as VersionRoute } from '../proxy/router.js'
+import { DEFAULT_HEALTH_PATH } from '../config/defaults.js'
 import type { HealthCheckResult, HealthResultSink } from './result.js'
 
 export type HealthSettings = ResolvedModel['healthCheck']
@@ -171,7 +171,7 @@ export class HealthChecker {
           // The registry makes a new Replica when a URL left and came back; probe that one.
           if (old !== undefined && old.replica === r) continue
           if (old !== undefined) void this.#drop(old)
-          const t = this.#makeTarget(key, name, vname, r, hc, m.inferPath)
+          const t = this.#makeTarget(key, name, v, r, hc)
           this.#targets.set(key, t)
           void this.#probe(t)
         }
@@ -185,17 +185,21 @@ export class HealthChecker {
     }
   }
 
-  #makeTarget (key: string, model: string, version: string, replica: Replica, settings: HealthSettings, inferPath: string): Target {
+  #makeTarget (key: string, model: string, version: VersionRoute, replica: Replica, settings: HealthSettings): Target {
     const infer = settings.inferPayload !== undefined
+    // A version mapped to a numbered version or another model name upstream is
+    // probed at its own readiness URL unless a path is configured: the server
+    // being ready says nothing about that one version being loaded.
+    const readyPath = settings.path ?? (version.mapped ? version.readyPath : DEFAULT_HEALTH_PATH)
     const origin = new URL(replica.url).origin
     return {
       key,
       model,
-      version,
+      version: version.name,
       replica,
       settings,
       client: new Client(origin, { pipelining: 1, connect: { timeout: settings.timeoutMs } }),
-      path: replica.prefix + (infer ? inferPath : settings.path),
+      path: replica.prefix + (infer ? version.inferPath : readyPath),
       body: infer ? JSON.stringify(settings.inferPayload) : null,
       timer: undefined,
       probing: undefined,

@@ -3,7 +3,7 @@
  * on every upstream result; implementations keep them to a few field updates.
  */
 import type { Replica } from '../proxy/replica.js'
-import type { VersionRoute } from '../routing/snapshot.js'
+import type { Version as VersionRoute } from '../proxy/router.js'
 
 export interface ReplicaFeedback {
   /** A response came back that is not a 5xx. */

@@ -8,7 +8,7 @@
 import type { Logger } from 'pino'
 import type { ResolvedModel } from '../config/load.js'
 import type { Replica } from '../proxy/replica.js'
-import type { VersionRoute } from '../routing/snapshot.js'
+import type { Version as VersionRoute } from '../proxy/router.js'
 import type { ReplicaFeedback } from './feedback.js'
 
 export type OutlierSettings = ResolvedModel['outlierDetection']

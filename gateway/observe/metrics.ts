@@ -14,7 +14,7 @@ import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 
 import type { RequestObserver, RequestOutcome } from './outcome.js'
 import type { HealthCheckResult, HealthResultSink } from '../health/result.js'
 import type { EjectionEvent } from '../health/outlier.js'
-import type { Router } from '../routing/router.js'
+import type { Router } from '../proxy/router.js'
 import type { AdminModule } from '../server/admin-plane.js'
 import { HistogramCell, histogramSamples, registerCollected, type Sample } from './metric-cells.js'
 

@@ -3,13 +3,7 @@
  * versions own contiguous bucket ranges. Pure functions, no I/O.
  */
 import murmurhash from 'murmurhash'
-import { TOTAL_BP } from '../config/defaults.js'
-
-export interface SplitEntry {
-  readonly version: string
-  /** Basis points; all entries of a split add up to 10000. */
-  readonly weight: number
-}
+import { TOTAL_BP, type SplitEntry } from '../state/split.js'
 
 /** Bucket ranges: entry i owns buckets [ends[i-1], ends[i]). Zero-weight entries own nothing. */
 export interface BucketLayout<T> {
@@ -46,9 +40,4 @@ export function targetForBucket<T> (l: BucketLayout<T>, bucket: number): T {
   }
   // Unreachable for 0 <= bucket < 10000 since the last end is 10000.
   return l.targets[l.targets.length - 1]!
-}
-
-/** Seed for a release, derived so that every instance computes the same one. */
-export function releaseSeed (model: string, releaseName: string): number {
-  return murmurhash.v3(`${model}\u0000${releaseName}`, 0x9747b28c)
 }

@@ -4,7 +4,7 @@
  * version; property tests drive this directly.
  */
 import { bucketOf, targetForBucket, type BucketLayout } from './buckets.js'
-import { TOTAL_BP } from '../config/defaults.js'
+import { TOTAL_BP } from '../state/split.js'
 
 export interface VersionChoiceInput<V> {
   readonly layout: BucketLayout<V>

@@ -1,58 +1,79 @@
 /**
  * The immutable routing snapshot the data plane reads on every request. A state
  * change builds a new snapshot and swaps it in with one assignment; requests in
- * flight keep the snapshot they started with.
+ * flight keep the snapshot they started with. Generic over the replica type so
+ * routing stays free of pools and I/O: the proxy layer supplies its replicas.
  */
 import { layout, type BucketLayout } from './buckets.js'
-import { releaseName, type RoutingState } from '../control/state.js'
+import { releaseName, type RoutingState, type UpstreamName } from '../state/routing-state.js'
 import type { ResolvedModel } from '../config/load.js'
-import type { Replica } from '../proxy/replica.js'
 
-export interface VersionRoute {
+export interface VersionRoute<R = unknown> {
   readonly name: string
   readonly model: string
-  readonly replicas: readonly Replica[]
-}
-
-export interface ModelRoute {
-  readonly name: string
-  readonly cfg: ResolvedModel
-  readonly versions: ReadonlyMap<string, VersionRoute>
-  readonly layout: BucketLayout<VersionRoute>
-  readonly seed: number
-  readonly stable: VersionRoute
-  /** Names the release in force, e.g. "v1>v2#3"; recorded with every sampled request. */
-  readonly release: string
-  /** Upstream paths, built once per snapshot instead of once per request. */
+  readonly replicas: readonly R[]
+  /**
+   * Upstream paths, built once per snapshot instead of once per request. A version
+   * may live upstream under another model name and/or as a numbered version
+   * (`/v2/models/{name}/versions/{n}/…`, one server hosting several versions).
+   */
   readonly inferPath: string
   readonly metadataPath: string
+  readonly readyPath: string
+  /** True when the version names its upstream model or version explicitly. */
+  readonly mapped: boolean
 }
 
-export interface RoutingSnapshot {
+export interface ModelRoute<R = unknown> {
+  readonly name: string
+  readonly cfg: ResolvedModel
+  readonly versions: ReadonlyMap<string, VersionRoute<R>>
+  readonly layout: BucketLayout<VersionRoute<R>>
+  readonly seed: number
+  readonly stable: VersionRoute<R>
+  /** Names the release in force, e.g. "v1>v2#3"; recorded with every sampled request. */
+  readonly release: string
+}
+
+export interface RoutingSnapshot<R = unknown> {
   readonly revision: number
-  readonly models: ReadonlyMap<string, ModelRoute>
+  readonly models: ReadonlyMap<string, ModelRoute<R>>
 }
 
-export function buildSnapshot (
+/** Upstream path prefix of a version: `/v2/models/{model}` or `/v2/models/{model}/versions/{n}`. */
+export function upstreamBase (model: string, upstream: UpstreamName | undefined): string {
+  const base = `/v2/models/${encodeURIComponent(upstream?.model ?? model)}`
+  return upstream?.version === undefined ? base : `${base}/versions/${encodeURIComponent(upstream.version)}`
+}
+
+export function buildSnapshot<R> (
   state: RoutingState,
   configs: Readonly<Record<string, ResolvedModel>>,
-  replicaFor: (url: string, model: ResolvedModel) => Replica
-): RoutingSnapshot {
-  const models = new Map<string, ModelRoute>()
+  replicaFor: (url: string, model: ResolvedModel) => R
+): RoutingSnapshot<R> {
+  const models = new Map<string, ModelRoute<R>>()
   for (const [name, ms] of Object.entries(state.models)) {
     const cfg = configs[name]
     // A model the stored state knows but this instance's config does not is not served here.
     if (cfg === undefined) continue
-    const versions = new Map<string, VersionRoute>()
+    const versions = new Map<string, VersionRoute<R>>()
     for (const [v, vs] of Object.entries(ms.versions)) {
-      versions.set(v, { name: v, model: name, replicas: vs.replicas.map(u => replicaFor(u, cfg)) })
+      const base = upstreamBase(name, vs.upstream)
+      versions.set(v, {
+        name: v,
+        model: name,
+        replicas: vs.replicas.map(u => replicaFor(u, cfg)),
+        inferPath: `${base}/infer`,
+        metadataPath: base,
+        readyPath: `${base}/ready`,
+        mapped: vs.upstream !== undefined
+      })
     }
-    const resolve = (v: string): VersionRoute => {
+    const resolve = (v: string): VersionRoute<R> => {
       const route = versions.get(v)
       if (route === undefined) throw new RangeError(`model "${name}": split names unknown version "${v}"`)
       return route
     }
-    const enc = encodeURIComponent(name)
     models.set(name, {
       name,
       cfg,
@@ -60,9 +81,7 @@ export function buildSnapshot (
       layout: layout(ms.split, resolve),
       seed: ms.seed,
       stable: resolve(ms.stable),
-      release: releaseName(ms),
-      inferPath: `/v2/models/${enc}/infer`,
-      metadataPath: `/v2/models/${enc}`
+      release: releaseName(ms)
     })
   }
   return { revision: state.revision, models }

@@ -9,8 +9,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import { REQUEST_ID_HEADER, VERSION_HEADER, FALLBACK_HEADER } from '../config/defaults.js'
 import { errors, GatewayError } from '../errors.js'
-import type { Router } from '../routing/router.js'
-import type { ModelRoute, VersionRoute } from '../routing/snapshot.js'
+import type { Router } from '../proxy/router.js'
+import type { Model as ModelRoute, Version as VersionRoute } from '../proxy/router.js'
 import { selectVersion } from '../routing/select-version.js'
 import { pickReplica } from '../routing/pick-replica.js'
 import { callUpstream, isRetryable, translateUpstreamError, UpstreamFailure, type UpstreamResponse } from '../proxy/upstream.js'
@@ -119,7 +119,7 @@ export class ModelProxy {
       if (replica === undefined) throw errors.noHealthyReplica(modelName, version.name)
 
       const headers = forwardHeaders(req.headers, requestId)
-      const path = replica.prefix + (body !== null ? model.inferPath : model.metadataPath)
+      const path = replica.prefix + (body !== null ? version.inferPath : version.metadataPath)
       const upStart = performance.now()
       let up: UpstreamResponse
       try {

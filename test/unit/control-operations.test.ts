@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { modelStateFromConfig, type RoutingState } from '../../gateway/control/state.js'
+import { modelStateFromConfig } from '../../gateway/config/initial-state.js'
+import { type RoutingState } from '../../gateway/state/routing-state.js'
 import { promote, registerVersion, retireVersion, rollback, setCanary, setSplit, switchActive } from '../../gateway/control/operations.js'
 import { ControlError } from '../../gateway/control/errors.js'
 import { bucketOf, layout, targetForBucket } from '../../gateway/routing/buckets.js'

@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { pino } from 'pino'
 import { MemoryStateStore } from '../../gateway/control/store-memory.js'
 import { setSplit, setCanary } from '../../gateway/control/operations.js'
-import { modelStateFromConfig, type RoutingState } from '../../gateway/control/state.js'
+import { modelStateFromConfig } from '../../gateway/config/initial-state.js'
+import { type RoutingState } from '../../gateway/state/routing-state.js'
 import { ControlError } from '../../gateway/control/errors.js'
 
 const logger = pino({ level: 'silent' })

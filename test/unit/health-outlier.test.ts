@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import { pino } from 'pino'
 import { ejectionAllowed, ejectionDuration, OutlierDetector, type EjectionEvent, type OutlierSettings } from '../../gateway/health/outlier.js'
 import type { Replica } from '../../gateway/proxy/replica.js'
-import type { VersionRoute } from '../../gateway/routing/snapshot.js'
+import type { Version as VersionRoute } from '../../gateway/proxy/router.js'
 
 /** The parts of Replica the detector touches; pure state, no pool. */
 class FakeReplica {
@@ -22,7 +22,7 @@ const SETTINGS: OutlierSettings = { enabled: true, consecutiveFailures: 3, baseE
 
 function version (n: number): { route: VersionRoute, replicas: FakeReplica[] } {
   const replicas = Array.from({ length: n }, (_, i) => new FakeReplica(`http://127.0.0.1:${9000 + i}`))
-  return { route: { name: 'v2', model: 'fraud', replicas: replicas as unknown as Replica[] }, replicas }
+  return { route: { name: 'v2', model: 'fraud', replicas: replicas as unknown as Replica[], inferPath: '/v2/models/fraud/infer', metadataPath: '/v2/models/fraud', readyPath: '/v2/models/fraud/ready', mapped: false }, replicas }
 }
 
 function detector (settings: OutlierSettings = SETTINGS): { d: OutlierDetector, events: EjectionEvent[] } {

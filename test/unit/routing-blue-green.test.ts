@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { selectVersion } from '../../gateway/routing/select-version.js'
 import { buildSnapshot, type ModelRoute } from '../../gateway/routing/snapshot.js'
-import { modelStateFromConfig } from '../../gateway/control/state.js'
+import { modelStateFromConfig } from '../../gateway/config/initial-state.js'
 import type { ResolvedModel } from '../../gateway/config/load.js'
 import type { Replica } from '../../gateway/proxy/replica.js'
 

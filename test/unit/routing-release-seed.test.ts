@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { layout, releaseSeed } from '../../gateway/routing/buckets.js'
+import { layout } from '../../gateway/routing/buckets.js'
+import { releaseSeed } from '../../gateway/state/split.js'
 import { selectVersion } from '../../gateway/routing/select-version.js'
-import { modelStateFromConfig, releaseName } from '../../gateway/control/state.js'
+import { modelStateFromConfig } from '../../gateway/config/initial-state.js'
+import { releaseName } from '../../gateway/state/routing-state.js'
 
 // Each release gets a fresh sticky seed, so a new canary samples a fresh set of
 // users: the overlap between two releases' canary sets is what independence

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { bucketOf, layout, releaseSeed, targetForBucket, type SplitEntry } from '../../gateway/routing/buckets.js'
+import { bucketOf, layout, targetForBucket } from '../../gateway/routing/buckets.js'
+import { releaseSeed, type SplitEntry } from '../../gateway/state/split.js'
 import { selectVersion } from '../../gateway/routing/select-version.js'
 
 // Sticky split over many distinct users: each version's share of keys is within

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { layout, type SplitEntry } from '../../gateway/routing/buckets.js'
+import { layout } from '../../gateway/routing/buckets.js'
+import { type SplitEntry } from '../../gateway/state/split.js'
 import { selectVersion } from '../../gateway/routing/select-version.js'
 import { seeded } from '../support/seeded-random.js'
 

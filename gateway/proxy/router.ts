@@ -3,16 +3,21 @@
  * a new state. The only mutable thing the data plane reads per request is
  * `router.snapshot`, a single reference.
  */
-import { buildSnapshot, replicaUrls, type RoutingSnapshot } from './snapshot.js'
-import { ReplicaRegistry, type Replica } from '../proxy/replica.js'
-import type { RoutingState } from '../control/state.js'
+import { buildSnapshot, replicaUrls, type ModelRoute, type RoutingSnapshot, type VersionRoute } from '../routing/snapshot.js'
+import { ReplicaRegistry, type Replica } from './replica.js'
+import type { RoutingState } from '../state/routing-state.js'
 import type { ResolvedModel } from '../config/load.js'
 
+/** The routing snapshot over this layer's replicas (with pools), as the data plane reads it. */
+export type Snapshot = RoutingSnapshot<Replica>
+export type Model = ModelRoute<Replica>
+export type Version = VersionRoute<Replica>
+
 export class Router {
-  snapshot: RoutingSnapshot
+  snapshot: Snapshot
   readonly registry = new ReplicaRegistry()
   readonly #configs: Readonly<Record<string, ResolvedModel>>
-  #listeners: Array<(s: RoutingSnapshot) => void> = []
+  #listeners: Array<(s: Snapshot) => void> = []
 
   constructor (configs: Readonly<Record<string, ResolvedModel>>, initial: RoutingState) {
     this.#configs = configs
@@ -29,7 +34,7 @@ export class Router {
   }
 
   /** Called after every snapshot swap (health checks follow the replica set this way). */
-  onChange (listener: (s: RoutingSnapshot) => void): void {
+  onChange (listener: (s: Snapshot) => void): void {
     this.#listeners.push(listener)
   }
 
@@ -41,7 +46,7 @@ export class Router {
     return this.registry.closeAll()
   }
 
-  #build (state: RoutingState): RoutingSnapshot {
+  #build (state: RoutingState): Snapshot {
     return buildSnapshot(state, this.#configs, (url, cfg) => this.registry.get(url, { connectTimeoutMs: cfg.connectTimeoutMs }))
   }
 }

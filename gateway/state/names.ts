@@ -1,0 +1,10 @@
+/**
+ * Name rules shared by the config schema and the admin operations, so a version
+ * registered at runtime can be named in a config file too.
+ */
+export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$'
+export const NAME_RE = new RegExp(NAME_PATTERN)
+export const REPLICA_URL_PATTERN = '^https?://[^\\s/]+(/[^\\s]*)?$'
+export const REPLICA_URL_RE = new RegExp(REPLICA_URL_PATTERN)
+/** Replicas one version may list. */
+export const MAX_REPLICAS = 256

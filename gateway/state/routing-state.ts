@@ -1,0 +1,83 @@
+/**
+ * The desired routing state of every model: versions with their replicas, the
+ * traffic split, the release in force and a revision number. It is what the
+ * control plane stores (memory or Redis) and what the data plane snapshots.
+ * Plain JSON, so it round-trips through a file or Redis unchanged. The bottom of
+ * the import graph: config, control and routing all speak this vocabulary.
+ */
+import { TOTAL_BP, type SplitEntry } from './split.js'
+
+export type Strategy = 'canary' | 'blue-green' | 'split'
+
+/**
+ * Where a version lives upstream when not at `/v2/models/{model}`: under another
+ * model name, and/or as a numbered version of it (`/v2/models/{model}/versions/{version}`).
+ */
+export interface UpstreamName {
+  model?: string
+  version?: string
+}
+
+export interface VersionState {
+  replicas: string[]
+  upstream?: UpstreamName
+}
+
+export interface ModelState {
+  /** Versions in registration order, each with its replica base URLs. */
+  versions: Record<string, VersionState>
+  strategy: Strategy
+  /**
+   * The split in bucket-layout order. canary: [canary, stable]; blue-green:
+   * [active (10000), preview (0)]; split: as configured.
+   */
+  split: SplitEntry[]
+  /** canary: the stable version; blue-green: the active one; split: the largest share. Rollback and fallback target. */
+  stable: string
+  /** canary: the canary version; blue-green: the preview; split: null. */
+  candidate: string | null
+  /** Release counter; a new release gets a new sticky seed, so each canary samples fresh users. */
+  release: number
+  seed: number
+  /** blue-green: the version that was active before the last switch, so a rollback can switch back to it. */
+  previous?: string | null
+}
+
+export interface RoutingState {
+  revision: number
+  models: Record<string, ModelState>
+}
+
+/** A semantic problem in a model's release, with the path (inside the model) that is wrong. */
+export class StateError extends Error {
+  constructor (readonly path: string, reason: string) {
+    super(reason)
+    this.name = 'StateError'
+  }
+}
+
+/** Names a release by its versions and counter, e.g. "v1>v2#1"; also the seed's input. */
+export function releaseName (s: Pick<ModelState, 'stable' | 'candidate' | 'release'>): string {
+  return `${s.stable}>${s.candidate ?? ''}#${s.release}`
+}
+
+/** Checks the invariants every stored state keeps. Throws StateError naming the path. */
+export function checkModelState (s: ModelState): void {
+  const names = Object.keys(s.versions)
+  if (names.length === 0) throw new StateError('versions', 'must name at least one version')
+  for (const v of names) {
+    if (s.versions[v]!.replicas.length === 0) throw new StateError(`versions.${v}.replicas`, 'must list at least one replica')
+  }
+  let sum = 0
+  const seen = new Set<string>()
+  for (const e of s.split) {
+    if (s.versions[e.version] === undefined) throw new StateError('split', `names unknown version "${e.version}"`)
+    if (seen.has(e.version)) throw new StateError('split', `names version "${e.version}" twice`)
+    if (!Number.isInteger(e.weight) || e.weight < 0) throw new StateError(`split.${e.version}`, `weight ${e.weight} must be a non-negative integer`)
+    seen.add(e.version)
+    sum += e.weight
+  }
+  if (sum !== TOTAL_BP) throw new StateError('split', `weights add up to ${sum}; they must add up to ${TOTAL_BP}`)
+  if (s.versions[s.stable] === undefined) throw new StateError('stable', `names unknown version "${s.stable}"`)
+  if (s.candidate !== null && s.versions[s.candidate] === undefined) throw new StateError('candidate', `names unknown version "${s.candidate}"`)
+}
