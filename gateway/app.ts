@@ -8,18 +8,18 @@ import type { GatewayConfig } from './config/load.js'
 import type { Logger } from './observe/log.js'
 import { Router } from './proxy/router.js'
 import { ObserverChain } from './observe/outcome.js'
-import { countingFeedback, type ReplicaFeedback } from './health/feedback.js'
 import { buildDataPlane, type Lifecycle } from './server/data-plane.js'
-import { buildAdminPlane, type AdminModule } from './server/admin-plane.js'
+import { buildAdminPlane, type AdminModule } from './admin/listener.js'
 import { createStateStore } from './control/store.js'
-import { controlAdminModule } from './control/admin-routes.js'
+import { controlAdminModule } from './admin/control-routes.js'
 import { Registry } from 'prom-client'
 import { HealthSinkChain } from './health/result.js'
 import { logHealthSink } from './health/log-sink.js'
 import { OutlierDetector } from './health/outlier.js'
 import { HealthChecker } from './health/checker.js'
-import { healthAdminModule } from './health/admin-routes.js'
-import { GatewayMetrics, metricsAdminModule } from './observe/metrics.js'
+import { healthAdminModule } from './admin/health-routes.js'
+import { GatewayMetrics } from './observe/metrics.js'
+import { metricsAdminModule } from './admin/metrics-routes.js'
 import { closeListener, sleep } from './server/drain.js'
 import { buildPipeline } from './observe/pipeline.js'
 
@@ -51,7 +51,6 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
   const adminModules: AdminModule[] = []
   /** Run in order on shutdown, after the data plane has drained. */
   const closers: Array<() => Promise<void>> = []
-  let feedback: ReplicaFeedback = countingFeedback
   /** Where active health-check results go; components add theirs (the local log sink is always there). */
   const healthSinks = new HealthSinkChain()
   healthSinks.onError = (err) => { logger.error({ err }, 'health result sink failed') }
@@ -72,7 +71,7 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
   adminModules.push(metricsAdminModule(registry, config.admin.metricsPublic))
   const outlier = new OutlierDetector((model) => config.models[model]?.outlierDetection, logger)
   outlier.onEjection((e) => { metrics.ejected(e) })
-  feedback = outlier
+  const feedback = outlier
   const checker = new HealthChecker({
     router,
     instanceId: config.instanceId,

@@ -1,33 +1,69 @@
 /**
- * The gateway's error catalogue: every error a client or operator can see has a
- * stable code, an HTTP status and a message that names what was wrong.
- * Response body shape: `{ "error": { "code": "GW_…", "message": "…", "model"?, "version"? } }`.
+ * The gateway's one error catalogue: code -> HTTP status -> message. The data
+ * plane, the admin API, the health routes and the CLI all build their errors
+ * here, so a code always has one status and one wording.
+ *
+ * Body shape (Open Inference Protocol, "Errors"): `{"error": "<message>"}` with a
+ * string, which standard OIP clients read; the machine-readable parts sit beside
+ * it: `{"error": "…", "code": "GW_…", "model"?: …, "version"?: …}`.
  */
-export type ErrorCode =
-  | 'GW_UNKNOWN_MODEL'
-  | 'GW_UNKNOWN_VERSION'
-  | 'GW_NOT_FOUND'
-  | 'GW_METHOD_NOT_ALLOWED'
-  | 'GW_MALFORMED_JSON'
-  | 'GW_UNSUPPORTED_MEDIA_TYPE'
-  | 'GW_BODY_TOO_LARGE'
-  | 'GW_BAD_REQUEST'
-  | 'GW_NO_HEALTHY_REPLICA'
-  | 'GW_UPSTREAM_TIMEOUT'
-  | 'GW_UPSTREAM_UNAVAILABLE'
-  | 'GW_UPSTREAM_ERROR'
-  | 'GW_SHUTTING_DOWN'
-  | 'GW_UNAUTHORIZED'
-  | 'GW_FORBIDDEN'
-  | 'GW_CONFLICT'
-  | 'GW_INVALID_ARGUMENT'
-  | 'GW_STATE_UNAVAILABLE'
-  | 'GW_INTERNAL'
 
-export interface ErrorContext {
+/** The facts a message may name. */
+export interface ErrorParams {
   model?: string
   version?: string
+  /** Replica base URL: logged, never sent to clients. */
   replica?: string
+  /** Free text for codes whose cause varies (invalid argument, conflict, bad request). */
+  detail?: string
+  limit?: number
+  method?: string
+  url?: string
+  allowed?: string
+  timeoutMs?: number
+}
+
+interface Entry {
+  readonly status: number
+  readonly message: (p: ErrorParams) => string
+}
+
+const q = (s: string | undefined, max = 200): string => JSON.stringify(truncate(s ?? '', max))
+const ofModel = (p: ErrorParams): string => `version ${q(p.version)} of model ${q(p.model)}`
+
+export const CATALOGUE = {
+  GW_UNKNOWN_MODEL: { status: 404, message: p => `model ${q(p.model)} is not served by this gateway` },
+  GW_UNKNOWN_VERSION: { status: 404, message: p => `model ${q(p.model)} has no version ${q(p.version)}${p.detail === undefined ? '' : ` (${p.detail})`}` },
+  GW_NOT_FOUND: { status: 404, message: p => `no route for ${p.method ?? ''} ${truncate(p.url ?? '', 200)}` },
+  GW_METHOD_NOT_ALLOWED: { status: 405, message: p => `method ${p.method ?? ''} is not allowed on ${truncate(p.url ?? '', 200)}; use ${p.allowed ?? ''}` },
+  GW_MALFORMED_JSON: { status: 400, message: p => `request body for model ${q(p.model)} is not valid JSON: ${p.detail ?? ''}` },
+  GW_MALFORMED_BINARY: { status: 400, message: p => `request for model ${q(p.model)} uses the binary tensor extension wrongly: ${p.detail ?? ''}` },
+  GW_BAD_REQUEST: { status: 400, message: p => p.detail ?? 'bad request' },
+  GW_INVALID_ARGUMENT: { status: 400, message: p => p.detail ?? 'invalid argument' },
+  GW_UNAUTHORIZED: { status: 401, message: () => 'missing or invalid bearer token (send "authorization: Bearer <token>")' },
+  GW_FORBIDDEN: { status: 403, message: p => p.detail ?? 'this needs role "admin"' },
+  GW_CONFLICT: { status: 409, message: p => p.detail ?? 'conflict' },
+  GW_BODY_TOO_LARGE: { status: 413, message: p => `request body is larger than the limit of ${p.limit ?? 0} bytes${p.model === undefined ? '' : ` for model ${q(p.model)}`}${p.detail === undefined ? '' : ` ${p.detail}`}` },
+  GW_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: p => `content-type ${q(p.detail, 100)} is not supported; send application/json` },
+  GW_UNSUPPORTED_ENCODING: { status: 415, message: p => `content-encoding ${q(p.detail, 100)} is not supported; send gzip, deflate or identity` },
+  GW_HEADERS_TOO_LARGE: { status: 431, message: () => 'request headers are larger than the limit' },
+  GW_CLIENT_CLOSED: { status: 499, message: () => 'the client closed the connection before the answer' },
+  GW_INTERNAL: { status: 500, message: () => 'internal gateway error' },
+  GW_UPSTREAM_UNAVAILABLE: { status: 502, message: p => `${ofModel(p)} refused or dropped the connection` },
+  GW_UPSTREAM_ERROR: { status: 502, message: p => `${ofModel(p)} sent ${p.limit === undefined ? 'an invalid response' : `a response larger than ${p.limit} bytes`}` },
+  GW_NO_HEALTHY_REPLICA: { status: 503, message: p => `${ofModel(p)} has no healthy replica` },
+  GW_REPLICA_BUSY: { status: 503, message: p => `every replica of ${ofModel(p)} is at its connection limit; no slot freed within ${p.timeoutMs ?? 0} ms` },
+  GW_STATE_UNAVAILABLE: { status: 503, message: p => `the shared routing state is unavailable (${p.detail ?? ''}); the gateway keeps serving with the state it has, changes are refused until it is back` },
+  GW_UPSTREAM_TIMEOUT: { status: 504, message: p => `${ofModel(p)} did not answer within ${p.timeoutMs ?? 0} ms (the request's deadline, retries included)` }
+} as const satisfies Record<string, Entry>
+
+export type ErrorCode = keyof typeof CATALOGUE
+
+export interface ErrorBody {
+  error: string
+  code: ErrorCode
+  model?: string
+  version?: string
 }
 
 export class GatewayError extends Error {
@@ -37,56 +73,52 @@ export class GatewayError extends Error {
   readonly version: string | undefined
   readonly replica: string | undefined
 
-  constructor (code: ErrorCode, statusCode: number, message: string, ctx: ErrorContext = {}, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause })
+  constructor (code: ErrorCode, params: ErrorParams = {}, cause?: unknown) {
+    super(CATALOGUE[code].message(params), cause === undefined ? undefined : { cause })
     this.name = 'GatewayError'
     this.code = code
-    this.statusCode = statusCode
-    this.model = ctx.model
-    this.version = ctx.version
-    this.replica = ctx.replica
+    this.statusCode = CATALOGUE[code].status
+    this.model = params.model
+    this.version = params.version
+    this.replica = params.replica
   }
 
   /** The JSON body sent to clients. Replica URLs are internal and stay out of it. */
-  toJSON (): { error: { code: ErrorCode, message: string, model?: string, version?: string } } {
-    const error: { code: ErrorCode, message: string, model?: string, version?: string } = { code: this.code, message: this.message }
-    if (this.model !== undefined) error.model = this.model
-    if (this.version !== undefined) error.version = this.version
-    return { error }
+  toJSON (): ErrorBody {
+    const body: ErrorBody = { error: this.message, code: this.code }
+    if (this.model !== undefined) body.model = this.model
+    if (this.version !== undefined) body.version = this.version
+    return body
   }
 }
 
+/** Shorthands for the errors raised in more than one place. */
 export const errors = {
-  unknownModel: (model: string) =>
-    new GatewayError('GW_UNKNOWN_MODEL', 404, `model "${model}" is not served by this gateway`, { model }),
-  unknownVersion: (model: string, version: string) =>
-    new GatewayError('GW_UNKNOWN_VERSION', 404, `model "${model}" has no version "${version}"`, { model, version }),
-  notFound: (method: string, url: string) =>
-    new GatewayError('GW_NOT_FOUND', 404, `no route for ${method} ${truncate(url, 200)}`),
-  methodNotAllowed: (method: string, url: string, allowed: string) =>
-    new GatewayError('GW_METHOD_NOT_ALLOWED', 405, `method ${method} is not allowed on ${truncate(url, 200)}; use ${allowed}`),
-  malformedJson: (model: string, detail: string) =>
-    new GatewayError('GW_MALFORMED_JSON', 400, `request body for model "${model}" is not valid JSON: ${detail}`, { model }),
-  unsupportedMediaType: (contentType: string) =>
-    new GatewayError('GW_UNSUPPORTED_MEDIA_TYPE', 415, `content-type "${truncate(contentType, 100)}" is not supported; send application/json`),
-  bodyTooLarge: (limit: number, model?: string) =>
-    new GatewayError('GW_BODY_TOO_LARGE', 413, `request body is larger than the limit of ${limit} bytes${model === undefined ? '' : ` for model "${model}"`}`, model === undefined ? {} : { model }),
-  badRequest: (message: string) =>
-    new GatewayError('GW_BAD_REQUEST', 400, message),
-  noHealthyReplica: (model: string, version: string) =>
-    new GatewayError('GW_NO_HEALTHY_REPLICA', 503, `version "${version}" of model "${model}" has no healthy replica`, { model, version }),
-  upstreamTimeout: (model: string, version: string, replica: string, timeoutMs: number, cause?: unknown) =>
-    new GatewayError('GW_UPSTREAM_TIMEOUT', 504, `version "${version}" of model "${model}" did not answer within ${timeoutMs} ms`, { model, version, replica }, cause),
-  upstreamUnavailable: (model: string, version: string, replica: string, cause?: unknown) =>
-    new GatewayError('GW_UPSTREAM_UNAVAILABLE', 502, `version "${version}" of model "${model}" refused or dropped the connection`, { model, version, replica }, cause),
-  upstreamError: (model: string, version: string, replica: string, cause?: unknown) =>
-    new GatewayError('GW_UPSTREAM_ERROR', 502, `version "${version}" of model "${model}" sent an invalid response`, { model, version, replica }, cause),
-  upstreamTooLarge: (model: string, version: string, replica: string, limit: number) =>
-    new GatewayError('GW_UPSTREAM_ERROR', 502, `version "${version}" of model "${model}" sent a response larger than ${limit} bytes`, { model, version, replica }),
-  shuttingDown: () =>
-    new GatewayError('GW_SHUTTING_DOWN', 503, 'the gateway is shutting down; retry on another instance'),
-  internal: (cause?: unknown) =>
-    new GatewayError('GW_INTERNAL', 500, 'internal gateway error', {}, cause)
+  unknownModel: (model: string) => new GatewayError('GW_UNKNOWN_MODEL', { model }),
+  unknownVersion: (model: string, version: string, known?: readonly string[]) =>
+    new GatewayError('GW_UNKNOWN_VERSION', { model, version, detail: known === undefined ? undefined : `have: ${known.join(', ')}` }),
+  invalid: (detail: string, ctx: { model?: string, version?: string } = {}) => new GatewayError('GW_INVALID_ARGUMENT', { ...ctx, detail }),
+  conflict: (detail: string, ctx: { model?: string, version?: string } = {}) => new GatewayError('GW_CONFLICT', { ...ctx, detail }),
+  staleRevision: (expected: number, actual: number) =>
+    new GatewayError('GW_CONFLICT', { detail: `revision ${expected} is stale: the routing state is at revision ${actual}; re-read it and retry` }),
+  stateUnavailable: (what: string, cause?: unknown) => new GatewayError('GW_STATE_UNAVAILABLE', { detail: what }, cause),
+  bodyTooLarge: (limit: number, model?: string, detail?: string) => new GatewayError('GW_BODY_TOO_LARGE', { limit, model, detail }),
+  badRequest: (detail: string) => new GatewayError('GW_BAD_REQUEST', { detail }),
+  internal: (cause?: unknown) => new GatewayError('GW_INTERNAL', {}, cause)
+}
+
+/**
+ * The error for a request node's HTTP parser refused before any handler ran
+ * (headers over the limit, a malformed request line), as raw HTTP/1.1 text to
+ * end the socket with, so those answers have the one shape too.
+ */
+export function parserErrorResponse (parserCode: string | undefined, requestId: string): string {
+  const e = parserCode === 'HPE_HEADER_OVERFLOW'
+    ? new GatewayError('GW_HEADERS_TOO_LARGE')
+    : new GatewayError('GW_BAD_REQUEST', { detail: `the request could not be parsed (${parserCode ?? 'parse error'})` })
+  const body = JSON.stringify(e.toJSON())
+  return `HTTP/1.1 ${e.statusCode} ${e.statusCode === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+    `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`
 }
 
 function truncate (s: string, max: number): string {

@@ -16,9 +16,9 @@ export interface ScorerErrorOptions {
 
 /**
  * A failed inference call. `status` is the HTTP status, or 0 when no response
- * arrived (timeout, connection failure). `code` comes from a gateway body
- * `{"error":{"code","message"}}`; an OIP body `{"error":"..."}` gives
- * `OIP_ERROR`; any other body gives `HTTP_<status>`.
+ * arrived (timeout, connection failure). The message is the OIP body's
+ * `{"error": "<message>"}`; `code` is the gateway's `"code": "GW_…"` beside it,
+ * `OIP_ERROR` for an OIP error body without one, `HTTP_<status>` otherwise.
  */
 export class ScorerError extends Error {
   override readonly name: string = 'ScorerError'
@@ -67,14 +67,10 @@ export function errorFromResponse (status: number, text: string, requestId: stri
     // not JSON: keep the text
   }
   if (typeof body === 'object' && body !== null && 'error' in body) {
-    const error = (body as { error: unknown }).error
+    const { error, code: c } = body as { error: unknown; code?: unknown }
     if (typeof error === 'string') {
-      code = ERROR_CODES.oip
       message = error
-    } else if (typeof error === 'object' && error !== null) {
-      const { code: c, message: m } = error as { code?: unknown; message?: unknown }
-      if (typeof c === 'string') code = c
-      if (typeof m === 'string') message = m
+      code = typeof c === 'string' ? c : ERROR_CODES.oip
     }
   }
   return new ScorerError(message, { status, code, requestId, body })

@@ -132,12 +132,14 @@ export class AdminClient {
       throw new AdminClientError(`the admin API at ${this.#base} answered ${res.statusCode} with a body that is not JSON`, res.statusCode, null)
     }
     if (res.statusCode >= 200 && res.statusCode < 300) return json as T
-    const err = (json as { error?: { code?: string, message?: string } } | undefined)?.error
-    const code = err?.code ?? null
+    // The one error shape (gateway/errors.ts): {"error": "<message>", "code": "GW_…"}.
+    const answer = json as { error?: unknown, code?: unknown } | undefined
+    const message = typeof answer?.error === 'string' ? answer.error : undefined
+    const code = typeof answer?.code === 'string' ? answer.code : null
     const hint = res.statusCode === 401
       ? ' (pass --token or set MODEL_GATEWAY_TOKEN)'
       : res.statusCode === 409 ? ' (someone changed the routing state meanwhile; check "status" and retry)' : ''
-    throw new AdminClientError(`${res.statusCode}${code === null ? '' : ` ${code}`}: ${err?.message ?? text.slice(0, 200)}${hint}`, res.statusCode, code)
+    throw new AdminClientError(`${res.statusCode}${code === null ? '' : ` ${code}`}: ${message ?? text.slice(0, 200)}${hint}`, res.statusCode, code)
   }
 }
 

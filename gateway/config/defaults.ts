@@ -5,6 +5,9 @@ export const DEFAULT_ADMIN_PORT = 8081
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024
 /** Largest model response the gateway buffers before it answers 502. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+/** Per replica: far above what one model process serves at once, low enough to stop a stampede of sockets. */
+export const DEFAULT_MAX_CONNECTIONS_PER_REPLICA = 128
+export const DEFAULT_QUEUE_TIMEOUT_MS = 1_000
 export const DEFAULT_CONNECT_TIMEOUT_MS = 1_000
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000

@@ -30,6 +30,9 @@ export interface ResolvedModel {
   requestTimeoutMs: number
   bodyLimitBytes: number
   maxResponseBytes: number
+  idempotent: boolean
+  maxConnectionsPerReplica: number
+  queueTimeoutMs: number
   healthCheck: {
     enabled: boolean
     intervalMs: number
@@ -199,6 +202,9 @@ function resolveModel (name: string, m: ModelConfig, gatewayBodyLimit: number, f
     requestTimeoutMs: m.timeouts?.requestMs ?? D.DEFAULT_REQUEST_TIMEOUT_MS,
     bodyLimitBytes: m.bodyLimitBytes ?? gatewayBodyLimit,
     maxResponseBytes: m.maxResponseBytes ?? D.DEFAULT_MAX_RESPONSE_BYTES,
+    idempotent: m.idempotent ?? false,
+    maxConnectionsPerReplica: m.maxConnectionsPerReplica ?? D.DEFAULT_MAX_CONNECTIONS_PER_REPLICA,
+    queueTimeoutMs: m.queueTimeoutMs ?? D.DEFAULT_QUEUE_TIMEOUT_MS,
     healthCheck: {
       enabled: hc.enabled ?? true,
       intervalMs: hc.intervalMs ?? D.DEFAULT_HEALTH_INTERVAL_MS,

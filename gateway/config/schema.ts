@@ -101,6 +101,16 @@ export const ModelSchema = Strict({
   bodyLimitBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 * 1024 * 1024 })),
   /** Largest response a replica may send; a larger one is cut and answered with 502. */
   maxResponseBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 * 1024 * 1024 })),
+  /**
+   * The model answers the same request the same way and has no side effects, so a
+   * request whose connection dropped after it was sent may be sent again to another
+   * replica. Off: only requests that never reached a replica are retried.
+   */
+  idempotent: Type.Optional(Type.Boolean()),
+  /** Requests one replica may have in flight (and sockets open) at once. */
+  maxConnectionsPerReplica: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+  /** How long a request waits for a slot when its replica is at maxConnectionsPerReplica; then 503 GW_REPLICA_BUSY. */
+  queueTimeoutMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
   healthCheck: Type.Optional(HealthCheckSchema),
   outlierDetection: Type.Optional(OutlierSchema),
   sampling: Type.Optional(SamplingSchema)

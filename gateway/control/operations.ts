@@ -1,7 +1,7 @@
 /**
  * The operator's verbs as pure functions over the routing state. Each returns a
  * new state with revision + 1 and never touches its input; invalid requests throw
- * a ControlError (unknown model/version 404, invalid argument 400, conflict 409).
+ * a GatewayError (unknown model/version 404, invalid argument 400, conflict 409).
  * The stores run these inside their compare-and-set, so the same code decides on
  * every instance and in the tests.
  */
@@ -9,7 +9,7 @@ import { releaseSeed, type SplitEntry } from '../state/split.js'
 import { TOTAL_BP } from '../state/split.js'
 import { checkModelState, releaseName, StateError, type ModelState, type RoutingState, type UpstreamName } from '../state/routing-state.js'
 import { MAX_REPLICAS, NAME_RE as VERSION_NAME, REPLICA_URL_RE as REPLICA_URL } from '../state/names.js'
-import { controlErrors } from './errors.js'
+import { errors } from '../errors.js'
 
 export type Operation = (state: RoutingState) => RoutingState
 
@@ -17,19 +17,19 @@ export type Operation = (state: RoutingState) => RoutingState
 /** Applies `change` to a copy of one model and returns the next revision of the whole state. */
 function edit (state: RoutingState, model: string, change: (ms: ModelState) => ModelState): RoutingState {
   const current = state.models[model]
-  if (current === undefined) throw controlErrors.unknownModel(model)
+  if (current === undefined) throw errors.unknownModel(model)
   const next = change(structuredClone(current))
   try {
     checkModelState(next)
   } catch (err) {
-    if (err instanceof StateError) throw controlErrors.invalid(`model "${model}": ${err.path}: ${err.message}`, { model })
+    if (err instanceof StateError) throw errors.invalid(`model "${model}": ${err.path}: ${err.message}`, { model })
     throw err
   }
   return { revision: state.revision + 1, models: { ...state.models, [model]: next } }
 }
 
 function requireVersion (model: string, ms: ModelState, version: string): void {
-  if (ms.versions[version] === undefined) throw controlErrors.unknownVersion(model, version, Object.keys(ms.versions))
+  if (ms.versions[version] === undefined) throw errors.unknownVersion(model, version, Object.keys(ms.versions))
 }
 
 /** Starts a new release: the counter moves on and the sticky seed is derived anew, so users are sampled afresh. */
@@ -41,7 +41,7 @@ function newRelease (model: string, ms: ModelState): ModelState {
 
 function checkWeight (model: string, version: string, w: unknown): number {
   if (typeof w !== 'number' || !Number.isInteger(w) || w < 0 || w > TOTAL_BP) {
-    throw controlErrors.invalid(`weight of "${version}" must be an integer number of basis points between 0 and ${TOTAL_BP}, got ${JSON.stringify(w)}`, { model, version })
+    throw errors.invalid(`weight of "${version}" must be an integer number of basis points between 0 and ${TOTAL_BP}, got ${JSON.stringify(w)}`, { model, version })
   }
   return w
 }
@@ -84,18 +84,18 @@ function switchTo (model: string, ms: ModelState, target: string): ModelState {
 export function setSplit (model: string, weights: Readonly<Record<string, number>>): Operation {
   return (state) => edit(state, model, (ms) => {
     const listed = Object.keys(weights)
-    if (listed.length === 0) throw controlErrors.invalid('weights must name at least one version', { model })
+    if (listed.length === 0) throw errors.invalid('weights must name at least one version', { model })
     let sum = 0
     for (const v of listed) {
       requireVersion(model, ms, v)
       sum += checkWeight(model, v, weights[v])
     }
-    if (sum !== TOTAL_BP) throw controlErrors.invalid(`weights add up to ${sum} basis points; they must add up to ${TOTAL_BP} (100%)`, { model })
+    if (sum !== TOTAL_BP) throw errors.invalid(`weights add up to ${sum} basis points; they must add up to ${TOTAL_BP} (100%)`, { model })
     const positive = listed.filter(v => weights[v]! > 0)
 
     if (ms.strategy === 'blue-green') {
       const target = positive.length === 1 ? positive[0]! : undefined
-      if (target === undefined) throw controlErrors.invalid('a blue-green model sends all traffic to one version: give one version 10000, use switch, or start a canary', { model })
+      if (target === undefined) throw errors.invalid('a blue-green model sends all traffic to one version: give one version 10000, use switch, or start a canary', { model })
       return target === ms.stable ? ms : switchTo(model, ms, target)
     }
 
@@ -127,7 +127,7 @@ export function setCanary (model: string, version: string, weight: number): Oper
   return (state) => edit(state, model, (ms) => {
     requireVersion(model, ms, version)
     checkWeight(model, version, weight)
-    if (version === ms.stable) throw controlErrors.invalid(`"${version}" is the stable version; a canary must be another version`, { model, version })
+    if (version === ms.stable) throw errors.invalid(`"${version}" is the stable version; a canary must be another version`, { model, version })
     return canaryOf(model, ms, version, weight)
   })
 }
@@ -139,7 +139,7 @@ export function setCanary (model: string, version: string, weight: number): Oper
 export function promote (model: string, version?: string): Operation {
   return (state) => edit(state, model, (ms) => {
     const target = version ?? ms.candidate
-    if (target === null) throw controlErrors.invalid(`model "${model}" has no canary or preview to promote; name a version`, { model })
+    if (target === null) throw errors.invalid(`model "${model}" has no canary or preview to promote; name a version`, { model })
     requireVersion(model, ms, target)
     if (ms.strategy === 'blue-green') return switchTo(model, ms, target)
     ms.strategy = 'canary'
@@ -179,11 +179,11 @@ export function rollback (model: string): Operation {
 /** blue-green: the preview (or the named version) becomes active at 100%; the old active becomes the preview at 0%. */
 export function switchActive (model: string, version?: string): Operation {
   return (state) => edit(state, model, (ms) => {
-    if (ms.strategy !== 'blue-green') throw controlErrors.invalid(`model "${model}" uses strategy "${ms.strategy}"; switch is for blue-green (use promote or set the split)`, { model })
+    if (ms.strategy !== 'blue-green') throw errors.invalid(`model "${model}" uses strategy "${ms.strategy}"; switch is for blue-green (use promote or set the split)`, { model })
     const target = version ?? ms.candidate
-    if (target === null) throw controlErrors.invalid(`model "${model}" has no preview version to switch to; register one first`, { model })
+    if (target === null) throw errors.invalid(`model "${model}" has no preview version to switch to; register one first`, { model })
     requireVersion(model, ms, target)
-    if (target === ms.stable) throw controlErrors.invalid(`"${target}" is already the active version`, { model, version: target })
+    if (target === ms.stable) throw errors.invalid(`"${target}" is already the active version`, { model, version: target })
     return switchTo(model, ms, target)
   })
 }
@@ -191,15 +191,15 @@ export function switchActive (model: string, version?: string): Operation {
 /** Adds a version with its replicas at 0% traffic. A blue-green model without a preview takes it as its preview. */
 export function registerVersion (model: string, version: string, replicas: readonly string[], upstream?: UpstreamName): Operation {
   return (state) => edit(state, model, (ms) => {
-    if (!VERSION_NAME.test(version)) throw controlErrors.invalid(`version name "${version.slice(0, 140)}" must match ${VERSION_NAME.source}`, { model })
-    if (ms.versions[version] !== undefined) throw controlErrors.conflict(`model "${model}" already has version "${version}"`, { model, version })
-    if (replicas.length === 0 || replicas.length > MAX_REPLICAS) throw controlErrors.invalid(`a version needs 1 to ${MAX_REPLICAS} replicas, got ${replicas.length}`, { model, version })
+    if (!VERSION_NAME.test(version)) throw errors.invalid(`version name "${version.slice(0, 140)}" must match ${VERSION_NAME.source}`, { model })
+    if (ms.versions[version] !== undefined) throw errors.conflict(`model "${model}" already has version "${version}"`, { model, version })
+    if (replicas.length === 0 || replicas.length > MAX_REPLICAS) throw errors.invalid(`a version needs 1 to ${MAX_REPLICAS} replicas, got ${replicas.length}`, { model, version })
     for (const url of replicas) {
-      if (!REPLICA_URL.test(url)) throw controlErrors.invalid(`replica "${url.slice(0, 200)}" is not an http(s) base URL`, { model, version })
+      if (!REPLICA_URL.test(url)) throw errors.invalid(`replica "${url.slice(0, 200)}" is not an http(s) base URL`, { model, version })
     }
-    if (new Set(replicas).size !== replicas.length) throw controlErrors.invalid('replicas must not repeat a URL', { model, version })
+    if (new Set(replicas).size !== replicas.length) throw errors.invalid('replicas must not repeat a URL', { model, version })
     for (const [k, v] of Object.entries(upstream ?? {})) {
-      if (typeof v !== 'string' || !VERSION_NAME.test(v)) throw controlErrors.invalid(`upstream ${k} "${String(v).slice(0, 140)}" must match ${VERSION_NAME.source}`, { model, version })
+      if (typeof v !== 'string' || !VERSION_NAME.test(v)) throw errors.invalid(`upstream ${k} "${String(v).slice(0, 140)}" must match ${VERSION_NAME.source}`, { model, version })
     }
     ms.versions[version] = upstream === undefined ? { replicas: [...replicas] } : { replicas: [...replicas], upstream: { ...upstream } }
     if (ms.strategy === 'blue-green' && ms.candidate === null) {
@@ -214,10 +214,10 @@ export function registerVersion (model: string, version: string, replicas: reado
 export function retireVersion (model: string, version: string): Operation {
   return (state) => edit(state, model, (ms) => {
     requireVersion(model, ms, version)
-    if (version === ms.stable) throw controlErrors.conflict(`"${version}" is the stable/active version of "${model}"; promote or switch to another version first`, { model, version })
-    if (version === ms.candidate) throw controlErrors.conflict(`"${version}" is the canary/preview of "${model}"; roll back first`, { model, version })
+    if (version === ms.stable) throw errors.conflict(`"${version}" is the stable/active version of "${model}"; promote or switch to another version first`, { model, version })
+    if (version === ms.candidate) throw errors.conflict(`"${version}" is the canary/preview of "${model}"; roll back first`, { model, version })
     const w = weightOf(ms, version)
-    if (w > 0) throw controlErrors.conflict(`"${version}" still takes ${w} basis points of traffic; set its weight to 0 first`, { model, version })
+    if (w > 0) throw errors.conflict(`"${version}" still takes ${w} basis points of traffic; set its weight to 0 first`, { model, version })
     delete ms.versions[version]
     ms.split = ms.split.filter(e => e.version !== version)
     if (ms.previous === version) ms.previous = null

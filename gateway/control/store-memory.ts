@@ -7,7 +7,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises'
 import type { Logger } from '../observe/log.js'
 import type { RoutingState } from '../state/routing-state.js'
 import type { Operation } from './operations.js'
-import { controlErrors } from './errors.js'
+import { errors } from '../errors.js'
 import { auditEntry, DEFAULT_AUDIT_CAP, missingModels, parseStoredState, seedMissingModels, type AuditEntry, type AuditInput, type InstanceInfo, type StateListener, type StateStore } from './store.js'
 
 export interface MemoryStoreOptions {
@@ -71,7 +71,7 @@ export class MemoryStateStore implements StateStore {
   update (expectedRevision: number | undefined, op: Operation, audit: AuditInput): Promise<RoutingState> {
     const run = async (): Promise<RoutingState> => {
       const before = this.#state
-      if (expectedRevision !== undefined && expectedRevision !== before.revision) throw controlErrors.staleRevision(expectedRevision, before.revision)
+      if (expectedRevision !== undefined && expectedRevision !== before.revision) throw errors.staleRevision(expectedRevision, before.revision)
       const after = op(before)
       await this.#write(after)
       this.#state = after
@@ -119,7 +119,7 @@ export class MemoryStateStore implements StateStore {
       await writeFile(tmp, `${JSON.stringify(state, null, 2)}\n`)
       await rename(tmp, this.#file)
     } catch (err) {
-      throw controlErrors.unavailable(`cannot write the state file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, err)
+      throw errors.stateUnavailable(`cannot write the state file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, err)
     }
   }
 }

@@ -19,7 +19,7 @@ import { Redis, type RedisOptions } from 'ioredis'
 import type { Logger } from '../observe/log.js'
 import type { RoutingState } from '../state/routing-state.js'
 import type { Operation } from './operations.js'
-import { controlErrors } from './errors.js'
+import { errors } from '../errors.js'
 import { auditEntry, CAS_RETRIES, DEFAULT_AUDIT_CAP, missingModels, parseStoredState, seedMissingModels, type AuditEntry, type AuditInput, type InstanceInfo, type StateListener, type StateStore } from './store.js'
 
 export const DEFAULT_HEARTBEAT_MS = 1_000
@@ -163,10 +163,10 @@ export class RedisStateStore implements StateStore {
         // Redis restarted empty: put this instance's state back before changing it.
         await this.#call('re-seed the state', () => this.#reseed())
         current = await this.#call('read the state', () => this.#fetch())
-        if (current === null) throw controlErrors.unavailable('the state key is missing')
+        if (current === null) throw errors.stateUnavailable('the state key is missing')
       }
       this.#adopt(current)
-      if (expectedRevision !== undefined && expectedRevision !== current.revision) throw controlErrors.staleRevision(expectedRevision, current.revision)
+      if (expectedRevision !== undefined && expectedRevision !== current.revision) throw errors.staleRevision(expectedRevision, current.revision)
       const next = op(current)
       const entry = auditEntry(audit, this.#instanceId, current, next)
       const base = current
@@ -178,7 +178,7 @@ export class RedisStateStore implements StateStore {
         this.#adopt(next)
         return next
       }
-      if (expectedRevision !== undefined || attempt >= CAS_RETRIES) throw controlErrors.staleRevision(expectedRevision ?? base.revision, Number(actual))
+      if (expectedRevision !== undefined || attempt >= CAS_RETRIES) throw errors.staleRevision(expectedRevision ?? base.revision, Number(actual))
     }
   }
 
@@ -230,7 +230,7 @@ export class RedisStateStore implements StateStore {
     try {
       return await fn()
     } catch (err) {
-      throw controlErrors.unavailable(`cannot ${what} in Redis: ${(err as Error).message}`, err)
+      throw errors.stateUnavailable(`cannot ${what} in Redis: ${(err as Error).message}`, err)
     }
   }
 

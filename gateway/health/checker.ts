@@ -114,11 +114,6 @@ export class HealthChecker {
     this.#sync(this.#opts.router.snapshot)
   }
 
-  /** Runs one probe of every target now and waits for them (used by tests and the admin API). */
-  async probeAll (): Promise<void> {
-    await Promise.all([...this.#targets.values()].map(t => this.#probe(t)))
-  }
-
   status (): ReplicaHealth[] {
     const out: ReplicaHealth[] = []
     for (const [name, m] of this.#opts.router.snapshot.models) {

@@ -11,13 +11,3 @@ export interface ReplicaFeedback {
   /** The connection failed or the replica answered 5xx. */
   failure (replica: Replica, version: VersionRoute): void
 }
-
-/** Tracks consecutive failures only; used when outlier ejection is off. */
-export const countingFeedback: ReplicaFeedback = {
-  success (r) {
-    if (r.consecutiveFailures !== 0) r.consecutiveFailures = 0
-  },
-  failure (r) {
-    r.consecutiveFailures++
-  }
-}

@@ -78,11 +78,11 @@ export class OutlierDetector implements ReplicaFeedback {
 
   /** Per request: one comparison in the common case. */
   success (r: Replica): void {
-    if (r.consecutiveFailures !== 0) r.consecutiveFailures = 0
+    r.recordSuccess()
   }
 
   failure (r: Replica, version: VersionRoute): void {
-    const n = ++r.consecutiveFailures
+    const n = r.recordFailure()
     if (r.ejected || this.#closed) return
     const s = this.#settings(version.model)
     if (s === undefined || !s.enabled || n < s.consecutiveFailures) return
@@ -123,8 +123,7 @@ export class OutlierDetector implements ReplicaFeedback {
     const now = this.#now()
     const back = this.#returnedAt.get(r)
     // Repeated ejections grow the backoff only while they come in quick succession.
-    if (back !== undefined && now - back > s.maxEjectionMs) r.ejections = 0
-    const n = ++r.ejections
+    const n = r.countEjection(back !== undefined && now - back > s.maxEjectionMs)
     const durationMs = ejectionDuration(n, s.baseEjectionMs, s.maxEjectionMs)
     const e: Ejection = { timer: setTimeout(() => { this.#restore(r, e, 'ejection time ended') }, durationMs), until: now + durationMs, model: version.model, version: version.name }
     e.timer.unref()
@@ -145,9 +144,10 @@ export class OutlierDetector implements ReplicaFeedback {
     if (this.#ejections.get(r) !== e) return
     clearTimeout(e.timer)
     this.#ejections.delete(r)
-    r.consecutiveFailures = 0
     r.setEjected(false)
     this.#returnedAt.set(r, this.#now())
-    this.#logger.warn({ model: e.model, version: e.version, replica: r.url, reason }, 'replica returned to rotation')
+    // Say what happened: a replica whose active checks still fail stays out of rotation.
+    if (r.available) this.#logger.warn({ model: e.model, version: e.version, replica: r.url, reason }, 'replica returned to rotation')
+    else this.#logger.warn({ model: e.model, version: e.version, replica: r.url, reason }, 'ejection ended; replica stays out of rotation: its health checks fail')
   }
 }

@@ -15,7 +15,6 @@ import type { RequestObserver, RequestOutcome } from './outcome.js'
 import type { HealthCheckResult, HealthResultSink } from '../health/result.js'
 import type { EjectionEvent } from '../health/outlier.js'
 import type { Router } from '../proxy/router.js'
-import type { AdminModule } from '../server/admin-plane.js'
 import { HistogramCell, histogramSamples, registerCollected, type Sample } from './metric-cells.js'
 
 export const METRICS_PREFIX = 'model_gateway_'
@@ -160,15 +159,5 @@ export class GatewayMetrics implements RequestObserver, HealthResultSink {
       this.#stats.set(key, s)
     }
     return s
-  }
-}
-
-/** GET /metrics on the admin listener: role "read", or public when admin.metricsPublic is set. */
-export function metricsAdminModule (registry: Registry, isPublic: boolean): AdminModule {
-  return (app) => {
-    app.get('/metrics', { config: { role: isPublic ? 'public' : 'read' } }, async (_request, reply) => {
-      const body = await registry.metrics()
-      return reply.header('content-type', registry.contentType).send(body)
-    })
   }
 }

@@ -28,8 +28,17 @@ export interface RequestOutcome {
    * (records carry a hash, never the key).
    */
   stickyKey: string | undefined
+  /** The request body: decoded when the gateway inflated a compressed one to validate it. */
   requestBody: Buffer | null
   responseBody: Buffer | null
+  /** Live user traffic, or a batch job's (`x-gateway-traffic: batch`). */
+  traffic: 'live' | 'batch'
+  /** Binary tensor extension: length of the JSON part of the request body, -1 when not used. */
+  requestHeaderLength: number
+  /** Content-Encoding ('gzip' | 'deflate') when requestBody is still encoded; null when it is plain. */
+  requestEncoding: string | null
+  /** Binary tensor extension on the model's response: length of its JSON part, -1 when not used. */
+  responseHeaderLength: number
 }
 
 export interface RequestObserver {

@@ -8,6 +8,8 @@ import { Pool } from 'undici'
 
 export interface PoolOptions {
   connectTimeoutMs: number
+  /** Requests (and sockets) one replica may have open at once; more wait for a slot. */
+  maxConnections: number
   /** Idle keep-alive sockets are closed after this long. */
   keepAliveTimeoutMs?: number
 }
@@ -15,42 +17,99 @@ export interface PoolOptions {
 /** Longer than the example model's 65 s keep-alive would risk writing to a socket the server closes. */
 const KEEP_ALIVE_TIMEOUT_MS = 30_000
 
+interface Waiter {
+  grant: (ok: boolean) => void
+  timer: NodeJS.Timeout
+}
+
 export class Replica {
   readonly url: string
   /** Path prefix of the base URL ('' for http://host:port). */
   readonly prefix: string
   readonly pool: Pool
-  inflight = 0
+  readonly #maxConnections: number
+  #inflight = 0
+  /** Requests waiting for a slot, first come first served; null until the cap is first reached. */
+  #waiters: Waiter[] | null = null
   /** Result of active health checks; true until a check says otherwise. */
   #healthy = true
   /** Set by passive outlier ejection; cleared when the ejection ends or a check succeeds. */
   #ejected = false
   /** Consecutive failures seen on live traffic (connection errors, 5xx). */
-  consecutiveFailures = 0
-  /** How many times this replica has been ejected; grows the ejection backoff. */
-  ejections = 0
+  #consecutiveFailures = 0
+  /** How many times this replica has been ejected in quick succession; grows the ejection backoff. */
+  #ejections = 0
 
   constructor (url: string, opts: PoolOptions) {
     const u = new URL(url)
     this.url = url
     this.prefix = u.pathname === '/' ? '' : u.pathname.replace(/\/$/, '')
+    this.#maxConnections = opts.maxConnections
     this.pool = new Pool(u.origin, {
       pipelining: 1,
+      connections: opts.maxConnections,
       keepAliveTimeout: opts.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS,
       connect: { timeout: opts.connectTimeoutMs }
     })
   }
 
-  get available (): boolean {
-    return this.#healthy && !this.#ejected
+  get inflight (): number { return this.#inflight }
+  get available (): boolean { return this.#healthy && !this.#ejected }
+  get healthy (): boolean { return this.#healthy }
+  get ejected (): boolean { return this.#ejected }
+  get consecutiveFailures (): number { return this.#consecutiveFailures }
+  get ejections (): number { return this.#ejections }
+
+  /** Takes a slot when one is free at once (the common case: no promise, no timer). */
+  tryAcquire (): boolean {
+    if (this.#inflight >= this.#maxConnections) return false
+    this.#inflight++
+    return true
   }
 
-  get healthy (): boolean {
-    return this.#healthy
+  /** Waits up to `timeoutMs` for a slot; resolves false when none freed in time. */
+  acquire (timeoutMs: number): Promise<boolean> {
+    if (this.tryAcquire()) return Promise.resolve(true)
+    if (timeoutMs <= 0) return Promise.resolve(false)
+    return new Promise((resolve) => {
+      const waiters = this.#waiters ??= []
+      const w: Waiter = {
+        grant: resolve,
+        timer: setTimeout(() => {
+          const i = waiters.indexOf(w)
+          if (i !== -1) waiters.splice(i, 1)
+          resolve(false)
+        }, timeoutMs)
+      }
+      waiters.push(w)
+    })
   }
 
-  get ejected (): boolean {
-    return this.#ejected
+  /** Gives the slot back: to the first waiter if there is one (the count stays), else frees it. */
+  release (): void {
+    const w = this.#waiters?.shift()
+    if (w !== undefined) {
+      clearTimeout(w.timer)
+      w.grant(true)
+      return
+    }
+    this.#inflight--
+  }
+
+  /** A response that is not a 5xx: the run of failures ends. */
+  recordSuccess (): void {
+    if (this.#consecutiveFailures !== 0) this.#consecutiveFailures = 0
+  }
+
+  /** A connection failure or a 5xx; returns the length of the run of failures. */
+  recordFailure (): number {
+    return ++this.#consecutiveFailures
+  }
+
+  /** Counts an ejection; `fresh` restarts the count (the last one ended long ago). Returns the count. */
+  countEjection (fresh: boolean): number {
+    if (fresh) this.#ejections = 0
+    return ++this.#ejections
   }
 
   setHealthy (healthy: boolean): void {
@@ -59,6 +118,7 @@ export class Replica {
 
   setEjected (ejected: boolean): void {
     this.#ejected = ejected
+    if (!ejected) this.#consecutiveFailures = 0
   }
 
   close (): Promise<void> {

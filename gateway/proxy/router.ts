@@ -47,6 +47,6 @@ export class Router {
   }
 
   #build (state: RoutingState): Snapshot {
-    return buildSnapshot(state, this.#configs, (url, cfg) => this.registry.get(url, { connectTimeoutMs: cfg.connectTimeoutMs }))
+    return buildSnapshot(state, this.#configs, (url, cfg) => this.registry.get(url, { connectTimeoutMs: cfg.connectTimeoutMs, maxConnections: cfg.maxConnectionsPerReplica }))
   }
 }

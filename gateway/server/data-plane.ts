@@ -1,25 +1,26 @@
 /**
  * The data plane: the Open Inference Protocol (KServe v2) surface in front of the
- * model replicas. fastify serves every route; the one route that carries the
- * traffic, POST …/infer, is recognised before fastify's router and answered on
- * the raw request by ModelProxy (measured on bench/: fastify's per-request
- * child logger, Request/Reply, content-type parsing and send pipeline cost
- * 10–20 µs of the gateway's ~120 µs of CPU per request then). Metadata GETs go
- * through fastify and hand the raw request to the same ModelProxy, so there is
- * one request path.
+ * model replicas. fastify owns the server and serves every route; the one route
+ * that carries the traffic, POST …/infer, is recognised before fastify's router
+ * and answered on the raw request by ModelProxy (measured on bench/: fastify's
+ * per-request child logger, Request/Reply, content-type parsing and send
+ * pipeline cost 10–20 µs of the gateway's CPU per request). Every other route
+ * hijacks the reply and answers through answer.ts, so all answers share one
+ * responder. The routes and their 405 answers come from one table (ROUTES).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type HTTPMethods } from 'fastify'
 import type { Logger } from 'pino'
 import type { GatewayConfig } from '../config/load.js'
 import { errors, GatewayError } from '../errors.js'
 import type { Router } from '../proxy/router.js'
-import type { Model as ModelRoute } from '../proxy/router.js'
 import type { RequestObserver } from '../observe/outcome.js'
 import type { ReplicaFeedback } from '../health/feedback.js'
-import { ModelProxy, requestIdOf, writeError, type Lifecycle } from './model-proxy.js'
+import { ModelProxy, type Lifecycle } from './model-proxy.js'
 import { matchInferUrl, type InferTarget } from './infer-url.js'
 import { readBody } from './read-body.js'
+import { answerClientError, answerError, answerJson, requestIdOf, type AnswerContext } from './answer.js'
+import { modelReadiness, serverReadiness, versionReadiness } from './readiness.js'
 
 export type { Lifecycle }
 
@@ -32,12 +33,13 @@ export interface DataPlaneDeps {
   lifecycle: Lifecycle
 }
 
-interface ModelParams { model: string }
-interface VersionParams { model: string, version: string }
+type Params = Partial<Record<'model' | 'version', string>>
+/** A route answers through `ctx` (request id, version) and never through fastify's reply pipeline. */
+type Handler = (req: FastifyRequest<{ Params: Params }>, res: ServerResponse, ctx: AnswerContext) => Promise<void> | void
 
 /** Longer than common load balancers' idle timeouts (60 s), so they close first. */
 const KEEP_ALIVE_TIMEOUT_MS = 72_000
-const GATEWAY_VERSION = '0.1.0'
+const GATEWAY_VERSION = '0.2.0'
 
 export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInstance> {
   const { config, router, lifecycle } = deps
@@ -50,15 +52,36 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
       if (body === 'aborted') return
       if (body === 'too-large') {
         // The rest of the body is not read: close the connection after the answer.
-        proxy.reject(res, errors.bodyTooLarge(limit, target.model), target.model, requestIdOf(req), performance.now(), true)
+        proxy.reject(req, res, errors.bodyTooLarge(limit, target.model), target.model, requestIdOf(req), performance.now(), true)
         return
       }
       proxy.handle(req, res, target.model, target.version, body).catch((err: unknown) => {
         deps.logger.error({ err }, 'unexpected error in the request path')
-        writeError(res, errors.internal(err), null, null, false, lifecycle.closing)
+        answerError(res, errors.internal(err), { requestId: requestIdOf(req), version: null, fallback: false, close: lifecycle.closing })
       })
     })
   }
+
+  // Metadata comes from the chosen version, through the same path as inference.
+  const metadata: Handler = (req, res) => proxy.handle(req.raw, res, req.params.model!, req.params.version, null)
+  const ready = (r: { status: number, body: unknown, version?: string }, res: ServerResponse, ctx: AnswerContext): void => {
+    if (r.version !== undefined) ctx.version = r.version
+    answerJson(res, r.status, r.body, ctx)
+  }
+
+  /** Every data-plane route: the one list the routes and their 405 answers are made from. */
+  const ROUTES: ReadonlyArray<{ url: string, method: 'GET' | 'POST', handler: Handler }> = [
+    // POST …/infer is answered before the router (see serverFactory); listed for its 405s.
+    { url: '/v2/models/:model/infer', method: 'POST', handler: () => {} },
+    { url: '/v2/models/:model/versions/:version/infer', method: 'POST', handler: () => {} },
+    { url: '/v2/models/:model', method: 'GET', handler: metadata },
+    { url: '/v2/models/:model/versions/:version', method: 'GET', handler: metadata },
+    { url: '/v2/models/:model/ready', method: 'GET', handler: (req, res, ctx) => ready(modelReadiness(router.snapshot, lifecycle, req.params.model!), res, ctx) },
+    { url: '/v2/models/:model/versions/:version/ready', method: 'GET', handler: (req, res, ctx) => ready(versionReadiness(router.snapshot, lifecycle, req.params.model!, req.params.version!), res, ctx) },
+    { url: '/v2/health/live', method: 'GET', handler: (_req, res, ctx) => answerJson(res, 200, { live: true }, ctx) },
+    { url: '/v2/health/ready', method: 'GET', handler: (_req, res, ctx) => ready(serverReadiness(router.snapshot, lifecycle), res, ctx) },
+    { url: '/v2', method: 'GET', handler: (_req, res, ctx) => answerJson(res, 200, { name: 'model-gateway', version: GATEWAY_VERSION, extensions: ['binary_tensor_data'] }, ctx) }
+  ]
 
   const app = Fastify({
     // No fastify logger: with one, fastify builds a child logger for every request.
@@ -69,6 +92,7 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
     // a request the gateway accepted is answered, not refused.
     return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    clientErrorHandler: answerClientError,
     serverFactory: (fastifyHandler) => {
       const server = createServer((req, res) => {
         if (req.method === 'POST') {
@@ -89,84 +113,50 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => { done(null, body) })
 
+  const contextOf = (request: FastifyRequest): AnswerContext => {
+    const params = request.params as Params | undefined
+    return { requestId: requestIdOf(request.raw), version: params?.version ?? null, fallback: false, close: lifecycle.closing }
+  }
+  const fail = (request: FastifyRequest, reply: FastifyReply, e: GatewayError, extra?: string[]): void => {
+    reply.hijack()
+    answerError(reply.raw, e, contextOf(request), extra)
+  }
+
   app.setErrorHandler((err: Error & { code?: string, statusCode?: number }, request, reply) => {
     const e = translateFrameworkError(err, request, config)
     if (e.statusCode >= 500) deps.logger.error({ err, code: e.code, url: request.url }, 'request failed')
-    return fail(reply, e)
+    fail(request, reply, e)
   })
-  app.setNotFoundHandler((request, reply) => fail(reply, errors.notFound(request.method, request.url)))
+  app.setNotFoundHandler((request, reply) => { fail(request, reply, new GatewayError('GW_NOT_FOUND', { method: request.method, url: request.url })) })
 
-  // Model metadata comes from the chosen version, through the same path as inference.
-  const metadata = (req: FastifyRequest, reply: FastifyReply, model: string, version: string | undefined): Promise<void> => {
-    reply.hijack()
-    return proxy.handle(req.raw, reply.raw, model, version, null)
-  }
-  app.get<{ Params: ModelParams }>('/v2/models/:model', (req, reply) => metadata(req, reply, req.params.model, undefined))
-  app.get<{ Params: VersionParams }>('/v2/models/:model/versions/:version', (req, reply) => metadata(req, reply, req.params.model, req.params.version))
-
-  app.get<{ Params: ModelParams }>('/v2/models/:model/ready', (req, reply) => {
-    const model = router.snapshot.models.get(req.params.model)
-    if (model === undefined) return fail(reply, errors.unknownModel(req.params.model))
-    const ready = !lifecycle.draining && servable(model)
-    return reply.code(ready ? 200 : 503).send({ name: model.name, ready })
-  })
-  app.get<{ Params: VersionParams }>('/v2/models/:model/versions/:version/ready', (req, reply) => {
-    const model = router.snapshot.models.get(req.params.model)
-    if (model === undefined) return fail(reply, errors.unknownModel(req.params.model))
-    const version = model.versions.get(req.params.version)
-    if (version === undefined) return fail(reply, errors.unknownVersion(model.name, req.params.version))
-    const ready = !lifecycle.draining && version.replicas.some(r => r.available)
-    return reply.code(ready ? 200 : 503).send({ name: model.name, version: version.name, ready })
-  })
-  app.get('/v2/health/live', (_req, reply) => reply.send({ live: true }))
-  app.get('/v2/health/ready', (_req, reply) => {
-    const ready = !lifecycle.draining && [...router.snapshot.models.values()].every(servable)
-    return reply.code(ready ? 200 : 503).send({ ready })
-  })
-  app.get('/v2', (_req, reply) => reply.send({ name: 'model-gateway', version: GATEWAY_VERSION, extensions: [] }))
-
-  // Wrong methods on known routes get 405 with Allow, not a generic 404.
-  for (const [url, allowed] of [
-    ['/v2/models/:model/infer', 'POST'],
-    ['/v2/models/:model/versions/:version/infer', 'POST'],
-    ['/v2/models/:model', 'GET'],
-    ['/v2/models/:model/versions/:version', 'GET'],
-    ['/v2/models/:model/ready', 'GET'],
-    ['/v2/health/live', 'GET'],
-    ['/v2/health/ready', 'GET']
-  ] as const) {
-    const methods = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'].filter(m => m !== allowed)
-    app.route({
-      method: methods,
-      url,
-      handler: (req, reply) => {
-        reply.header('allow', allowed)
-        return fail(reply, errors.methodNotAllowed(req.method, req.url, allowed))
+  const ALL: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']
+  for (const r of ROUTES) {
+    app.route<{ Params: Params }>({
+      method: r.method,
+      url: r.url,
+      handler: async (request, reply) => {
+        reply.hijack()
+        await r.handler(request, reply.raw, contextOf(request))
       }
+    })
+    // Wrong methods on known routes get 405 with Allow, not a generic 404.
+    const allowed = r.method === 'GET' ? ['GET', 'HEAD'] : [r.method]
+    app.route({
+      method: ALL.filter(m => !allowed.includes(m)),
+      url: r.url,
+      handler: (request, reply) => { fail(request, reply, new GatewayError('GW_METHOD_NOT_ALLOWED', { method: request.method, url: request.url, allowed: allowed.join(', ') }), ['allow', allowed.join(', ')]) }
     })
   }
 
   return app
 }
 
-function fail (reply: FastifyReply, e: GatewayError): FastifyReply {
-  return reply.code(e.statusCode).send(e.toJSON())
-}
-
-/** The model can answer: at least one of its versions has an available replica. */
-function servable (model: ModelRoute): boolean {
-  for (const v of model.versions.values()) if (v.replicas.some(r => r.available)) return true
-  return false
-}
-
 function translateFrameworkError (err: Error & { code?: string, statusCode?: number }, request: FastifyRequest, config: GatewayConfig): GatewayError {
   if (err instanceof GatewayError) return err
-  const model = (request.params as { model?: string } | undefined)?.model
+  const model = (request.params as Params | undefined)?.model
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return errors.bodyTooLarge(model !== undefined ? config.models[model]?.bodyLimitBytes ?? config.bodyLimitBytes : config.bodyLimitBytes, model)
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return errors.unsupportedMediaType(request.headers['content-type'] ?? '')
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return errors.badRequest('content-length does not match the body')
   }

@@ -1,25 +1,24 @@
 /**
- * The request path of the data plane: choose a version, choose a replica, call
- * it, answer, report. It works on the raw node:http request and response,
- * which saves fastify's per-request pipeline (10–20 µs of CPU per request,
- * measured); see data-plane.ts for how the two are joined.
+ * The request path of the data plane, in three steps:
+ *   decide (routing/decide.ts, pure) -> send (proxy/send.ts) -> answer (answer.ts)
+ * with one outcome reported to the observers at the end. It works on the raw
+ * node:http request and response, which saves fastify's per-request pipeline
+ * (10–20 µs of CPU per request, measured); see data-plane.ts for how the two
+ * are joined. The snapshot is read once per request.
  */
-import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
-import { REQUEST_ID_HEADER, VERSION_HEADER, FALLBACK_HEADER } from '../config/defaults.js'
+import { VERSION_HEADER } from '../config/defaults.js'
 import { errors, GatewayError } from '../errors.js'
-import type { Router } from '../proxy/router.js'
-import type { Model as ModelRoute, Version as VersionRoute } from '../proxy/router.js'
-import { selectVersion } from '../routing/select-version.js'
-import { pickReplica } from '../routing/pick-replica.js'
-import { callUpstream, isRetryable, translateUpstreamError, UpstreamFailure, type UpstreamResponse } from '../proxy/upstream.js'
-import type { Replica } from '../proxy/replica.js'
+import type { Router, Version } from '../proxy/router.js'
+import { decide } from '../routing/decide.js'
+import { Exchange } from '../proxy/send.js'
+import { BINARY_HEADER, binaryHeaderLength, checkBody, type BodyInfo } from '../proxy/oip-body.js'
 import type { RequestObserver, RequestOutcome } from '../observe/outcome.js'
 import type { ReplicaFeedback } from '../health/feedback.js'
 import { ThrottledLog } from '../observe/throttled-log.js'
-import { jsonSyntaxError } from '../proxy/json-check.js'
 import { stickyKeyOf, forwardHeaders, responseHeaders } from '../proxy/headers.js'
+import { answer, answerError, requestIdOf, type AnswerContext } from './answer.js'
 
 export interface Lifecycle {
   /** Set first on shutdown, so readiness fails before the listener closes. */
@@ -43,8 +42,8 @@ export interface ModelProxyDeps {
   validateJson: boolean
 }
 
-const MAX_REQUEST_ID_LENGTH = 128
-const JSON_CONTENT_TYPE = 'application/json'
+/** Marks a batch job's requests, so rollups and records tell them from live traffic. */
+export const TRAFFIC_HEADER = 'x-gateway-traffic'
 
 export class ModelProxy {
   readonly #d: ModelProxyDeps
@@ -63,102 +62,68 @@ export class ModelProxy {
     const d = this.#d
     const start = performance.now()
     const requestId = requestIdOf(req)
-
     const model = d.router.snapshot.models.get(modelName)
     if (model === undefined) {
-      this.reject(res, errors.unknownModel(modelName), modelName, requestId, start, false)
+      this.reject(req, res, errors.unknownModel(modelName), modelName, requestId, start, false)
       return
     }
     const cfg = model.cfg
     const stickyKey = stickyKeyOf(req.headers, cfg.stickyHeader, cfg.stickyCookie)
-    const outcome: RequestOutcome = {
-      requestId,
-      model: modelName,
-      version: null,
-      replica: null,
-      release: model.release,
-      status: 0,
-      errorCode: null,
-      startedAt: Date.now(),
-      totalMs: 0,
-      upstreamMs: 0,
-      fallback: false,
-      fallbackFrom: null,
-      stickyKey,
-      requestBody: body,
-      responseBody: null
-    }
-
+    const outcome = newOutcome(requestId, modelName, model.release, stickyKey, body, req)
+    const ctx: AnswerContext = { requestId, version: null, fallback: false, close: d.lifecycle.closing }
+    let exchange: Exchange | null = null
+    const onClose = (): void => { if (!res.writableFinished) exchange?.cancel() }
+    res.once('close', onClose)
     try {
+      // decide
       if (body !== null) {
         if (body.length > cfg.bodyLimitBytes) throw errors.bodyTooLarge(cfg.bodyLimitBytes, modelName)
-        if (d.validateJson && isJson(req.headers['content-type'])) {
-          const at = jsonSyntaxError(body)
-          if (at !== -1) throw errors.malformedJson(modelName, body.length === 0 ? 'the body is empty' : describeJsonError(body, at))
-        }
+        const info = await checkBody(body, req.headers, modelName, cfg.bodyLimitBytes, d.validateJson)
+        if (info instanceof GatewayError) throw info
+        noteBody(outcome, info)
       }
-      if (explicitVersion === undefined && cfg.allowVersionHeader) {
-        const h = req.headers[VERSION_HEADER]
-        if (typeof h === 'string' && h !== '') explicitVersion = h
-      }
-      let version = selectVersion(model, stickyKey, explicitVersion)
-      if (version === undefined) throw errors.unknownVersion(modelName, explicitVersion!)
+      const headerVersion = req.headers[VERSION_HEADER]
+      const decision = decide(model, { stickyKey, explicitVersion, headerVersion: typeof headerVersion === 'string' ? headerVersion : undefined })
+      if (decision.kind === 'unknown-version') throw errors.unknownVersion(modelName, decision.version)
+      outcome.version = ctx.version = decision.version.name
+      if (decision.kind === 'no-replica') throw new GatewayError('GW_NO_HEALTHY_REPLICA', { model: modelName, version: decision.version.name })
+      if (decision.fallbackFrom !== null) this.#fellBack(outcome, ctx, decision.fallbackFrom, decision.version)
 
-      let replica = pickReplica(version.replicas)
-      if (replica === undefined && cfg.fallbackToStable && version !== model.stable) {
-        replica = pickReplica(model.stable.replicas)
-        if (replica !== undefined) {
-          const suppressed = this.#throttle.admit(`fallback:${modelName}:${version.name}`)
-          if (suppressed >= 0) d.logger.warn({ model: modelName, version: version.name, servedBy: model.stable.name, requestId, suppressed }, 'version has no healthy replica; served by the stable version')
-          outcome.fallbackFrom = version.name
-          version = model.stable
-          outcome.fallback = true
-        }
-      }
-      outcome.version = version.name
-      if (replica === undefined) throw errors.noHealthyReplica(modelName, version.name)
-
-      const headers = forwardHeaders(req.headers, requestId)
-      const path = replica.prefix + (body !== null ? version.inferPath : version.metadataPath)
+      // send
+      const version = decision.version
+      exchange = new Exchange({
+        model,
+        version,
+        method: body !== null ? 'POST' : 'GET',
+        path: body !== null ? version.inferPath : version.metadataPath,
+        headers: forwardHeaders(req.headers, requestId),
+        body,
+        start
+      }, decision.replica, d.feedback)
       const upStart = performance.now()
-      let up: UpstreamResponse
-      try {
-        up = await this.#send(replica, version, path, headers, body, cfg.requestTimeoutMs, cfg.maxResponseBytes)
-      } catch (err) {
-        if (!(err instanceof UpstreamFailure) || !isRetryable(err)) throw wrap(err, model, version, replica)
-        // The connection failed before any response byte: the model has not
-        // answered, so one retry on another replica is safe.
-        const other = pickReplica(version.replicas, replica)
-        if (other === undefined) throw wrap(err, model, version, replica)
-        replica = other
-        try {
-          up = await this.#send(replica, version, path, headers, body, cfg.requestTimeoutMs, cfg.maxResponseBytes)
-        } catch (err2) {
-          throw wrap(err2, model, version, replica)
-        }
-      }
+      const { response, replica } = await exchange.run()
       outcome.upstreamMs = performance.now() - upStart
       outcome.replica = replica.url
-      outcome.status = up.statusCode
-      outcome.responseBody = up.body
-      const out = responseHeaders(up.headers)
-      out.push(VERSION_HEADER, version.name, REQUEST_ID_HEADER, requestId, 'content-length', String(up.body.length))
-      if (outcome.fallback) out.push(FALLBACK_HEADER, 'stable')
-      // Closing: tell the client not to reuse this connection, so closing it later races no new request.
-      if (d.lifecycle.closing) out.push('connection', 'close')
-      res.writeHead(up.statusCode, out)
-      res.end(up.body)
+      outcome.status = response.statusCode
+      outcome.responseBody = response.body
+      outcome.responseHeaderLength = binaryHeaderLength(response.headers[BINARY_HEADER])
+
+      // answer
+      ctx.close = d.lifecycle.closing
+      answer(res, response.statusCode, responseHeaders(response.headers), response.body, ctx)
     } catch (err) {
       const e = err instanceof GatewayError ? err : errors.internal(err)
-      if (e.statusCode >= 500) {
+      if (e.statusCode >= 500 && e.code !== 'GW_CLIENT_CLOSED') {
         const suppressed = this.#throttle.admit(`${e.code}:${modelName}:${outcome.version ?? ''}`)
         if (suppressed >= 0) d.logger.warn({ code: e.code, model: modelName, version: outcome.version, replica: e.replica, requestId, err: e.cause ?? e, suppressed }, e.message)
       }
       outcome.status = e.statusCode
       outcome.errorCode = e.code
       if (e.replica !== undefined) outcome.replica = e.replica
-      writeError(res, e, requestId, outcome.version, outcome.fallback, d.lifecycle.closing)
+      ctx.close = d.lifecycle.closing
+      if (e.code !== 'GW_CLIENT_CLOSED') answerError(res, e, ctx)
     } finally {
+      res.off('close', onClose)
       outcome.totalMs = performance.now() - start
       d.observer.observe(outcome)
     }
@@ -169,81 +134,51 @@ export class ModelProxy {
    * model, body over the limit) and still reports it, so metrics and rollups
    * count every request. Observers bound the names they label with.
    */
-  reject (res: ServerResponse, e: GatewayError, modelName: string, requestId: string, start: number, close: boolean): void {
+  reject (req: IncomingMessage, res: ServerResponse, e: GatewayError, modelName: string, requestId: string, start: number, close: boolean): void {
     const d = this.#d
-    writeError(res, e, requestId, null, false, close || d.lifecycle.closing)
-    d.observer.observe({
-      requestId,
-      model: modelName,
-      version: null,
-      replica: null,
-      release: null,
-      status: e.statusCode,
-      errorCode: e.code,
-      startedAt: Date.now(),
-      totalMs: performance.now() - start,
-      upstreamMs: 0,
-      fallback: false,
-      fallbackFrom: null,
-      stickyKey: undefined,
-      requestBody: null,
-      responseBody: null
-    })
+    answerError(res, e, { requestId, version: null, fallback: false, close: close || d.lifecycle.closing })
+    const outcome = newOutcome(requestId, modelName, null, undefined, null, req)
+    outcome.status = e.statusCode
+    outcome.errorCode = e.code
+    outcome.totalMs = performance.now() - start
+    d.observer.observe(outcome)
   }
 
-  async #send (replica: Replica, version: VersionRoute, path: string, headers: string[], body: Buffer | null, timeoutMs: number, maxResponseBytes: number): Promise<UpstreamResponse> {
-    const feedback = this.#d.feedback
-    replica.inflight++
-    try {
-      const res = await callUpstream(replica.pool, { path, method: body !== null ? 'POST' : 'GET', headers, body, timeoutMs, maxResponseBytes })
-      if (res.statusCode >= 500) feedback.failure(replica, version)
-      else feedback.success(replica)
-      return res
-    } catch (err) {
-      feedback.failure(replica, version)
-      throw err
-    } finally {
-      replica.inflight--
-    }
+  #fellBack (outcome: RequestOutcome, ctx: AnswerContext, from: Version, to: Version): void {
+    const suppressed = this.#throttle.admit(`fallback:${to.model}:${from.name}`)
+    if (suppressed >= 0) this.#d.logger.warn({ model: to.model, version: from.name, servedBy: to.name, requestId: outcome.requestId, suppressed }, 'version has no healthy replica; served by the stable version')
+    outcome.fallback = ctx.fallback = true
+    outcome.fallbackFrom = from.name
   }
 }
 
-function wrap (err: unknown, model: ModelRoute, version: VersionRoute, replica: Replica): GatewayError {
-  if (err instanceof UpstreamFailure) return translateUpstreamError(err, model.name, version.name, replica.url, model.cfg.requestTimeoutMs)
-  return err instanceof GatewayError ? err : errors.internal(err)
-}
-
-/** The client's x-request-id when it is usable, else a new UUID. */
-export function requestIdOf (req: IncomingMessage): string {
-  const id = req.headers[REQUEST_ID_HEADER]
-  return typeof id === 'string' && id.length !== 0 && id.length <= MAX_REQUEST_ID_LENGTH ? id : randomUUID()
-}
-
-/** Writes a gateway error as `{ "error": { "code", "message", … } }`. */
-export function writeError (res: ServerResponse, e: GatewayError, requestId: string | null, version: string | null, fallback: boolean, close: boolean, extra?: string[]): void {
-  if (res.headersSent) {
-    res.destroy()
-    return
+function newOutcome (requestId: string, model: string, release: string | null, stickyKey: string | undefined, body: Buffer | null, req: IncomingMessage): RequestOutcome {
+  return {
+    requestId,
+    model,
+    version: null,
+    replica: null,
+    release,
+    status: 0,
+    errorCode: null,
+    startedAt: Date.now(),
+    totalMs: 0,
+    upstreamMs: 0,
+    fallback: false,
+    fallbackFrom: null,
+    stickyKey,
+    requestBody: body,
+    responseBody: null,
+    traffic: req.headers[TRAFFIC_HEADER] === 'batch' ? 'batch' : 'live',
+    requestHeaderLength: -1,
+    requestEncoding: null,
+    responseHeaderLength: -1
   }
-  const payload = JSON.stringify(e.toJSON())
-  const headers = ['content-type', JSON_CONTENT_TYPE, 'content-length', String(Buffer.byteLength(payload))]
-  if (requestId !== null) headers.push(REQUEST_ID_HEADER, requestId)
-  if (version !== null) headers.push(VERSION_HEADER, version)
-  if (fallback) headers.push(FALLBACK_HEADER, 'stable')
-  if (close) headers.push('connection', 'close')
-  if (extra !== undefined) headers.push(...extra)
-  res.writeHead(e.statusCode, headers)
-  res.end(payload)
 }
 
-/** Where JSON stops, with a short excerpt so the client can find it. */
-function describeJsonError (body: Buffer, at: number): string {
-  if (at >= body.length) return `the body ends at byte ${body.length} before the JSON is complete`
-  const excerpt = body.subarray(Math.max(0, at - 10), at + 10).toString('utf8').replace(/[^\x20-\x7e]/g, '?')
-  return `unexpected character at byte ${at} (near ${JSON.stringify(excerpt)})`
-}
-
-/** JSON is validated when the client says it is JSON, or says nothing. */
-function isJson (contentType: string | undefined): boolean {
-  return contentType === undefined || contentType.includes('json')
+function noteBody (outcome: RequestOutcome, info: BodyInfo): void {
+  outcome.requestHeaderLength = info.jsonLength
+  // Decoded already (validation inflated it): observers get the plain body and need not inflate again.
+  if (info.decoded !== null) outcome.requestBody = info.decoded
+  else outcome.requestEncoding = info.encoding
 }

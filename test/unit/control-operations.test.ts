@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import { modelStateFromConfig } from '../../gateway/config/initial-state.js'
 import { type RoutingState } from '../../gateway/state/routing-state.js'
 import { promote, registerVersion, retireVersion, rollback, setCanary, setSplit, switchActive } from '../../gateway/control/operations.js'
-import { ControlError } from '../../gateway/control/errors.js'
+import { GatewayError as ControlError } from '../../gateway/errors.js'
 import { bucketOf, layout, targetForBucket } from '../../gateway/routing/buckets.js'
 
 const R = ['http://127.0.0.1:9101']

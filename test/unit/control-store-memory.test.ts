@@ -7,7 +7,7 @@ import { MemoryStateStore } from '../../gateway/control/store-memory.js'
 import { setSplit, setCanary } from '../../gateway/control/operations.js'
 import { modelStateFromConfig } from '../../gateway/config/initial-state.js'
 import { type RoutingState } from '../../gateway/state/routing-state.js'
-import { ControlError } from '../../gateway/control/errors.js'
+import { GatewayError as ControlError } from '../../gateway/errors.js'
 
 const logger = pino({ level: 'silent' })
 

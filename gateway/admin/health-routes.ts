@@ -3,9 +3,9 @@
  * is healthy (active checks), ejected (passive), its failure counters and its
  * last check. `?model=` narrows it to one model.
  */
-import type { AdminModule } from '../server/admin-plane.js'
-import { adminError } from '../server/admin-plane.js'
-import type { HealthChecker } from './checker.js'
+import type { AdminModule } from './listener.js'
+import { errors } from '../errors.js'
+import type { HealthChecker } from '../health/checker.js'
 
 export function healthAdminModule (checker: HealthChecker): AdminModule {
   return (app) => {
@@ -14,7 +14,7 @@ export function healthAdminModule (checker: HealthChecker): AdminModule {
       let replicas = checker.status()
       if (model !== undefined) {
         replicas = replicas.filter(r => r.model === model)
-        if (replicas.length === 0) throw adminError('GW_UNKNOWN_MODEL', `model "${model.slice(0, 200)}" is not served by this gateway`, { model: model.slice(0, 200) })
+        if (replicas.length === 0) throw errors.unknownModel(model.slice(0, 200))
       }
       return { replicas }
     })

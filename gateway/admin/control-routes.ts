@@ -8,20 +8,21 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import type { AdminModule } from '../server/admin-plane.js'
+import type { AdminModule } from './listener.js'
 import type { Router } from '../proxy/router.js'
 import type { Replica } from '../proxy/replica.js'
 import { TOTAL_BP } from '../state/split.js'
 import type { ModelState } from '../state/routing-state.js'
 import { releaseName } from '../state/routing-state.js'
-import type { StateStore } from './store.js'
-import { controlErrors } from './errors.js'
-import * as ops from './operations.js'
+import type { StateStore } from '../control/store.js'
+import { errors } from '../errors.js'
+import * as ops from '../control/operations.js'
+import { MAX_REPLICAS, NAME_PATTERN } from '../state/names.js'
 
 export const DEFAULT_AUDIT_LIMIT = 50
 export const MAX_AUDIT_LIMIT = 1000
 
-const Name = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' })
+const Name = Type.String({ pattern: NAME_PATTERN })
 const Revision = Type.Integer({ minimum: 0 })
 const strict = { additionalProperties: false } as const
 
@@ -38,14 +39,15 @@ const TargetBody = Type.Object({ version: Type.Optional(Name), revision: Type.Op
 const RevisionBody = Type.Object({ revision: Type.Optional(Revision) }, strict)
 const RegisterBody = Type.Object({
   name: Name,
-  replicas: Type.Array(Type.String({ maxLength: 2048 }), { minItems: 1, maxItems: 256 }),
+  replicas: Type.Array(Type.String({ maxLength: 2048 }), { minItems: 1, maxItems: MAX_REPLICAS }),
+  upstream: Type.Optional(Type.Object({ model: Type.Optional(Name), version: Type.Optional(Name) }, { ...strict, minProperties: 1 })),
   revision: Type.Optional(Revision)
 }, strict)
 
 type Role = 'stable' | 'canary' | 'active' | 'preview' | 'split' | 'idle'
 
 export interface ReplicaView { url: string, healthy: boolean | null, ejected: boolean | null, inflight: number | null }
-export interface VersionView { name: string, role: Role, weight: number, replicas: ReplicaView[], healthyReplicas: number, totalReplicas: number }
+export interface VersionView { name: string, role: Role, weight: number, replicas: ReplicaView[], healthyReplicas: number, totalReplicas: number, upstream?: { model?: string, version?: string } }
 export interface ModelView {
   name: string
   strategy: ModelState['strategy']
@@ -86,7 +88,7 @@ export function controlAdminModule (deps: ControlAdminDeps): AdminModule {
       scope.get<{ Params: ModelParams }>('/admin/models/:model', async (request) => {
         const s = store.get()
         const ms = s.models[request.params.model]
-        if (ms === undefined) throw controlErrors.unknownModel(request.params.model)
+        if (ms === undefined) throw errors.unknownModel(request.params.model)
         return { revision: s.revision, instanceId, model: modelView(router, request.params.model, ms) }
       })
 
@@ -120,11 +122,12 @@ export function controlAdminModule (deps: ControlAdminDeps): AdminModule {
         '/admin/models/:model/switch', { schema: { body: TargetBody } },
         async (request) => write(request, request.params.model, 'switch', versionDetail(request.body.version), ops.switchActive(request.params.model, request.body.version), request.body.revision))
 
-      scope.post<{ Params: ModelParams, Body: { name: string, replicas: string[], revision?: number } }>(
+      scope.post<{ Params: ModelParams, Body: { name: string, replicas: string[], upstream?: { model?: string, version?: string }, revision?: number } }>(
         '/admin/models/:model/versions', { schema: { body: RegisterBody } },
         async (request, reply) => {
-          const { name, replicas } = request.body
-          const out = await write(request, request.params.model, 'register-version', { version: name, replicas }, ops.registerVersion(request.params.model, name, replicas), request.body.revision)
+          const { name, replicas, upstream } = request.body
+          const detail = upstream === undefined ? { version: name, replicas } : { version: name, replicas, upstream }
+          const out = await write(request, request.params.model, 'register-version', detail, ops.registerVersion(request.params.model, name, replicas, upstream), request.body.revision)
           return reply.code(201).send(out)
         })
 
@@ -162,19 +165,19 @@ function expectedRevision (request: FastifyRequest, bodyRevision: number | undef
   const h = request.headers['if-match']
   const header = typeof h === 'string' && h.trim() !== '*' && h.trim() !== '' ? parseRevision(h.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1'), 'If-Match header') : undefined
   if (bodyRevision !== undefined && header !== undefined && bodyRevision !== header) {
-    throw controlErrors.invalid(`body revision ${bodyRevision} and If-Match revision ${header} disagree`)
+    throw errors.invalid(`body revision ${bodyRevision} and If-Match revision ${header} disagree`)
   }
   return bodyRevision ?? header
 }
 
 function parseRevision (s: string, what: string): number {
-  if (!/^\d{1,15}$/.test(s)) throw controlErrors.invalid(`${what} must be a revision number, got ${JSON.stringify(s.slice(0, 40))}`)
+  if (!/^\d{1,15}$/.test(s)) throw errors.invalid(`${what} must be a revision number, got ${JSON.stringify(s.slice(0, 40))}`)
   return Number(s)
 }
 
 function parseLimit (s: string): number {
   const n = /^\d{1,6}$/.test(s) ? Number(s) : NaN
-  if (!(n >= 1 && n <= MAX_AUDIT_LIMIT)) throw controlErrors.invalid(`limit must be an integer from 1 to ${MAX_AUDIT_LIMIT}, got ${JSON.stringify(s.slice(0, 40))}`)
+  if (!(n >= 1 && n <= MAX_AUDIT_LIMIT)) throw errors.invalid(`limit must be an integer from 1 to ${MAX_AUDIT_LIMIT}, got ${JSON.stringify(s.slice(0, 40))}`)
   return n
 }
 
@@ -188,7 +191,7 @@ function strictValidator (schema: TSchema, part: string): (data: unknown) => { v
     const first = check.Errors(value).First()
     const where = first === undefined || first.path === '' ? part : `${part}${first.path.replace(/\//g, '.')}`
     const msg = first === undefined ? 'is invalid' : first.message.startsWith('Unexpected property') ? 'is not a known field' : first.message.toLowerCase()
-    return { error: controlErrors.invalid(`${where}: ${msg}`) }
+    return { error: errors.invalid(`${where}: ${msg}`) }
   }
 }
 
@@ -216,7 +219,8 @@ export function modelView (router: Router, name: string, ms: ModelState): ModelV
       weight,
       replicas,
       healthyReplicas: replicas.filter(r => r.healthy === true && r.ejected !== true).length,
-      totalReplicas: replicas.length
+      totalReplicas: replicas.length,
+      ...(vs.upstream === undefined ? {} : { upstream: vs.upstream })
     })
   }
   return {
