@@ -91,8 +91,8 @@ export class AdminClient {
     return this.#call('POST', `/admin/models/${enc(model)}/switch`, withRevision(version === undefined ? {} : { version }, revision))
   }
 
-  register (model: string, name: string, replicas: string[], revision?: number): Promise<ModelResponse> {
-    return this.#call('POST', `/admin/models/${enc(model)}/versions`, withRevision({ name, replicas }, revision))
+  register (model: string, name: string, replicas: string[], revision?: number, upstream?: { model?: string, version?: string }): Promise<ModelResponse> {
+    return this.#call('POST', `/admin/models/${enc(model)}/versions`, withRevision(upstream === undefined ? { name, replicas } : { name, replicas, upstream }, revision))
   }
 
   retire (model: string, version: string, revision?: number): Promise<ModelResponse> {

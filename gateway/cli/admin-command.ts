@@ -9,6 +9,7 @@ import { readEnv } from '../config/env.js'
 import { TOTAL_BP } from '../state/split.js'
 import { AdminClient, AdminClientError, DEFAULT_ADMIN_URL, type ModelView } from './admin-client.js'
 import type { Command } from './main.js'
+import { UsageError } from './usage-error.js'
 
 type Options = NonNullable<ParseArgsConfig['options']>
 
@@ -35,7 +36,7 @@ export interface AdminCommandSpec {
   run (ctx: CommandContext): Promise<unknown>
 }
 
-export class UsageError extends Error {}
+export { UsageError }
 
 const COMMON: Options = {
   'admin-url': { type: 'string' },

@@ -5,7 +5,8 @@ import { readEnv } from '../../config/env.js'
 import { createLogger } from '../../observe/log.js'
 import { ClickHouse } from '../../sink/clickhouse.js'
 import { migrate, DEFAULT_RETENTION_DAYS } from '../../sink/schema.js'
-import { COMMON_OPTIONS, UsageError, endpoints } from '../../sink/options.js'
+import { COMMON_OPTIONS, endpoints } from '../pipeline-options.js'
+import { UsageError } from '../usage-error.js'
 import { DEFAULT_TOPIC_PARTITIONS, ensureTopics, kafkaClient } from '../../observe/topics.js'
 
 const HELP = `usage: model-gateway migrate [options]

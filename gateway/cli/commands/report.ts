@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util'
 import type { Command } from '../main.js'
 import { readEnv } from '../../config/env.js'
 import { ClickHouse } from '../../sink/clickhouse.js'
-import { COMMON_OPTIONS, UsageError, endpoints } from '../../sink/options.js'
+import { COMMON_OPTIONS, endpoints } from '../pipeline-options.js'
+import { UsageError } from '../usage-error.js'
 import { formatReport, parseDuration, versionReport } from '../../sink/report.js'
 
 const HELP = `usage: model-gateway report <model> [options]

@@ -9,7 +9,8 @@ import { readEnv } from '../../config/env.js'
 import { createLogger } from '../../observe/log.js'
 import { ClickHouse } from '../../sink/clickhouse.js'
 import { KafkaSink, DEFAULT_GROUP } from '../../sink/consumer.js'
-import { COMMON_OPTIONS, UsageError, endpoints } from '../../sink/options.js'
+import { COMMON_OPTIONS, endpoints } from '../pipeline-options.js'
+import { UsageError } from '../usage-error.js'
 
 const HELP = `usage: model-gateway sink [options]
 
