@@ -8,7 +8,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { readEnv } from '../config/env.js'
 import { TOTAL_BP } from '../state/split.js'
 import { AdminClient, AdminClientError, DEFAULT_ADMIN_URL, type ModelView } from './admin-client.js'
-import type { Command } from './main.js'
+import type { Command } from './command.js'
 import { UsageError } from './usage-error.js'
 
 type Options = NonNullable<ParseArgsConfig['options']>

@@ -3,10 +3,7 @@
  * `model-gateway <command> [options]`. Each command lives in its own module under
  * cli/commands/ and is loaded only when called, so `status` does not load Kafka.
  */
-export interface Command {
-  summary: string
-  run (argv: string[]): Promise<number>
-}
+import type { Command } from './command.js'
 
 type Loader = () => Promise<Command>
 

@@ -4,8 +4,6 @@
  * Redis store shares one state across a fleet of gateway instances with
  * compare-and-set on the revision and pub/sub to spread changes.
  */
-import type { Logger } from '../observe/log.js'
-import type { GatewayConfig } from '../config/load.js'
 import type { ModelState, RoutingState } from '../state/routing-state.js'
 import type { Operation } from './operations.js'
 
@@ -96,16 +94,6 @@ export function parseStoredState (text: string): RoutingState {
     throw new Error('stored routing state has no integer revision or no models')
   }
   return v as RoutingState
-}
-
-/** Builds the store the config names. The Redis client is loaded only when it is used. */
-export async function createStateStore (config: GatewayConfig, logger: Logger): Promise<StateStore> {
-  if (config.state.store === 'redis') {
-    const { RedisStateStore } = await import('./store-redis.js')
-    return new RedisStateStore({ url: config.state.redisUrl!, keyPrefix: config.state.keyPrefix, instanceId: config.instanceId, logger })
-  }
-  const { MemoryStateStore } = await import('./store-memory.js')
-  return new MemoryStateStore({ file: config.state.file, instanceId: config.instanceId, logger })
 }
 
 /** Names the models a config declares but the stored state lacks (a model added to the config since the state was seeded). */

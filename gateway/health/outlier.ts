@@ -9,7 +9,7 @@ import type { Logger } from 'pino'
 import type { ResolvedModel } from '../config/load.js'
 import type { Replica } from '../proxy/replica.js'
 import type { Version as VersionRoute } from '../proxy/router.js'
-import type { ReplicaFeedback } from './feedback.js'
+import type { ReplicaFeedback } from '../proxy/feedback.js'
 
 export type OutlierSettings = ResolvedModel['outlierDetection']
 

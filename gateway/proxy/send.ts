@@ -7,7 +7,7 @@
  */
 import { GatewayError } from '../errors.js'
 import { pickReplica } from '../routing/pick-replica.js'
-import type { ReplicaFeedback } from '../health/feedback.js'
+import type { ReplicaFeedback } from './feedback.js'
 import type { Replica } from './replica.js'
 import type { Model, Version } from './router.js'
 import { mayRetry, translateUpstreamError, UpstreamCall, UpstreamFailure, type UpstreamResponse } from './upstream.js'

@@ -1,6 +1,6 @@
 /** `model-gateway migrate [--clickhouse URL] [--database DB] [--kafka --brokers H:P]`: ClickHouse schema and (optionally) Kafka topics. */
 import { parseArgs } from 'node:util'
-import type { Command } from '../main.js'
+import type { Command } from '../command.js'
 import { readEnv } from '../../config/env.js'
 import { createLogger } from '../../observe/log.js'
 import { ClickHouse } from '../../sink/clickhouse.js'

@@ -1,6 +1,6 @@
 /** `model-gateway report <model> [--since 1h] [--clickhouse URL]`: versions of a model side by side. */
 import { parseArgs } from 'node:util'
-import type { Command } from '../main.js'
+import type { Command } from '../command.js'
 import { readEnv } from '../../config/env.js'
 import { ClickHouse } from '../../sink/clickhouse.js'
 import { COMMON_OPTIONS, endpoints } from '../pipeline-options.js'

@@ -4,7 +4,7 @@
  * joined its consumer group; stops on SIGTERM/SIGINT after the batch in hand.
  */
 import { parseArgs } from 'node:util'
-import type { Command } from '../main.js'
+import type { Command } from '../command.js'
 import { readEnv } from '../../config/env.js'
 import { createLogger } from '../../observe/log.js'
 import { ClickHouse } from '../../sink/clickhouse.js'

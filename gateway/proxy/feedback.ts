@@ -2,8 +2,8 @@
  * What the proxy tells the health layer about live traffic. The proxy calls these
  * on every upstream result; implementations keep them to a few field updates.
  */
-import type { Replica } from '../proxy/replica.js'
-import type { Version as VersionRoute } from '../proxy/router.js'
+import type { Replica } from './replica.js'
+import type { Version as VersionRoute } from './router.js'
 
 export interface ReplicaFeedback {
   /** A response came back that is not a 5xx. */
