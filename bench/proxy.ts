@@ -28,6 +28,8 @@ import { findTools, versionOf } from './lib/tools.js'
 import { markdown, ratios, summarise, targets, textTable, type ContenderSummary, type RunSample } from './lib/report.js'
 import { barChartSvg } from './lib/svg-chart.js'
 import { intEnv } from './lib/env.js'
+import { binaryMarkdown, binaryRow, writeBinaryBody, type BinaryResult } from './lib/binary-row.js'
+import { BINARY_MODEL } from './lib/gateway-config.js'
 
 const DEFAULT_CONNECTIONS = 32
 const DEFAULT_DURATION_S = 10
@@ -48,6 +50,8 @@ const gatewayMain = join(repo, 'dist', 'gateway', 'main.js')
 /** Extra node flags for the gateway alone (BENCH_GATEWAY_NODE_ARGS, space-separated), to try runtime settings. */
 const gatewayNodeArgs = (): string[] => (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(a => a !== '')
 const referenceProxyMain = join(here, 'reference-http-proxy.js')
+const bareProxyMain = join(here, 'bare-proxy.js')
+const binaryOriginMain = join(here, 'binary-origin.js')
 
 const log = (s: string): void => { process.stdout.write(`${s}\n`) }
 
@@ -117,15 +121,20 @@ async function main (): Promise<number> {
     const originPort = Number((await readyLine(origin)).port)
     const originUrl = `http://127.0.0.1:${originPort}`
 
+    const binaryOrigin = start('binary-origin', process.execPath, [binaryOriginMain, '--port', '0'], serverCores)
+    const binaryOriginPort = Number((await readyLine(binaryOrigin)).port)
+
     const configFile = join(tmp, 'gateway.yaml')
-    await writeFile(configFile, gatewayConfigYaml(originUrl, originUrl))
+    await writeFile(configFile, gatewayConfigYaml(originUrl, originUrl, `http://127.0.0.1:${binaryOriginPort}`))
     const gateway = start('gateway', process.execPath, [...gatewayNodeArgs(), gatewayMain, '--config', configFile, '--port', '0', '--admin-port', '0'], serverCores)
     const reference = start('http-proxy', process.execPath, [referenceProxyMain, '--upstream', originUrl, '--port', '0'], serverCores)
-    const [gwReady, refReady] = await Promise.all([readyLine(gateway), readyLine(reference)])
+    const bare = start('bare', process.execPath, [bareProxyMain, '--upstream', originUrl, '--port', '0'], serverCores)
+    const [gwReady, refReady, bareReady] = await Promise.all([readyLine(gateway), readyLine(reference), readyLine(bare)])
 
     const contenders: Contender[] = [
       { name: 'direct', label: 'direct (no proxy)', baseUrl: originUrl, proxy: undefined },
       { name: 'gateway', label: 'model-gateway', baseUrl: `http://127.0.0.1:${Number(gwReady.port)}`, proxy: gateway },
+      { name: 'bare', label: 'bare node:http + undici', baseUrl: `http://127.0.0.1:${Number(bareReady.port)}`, proxy: bare },
       { name: 'http-proxy', label: '@fastify/http-proxy', baseUrl: `http://127.0.0.1:${Number(refReady.port)}`, proxy: reference }
     ]
     if (tools.nginx !== undefined) {
@@ -172,6 +181,26 @@ async function main (): Promise<number> {
       }
     }
 
+    // The binary-tensor row: 1 MiB requests, direct / gateway / nginx, in MB/s.
+    let binary: BinaryResult[] = []
+    let binaryBytes = 0
+    if (gen === 'wrk') {
+      const body = await writeBinaryBody(tmp)
+      binaryBytes = body.bytes
+      const binContenders = [
+        { name: 'direct', label: 'direct (no proxy)', baseUrl: `http://127.0.0.1:${binaryOriginPort}` },
+        { name: 'gateway', label: 'model-gateway', baseUrl: contenders[1]!.baseUrl }
+      ]
+      if (tools.nginx !== undefined) {
+        const port = await freePort()
+        await startNginx(tools.nginx, join(tmp, 'nginx-binary'), port, binaryOriginPort, serverCores)
+        binContenders.push({ name: 'nginx', label: 'nginx', baseUrl: `http://127.0.0.1:${port}` })
+      }
+      binary = await binaryRow(binContenders, `/v2/models/${BINARY_MODEL}/infer`, body, { ...loadOpts, connections: Math.min(connections, 8) }, runs, log)
+    } else {
+      log('note: no wrk, so no binary-tensor row')
+    }
+
     const summaries: ContenderSummary[] = contenders.map((c) => summarise(c.name, c.label, samples.get(c.name)!))
     const byName = new Map(summaries.map((s) => [s.name, s]))
     const r = ratios(byName)
@@ -185,13 +214,15 @@ async function main (): Promise<number> {
       `POST /v2/models/fraud/infer, ${Buffer.byteLength(INFER_BODY)}-byte OIP v2 body, a new x-user-id per request; load by ${gen === 'wrk' ? wrkVersion : 'autocannon'}`,
       layout,
       `gateway: model fraud, v1 + v2 on the same origin, canary 10%, sticky header x-user-id, validateJson default, scoring log off`,
-      `http-proxy: @fastify/http-proxy with default options; nginx: ${nginxVersion}, 1 worker, upstream keepalive 64, access_log off`,
+      `http-proxy: @fastify/http-proxy with default options; bare: node:http + one undici Pool, bodies buffered, no features (bench/bare-proxy.ts); nginx: ${nginxVersion}, 1 worker, upstream keepalive 64, access_log off`,
+      `binary row: POST of a ${binaryBytes.toLocaleString('en-US')}-byte OIP request (JSON header + 1 MiB raw FP32, Inference-Header-Content-Length) to an origin that reads it whole (bench/binary-origin.ts); min(connections, 8) connections`,
       `proxy CPU µs/req: utime+stime of the proxy process tree from /proc over each run, divided by requests`,
       `${cpu}, Node ${process.version}; 1-minute load average ${loadAtStart.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end (other work on the machine adds noise)`
     ]
 
     log('')
     log(textTable(summaries, r))
+    if (binary.length > 0) log(`\n${binaryMarkdown(binary, binaryBytes, Math.min(connections, 8))}`)
     for (const s of summaries) if (s.errors > 0) log(`warning: ${s.name} had ${s.errors} errors (socket errors or non-2xx responses)`)
 
     await mkdir(resultsDir, { recursive: true })
@@ -201,10 +232,11 @@ async function main (): Promise<number> {
       setup,
       contenders: summaries,
       ratios: r,
-      targets: targets(r)
+      targets: targets(r),
+      binary
     }
     await writeFile(join(resultsDir, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`)
-    await writeFile(join(resultsDir, 'latest.md'), markdown(summaries, r, setup))
+    await writeFile(join(resultsDir, 'latest.md'), markdown(summaries, r, setup) + (binary.length > 0 ? `\n${binaryMarkdown(binary, binaryBytes, Math.min(connections, 8))}` : ''))
     await writeFile(join(resultsDir, 'proxy.svg'), barChartSvg(
       'Proxying an OIP v2 infer request to a Node model',
       `${connections} connections · median of ${runs} × ${durationS} s runs · ${pin ? 'load on core 0, origin + proxy on core 1' : 'unpinned'}`,

@@ -13,8 +13,15 @@ export const BENCH_CANARY_WEIGHT = 1000
 /** Only used to let the admin plane start; the benchmark never calls it. */
 const BENCH_ADMIN_TOKEN = 'bench-admin-token-not-secret-0123456789'
 
-/** `v1Origin`/`v2Origin` are base URLs; the benchmark points both at the same origin. */
-export function gatewayConfigYaml (v1Origin: string, v2Origin: string): string {
+/** Model of the binary-tensor row, and its body limit (room for 1 MiB tensors). */
+export const BINARY_MODEL = 'tensors'
+const BINARY_BODY_LIMIT = 4 * 1024 * 1024
+
+/**
+ * `v1Origin`/`v2Origin` are base URLs; the benchmark points both at the same
+ * origin. `binaryOrigin` serves the binary-tensor row's model.
+ */
+export function gatewayConfigYaml (v1Origin: string, v2Origin: string, binaryOrigin?: string): string {
   return stringify({
     gateway: { host: '127.0.0.1' },
     admin: { host: '127.0.0.1', tokens: [{ name: 'bench', token: BENCH_ADMIN_TOKEN, role: 'admin' }] },
@@ -27,7 +34,16 @@ export function gatewayConfigYaml (v1Origin: string, v2Origin: string): string {
           v2: { replicas: [v2Origin] }
         },
         release: { strategy: 'canary', stable: 'v1', canary: 'v2', canaryWeight: BENCH_CANARY_WEIGHT }
-      }
+      },
+      ...(binaryOrigin === undefined
+        ? {}
+        : {
+            [BINARY_MODEL]: {
+              versions: { v1: { replicas: [binaryOrigin] } },
+              release: { strategy: 'canary', stable: 'v1' },
+              bodyLimitBytes: BINARY_BODY_LIMIT
+            }
+          })
     }
   })
 }

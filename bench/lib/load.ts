@@ -15,6 +15,8 @@ export interface LoadOptions {
   threads: number
   /** taskset core list for the load generator, or undefined. */
   cores: string | undefined
+  /** Another wrk script than the fraud infer one (wrk only): the Lua file under bench/, the path, the script's arguments. */
+  script?: { lua: string, path: string, args: string[] }
 }
 
 export interface LoadResult {
@@ -51,8 +53,9 @@ interface WrkSummary {
 }
 
 async function runWrk (baseUrl: string, o: LoadOptions): Promise<LoadResult> {
+  const script = o.script === undefined ? LUA_SCRIPT : join(dirname(LUA_SCRIPT), o.script.lua)
   const args = ['-t', String(o.threads), '-c', String(o.connections), '-d', `${o.durationS}s`,
-    '--timeout', '5s', '-s', LUA_SCRIPT, baseUrl + INFER_PATH, '--', INFER_BODY]
+    '--timeout', '5s', '-s', script, baseUrl + (o.script?.path ?? INFER_PATH), '--', ...(o.script?.args ?? [INFER_BODY])]
   const [cmd, argv] = o.cores === undefined ? ['wrk', args] : ['taskset', ['-c', o.cores, 'wrk', ...args]]
   const stdout = await new Promise<string>((resolve, reject) => {
     const child = execFile(cmd, argv, { timeout: o.durationS * 1000 + LOAD_TIMEOUT_SLACK_MS, maxBuffer: 1 << 20 }, (err, out, errOut) => {
@@ -105,5 +108,6 @@ async function runAutocannon (baseUrl: string, o: LoadOptions): Promise<LoadResu
 }
 
 export function runLoad (gen: LoadGenerator, baseUrl: string, o: LoadOptions): Promise<LoadResult> {
+  if (o.script !== undefined && gen !== 'wrk') return Promise.reject(new Error(`${o.script.lua} needs wrk`))
   return gen === 'wrk' ? runWrk(baseUrl, o) : runAutocannon(baseUrl, o)
 }

@@ -23,6 +23,9 @@ http {
   uwsgi_temp_path ${join(dir, 'uwsgi')};
   scgi_temp_path ${join(dir, 'scgi')};
   keepalive_requests 1000000;
+  # Room for the 1 MiB binary-tensor row, kept in memory as the gateway keeps it.
+  client_max_body_size 8m;
+  client_body_buffer_size 2m;
   upstream origin {
     server 127.0.0.1:${originPort};
     keepalive ${UPSTREAM_KEEPALIVE};

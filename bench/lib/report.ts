@@ -47,6 +47,7 @@ export interface Ratios {
   gatewayVsNginx: number
   gatewayVsDirect: number
   gatewayP99VsNginxP99: number
+  gatewayVsBare: number
 }
 
 export function ratios (by: Map<string, ContenderSummary>): Ratios {
@@ -60,7 +61,8 @@ export function ratios (by: Map<string, ContenderSummary>): Ratios {
     gatewayVsHttpProxy: ratio(g?.reqPerSec ?? Number.NaN, get('http-proxy', rps)),
     gatewayVsNginx: ratio(g?.reqPerSec ?? Number.NaN, get('nginx', rps)),
     gatewayVsDirect: ratio(g?.reqPerSec ?? Number.NaN, get('direct', rps)),
-    gatewayP99VsNginxP99: ratio(g?.p99Us ?? Number.NaN, get('nginx', (s) => s.p99Us))
+    gatewayP99VsNginxP99: ratio(g?.p99Us ?? Number.NaN, get('nginx', (s) => s.p99Us)),
+    gatewayVsBare: ratio(g?.reqPerSec ?? Number.NaN, get('bare', rps))
   }
 }
 
@@ -70,7 +72,8 @@ export function targets (r: Ratios): Target[] {
   return [
     { what: 'gateway / http-proxy throughput', value: r.gatewayVsHttpProxy, goal: '>= 1.5', met: check(r.gatewayVsHttpProxy, (v) => v >= 1.5) },
     { what: 'gateway / nginx throughput', value: r.gatewayVsNginx, goal: '>= 0.5', met: check(r.gatewayVsNginx, (v) => v >= 0.5) },
-    { what: 'gateway p99 / nginx p99', value: r.gatewayP99VsNginxP99, goal: '< 2', met: check(r.gatewayP99VsNginxP99, (v) => v < 2) }
+    { what: 'gateway p99 / nginx p99', value: r.gatewayP99VsNginxP99, goal: '<= 2', met: check(r.gatewayP99VsNginxP99, (v) => v <= 2) },
+    { what: 'gateway / bare node proxy throughput', value: r.gatewayVsBare, goal: '>= 0.9', met: check(r.gatewayVsBare, (v) => v >= 0.9) }
   ]
 }
 
