@@ -40,6 +40,11 @@ export async function buildAdminPlane (tokens: readonly AdminToken[], logger: Lo
     loggerInstance: log as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: ADMIN_BODY_LIMIT,
+    // Admin answers carry x-request-id too (the caller's, or a new one), like the data plane's.
+    genReqId: (req) => {
+      const id = req.headers['x-request-id']
+      return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : randomUUID()
+    },
     clientErrorHandler: (err: Error & { code?: string }, socket) => {
       if (socket.writable) socket.end(parserErrorResponse(err.code, randomUUID()))
       else socket.destroy()
@@ -48,6 +53,7 @@ export async function buildAdminPlane (tokens: readonly AdminToken[], logger: Lo
   // Digests of equal length let timingSafeEqual compare tokens of any length in constant time.
   const digests = tokens.map(t => ({ name: t.name, role: t.role, digest: sha256(t.token) }))
   app.decorateRequest('principal', null)
+  app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
 
   app.addHook('onRequest', async (request) => {
     const required: Role = request.routeOptions.config.role ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'admin')
