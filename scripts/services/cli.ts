@@ -1,7 +1,8 @@
-// node dist/test/services/cli.js up|down|status
+// node dist/scripts/services/cli.js up|down|status|python-env
+import { ensurePythonEnv, PYTHON_ENV_NAMES } from './python-env.js'
 import { down, status, up } from './services.js'
 
-const USAGE = 'usage: node dist/test/services/cli.js up|down|status'
+const USAGE = 'usage: node dist/scripts/services/cli.js up|down|status|python-env'
 
 async function main(cmd: string | undefined): Promise<number> {
   switch (cmd) {
@@ -22,6 +23,10 @@ async function main(cmd: string | undefined): Promise<number> {
       }
       return all.every((s) => s.answering) ? 0 : 1
     }
+    case 'python-env':
+      // The interop tests create these on first use; this builds them ahead (e.g. in an image).
+      for (const name of PYTHON_ENV_NAMES) process.stdout.write(`${(await ensurePythonEnv(name)).python}\n`)
+      return 0
     default:
       process.stderr.write(`${USAGE}\n`)
       return 2

@@ -1,0 +1,65 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
+import { expectOk, oipClient, preparePythonClient, PYTHON_ENV_TIMEOUT_MS } from '../support/oip-client.js'
+import { startMlserver, type OipServer } from '../support/oip-servers.js'
+import { closedPort } from '../support/ports.js'
+
+// tritonclient's metadata and readiness calls through the gateway, MLServer
+// behind it: model metadata comes from MLServer; server and model readiness
+// follow the gateway's health checks (a preview version on a dead port is not
+// ready, the model and the server still are through the active version).
+
+const HEALTH = { enabled: true, intervalMs: 100, timeoutMs: 500, jitter: 0, unhealthyThreshold: 1, healthyThreshold: 1 }
+let mlserver: OipServer
+let gw: GatewayProcess
+
+beforeAll(async () => {
+  await preparePythonClient()
+  mlserver = await startMlserver([{ name: 'scale', factor: 2 }])
+  gw = await startGatewayProcess({
+    models: {
+      scale: {
+        versions: { v1: { replicas: [mlserver.url] }, v2: { replicas: [`http://127.0.0.1:${await closedPort()}`] } },
+        release: { strategy: 'blue-green', active: 'v1', preview: 'v2' },
+        healthCheck: HEALTH
+      }
+    }
+  })
+  // Synchronise on the checks having run: the dead preview reported not ready by the gateway itself.
+  for (let deadline = Date.now() + 10_000; ;) {
+    const res = await fetch(`${gw.url}/v2/models/scale/versions/v2/ready`)
+    await res.arrayBuffer()
+    if (res.status === 503) break
+    if (Date.now() > deadline) throw new Error(`v2 still ready (${res.status}) after 10 s of failing health checks`)
+    await sleep(100)
+  }
+}, PYTHON_ENV_TIMEOUT_MS)
+afterAll(async () => {
+  await gw?.stop()
+  await mlserver?.stop()
+})
+
+describe('metadata and readiness: tritonclient -> gateway -> MLServer', () => {
+  it('model metadata is MLServer\'s: name, input x and output y as FP32', async () => {
+    for (const version of [undefined, 'v1']) {
+      const r = expectOk(await oipClient<{ metadata: { name: string, inputs: unknown[], outputs: unknown[] } }>(gw.url, { op: 'metadata', model: 'scale', ...(version ? { version } : {}) }))
+      expect(r.metadata.name).toBe('scale')
+      expect(r.metadata.inputs).toEqual([{ name: 'x', datatype: 'FP32', shape: [-1, -1] }])
+      expect(r.metadata.outputs).toEqual([{ name: 'y', datatype: 'FP32', shape: [-1, -1] }])
+    }
+  })
+
+  it('the server is live and ready', async () => {
+    expect(expectOk(await oipClient(gw.url, { op: 'server' }))).toMatchObject({ live: true, ready: true })
+  })
+
+  it('the model and its healthy version are ready; the version on a dead port and an unknown model are not', async () => {
+    const ready = async (model: string, version?: string): Promise<unknown> =>
+      expectOk(await oipClient<{ ready: boolean }>(gw.url, { op: 'model_ready', model, ...(version ? { version } : {}) })).ready
+    expect(await ready('scale')).toBe(true)
+    expect(await ready('scale', 'v1')).toBe(true)
+    expect(await ready('scale', 'v2')).toBe(false)
+    expect(await ready('nope')).toBe(false)
+  })
+})

@@ -1,0 +1,125 @@
+"""Drives tritonclient[http], a third-party OIP v2 client, for the interop tests.
+
+Usage: python oip_client.py '<json spec>'
+Spec: {"url": "127.0.0.1:PORT", "op": ..., ...}; prints one JSON line with the
+result. Client exceptions are caught and reported as
+{"ok": false, "exception": class name, "status": ..., "message": ...} so a test
+can assert on what the client showed its user; anything else is a crash.
+
+ops:
+  server      -> {live, ready}
+  model_ready {model, version?} -> {ready}
+  metadata    {model, version?} -> {metadata}
+  infer       {model, version?, inputs: [{name, datatype, shape, fill, binary}],
+               outputs?: [{name, binary}], compression?: "gzip"|"deflate",
+               expect?: {input, output, factor}}
+              -> {model_name, model_version, outputs: {name: {shape, datatype,
+                  binary_data_size, count, sum, head}}, max_abs_error?}
+  post_raw    {path, body, headers?} -> the client's own error reader on a raw POST
+"""
+import json
+import sys
+
+import numpy as np
+import tritonclient.http as httpclient
+from tritonclient.utils import InferenceServerException
+
+DTYPES = {"FP32": np.float32, "FP64": np.float64, "INT32": np.int32, "INT64": np.int64}
+
+
+def fill(spec):
+    shape = spec["shape"]
+    dtype = DTYPES[spec["datatype"]]
+    how = spec.get("fill", "arange")
+    if how == "zeros":
+        return np.zeros(shape, dtype=dtype)
+    if how == "values":
+        return np.array(spec["values"], dtype=dtype).reshape(shape)
+    count = int(np.prod(shape))
+    return (np.arange(count) % 1000).astype(dtype).reshape(shape)
+
+
+def summary(array, raw_output):
+    params = raw_output.get("parameters") or {}
+    flat = array.reshape(-1)
+    return {
+        "shape": list(array.shape),
+        "datatype": raw_output.get("datatype"),
+        "binary_data_size": params.get("binary_data_size"),
+        "count": int(flat.size),
+        "sum": float(flat.astype(np.float64).sum()),
+        "head": [float(v) for v in flat[:8]],
+    }
+
+
+def infer(client, spec):
+    arrays = {}
+    inputs = []
+    for s in spec["inputs"]:
+        arr = fill(s)
+        arrays[s["name"]] = arr
+        inp = httpclient.InferInput(s["name"], list(arr.shape), s["datatype"])
+        inp.set_data_from_numpy(arr, binary_data=bool(s.get("binary", False)))
+        inputs.append(inp)
+    outputs = [httpclient.InferRequestedOutput(o["name"], binary_data=bool(o.get("binary", False))) for o in spec.get("outputs", [])]
+    result = client.infer(
+        spec["model"],
+        inputs,
+        model_version=spec.get("version", ""),
+        outputs=outputs or None,
+        request_compression_algorithm=spec.get("compression"),
+    )
+    response = result.get_response()
+    out = {"model_name": response.get("model_name"), "model_version": response.get("model_version"), "outputs": {}}
+    for raw in response.get("outputs", []):
+        out["outputs"][raw["name"]] = summary(result.as_numpy(raw["name"]), raw)
+    expect = spec.get("expect")
+    if expect:
+        got = result.as_numpy(expect["output"]).astype(np.float64)
+        want = arrays[expect["input"]].astype(np.float64) * expect["factor"]
+        out["max_abs_error"] = float(np.max(np.abs(got - want))) if got.shape == want.shape else None
+    return out
+
+
+def post_raw(client, spec):
+    headers = {"Content-Type": "application/json", **spec.get("headers", {})}
+    response = client._post(spec["path"], spec["body"].encode("utf-8"), headers, None)
+    # The client's own reader of error answers, as infer() and the others use it.
+    httpclient._utils._raise_if_error(response)
+    return {"status": response.status_code}
+
+
+def main():
+    spec = json.loads(sys.argv[1])
+    client = httpclient.InferenceServerClient(url=spec["url"], network_timeout=spec.get("network_timeout_s", 30.0))
+    op = spec["op"]
+    try:
+        if op == "server":
+            result = {"live": client.is_server_live(), "ready": client.is_server_ready()}
+        elif op == "model_ready":
+            result = {"ready": client.is_model_ready(spec["model"], model_version=spec.get("version", ""))}
+        elif op == "metadata":
+            result = {"metadata": client.get_model_metadata(spec["model"], model_version=spec.get("version", ""))}
+        elif op == "infer":
+            result = infer(client, spec)
+        elif op == "post_raw":
+            result = post_raw(client, spec)
+        else:
+            raise SystemExit(f"unknown op {op!r}")
+        print(json.dumps({"ok": True, **result}))
+    except InferenceServerException as e:
+        message = e.message()
+        print(json.dumps({
+            "ok": False,
+            "exception": type(e).__name__,
+            "status": e.status(),
+            "message": message if isinstance(message, str) else repr(message),
+            "message_type": type(message).__name__,
+            "text": str(e),
+        }))
+    finally:
+        client.close()
+
+
+if __name__ == "__main__":
+    main()
