@@ -25,7 +25,7 @@ async function main(cmd: string | undefined): Promise<number> {
     }
     case 'python-env':
       // The interop tests create these on first use; this builds them ahead (e.g. in an image).
-      for (const name of PYTHON_ENV_NAMES) process.stdout.write(`${(await ensurePythonEnv(name)).python}\n`)
+      for (const env of await Promise.all(PYTHON_ENV_NAMES.map(ensurePythonEnv))) process.stdout.write(`${env.python}\n`)
       return 0
     default:
       process.stderr.write(`${USAGE}\n`)

@@ -2,15 +2,16 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { deflateSync, gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
-import { oipClient, preparePythonClient, PYTHON_ENV_TIMEOUT_MS, type ClientCall, type ClientError } from '../support/oip-client.js'
+import { oipClientCalls, preparePythonClient, PYTHON_ENV_TIMEOUT_MS, type ClientCall, type ClientError, type ClientResult } from '../support/oip-client.js'
 import { startMlserver, type OipServer } from '../support/oip-servers.js'
 import { closedPort } from '../support/ports.js'
 
 // Every error the gateway itself answers reaches a third-party OIP client
 // (tritonclient) as the protocol's error: the client raises its own
 // InferenceServerException carrying the gateway's message and status, never a
-// decoding failure. Each case first asks the gateway directly for the answer
-// (status, code, message), then has the client send the same request.
+// decoding failure. Each case asks the gateway directly for the answer
+// (status, code, message) and has the client send the same request; the client
+// calls run in one client process (importing it takes seconds), in beforeAll.
 
 const LIMIT = 4096
 const TIMEOUT_MS = 300
@@ -52,8 +53,6 @@ interface Case {
   /** The same request sent with fetch, to read the gateway's own answer. */
   direct: { path: string, body: string | Buffer, headers?: Record<string, string> }
   client: ClientCall
-  /** Runs before the requests until it returns true (e.g. health checks have marked a replica down). */
-  settle?: () => Promise<boolean>
 }
 
 const cases: Case[] = [
@@ -82,7 +81,7 @@ const cases: Case[] = [
     name: 'body over the model limit',
     status: 413,
     code: 'GW_BODY_TOO_LARGE',
-    direct: { path: '/v2/models/scale/infer', body: tensorJson([1, 2000], 7) },
+    direct: { path: '/v2/models/scale/infer', body: tensorJson([1, 2000], 7.5) },
     client: { op: 'infer', model: 'scale', inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2000] }] }
   },
   {
@@ -104,12 +103,7 @@ const cases: Case[] = [
     status: 503,
     code: 'GW_NO_HEALTHY_REPLICA',
     direct: { path: '/v2/models/dead/infer', body: SMALL },
-    client: { op: 'infer', model: 'dead', inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 4] }] },
-    settle: async () => {
-      const res = await fetch(`${gw.url}/v2/models/dead/ready`)
-      await res.arrayBuffer()
-      return res.status === 503
-    }
+    client: { op: 'infer', model: 'dead', inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 4] }] }
   },
   {
     name: 'upstream timeout',
@@ -120,23 +114,38 @@ const cases: Case[] = [
   }
 ]
 
-describe('gateway errors read by tritonclient', () => {
-  it.each(cases)('$name: the client raises InferenceServerException with status $status and the gateway\'s $code message', async (c) => {
-    if (c.settle) {
-      const deadline = Date.now() + 10_000
-      while (!(await c.settle())) {
-        if (Date.now() > deadline) throw new Error(`${c.name}: the gateway did not reach the state under test within 10 s`)
-        await sleep(100)
-      }
-    }
+interface Direct { status: number, body: { error: unknown, code?: string } }
+const direct: Direct[] = []
+let client: ClientResult<Record<string, unknown>>[] = []
+
+async function deadReplicaMarkedDown (): Promise<void> {
+  for (const deadline = Date.now() + 10_000; ;) {
+    const res = await fetch(`${gw.url}/v2/models/dead/ready`)
+    await res.arrayBuffer()
+    if (res.status === 503) return
+    if (Date.now() > deadline) throw new Error('the health checks did not mark the dead replica down within 10 s')
+    await sleep(100)
+  }
+}
+
+beforeAll(async () => {
+  await deadReplicaMarkedDown()
+  for (const c of cases) {
     const res = await fetch(`${gw.url}${c.direct.path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...c.direct.headers }, body: c.direct.body })
-    const body = await res.json() as { error: unknown, code?: string }
-    expect(res.status).toBe(c.status)
+    direct.push({ status: res.status, body: await res.json() as Direct['body'] })
+  }
+  client = await oipClientCalls(gw.url, cases.map(c => c.client))
+}, 120_000)
+
+describe('gateway errors read by tritonclient', () => {
+  it.each(cases.map((c, i) => ({ ...c, i })))('$name: the client raises InferenceServerException with status $status and the gateway\'s $code message', (c) => {
+    const { status, body } = direct[c.i]!
+    expect(status).toBe(c.status)
     expect(typeof body.error).toBe('string')
     expect(body.code).toBe(c.code)
     const message = body.error as string
 
-    const r = await oipClient(gw.url, c.client)
+    const r = client[c.i]!
     expect(r.ok).toBe(false)
     const err = r as ClientError
     expect(err.exception).toBe('InferenceServerException')

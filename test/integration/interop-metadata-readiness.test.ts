@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
-import { expectOk, oipClient, preparePythonClient, PYTHON_ENV_TIMEOUT_MS } from '../support/oip-client.js'
+import { expectOk, oipClient, oipClientCalls, preparePythonClient, PYTHON_ENV_TIMEOUT_MS } from '../support/oip-client.js'
 import { startMlserver, type OipServer } from '../support/oip-servers.js'
 import { closedPort } from '../support/ports.js'
 
@@ -42,11 +42,14 @@ afterAll(async () => {
 
 describe('metadata and readiness: tritonclient -> gateway -> MLServer', () => {
   it('model metadata is MLServer\'s: name, input x and output y as FP32', async () => {
-    for (const version of [undefined, 'v1']) {
-      const r = expectOk(await oipClient<{ metadata: { name: string, inputs: unknown[], outputs: unknown[] } }>(gw.url, { op: 'metadata', model: 'scale', ...(version ? { version } : {}) }))
-      expect(r.metadata.name).toBe('scale')
-      expect(r.metadata.inputs).toEqual([{ name: 'x', datatype: 'FP32', shape: [-1, -1] }])
-      expect(r.metadata.outputs).toEqual([{ name: 'y', datatype: 'FP32', shape: [-1, -1] }])
+    const results = await oipClientCalls(gw.url, [{ op: 'metadata', model: 'scale' }, { op: 'metadata', model: 'scale', version: 'v1' }])
+    expect(results).toHaveLength(2)
+    for (const r of results) {
+      expect(expectOk(r).metadata).toMatchObject({
+        name: 'scale',
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, -1] }],
+        outputs: [{ name: 'y', datatype: 'FP32', shape: [-1, -1] }]
+      })
     }
   })
 
@@ -55,11 +58,12 @@ describe('metadata and readiness: tritonclient -> gateway -> MLServer', () => {
   })
 
   it('the model and its healthy version are ready; the version on a dead port and an unknown model are not', async () => {
-    const ready = async (model: string, version?: string): Promise<unknown> =>
-      expectOk(await oipClient<{ ready: boolean }>(gw.url, { op: 'model_ready', model, ...(version ? { version } : {}) })).ready
-    expect(await ready('scale')).toBe(true)
-    expect(await ready('scale', 'v1')).toBe(true)
-    expect(await ready('scale', 'v2')).toBe(false)
-    expect(await ready('nope')).toBe(false)
+    const results = await oipClientCalls(gw.url, [
+      { op: 'model_ready', model: 'scale' },
+      { op: 'model_ready', model: 'scale', version: 'v1' },
+      { op: 'model_ready', model: 'scale', version: 'v2' },
+      { op: 'model_ready', model: 'nope' }
+    ])
+    expect(results.map(r => expectOk(r).ready)).toEqual([true, true, false, false])
   })
 })

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
-import { expectOk, oipClient, preparePythonClient, PYTHON_ENV_TIMEOUT_MS, type InferOk } from '../support/oip-client.js'
+import { expectOk, oipClientCalls, preparePythonClient, PYTHON_ENV_TIMEOUT_MS, type ClientCall, type InferOk } from '../support/oip-client.js'
 import { startMlserver, type OipServer } from '../support/oip-servers.js'
 
 // One MLServer hosts two versions of one model under one name ("scale" 1 and 2,
@@ -37,25 +37,26 @@ afterAll(async () => {
 })
 
 const x = { name: 'x', datatype: 'FP32', shape: [3, 4] } as const
-const infer = async (model: string, version: string | undefined, factor: number): Promise<InferOk> =>
-  expectOk(await oipClient<InferOk>(gw.url, { op: 'infer', model, ...(version ? { version } : {}), inputs: [x], expect: { input: 'x', output: 'y', factor } }))
+const inferCall = (model: string, version: string | undefined, factor: number): ClientCall =>
+  ({ op: 'infer', model, ...(version ? { version } : {}), inputs: [x], expect: { input: 'x', output: 'y', factor } })
+const infer = async (...calls: ClientCall[]): Promise<InferOk[]> =>
+  (await oipClientCalls(gw.url, calls)).map(r => expectOk(r) as unknown as InferOk)
 
 describe('two versions of one model under one name upstream', () => {
   it('gateway version v1 is computed by upstream version 1 (y = 10x), v2 by version 2 (y = 20x)', async () => {
-    const v1 = await infer('scale', 'v1', 10)
-    expect(v1.max_abs_error).toBe(0)
-    expect(v1.model_version).toBe('1')
-    const v2 = await infer('scale', 'v2', 20)
-    expect(v2.max_abs_error).toBe(0)
-    expect(v2.model_version).toBe('2')
+    const [v1, v2] = await infer(inferCall('scale', 'v1', 10), inferCall('scale', 'v2', 20))
+    expect(v1).toMatchObject({ max_abs_error: 0, model_version: '1' })
+    expect(v2).toMatchObject({ max_abs_error: 0, model_version: '2' })
   })
 
   it('without an explicit version the active version v1 answers', async () => {
-    expect((await infer('scale', undefined, 10)).max_abs_error).toBe(0)
+    const [r] = await infer(inferCall('scale', undefined, 10))
+    expect(r!.max_abs_error).toBe(0)
   })
 
   it('a gateway model under another name reaches upstream scale version 2', async () => {
-    expect((await infer('scorer', undefined, 20)).max_abs_error).toBe(0)
+    const [r] = await infer(inferCall('scorer', undefined, 20))
+    expect(r!.max_abs_error).toBe(0)
   })
 
   it('the answer names the gateway\'s version in x-model-version, the body keeps the upstream one', async () => {
@@ -70,10 +71,14 @@ describe('two versions of one model under one name upstream', () => {
   })
 
   it('metadata of each version is the mapped upstream version\'s, and each version is ready', async () => {
-    for (const [version, upstream] of [['v1', '1'], ['v2', '2']] as const) {
-      const meta = expectOk(await oipClient<{ metadata: { name: string, versions: string[] } }>(gw.url, { op: 'metadata', model: 'scale', version }))
-      expect(meta.metadata).toMatchObject({ name: 'scale', versions: [upstream] })
-      expect(expectOk(await oipClient<{ ready: boolean }>(gw.url, { op: 'model_ready', model: 'scale', version })).ready).toBe(true)
-    }
+    const [meta1, meta2, ready1, ready2] = (await oipClientCalls(gw.url, [
+      { op: 'metadata', model: 'scale', version: 'v1' },
+      { op: 'metadata', model: 'scale', version: 'v2' },
+      { op: 'model_ready', model: 'scale', version: 'v1' },
+      { op: 'model_ready', model: 'scale', version: 'v2' }
+    ])).map(r => expectOk(r))
+    expect(meta1!.metadata).toMatchObject({ name: 'scale', versions: ['1'] })
+    expect(meta2!.metadata).toMatchObject({ name: 'scale', versions: ['2'] })
+    expect([ready1!.ready, ready2!.ready]).toEqual([true, true])
   })
 })

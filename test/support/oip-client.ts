@@ -58,6 +58,8 @@ export interface InferSpec {
   inputs: TensorSpec[]
   outputs?: { name: string, binary?: boolean }[]
   compression?: 'gzip' | 'deflate'
+  /** Extra request headers, passed to the client's infer(headers=…). */
+  headers?: Record<string, string>
   /** Have the client compare output = input × factor itself. */
   expect?: { input: string, output: string, factor: number }
 }
@@ -76,11 +78,15 @@ export async function preparePythonClient (): Promise<void> {
   await ensurePythonEnv('interop-mlserver')
 }
 
-/** `gatewayUrl` as http://host:port. Rejects when the client crashes instead of reporting. */
-export async function oipClient<T = Record<string, unknown>> (gatewayUrl: string, call: ClientCall): Promise<ClientResult<T>> {
+/**
+ * Runs `calls` in order in one client process (importing the client costs
+ * seconds); `gatewayUrl` as http://host:port. Rejects when the client crashes
+ * instead of reporting, e.g. on an error body it cannot read.
+ */
+export async function oipClientCalls (gatewayUrl: string, calls: readonly ClientCall[]): Promise<ClientResult<Record<string, unknown>>[]> {
   const env = await ensurePythonEnv('interop-mlserver')
   const script = join(repoRoot(), 'test', 'support', 'interop', 'oip_client.py')
-  const spec = JSON.stringify({ url: new URL(gatewayUrl).host, ...call })
+  const spec = JSON.stringify({ url: new URL(gatewayUrl).host, calls })
   const child = spawn(env.python, [script, spec], { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   let err = ''
@@ -94,10 +100,16 @@ export async function oipClient<T = Record<string, unknown>> (gatewayUrl: string
     })
   })
   const line = out.trim().split('\n').pop() ?? ''
-  if (code !== 0 || !line.startsWith('{')) {
-    throw new Error(`tritonclient ${call.op} crashed (exit ${code}) instead of reporting a result:\n${err}${out}`)
+  if (code !== 0 || !line.startsWith('[')) {
+    throw new Error(`tritonclient (${calls.map(c => c.op).join(', ')}) crashed (exit ${code}) instead of reporting a result:\n${err}${out}`)
   }
-  return JSON.parse(line) as ClientResult<T>
+  return JSON.parse(line) as ClientResult<Record<string, unknown>>[]
+}
+
+/** One call in its own client process. */
+export async function oipClient<T = Record<string, unknown>> (gatewayUrl: string, call: ClientCall): Promise<ClientResult<T>> {
+  const [result] = await oipClientCalls(gatewayUrl, [call])
+  return result as ClientResult<T>
 }
 
 /** The client's result when it succeeded; throws with the client's error otherwise. */

@@ -1,10 +1,13 @@
 """Drives tritonclient[http], a third-party OIP v2 client, for the interop tests.
 
-Usage: python oip_client.py '<json spec>'
-Spec: {"url": "127.0.0.1:PORT", "op": ..., ...}; prints one JSON line with the
-result. Client exceptions are caught and reported as
+Usage: python oip_client.py '{"url": "127.0.0.1:PORT", "calls": [{"op": ..., ...}, ...]}'
+Prints one JSON line: the list of results, one per call, in order (one process
+for several calls: importing the client takes seconds). Client exceptions are
+caught and reported as
 {"ok": false, "exception": class name, "status": ..., "message": ...} so a test
-can assert on what the client showed its user; anything else is a crash.
+can assert on what the client showed its user; when the client fails to read an
+error answer, the failure is reported in the same shape (exception TypeError,
+say); anything else is a crash of the script.
 
 ops:
   server      -> {live, ready}
@@ -12,7 +15,7 @@ ops:
   metadata    {model, version?} -> {metadata}
   infer       {model, version?, inputs: [{name, datatype, shape, fill, binary}],
                outputs?: [{name, binary}], compression?: "gzip"|"deflate",
-               expect?: {input, output, factor}}
+               expect?: {input, output, factor}, headers?}
               -> {model_name, model_version, outputs: {name: {shape, datatype,
                   binary_data_size, count, sum, head}}, max_abs_error?}
   post_raw    {path, body, headers?} -> the client's own error reader on a raw POST
@@ -68,6 +71,7 @@ def infer(client, spec):
         model_version=spec.get("version", ""),
         outputs=outputs or None,
         request_compression_algorithm=spec.get("compression"),
+        headers=spec.get("headers"),
     )
     response = result.get_response()
     out = {"model_name": response.get("model_name"), "model_version": response.get("model_version"), "outputs": {}}
@@ -89,9 +93,7 @@ def post_raw(client, spec):
     return {"status": response.status_code}
 
 
-def main():
-    spec = json.loads(sys.argv[1])
-    client = httpclient.InferenceServerClient(url=spec["url"], network_timeout=spec.get("network_timeout_s", 30.0))
+def call(client, spec):
     op = spec["op"]
     try:
         if op == "server":
@@ -106,17 +108,33 @@ def main():
             result = post_raw(client, spec)
         else:
             raise SystemExit(f"unknown op {op!r}")
-        print(json.dumps({"ok": True, **result}))
+        return {"ok": True, **result}
     except InferenceServerException as e:
-        message = e.message()
-        print(json.dumps({
-            "ok": False,
-            "exception": type(e).__name__,
-            "status": e.status(),
-            "message": message if isinstance(message, str) else repr(message),
-            "message_type": type(message).__name__,
-            "text": str(e),
-        }))
+        return report(e)
+
+
+def report(e):
+    """What the client shows its user for an error answer; a failure while reading it is reported too."""
+    message = e.message()
+    try:
+        text = str(e)
+    except Exception as crash:  # e.g. TypeError on a non-string "error" (issue 9)
+        return {"ok": False, "exception": type(crash).__name__, "status": e.status(), "message": repr(crash), "message_type": "crash", "text": repr(message)}
+    return {
+        "ok": False,
+        "exception": type(e).__name__,
+        "status": e.status(),
+        "message": message if isinstance(message, str) else repr(message),
+        "message_type": type(message).__name__,
+        "text": text,
+    }
+
+
+def main():
+    spec = json.loads(sys.argv[1])
+    client = httpclient.InferenceServerClient(url=spec["url"], network_timeout=spec.get("network_timeout_s", 30.0))
+    try:
+        print(json.dumps([call(client, c) for c in spec["calls"]]))
     finally:
         client.close()
 
