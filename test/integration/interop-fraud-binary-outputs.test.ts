@@ -1,7 +1,7 @@
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { INPUT_NAME, OUTPUT_NAME } from '../../scorer-sdk/examples/fraud/model.js'
 import { useOneModelGateway } from '../support/one-model-gateway.js'
-import { expectOk, oipClient, preparePythonClient, PYTHON_ENV_TIMEOUT_MS, type InferOk } from '../support/oip-client.js'
+import { expectOk, PYTHON_ENV_TIMEOUT_MS, startOipClient, type InferOk, type OipClient } from '../support/oip-client.js'
 
 // tritonclient against the project's own scorer-sdk model (the fraud example)
 // behind the gateway, asking for its output as a binary tensor: the client
@@ -10,10 +10,14 @@ import { expectOk, oipClient, preparePythonClient, PYTHON_ENV_TIMEOUT_MS, type I
 
 const ROWS = [[620, 200, 7, 265], [900, 15, 2, 30]]
 const setup = useOneModelGateway()
+let client: OipClient
 
 beforeAll(async () => {
-  await preparePythonClient()
+  client = await startOipClient()
 }, PYTHON_ENV_TIMEOUT_MS)
+afterAll(async () => {
+  await client?.close()
+})
 
 describe('tritonclient -> gateway -> scorer-sdk fraud model', () => {
   it('with binary outputs requested, the client reads the probabilities a JSON request gets', async () => {
@@ -27,7 +31,7 @@ describe('tritonclient -> gateway -> scorer-sdk fraud model', () => {
     const want = plain.outputs.find(o => o.name === OUTPUT_NAME)!.data
     expect(want).toHaveLength(2)
 
-    const r = expectOk(await oipClient<InferOk>(setup.gw.url, {
+    const r = expectOk(await client.call<InferOk>(setup.gw.url, {
       op: 'infer',
       model: 'fraud',
       inputs: [{ name: INPUT_NAME, datatype: 'FP64', shape: [2, 4], fill: 'values', values: ROWS.flat() }],

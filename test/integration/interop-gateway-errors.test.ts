@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { deflateSync, gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
-import { oipClientCalls, preparePythonClient, PYTHON_ENV_TIMEOUT_MS, type ClientCall, type ClientError, type ClientResult } from '../support/oip-client.js'
+import { PYTHON_ENV_TIMEOUT_MS, startOipClient, type ClientCall, type ClientError, type ClientResult, type OipClient } from '../support/oip-client.js'
 import { startMlserver, type OipServer } from '../support/oip-servers.js'
 import { closedPort } from '../support/ports.js'
 
@@ -16,11 +16,12 @@ import { closedPort } from '../support/ports.js'
 const LIMIT = 4096
 const TIMEOUT_MS = 300
 const HEALTH_OFF = { enabled: false }
+let client: OipClient
 let mlserver: OipServer
 let gw: GatewayProcess
 
 beforeAll(async () => {
-  await preparePythonClient()
+  client = await startOipClient()
   mlserver = await startMlserver([{ name: 'scale', factor: 1 }, { name: 'slow', factor: 1, delaySeconds: 3 }])
   const dead = `http://127.0.0.1:${await closedPort()}`
   gw = await startGatewayProcess({
@@ -36,6 +37,7 @@ beforeAll(async () => {
   })
 }, PYTHON_ENV_TIMEOUT_MS)
 afterAll(async () => {
+  await client?.close()
   await gw?.stop()
   await mlserver?.stop()
 })
@@ -116,7 +118,7 @@ const cases: Case[] = [
 
 interface Direct { status: number, body: { error: unknown, code?: string } }
 const direct: Direct[] = []
-let client: ClientResult<Record<string, unknown>>[] = []
+let answers: ClientResult<Record<string, unknown>>[] = []
 
 async function deadReplicaMarkedDown (): Promise<void> {
   for (const deadline = Date.now() + 10_000; ;) {
@@ -134,7 +136,7 @@ beforeAll(async () => {
     const res = await fetch(`${gw.url}${c.direct.path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...c.direct.headers }, body: c.direct.body })
     direct.push({ status: res.status, body: await res.json() as Direct['body'] })
   }
-  client = await oipClientCalls(gw.url, cases.map(c => c.client))
+  answers = await client.calls(gw.url, cases.map(c => c.client))
 }, 120_000)
 
 describe('gateway errors read by tritonclient', () => {
@@ -145,7 +147,7 @@ describe('gateway errors read by tritonclient', () => {
     expect(body.code).toBe(c.code)
     const message = body.error as string
 
-    const r = client[c.i]!
+    const r = answers[c.i]!
     expect(r.ok).toBe(false)
     const err = r as ClientError
     expect(err.exception).toBe('InferenceServerException')

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
-import { expectOk, oipClient, preparePythonClient, PYTHON_ENV_TIMEOUT_MS, type InferOk } from '../support/oip-client.js'
+import { expectOk, PYTHON_ENV_TIMEOUT_MS, startOipClient, type InferOk, type OipClient } from '../support/oip-client.js'
 import { startMlserver, type OipServer } from '../support/oip-servers.js'
 
 // A third-party client (tritonclient) and a third-party server (MLServer) with
@@ -8,11 +8,12 @@ import { startMlserver, type OipServer } from '../support/oip-servers.js'
 // client gzip-compresses (the gateway passes them through; MLServer inflates).
 
 const FACTOR = 10
+let client: OipClient
 let mlserver: OipServer
 let gw: GatewayProcess
 
 beforeAll(async () => {
-  await preparePythonClient()
+  client = await startOipClient()
   mlserver = await startMlserver([{ name: 'scale', factor: FACTOR }])
   gw = await startGatewayProcess({
     models: {
@@ -25,13 +26,14 @@ beforeAll(async () => {
   })
 }, PYTHON_ENV_TIMEOUT_MS)
 afterAll(async () => {
+  await client?.close()
   await gw?.stop()
   await mlserver?.stop()
 })
 
 describe('tritonclient -> gateway -> MLServer', () => {
   it('a JSON tensor request gets the JSON tensor MLServer computed (y = 10x)', async () => {
-    const r = expectOk(await oipClient<InferOk>(gw.url, {
+    const r = expectOk(await client.call<InferOk>(gw.url, {
       op: 'infer',
       model: 'scale',
       inputs: [{ name: 'x', datatype: 'FP32', shape: [2, 3] }],
@@ -44,7 +46,7 @@ describe('tritonclient -> gateway -> MLServer', () => {
   })
 
   it('a gzip-compressed request body reaches MLServer and is answered correctly', async () => {
-    const r = expectOk(await oipClient<InferOk>(gw.url, {
+    const r = expectOk(await client.call<InferOk>(gw.url, {
       op: 'infer',
       model: 'scale',
       inputs: [{ name: 'x', datatype: 'FP32', shape: [50, 40] }],

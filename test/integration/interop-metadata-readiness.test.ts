@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
-import { expectOk, oipClient, oipClientCalls, preparePythonClient, PYTHON_ENV_TIMEOUT_MS } from '../support/oip-client.js'
+import { expectOk, PYTHON_ENV_TIMEOUT_MS, startOipClient, type OipClient } from '../support/oip-client.js'
 import { startMlserver, type OipServer } from '../support/oip-servers.js'
 import { closedPort } from '../support/ports.js'
 
@@ -11,11 +11,12 @@ import { closedPort } from '../support/ports.js'
 // ready, the model and the server still are through the active version).
 
 const HEALTH = { enabled: true, intervalMs: 100, timeoutMs: 500, jitter: 0, unhealthyThreshold: 1, healthyThreshold: 1 }
+let client: OipClient
 let mlserver: OipServer
 let gw: GatewayProcess
 
 beforeAll(async () => {
-  await preparePythonClient()
+  client = await startOipClient()
   mlserver = await startMlserver([{ name: 'scale', factor: 2 }])
   gw = await startGatewayProcess({
     models: {
@@ -36,13 +37,14 @@ beforeAll(async () => {
   }
 }, PYTHON_ENV_TIMEOUT_MS)
 afterAll(async () => {
+  await client?.close()
   await gw?.stop()
   await mlserver?.stop()
 })
 
 describe('metadata and readiness: tritonclient -> gateway -> MLServer', () => {
   it('model metadata is MLServer\'s: name, input x and output y as FP32', async () => {
-    const results = await oipClientCalls(gw.url, [{ op: 'metadata', model: 'scale' }, { op: 'metadata', model: 'scale', version: 'v1' }])
+    const results = await client.calls(gw.url, [{ op: 'metadata', model: 'scale' }, { op: 'metadata', model: 'scale', version: 'v1' }])
     expect(results).toHaveLength(2)
     for (const r of results) {
       expect(expectOk(r).metadata).toMatchObject({
@@ -54,11 +56,11 @@ describe('metadata and readiness: tritonclient -> gateway -> MLServer', () => {
   })
 
   it('the server is live and ready', async () => {
-    expect(expectOk(await oipClient(gw.url, { op: 'server' }))).toMatchObject({ live: true, ready: true })
+    expect(expectOk(await client.call(gw.url, { op: 'server' }))).toMatchObject({ live: true, ready: true })
   })
 
   it('the model and its healthy version are ready; the version on a dead port and an unknown model are not', async () => {
-    const results = await oipClientCalls(gw.url, [
+    const results = await client.calls(gw.url, [
       { op: 'model_ready', model: 'scale' },
       { op: 'model_ready', model: 'scale', version: 'v1' },
       { op: 'model_ready', model: 'scale', version: 'v2' },

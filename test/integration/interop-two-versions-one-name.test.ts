@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
-import { expectOk, oipClientCalls, preparePythonClient, PYTHON_ENV_TIMEOUT_MS, type ClientCall, type InferOk } from '../support/oip-client.js'
+import { expectOk, PYTHON_ENV_TIMEOUT_MS, startOipClient, type ClientCall, type InferOk, type OipClient } from '../support/oip-client.js'
 import { startMlserver, type OipServer } from '../support/oip-servers.js'
 
 // One MLServer hosts two versions of one model under one name ("scale" 1 and 2,
@@ -9,11 +9,12 @@ import { startMlserver, type OipServer } from '../support/oip-servers.js'
 // second gateway name too; tritonclient picks versions explicitly.
 
 const HEALTH = { enabled: true, intervalMs: 200, timeoutMs: 1_000, jitter: 0, unhealthyThreshold: 1, healthyThreshold: 1 }
+let client: OipClient
 let mlserver: OipServer
 let gw: GatewayProcess
 
 beforeAll(async () => {
-  await preparePythonClient()
+  client = await startOipClient()
   mlserver = await startMlserver([{ name: 'scale', version: '1', factor: 10 }, { name: 'scale', version: '2', factor: 20 }])
   const replicas = [mlserver.url]
   gw = await startGatewayProcess({
@@ -32,6 +33,7 @@ beforeAll(async () => {
   })
 }, PYTHON_ENV_TIMEOUT_MS)
 afterAll(async () => {
+  await client?.close()
   await gw?.stop()
   await mlserver?.stop()
 })
@@ -40,7 +42,7 @@ const x = { name: 'x', datatype: 'FP32', shape: [3, 4] } as const
 const inferCall = (model: string, version: string | undefined, factor: number): ClientCall =>
   ({ op: 'infer', model, ...(version ? { version } : {}), inputs: [x], expect: { input: 'x', output: 'y', factor } })
 const infer = async (...calls: ClientCall[]): Promise<InferOk[]> =>
-  (await oipClientCalls(gw.url, calls)).map(r => expectOk(r) as unknown as InferOk)
+  (await client.calls(gw.url, calls)).map(r => expectOk(r) as unknown as InferOk)
 
 describe('two versions of one model under one name upstream', () => {
   it('gateway version v1 is computed by upstream version 1 (y = 10x), v2 by version 2 (y = 20x)', async () => {
@@ -71,7 +73,7 @@ describe('two versions of one model under one name upstream', () => {
   })
 
   it('metadata of each version is the mapped upstream version\'s, and each version is ready', async () => {
-    const [meta1, meta2, ready1, ready2] = (await oipClientCalls(gw.url, [
+    const [meta1, meta2, ready1, ready2] = (await client.calls(gw.url, [
       { op: 'metadata', model: 'scale', version: 'v1' },
       { op: 'metadata', model: 'scale', version: 'v2' },
       { op: 'model_ready', model: 'scale', version: 'v1' },

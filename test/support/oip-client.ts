@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { ensurePythonEnv } from '../../scripts/services/python-env.js'
 import { repoRoot } from './ready-process.js'
 
 // Runs tritonclient[http], a widely used third-party OIP v2 client, from the
-// project's pinned Python environment: one small Python process per call that
-// prints one JSON line (test/support/interop/oip_client.py says what it does).
+// project's pinned Python environment: a small Python process that answers each
+// line of calls with one JSON line (test/support/interop/oip_client.py says what
+// each call does).
 
 /** A fresh environment installs from PyPI in minutes; later calls only compare a file. */
 export const PYTHON_ENV_TIMEOUT_MS = 20 * 60_000
@@ -73,47 +75,75 @@ export type ClientCall =
 
 export type ClientResult<T> = ({ ok: true } & T) | ClientError
 
-/** Creates the Python environment when missing; call from beforeAll with PYTHON_ENV_TIMEOUT_MS. */
-export async function preparePythonClient (): Promise<void> {
-  await ensurePythonEnv('interop-mlserver')
+export interface OipClient {
+  /** Runs `calls` in order against the gateway at `gatewayUrl` (http://host:port). */
+  calls(gatewayUrl: string, calls: readonly ClientCall[]): Promise<ClientResult<Record<string, unknown>>[]>
+  call<T = Record<string, unknown>>(gatewayUrl: string, call: ClientCall): Promise<ClientResult<T>>
+  close(): Promise<void>
 }
 
 /**
- * Runs `calls` in order in one client process (importing the client costs
- * seconds); `gatewayUrl` as http://host:port. Rejects when the client crashes
- * instead of reporting, e.g. on an error body it cannot read.
+ * One client process for a test file (importing the client takes seconds),
+ * fed one line per batch of calls. A batch rejects when the client crashes
+ * instead of reporting, or takes longer than CALL_TIMEOUT_MS (then the process
+ * is killed). Start it first in beforeAll: its imports overlap the servers' start.
  */
-export async function oipClientCalls (gatewayUrl: string, calls: readonly ClientCall[]): Promise<ClientResult<Record<string, unknown>>[]> {
+export async function startOipClient (): Promise<OipClient> {
   const env = await ensurePythonEnv('interop-mlserver')
   const script = join(repoRoot(), 'test', 'support', 'interop', 'oip_client.py')
-  const spec = JSON.stringify({ url: new URL(gatewayUrl).host, calls })
-  const child = spawn(env.python, [script, spec], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  let err = ''
-  child.stdout.setEncoding('utf8').on('data', (c: string) => { out += c })
-  child.stderr.setEncoding('utf8').on('data', (c: string) => { err = (err + c).slice(-16 * 1024) })
-  const code = await new Promise<number | null>((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), CALL_TIMEOUT_MS)
-    child.once('close', (c) => {
-      clearTimeout(timer)
-      resolve(c)
-    })
-  })
-  const line = out.trim().split('\n').pop() ?? ''
-  if (code !== 0 || !line.startsWith('[')) {
-    throw new Error(`tritonclient (${calls.map(c => c.op).join(', ')}) crashed (exit ${code}) instead of reporting a result:\n${err}${out}`)
-  }
-  return JSON.parse(line) as ClientResult<Record<string, unknown>>[]
-}
+  const child = spawn(env.python, [script, '--serve'], { stdio: ['pipe', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr = (stderr + c).slice(-16 * 1024) })
+  const lines = createInterface({ input: child.stdout })
+  const waiting: ((line: string | null) => void)[] = []
+  lines.on('line', (line) => waiting.shift()?.(line))
+  child.once('exit', () => { for (const w of waiting.splice(0)) w(null) })
+  let queue: Promise<unknown> = Promise.resolve()
 
-/** One call in its own client process. */
-export async function oipClient<T = Record<string, unknown>> (gatewayUrl: string, call: ClientCall): Promise<ClientResult<T>> {
-  const [result] = await oipClientCalls(gatewayUrl, [call])
-  return result as ClientResult<T>
+  const calls = (gatewayUrl: string, batch: readonly ClientCall[]): Promise<ClientResult<Record<string, unknown>>[]> => {
+    const run = async (): Promise<ClientResult<Record<string, unknown>>[]> => {
+      const ops = batch.map(c => c.op).join(', ')
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`tritonclient process has exited; stderr:\n${stderr}`)
+      const line = await new Promise<string | null>((resolve) => {
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL')
+          resolve(null)
+        }, CALL_TIMEOUT_MS)
+        waiting.push((l) => {
+          clearTimeout(timer)
+          resolve(l)
+        })
+        child.stdin.write(`${JSON.stringify({ url: new URL(gatewayUrl).host, calls: batch })}\n`)
+      })
+      if (line === null || !line.startsWith('[')) {
+        throw new Error(`tritonclient (${ops}) crashed instead of reporting a result:\n${stderr}${line ?? ''}`)
+      }
+      return JSON.parse(line) as ClientResult<Record<string, unknown>>[]
+    }
+    const result = queue.then(run, run)
+    queue = result.catch(() => {})
+    return result
+  }
+
+  return {
+    calls,
+    async call<T> (gatewayUrl: string, c: ClientCall): Promise<ClientResult<T>> {
+      const [result] = await calls(gatewayUrl, [c])
+      return result as ClientResult<T>
+    },
+    async close () {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+      child.stdin.end()
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000)
+      await exited
+      clearTimeout(timer)
+    }
+  }
 }
 
 /** The client's result when it succeeded; throws with the client's error otherwise. */
 export function expectOk<T> (r: ClientResult<T>): { ok: true } & T {
-  if (!r.ok) throw new Error(`client raised ${r.exception} [${r.status}]: ${r.message}`)
+  if (!r.ok) throw new Error(`client raised ${r.exception} [${r.status}]: ${r.message}${r.message_type === 'crash' ? ` while reading the error ${r.text}` : ''}`)
   return r
 }

@@ -1,8 +1,9 @@
 """Drives tritonclient[http], a third-party OIP v2 client, for the interop tests.
 
 Usage: python oip_client.py '{"url": "127.0.0.1:PORT", "calls": [{"op": ..., ...}, ...]}'
-Prints one JSON line: the list of results, one per call, in order (one process
-for several calls: importing the client takes seconds). Client exceptions are
+   or: python oip_client.py --serve   (one such spec per stdin line)
+Prints one JSON line per spec: the list of results, one per call, in order
+(importing the client takes seconds, so a test keeps one process). Client exceptions are
 caught and reported as
 {"ok": false, "exception": class name, "status": ..., "message": ...} so a test
 can assert on what the client showed its user; when the client fails to read an
@@ -130,13 +131,22 @@ def report(e):
     }
 
 
-def main():
-    spec = json.loads(sys.argv[1])
+def run(spec):
     client = httpclient.InferenceServerClient(url=spec["url"], network_timeout=spec.get("network_timeout_s", 30.0))
     try:
-        print(json.dumps([call(client, c) for c in spec["calls"]]))
+        return [call(client, c) for c in spec["calls"]]
     finally:
         client.close()
+
+
+def main():
+    if sys.argv[1:] == ["--serve"]:
+        # One spec per input line, one result line per spec: a test pays the import once.
+        for line in sys.stdin:
+            if line.strip():
+                print(json.dumps(run(json.loads(line))), flush=True)
+    else:
+        print(json.dumps(run(json.loads(sys.argv[1]))))
 
 
 if __name__ == "__main__":
