@@ -1,9 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { deflateSync, gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { eventually } from '../support/eventually.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { PYTHON_ENV_TIMEOUT_MS, startOipClient, type ClientCall, type ClientError, type ClientResult, type OipClient } from '../support/oip-client.js'
 import { startMlserver, type OipServer } from '../support/oip-servers.js'
+import { expectGatewayError } from '../support/oip.js'
 import { closedPort } from '../support/ports.js'
 
 // Every error the gateway itself answers reaches a third-party OIP client
@@ -116,36 +117,26 @@ const cases: Case[] = [
   }
 ]
 
-interface Direct { status: number, body: { error: unknown, code?: string } }
-const direct: Direct[] = []
+/** The gateway's own answers, read back into Responses so each case checks its own. */
+const direct: Response[] = []
 let answers: ClientResult<Record<string, unknown>>[] = []
 
-async function deadReplicaMarkedDown (): Promise<void> {
-  for (const deadline = Date.now() + 10_000; ;) {
+beforeAll(async () => {
+  await eventually(async () => {
     const res = await fetch(`${gw.url}/v2/models/dead/ready`)
     await res.arrayBuffer()
-    if (res.status === 503) return
-    if (Date.now() > deadline) throw new Error('the health checks did not mark the dead replica down within 10 s')
-    await sleep(100)
-  }
-}
-
-beforeAll(async () => {
-  await deadReplicaMarkedDown()
+    expect(res.status, 'the health checks mark the dead replica down').toBe(503)
+  })
   for (const c of cases) {
     const res = await fetch(`${gw.url}${c.direct.path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...c.direct.headers }, body: c.direct.body })
-    direct.push({ status: res.status, body: await res.json() as Direct['body'] })
+    direct.push(new Response(await res.arrayBuffer(), { status: res.status, headers: res.headers }))
   }
   answers = await client.calls(gw.url, cases.map(c => c.client))
 }, 120_000)
 
 describe('gateway errors read by tritonclient', () => {
-  it.each(cases.map((c, i) => ({ ...c, i })))('$name: the client raises InferenceServerException with status $status and the gateway\'s $code message', (c) => {
-    const { status, body } = direct[c.i]!
-    expect(status).toBe(c.status)
-    expect(typeof body.error).toBe('string')
-    expect(body.code).toBe(c.code)
-    const message = body.error as string
+  it.each(cases.map((c, i) => ({ ...c, i })))('$name: the client raises InferenceServerException with status $status and the gateway\'s $code message', async (c) => {
+    const { error: message } = await expectGatewayError(direct[c.i]!, c.status, c.code)
 
     const r = answers[c.i]!
     expect(r.ok).toBe(false)
