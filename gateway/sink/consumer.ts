@@ -16,6 +16,25 @@ import { parseRow } from './rows.js'
 import { TABLE_OF } from './schema.js'
 
 export const DEFAULT_GROUP = 'model-gateway-sink'
+/**
+ * How long the group coordinator waits for a member that stopped heartbeating.
+ * A sink killed with SIGKILL (no LeaveGroup) holds its partitions that long: a
+ * restarted or remaining sink joins, and the rebalance waits until the dead
+ * member's session expires (kafkajs has no static membership). 6 s is the
+ * broker's default minimum (group.min.session.timeout.ms), down from kafkajs'
+ * 30 s, so data lands again within about SESSION_TIMEOUT_MS + HEARTBEAT_MS plus
+ * a join. A sink stopped with SIGTERM leaves the group at once (disconnect).
+ */
+export const SESSION_TIMEOUT_MS = 6_000
+/** Heartbeats every second, so a live member hears of a rebalance quickly and the session never lapses under load. */
+export const HEARTBEAT_MS = 1_000
+/**
+ * How long a rebalance waits for live members to rejoin. A member rejoins after
+ * the batch in hand, one ClickHouse insert bounded by its 30 s request timeout,
+ * so this stays above it. A dead member does not hold a rebalance this long: it
+ * is dropped when its session expires.
+ */
+export const REBALANCE_TIMEOUT_MS = 35_000
 export const RETRY_MIN_MS = 250
 export const RETRY_MAX_MS = 5_000
 const ERROR_LOG_INTERVAL_MS = 10_000
@@ -49,8 +68,9 @@ export class KafkaSink {
     for (const k of TOPIC_KINDS) this.#kindOf.set(topicName(opts.topicPrefix, k), k)
     this.#consumer = this.#kafka.consumer({
       groupId: opts.groupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: SESSION_TIMEOUT_MS,
+      heartbeatInterval: HEARTBEAT_MS,
+      rebalanceTimeout: REBALANCE_TIMEOUT_MS,
       maxBytesPerPartition: 4 * 1024 * 1024,
       maxWaitTimeInMs: 200,
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000 }

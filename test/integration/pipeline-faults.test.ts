@@ -4,11 +4,18 @@
 // totals stay exact.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startService, stopService } from '../../scripts/services/control.js'
+import { SESSION_TIMEOUT_MS } from '../../gateway/sink/consumer.js'
 import { startModel, type ModelProcess } from '../support/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { dropIsolated, gatewayConfig, isolated, load, metricValue, recordCounts, recordRowsFinal, rollupTotals, startSink, sum, waitFor, type Isolated, type LoadResult, type SinkProcess } from './pipeline-harness.js'
 
 const OUTAGE_MS = 20_000
+/**
+ * Deadline, counted from the kill, for records to land again from the restarted
+ * sink: the session timeout plus room for a loaded machine (process start, join,
+ * fetch, insert). With kafkajs' default 30 s session this could not be met.
+ */
+const RESTART_LANDING_DEADLINE_MS = SESSION_TIMEOUT_MS + 20_000
 
 let models: ModelProcess[] = []
 let gateways: GatewayProcess[] = []
@@ -126,7 +133,7 @@ describe('scoring-log pipeline under faults', () => {
     expect(sinks[0]!.stderr()).toContain('partition paused, nothing committed')
   }, 150_000)
 
-  it('sink killed with SIGKILL mid-stream and restarted: nothing lost, rollup totals exact', async () => {
+  it('sink killed with SIGKILL mid-stream and restarted: records land again within the session-timeout bound, nothing lost, rollup totals exact', async () => {
     iso = await isolated('sinkkill')
     const group = `g-${iso.prefix}`
     const first = await startSink(iso, group)
@@ -137,9 +144,13 @@ describe('scoring-log pipeline under faults', () => {
     const traffic = steadyLoad(gw.url, 'sk', 60_000)
     await waitFor('first records', () => recordCounts(iso!), (c) => sum(c) > 200, 20_000)
     first.child.kill('SIGKILL')
-    await new Promise(resolve => setTimeout(resolve, 3_000))
+    const killedAt = Date.now()
+    const before = sum(await recordCounts(iso))
     sinks.push(await startSink(iso, group))
-    await new Promise(resolve => setTimeout(resolve, 3_000))
+    // The restarted sink waits out the dead member's session (SESSION_TIMEOUT_MS) before it gets partitions;
+    // new records land within that bound plus a join, checked with a deadline, not a timed assertion.
+    await waitFor('records landing again after the restart', () => recordCounts(iso!), (c) => sum(c) > before, Math.max(1, killedAt + RESTART_LANDING_DEADLINE_MS - Date.now()))
+    process.stdout.write(`sink restarted after SIGKILL: new records land ${Date.now() - killedAt} ms after the kill (session timeout ${SESSION_TIMEOUT_MS} ms)\n`)
     traffic.stop()
     const r = await traffic.done
     expect(r.failed).toBe(0)
