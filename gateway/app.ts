@@ -44,7 +44,8 @@ export interface Gateway {
 export async function startGateway (config: GatewayConfig, logger: Logger, opts: StartOptions = {}): Promise<Gateway> {
   // The stored state (state file or Redis) wins over the config's: it is what operators set last.
   const store = await createStateStore(config, logger)
-  const router = new Router(config.models, await store.init(config.initialState))
+  const initialState = await store.init(config.initialState)
+  const router = new Router(config.models, initialState)
   const observer = new ObserverChain()
   observer.onError = (err) => { logger.error({ err }, 'request observer failed') }
   const lifecycle: Lifecycle = { draining: false, closing: false }
@@ -92,6 +93,9 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
   if (pipeline !== null) {
     observer.add(pipeline)
     healthSinks.add(pipeline)
+    // Per-version sampling rates set at runtime live in the routing state.
+    pipeline.applyState(initialState)
+    store.subscribe((state) => { pipeline.applyState(state) })
     closers.push(() => pipeline.close())
   }
 

@@ -7,7 +7,7 @@
 -- Every table is a ReplacingMergeTree whose ORDER BY is the identity of a row:
 -- Kafka delivers at least once and the sink commits offsets only after an
 -- insert, so a redelivered message collapses into the row already stored.
--- rollups keeps, per (model, version, minute, instance_id, run_id, status_class),
+-- rollups keeps, per (model, version, minute, instance_id, run_id, status_class, traffic),
 -- the row with the highest flush_seq: gateways send cumulative per-minute counts,
 -- so that row holds the cell's exact total. Read rollups and records with FINAL
 -- (or count records with uniqExact(request_id)).
@@ -71,6 +71,28 @@ CREATE TABLE IF NOT EXISTS model_gateway.health_checks (
 PARTITION BY toYYYYMMDD(time)
 ORDER BY (model, version, replica, instance_id, time, millis, kind)
 TTL time + INTERVAL 30 DAY;
+
+-- 4: records_traffic_and_bodies
+ALTER TABLE model_gateway.records
+  ADD COLUMN traffic LowCardinality(String) DEFAULT 'live',
+  ADD COLUMN request_encoding LowCardinality(String) DEFAULT '',
+  ADD COLUMN request_binary_bytes UInt64 DEFAULT 0,
+  ADD COLUMN response_binary_bytes UInt64 DEFAULT 0,
+  ADD COLUMN request_truncated UInt8 DEFAULT 0,
+  ADD COLUMN response_truncated UInt8 DEFAULT 0;
+
+-- 5: rollups_traffic
+ALTER TABLE model_gateway.rollups
+  ADD COLUMN traffic LowCardinality(String),
+  MODIFY ORDER BY (model, version, minute, instance_id, run_id, status_class, traffic);
+
+-- traffic is 'live' or 'batch' (the batch scorer sends x-gateway-traffic: batch).
+-- A rollup cell is per traffic kind; rollup rows stored before migration 5 read
+-- traffic '' and are live traffic, so select live traffic with traffic != 'batch'.
+-- request_binary_bytes / response_binary_bytes: raw tensor bytes of a binary
+-- tensor extension body (only its JSON header is stored in *_body);
+-- request_encoding: the request's Content-Encoding (request_body holds the
+-- decoded JSON); *_truncated: 1 when the stored body is not the whole JSON part.
 
 -- On ClickHouse 18.16 the same tables are created without TTL and with String
 -- instead of LowCardinality(String), e.g.:

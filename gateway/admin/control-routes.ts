@@ -43,11 +43,25 @@ const RegisterBody = Type.Object({
   upstream: Type.Optional(Type.Object({ model: Type.Optional(Name), version: Type.Optional(Name) }, { ...strict, minProperties: 1 })),
   revision: Type.Optional(Revision)
 }, strict)
+const SamplingBody = Type.Object({
+  rate: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()]),
+  revision: Type.Optional(Revision)
+}, strict)
 
 type Role = 'stable' | 'canary' | 'active' | 'preview' | 'split' | 'idle'
 
 export interface ReplicaView { url: string, healthy: boolean | null, ejected: boolean | null, inflight: number | null }
-export interface VersionView { name: string, role: Role, weight: number, replicas: ReplicaView[], healthyReplicas: number, totalReplicas: number, upstream?: { model?: string, version?: string } }
+export interface VersionView {
+  name: string
+  role: Role
+  weight: number
+  replicas: ReplicaView[]
+  healthyReplicas: number
+  totalReplicas: number
+  upstream?: { model?: string, version?: string }
+  /** The runtime sampling rate stored in the routing state; null when the config's rates apply. */
+  sampleRate: number | null
+}
 export interface ModelView {
   name: string
   strategy: ModelState['strategy']
@@ -139,6 +153,13 @@ export function controlAdminModule (deps: ControlAdminDeps): AdminModule {
           return write(request, request.params.model, 'retire-version', { version: request.params.version }, ops.retireVersion(request.params.model, request.params.version), rev)
         })
 
+      scope.put<{ Params: VersionParams, Body: { rate: number | null, revision?: number } }>(
+        '/admin/models/:model/versions/:version/sampling', { schema: { body: SamplingBody } },
+        async (request) => {
+          const { model, version } = request.params
+          return write(request, model, 'set-sampling', { version, rate: request.body.rate }, ops.setSampleRate(model, version, request.body.rate), request.body.revision)
+        })
+
       scope.get<{ Querystring: { limit?: string } }>('/admin/audit', async (request) => {
         const limit = request.query.limit === undefined ? DEFAULT_AUDIT_LIMIT : parseLimit(request.query.limit)
         return { revision: store.get().revision, entries: await store.audit(limit) }
@@ -220,6 +241,7 @@ export function modelView (router: Router, name: string, ms: ModelState): ModelV
       replicas,
       healthyReplicas: replicas.filter(r => r.healthy === true && r.ejected !== true).length,
       totalReplicas: replicas.length,
+      sampleRate: vs.sampleRate ?? null,
       ...(vs.upstream === undefined ? {} : { upstream: vs.upstream })
     })
   }

@@ -19,7 +19,7 @@ export class AdminClientError extends Error {
 
 export interface SplitEntryView { version: string, weight: number }
 export interface ReplicaView { url: string, healthy: boolean | null, ejected: boolean | null, inflight: number | null }
-export interface VersionView { name: string, role: string, weight: number, replicas: ReplicaView[], healthyReplicas: number, totalReplicas: number }
+export interface VersionView { name: string, role: string, weight: number, replicas: ReplicaView[], healthyReplicas: number, totalReplicas: number, sampleRate?: number | null }
 export interface ModelView {
   name: string
   strategy: string
@@ -97,6 +97,11 @@ export class AdminClient {
 
   retire (model: string, version: string, revision?: number): Promise<ModelResponse> {
     return this.#call('DELETE', `/admin/models/${enc(model)}/versions/${enc(version)}${revision === undefined ? '' : `?revision=${revision}`}`)
+  }
+
+  /** Sets a version's runtime sampling rate (0..1); null clears it so the config's rates apply. */
+  setSampling (model: string, version: string, rate: number | null, revision?: number): Promise<ModelResponse> {
+    return this.#call('PUT', `/admin/models/${enc(model)}/versions/${enc(version)}/sampling`, withRevision({ rate }, revision))
   }
 
   audit (limit?: number): Promise<AuditResponse> {

@@ -24,6 +24,7 @@ const commands: Record<string, Loader> = {
   audit: async () => (await import('./commands/audit.js')).default,
   instances: async () => (await import('./commands/instances.js')).default,
   // pipeline commands register here
+  sampling: async () => (await import('./commands/sampling.js')).default,
   sink: async () => (await import('./commands/sink.js')).default,
   migrate: async () => (await import('./commands/migrate.js')).default,
   report: async () => (await import('./commands/report.js')).default,

@@ -224,3 +224,22 @@ export function retireVersion (model: string, version: string): Operation {
     return ms
   })
 }
+
+/**
+ * Sets the share of a version's requests recorded in full (0..1), or clears it
+ * with null so the config's sampling rates apply again. Stored in the routing
+ * state, so a version registered at runtime (a canary) can be sampled at 100%
+ * on every instance (issue 10). The release and seed stay.
+ */
+export function setSampleRate (model: string, version: string, rate: number | null): Operation {
+  return (state) => edit(state, model, (ms) => {
+    requireVersion(model, ms, version)
+    if (rate === null) {
+      delete ms.versions[version]!.sampleRate
+      return ms
+    }
+    if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) throw errors.invalid(`sampling rate of "${version}" must be a number from 0 to 1, got ${JSON.stringify(rate)}`, { model, version })
+    ms.versions[version]!.sampleRate = rate
+    return ms
+  })
+}

@@ -32,7 +32,7 @@ export interface RequestOutcome {
   requestBody: Buffer | null
   responseBody: Buffer | null
   /** Live user traffic, or a batch job's (`x-gateway-traffic: batch`). */
-  traffic: 'live' | 'batch'
+  traffic: Traffic
   /** Binary tensor extension: length of the JSON part of the request body, -1 when not used. */
   requestHeaderLength: number
   /** Content-Encoding ('gzip' | 'deflate') when requestBody is still encoded; null when it is plain. */
@@ -40,6 +40,8 @@ export interface RequestOutcome {
   /** Binary tensor extension on the model's response: length of its JSON part, -1 when not used. */
   responseHeaderLength: number
 }
+
+export type Traffic = 'live' | 'batch'
 
 export interface RequestObserver {
   observe (o: RequestOutcome): void

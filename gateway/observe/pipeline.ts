@@ -12,13 +12,14 @@
 import { randomBytes } from 'node:crypto'
 import { Counter, Gauge, type Registry } from 'prom-client'
 import type { GatewayConfig } from '../config/load.js'
+import type { RoutingState } from '../state/routing-state.js'
 import type { HealthCheckResult, HealthResultSink } from '../health/result.js'
 import type { Logger } from './log.js'
 import type { RequestObserver, RequestOutcome } from './outcome.js'
 import { BoundedBuffer, type BufferedMessage } from './buffer.js'
 import { RollupCounters, rollupKey } from './rollup.js'
 import { Sampler } from './sampler.js'
-import { buildRecord, healthRow, type RollupRow } from './records.js'
+import { buildRecord, healthRow, recordLine, type RollupRow } from './records.js'
 import type { PipelineTransport } from './transport.js'
 import { KafkaTransport } from './kafka-producer.js'
 import { FileTransport } from './file-sink.js'
@@ -103,12 +104,17 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink {
   }
 
   observe (o: RequestOutcome): void {
-    this.#rollups.record(o.model, o.version, o.status, o.totalMs, o.startedAt)
+    this.#rollups.record(o.model, o.version, o.status, o.totalMs, o.startedAt, o.traffic)
     const d = this.#sampler.decide(o.model, o.version, o.requestId, o.status, o.errorCode)
     if (d === null) return
     this.#sampledCount++
     const rec = buildRecord(o, this.#opts.instanceId, d.rate, d.captureBodies, d.maxBodyBytes)
-    this.#records.push(`${rec.model}/${rec.version}`, JSON.stringify(rec))
+    this.#records.push(`${rec.model}/${rec.version}`, recordLine(rec))
+  }
+
+  /** Takes the runtime per-version sampling rates of a new routing state. */
+  applyState (state: RoutingState): void {
+    this.#sampler.applyState(state)
   }
 
   record (r: HealthCheckResult): void {

@@ -3,9 +3,10 @@
  * these as a JSON object whose keys are the ClickHouse column names, so the sink
  * validates and inserts it as a JSONEachRow line without reshaping it.
  */
-import murmurhash from 'murmurhash'
+import { murmur3 } from './murmur.js'
 import type { RequestOutcome } from './outcome.js'
 import type { HealthCheckResult } from '../health/result.js'
+import { requestPart, responsePart } from './record-body.js'
 
 /**
  * Seed of the sticky-key hash stored on records. Fixed (unlike the routing seed,
@@ -40,6 +41,16 @@ export interface ScoringRecord {
   fallback: number
   request_body: string
   response_body: string
+  /** 'live' or 'batch' (x-gateway-traffic: batch). */
+  traffic: string
+  /** Content-Encoding of the request ('gzip', 'deflate'); '' when sent as is. request_body holds the decoded JSON. */
+  request_encoding: string
+  /** Binary tensor extension: bytes of raw tensor data after the JSON header (never stored themselves); 0 for plain JSON. */
+  request_binary_bytes: number
+  response_binary_bytes: number
+  /** 1 when the stored body is not the whole JSON part (cut at maxBodyBytes, inflated past it, or undecodable). */
+  request_truncated: number
+  response_truncated: number
 }
 
 /**
@@ -55,6 +66,8 @@ export interface RollupRow {
   instance_id: string
   /** Random per process start, so a restarted instance with a fixed id never overwrites its earlier counts. */
   run_id: string
+  /** 'live' or 'batch': batch traffic has its own cells, so analysts can keep it apart (issue 13). */
+  traffic: string
   status_class: number
   flush_seq: number
   requests: number
@@ -78,17 +91,14 @@ export interface HealthRow {
 }
 
 export function hashStickyKey (key: string): number {
-  return murmurhash.v3(key, STICKY_HASH_SEED)
-}
-
-/** Truncates a body to `max` bytes; a multi-byte character cut in half becomes U+FFFD. */
-export function bodyText (body: Buffer | null, max: number): string {
-  if (body === null || max === 0 || body.length === 0) return ''
-  return (body.length > max ? body.subarray(0, max) : body).toString('utf8')
+  return murmur3(key, STICKY_HASH_SEED)
 }
 
 export function buildRecord (o: RequestOutcome, instanceId: string, rate: number, captureBodies: boolean, maxBodyBytes: number): ScoringRecord {
   const hasKey = o.stickyKey !== undefined
+  const max = captureBodies ? maxBodyBytes : 0
+  const req = requestPart(o.requestBody, o.requestHeaderLength, o.requestEncoding, max)
+  const res = responsePart(o.responseBody, o.responseHeaderLength, max)
   return {
     time: Math.floor(o.startedAt / 1000),
     millis: o.startedAt % 1000,
@@ -106,9 +116,39 @@ export function buildRecord (o: RequestOutcome, instanceId: string, rate: number
     has_sticky_key: hasKey ? 1 : 0,
     sample_rate: rate,
     fallback: o.fallback ? 1 : 0,
-    request_body: captureBodies ? bodyText(o.requestBody, maxBodyBytes) : '',
-    response_body: captureBodies ? bodyText(o.responseBody, maxBodyBytes) : ''
+    request_body: req.text,
+    response_body: res.text,
+    traffic: o.traffic,
+    request_encoding: o.requestEncoding ?? '',
+    request_binary_bytes: req.binaryBytes,
+    response_binary_bytes: res.binaryBytes,
+    request_truncated: req.truncated ? 1 : 0,
+    response_truncated: res.truncated ? 1 : 0
   }
+}
+
+const q = JSON.stringify
+
+/** A number as JSON writes it (non-finite becomes null, which the sink refuses). */
+function num (n: number): string | number {
+  return Number.isFinite(n) ? n : 'null'
+}
+
+/**
+ * The record as one JSON line, equal to JSON.stringify(r) (a unit test holds
+ * them equal). Written out by hand because at 100% sampling this runs for every
+ * request: only the string fields go through JSON's escaping, and no key
+ * enumeration is needed, about a fifth cheaper than JSON.stringify (issue 10).
+ */
+export function recordLine (r: ScoringRecord): string {
+  return '{"time":' + num(r.time) + ',"millis":' + num(r.millis) + ',"request_id":' + q(r.request_id) + ',"model":' + q(r.model) +
+    ',"version":' + q(r.version) + ',"replica":' + q(r.replica) + ',"instance_id":' + q(r.instance_id) + ',"release":' + q(r.release) +
+    ',"status":' + num(r.status) + ',"error_code":' + q(r.error_code) + ',"total_ms":' + num(r.total_ms) + ',"upstream_ms":' + num(r.upstream_ms) +
+    ',"sticky_hash":' + num(r.sticky_hash) + ',"has_sticky_key":' + num(r.has_sticky_key) + ',"sample_rate":' + num(r.sample_rate) +
+    ',"fallback":' + num(r.fallback) + ',"request_body":' + q(r.request_body) + ',"response_body":' + q(r.response_body) +
+    ',"traffic":' + q(r.traffic) + ',"request_encoding":' + q(r.request_encoding) + ',"request_binary_bytes":' + num(r.request_binary_bytes) +
+    ',"response_binary_bytes":' + num(r.response_binary_bytes) + ',"request_truncated":' + num(r.request_truncated) +
+    ',"response_truncated":' + num(r.response_truncated) + '}'
 }
 
 export function healthRow (r: HealthCheckResult): HealthRow {

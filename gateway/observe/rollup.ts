@@ -1,5 +1,5 @@
 /**
- * Exact per-minute counters per (model, version, status class) with a latency
+ * Exact per-minute counters per (model, version, traffic kind, status class) with a latency
  * histogram, updated by every request. The hot path is two Map lookups and a few
  * typed-array increments: series and their minute slots are allocated once per
  * (model, version) and reused, so steady state allocates nothing per request.
@@ -13,6 +13,7 @@
  * per-minute total across all gateways.
  */
 import { LATENCY_CELLS, latencyCell, statusClass, type RollupRow } from './records.js'
+import type { Traffic } from './outcome.js'
 
 /** Minutes kept per series; a request that finishes more than this many minutes after it started is counted in the oldest kept minute. */
 export const ROLLUP_RING_MINUTES = 4
@@ -42,13 +43,15 @@ class Slot {
 
 class Series {
   readonly slots: Slot[] = []
-  constructor (readonly model: string, readonly version: string) {
+  constructor (readonly model: string, readonly version: string, readonly traffic: Traffic) {
     for (let i = 0; i < ROLLUP_RING_MINUTES; i++) this.slots.push(new Slot())
   }
 }
 
 export class RollupCounters {
-  readonly #series = new Map<string, Map<string, Series>>()
+  /** model -> version -> series, one map per traffic kind (no key string built per request). */
+  readonly #live = new Map<string, Map<string, Series>>()
+  readonly #batch = new Map<string, Map<string, Series>>()
   readonly #known: ReadonlySet<string> | null
   readonly #instanceId: string
   readonly #runId: string
@@ -63,9 +66,9 @@ export class RollupCounters {
     this.#known = knownModels === undefined ? null : new Set(knownModels)
   }
 
-  record (model: string, version: string | null, status: number, totalMs: number, startedAt: number): void {
+  record (model: string, version: string | null, status: number, totalMs: number, startedAt: number, traffic: Traffic = 'live'): void {
     if (this.#known !== null && !this.#known.has(model)) model = UNKNOWN_MODEL
-    const s = this.#seriesFor(model, version ?? '')
+    const s = this.#seriesFor(model, version ?? '', traffic)
     const minute = Math.floor(startedAt / 60_000)
     let slot = s.slots[minute % ROLLUP_RING_MINUTES]!
     if (slot.minute !== minute) {
@@ -93,9 +96,11 @@ export class RollupCounters {
     const out = this.#spilled
     this.#spilled = []
     const seq = ++this.#flushSeq
-    for (const byVersion of this.#series.values()) {
-      for (const s of byVersion.values()) {
-        for (const slot of s.slots) if (slot.anyDirty) this.#emitSlot(s, slot, out, seq)
+    for (const series of [this.#live, this.#batch]) {
+      for (const byVersion of series.values()) {
+        for (const s of byVersion.values()) {
+          for (const slot of s.slots) if (slot.anyDirty) this.#emitSlot(s, slot, out, seq)
+        }
       }
     }
     return out
@@ -105,19 +110,20 @@ export class RollupCounters {
     return this.#count
   }
 
-  #seriesFor (model: string, version: string): Series {
-    let byVersion = this.#series.get(model)
+  #seriesFor (model: string, version: string, traffic: Traffic): Series {
+    const series = traffic === 'batch' ? this.#batch : this.#live
+    let byVersion = series.get(model)
     let s = byVersion?.get(version)
     if (s !== undefined) return s
     if (this.#count >= MAX_ROLLUP_SERIES) {
       model = OVERFLOW_MODEL
       version = ''
-      byVersion = this.#series.get(model)
+      byVersion = series.get(model)
       s = byVersion?.get(version)
       if (s !== undefined) return s
     }
-    if (byVersion === undefined) this.#series.set(model, byVersion = new Map())
-    s = new Series(model, version)
+    if (byVersion === undefined) series.set(model, byVersion = new Map())
+    s = new Series(model, version, traffic)
     byVersion.set(version, s)
     this.#count++
     return s
@@ -135,6 +141,7 @@ export class RollupCounters {
         version: s.version,
         instance_id: this.#instanceId,
         run_id: this.#runId,
+        traffic: s.traffic,
         status_class: c + 1,
         flush_seq: seq,
         requests: d[base]!,
@@ -154,5 +161,5 @@ function oldest (slots: Slot[]): Slot {
 
 /** Identity of a rollup cell: rows with the same key replace each other (the higher flush_seq wins). */
 export function rollupKey (r: RollupRow): string {
-  return `${r.model}\u0000${r.version}\u0000${r.minute}\u0000${r.status_class}`
+  return `${r.model}\u0000${r.version}\u0000${r.traffic}\u0000${r.minute}\u0000${r.status_class}`
 }

@@ -23,6 +23,17 @@ const FIELDS: Record<TopicKind, Record<string, FieldType>> = {
   }
 }
 
+/**
+ * Columns added by later migrations, with the value a message from an older
+ * gateway (which lacks them) gets. JSONEachRow on 18.16 would fill an omitted
+ * column with the type's zero value, not its DEFAULT, so the sink sets them.
+ */
+const ADDED: Record<TopicKind, Record<string, string | number>> = {
+  records: { traffic: 'live', request_encoding: '', request_binary_bytes: 0, response_binary_bytes: 0, request_truncated: 0, response_truncated: 0 },
+  rollups: { traffic: 'live' },
+  health: {}
+}
+
 /** The row, or a reason why the message cannot be stored. */
 export function parseRow (kind: TopicKind, value: string | null): { row: Record<string, unknown> } | { error: string } {
   if (value === null || value === '') return { error: 'empty message' }
@@ -38,6 +49,11 @@ export function parseRow (kind: TopicKind, value: string | null): { row: Record<
     const x = row[name]
     const ok = type === 'array' ? Array.isArray(x) && x.every(n => typeof n === 'number' && Number.isFinite(n) && n >= 0) : typeof x === type && (type !== 'number' || Number.isFinite(x))
     if (!ok) return { error: `column ${name}: expected ${type}` }
+  }
+  for (const [name, fallback] of Object.entries(ADDED[kind])) {
+    const x = row[name]
+    if (x === undefined) row[name] = fallback
+    else if (typeof x !== typeof fallback || (typeof x === 'number' && !(Number.isFinite(x) && x >= 0))) return { error: `column ${name}: expected ${typeof fallback}` }
   }
   return { row }
 }

@@ -13,8 +13,8 @@
  * - records: identity (model, version, time, request_id) — a redelivered record
  *   is byte-for-byte the same row. A client retry with the same request id is a
  *   new request with another time and is kept.
- * - rollups: identity (model, version, minute, instance_id, run_id, status_class),
- *   version column flush_seq. A gateway sends cumulative counts for a cell on
+ * - rollups: identity (model, version, minute, instance_id, run_id, status_class,
+ *   traffic), version column flush_seq. A gateway sends cumulative counts for a cell on
  *   every flush; the row with the highest flush_seq holds the cell's total, so
  *   duplicates and replays never add up. run_id is random per process start, so
  *   a restarted gateway with a fixed instance id starts new cells instead of
@@ -109,6 +109,30 @@ ORDER BY (model, version, minute, instance_id, run_id, status_class)${ttl(f, 'mi
 ) ENGINE = ReplacingMergeTree
 PARTITION BY toYYYYMMDD(time)
 ORDER BY (model, version, replica, instance_id, time, millis, kind)${ttl(f, 'time', days)}`
+  },
+  {
+    // Issues 9 and 13: the traffic kind, and what a record keeps of binary-tensor and compressed bodies.
+    // Columns added with defaults, so rows stored before read as live traffic with plain JSON bodies.
+    id: 4,
+    name: 'records_traffic_and_bodies',
+    sql: (db, f) => `ALTER TABLE ${db}.records
+  ADD COLUMN traffic ${lc(f)} DEFAULT 'live',
+  ADD COLUMN request_encoding ${lc(f)} DEFAULT '',
+  ADD COLUMN request_binary_bytes UInt64 DEFAULT 0,
+  ADD COLUMN response_binary_bytes UInt64 DEFAULT 0,
+  ADD COLUMN request_truncated UInt8 DEFAULT 0,
+  ADD COLUMN response_truncated UInt8 DEFAULT 0`
+  },
+  {
+    // A rollup cell's identity is its ORDER BY: traffic joins it, else a batch row and a live row of the
+    // same minute would replace each other. MODIFY ORDER BY may append a column added in the same ALTER,
+    // on 18.16 and current servers alike, but only one without a DEFAULT (ClickHouse#13592): rows stored
+    // before this migration read traffic '' (they are all live traffic); the sink always sets it.
+    id: 5,
+    name: 'rollups_traffic',
+    sql: (db, f) => `ALTER TABLE ${db}.rollups
+  ADD COLUMN traffic ${lc(f)},
+  MODIFY ORDER BY (model, version, minute, instance_id, run_id, status_class, traffic)`
   }
 ]
 

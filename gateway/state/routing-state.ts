@@ -21,6 +21,11 @@ export interface UpstreamName {
 export interface VersionState {
   replicas: string[]
   upstream?: UpstreamName
+  /**
+   * The share of the version's requests recorded in full (0..1) when an operator
+   * set one at runtime; overrides the config's sampling rates (observe/sampler.ts).
+   */
+  sampleRate?: number
 }
 
 export interface ModelState {
@@ -67,6 +72,8 @@ export function checkModelState (s: ModelState): void {
   if (names.length === 0) throw new StateError('versions', 'must name at least one version')
   for (const v of names) {
     if (s.versions[v]!.replicas.length === 0) throw new StateError(`versions.${v}.replicas`, 'must list at least one replica')
+    const rate = s.versions[v]!.sampleRate
+    if (rate !== undefined && !(typeof rate === 'number' && rate >= 0 && rate <= 1)) throw new StateError(`versions.${v}.sampleRate`, `must be a number from 0 to 1, got ${JSON.stringify(rate)}`)
   }
   let sum = 0
   const seen = new Set<string>()
