@@ -16,6 +16,12 @@
 --            merge: read with FINAL or count uniqExact(request_id).
 --   health_checks  active probe results.
 --
+-- Traffic kind: records and rollups carry traffic = 'live' | 'batch' (batch jobs send
+-- x-gateway-traffic: batch). Rollup rows stored before that column existed read ''
+-- and are live traffic: filter live traffic with traffic != 'batch'. The per-version
+-- queries below count live traffic only, so a nightly batch job does not skew a
+-- canary comparison; batch_vs_live_per_version shows both.
+--
 -- Latency buckets (ms upper bounds) of rollups.latency_buckets, one cell per bound
 -- plus an overflow cell: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, +inf].
 
@@ -23,9 +29,9 @@
 -- Exact requests per version and their share of the model's traffic.
 SELECT version,
   sum(requests) AS n,
-  round(100 * n / (SELECT sum(requests) FROM model_gateway.rollups FINAL WHERE model = {model:String} AND minute >= toDateTime({since:UInt32})), 2) AS share_pct
+  round(100 * n / (SELECT sum(requests) FROM model_gateway.rollups FINAL WHERE model = {model:String} AND minute >= toDateTime({since:UInt32}) AND traffic != 'batch'), 2) AS share_pct
 FROM model_gateway.rollups FINAL
-WHERE model = {model:String} AND minute >= toDateTime({since:UInt32})
+WHERE model = {model:String} AND minute >= toDateTime({since:UInt32}) AND traffic != 'batch'
 GROUP BY version
 ORDER BY version;
 
@@ -36,7 +42,7 @@ SELECT version,
   round(100 * sumIf(requests, status_class = 4) / n, 3) AS pct_4xx,
   round(100 * sumIf(requests, status_class = 5) / n, 3) AS pct_5xx
 FROM model_gateway.rollups FINAL
-WHERE model = {model:String} AND minute >= toDateTime({since:UInt32})
+WHERE model = {model:String} AND minute >= toDateTime({since:UInt32}) AND traffic != 'batch'
 GROUP BY version
 ORDER BY version;
 
@@ -53,10 +59,34 @@ FROM (
     arrayCumSum(sumForEach(latency_buckets)) AS cum,
     [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, inf] AS bounds
   FROM model_gateway.rollups FINAL
-  WHERE model = {model:String} AND minute >= toDateTime({since:UInt32})
+  WHERE model = {model:String} AND minute >= toDateTime({since:UInt32}) AND traffic != 'batch'
   GROUP BY minute, version
 )
 ORDER BY minute, version;
+
+-- name: batch_vs_live_per_version
+-- Exact requests and 5xx share per version and traffic kind ('' = live, stored before the column existed).
+SELECT version,
+  if(traffic = 'batch', 'batch', 'live') AS kind,
+  sum(requests) AS n,
+  round(100 * sumIf(requests, status_class = 5) / n, 3) AS pct_5xx
+FROM model_gateway.rollups FINAL
+WHERE model = {model:String} AND minute >= toDateTime({since:UInt32})
+GROUP BY version, kind
+ORDER BY version, kind;
+
+-- name: sample_weighted_requests_per_version
+-- Requests estimated from the sampled records alone (sum of 1 / sample_rate), next to
+-- the errors among them. Errors carry sample_rate 1 while alwaysSampleErrors is on, so
+-- estimated_errors is exact; compare estimated_requests with requests_per_version.
+SELECT version, traffic,
+  count() AS records,
+  round(sum(1 / sample_rate)) AS estimated_requests,
+  round(sumIf(1 / sample_rate, status >= 400 OR error_code != '')) AS estimated_errors
+FROM model_gateway.records FINAL
+WHERE model = {model:String} AND time >= toDateTime({since:UInt32})
+GROUP BY version, traffic
+ORDER BY version, traffic;
 
 -- name: latency_percentiles_from_records
 -- Exact-latency percentiles from the sampled records (a sample: fine for a
@@ -83,7 +113,7 @@ SELECT minute,
   round(sumIf(latency_sum_ms, version = 'v1') / greatest(stable_n, 1), 2) AS stable_mean_ms,
   round(sumIf(latency_sum_ms, version = 'v2') / greatest(canary_n, 1), 2) AS canary_mean_ms
 FROM model_gateway.rollups FINAL
-WHERE model = {model:String} AND minute >= toDateTime({since:UInt32})
+WHERE model = {model:String} AND minute >= toDateTime({since:UInt32}) AND traffic != 'batch'
 GROUP BY minute
 ORDER BY minute;
 

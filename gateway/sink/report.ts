@@ -2,7 +2,8 @@
  * The per-version comparison behind `model-gateway report <model>`: exact request
  * counts, shares, error rates and latency percentiles from the rollups (every
  * request, deduplicated with FINAL), and the mean prediction from the sampled
- * records' response bodies where there are any.
+ * records' response bodies where there are any. Live traffic only: a batch job
+ * (traffic = 'batch') would swamp a canary comparison (issue 13).
  */
 import { LATENCY_BUCKETS_MS } from '../observe/records.js'
 import type { ClickHouse } from './clickhouse.js'
@@ -70,7 +71,7 @@ export const ROLLUP_QUERY = (db: string): string => `SELECT version,
   sum(latency_sum_ms) AS latency_sum,
   sumForEach(latency_buckets) AS buckets
 FROM ${db}.rollups FINAL
-WHERE model = {model:String} AND minute >= toDateTime({since:UInt32})
+WHERE model = {model:String} AND minute >= toDateTime({since:UInt32}) AND traffic != 'batch'
 GROUP BY version
 ORDER BY version`
 
@@ -88,7 +89,7 @@ FROM (
     arrayJoin(if(empty(ps) OR status >= 300, [nan], ps)) AS p,
     NOT isNaN(p) AS has_p
   FROM ${db}.records FINAL
-  WHERE model = {model:String} AND time >= toDateTime({since:UInt32})
+  WHERE model = {model:String} AND time >= toDateTime({since:UInt32}) AND traffic != 'batch'
 )
 GROUP BY version
 ORDER BY version`

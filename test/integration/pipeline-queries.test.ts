@@ -45,7 +45,9 @@ beforeAll(async () => {
   })
   await iso.ch.insert('rollups', [
     roll('v1', 2, 1, 50, 2), roll('v1', 2, 2, 90, 2), roll('v1', 2, 2, 90, 2), // cumulative re-flush + duplicate
-    roll('v2', 2, 2, 8, 3), roll('v2', 5, 2, 2, 3)
+    roll('v2', 2, 2, 8, 3), roll('v2', 5, 2, 2, 3),
+    // A batch job's requests: their own cells (same minute and status class), kept out of the live comparison.
+    { ...roll('v1', 2, 2, 500, 4), traffic: 'batch' }
   ])
   await iso.ch.insert('health_checks', [{ time: NOW - 10, millis: 1, instance_id: 'gw', model: 'fraud', version: 'v1', replica: 'http://127.0.0.1:1', kind: 'http', ok: 0, latency_ms: 3, status: 503, error: 'status 503' }])
 }, 60_000)
@@ -81,6 +83,8 @@ describe('analyst queries', () => {
     const dist = results.get('prediction_distribution_per_version')!.map(r => [r.version, r.bin_from, Number(r.predictions)])
     expect(dist).toEqual([['v1', 0.2, 10], ['v2', 0.6, 8]])
     expect(results.get('mean_prediction_per_version')!.map(r => [r.version, r.mean_p])).toEqual([['v1', 0.2], ['v2', 0.6]])
+    expect(results.get('batch_vs_live_per_version')!.map(r => [r.version, r.kind, Number(r.n)])).toEqual([['v1', 'batch', 500], ['v1', 'live', 90], ['v2', 'live', 10]])
+    expect(results.get('sample_weighted_requests_per_version')!.map(r => [r.version, Number(r.estimated_requests)])).toEqual([['v1', 20], ['v2', 20]])
     expect(results.get('sampled_errors')!).toHaveLength(2)
     expect(results.get('health_checks_per_replica')!.map(r => Number(r.failed))).toEqual([1])
   })
