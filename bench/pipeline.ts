@@ -10,6 +10,11 @@
  *    ClickHouse by one `model-gateway sink`; records/s = records / time to land.
  *    Rollup totals are checked against the requests the load generator counted.
  *
+ * Also the gateway's CPU per request (from /proc, µs) in each run: on a shared,
+ * busy machine throughput swings with the neighbours' load, while CPU time per
+ * request moves much less, so its on/off difference is the steadier figure for
+ * what logging costs.
+ *
  * Pinning as in bench/proxy.ts: load generator on core 0; origin and gateways on
  * core 1 (taskset). Knobs: BENCH_CONNECTIONS (32), BENCH_DURATION_S (10),
  * BENCH_RUNS (5), BENCH_WARMUP_S (3).
@@ -34,6 +39,7 @@ import { migrate } from '../gateway/sink/schema.js'
 import { ensureTopics, kafkaClient } from '../gateway/observe/topics.js'
 import { createLogger } from '../gateway/observe/log.js'
 import { intEnv } from './lib/env.js'
+import { clockTicksPerSecond, treeCpuTicks } from './lib/proc-cpu.js'
 
 const here = dirname(fileURLToPath(import.meta.url)) // <repo>/dist/bench
 const repo = join(here, '..', '..')
@@ -112,16 +118,21 @@ async function main (): Promise<number> {
     const opts = { connections, durationS, threads: 1, cores: loadCores }
     if (warmupS > 0) for (const g of gateways) await runLoad(gen, g.url, { ...opts, durationS: warmupS })
     const rps = new Map<string, number[]>(gateways.map(g => [g.name, []]))
+    const cpu = new Map<string, number[]>(gateways.map(g => [g.name, []]))
+    const ticksPerS = await clockTicksPerSecond()
     let loggedRequests = 0
     let errors = 0
     for (let r = 0; r < runs; r++) {
       const order = r % 2 === 0 ? gateways : [...gateways].reverse()
       for (const g of order) {
+        const before = await treeCpuTicks(g.child.pid)
         const res = await runLoad(gen, g.url, opts)
+        const usPerReq = ((await treeCpuTicks(g.child.pid)) - before) / ticksPerS * 1e6 / Math.max(1, res.requests)
         rps.get(g.name)!.push(res.reqPerSec)
+        cpu.get(g.name)!.push(usPerReq)
         errors += res.errors
         if (g.name !== 'logging off') loggedRequests += res.requests
-        log(`  run ${r + 1}/${runs} ${g.name.padEnd(20)} ${res.reqPerSec.toFixed(0).padStart(7)} req/s  p99 ${(res.p99Us / 1000).toFixed(2)} ms`)
+        log(`  run ${r + 1}/${runs} ${g.name.padEnd(20)} ${res.reqPerSec.toFixed(0).padStart(7)} req/s  p99 ${(res.p99Us / 1000).toFixed(2)} ms  gateway CPU ${usPerReq.toFixed(1)} µs/req`)
       }
     }
     const on = gateways[1]!
@@ -161,7 +172,14 @@ async function main (): Promise<number> {
     log(`  logging off            ${off.toFixed(0).padStart(7)}   (${offMin.toFixed(0)}..${offMax.toFixed(0)})`)
     log(`  logging kafka, 100%    ${onRps.toFixed(0).padStart(7)}   (${onMin.toFixed(0)}..${onMax.toFixed(0)})`)
     log(`  ratio on/off           ${ratio(onRps, off).toFixed(3)}   (${((1 - ratio(onRps, off)) * 100).toFixed(1)}% lower with logging)`)
+    const cpuOff = median(cpu.get('logging off')!)
+    const cpuOn = median(cpu.get('logging kafka 100%')!)
     log(`  load errors            ${errors}`)
+    log('')
+    log('gateway CPU per request (median µs, min..max):')
+    log(`  logging off            ${cpuOff.toFixed(1).padStart(7)}   (${minMax(cpu.get('logging off')!).map(x => x.toFixed(1)).join('..')})`)
+    log(`  logging kafka, 100%    ${cpuOn.toFixed(1).padStart(7)}   (${minMax(cpu.get('logging kafka 100%')!).map(x => x.toFixed(1)).join('..')})`)
+    log(`  logging costs          ${(cpuOn - cpuOff).toFixed(1)} µs/req = ${((1 - ratio(cpuOff, cpuOn)) * 100).toFixed(1)}% of a CPU-bound gateway's throughput`)
     log('')
     log('pipeline:')
     log(`  records sent to Kafka by the logging gateway (warm-up included): ${sent}, dropped ${dropped}; requests in its measured runs: ${loggedRequests}`)

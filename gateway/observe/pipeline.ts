@@ -19,7 +19,7 @@ import type { RequestObserver, RequestOutcome } from './outcome.js'
 import { BoundedBuffer, type BufferedMessage } from './buffer.js'
 import { RollupCounters, rollupKey } from './rollup.js'
 import { Sampler } from './sampler.js'
-import { buildRecord, healthRow, recordLine, type RollupRow } from './records.js'
+import { buildRecord, healthRow, type RollupRow } from './records.js'
 import type { PipelineTransport } from './transport.js'
 import { KafkaTransport } from './kafka-producer.js'
 import { FileTransport } from './file-sink.js'
@@ -109,7 +109,7 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink {
     if (d === null) return
     this.#sampledCount++
     const rec = buildRecord(o, this.#opts.instanceId, d.rate, d.captureBodies, d.maxBodyBytes)
-    this.#records.push(`${rec.model}/${rec.version}`, recordLine(rec))
+    this.#records.push(`${rec.model}/${rec.version}`, JSON.stringify(rec))
   }
 
   /** Takes the runtime per-version sampling rates of a new routing state. */
