@@ -38,7 +38,7 @@ export const DEFAULT_STATE_KEY_PREFIX = 'model-gateway'
 export const DEFAULT_TOPIC_PREFIX = 'model-gateway'
 export const DEFAULT_BUFFER_MAX_RECORDS = 50_000
 export const DEFAULT_BUFFER_MAX_BYTES = 64 * 1024 * 1024
-export const DEFAULT_FLUSH_INTERVAL_MS = 200
+export const DEFAULT_FLUSH_INTERVAL_MS = 1_000
 export const DEFAULT_ROLLUP_FLUSH_MS = 5_000
 
 /** Header that names the version which served a response, and selects one when allowed. */

@@ -40,6 +40,17 @@ export const MAX_PENDING_ROLLUPS = 200_000
 export const DROP_LOG_INTERVAL_MS = 10_000
 export const RETRY_MIN_MS = 200
 export const RETRY_MAX_MS = 5_000
+/**
+ * Sends are batched by time and by size (issue 10). A Kafka send has a fixed CPU
+ * cost (request building, one gzip stream per partition, the acks round trip)
+ * of the order of a millisecond: sent every 200 ms it was most of what logging
+ * cost per request at moderate rates. So the buffer is sent once flushIntervalMs
+ * has passed since the last send, or sooner once it holds SEND_AT_RECORDS
+ * records or SEND_AT_BYTES, checked every TICK_MS.
+ */
+export const TICK_MS = 100
+export const SEND_AT_RECORDS = 2_000
+export const SEND_AT_BYTES = 512 * 1024
 /** How long close() keeps trying to send what is left. */
 export const CLOSE_FLUSH_TIMEOUT_MS = 3_000
 
@@ -76,6 +87,7 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink {
   #timer: NodeJS.Timeout | null = null
   #sending: Promise<void> | null = null
   #lastRollupFlush = 0
+  #lastSendAt = 0
   #retryAt = 0
   #failures = 0
   #lastDropLog = 0
@@ -98,7 +110,7 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink {
 
   /** Starts the drain timer (unref'd: it never keeps the process alive). */
   start (): this {
-    this.#timer ??= setInterval(() => { this.#tick() }, this.#opts.flushIntervalMs)
+    this.#timer ??= setInterval(() => { this.#tick() }, Math.min(this.#opts.flushIntervalMs, TICK_MS))
     this.#timer.unref()
     return this
   }
@@ -170,10 +182,12 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink {
     this.#logDrops(false)
     if (this.#sending !== null) return
     const now = this.#now()
-    if (now - this.#lastRollupFlush >= this.#opts.rollupFlushMs) this.#collectRollups()
+    const rollupsDue = now - this.#lastRollupFlush >= this.#opts.rollupFlushMs
+    if (rollupsDue) this.#collectRollups()
     if (now < this.#retryAt) return
     if (this.#records.size === 0 && this.#health.size === 0 && this.#pendingRollups.size === 0) return
-    void this.#drainOnce()
+    const due = rollupsDue || now - this.#lastSendAt >= this.#opts.flushIntervalMs || this.#records.size >= SEND_AT_RECORDS || this.#records.bytes >= SEND_AT_BYTES
+    if (due) void this.#drainOnce()
   }
 
   #collectRollups (): void {
@@ -201,6 +215,7 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink {
       if (rollups.length >= MAX_BATCH_RECORDS) break
     }
     if (records.length === 0 && health.length === 0 && rollups.length === 0) return Promise.resolve(true)
+    this.#lastSendAt = this.#now()
     const started = this.#opts.transport.send({ records, rollups, health }).then(() => {
       this.#records.release(records.length)
       this.#health.release(health.length)
