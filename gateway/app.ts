@@ -22,6 +22,10 @@ import { GatewayMetrics } from './observe/metrics.js'
 import { metricsAdminModule } from './admin/metrics-routes.js'
 import { closeListener, sleep } from './server/drain.js'
 import { buildPipeline } from './observe/pipeline.js'
+import { releaseAdminModule } from './admin/release-routes.js'
+import { ShadowMirror } from './proxy/shadow.js'
+import { registerShadowMetrics } from './observe/shadow-metrics.js'
+import { requireVerificationDrift, syncRequireVerification } from './control/release-gate.js'
 
 export interface StartOptions {
   /** Overrides the config's data-plane port (0 = any free port). */
@@ -63,6 +67,10 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
   store.subscribe((state) => { router.apply(state) })
   adminModules.push(controlAdminModule({ store, router, instanceId: config.instanceId }))
   closers.push(() => store.close())
+  // Verification gate and shadow traffic (issue 11); release.requireVerification comes from the config.
+  adminModules.push(releaseAdminModule({ store, router }))
+  const drift = requireVerificationDrift(store.get(), config.initialState)
+  if (drift.length > 0) await store.update(undefined, syncRequireVerification(config.initialState), { actor: 'config', action: 'sync-require-verification', detail: { models: drift } })
 
   // Metrics, health checks and outlier ejection.
   const registry = new Registry()
@@ -99,9 +107,17 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
     closers.push(() => pipeline.close())
   }
 
+  // Shadow traffic: mirrored requests, pairs into the pipeline (issue 11).
+  const shadow = new ShadowMirror({ maxInFlight: config.shadow.maxInFlight, timeoutMs: config.shadow.timeoutMs, sink: pipeline, logger })
+  shadow.apply(store.get())
+  store.subscribe((state) => { shadow.apply(state) })
+  registerShadowMetrics(registry, shadow)
+  // First on shutdown, so the pairs of cut-off shadow calls still reach the pipeline before it flushes.
+  closers.unshift(async () => { shadow.close() })
+
   // -----------------------------------------------------------------------------
 
-  const dataPlane = await buildDataPlane({ config, router, observer, feedback, logger, lifecycle })
+  const dataPlane = await buildDataPlane({ config, router, observer, feedback, logger, lifecycle, shadow })
   await dataPlane.listen({ host: config.host, port: opts.port ?? config.port })
   const port = (dataPlane.server.address() as { port: number }).port
   logger.info({ host: config.host, port, instanceId: config.instanceId, models: Object.keys(config.models) }, 'data plane listening')

@@ -110,3 +110,30 @@ ALTER TABLE model_gateway.rollups
 -- ) ENGINE = ReplacingMergeTree(flush_seq)
 -- PARTITION BY toYYYYMMDD(minute)
 -- ORDER BY (model, version, minute, instance_id, run_id, status_class)
+
+-- shadow_pairs: one row per mirrored request (issue 11): both answers, latencies
+-- and statuses; comparable/exact/max_abs_diff are computed by the gateway. Read with FINAL.
+
+-- 6: shadow_pairs
+CREATE TABLE IF NOT EXISTS model_gateway.shadow_pairs (
+  time DateTime,
+  millis UInt16,
+  request_id String,
+  model LowCardinality(String),
+  instance_id LowCardinality(String),
+  primary_version LowCardinality(String),
+  primary_status UInt16,
+  primary_ms Float64,
+  primary_output String,
+  shadow_version LowCardinality(String),
+  shadow_status UInt16,
+  shadow_ms Float64,
+  shadow_error LowCardinality(String),
+  shadow_output String,
+  comparable UInt8,
+  exact UInt8,
+  max_abs_diff Float64
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMMDD(time)
+ORDER BY (model, shadow_version, time, request_id)
+TTL time + INTERVAL 30 DAY;

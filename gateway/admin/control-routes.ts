@@ -18,6 +18,7 @@ import type { StateStore } from '../control/store.js'
 import { errors } from '../errors.js'
 import * as ops from '../control/operations.js'
 import { MAX_REPLICAS, NAME_PATTERN } from '../state/names.js'
+import { forcedDetail, gated, positive, versionOrCandidate } from '../control/release-gate.js'
 
 export const DEFAULT_AUDIT_LIMIT = 50
 export const MAX_AUDIT_LIMIT = 1000
@@ -28,14 +29,16 @@ const strict = { additionalProperties: false } as const
 
 const SplitBody = Type.Object({
   weights: Type.Record(Type.String(), Type.Integer({ minimum: 0, maximum: TOTAL_BP }), { minProperties: 1 }),
-  revision: Type.Optional(Revision)
+  revision: Type.Optional(Revision),
+  force: Type.Optional(Type.Boolean())
 }, strict)
 const CanaryBody = Type.Object({
   version: Name,
   weight: Type.Integer({ minimum: 0, maximum: TOTAL_BP }),
-  revision: Type.Optional(Revision)
+  revision: Type.Optional(Revision),
+  force: Type.Optional(Type.Boolean())
 }, strict)
-const TargetBody = Type.Object({ version: Type.Optional(Name), revision: Type.Optional(Revision) }, strict)
+const TargetBody = Type.Object({ version: Type.Optional(Name), revision: Type.Optional(Revision), force: Type.Optional(Type.Boolean()) }, strict)
 const RevisionBody = Type.Object({ revision: Type.Optional(Revision) }, strict)
 const RegisterBody = Type.Object({
   name: Name,
@@ -61,6 +64,7 @@ export interface VersionView {
   upstream?: { model?: string, version?: string }
   /** The runtime sampling rate stored in the routing state; null when the config's rates apply. */
   sampleRate: number | null
+  verified: boolean | null
 }
 export interface ModelView {
   name: string
@@ -73,6 +77,8 @@ export interface ModelView {
   versions: VersionView[]
   /** False when the stored state names a model this instance's config does not serve. */
   served: boolean
+  requireVerification: boolean
+  shadow: { version: string, weight: number } | null
 }
 
 export interface ControlAdminDeps {
@@ -113,28 +119,48 @@ export function controlAdminModule (deps: ControlAdminDeps): AdminModule {
         return { revision: s.revision, model: modelView(router, model, s.models[model]!) }
       }
 
-      scope.put<{ Params: ModelParams, Body: { weights: Record<string, number>, revision?: number } }>(
+      scope.put<{ Params: ModelParams, Body: { weights: Record<string, number>, revision?: number, force?: boolean } }>(
         '/admin/models/:model/split', { schema: { body: SplitBody } },
-        async (request) => write(request, request.params.model, 'set-split', { weights: request.body.weights }, ops.setSplit(request.params.model, request.body.weights), request.body.revision))
-
-      scope.post<{ Params: ModelParams, Body: { version: string, weight: number, revision?: number } }>(
-        '/admin/models/:model/canary', { schema: { body: CanaryBody } },
         async (request) => {
-          const { version, weight } = request.body
-          return write(request, request.params.model, 'canary', { version, weight }, ops.setCanary(request.params.model, version, weight), request.body.revision)
+          const { model } = request.params
+          const { weights, force = false } = request.body
+          const op = gated(model, () => positive(weights), force, ops.setSplit(model, weights))
+          return write(request, model, 'set-split', { weights, ...forcedDetail(store.get(), model, () => positive(weights), force, request.principal?.name) }, op, request.body.revision)
         })
 
-      scope.post<{ Params: ModelParams, Body: { version?: string, revision?: number } }>(
+      scope.post<{ Params: ModelParams, Body: { version: string, weight: number, revision?: number, force?: boolean } }>(
+        '/admin/models/:model/canary', { schema: { body: CanaryBody } },
+        async (request) => {
+          const { model } = request.params
+          const { version, weight, force = false } = request.body
+          const targets = weight > 0 ? [version] : []
+          const op = gated(model, () => targets, force, ops.setCanary(model, version, weight))
+          return write(request, model, 'canary', { version, weight, ...forcedDetail(store.get(), model, () => targets, force, request.principal?.name) }, op, request.body.revision)
+        })
+
+      scope.post<{ Params: ModelParams, Body: { version?: string, revision?: number, force?: boolean } }>(
         '/admin/models/:model/promote', { schema: { body: TargetBody } },
-        async (request) => write(request, request.params.model, 'promote', versionDetail(request.body.version), ops.promote(request.params.model, request.body.version), request.body.revision))
+        async (request) => {
+          const { model } = request.params
+          const { version, force = false } = request.body
+          const target = versionOrCandidate(version)
+          const forced = forcedDetail(store.get(), model, target, force, request.principal?.name)
+          return write(request, model, 'promote', { ...versionDetail(version), ...forced }, gated(model, target, force, ops.promote(model, version)), request.body.revision)
+        })
 
       scope.post<{ Params: ModelParams, Body: { revision?: number } }>(
         '/admin/models/:model/rollback', { schema: { body: RevisionBody } },
         async (request) => write(request, request.params.model, 'rollback', {}, ops.rollback(request.params.model), request.body.revision))
 
-      scope.post<{ Params: ModelParams, Body: { version?: string, revision?: number } }>(
+      scope.post<{ Params: ModelParams, Body: { version?: string, revision?: number, force?: boolean } }>(
         '/admin/models/:model/switch', { schema: { body: TargetBody } },
-        async (request) => write(request, request.params.model, 'switch', versionDetail(request.body.version), ops.switchActive(request.params.model, request.body.version), request.body.revision))
+        async (request) => {
+          const { model } = request.params
+          const { version, force = false } = request.body
+          const target = versionOrCandidate(version)
+          const forced = forcedDetail(store.get(), model, target, force, request.principal?.name)
+          return write(request, model, 'switch', { ...versionDetail(version), ...forced }, gated(model, target, force, ops.switchActive(model, version)), request.body.revision)
+        })
 
       scope.post<{ Params: ModelParams, Body: { name: string, replicas: string[], upstream?: { model?: string, version?: string }, revision?: number } }>(
         '/admin/models/:model/versions', { schema: { body: RegisterBody } },
@@ -203,7 +229,7 @@ function parseLimit (s: string): number {
 }
 
 /** Compiles a TypeBox schema into a fastify validator that rejects (rather than strips) unknown keys. */
-function strictValidator (schema: TSchema, part: string): (data: unknown) => { value?: unknown, error?: Error } {
+export function strictValidator (schema: TSchema, part: string): (data: unknown) => { value?: unknown, error?: Error } {
   const check = TypeCompiler.Compile(schema)
   return (data) => {
     // POST promote/rollback/switch may come without a body.
@@ -242,7 +268,8 @@ export function modelView (router: Router, name: string, ms: ModelState): ModelV
       healthyReplicas: replicas.filter(r => r.healthy === true && r.ejected !== true).length,
       totalReplicas: replicas.length,
       sampleRate: vs.sampleRate ?? null,
-      ...(vs.upstream === undefined ? {} : { upstream: vs.upstream })
+      ...(vs.upstream === undefined ? {} : { upstream: vs.upstream }),
+      verified: ms.verifications?.[v]?.passed ?? null
     })
   }
   return {
@@ -254,6 +281,8 @@ export function modelView (router: Router, name: string, ms: ModelState): ModelV
     releaseName: releaseName(ms),
     split: ms.split.map(e => ({ version: e.version, weight: e.weight })),
     versions,
-    served: route !== undefined
+    served: route !== undefined,
+    requireVerification: ms.requireVerification === true,
+    shadow: ms.shadow == null ? null : { version: ms.shadow.version, weight: ms.shadow.weight }
   }
 }

@@ -6,6 +6,7 @@
  */
 import { request } from 'undici'
 import type { AuditEntry } from '../control/store.js'
+import type { ShadowState, VerificationRecord } from '../state/routing-state.js'
 
 export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:8081'
 export const ADMIN_REQUEST_TIMEOUT_MS = 10_000
@@ -19,7 +20,7 @@ export class AdminClientError extends Error {
 
 export interface SplitEntryView { version: string, weight: number }
 export interface ReplicaView { url: string, healthy: boolean | null, ejected: boolean | null, inflight: number | null }
-export interface VersionView { name: string, role: string, weight: number, replicas: ReplicaView[], healthyReplicas: number, totalReplicas: number, sampleRate?: number | null }
+export interface VersionView { name: string, role: string, weight: number, replicas: ReplicaView[], healthyReplicas: number, totalReplicas: number, sampleRate?: number | null, verified?: boolean | null }
 export interface ModelView {
   name: string
   strategy: string
@@ -30,6 +31,8 @@ export interface ModelView {
   split: SplitEntryView[]
   versions: VersionView[]
   served: boolean
+  requireVerification?: boolean
+  shadow?: { version: string, weight: number } | null
 }
 export interface ModelsResponse { revision: number, instanceId: string, models: ModelView[] }
 export interface ModelResponse { revision: number, model: ModelView }
@@ -38,6 +41,11 @@ export type AuditEntryView = AuditEntry
 export interface AuditResponse { revision: number, entries: AuditEntryView[] }
 export interface InstanceView { instanceId: string, revision: number, startedAt: string, lastSeen: string, address: string | null, current: boolean, self: boolean }
 export interface InstancesResponse { revision: number, instanceId: string, instances: InstanceView[] }
+
+export const VERIFY_TIMEOUT_MS = 300_000
+export interface VerifyRequestBody { golden: unknown[], tolerance?: number, minAgreement?: number, latencyRatio?: number, latencySlackMs?: number, rounds?: number }
+export interface VerifyResponse { revision: number, model: ModelView, version: string, verification: VerificationRecord }
+export interface ShadowResponse { revision: number, model: ModelView, shadow: ShadowState | null }
 
 export interface AdminClientOptions {
   url: string
@@ -71,24 +79,24 @@ export class AdminClient {
     return this.#call('GET', `/admin/models/${enc(model)}`)
   }
 
-  setSplit (model: string, weights: Record<string, number>, revision?: number): Promise<ModelResponse> {
-    return this.#call('PUT', `/admin/models/${enc(model)}/split`, withRevision({ weights }, revision))
+  setSplit (model: string, weights: Record<string, number>, revision?: number, force?: boolean): Promise<ModelResponse> {
+    return this.#call('PUT', `/admin/models/${enc(model)}/split`, withForce(withRevision({ weights }, revision), force))
   }
 
-  canary (model: string, version: string, weight: number, revision?: number): Promise<ModelResponse> {
-    return this.#call('POST', `/admin/models/${enc(model)}/canary`, withRevision({ version, weight }, revision))
+  canary (model: string, version: string, weight: number, revision?: number, force?: boolean): Promise<ModelResponse> {
+    return this.#call('POST', `/admin/models/${enc(model)}/canary`, withForce(withRevision({ version, weight }, revision), force))
   }
 
-  promote (model: string, version?: string, revision?: number): Promise<ModelResponse> {
-    return this.#call('POST', `/admin/models/${enc(model)}/promote`, withRevision(version === undefined ? {} : { version }, revision))
+  promote (model: string, version?: string, revision?: number, force?: boolean): Promise<ModelResponse> {
+    return this.#call('POST', `/admin/models/${enc(model)}/promote`, withForce(withRevision(version === undefined ? {} : { version }, revision), force))
   }
 
   rollback (model: string, revision?: number): Promise<ModelResponse> {
     return this.#call('POST', `/admin/models/${enc(model)}/rollback`, withRevision({}, revision))
   }
 
-  switch (model: string, version?: string, revision?: number): Promise<ModelResponse> {
-    return this.#call('POST', `/admin/models/${enc(model)}/switch`, withRevision(version === undefined ? {} : { version }, revision))
+  switch (model: string, version?: string, revision?: number, force?: boolean): Promise<ModelResponse> {
+    return this.#call('POST', `/admin/models/${enc(model)}/switch`, withForce(withRevision(version === undefined ? {} : { version }, revision), force))
   }
 
   register (model: string, name: string, replicas: string[], revision?: number, upstream?: { model?: string, version?: string }): Promise<ModelResponse> {
@@ -112,7 +120,20 @@ export class AdminClient {
     return this.#call('GET', '/admin/instances')
   }
 
-  async #call<T> (method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, body?: object): Promise<T> {
+  /** Runs on the gateway, which calls every replica: allowed up to VERIFY_TIMEOUT_MS. */
+  verify (model: string, version: string, body: VerifyRequestBody): Promise<VerifyResponse> {
+    return this.#call('POST', `/admin/models/${enc(model)}/versions/${enc(version)}/verify`, body, VERIFY_TIMEOUT_MS)
+  }
+
+  shadow (model: string, version: string, weight: number, revision?: number): Promise<ShadowResponse> {
+    return this.#call('PUT', `/admin/models/${enc(model)}/shadow`, withRevision({ version, weight }, revision))
+  }
+
+  stopShadow (model: string): Promise<ShadowResponse> {
+    return this.#call('DELETE', `/admin/models/${enc(model)}/shadow`)
+  }
+
+  async #call<T> (method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, body?: object, timeoutMs = this.#timeoutMs): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' }
     if (this.#token !== undefined && this.#token !== '') headers.authorization = `Bearer ${this.#token}`
     if (body !== undefined) headers['content-type'] = 'application/json'
@@ -122,8 +143,8 @@ export class AdminClient {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        headersTimeout: this.#timeoutMs,
-        bodyTimeout: this.#timeoutMs
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs
       })
     } catch (err) {
       const e = err as Error & { code?: string }
@@ -150,6 +171,10 @@ export class AdminClient {
 
 function enc (s: string): string {
   return encodeURIComponent(s)
+}
+
+function withForce (body: Record<string, unknown>, force: boolean | undefined): Record<string, unknown> {
+  return force === true ? { ...body, force: true } : body
 }
 
 function withRevision (body: Record<string, unknown>, revision: number | undefined): Record<string, unknown> {

@@ -34,6 +34,8 @@ export interface AdminCommandSpec {
   maxArgs: number
   /** Returns what --json prints; text output is written with ctx.out. */
   run (ctx: CommandContext): Promise<unknown>
+  /** Exit code for a result that is not an error but not a success either (default 0). */
+  exitCode? (result: unknown): number
 }
 
 export { UsageError }
@@ -87,7 +89,7 @@ export function adminCommand (name: string, spec: AdminCommandSpec): Command {
         const lines: string[] = []
         const result = await spec.run({ client, args, flags, json, revision, out: (t) => { lines.push(t) } })
         process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : lines.map(l => `${l}\n`).join(''))
-        return 0
+        return spec.exitCode?.(result) ?? 0
       } catch (err) {
         if (err instanceof UsageError) {
           process.stderr.write(`model-gateway ${name}: ${err.message}\n\n${usage}`)

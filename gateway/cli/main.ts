@@ -23,6 +23,8 @@ const commands: Record<string, Loader> = {
   retire: async () => (await import('./commands/retire.js')).default,
   audit: async () => (await import('./commands/audit.js')).default,
   instances: async () => (await import('./commands/instances.js')).default,
+  verify: async () => (await import('./commands/verify.js')).default,
+  shadow: async () => (await import('./commands/shadow.js')).default,
   // pipeline commands register here
   sampling: async () => (await import('./commands/sampling.js')).default,
   sink: async () => (await import('./commands/sink.js')).default,

@@ -58,5 +58,7 @@ export function modelStateFromConfig (name: string, cfg: ModelConfig): ModelStat
       break
     }
   }
-  return { ...state, seed: r.seed ?? releaseSeed(name, releaseName(state)) }
+  const out: ModelState = { ...state, seed: r.seed ?? releaseSeed(name, releaseName(state)) }
+  if (r.requireVerification === true) out.requireVerification = true
+  return out
 }

@@ -82,6 +82,7 @@ export interface GatewayConfig {
     flushIntervalMs: number
     rollupFlushMs: number
   }
+  shadow: { maxInFlight: number, timeoutMs: number | undefined, maxOutputBytes: number }
   models: Record<string, ResolvedModel>
   /** The routing state the config declares; the state store starts from it when it holds none. */
   initialState: RoutingState
@@ -176,6 +177,11 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
       bufferMaxBytes: logging.bufferMaxBytes ?? D.DEFAULT_BUFFER_MAX_BYTES,
       flushIntervalMs: logging.flushIntervalMs ?? D.DEFAULT_FLUSH_INTERVAL_MS,
       rollupFlushMs: logging.rollupFlushMs ?? D.DEFAULT_ROLLUP_FLUSH_MS
+    },
+    shadow: {
+      maxInFlight: cfg.shadow?.maxInFlight ?? D.DEFAULT_SHADOW_MAX_IN_FLIGHT,
+      timeoutMs: cfg.shadow?.timeoutMs,
+      maxOutputBytes: cfg.shadow?.maxOutputBytes ?? D.DEFAULT_SHADOW_MAX_OUTPUT_BYTES
     },
     models,
     initialState

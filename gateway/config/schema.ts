@@ -39,7 +39,9 @@ export const ReleaseSchema = Strict({
   /** split: version -> basis points, summing to 10000. Order of keys is the order of bucket ranges. */
   weights: Type.Optional(Type.Record(Type.String(), BasisPoints)),
   /** Seed of the sticky hash. Default: derived from the model and the release's versions, so every instance agrees. */
-  seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 0xffffffff }))
+  seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 0xffffffff })),
+  /** Refuse weight to a version without a passed verification (`model-gateway verify`); --force overrides. */
+  requireVerification: Type.Optional(Type.Boolean())
 })
 
 export const StickySchema = Strict({
@@ -160,6 +162,15 @@ export const ConfigSchema = Strict({
     bufferMaxBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
     flushIntervalMs: Type.Optional(PositiveMs),
     rollupFlushMs: Type.Optional(PositiveMs)
+  })),
+  /** Mirrored (shadow) requests; see docs/operator-guide.md. */
+  shadow: Type.Optional(Strict({
+    /** Shadow calls in flight per instance at most; more are dropped and counted. */
+    maxInFlight: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+    /** Deadline of one shadow call (default: the model's timeouts.requestMs). */
+    timeoutMs: Type.Optional(PositiveMs),
+    /** Output bytes of each side kept in a shadow pair. */
+    maxOutputBytes: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_048_576 }))
   })),
   models: Type.Record(Name, ModelSchema)
 })

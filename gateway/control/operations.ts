@@ -15,7 +15,7 @@ export type Operation = (state: RoutingState) => RoutingState
 
 
 /** Applies `change` to a copy of one model and returns the next revision of the whole state. */
-function edit (state: RoutingState, model: string, change: (ms: ModelState) => ModelState): RoutingState {
+export function edit (state: RoutingState, model: string, change: (ms: ModelState) => ModelState): RoutingState {
   const current = state.models[model]
   if (current === undefined) throw errors.unknownModel(model)
   const next = change(structuredClone(current))

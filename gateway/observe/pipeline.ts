@@ -23,6 +23,8 @@ import { buildRecord, healthRow, type RollupRow } from './records.js'
 import type { PipelineTransport } from './transport.js'
 import { KafkaTransport } from './kafka-producer.js'
 import { FileTransport } from './file-sink.js'
+import type { ShadowPair, ShadowPairSink } from '../proxy/shadow.js'
+import { shadowRow } from './shadow-row.js'
 
 /** Most records in one send. */
 export const MAX_BATCH_RECORDS = 10_000
@@ -62,6 +64,8 @@ export interface PipelineOptions {
   flushIntervalMs: number
   rollupFlushMs: number
   transport: PipelineTransport
+  /** Bytes of each output kept in a shadow pair. */
+  shadowMaxOutputBytes?: number
   logger: Logger
   registry?: Registry
   /** Injected clock for tests; Date.now by default. */
@@ -74,12 +78,14 @@ interface Metrics {
   dropped: Counter<'kind'>
 }
 
-export class ScoringPipeline implements RequestObserver, HealthResultSink {
+export class ScoringPipeline implements RequestObserver, HealthResultSink, ShadowPairSink {
   readonly #opts: PipelineOptions
   readonly #sampler: Sampler
   readonly #rollups: RollupCounters
   readonly #records: BoundedBuffer
   readonly #health: BoundedBuffer
+  /** Shadow pairs: every mirrored request, bounded like records (dropped and counted when full). */
+  readonly #shadow: BoundedBuffer
   /** Latest cumulative row per rollup cell, waiting to be sent. */
   readonly #pendingRollups = new Map<string, { key: string, row: RollupRow }>()
   readonly #metrics: Metrics | null
@@ -104,6 +110,7 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink {
     this.#rollups = new RollupCounters(opts.instanceId, this.runId, Object.keys(opts.models))
     this.#records = new BoundedBuffer(opts.bufferMaxRecords, opts.bufferMaxBytes)
     this.#health = new BoundedBuffer(HEALTH_BUFFER_RECORDS, Math.max(1024, Math.min(opts.bufferMaxBytes, 16 * 1024 * 1024)))
+    this.#shadow = new BoundedBuffer(opts.bufferMaxRecords, opts.bufferMaxBytes)
     this.#metrics = opts.registry === undefined ? null : this.#register(opts.registry)
     this.#lastRollupFlush = this.#now()
   }
@@ -131,6 +138,12 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink {
 
   record (r: HealthCheckResult): void {
     this.#health.push(`${r.model}/${r.version}`, JSON.stringify(healthRow(r)))
+  }
+
+  /** A shadow pair, off the response path (see proxy/shadow.ts). */
+  pair (p: ShadowPair): void {
+    const row = shadowRow(p, this.#opts.instanceId, this.#opts.shadowMaxOutputBytes ?? 4096)
+    this.#shadow.push(`${row.model}/${row.shadow_version}`, JSON.stringify(row))
   }
 
   get bufferedRecords (): number { return this.#records.size }
@@ -165,7 +178,7 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink {
     try {
       if (this.#sending !== null) await bounded(this.#sending)
       this.#collectRollups()
-      while (this.#sending === null && this.#now() < deadline && (this.#records.size > 0 || this.#health.size > 0 || this.#pendingRollups.size > 0)) {
+      while (this.#sending === null && this.#now() < deadline && (this.#records.size > 0 || this.#health.size > 0 || this.#shadow.size > 0 || this.#pendingRollups.size > 0)) {
         const ok = await bounded(this.#drainOnce())
         if (!ok) await bounded(new Promise(resolve => setTimeout(resolve, 200)))
       }
@@ -185,8 +198,8 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink {
     const rollupsDue = now - this.#lastRollupFlush >= this.#opts.rollupFlushMs
     if (rollupsDue) this.#collectRollups()
     if (now < this.#retryAt) return
-    if (this.#records.size === 0 && this.#health.size === 0 && this.#pendingRollups.size === 0) return
-    const due = rollupsDue || now - this.#lastSendAt >= this.#opts.flushIntervalMs || this.#records.size >= SEND_AT_RECORDS || this.#records.bytes >= SEND_AT_BYTES
+    if (this.#records.size === 0 && this.#health.size === 0 && this.#shadow.size === 0 && this.#pendingRollups.size === 0) return
+    const due = rollupsDue || now - this.#lastSendAt >= this.#opts.flushIntervalMs || this.#records.size + this.#shadow.size >= SEND_AT_RECORDS || this.#records.bytes + this.#shadow.bytes >= SEND_AT_BYTES
     if (due) void this.#drainOnce()
   }
 
@@ -207,6 +220,7 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink {
   #drainOnce (): Promise<boolean> {
     const records = this.#records.peek(MAX_BATCH_RECORDS, MAX_BATCH_BYTES)
     const health = this.#health.peek(1_000)
+    const shadow = this.#shadow.peek(MAX_BATCH_RECORDS, MAX_BATCH_BYTES)
     const sentRollups: Array<[string, RollupRow]> = []
     const rollups: BufferedMessage[] = []
     for (const [cell, p] of this.#pendingRollups) {
@@ -214,16 +228,18 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink {
       rollups.push({ key: p.key, value: JSON.stringify(p.row) })
       if (rollups.length >= MAX_BATCH_RECORDS) break
     }
-    if (records.length === 0 && health.length === 0 && rollups.length === 0) return Promise.resolve(true)
+    if (records.length === 0 && health.length === 0 && shadow.length === 0 && rollups.length === 0) return Promise.resolve(true)
     this.#lastSendAt = this.#now()
-    const started = this.#opts.transport.send({ records, rollups, health }).then(() => {
+    const started = this.#opts.transport.send({ records, rollups, health, shadow }).then(() => {
       this.#records.release(records.length)
       this.#health.release(health.length)
+      this.#shadow.release(shadow.length)
       // A cell flushed again while the send was in flight has a newer row: keep that one.
       for (const [cell, row] of sentRollups) if (this.#pendingRollups.get(cell)?.row === row) this.#pendingRollups.delete(cell)
       this.#metrics?.sent.inc({ kind: 'record' }, records.length)
       this.#metrics?.sent.inc({ kind: 'rollup' }, rollups.length)
       this.#metrics?.sent.inc({ kind: 'health' }, health.length)
+      this.#metrics?.sent.inc({ kind: 'shadow' }, shadow.length)
       if (this.#failures > 0) this.#opts.logger.info({ transport: this.#opts.transport.name, failures: this.#failures }, 'scoring-log transport is sending again')
       this.#failures = 0
       this.#retryAt = 0
@@ -252,6 +268,11 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink {
     if (d > 0) {
       this.#metrics?.dropped.inc({ kind: 'record' }, d)
       this.#dropsSinceLog += d
+    }
+    const ds = this.#shadow.takeDropped()
+    if (ds > 0) {
+      this.#metrics?.dropped.inc({ kind: 'shadow' }, ds)
+      this.#dropsSinceLog += ds
     }
     const now = this.#now()
     if (this.#dropsSinceLog > 0 && (force || now - this.#lastDropLog >= DROP_LOG_INTERVAL_MS)) {
@@ -309,6 +330,7 @@ export function buildPipeline ({ config, logger, registry }: BuildPipelineDeps):
     flushIntervalMs: l.flushIntervalMs,
     rollupFlushMs: l.rollupFlushMs,
     transport,
+    shadowMaxOutputBytes: config.shadow.maxOutputBytes,
     logger,
     registry
   }).start()

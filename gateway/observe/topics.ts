@@ -6,8 +6,8 @@
 import { Kafka, logLevel, type LogEntry } from 'kafkajs'
 import type { Logger } from './log.js'
 
-export type TopicKind = 'records' | 'rollups' | 'health'
-export const TOPIC_KINDS: readonly TopicKind[] = ['records', 'rollups', 'health']
+export type TopicKind = 'records' | 'rollups' | 'health' | 'shadow'
+export const TOPIC_KINDS: readonly TopicKind[] = ['records', 'rollups', 'health', 'shadow']
 /** Partitions per topic: several sink processes share the work, and keys (model/version) keep per-version order. */
 export const DEFAULT_TOPIC_PARTITIONS = 3
 
@@ -16,7 +16,7 @@ export function topicName (prefix: string, kind: TopicKind): string {
 }
 
 export function topicNames (prefix: string): Record<TopicKind, string> {
-  return { records: topicName(prefix, 'records'), rollups: topicName(prefix, 'rollups'), health: topicName(prefix, 'health') }
+  return { records: topicName(prefix, 'records'), rollups: topicName(prefix, 'rollups'), health: topicName(prefix, 'health'), shadow: topicName(prefix, 'shadow') }
 }
 
 /**

@@ -5,6 +5,8 @@ export interface PipelineBatch {
   records: BufferedMessage[]
   rollups: BufferedMessage[]
   health: BufferedMessage[]
+  /** Shadow pairs (issue 11). */
+  shadow: BufferedMessage[]
 }
 
 export interface PipelineTransport {

@@ -21,6 +21,7 @@ import { matchInferUrl, type InferTarget } from './infer-url.js'
 import { readBody } from './read-body.js'
 import { answerClientError, answerError, answerJson, requestIdOf, type AnswerContext } from './answer.js'
 import { modelReadiness, serverReadiness, versionReadiness } from './readiness.js'
+import type { ShadowMirror } from '../proxy/shadow.js'
 
 export type { Lifecycle }
 
@@ -31,6 +32,7 @@ export interface DataPlaneDeps {
   feedback: ReplicaFeedback
   logger: Logger
   lifecycle: Lifecycle
+  shadow?: ShadowMirror | undefined
 }
 
 type Params = Partial<Record<'model' | 'version', string>>

@@ -19,6 +19,7 @@ import type { ReplicaFeedback } from '../proxy/feedback.js'
 import { ThrottledLog } from '../observe/throttled-log.js'
 import { stickyKeyOf, forwardHeaders, responseHeaders } from '../proxy/headers.js'
 import { answer, answerError, requestIdOf, type AnswerContext } from './answer.js'
+import type { ShadowMirror, ShadowTicket } from '../proxy/shadow.js'
 
 export interface Lifecycle {
   /** Set first on shutdown, so readiness fails before the listener closes. */
@@ -40,6 +41,8 @@ export interface ModelProxyDeps {
   lifecycle: Lifecycle
   /** Reject bodies that are not JSON before they reach a model. */
   validateJson: boolean
+  /** Mirrors a share of requests to a shadow version (issue 11). */
+  shadow?: ShadowMirror | undefined
 }
 
 /** Marks a batch job's requests, so rollups and records tell them from live traffic. */
@@ -72,6 +75,7 @@ export class ModelProxy {
     const outcome = newOutcome(requestId, modelName, model.release, stickyKey, body, req)
     const ctx: AnswerContext = { requestId, version: null, fallback: false, close: d.lifecycle.closing }
     let exchange: Exchange | null = null
+    let shadow: ShadowTicket | null = null
     const onClose = (): void => { if (!res.writableFinished) exchange?.cancel() }
     res.once('close', onClose)
     try {
@@ -89,14 +93,16 @@ export class ModelProxy {
       if (decision.kind === 'no-replica') throw new GatewayError('GW_NO_HEALTHY_REPLICA', { model: modelName, version: decision.version.name })
       if (decision.fallbackFrom !== null) this.#fellBack(outcome, ctx, decision.fallbackFrom, decision.version)
 
-      // send
+      // send (and mirror: the shadow call never delays this one, see proxy/shadow.ts)
       const version = decision.version
+      const headers = forwardHeaders(req.headers, requestId)
+      shadow = d.shadow?.start(model, requestId, headers, body) ?? null
       exchange = new Exchange({
         model,
         version,
         method: body !== null ? 'POST' : 'GET',
         path: body !== null ? version.inferPath : version.metadataPath,
-        headers: forwardHeaders(req.headers, requestId),
+        headers,
         body,
         start
       }, decision.replica, d.feedback)
@@ -125,6 +131,7 @@ export class ModelProxy {
     } finally {
       res.off('close', onClose)
       outcome.totalMs = performance.now() - start
+      shadow?.primaryDone(outcome.version ?? '', outcome.status, outcome.responseBody, outcome.upstreamMs)
       d.observer.observe(outcome)
     }
   }

@@ -20,6 +20,12 @@ const FIELDS: Record<TopicKind, Record<string, FieldType>> = {
   health: {
     time: 'number', millis: 'number', instance_id: 'string', model: 'string', version: 'string', replica: 'string',
     kind: 'string', ok: 'number', latency_ms: 'number', status: 'number', error: 'string'
+  },
+  shadow: {
+    time: 'number', millis: 'number', request_id: 'string', model: 'string', instance_id: 'string',
+    primary_version: 'string', primary_status: 'number', primary_ms: 'number', primary_output: 'string',
+    shadow_version: 'string', shadow_status: 'number', shadow_ms: 'number', shadow_error: 'string', shadow_output: 'string',
+    comparable: 'number', exact: 'number', max_abs_diff: 'number'
   }
 }
 

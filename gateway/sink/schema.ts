@@ -22,6 +22,8 @@
  *   version are sum(requests) over the surviving rows (FINAL), exact across all
  *   instances.
  * - health_checks: identity (model, version, replica, instance_id, time, millis, kind).
+ * - shadow_pairs: identity (model, shadow_version, time, request_id), like records:
+ *   one row per mirrored request (issue 11); a redelivered pair is the same row.
  *
  * There is no materialized per-minute view over records: a view aggregates each
  * insert as it comes, so it would count redelivered records twice and could only
@@ -133,6 +135,31 @@ ORDER BY (model, version, replica, instance_id, time, millis, kind)${ttl(f, 'tim
     sql: (db, f) => `ALTER TABLE ${db}.rollups
   ADD COLUMN traffic ${lc(f)},
   MODIFY ORDER BY (model, version, minute, instance_id, run_id, status_class, traffic)`
+  },
+  {
+    id: 6,
+    name: 'shadow_pairs',
+    sql: (db, f, days) => `CREATE TABLE IF NOT EXISTS ${db}.shadow_pairs (
+  time DateTime,
+  millis UInt16,
+  request_id String,
+  model ${lc(f)},
+  instance_id ${lc(f)},
+  primary_version ${lc(f)},
+  primary_status UInt16,
+  primary_ms Float64,
+  primary_output String,
+  shadow_version ${lc(f)},
+  shadow_status UInt16,
+  shadow_ms Float64,
+  shadow_error ${lc(f)},
+  shadow_output String,
+  comparable UInt8,
+  exact UInt8,
+  max_abs_diff Float64
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMMDD(time)
+ORDER BY (model, shadow_version, time, request_id)${ttl(f, 'time', days)}`
   }
 ]
 
@@ -163,4 +190,4 @@ export async function migrate (ch: ClickHouse, retentionDays = DEFAULT_RETENTION
 }
 
 /** Table each topic kind lands in. */
-export const TABLE_OF = { records: 'records', rollups: 'rollups', health: 'health_checks' } as const
+export const TABLE_OF = { records: 'records', rollups: 'rollups', health: 'health_checks', shadow: 'shadow_pairs' } as const

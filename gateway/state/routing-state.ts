@@ -46,6 +46,42 @@ export interface ModelState {
   seed: number
   /** blue-green: the version that was active before the last switch, so a rollback can switch back to it. */
   previous?: string | null
+  /** release.requireVerification: no weight for a version without a passed verification (issue 11). */
+  requireVerification?: boolean
+  /** The latest verification of each version (issue 11). */
+  verifications?: Record<string, VerificationRecord>
+  /** Live requests mirrored to a version off the response path (issue 11); null or absent: none. */
+  shadow?: ShadowState | null
+}
+
+/** One check of a verification, with its figures and verdict. */
+export interface VerificationCheck {
+  name: 'replicas' | 'metadata' | 'outputs' | 'latency' | 'errors'
+  passed: boolean
+  /** Why it passed or failed, in one line. */
+  detail: string
+  figures: Record<string, number | string | boolean | null>
+}
+
+export interface VerificationRecord {
+  passed: boolean
+  at: string
+  /** The admin token's name that ran it. */
+  by: string
+  /** The replica URLs verified; a version whose replicas changed since counts as unverified. */
+  replicas: string[]
+  /** The version compared against (the stable one at the time), or null when there was none. */
+  baseline: string | null
+  goldenRequests: number
+  checks: VerificationCheck[]
+}
+
+export interface ShadowState {
+  version: string
+  /** Share of live requests mirrored, in basis points (10000 = all). */
+  weight: number
+  since: string
+  by: string
 }
 
 export interface RoutingState {
@@ -87,4 +123,5 @@ export function checkModelState (s: ModelState): void {
   if (sum !== TOTAL_BP) throw new StateError('split', `weights add up to ${sum}; they must add up to ${TOTAL_BP}`)
   if (s.versions[s.stable] === undefined) throw new StateError('stable', `names unknown version "${s.stable}"`)
   if (s.candidate !== null && s.versions[s.candidate] === undefined) throw new StateError('candidate', `names unknown version "${s.candidate}"`)
+  if (s.shadow != null && s.versions[s.shadow.version] === undefined) throw new StateError('shadow', `names version "${s.shadow.version}", which is not registered; stop the shadow first`)
 }

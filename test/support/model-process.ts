@@ -19,6 +19,8 @@ export interface StartModelOptions {
   port?: number
   host?: string
   readyTimeoutMs?: number
+  /** Extra flags of the fraud example (knobs.ts), e.g. ['--weights', 'v2'] or ['--fail']. */
+  extraArgs?: string[]
 }
 
 export interface ModelProcess {
@@ -50,7 +52,7 @@ export function modelMainPath (): string {
 export async function startModel (options: StartModelOptions): Promise<ModelProcess> {
   const { version, name = 'fraud', delayMs = 0, port = 0, host = '127.0.0.1', readyTimeoutMs = READY_TIMEOUT_MS } = options
   const { child, ready, stderr } = await spawnReady<ReadyLine>(modelMainPath(), [
-    '--version', version, '--name', name, '--port', String(port), '--host', host, '--delay-ms', String(delayMs)
+    '--version', version, '--name', name, '--port', String(port), '--host', host, '--delay-ms', String(delayMs), ...(options.extraArgs ?? [])
   ], { label: `model ${name} ${version}`, readyTimeoutMs, stderrKeep: STDERR_KEEP })
 
   let stopping: Promise<void> | undefined

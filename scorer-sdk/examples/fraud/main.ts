@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util'
 import { serve } from '../../server.js'
 import type { ScorerServer } from '../../server.js'
-import { FRAUD_INPUTS, FRAUD_OUTPUTS, createPredict, loadWeights } from './model.js'
+import { FRAUD_INPUTS, createPredict, loadWeights } from './model.js'
+import { outputsFor, withKnobs } from './knobs.js'
 
 // Runnable fraud model. The only stdout line is the ready line, which the
 // tests, the demo and the benchmark parse to learn the port:
@@ -26,7 +27,12 @@ try {
       port: { type: 'string', default: '0' },
       host: { type: 'string', default: '127.0.0.1' },
       name: { type: 'string', default: 'fraud' },
-      'delay-ms': { type: 'string', default: '0' }
+      'delay-ms': { type: 'string', default: '0' },
+      // Knobs for release rehearsals (see knobs.ts): weights of another version, another output name, disagreement, failures.
+      weights: { type: 'string' },
+      'output-name': { type: 'string' },
+      'flip-above-amount': { type: 'string' },
+      fail: { type: 'boolean', default: false }
     },
     strict: true
   }).values
@@ -41,10 +47,13 @@ if (!Number.isFinite(delayMs) || delayMs < 0) fail(`--delay-ms must be a number 
 
 let loaded
 try {
-  loaded = loadWeights(version)
+  loaded = loadWeights(args.weights ?? version)
 } catch (err) {
   fail((err as Error).message)
 }
+const flip = args['flip-above-amount'] === undefined ? undefined : Number(args['flip-above-amount'])
+if (flip !== undefined && !Number.isFinite(flip)) fail(`--flip-above-amount must be a number, got ${JSON.stringify(args['flip-above-amount'])}`)
+const knobs = { outputName: args['output-name'], flipAboveAmount: flip, fail: args.fail }
 if (loaded.fellBack) {
   process.stderr.write(`fraud model: no weights-${version}.json, serving ${version} with the v1 weights\n`)
 }
@@ -68,8 +77,8 @@ const server = await serve({
   port,
   platform: 'scorer-sdk-node/logistic-regression',
   inputs: FRAUD_INPUTS,
-  outputs: FRAUD_OUTPUTS,
-  predict: createPredict(loaded.weights, delayMs)
+  outputs: outputsFor(knobs),
+  predict: withKnobs(createPredict(loaded.weights, delayMs), knobs)
 }).catch((err: unknown) => fail(`cannot listen on ${args.host}:${port}: ${(err as Error).message}`))
 
 running.server = server

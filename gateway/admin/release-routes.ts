@@ -1,0 +1,113 @@
+/**
+ * Admin API of issue 11:
+ *   POST   /admin/models/{m}/versions/{v}/verify        run a verification, store its result
+ *   GET    /admin/models/{m}/versions/{v}/verification  the stored result
+ *   PUT    /admin/models/{m}/shadow                     mirror a share of live requests to a version
+ *   DELETE /admin/models/{m}/shadow                     stop mirroring
+ * Writes go through the store's compare-and-set and audit log, like every verb.
+ */
+import type { FastifyInstance } from 'fastify'
+import { Type, type TSchema } from '@sinclair/typebox'
+import type { AdminModule } from './listener.js'
+import type { Router } from '../proxy/router.js'
+import type { StateStore } from '../control/store.js'
+import { errors } from '../errors.js'
+import { modelView, strictValidator } from './control-routes.js'
+import { recordVerification, setShadow, stopShadow } from '../control/release-gate.js'
+import { TOTAL_BP } from '../state/split.js'
+import { GoldenError, goldenCases, MAX_GOLDEN_BYTES, MAX_GOLDEN_REQUESTS } from '../verify/golden.js'
+import { DEFAULT_BUDGETS } from '../verify/checks.js'
+import { DEFAULT_ROUNDS, MAX_ROUNDS, runVerification } from '../verify/run.js'
+
+const Name = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' })
+const strict = { additionalProperties: false } as const
+const VerifyBody = Type.Object({
+  golden: Type.Array(Type.Unknown(), { minItems: 1, maxItems: MAX_GOLDEN_REQUESTS }),
+  tolerance: Type.Optional(Type.Number({ minimum: 0 })),
+  minAgreement: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  latencyRatio: Type.Optional(Type.Number({ minimum: 1, maximum: 100 })),
+  latencySlackMs: Type.Optional(Type.Number({ minimum: 0, maximum: 60_000 })),
+  rounds: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_ROUNDS }))
+}, strict)
+const ShadowBody = Type.Object({
+  version: Name,
+  weight: Type.Integer({ minimum: 1, maximum: TOTAL_BP }),
+  revision: Type.Optional(Type.Integer({ minimum: 0 }))
+}, strict)
+
+interface VerifyRequest { golden: unknown[], tolerance?: number, minAgreement?: number, latencyRatio?: number, latencySlackMs?: number, rounds?: number }
+interface ModelParams { model: string }
+interface VersionParams { model: string, version: string }
+
+export interface ReleaseAdminDeps {
+  store: StateStore
+  router: Router
+}
+
+export function releaseAdminModule ({ store, router }: ReleaseAdminDeps): AdminModule {
+  return (app: FastifyInstance) => {
+    void app.register(async (scope) => {
+      scope.setValidatorCompiler(({ schema, httpPart }) => strictValidator(schema as TSchema, httpPart ?? 'body'))
+
+      scope.post<{ Params: VersionParams, Body: VerifyRequest }>(
+        '/admin/models/:model/versions/:version/verify',
+        { schema: { body: VerifyBody }, bodyLimit: MAX_GOLDEN_BYTES + 64 * 1024 },
+        async (request) => {
+          const { model, version } = request.params
+          const ms = store.get().models[model]
+          if (ms === undefined) throw errors.unknownModel(model)
+          if (ms.versions[version] === undefined) throw errors.unknownVersion(model, version, Object.keys(ms.versions))
+          const route = router.snapshot.models.get(model)
+          if (route === undefined) throw errors.invalid(`model "${model}" is not served by this instance (not in its config)`, { model })
+          let cases
+          try {
+            cases = goldenCases(request.body.golden, 'golden')
+          } catch (err) {
+            if (err instanceof GoldenError) throw errors.invalid(err.message, { model, version })
+            throw err
+          }
+          const b = request.body
+          const actor = request.principal?.name ?? 'unknown'
+          const record = await runVerification(route, version, cases, {
+            tolerance: b.tolerance ?? DEFAULT_BUDGETS.tolerance,
+            minAgreement: b.minAgreement ?? DEFAULT_BUDGETS.minAgreement,
+            latencyRatio: b.latencyRatio ?? DEFAULT_BUDGETS.latencyRatio,
+            latencySlackMs: b.latencySlackMs ?? DEFAULT_BUDGETS.latencySlackMs,
+            rounds: b.rounds ?? DEFAULT_ROUNDS,
+            timeoutMs: route.cfg.requestTimeoutMs
+          }, actor)
+          const detail = { version, passed: record.passed, failed: record.checks.filter(c => !c.passed).map(c => c.name), goldenRequests: record.goldenRequests }
+          const s = await store.update(undefined, recordVerification(model, version, record), { actor, action: 'verify', model, detail })
+          request.log.info({ actor, action: 'verify', model, detail, revision: s.revision }, 'verification stored')
+          return { revision: s.revision, model: modelView(router, model, s.models[model]!), version, verification: record }
+        })
+
+      scope.get<{ Params: VersionParams }>('/admin/models/:model/versions/:version/verification', async (request) => {
+        const { model, version } = request.params
+        const s = store.get()
+        const ms = s.models[model]
+        if (ms === undefined) throw errors.unknownModel(model)
+        if (ms.versions[version] === undefined) throw errors.unknownVersion(model, version, Object.keys(ms.versions))
+        return { revision: s.revision, version, required: ms.requireVerification === true, verification: ms.verifications?.[version] ?? null }
+      })
+
+      scope.put<{ Params: ModelParams, Body: { version: string, weight: number, revision?: number } }>(
+        '/admin/models/:model/shadow', { schema: { body: ShadowBody } },
+        async (request) => {
+          const { model } = request.params
+          const { version, weight, revision } = request.body
+          const actor = request.principal?.name ?? 'unknown'
+          const s = await store.update(revision, setShadow(model, version, weight, actor), { actor, action: 'shadow', model, detail: { version, weight } })
+          return { revision: s.revision, model: modelView(router, model, s.models[model]!), shadow: s.models[model]!.shadow ?? null }
+        })
+
+      scope.delete<{ Params: ModelParams }>('/admin/models/:model/shadow', async (request) => {
+        const { model } = request.params
+        const actor = request.principal?.name ?? 'unknown'
+        const before = store.get().models[model]?.shadow ?? null
+        const s = await store.update(undefined, stopShadow(model), { actor, action: 'shadow-stop', model, detail: { version: before?.version ?? null } })
+        return { revision: s.revision, model: modelView(router, model, s.models[model]!), shadow: null }
+      })
+    })
+  }
+}

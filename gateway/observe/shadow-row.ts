@@ -1,0 +1,62 @@
+/**
+ * A shadow pair (issue 11) as the row of the shadow_pairs table: both answers
+ * (outputs cut to a size), both latencies and statuses, and how far the outputs
+ * are apart, computed here once so analysts' SQL needs no JSON functions (18.16
+ * has none that would do it).
+ */
+import type { ShadowPair } from '../proxy/shadow.js'
+import { diffOutputs, NOT_COMPARABLE, parseOutputs } from '../proxy/output-diff.js'
+import { bodyText } from './records.js'
+
+export interface ShadowRow {
+  time: number
+  millis: number
+  request_id: string
+  model: string
+  instance_id: string
+  primary_version: string
+  primary_status: number
+  primary_ms: number
+  primary_output: string
+  shadow_version: string
+  shadow_status: number
+  shadow_ms: number
+  shadow_error: string
+  shadow_output: string
+  /** Both answered 2xx with the same output names and shapes. */
+  comparable: number
+  exact: number
+  /** Largest absolute difference of the outputs' values; -1 when not comparable. */
+  max_abs_diff: number
+}
+
+const ok = (status: number): boolean => status >= 200 && status < 300
+
+export function shadowRow (p: ShadowPair, instanceId: string, maxOutputBytes: number): ShadowRow {
+  const a = ok(p.primaryStatus) ? parseOutputs(p.primaryBody) : null
+  const b = ok(p.shadowStatus) ? parseOutputs(p.shadowBody) : null
+  const d = a !== null && b !== null ? diffOutputs(a, b) : NOT_COMPARABLE
+  return {
+    time: Math.floor(p.startedAt / 1000),
+    millis: p.startedAt % 1000,
+    request_id: p.requestId,
+    model: p.model,
+    instance_id: instanceId,
+    primary_version: p.primaryVersion,
+    primary_status: p.primaryStatus,
+    primary_ms: round3(p.primaryMs),
+    primary_output: bodyText(p.primaryBody, maxOutputBytes),
+    shadow_version: p.shadowVersion,
+    shadow_status: p.shadowStatus,
+    shadow_ms: round3(p.shadowMs),
+    shadow_error: p.shadowError,
+    shadow_output: bodyText(p.shadowBody, maxOutputBytes),
+    comparable: d.comparable ? 1 : 0,
+    exact: d.exact ? 1 : 0,
+    max_abs_diff: d.maxAbsDiff
+  }
+}
+
+function round3 (x: number): number {
+  return Math.round(x * 1000) / 1000
+}
