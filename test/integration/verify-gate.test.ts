@@ -61,7 +61,7 @@ describe('verification gate', () => {
     expect((await cli('set-weights', 'fraud', 'v1=90', 'v2=10')).stderr).toContain('409 GW_NOT_VERIFIED')
     const res = await admin(gw, 'POST', '/admin/models/fraud/promote', { version: 'v2' })
     expect(res.status).toBe(409)
-    expect(res.json.error.code).toBe('GW_NOT_VERIFIED')
+    expect((res.json as unknown as { code: string }).code).toBe('GW_NOT_VERIFIED')
   })
 
   it('--force gives the weight and the audit entry names the token that forced it', async () => {
