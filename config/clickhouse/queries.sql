@@ -178,3 +178,54 @@ FROM model_gateway.health_checks FINAL
 WHERE model = {model:String} AND time >= toDateTime({since:UInt32})
 GROUP BY version, replica
 ORDER BY version, replica;
+
+-- Shadow traffic (issue 11): shadow_pairs holds one row per mirrored request, with
+-- both answers. comparable/exact/max_abs_diff are computed by the gateway (same
+-- output names and shapes; every value equal; largest absolute difference). Read
+-- with FINAL (a redelivered pair collapses). Agreement is over the pairs both
+-- sides answered 2xx; change 0.001 to the tolerance that matters for the model.
+
+-- name: shadow_agreement
+-- Per shadow version: pairs, how many both answered, exact agreement and agreement within 0.001.
+SELECT shadow_version,
+  count() AS pairs,
+  countIf(primary_status BETWEEN 200 AND 299 AND shadow_status BETWEEN 200 AND 299) AS both_answered,
+  round(100 * countIf(exact = 1) / both_answered, 2) AS exact_pct,
+  round(100 * countIf(comparable = 1 AND max_abs_diff <= 0.001) / both_answered, 2) AS within_tolerance_pct
+FROM model_gateway.shadow_pairs FINAL
+WHERE model = {model:String} AND time >= toDateTime({since:UInt32})
+GROUP BY shadow_version
+ORDER BY shadow_version;
+
+-- name: shadow_difference_distribution
+-- How far the shadow's outputs are from the primary's, in bins of the largest absolute difference.
+SELECT shadow_version,
+  multiIf(comparable = 0, 'not comparable', max_abs_diff = 0, '0', max_abs_diff <= 0.000001, '<= 1e-6', max_abs_diff <= 0.001, '<= 1e-3',
+          max_abs_diff <= 0.01, '<= 1e-2', max_abs_diff <= 0.1, '<= 1e-1', '> 1e-1') AS diff_bin,
+  count() AS pairs
+FROM model_gateway.shadow_pairs FINAL
+WHERE model = {model:String} AND time >= toDateTime({since:UInt32})
+  AND primary_status BETWEEN 200 AND 299 AND shadow_status BETWEEN 200 AND 299
+GROUP BY shadow_version, diff_bin
+ORDER BY shadow_version, diff_bin;
+
+-- name: shadow_latency_side_by_side
+-- Primary and shadow model latency (ms) on the same requests; the shadow's only where it answered.
+SELECT shadow_version,
+  round(quantileExact(0.5)(primary_ms), 2) AS primary_p50_ms,
+  round(quantileExact(0.99)(primary_ms), 2) AS primary_p99_ms,
+  round(quantileExactIf(0.5)(shadow_ms, shadow_status > 0), 2) AS shadow_p50_ms,
+  round(quantileExactIf(0.99)(shadow_ms, shadow_status > 0), 2) AS shadow_p99_ms
+FROM model_gateway.shadow_pairs FINAL
+WHERE model = {model:String} AND time >= toDateTime({since:UInt32})
+GROUP BY shadow_version
+ORDER BY shadow_version;
+
+-- name: shadow_errors
+-- What went wrong on the shadow side (no answer: the error code; else the HTTP status).
+SELECT shadow_version, shadow_status, shadow_error, count() AS n
+FROM model_gateway.shadow_pairs FINAL
+WHERE model = {model:String} AND time >= toDateTime({since:UInt32}) AND NOT (shadow_status BETWEEN 200 AND 299)
+GROUP BY shadow_version, shadow_status, shadow_error
+ORDER BY n DESC
+LIMIT 20;
