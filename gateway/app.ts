@@ -25,6 +25,7 @@ import { buildPipeline } from './observe/pipeline.js'
 import { releaseAdminModule } from './admin/release-routes.js'
 import { ShadowMirror } from './proxy/shadow.js'
 import { registerShadowMetrics } from './observe/shadow-metrics.js'
+import { ShadowTally } from './observe/shadow-tally.js'
 import { requireVerificationDrift, syncRequireVerification } from './control/release-gate.js'
 
 export interface StartOptions {
@@ -41,6 +42,8 @@ export interface Gateway {
   readonly adminPlane: FastifyInstance | null
   readonly port: number
   readonly adminPort: number | null
+  /** This instance's shadow results (issue 11): pre-traffic evidence without a pipeline. */
+  readonly shadowTally: ShadowTally
   /** Graceful stop: readiness off, stop accepting, finish in-flight requests, flush, close pools. */
   close (): Promise<void>
 }
@@ -68,7 +71,8 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
   adminModules.push(controlAdminModule({ store, router, instanceId: config.instanceId }))
   closers.push(() => store.close())
   // Verification gate and shadow traffic (issue 11); release.requireVerification comes from the config.
-  adminModules.push(releaseAdminModule({ store, router }))
+  const shadowTally = new ShadowTally()
+  adminModules.push(releaseAdminModule({ store, router, shadowTally }))
   const drift = requireVerificationDrift(store.get(), config.initialState)
   if (drift.length > 0) await store.update(undefined, syncRequireVerification(config.initialState), { actor: 'config', action: 'sync-require-verification', detail: { models: drift } })
 
@@ -108,7 +112,13 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
   }
 
   // Shadow traffic: mirrored requests, pairs into the pipeline (issue 11).
-  const shadow = new ShadowMirror({ maxInFlight: config.shadow.maxInFlight, timeoutMs: config.shadow.timeoutMs, sink: pipeline, logger })
+  // Pairs go to the pipeline (ClickHouse, fleet-wide) and to this instance's tally (no pipeline needed).
+  const shadow = new ShadowMirror({
+    maxInFlight: config.shadow.maxInFlight,
+    timeoutMs: config.shadow.timeoutMs,
+    sink: { pair: (p) => { shadowTally.pair(p); pipeline?.pair(p) } },
+    logger
+  })
   shadow.apply(store.get())
   store.subscribe((state) => { shadow.apply(state) })
   registerShadowMetrics(registry, shadow)
@@ -139,6 +149,7 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
     adminPlane,
     port,
     adminPort,
+    shadowTally,
     close () {
       closing ??= (async () => {
         // Readiness fails first; a load balancer stops sending during drainDelayMs while requests are still served.

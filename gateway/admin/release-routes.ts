@@ -4,6 +4,7 @@
  *   GET    /admin/models/{m}/versions/{v}/verification  the stored result
  *   PUT    /admin/models/{m}/shadow                     mirror a share of live requests to a version
  *   DELETE /admin/models/{m}/shadow                     stop mirroring
+ *   GET    /admin/models/{m}/shadow?version=&tolerance= this instance's shadow results
  * Writes go through the store's compare-and-set and audit log, like every verb.
  */
 import type { FastifyInstance } from 'fastify'
@@ -18,6 +19,7 @@ import { TOTAL_BP } from '../state/split.js'
 import { GoldenError, goldenCases, MAX_GOLDEN_BYTES, MAX_GOLDEN_REQUESTS } from '../verify/golden.js'
 import { DEFAULT_BUDGETS } from '../verify/checks.js'
 import { DEFAULT_ROUNDS, MAX_ROUNDS, runVerification } from '../verify/run.js'
+import { DEFAULT_SHADOW_TOLERANCE, type ShadowTally } from '../observe/shadow-tally.js'
 
 const Name = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' })
 const strict = { additionalProperties: false } as const
@@ -42,9 +44,10 @@ interface VersionParams { model: string, version: string }
 export interface ReleaseAdminDeps {
   store: StateStore
   router: Router
+  shadowTally: ShadowTally
 }
 
-export function releaseAdminModule ({ store, router }: ReleaseAdminDeps): AdminModule {
+export function releaseAdminModule ({ store, router, shadowTally }: ReleaseAdminDeps): AdminModule {
   return (app: FastifyInstance) => {
     void app.register(async (scope) => {
       scope.setValidatorCompiler(({ schema, httpPart }) => strictValidator(schema as TSchema, httpPart ?? 'body'))
@@ -100,6 +103,16 @@ export function releaseAdminModule ({ store, router }: ReleaseAdminDeps): AdminM
           const s = await store.update(revision, setShadow(model, version, weight, actor), { actor, action: 'shadow', model, detail: { version, weight } })
           return { revision: s.revision, model: modelView(router, model, s.models[model]!), shadow: s.models[model]!.shadow ?? null }
         })
+
+      scope.get<{ Params: ModelParams, Querystring: { version?: string, tolerance?: string } }>('/admin/models/:model/shadow', async (request) => {
+        const { model } = request.params
+        const ms = store.get().models[model]
+        if (ms === undefined) throw errors.unknownModel(model)
+        const version = request.query.version ?? ms.shadow?.version
+        const tol = request.query.tolerance === undefined ? DEFAULT_SHADOW_TOLERANCE : Number(request.query.tolerance)
+        if (!(tol >= 0) || !Number.isFinite(tol)) throw errors.invalid(`tolerance must be a number >= 0, got ${JSON.stringify(request.query.tolerance?.slice(0, 40))}`)
+        return { revision: store.get().revision, shadow: ms.shadow ?? null, summary: version === undefined ? null : shadowTally.summary(model, version, tol) }
+      })
 
       scope.delete<{ Params: ModelParams }>('/admin/models/:model/shadow', async (request) => {
         const { model } = request.params

@@ -1,11 +1,10 @@
 /**
  * A shadow pair (issue 11) as the row of the shadow_pairs table: both answers
  * (outputs cut to a size), both latencies and statuses, and how far the outputs
- * are apart, computed here once so analysts' SQL needs no JSON functions (18.16
- * has none that would do it).
+ * are apart (computed once by the mirror, so analysts' SQL needs no JSON
+ * functions; 18.16 has none that would do it).
  */
 import type { ShadowPair } from '../proxy/shadow.js'
-import { diffOutputs, NOT_COMPARABLE, parseOutputs } from '../proxy/output-diff.js'
 import { bodyText } from './records.js'
 
 export interface ShadowRow {
@@ -30,12 +29,8 @@ export interface ShadowRow {
   max_abs_diff: number
 }
 
-const ok = (status: number): boolean => status >= 200 && status < 300
-
 export function shadowRow (p: ShadowPair, instanceId: string, maxOutputBytes: number): ShadowRow {
-  const a = ok(p.primaryStatus) ? parseOutputs(p.primaryBody) : null
-  const b = ok(p.shadowStatus) ? parseOutputs(p.shadowBody) : null
-  const d = a !== null && b !== null ? diffOutputs(a, b) : NOT_COMPARABLE
+  const d = p.diff
   return {
     time: Math.floor(p.startedAt / 1000),
     millis: p.startedAt % 1000,

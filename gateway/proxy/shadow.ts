@@ -17,6 +17,7 @@ import { bucketOf } from '../routing/buckets.js'
 import { pickReplica } from '../routing/pick-replica.js'
 import type { Model as ModelRoute, Version as VersionRoute } from './router.js'
 import { UpstreamCall, UpstreamFailure } from './upstream.js'
+import { diffOutputs, NOT_COMPARABLE, parseOutputs, type OutputDiff } from './output-diff.js'
 
 /**
  * Seed of the mirror hash: fixed, so the same request id is mirrored (or not) on
@@ -45,6 +46,8 @@ export interface ShadowPair {
   shadowMs: number
   shadowError: string
   shadowBody: Buffer | null
+  /** How far the outputs are apart (both 2xx OIP answers), computed once when the pair is complete. */
+  diff: OutputDiff
 }
 
 export interface ShadowPairSink {
@@ -137,6 +140,10 @@ export class ShadowMirror {
       this.#stats.sameVersion++
       return
     }
+    if (this.#opts.sink === null) return
+    const a = ok(p.primaryStatus) ? parseOutputs(p.primaryBody) : null
+    const b = a !== null && ok(p.shadowStatus) ? parseOutputs(p.shadowBody) : null
+    p.diff = a !== null && b !== null ? diffOutputs(a, b) : NOT_COMPARABLE
     try {
       this.#opts.sink?.pair(p)
     } catch (err) {
@@ -191,6 +198,8 @@ export class ShadowMirror {
   }
 }
 
+const ok = (status: number): boolean => status >= 200 && status < 300
+
 /** A batch job's request (the x-gateway-traffic header, see server/model-proxy.ts). */
 function isBatch (headers: readonly string[]): boolean {
   for (let i = 0; i < headers.length; i += 2) if (headers[i] === 'x-gateway-traffic' && headers[i + 1] === 'batch') return true
@@ -218,7 +227,8 @@ export class ShadowTicket {
       shadowStatus: 0,
       shadowMs: 0,
       shadowError: '',
-      shadowBody: null
+      shadowBody: null,
+      diff: NOT_COMPARABLE
     }
   }
 

@@ -7,34 +7,9 @@
  */
 import type { ClickHouse } from './clickhouse.js'
 import { identifier } from './sql.js'
+import { DEFAULT_SHADOW_TOLERANCE, type ShadowSummary } from '../observe/shadow-tally.js'
 
-/** Upper bounds of the difference histogram; one more bin holds everything larger. */
-export const DIFF_BINS: readonly number[] = Object.freeze([0, 1e-6, 1e-3, 1e-2, 1e-1])
-export const DEFAULT_SHADOW_TOLERANCE = 1e-6
-
-export interface ShadowSummary {
-  model: string
-  shadowVersion: string
-  /** Mirrored requests with a pair stored. */
-  pairs: number
-  /** Pairs where both sides answered 2xx (the base of the agreement rates). */
-  bothAnswered: number
-  exactAgreement: number | null
-  toleranceAgreement: number | null
-  tolerance: number
-  /** Pairs per difference bin (see DIFF_BINS): [=0, <=1e-6, <=1e-3, <=1e-2, <=1e-1, >1e-1, not comparable]. */
-  diffBins: number[]
-  diffP50: number | null
-  diffP99: number | null
-  diffMax: number | null
-  primaryP50Ms: number | null
-  primaryP99Ms: number | null
-  shadowP50Ms: number | null
-  shadowP99Ms: number | null
-  /** Pairs where the shadow did not answer 2xx. */
-  shadowErrors: number
-  errors: Array<{ status: number, error: string, n: number }>
-}
+export { DEFAULT_SHADOW_TOLERANCE, type ShadowSummary }
 
 interface SummaryRow {
   shadow_version: string

@@ -86,4 +86,12 @@ describe('shadow report', () => {
     expect(bins.map(r => [r.diff_bin, Number(r.pairs)])).toEqual([['0', AGREE], ['> 1e-1', N - AGREE]])
     expect(await iso.ch.select(q('shadow_errors'), params)).toEqual([])
   })
+
+  it('the instance\'s own shadow summary (no ClickHouse needed) gives the same agreement and bins', async () => {
+    const res = await request(`${gw.adminUrl}/admin/models/fraud/shadow`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    const json = await res.body.json() as { shadow: { version: string, weight: number }, summary: Record<string, unknown> }
+    expect(res.statusCode).toBe(200)
+    expect(json.shadow).toMatchObject({ version: 'v2', weight: 10_000 })
+    expect(json.summary).toMatchObject({ model: 'fraud', shadowVersion: 'v2', pairs: N, bothAnswered: N, exactAgreement: AGREE / N, toleranceAgreement: AGREE / N, shadowErrors: 0, diffBins: [AGREE, 0, 0, 0, 0, N - AGREE, 0] })
+  })
 })
