@@ -74,7 +74,7 @@ describe('verification gate', () => {
     expect(audit.json.entries[0]).toMatchObject({ actor: 'ops', action: 'canary', detail: { version: 'v2', weight: 1000, force: true, forcedBy: 'ops', unverified: ['v2'] } })
   })
 
-  it('a version whose verification passed takes weight without --force', async () => {
+  it('a version whose verification passed takes weight without --force, and status shows it verified', async () => {
     const v = await cli('verify', 'fraud', 'v3', '--golden', GOLDEN, '--latency-slack-ms', '100')
     expect(v.stdout).toContain('fraud v3: verification PASSED')
     const audit = await admin(gw, 'GET', '/admin/audit?limit=1')
@@ -85,5 +85,6 @@ describe('verification gate', () => {
     const m = await admin(gw, 'GET', '/admin/models/fraud')
     expect(m.json.model.split).toEqual([{ version: 'v3', weight: 2000 }, { version: 'v1', weight: 8000 }])
     expect(m.json.model.versions.find(x => x.name === 'v3')!.verified).toBe(true)
+    expect((await cli('status', 'fraud')).stdout).toContain('verification required (verified: v3)')
   })
 })

@@ -1,5 +1,16 @@
 /** `model-gateway status`: every model's versions, weights, roles and healthy replicas, and the revision. */
-import { adminCommand, modelRows, STATUS_HEADER, table, UsageError } from '../admin-command.js'
+import { adminCommand, formatPercent, modelRows, STATUS_HEADER, table, UsageError } from '../admin-command.js'
+import type { ModelView } from '../admin-client.js'
+
+/** Shadow and verification (issue 11), when a model has them. */
+function releaseGates (m: ModelView): string {
+  const parts: string[] = []
+  if (m.shadow != null) parts.push(`shadow ${m.shadow.version} at ${formatPercent(m.shadow.weight)}`)
+  const verified = m.versions.filter(v => v.verified === true).map(v => v.name)
+  if (m.requireVerification === true) parts.push(`verification required (verified: ${verified.join(', ') || 'none'})`)
+  else if (verified.length > 0) parts.push(`verified: ${verified.join(', ')}`)
+  return parts.length === 0 ? '' : `; ${parts.join('; ')}`
+}
 
 export default adminCommand('status', {
   summary: 'show every model: versions, weights, roles, healthy replicas, and the revision',
@@ -12,7 +23,7 @@ export default adminCommand('status', {
     if (models.length === 0 && ctx.args[0] !== undefined) throw new UsageError(`no model "${ctx.args[0]}" (have: ${res.models.map(m => m.name).join(', ')})`)
     for (const l of table(STATUS_HEADER, models.flatMap(modelRows))) ctx.out(l)
     ctx.out('')
-    for (const m of models) ctx.out(`${m.name}: strategy ${m.strategy}, release ${m.releaseName}${m.served ? '' : ' (not served by this instance)'}`)
+    for (const m of models) ctx.out(`${m.name}: strategy ${m.strategy}, release ${m.releaseName}${m.served ? '' : ' (not served by this instance)'}${releaseGates(m)}`)
     ctx.out(`revision ${res.revision} (instance ${res.instanceId})`)
     return res
   }
