@@ -48,7 +48,7 @@ describe('control plane: bad admin input', () => {
     ['negative weight', 'PUT', '/admin/models/fraud/split', split({ weights: { v1: 11000, v2: -1000 } }), 400, 'GW_INVALID_ARGUMENT'],
     ['fractional weight', 'PUT', '/admin/models/fraud/split', split({ weights: { v1: 9000.5, v2: 999.5 } }), 400, 'GW_INVALID_ARGUMENT'],
     ['weights as a string', 'PUT', '/admin/models/fraud/split', split({ weights: 'v1=100' }), 400, 'GW_INVALID_ARGUMENT'],
-    ['unknown field', 'PUT', '/admin/models/fraud/split', split({ weights: { v1: 10000 }, force: true }), 400, 'GW_INVALID_ARGUMENT'],
+    ['unknown field', 'PUT', '/admin/models/fraud/split', split({ weights: { v1: 10000 }, dryRun: true }), 400, 'GW_INVALID_ARGUMENT'],
     ['malformed JSON', 'PUT', '/admin/models/fraud/split', { body: '{"weights": {' }, 400, 'GW_INVALID_ARGUMENT'],
     ['stale revision in the body', 'PUT', '/admin/models/fraud/split', split({ weights: { v1: 10000 }, revision: 1 }), 409, 'GW_CONFLICT'],
     ['stale If-Match', 'POST', '/admin/models/fraud/rollback', { body: '{}', headers: { 'if-match': '"1"' } }, 409, 'GW_CONFLICT'],
