@@ -5,7 +5,7 @@
  * functions; 18.16 has none that would do it).
  */
 import type { ShadowPair } from '../proxy/shadow.js'
-import { bodyText } from './records.js'
+import { bodyText } from './record-body.js'
 
 export interface ShadowRow {
   time: number

@@ -37,7 +37,8 @@ const FIELDS: Record<TopicKind, Record<string, FieldType>> = {
 const ADDED: Record<TopicKind, Record<string, string | number>> = {
   records: { traffic: 'live', request_encoding: '', request_binary_bytes: 0, response_binary_bytes: 0, request_truncated: 0, response_truncated: 0 },
   rollups: { traffic: 'live' },
-  health: {}
+  health: {},
+  shadow: {}
 }
 
 /** The row, or a reason why the message cannot be stored. */
