@@ -1,0 +1,55 @@
+/**
+ * A keyed canary for batch (issue 13): the version each row's key maps to, computed
+ * with the data plane's own routing functions from the split and seed the admin API
+ * reports. One micro-batch carries one request, and a request can carry only one
+ * sticky key, so rows are grouped by the version their key maps to and each group
+ * goes to that version's explicit URL. Nothing is re-implemented: bucketOf,
+ * layout and targetForBucket are the functions the data plane calls.
+ */
+import { request } from 'undici'
+import { bucketOf, layout, targetForBucket, type BucketLayout, type SplitEntry } from '../routing/buckets.js'
+import { MAX_STICKY_KEY_LENGTH } from '../proxy/headers.js'
+
+export const ROUTING_REQUEST_TIMEOUT_MS = 10_000
+
+/** The part of GET /admin/models/{m} that decides versions. */
+export interface ModelRouting {
+  split: SplitEntry[]
+  seed: number
+  releaseName: string
+}
+
+export class RoutingFetchError extends Error {}
+
+export async function fetchRouting (adminUrl: string, token: string | undefined, model: string): Promise<ModelRouting> {
+  const url = `${adminUrl.replace(/\/+$/, '')}/admin/models/${encodeURIComponent(model)}`
+  let res
+  try {
+    res = await request(url, {
+      headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+      headersTimeout: ROUTING_REQUEST_TIMEOUT_MS,
+      bodyTimeout: ROUTING_REQUEST_TIMEOUT_MS
+    })
+  } catch (err) {
+    throw new RoutingFetchError(`cannot reach the admin API at ${adminUrl} for the routing of "${model}": ${(err as Error).message}`)
+  }
+  const text = await res.body.text()
+  if (res.statusCode !== 200) {
+    const hint = res.statusCode === 401 || res.statusCode === 403 ? ' (pass --token or set MODEL_GATEWAY_TOKEN; a read token is enough)' : ''
+    throw new RoutingFetchError(`admin API answered ${res.statusCode} for the routing of "${model}": ${text.slice(0, 200)}${hint}`)
+  }
+  const model_ = (JSON.parse(text) as { model?: Partial<ModelRouting> }).model
+  if (!Array.isArray(model_?.split) || typeof model_.seed !== 'number' || typeof model_.releaseName !== 'string') {
+    throw new RoutingFetchError(`admin API at ${adminUrl} gives no split and seed for "${model}" (a gateway older than batch scoring?)`)
+  }
+  return { split: model_.split, seed: model_.seed, releaseName: model_.releaseName }
+}
+
+/**
+ * key -> version, the data plane's sticky choice. The key (already trimmed, as
+ * an HTTP parser trims a header value) is cut where stickyKeyOf cuts it.
+ */
+export function versionForKey (routing: ModelRouting): (key: string) => string {
+  const l: BucketLayout<string> = layout(routing.split, v => v)
+  return (key) => targetForBucket(l, bucketOf(key.length > MAX_STICKY_KEY_LENGTH ? key.slice(0, MAX_STICKY_KEY_LENGTH) : key, routing.seed))
+}
