@@ -96,7 +96,7 @@ export function parseRecord (format: InputFormat, text: string, header: Readonly
       if (err instanceof CsvError) throw new RowError(`not a CSV record: ${err.message}`)
       throw err
     }
-    if (fields.length !== header!.size) throw new RowError(`has ${fields.length} fields, the header has ${header!.size}`)
+    if (fields.length !== header!.size) throw new RowError(`${fields.length} fields where the header has ${header!.size}`)
     return (column) => {
       const i = header!.get(column)
       const v = i === undefined ? undefined : fields[i]
@@ -109,7 +109,7 @@ export function parseRecord (format: InputFormat, text: string, header: Readonly
   } catch (err) {
     throw new RowError(`not JSON: ${(err as Error).message}`)
   }
-  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new RowError('is not a JSON object')
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new RowError('not a JSON object')
   const record = obj as Record<string, unknown>
   return (column) => record[column] ?? undefined
 }

@@ -147,7 +147,7 @@ export async function runBatch (o: BatchOptions, transport?: Transport): Promise
       field = parseRecord(o.inputFormat, l.text, source.header)
     } catch (err) {
       if (!(err instanceof RowError)) throw err
-      entry.reason = `line ${err.message}`
+      entry.reason = err.message
     }
     if (o.partition !== undefined && o.partitionBy === 'hash') {
       const key = field === undefined ? undefined : keyOf(field, o.partitionKey!)
