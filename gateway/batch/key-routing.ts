@@ -3,11 +3,13 @@
  * with the data plane's own routing functions from the split and seed the admin API
  * reports. One micro-batch carries one request, and a request can carry only one
  * sticky key, so rows are grouped by the version their key maps to and each group
- * goes to that version's explicit URL. Nothing is re-implemented: bucketOf,
- * layout and targetForBucket are the functions the data plane calls.
+ * goes to that version's explicit URL. Nothing is re-implemented: layout and
+ * selectVersion are the functions the data plane's decision calls.
  */
 import { request } from 'undici'
-import { bucketOf, layout, targetForBucket, type BucketLayout, type SplitEntry } from '../routing/buckets.js'
+import { layout } from '../routing/buckets.js'
+import { selectVersion, type VersionChoiceInput } from '../routing/select-version.js'
+import type { SplitEntry } from '../state/split.js'
 import { MAX_STICKY_KEY_LENGTH } from '../proxy/headers.js'
 
 export const ROUTING_REQUEST_TIMEOUT_MS = 10_000
@@ -50,6 +52,10 @@ export async function fetchRouting (adminUrl: string, token: string | undefined,
  * an HTTP parser trims a header value) is cut where stickyKeyOf cuts it.
  */
 export function versionForKey (routing: ModelRouting): (key: string) => string {
-  const l: BucketLayout<string> = layout(routing.split, v => v)
-  return (key) => targetForBucket(l, bucketOf(key.length > MAX_STICKY_KEY_LENGTH ? key.slice(0, MAX_STICKY_KEY_LENGTH) : key, routing.seed))
+  const model: VersionChoiceInput<string> = {
+    layout: layout(routing.split, v => v),
+    seed: routing.seed,
+    versions: new Map(routing.split.map(e => [e.version, e.version]))
+  }
+  return (key) => selectVersion(model, key.length > MAX_STICKY_KEY_LENGTH ? key.slice(0, MAX_STICKY_KEY_LENGTH) : key, undefined)!
 }

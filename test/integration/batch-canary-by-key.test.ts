@@ -13,8 +13,8 @@ import { jobOptions, makeRows, readNdjson, writeNdjson } from '../support/batch-
 // x-user-id, scores each user's rows on the version a real-time request with
 // that user's x-user-id gets.
 
-const ROWS = 6_000
-const USERS = 300
+const ROWS = 4_000
+const USERS = 200
 let v1: ModelProcess
 let v2: ModelProcess
 let gw: GatewayProcess

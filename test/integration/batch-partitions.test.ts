@@ -10,7 +10,7 @@ import { idCensus, jobOptions, makeRows, readNdjson, writeCsv, writeNdjson } fro
 // union is the whole input: by hash of a key column, and by byte ranges (CSV,
 // whose header line every worker reads but none scores).
 
-const ROWS = 20_000
+const ROWS = 12_000
 const COUNT = 4
 const setup = useOneModelGateway()
 let dir: string

@@ -12,7 +12,7 @@ import { idCensus, jobOptions, makeRows, readNdjson, waitUntil, writeNdjson } fr
 // Health checks are off; the gateway's retry, its outlier ejection and the
 // batch job's own retries are what keep the rows.
 
-const ROWS = 40_000
+const ROWS = 20_000
 const models: ModelProcess[] = []
 let gw: GatewayProcess
 let dir: string

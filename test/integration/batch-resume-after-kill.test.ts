@@ -13,7 +13,7 @@ import { idCensus, makeRows, MAP_ARG, readNdjson, waitUntil, writeNdjson } from 
 // row in the output exactly once. The model answers after 20 ms, so the job
 // runs for seconds and the kill lands in the middle of it.
 
-const ROWS = 30_000
+const ROWS = 20_000
 let model: ModelProcess
 let gw: GatewayProcess
 let dir: string
