@@ -7,8 +7,8 @@
  * The batch CLI runs as a child pinned to core 0; the model (origin) and the
  * gateway share core 1, as in bench/proxy.ts. Contenders are interleaved per run.
  * Knobs: BENCH_BATCH_ROWS (1,000,000 rows at B=256), BENCH_BATCH_ROWS_B1 (rows
- * at B=1, default 50,000: a million single-row requests would take minutes; the
- * rate is what is compared), BENCH_BATCH_CONCURRENCY (16), BENCH_RUNS (3).
+ * at B=1, default 20,000: a million single-row requests would take many minutes
+ * here; the rate is what is compared), BENCH_BATCH_CONCURRENCY (16), BENCH_RUNS (3).
  */
 import { createWriteStream } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -30,7 +30,7 @@ const gatewayMain = join(repo, 'dist', 'gateway', 'main.js')
 const cliMain = join(repo, 'dist', 'gateway', 'cli', 'main.js')
 
 const ROWS = intEnv('BENCH_BATCH_ROWS', 1_000_000)
-const ROWS_B1 = Math.min(ROWS, intEnv('BENCH_BATCH_ROWS_B1', 50_000))
+const ROWS_B1 = Math.min(ROWS, intEnv('BENCH_BATCH_ROWS_B1', 20_000))
 const CONCURRENCY = intEnv('BENCH_BATCH_CONCURRENCY', 16)
 const RUNS = intEnv('BENCH_RUNS', 3)
 

@@ -44,8 +44,11 @@ export class Journal {
   #rejBuf: string[] = []
   #pending: Omit<Checkpoint, 'format' | 'job' | 'outputBytes' | 'rejectsBytes' | 'done'>
   #flushing: Promise<void> = Promise.resolve()
+  /** Opened from an existing checkpoint. */
+  readonly resumed: boolean
 
-  private constructor (paths: JournalPaths, out: FileHandle, rej: FileHandle, state: Checkpoint) {
+  private constructor (paths: JournalPaths, out: FileHandle, rej: FileHandle, state: Checkpoint, resumed: boolean) {
+    this.resumed = resumed
     this.#paths = paths
     this.#out = out
     this.#rej = rej
@@ -69,14 +72,14 @@ export class Journal {
         await truncate(file, bytes)
       }
       const [out, rej] = await Promise.all([open(paths.output, 'a'), open(paths.rejects, 'a')])
-      return new Journal(paths, out, rej, previous)
+      return new Journal(paths, out, rej, previous, true)
     }
     const [out, rej] = await Promise.all([open(paths.output, 'w'), open(paths.rejects, 'w')])
     const headerBytes = Buffer.byteLength(header)
     if (headerBytes > 0) await out.write(header)
     const journal = new Journal(paths, out, rej, {
       format: CHECKPOINT_FORMAT, job, inputOffset: start.inputOffset, line: start.line, outputBytes: headerBytes, rejectsBytes: 0, rows: 0, rejects: 0, done: false
-    })
+    }, false)
     await journal.#writeCheckpoint(journal.#state)
     return journal
   }

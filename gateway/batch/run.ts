@@ -53,7 +53,7 @@ export async function runBatch (o: BatchOptions, transport?: Transport): Promise
   }
   const journal = await Journal.open({ output: o.output, rejects: o.rejects, checkpoint: o.checkpoint }, job,
     { inputOffset: source.start, line: source.firstLine }, formatter.header, o.resume)
-  const resumed = o.resume && journal.state.inputOffset !== source.start
+  const resumed = journal.resumed
   const summary = (extra: Partial<BatchSummary>): BatchSummary => {
     const elapsedMs = Date.now() - startedAt
     return {

@@ -17,6 +17,7 @@ import {
 } from '../../batch/options.js'
 import type { ProgressMode } from '../../batch/progress.js'
 import type { Command } from '../main.js'
+import { UsageError } from '../usage-error.js'
 
 const USAGE = `usage: model-gateway batch --model M --input FILE --output FILE [options]
 
@@ -51,8 +52,6 @@ in micro-batches, and writes one output row per input row, in input order.
 
 In OUTPUT, REJECTS and CHECKPOINT, {i} stands for the partition index.
 `
-
-class UsageError extends Error {}
 
 function int (flags: Record<string, unknown>, name: string, fallback: number, min: number, max: number): number {
   const raw = flags[name]
