@@ -80,7 +80,9 @@ export async function runBatch (o: BatchOptions, transport?: Transport): Promise
   const queue: Entry[] = []
   let head = 0
   const open = new Map<string, Entry[]>()
-  const ready: Array<{ rows: Entry[], version: string | undefined }> = []
+  // Sealed batches not yet sent, taken from readyHead (shift() would move the whole array each time at batch size 1).
+  let ready: Array<{ rows: Entry[], version: string | undefined }> = []
+  let readyHead = 0
   let active = 0
   let failure: Error | undefined
   let wake: (() => void) | undefined
@@ -123,8 +125,12 @@ export async function runBatch (o: BatchOptions, transport?: Transport): Promise
     }
   }
   const pump = (): void => {
-    while (failure === undefined && active < o.concurrency && ready.length > 0) {
-      const batch = ready.shift()!
+    while (failure === undefined && active < o.concurrency && readyHead < ready.length) {
+      const batch = ready[readyHead++]!
+      if (readyHead >= COMPACT_AT) {
+        ready = ready.slice(readyHead)
+        readyHead = 0
+      }
       active++
       scoreBatch(ctx, batch.rows, batch.version).then(() => {
         for (const r of batch.rows) r.done = true
@@ -193,14 +199,14 @@ export async function runBatch (o: BatchOptions, transport?: Transport): Promise
         const oldest = queue[head]!
         if (!oldest.sent && !oldest.done) seal(oldest.group)
         pump()
-        if (active === 0 && ready.length === 0) break
+        if (active === 0 && readyHead === ready.length) break
         await waitForProgress()
       }
       if (stopped()) break
     }
     if (!stopped()) for (const g of [...open.keys()]) seal(g)
     pump()
-    while (active > 0 || (!stopped() && ready.length > 0)) {
+    while (active > 0 || (!stopped() && readyHead < ready.length)) {
       await waitForProgress()
       pump()
     }
