@@ -16,7 +16,7 @@ import {
   formatOf, type BatchOptions
 } from '../../batch/options.js'
 import type { ProgressMode } from '../../batch/progress.js'
-import type { Command } from '../main.js'
+import type { Command } from '../command.js'
 import { UsageError } from '../usage-error.js'
 
 const USAGE = `usage: model-gateway batch --model M --input FILE --output FILE [options]
