@@ -40,7 +40,12 @@ export async function fetchRouting (adminUrl: string, token: string | undefined,
     const hint = res.statusCode === 401 || res.statusCode === 403 ? ' (pass --token or set MODEL_GATEWAY_TOKEN; a read token is enough)' : ''
     throw new RoutingFetchError(`admin API answered ${res.statusCode} for the routing of "${model}": ${text.slice(0, 200)}${hint}`)
   }
-  const model_ = (JSON.parse(text) as { model?: Partial<ModelRouting> }).model
+  let model_: Partial<ModelRouting> | undefined
+  try {
+    model_ = (JSON.parse(text) as { model?: Partial<ModelRouting> }).model
+  } catch {
+    throw new RoutingFetchError(`admin API at ${adminUrl} answered 200 with a body that is not JSON`)
+  }
   if (!Array.isArray(model_?.split) || typeof model_.seed !== 'number' || typeof model_.releaseName !== 'string') {
     throw new RoutingFetchError(`admin API at ${adminUrl} gives no split and seed for "${model}" (a gateway older than batch scoring?)`)
   }

@@ -22,8 +22,13 @@ export async function fetchMetadata (url: string, model: string, version: string
   }
   const text = await res.body.text()
   if (res.statusCode !== 200) throw new MetadataError(`GET ${path} answered ${res.statusCode}: ${text.slice(0, 200)}`)
-  const meta = JSON.parse(text) as ModelMetadata
-  if (!Array.isArray(meta.inputs) || meta.inputs.length === 0) throw new MetadataError(`GET ${path}: the model declares no inputs; batch scoring maps columns to declared inputs`)
+  let meta: ModelMetadata
+  try {
+    meta = JSON.parse(text) as ModelMetadata
+  } catch {
+    throw new MetadataError(`GET ${path} answered 200 with a body that is not JSON`)
+  }
+  if (!Array.isArray(meta?.inputs) || meta.inputs.length === 0) throw new MetadataError(`GET ${path}: the model declares no inputs; batch scoring maps columns to declared inputs`)
   return meta
 }
 
