@@ -40,16 +40,16 @@ export async function fetchRouting (adminUrl: string, token: string | undefined,
     const hint = res.statusCode === 401 || res.statusCode === 403 ? ' (pass --token or set MODEL_GATEWAY_TOKEN; a read token is enough)' : ''
     throw new RoutingFetchError(`admin API answered ${res.statusCode} for the routing of "${model}": ${text.slice(0, 200)}${hint}`)
   }
-  let model_: Partial<ModelRouting> | undefined
+  let view: Partial<ModelRouting> | undefined
   try {
-    model_ = (JSON.parse(text) as { model?: Partial<ModelRouting> }).model
+    view = (JSON.parse(text) as { model?: Partial<ModelRouting> }).model
   } catch {
     throw new RoutingFetchError(`admin API at ${adminUrl} answered 200 with a body that is not JSON`)
   }
-  if (!Array.isArray(model_?.split) || typeof model_.seed !== 'number' || typeof model_.releaseName !== 'string') {
+  if (!Array.isArray(view?.split) || typeof view.seed !== 'number' || typeof view.releaseName !== 'string') {
     throw new RoutingFetchError(`admin API at ${adminUrl} gives no split and seed for "${model}" (a gateway older than batch scoring?)`)
   }
-  return { split: model_.split, seed: model_.seed, releaseName: model_.releaseName }
+  return { split: view.split, seed: view.seed, releaseName: view.releaseName }
 }
 
 /**
