@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runBatch } from '../../gateway/batch/run.js'
 import { startModel, type ModelProcess } from '../support/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
-import { BODY, TOKEN } from '../support/redis-fleet.js'
+import { TOKEN } from '../support/redis-fleet.js'
+import { FRAUD_REQUEST } from '../support/oip.js'
 import { jobOptions, makeRows, readNdjson, writeNdjson } from '../support/batch-files.js'
 
 // A batch job keyed by the user column, against a 30% canary sticky on
@@ -43,7 +44,7 @@ afterAll(async () => {
 })
 
 async function realTimeVersion (user: string): Promise<string> {
-  const res = await request(`${gw.url}/v2/models/fraud/infer`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-user-id': user }, body: BODY })
+  const res = await request(`${gw.url}/v2/models/fraud/infer`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-user-id': user }, body: FRAUD_REQUEST })
   await res.body.text()
   expect(res.statusCode).toBe(200)
   return res.headers['x-model-version'] as string

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runBatch } from '../../gateway/batch/run.js'
 import { startModel, type ModelProcess } from '../support/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
-import { idCensus, jobOptions, makeRows, readNdjson, waitUntil, writeNdjson } from '../support/batch-files.js'
+import { eventually } from '../support/eventually.js'
+import { idCensus, jobOptions, makeRows, readNdjson, writeNdjson } from '../support/batch-files.js'
 
 // One of two replicas SIGKILLed while a batch job runs through the gateway:
 // batches that failed with it are retried, and every row comes out once.
@@ -43,7 +44,9 @@ describe('a model replica killed mid-job', () => {
     const job = runBatch(jobOptions(dir, gw.url, { batchSize: 50, concurrency: 8, backoffMs: 20 }))
     let finished = false
     job.then(() => { finished = true }, () => { finished = true })
-    await waitUntil('the job has written some rows', async () => (await stat(output).catch(() => undefined))?.size !== 0 || finished)
+    await eventually(async () => {
+      expect(finished || ((await stat(output).catch(() => undefined))?.size ?? 0) > 0).toBe(true)
+    }, { intervalMs: 10 })
     expect(finished).toBe(false)
     models[1]!.kill('SIGKILL')
     const summary = await job

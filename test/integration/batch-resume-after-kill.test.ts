@@ -7,7 +7,8 @@ import { readCheckpoint } from '../../gateway/batch/journal.js'
 import { exitOf, repoRoot } from '../support/ready-process.js'
 import { startModel, type ModelProcess } from '../support/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
-import { idCensus, makeRows, MAP_ARG, readNdjson, waitUntil, writeNdjson } from '../support/batch-files.js'
+import { eventually } from '../support/eventually.js'
+import { idCensus, makeRows, MAP_ARG, readNdjson, writeNdjson } from '../support/batch-files.js'
 
 // The batch CLI SIGKILLed mid-job, then run again with --resume, leaves every
 // row in the output exactly once. The model answers after 20 ms, so the job
@@ -45,12 +46,10 @@ describe('batch job killed and resumed', () => {
   it('writes every row exactly once across the killed run and the resumed one', async () => {
     const checkpoint = join(dir, 'out.ndjson.checkpoint.json')
     const first = batchCli([])
-    let killedAt = 0
-    await waitUntil('the first run has checkpointed some rows', async () => {
+    await eventually(async () => {
       const c = await readCheckpoint(checkpoint).catch(() => undefined)
-      killedAt = c?.rows ?? 0
-      return killedAt >= 1000
-    }, 20_000)
+      expect(c?.rows ?? 0).toBeGreaterThanOrEqual(1000)
+    }, { timeoutMs: 20_000, intervalMs: 10 })
     first.kill('SIGKILL')
     expect((await exitOf(first)).signal).toBe('SIGKILL')
     const atKill = await readCheckpoint(checkpoint)

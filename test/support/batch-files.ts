@@ -1,6 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { ScorerClient } from '../../scorer-sdk/client.js'
 import { DEFAULT_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS, type BatchOptions } from '../../gateway/batch/options.js'
 import { seeded } from './seeded-random.js'
@@ -93,15 +92,6 @@ export async function directScores (modelUrl: string, rows: readonly InputRow[],
     return out
   } finally {
     await client.close()
-  }
-}
-
-/** Polls `check` every 10 ms until it returns true; throws after `timeoutMs`. */
-export async function waitUntil (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`)
-    await sleep(10)
   }
 }
 
