@@ -12,7 +12,8 @@ import { idCensus, makeRows, MAP_ARG, readNdjson, writeNdjson } from '../support
 
 // The batch CLI SIGKILLed mid-job, then run again with --resume, leaves every
 // row in the output exactly once. The model answers after 20 ms, so the job
-// runs for seconds and the kill lands in the middle of it.
+// runs for seconds and the kill lands in the middle of it. The resumed run uses
+// larger batches: the batch size is not part of what a checkpoint pins.
 
 const ROWS = 20_000
 let model: ModelProcess
@@ -56,7 +57,7 @@ describe('batch job killed and resumed', () => {
     expect(atKill?.done).toBe(false)
     expect(atKill!.rows).toBeLessThan(ROWS)
 
-    const second = batchCli(['--resume'])
+    const second = batchCli(['--resume', '--batch-size', '1000', '--concurrency', '4'])
     let stdout = ''
     second.stdout!.on('data', (d: Buffer) => { stdout += d.toString() })
     let stderr = ''
