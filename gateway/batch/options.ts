@@ -1,4 +1,6 @@
 /** What a batch job is told, with its defaults (documented in README "Batch scoring"). */
+import { TRAFFIC_HEADER } from '../server/model-proxy.js'
+import type { Traffic } from '../observe/outcome.js'
 import type { Partition, PartitionBy } from './partition.js'
 import type { InputFormat } from './rows.js'
 import type { OutputFormat } from './format.js'
@@ -17,11 +19,12 @@ export const MAX_BATCH_SIZE = 65_536
 export const MAX_CONCURRENCY = 1_024
 
 /**
- * Sent on every batch request, so the gateway's pipeline records the traffic as
- * batch in records and rollups (issue 13: analysts tell batch and real time apart).
+ * Sent on every batch request (header and value are the data plane's own), so
+ * the gateway's pipeline records the traffic as batch in records and rollups
+ * (issue 13: analysts tell batch and real time apart).
  */
-export const TRAFFIC_HEADER = 'x-gateway-traffic'
-export const TRAFFIC_BATCH = 'batch'
+export { TRAFFIC_HEADER }
+export const TRAFFIC_BATCH: Traffic = 'batch'
 
 export interface BatchOptions {
   /** Gateway (or model server) base URL. */
