@@ -73,6 +73,7 @@ export interface ModelView {
   candidate: string | null
   release: number
   releaseName: string
+  seed: number
   split: Array<{ version: string, weight: number }>
   versions: VersionView[]
   /** False when the stored state names a model this instance's config does not serve. */
@@ -279,6 +280,8 @@ export function modelView (router: Router, name: string, ms: ModelState): ModelV
     candidate: ms.candidate,
     release: ms.release,
     releaseName: releaseName(ms),
+    // Batch scoring computes each row's version from split + seed, as the data plane does (issue 13).
+    seed: ms.seed,
     split: ms.split.map(e => ({ version: e.version, weight: e.weight })),
     versions,
     served: route !== undefined,

@@ -28,6 +28,8 @@ export interface ModelView {
   candidate: string | null
   release: number
   releaseName: string
+  /** Sticky seed of the release in force. */
+  seed: number
   split: SplitEntryView[]
   versions: VersionView[]
   served: boolean

@@ -30,6 +30,7 @@ const commands: Record<string, Loader> = {
   sink: async () => (await import('./commands/sink.js')).default,
   migrate: async () => (await import('./commands/migrate.js')).default,
   report: async () => (await import('./commands/report.js')).default,
+  batch: async () => (await import('./commands/batch.js')).default,
 }
 
 async function main (argv: string[]): Promise<void> {

@@ -50,7 +50,7 @@ function connectionOptions (v: string | string[] | undefined): string[] | undefi
   return (typeof v === 'string' ? v : v.join(',')).toLowerCase().split(',').map(s => s.trim())
 }
 
-const MAX_STICKY_KEY_LENGTH = 512
+export const MAX_STICKY_KEY_LENGTH = 512
 
 /** The sticky key from the configured header or cookie; undefined when absent (then routing is weighted random). */
 export function stickyKeyOf (headers: IncomingHttpHeaders, header: string | undefined, cookie: string | undefined): string | undefined {
