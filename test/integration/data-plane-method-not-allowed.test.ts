@@ -3,7 +3,7 @@ import { useOneModelGateway } from '../support/one-model-gateway.js'
 import { expectGatewayError } from '../support/oip.js'
 
 // A wrong method on a known route gets 405 GW_METHOD_NOT_ALLOWED with an Allow
-// header, not a generic 404 (issue 9: routes and 405s come from one list, so
+// header (HEAD is allowed wherever GET is), not a generic 404 (issue 9: routes and 405s come from one list, so
 // the version readiness route and /v2 are covered too).
 
 const setup = useOneModelGateway()
@@ -12,14 +12,14 @@ const cases: Array<[string, string, string]> = [
   ['GET', '/v2/models/fraud/infer', 'POST'],
   ['PUT', '/v2/models/fraud/infer', 'POST'],
   ['DELETE', '/v2/models/fraud/versions/v1/infer', 'POST'],
-  ['POST', '/v2/models/fraud', 'GET'],
-  ['POST', '/v2/models/fraud/ready', 'GET'],
-  ['POST', '/v2/models/fraud/versions/v1/ready', 'GET'],
-  ['DELETE', '/v2/models/fraud/versions/v1/ready', 'GET'],
-  ['POST', '/v2', 'GET'],
-  ['PUT', '/v2', 'GET'],
-  ['POST', '/v2/health/live', 'GET'],
-  ['PATCH', '/v2/health/ready', 'GET']
+  ['POST', '/v2/models/fraud', 'GET, HEAD'],
+  ['POST', '/v2/models/fraud/ready', 'GET, HEAD'],
+  ['POST', '/v2/models/fraud/versions/v1/ready', 'GET, HEAD'],
+  ['DELETE', '/v2/models/fraud/versions/v1/ready', 'GET, HEAD'],
+  ['POST', '/v2', 'GET, HEAD'],
+  ['PUT', '/v2', 'GET, HEAD'],
+  ['POST', '/v2/health/live', 'GET, HEAD'],
+  ['PATCH', '/v2/health/ready', 'GET, HEAD']
 ]
 
 describe('wrong method', () => {

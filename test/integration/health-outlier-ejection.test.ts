@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { Pool } from 'undici'
 import { startModel, type ModelProcess } from '../support/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
+import { FRAUD_REQUEST } from '../support/oip.js'
 
 // Passive outlier ejection on live traffic: a replica killed under a steady
 // stream causes no client error (the failed attempt is retried on the other
@@ -14,7 +15,6 @@ const BASE_EJECTION_MS = 1_000
 const WORKERS = 8
 const MAX_REQUESTS = 20_000
 const MAX_RUN_MS = 20_000
-const BODY = JSON.stringify({ inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP32', data: [620, 200, 7, 265] }] })
 
 interface ReplicaRow { replica: string, healthy: boolean, ejected: boolean, ejections: number }
 
@@ -64,7 +64,7 @@ describe('a replica killed under load', () => {
       while (!stop && sent < MAX_REQUESTS && Date.now() < deadline) {
         sent++
         try {
-          const res = await pool!.request({ path: '/v2/models/fraud/infer', method: 'POST', body: BODY, headers: { 'content-type': 'application/json' } })
+          const res = await pool!.request({ path: '/v2/models/fraud/infer', method: 'POST', body: FRAUD_REQUEST, headers: { 'content-type': 'application/json' } })
           const text = await res.body.text()
           if (res.statusCode !== 200) {
             errors.push(`${res.statusCode} ${text}`)

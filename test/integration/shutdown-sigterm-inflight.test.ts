@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Pool } from 'undici'
 import { startModel, type ModelProcess } from '../support/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
+import { FRAUD_REQUEST } from '../support/oip.js'
 
 // SIGTERM during a bounded load run: readiness turns false first, requests keep
 // being served through gateway.drainDelayMs, then the listener closes and every
@@ -14,7 +15,6 @@ const MAX_REQUESTS = 60_000
 const MAX_RUN_MS = 20_000
 /** Every prediction waits this long, so requests are in flight at the signal. */
 const MODEL_DELAY_MS = 25
-const BODY = JSON.stringify({ inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP32', data: [620, 200, 7, 265] }] })
 
 interface Counts {
   ok: number
@@ -67,7 +67,7 @@ describe('graceful shutdown on SIGTERM under load', () => {
       while (sent < MAX_REQUESTS && Date.now() < deadline) {
         sent++
         try {
-          const res = await pool.request({ path: '/v2/models/fraud/infer', method: 'POST', body: BODY, headers: { 'content-type': 'application/json' } })
+          const res = await pool.request({ path: '/v2/models/fraud/infer', method: 'POST', body: FRAUD_REQUEST, headers: { 'content-type': 'application/json' } })
           const text = await res.body.text()
           if (res.statusCode === 200) {
             counts.ok++

@@ -4,6 +4,7 @@
  * stop() is called), so every load run ends by itself. It counts answers by
  * status and by x-model-version; callers assert on the counts.
  */
+import { setTimeout as sleep } from 'node:timers/promises'
 import { Agent } from 'undici'
 import { FRAUD_REQUEST } from './oip.js'
 
@@ -38,6 +39,8 @@ export interface LoadOptions {
   request?: (i: number) => LoadRequest
   /** Called with every answer, before it is counted. */
   onAnswer?: (answer: LoadAnswer) => void
+  /** Pacing: each worker waits this long after each answer (keeps a long run's volume small). */
+  pauseMs?: number
   /** Passed to undici: a request without an answer in this time counts as a client error. */
   headersTimeoutMs?: number
 }
@@ -113,6 +116,7 @@ export function startLoad (opts: LoadOptions): RunningLoad {
         const { code, syscall } = err as { code?: string, syscall?: string }
         count(['error', code ?? 'unknown', syscall].filter(Boolean).join(' '), `${code ?? ''} ${(err as Error).message}`)
       }
+      if (opts.pauseMs !== undefined) await sleep(opts.pauseMs)
     }
   }
 
