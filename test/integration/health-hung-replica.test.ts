@@ -50,7 +50,9 @@ function config (replicas: string[]): object {
 
 /** `n` requests one at a time; the answers by status. */
 async function sendMany (gw: GatewayProcess, n: number): Promise<Record<string, number>> {
-  return (await runLoad({ url: gw.url, concurrency: 1, maxRequests: n, maxMs: 30_000, headersTimeoutMs: 5_000 })).statuses
+  const r = await runLoad({ url: gw.url, concurrency: 1, maxRequests: n, maxMs: 30_000, headersTimeoutMs: 5_000 })
+  expect(r.failures.slice(0, 3)).toEqual([])
+  return r.statuses
 }
 
 describe('a replica that stops answering', () => {
@@ -80,6 +82,8 @@ describe('a replica that stops answering', () => {
     expect(row.lastCheck!.latencyMs).toBeGreaterThanOrEqual(TIMEOUT_MS - 5)
     console.log(`hung replica (from start) marked unhealthy ${took.toFixed(0)} ms after the gateway was ready`)
 
+    // On a loaded machine the first probe of the good replica can time out too; its next one passes.
+    await msUntil(gw, good.url, r => r.healthy, INTERVAL_MS + TIMEOUT_MS + SLACK_MS)
     expect(await sendMany(gw, 60)).toEqual({ 200: 60 })
   })
 
