@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startModel, type ModelProcess } from '../support/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
+import { fraudRequest } from '../support/oip.js'
 
 // A real fraud probability comes back through the gateway; the user's version is
 // sticky (x-user-id) and named in x-model-version, and v1 and v2 give different
 // probabilities for the same transaction.
 
 const TX = [620, 200, 7, 265]
-const INPUT = JSON.stringify({ inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP64', data: TX }] })
+const INPUT = JSON.stringify(fraudRequest(TX))
 const V1_P = 0.7502601055951177
 const V2_P = 1 / (1 + Math.exp(-0.0775))
 

@@ -39,6 +39,8 @@ export interface LoadOptions {
   request?: (i: number) => LoadRequest
   /** Called with every answer, before it is counted. */
   onAnswer?: (answer: LoadAnswer) => void
+  /** A worker ends at its first request that got no answer (a client-side error). */
+  stopWorkerOnError?: boolean
   /** Pacing: each worker waits this long after each answer (keeps a long run's volume small). */
   pauseMs?: number
   /** Passed to undici: a request without an answer in this time counts as a client error. */
@@ -115,6 +117,7 @@ export function startLoad (opts: LoadOptions): RunningLoad {
       } catch (err) {
         const { code, syscall } = err as { code?: string, syscall?: string }
         count(['error', code ?? 'unknown', syscall].filter(Boolean).join(' '), `${code ?? ''} ${(err as Error).message}`)
+        if (opts.stopWorkerOnError === true) return
       }
       if (opts.pauseMs !== undefined) await sleep(opts.pauseMs)
     }
