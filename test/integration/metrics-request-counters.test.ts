@@ -86,7 +86,7 @@ describe('metrics', () => {
 
   it('answers /metrics 401 GW_UNAUTHORIZED without a token, and 200 without one when admin.metricsPublic is set (other admin routes still 401)', async () => {
     const denied = await fetch(`${gw.adminUrl!}/metrics`)
-    await expectGatewayError(denied, 401, 'GW_UNAUTHORIZED', { requestId: false })
+    await expectGatewayError(denied, 401, 'GW_UNAUTHORIZED')
 
     const open = await startGatewayProcess(config({ v1: [models[0]!.url], v2: [models[1]!.url] }, true))
     gateways.push(open)

@@ -19,17 +19,12 @@ export interface GatewayErrorBody {
   version?: string
 }
 
-export interface ExpectGatewayErrorOptions {
-  /** Require an x-request-id header (default true; the admin API's own answers carry none). */
-  requestId?: boolean
-}
-
 /**
  * Asserts an answer is a gateway error in the one shape: the given status and
  * code, `error` a non-empty string (what OIP clients read), an x-request-id.
  * Returns the body for further checks.
  */
-export async function expectGatewayError (res: Response, status: number, code: string, opts: ExpectGatewayErrorOptions = {}): Promise<GatewayErrorBody> {
+export async function expectGatewayError (res: Response, status: number, code: string): Promise<GatewayErrorBody> {
   const text = await res.text()
   let body: GatewayErrorBody
   try {
@@ -41,6 +36,6 @@ export async function expectGatewayError (res: Response, status: number, code: s
   expect(typeof body.error).toBe('string')
   expect(body.error.length).toBeGreaterThan(0)
   expect(res.headers.get('content-type')).toContain('application/json')
-  if (opts.requestId ?? true) expect(res.headers.get('x-request-id')).toBeTruthy()
+  expect(res.headers.get('x-request-id')).toBeTruthy()
   return body
 }
