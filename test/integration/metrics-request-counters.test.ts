@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startModel, type ModelProcess } from '../support/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
+import { eventually } from '../support/eventually.js'
 import { runLoad } from '../support/load.js'
 import { expectGatewayError, FRAUD_REQUEST } from '../support/oip.js'
 
@@ -33,7 +34,7 @@ function config (replicas: { v1: string[], v2: string[] }, metricsPublic: boolea
         sticky: { header: 'x-user-id' },
         versions: { v1: { replicas: replicas.v1 }, v2: { replicas: replicas.v2 } },
         release: { strategy: 'canary', stable: 'v1', canary: 'v2', canaryWeight: 3000 },
-        healthCheck: { intervalMs: 500, timeoutMs: 300 }
+        healthCheck: { intervalMs: 1_000, timeoutMs: 900 }
       }
     }
   }
@@ -55,6 +56,11 @@ describe('metrics', () => {
   })
 
   it('counts requests per version exactly as the clients saw them', async () => {
+    // On a loaded machine a first probe can time out; count only once both replicas passed one.
+    await eventually(async () => {
+      const m = parse(await (await fetch(`${gw.adminUrl!}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text())
+      for (const model of models) expect(m.get(`model_gateway_replica_healthy{model="fraud",version="${model.version}",replica="${model.url}"}`)).toBe(1)
+    })
     const load = await runLoad({ url: gw.url, maxRequests: REQUESTS, maxMs: 60_000, request: i => ({ headers: { 'x-user-id': `user-${i}` } }) })
     expect(load.statuses).toEqual({ 200: REQUESTS })
     const seen = new Map(Object.entries(load.versions))
