@@ -39,7 +39,7 @@ function config (v1: string[], v2: string[], fallbackToStable: boolean): object 
         fallbackToStable,
         versions: { v1: { replicas: v1 }, v2: { replicas: v2 } },
         release: { strategy: 'canary', stable: 'v1', canary: 'v2', canaryWeight: 5000 },
-        healthCheck: { intervalMs: 300, timeoutMs: 200, unhealthyThreshold: 1, healthyThreshold: 1 }
+        healthCheck: { intervalMs: 500, timeoutMs: 450, unhealthyThreshold: 1, healthyThreshold: 1 }
       }
     }
   }
@@ -61,6 +61,8 @@ describe('version failover when the canary has no healthy replica', () => {
     gateways.push(withFallback)
     without = await startGatewayProcess(config([stable.url], canary.map(c => c.url), false))
     gateways.push(without)
+    // On a loaded machine a first probe can time out: assign users once every canary replica passed one.
+    for (const gw of [withFallback, without]) await canaryAvailableIs(gw, true)
     for (const u of USERS) {
       const a = await infer(withFallback, u)
       expect(a.status).toBe(200)
