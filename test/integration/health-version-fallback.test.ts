@@ -61,8 +61,15 @@ describe('version failover when the canary has no healthy replica', () => {
     gateways.push(withFallback)
     without = await startGatewayProcess(config([stable.url], canary.map(c => c.url), false))
     gateways.push(without)
-    // On a loaded machine a first probe can time out: assign users once every canary replica passed one.
-    for (const gw of [withFallback, without]) await canaryAvailableIs(gw, true)
+    // On a loaded machine a first probe can time out: assign users once every replica passed one.
+    for (const gw of [withFallback, without]) {
+      await canaryAvailableIs(gw, true)
+      await eventually(async () => {
+        const res = await fetch(`${gw.adminUrl!}/admin/health?model=fraud`, { headers: { authorization: `Bearer ${TOKEN}` } })
+        const rows = ((await res.json()) as { replicas: Array<{ healthy: boolean, ejected: boolean }> }).replicas
+        expect(rows.map(r => r.healthy && !r.ejected)).toEqual([true, true, true])
+      }, { timeoutMs: 5_000, intervalMs: 25 })
+    }
     for (const u of USERS) {
       const a = await infer(withFallback, u)
       expect(a.status).toBe(200)
