@@ -61,11 +61,12 @@ export async function buildAdminPlane (tokens: readonly AdminToken[], logger: Lo
     const p = authenticate(request, digests)
     if (p === null) {
       // Refused calls are worth a line: who (never the token), from where, for what.
-      log.warn({ token: 'none', source: request.ip, method: request.method, route: routeOf(request) }, 'admin call refused: missing or invalid bearer token')
+      // The name goes under tokenName: the logger redacts any field called "token".
+      log.warn({ tokenName: 'none', source: request.ip, method: request.method, route: routeOf(request) }, 'admin call refused: missing or invalid bearer token')
       throw new GatewayError('GW_UNAUTHORIZED')
     }
     if (required === 'admin' && p.role !== 'admin') {
-      log.warn({ token: p.name, source: request.ip, method: request.method, route: routeOf(request) }, 'admin call refused: role "read" cannot change state')
+      log.warn({ tokenName: p.name, source: request.ip, method: request.method, route: routeOf(request) }, 'admin call refused: role "read" cannot change state')
       throw new GatewayError('GW_FORBIDDEN', { detail: `token "${p.name}" has role "${p.role}"; this needs role "admin"` })
     }
     request.principal = p

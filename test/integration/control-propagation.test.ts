@@ -6,13 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { serviceEnv } from '../../scripts/services/control.js'
 import { startModel, type ModelProcess } from '../support/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
-import { admin, BODY, fleetConfig, type AdminBody } from '../support/redis-fleet.js'
+import { admin, fleetConfig } from '../support/redis-fleet.js'
+import { eventually } from '../support/eventually.js'
+import { FRAUD_REQUEST } from '../support/oip.js'
 
 const PROPAGATION_DEADLINE_MS = 1_000
 const POLL_GIVE_UP_MS = 5_000
 
 async function servedVersion (gw: GatewayProcess, user: string): Promise<string> {
-  const res = await request(`${gw.url}/v2/models/fraud/infer`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-user-id': user }, body: BODY })
+  const res = await request(`${gw.url}/v2/models/fraud/infer`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-user-id': user }, body: FRAUD_REQUEST })
   await res.body.dump()
   expect(res.statusCode).toBe(200)
   return String(res.headers['x-model-version'])
@@ -39,7 +41,7 @@ describe('control plane: shared state in Redis across gateway instances', () => 
     await Promise.all(models.map(m => m.stop()))
   })
 
-  it('both instances start from the same seeded state', async () => {
+  it('both instances report the same revision and models', async () => {
     const [sa, sb] = await Promise.all([admin(a, 'GET', '/admin/models'), admin(b, 'GET', '/admin/models')])
     expect(sa.json.revision).toBe(sb.json.revision)
     expect(sa.json.models).toEqual(sb.json.models)
@@ -53,12 +55,7 @@ describe('control plane: shared state in Redis across gateway instances', () => 
       const t0 = performance.now()
       const res = await admin(a, 'PUT', '/admin/models/fraud/split', { weights })
       expect(res.status).toBe(200)
-      let seen = ''
-      while (performance.now() - t0 < POLL_GIVE_UP_MS) {
-        seen = await servedVersion(b, `user-${i}`)
-        if (seen === target) break
-      }
-      expect(seen).toBe(target)
+      await eventually(async () => expect(await servedVersion(b, `user-${i}`)).toBe(target), { timeoutMs: POLL_GIVE_UP_MS, intervalMs: 5 })
       times.push(Math.round(performance.now() - t0))
     }
     console.log(`propagation A -> B (write + first request on B served by the new version), ms: ${times.join(', ')}`)
@@ -68,7 +65,7 @@ describe('control plane: shared state in Redis across gateway instances', () => 
     expect(sb.json.revision).toBe(sa.json.revision)
   })
 
-  it('two concurrent writes with the same revision: exactly one wins, the other gets 409', async () => {
+  it('two concurrent writes with the same revision: exactly one wins, the other gets 409 GW_CONFLICT, and both instances end with the winner\'s split', async () => {
     const { json } = await admin(a, 'GET', '/admin/models/fraud')
     const rev = json.revision as number
     const results = await Promise.all([
@@ -77,31 +74,28 @@ describe('control plane: shared state in Redis across gateway instances', () => 
     ])
     expect(results.map(r => r.status).sort()).toEqual([200, 409])
     const loser = results.find(r => r.status === 409)!
-    expect(loser.json.error.code).toBe('GW_CONFLICT')
+    expect(loser.json.code).toBe('GW_CONFLICT')
+    expect(loser.json.error).toMatch(/revision/)
     const winner = results.find(r => r.status === 200)!
     expect(winner.json.revision).toBe(rev + 1)
     // Both instances end up with the winner's split, not the loser's.
     for (const gw of [a, b]) {
-      let state: AdminBody
-      const t0 = Date.now()
-      do {
-        state = (await admin(gw, 'GET', '/admin/models/fraud')).json
-      } while (state.revision !== rev + 1 && Date.now() - t0 < POLL_GIVE_UP_MS)
-      expect(state.revision).toBe(rev + 1)
-      expect(state.model.split).toEqual(winner.json.model.split)
+      await eventually(async () => {
+        const state = (await admin(gw, 'GET', '/admin/models/fraud')).json
+        expect(state.revision).toBe(rev + 1)
+        expect(state.model.split).toEqual(winner.json.model.split)
+      }, { timeoutMs: POLL_GIVE_UP_MS })
     }
     const audit = await admin(b, 'GET', '/admin/audit?limit=1')
     expect(audit.json.entries[0]).toMatchObject({ actor: 'ops', action: 'set-split', revisionBefore: rev, revisionAfter: rev + 1 })
   })
 
   it('lists both instances with the revision each has applied', async () => {
-    let list: AdminBody
-    const t0 = Date.now()
-    do {
-      list = (await admin(a, 'GET', '/admin/instances')).json
-      if (list.instances.length === 2 && list.instances.every((i) => i.current)) break
-      await new Promise(resolve => setTimeout(resolve, 200))
-    } while (Date.now() - t0 < POLL_GIVE_UP_MS)
+    const list = await eventually(async () => {
+      const l = (await admin(a, 'GET', '/admin/instances')).json
+      expect(l.instances.filter(i => i.current)).toHaveLength(2)
+      return l
+    }, { timeoutMs: POLL_GIVE_UP_MS, intervalMs: 200 })
     expect(list.instances.map((i) => i.instanceId)).toEqual(['gw-a', 'gw-b'])
     for (const i of list.instances) {
       expect(i.revision).toBe(list.revision)

@@ -8,11 +8,12 @@ import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startModel, type ModelProcess } from '../support/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
+import { startLoad, type RunningLoad } from '../support/load.js'
+import { FRAUD_REQUEST } from '../support/oip.js'
 
 const run = promisify(execFile)
 const TOKEN = 'control-admin-token-0123456789'
 const CLI = join(process.cwd(), 'dist', 'gateway', 'cli', 'main.js')
-const BODY = JSON.stringify({ inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP32', data: [620, 200, 7, 265] }] })
 const USERS = Array.from({ length: 200 }, (_, i) => `user-${i}`)
 const LOAD_MAX_REQUESTS = 30_000
 const LOAD_MAX_MS = 60_000
@@ -26,7 +27,7 @@ async function cli (gw: GatewayProcess, ...args: string[]): Promise<string> {
 async function score (gw: GatewayProcess, model: string, user: string, version?: string): Promise<string> {
   const headers: Record<string, string> = { 'content-type': 'application/json', 'x-user-id': user }
   if (version !== undefined) headers['x-model-version'] = version
-  const res = await request(`${gw.url}/v2/models/${model}/infer`, { method: 'POST', headers, body: BODY })
+  const res = await request(`${gw.url}/v2/models/${model}/infer`, { method: 'POST', headers, body: FRAUD_REQUEST })
   const text = await res.body.text()
   if (res.statusCode !== 200) throw new Error(`${res.statusCode} ${text}`)
   return String(res.headers['x-model-version'])
@@ -42,29 +43,15 @@ function usersOn (m: Map<string, string>, version: string): string[] {
   return [...m].filter(([, v]) => v === version).map(([u]) => u)
 }
 
-function startLoad (gw: GatewayProcess): { stop: () => Promise<{ sent: number, failed: string[] }> } {
-  let stopped = false
-  let sent = 0
-  const failed: string[] = []
-  const t0 = Date.now()
-  const worker = async (): Promise<void> => {
-    while (!stopped && sent < LOAD_MAX_REQUESTS && Date.now() - t0 < LOAD_MAX_MS) {
-      const n = sent++
-      try {
-        await score(gw, n % 2 === 0 ? 'fraud' : 'scorer', USERS[n % USERS.length]!)
-      } catch (err) {
-        failed.push(String(err))
-      }
-    }
-  }
-  const workers = Array.from({ length: LOAD_CONCURRENCY }, worker)
-  return {
-    async stop () {
-      stopped = true
-      await Promise.all(workers)
-      return { sent, failed }
-    }
-  }
+/** Both models, alternating, each request as one of the users. */
+function scoringLoad (gw: GatewayProcess): RunningLoad {
+  return startLoad({
+    url: gw.url,
+    concurrency: LOAD_CONCURRENCY,
+    maxRequests: LOAD_MAX_REQUESTS,
+    maxMs: LOAD_MAX_MS,
+    request: i => ({ path: `/v2/models/${i % 2 === 0 ? 'fraud' : 'scorer'}/infer`, headers: { 'x-user-id': USERS[i % USERS.length]! } })
+  })
 }
 
 describe('control plane: a release under load, with the CLI', () => {
@@ -104,7 +91,7 @@ describe('control plane: a release under load, with the CLI', () => {
 
   it('canary 10% -> 50% -> 100%, rollback, blue-green switch and back: zero failed requests, sticky users kept', async () => {
     const g = gw!
-    const load = startLoad(g)
+    const load = scoringLoad(g)
     try {
       expect(usersOn(await assignment(g, 'fraud'), 'v1')).toHaveLength(USERS.length)
 
@@ -146,9 +133,9 @@ describe('control plane: a release under load, with the CLI', () => {
       const audit = await cli(g, 'audit', '--limit', '3')
       expect(audit.split('\n').filter(l => l.includes('ops'))).toHaveLength(3)
     } finally {
-      const { sent, failed } = await load.stop()
-      console.log(`scoring requests during the release: ${sent} sent, ${failed.length} failed`)
-      expect(failed).toEqual([])
+      const { sent, failed, failures } = await load.stop()
+      console.log(`scoring requests during the release: ${sent} sent, ${failed} failed`)
+      expect(failures).toEqual([])
       expect(sent).toBeGreaterThan(100)
     }
   }, 90_000)

@@ -8,9 +8,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startModel, type ModelProcess } from '../support/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import type { ModelView } from '../../gateway/cli/admin-client.js'
+import { FRAUD_REQUEST } from '../support/oip.js'
 
 const TOKEN = 'control-admin-token-0123456789'
-const BODY = JSON.stringify({ inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP32', data: [620, 200, 7, 265] }] })
 
 async function admin (gw: GatewayProcess, method: 'GET' | 'POST', path: string, body?: object): Promise<{ status: number, json: { revision: number, model: ModelView } }> {
   const res = await request(`${gw.adminUrl}${path}`, {
@@ -71,7 +71,7 @@ describe('control plane: memory store with a state file', () => {
     expect(state.json.model).toMatchObject({ stable: 'v2', candidate: null, split: [{ version: 'v2', weight: 10000 }] })
     // The data plane routes by the resumed state, not by the config's 10% canary.
     for (let i = 0; i < 20; i++) {
-      const res = await request(`${second.url}/v2/models/fraud/infer`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-user-id': `u${i}` }, body: BODY })
+      const res = await request(`${second.url}/v2/models/fraud/infer`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-user-id': `u${i}` }, body: FRAUD_REQUEST })
       await res.body.dump()
       expect(res.statusCode).toBe(200)
       expect(res.headers['x-model-version']).toBe('v2')

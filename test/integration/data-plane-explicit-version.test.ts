@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startModel, type ModelProcess } from '../support/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
+import { FRAUD_REQUEST } from '../support/oip.js'
 
 // Blue-green: the preview gets no traffic unless a request names it, by path
 // (/v2/models/m/versions/v/infer) or, where allowed, by the x-model-version header.
 
-const INPUT = JSON.stringify({ inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP64', data: [620, 200, 7, 265] }] })
 
 const models: ModelProcess[] = []
 let gw: GatewayProcess
@@ -43,7 +43,7 @@ afterAll(async () => {
 })
 
 async function infer (path: string, headers: Record<string, string> = {}): Promise<{ header: string | null, body: string }> {
-  const res = await fetch(`${gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: INPUT })
+  const res = await fetch(`${gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: FRAUD_REQUEST })
   expect(res.status).toBe(200)
   const body = await res.json() as { model_version: string }
   return { header: res.headers.get('x-model-version'), body: body.model_version }

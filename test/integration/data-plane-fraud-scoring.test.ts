@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startModel, type ModelProcess } from '../support/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
+import { fraudRequest } from '../support/oip.js'
 
 // A real fraud probability comes back through the gateway; the user's version is
 // sticky (x-user-id) and named in x-model-version, and v1 and v2 give different
 // probabilities for the same transaction.
 
 const TX = [620, 200, 7, 265]
-const INPUT = JSON.stringify({ inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP64', data: TX }] })
+const INPUT = JSON.stringify(fraudRequest(TX))
 const V1_P = 0.7502601055951177
 const V2_P = 1 / (1 + Math.exp(-0.0775))
 
@@ -44,33 +45,38 @@ async function score (user: string): Promise<Scored> {
   return { version: res.headers.get('x-model-version')!, bodyVersion: body.model_version, p: body.outputs[0]!.data[0]! }
 }
 
-describe('fraud scoring through the gateway', () => {
-  const seen = new Map<string, Scored>()
+const USERS = Array.from({ length: 40 }, (_, i) => `user-${i}`)
 
-  it('returns the probability of the version named in x-model-version', async () => {
-    for (let i = 0; i < 40; i++) {
-      const user = `user-${i}`
-      const s = await score(user)
+/** Each user's first answer. */
+async function scoreAll (): Promise<Map<string, Scored>> {
+  const out = new Map<string, Scored>()
+  for (const user of USERS) out.set(user, await score(user))
+  return out
+}
+
+describe('fraud scoring through the gateway', () => {
+  it('returns the probability of the version named in x-model-version, and both versions serve some of 40 users', async () => {
+    const seen = await scoreAll()
+    for (const s of seen.values()) {
       expect(['v1', 'v2']).toContain(s.version)
       expect(s.bodyVersion).toBe(s.version)
       expect(s.p).toBeCloseTo(s.version === 'v1' ? V1_P : V2_P, 12)
-      seen.set(user, s)
     }
-    const versions = new Set([...seen.values()].map(s => s.version))
     // 40 users on a 50% canary: both versions serve some of them.
-    expect(versions).toEqual(new Set(['v1', 'v2']))
+    expect(new Set([...seen.values()].map(s => s.version))).toEqual(new Set(['v1', 'v2']))
   })
 
   it('keeps every user on their version, with the same probability', async () => {
-    for (const [user, first] of seen) {
+    const first = await scoreAll()
+    for (const [user, s] of first) {
       const again = await score(user)
-      expect(again.version).toBe(first.version)
-      expect(again.p).toBe(first.p)
+      expect(again.version).toBe(s.version)
+      expect(again.p).toBe(s.p)
     }
   })
 
-  it('v1 and v2 score the same transaction differently', () => {
-    const byVersion = new Map([...seen.values()].map(s => [s.version, s.p]))
+  it('v1 and v2 score the same transaction differently', async () => {
+    const byVersion = new Map([...(await scoreAll()).values()].map(s => [s.version, s.p]))
     expect(byVersion.get('v1')).not.toBeCloseTo(byVersion.get('v2')!, 3)
   })
 })

@@ -1,8 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startModel, type ModelProcess } from '../support/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { closedPort } from '../support/ports.js'
+import { eventually } from '../support/eventually.js'
+import { expectGatewayError, FRAUD_REQUEST } from '../support/oip.js'
 
 // A version whose every replica failed its active health checks has no healthy
 // replica: 503 GW_NO_HEALTHY_REPLICA naming the model and version (with
@@ -10,7 +11,6 @@ import { closedPort } from '../support/ports.js'
 // first failed probe marks the replica down, a request gets 502
 // GW_UPSTREAM_UNAVAILABLE from the refused connection.
 
-const INPUT = JSON.stringify({ inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP64', data: [620, 200, 7, 265] }] })
 const HEALTH = { enabled: true, intervalMs: 100, timeoutMs: 200, jitter: 0, unhealthyThreshold: 1, healthyThreshold: 1 }
 
 const models: ModelProcess[] = []
@@ -34,53 +34,65 @@ afterAll(async () => {
   await Promise.all(models.map(m => m.stop()))
 })
 
-async function infer (model: string, version: string) {
-  const res = await fetch(`${gw.url}/v2/models/${model}/versions/${version}/infer`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': `nh-${model}` }, body: INPUT })
-  return { status: res.status, headers: res.headers, body: await res.json() as { error?: { code: string, message: string, model?: string, version?: string }, model_version?: string } }
+function infer (model: string, version: string): Promise<Response> {
+  return fetch(`${gw.url}/v2/models/${model}/versions/${version}/infer`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': `nh-${model}` }, body: FRAUD_REQUEST })
+}
+
+/** Until the first failed probe: 502 from the refused connection; then 503. */
+async function answerOnceMarkedDown (model: string): Promise<Response> {
+  return await eventually(async () => {
+    const res = await infer(model, 'v2')
+    if (res.status === 502) {
+      await expectGatewayError(res, 502, 'GW_UPSTREAM_UNAVAILABLE')
+      throw new Error('replica not marked down yet')
+    }
+    return res
+  })
 }
 
 describe('no healthy replica', () => {
-  it('answers 503 GW_NO_HEALTHY_REPLICA naming the model and version once the checks mark the replica down (502 before)', async () => {
-    let res = await infer('fraud', 'v2')
-    for (let i = 0; i < 100 && res.status !== 503; i++) {
-      expect(res.status).toBe(502)
-      expect(res.body.error!.code).toBe('GW_UPSTREAM_UNAVAILABLE')
-      await sleep(100)
-      res = await infer('fraud', 'v2')
-    }
-    expect(res.status).toBe(503)
-    expect(res.body.error!.code).toBe('GW_NO_HEALTHY_REPLICA')
-    expect(res.body.error!.message).toContain('"fraud"')
-    expect(res.body.error!.message).toContain('"v2"')
-    expect(res.body.error).toMatchObject({ model: 'fraud', version: 'v2' })
+  it('answers 503 GW_NO_HEALTHY_REPLICA naming the model and version once the checks mark the replica down (502 before), and keeps answering 503', async () => {
+    const res = await answerOnceMarkedDown('fraud')
+    const body = await expectGatewayError(res, 503, 'GW_NO_HEALTHY_REPLICA')
+    expect(body.error).toContain('"fraud"')
+    expect(body.error).toContain('"v2"')
+    expect(body).toMatchObject({ model: 'fraud', version: 'v2' })
     expect(res.headers.get('x-request-id')).toBe('nh-fraud')
     expect(res.headers.get('x-model-version')).toBe('v2')
-    // It stays that way while the replica stays down.
-    for (let i = 0; i < 5; i++) expect((await infer('fraud', 'v2')).status).toBe(503)
+    for (let i = 0; i < 5; i++) await expectGatewayError(await infer('fraud', 'v2'), 503, 'GW_NO_HEALTHY_REPLICA')
   })
 
-  it('reports the version not ready, the model still ready through its stable version', async () => {
-    const v = await fetch(`${gw.url}/v2/models/fraud/versions/v2/ready`)
-    expect(v.status).toBe(503)
-    expect(await v.json()).toEqual({ name: 'fraud', version: 'v2', ready: false })
+  it('reports the version not ready (503) and the model ready (200) through its stable version', async () => {
+    await eventually(async () => {
+      const v = await fetch(`${gw.url}/v2/models/fraud/versions/v2/ready`)
+      expect(v.status).toBe(503)
+      expect(await v.json()).toEqual({ name: 'fraud', version: 'v2', ready: false })
+    })
     const m = await fetch(`${gw.url}/v2/models/fraud/ready`)
     expect(m.status).toBe(200)
     await m.arrayBuffer()
   })
 
-  it('with fallbackToStable, serves the stable version and says so', async () => {
-    let res = await infer('fraud-fb', 'v2')
-    for (let i = 0; i < 100 && res.headers.get('x-model-fallback') === null; i++) {
-      await sleep(100)
-      res = await infer('fraud-fb', 'v2')
-    }
-    expect(res.status).toBe(200)
-    expect(res.headers.get('x-model-fallback')).toBe('stable')
-    expect(res.headers.get('x-model-version')).toBe('v1')
-    expect(res.body.model_version).toBe('v1')
+  it('keeps the server ready (200) while a version has no available replica', async () => {
+    await eventually(async () => {
+      const v = await fetch(`${gw.url}/v2/models/fraud/versions/v2/ready`)
+      await v.arrayBuffer()
+      expect(v.status).toBe(503)
+    })
+    const ready = await fetch(`${gw.url}/v2/health/ready`)
+    expect(ready.status).toBe(200)
+    await ready.arrayBuffer()
   })
 
-  it('leaves the gateway alive', () => {
-    expect(gw.alive()).toBe(true)
+  it('with fallbackToStable, answers 200 from the stable version with x-model-fallback: stable', async () => {
+    const res = await eventually(async () => {
+      const r = await infer('fraud-fb', 'v2')
+      const body = await r.json() as { model_version?: string }
+      expect(r.headers.get('x-model-fallback')).toBe('stable')
+      return { r, body }
+    })
+    expect(res.r.status).toBe(200)
+    expect(res.r.headers.get('x-model-version')).toBe('v1')
+    expect(res.body.model_version).toBe('v1')
   })
 })

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startModel, type ModelProcess } from '../support/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
+import { FRAUD_REQUEST } from '../support/oip.js'
 
 // Same key + same config = same version on every gateway instance: two separate
 // gateway processes route 200 users identically.
 
-const INPUT = JSON.stringify({ inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP64', data: [620, 200, 7, 265] }] })
 const USERS = Array.from({ length: 200 }, (_, i) => `customer-${i * 7919}`)
 
 const models: ModelProcess[] = []
@@ -32,7 +32,7 @@ afterAll(async () => {
 })
 
 async function versionFor (gw: GatewayProcess, user: string): Promise<string> {
-  const res = await fetch(`${gw.url}/v2/models/fraud/infer`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-user-id': user }, body: INPUT })
+  const res = await fetch(`${gw.url}/v2/models/fraud/infer`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-user-id': user }, body: FRAUD_REQUEST })
   expect(res.status).toBe(200)
   const body = await res.json() as { model_version: string }
   const header = res.headers.get('x-model-version')!

@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startModel, type ModelProcess } from '../support/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
+import { eventually } from '../support/eventually.js'
+import { fraudRequest } from '../support/oip.js'
 
 // With healthCheck.inferPayload the probe is a real scoring request to the
 // model's infer endpoint; expectBodyContains checks the answer. A model that
 // answers its readiness route but cannot score (or scores something else) fails.
 
 const TOKEN = 'infer-probe-token-0123456789'
-const GOOD = { inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP32', data: [620, 200, 7, 265] }] }
+const GOOD = fraudRequest()
 const BAD_SHAPE = { inputs: [{ name: 'features', shape: [1, 3], datatype: 'FP32', data: [1, 2, 3] }] }
 
 interface Row { model: string, healthy: boolean, lastCheck: { ok: boolean, status: number | null, error: string | null } | null }
@@ -37,15 +39,13 @@ describe('infer health probes', () => {
     await Promise.all(models.map(m => m.stop()))
   })
 
-  it('passes on an expected answer, fails on an unexpected body or an error status', async () => {
-    let rows: Row[] = []
-    const start = performance.now()
-    while (performance.now() - start < 5_000) {
+  it('passes on an expected answer, fails on an unexpected body or an error status, and logs each failure as an infer probe', async () => {
+    const rows = await eventually(async () => {
       const res = await fetch(`${gw.adminUrl!}/admin/health`, { headers: { authorization: `Bearer ${TOKEN}` } })
-      rows = ((await res.json()) as { replicas: Row[] }).replicas
-      if (rows.every(r => r.lastCheck !== null)) break
-      await new Promise(resolve => setTimeout(resolve, 25))
-    }
+      const replicas = ((await res.json()) as { replicas: Row[] }).replicas
+      expect(replicas.filter(r => r.lastCheck !== null)).toHaveLength(3)
+      return replicas
+    }, { timeoutMs: 5_000, intervalMs: 25 })
     const by = new Map(rows.map(r => [r.model, r]))
     expect(by.get('fraud')).toMatchObject({ healthy: true, lastCheck: { ok: true, status: 200, error: null } })
     expect(by.get('fraud2')).toMatchObject({ healthy: false, lastCheck: { ok: false, status: 200, error: 'unexpected body' } })

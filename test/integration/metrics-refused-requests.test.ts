@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { useOneModelGateway } from '../support/one-model-gateway.js'
+import { expectGatewayError } from '../support/oip.js'
 
 // Requests refused before a version is chosen (unknown model, body over the
 // limit) are still counted, under bounded labels: an unknown model name from a
@@ -16,11 +17,10 @@ describe('metrics for refused requests', () => {
   it('counts unknown models under "unknown" and oversized bodies under their model', async () => {
     for (const name of ['nope', 'also-not-a-model', 'x1']) {
       const res = await fetch(`${setup.gw.url}/v2/models/${name}/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
-      expect(res.status).toBe(404)
+      await expectGatewayError(res, 404, 'GW_UNKNOWN_MODEL')
     }
     const big = await fetch(`${setup.gw.url}/v2/models/fraud/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"pad":"${'a'.repeat(4096)}"}` })
-    expect(big.status).toBe(413)
-    expect((await big.json() as { error: { code: string } }).error.code).toBe('GW_BODY_TOO_LARGE')
+    await expectGatewayError(big, 413, 'GW_BODY_TOO_LARGE')
 
     const lines = await requestsTotal()
     expect(lines).toContain('model_gateway_requests_total{model="unknown",version="unknown",status_class="4xx"} 3')

@@ -5,7 +5,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startModel, type ModelProcess } from '../support/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { hashStickyKey } from '../../gateway/observe/records.js'
-import { dropIsolated, gatewayConfig, isolated, load, recordCounts, recordRowsFinal, rollupTotals, startSink, sum, waitFor, type Isolated, type SinkProcess } from './pipeline-harness.js'
+import { dropIsolated, gatewayConfig, isolated, load, metricValue, recordCounts, recordRowsFinal, rollupTotals, startSink, sum, type Isolated, type SinkProcess } from './pipeline-harness.js'
+import { eventually } from '../support/eventually.js'
 
 let models: ModelProcess[] = []
 let gateways: GatewayProcess[] = []
@@ -28,7 +29,7 @@ afterEach(async () => {
 })
 
 const urls = (v: string): string[] => models.filter(m => m.version === v).map(m => m.url)
-const fromMap = (m: Map<string, number>): Record<string, number> => Object.fromEntries([...m].sort())
+const sorted = (m: Record<string, number>): Record<string, number> => Object.fromEntries(Object.entries(m).sort())
 
 describe('scoring logs in ClickHouse', () => {
   it('at 100% sampling stores exactly one record per request, and rollups count every request per version', async () => {
@@ -40,13 +41,21 @@ describe('scoring logs in ClickHouse', () => {
     const r = await load(gw.url, N, { concurrency: 8 })
     expect(r.failed).toBe(0)
     expect(r.sent).toBe(N)
-    const served = fromMap(r.versions)
+    const served = sorted(r.versions)
     expect(Object.keys(served).sort()).toEqual(['v1', 'v2'])
 
-    const records = await waitFor('all records', () => recordCounts(iso!), (c) => sum(c) >= N)
+    const records = await eventually(async () => {
+      const c = await recordCounts(iso!)
+      expect(sum(c) >= N, `all records: ${JSON.stringify(c)}`).toBe(true)
+      return c
+    }, { timeoutMs: 30_000, intervalMs: 500 })
     expect(records).toEqual(served)
     expect(await recordRowsFinal(iso)).toBe(N)
-    const rollups = await waitFor('rollup totals', () => rollupTotals(iso!), (c) => sum(c) >= N)
+    const rollups = await eventually(async () => {
+      const c = await rollupTotals(iso!)
+      expect(sum(c) >= N, `rollup totals: ${JSON.stringify(c)}`).toBe(true)
+      return c
+    }, { timeoutMs: 30_000, intervalMs: 500 })
     expect(rollups).toEqual(served)
 
     // The stored record carries what the request had.
@@ -72,13 +81,21 @@ describe('scoring logs in ClickHouse', () => {
     const N = 2000
     const r = await load(gw.url, N, { concurrency: 16 })
     expect(r.failed).toBe(0)
-    const served = fromMap(r.versions)
+    const served = sorted(r.versions)
 
-    const rollups = await waitFor('rollup totals', () => rollupTotals(iso!), (c) => sum(c) >= N)
+    const rollups = await eventually(async () => {
+      const c = await rollupTotals(iso!)
+      expect(sum(c) >= N, `rollup totals: ${JSON.stringify(c)}`).toBe(true)
+      return c
+    }, { timeoutMs: 30_000, intervalMs: 500 })
     expect(rollups).toEqual(served)
-    // Records are sent before the rollup flush that follows them; give stragglers a moment.
-    await new Promise(resolve => setTimeout(resolve, 1_000))
-    const total = sum(await recordCounts(iso))
+    // Every record the gateway sampled lands (exactly once): the count is the sampler's, not a guess.
+    const sampled = await metricValue(gw.adminUrl!, 'model_gateway_pipeline_records_sampled_total')
+    const total = await eventually(async () => {
+      const n = sum(await recordCounts(iso!))
+      expect(n).toBe(sampled)
+      return n
+    }, { timeoutMs: 30_000, intervalMs: 500 })
     const mean = N * 0.1
     const sigma = Math.sqrt(N * 0.1 * 0.9)
     expect(total).toBeGreaterThanOrEqual(Math.floor(mean - 4 * sigma))
@@ -96,9 +113,13 @@ describe('scoring logs in ClickHouse', () => {
     const [ra, rb] = await Promise.all([load(a.url, 700, { concurrency: 6 }), load(b.url, 500, { concurrency: 6 })])
     expect(ra.failed + rb.failed).toBe(0)
     const served: Record<string, number> = {}
-    for (const m of [ra.versions, rb.versions]) for (const [v, n] of m) served[v] = (served[v] ?? 0) + n
+    for (const m of [ra.versions, rb.versions]) for (const [v, n] of Object.entries(m)) served[v] = (served[v] ?? 0) + n
 
-    const rollups = await waitFor('rollup totals', () => rollupTotals(iso!), (c) => sum(c) >= 1200)
+    const rollups = await eventually(async () => {
+      const c = await rollupTotals(iso!)
+      expect(sum(c) >= 1200, `rollup totals: ${JSON.stringify(c)}`).toBe(true)
+      return c
+    }, { timeoutMs: 30_000, intervalMs: 500 })
     expect(rollups).toEqual(served)
     const perInstance = await iso.ch.select<{ instance_id: string, n: string }>(
       `SELECT instance_id, sum(requests) AS n FROM ${iso.db}.rollups FINAL GROUP BY instance_id ORDER BY instance_id`)

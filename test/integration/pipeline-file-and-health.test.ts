@@ -7,7 +7,8 @@ import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startModel, type ModelProcess } from '../support/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
-import { dropIsolated, gatewayConfig, isolated, load, startSink, waitFor, type Isolated, type SinkProcess } from './pipeline-harness.js'
+import { dropIsolated, gatewayConfig, isolated, load, metricValue, startSink, type Isolated, type SinkProcess } from './pipeline-harness.js'
+import { eventually } from '../support/eventually.js'
 
 let models: ModelProcess[] = []
 let gateways: GatewayProcess[] = []
@@ -44,7 +45,10 @@ describe('scoring-log sinks', () => {
     gateways.push(gw)
     const r = await load(gw.url, 120, { concurrency: 4 })
     expect(r.failed).toBe(0)
-    await new Promise(resolve => setTimeout(resolve, 600))
+    // Health results for both versions exist before the shutdown flush.
+    await eventually(async () => {
+      for (const version of ['v1', 'v2']) expect(await metricValue(gw.adminUrl!, 'model_gateway_health_check_duration_seconds_count', `model="fraud",version="${version}",result="ok"`)).toBeGreaterThan(0)
+    })
     const stopped = await gw.stop()
     expect(stopped.code).toBe(0)
 
@@ -69,9 +73,12 @@ describe('scoring-log sinks', () => {
     const cfg = gatewayConfig({ iso, v1: urls('v1'), v2: urls('v2'), instanceId: 'gw-health' }) as { models: { fraud: { healthCheck: object } } }
     cfg.models.fraud.healthCheck = { enabled: true, intervalMs: 200 }
     gateways.push(await startGatewayProcess(cfg))
-    const rows = await waitFor('health rows for both versions', () => iso!.ch.select<{ version: string, ok: string, n: string }>(
-      `SELECT version, min(ok) AS ok, count() AS n FROM ${iso!.db}.health_checks FINAL WHERE instance_id = 'gw-health' GROUP BY version ORDER BY version`),
-    (r) => r.length === 2, 30_000)
+    const rows = await eventually(async () => {
+      const r = await iso!.ch.select<{ version: string, ok: string, n: string }>(
+        `SELECT version, min(ok) AS ok, count() AS n FROM ${iso!.db}.health_checks FINAL WHERE instance_id = 'gw-health' GROUP BY version ORDER BY version`)
+      expect(r).toHaveLength(2)
+      return r
+    }, { timeoutMs: 30_000, intervalMs: 500 })
     expect(rows.map(r => [r.version, Number(r.ok)])).toEqual([['v1', 1], ['v2', 1]])
   }, 60_000)
 })

@@ -5,16 +5,18 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { Pool } from 'undici'
 import { serviceEnv } from '../../scripts/services/control.js'
 import { ClickHouse } from '../../gateway/sink/clickhouse.js'
 import { migrate } from '../../gateway/sink/schema.js'
 import { ensureTopics, kafkaClient } from '../../gateway/observe/topics.js'
 import { createLogger } from '../../gateway/observe/log.js'
+import { eventually } from '../support/eventually.js'
+import { startLoad, type LoadResult, type RunningLoad } from '../support/load.js'
+
+export type { LoadResult } from '../support/load.js'
 
 export const REPO = join(import.meta.dirname, '..', '..')
 export const CLI = join(REPO, 'dist', 'gateway', 'cli', 'main.js')
-export const INFER_BODY = JSON.stringify({ inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP32', data: [620, 200, 7, 265] }] })
 
 export interface Isolated {
   db: string
@@ -77,65 +79,22 @@ export async function startSink (iso: Isolated, group = `g-${iso.prefix}`): Prom
   }
 }
 
-export interface LoadResult {
-  statuses: Map<number, number>
-  failed: number
-  versions: Map<string, number>
-  sent: number
-}
-
-/**
- * Sends up to `n` scoring requests with `concurrency` in flight, stopping early at
- * `maxMs`. Request ids are unique per call (prefix + index).
- */
-export async function load (baseUrl: string, n: number, opts: { concurrency?: number, maxMs?: number, idPrefix?: string, path?: string, pauseMs?: number } = {}): Promise<LoadResult> {
-  const pool = new Pool(baseUrl, { connections: opts.concurrency ?? 8 })
-  const statuses = new Map<number, number>()
-  const versions = new Map<string, number>()
-  let failed = 0
-  let next = 0
-  const deadline = Date.now() + (opts.maxMs ?? 60_000)
+/** Scoring requests with unique ids (prefix + index), users spread over 997 sticky keys. */
+export function pipelineLoad (baseUrl: string, maxRequests: number, opts: { concurrency?: number, maxMs?: number, idPrefix?: string, pauseMs?: number } = {}): RunningLoad {
   const idPrefix = opts.idPrefix ?? randomBytes(4).toString('hex')
-  const worker = async (): Promise<void> => {
-    while (next < n && Date.now() < deadline) {
-      const i = next++
-      try {
-        const res = await pool.request({
-          path: opts.path ?? '/v2/models/fraud/infer',
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-request-id': `${idPrefix}-${i}`, 'x-user-id': `user-${i % 997}` },
-          body: INFER_BODY
-        })
-        await res.body.text()
-        statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1)
-        const v = res.headers['x-model-version']
-        if (typeof v === 'string') versions.set(v, (versions.get(v) ?? 0) + 1)
-        if (res.statusCode !== 200) failed++
-      } catch {
-        failed++
-      }
-      if (opts.pauseMs !== undefined) await new Promise(resolve => setTimeout(resolve, opts.pauseMs))
-    }
-  }
-  await Promise.all(Array.from({ length: opts.concurrency ?? 8 }, worker))
-  await pool.close()
-  return { statuses, failed, versions, sent: next }
+  return startLoad({
+    url: baseUrl,
+    maxRequests,
+    maxMs: opts.maxMs ?? 60_000,
+    concurrency: opts.concurrency ?? 8,
+    pauseMs: opts.pauseMs,
+    request: i => ({ headers: { 'x-request-id': `${idPrefix}-${i}`, 'x-user-id': `user-${i % 997}` } })
+  })
 }
 
-export async function waitFor<T> (what: string, fn: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: T | undefined
-  let lastErr: unknown
-  while (Date.now() < deadline) {
-    try {
-      last = await fn()
-      if (done(last)) return last
-    } catch (err) {
-      lastErr = err
-    }
-    await new Promise(resolve => setTimeout(resolve, 500))
-  }
-  throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(last, (_k, v) => v instanceof Map ? Object.fromEntries(v) : v)}${lastErr === undefined ? '' : `, last error ${(lastErr as Error).message}`}`)
+/** Runs pipelineLoad to its bounds. */
+export async function load (baseUrl: string, n: number, opts: { concurrency?: number, maxMs?: number, idPrefix?: string } = {}): Promise<LoadResult> {
+  return await pipelineLoad(baseUrl, n, opts).done
 }
 
 /** Distinct request ids per version in the records table (exact after redeliveries). */
@@ -193,4 +152,16 @@ export async function metricValue (adminUrl: string, name: string, labels = ''):
   const text = await res.text()
   const line = text.split('\n').find(l => l.startsWith(labels === '' ? `${name} ` : `${name}{${labels}}`))
   return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1))
+}
+
+/** The fraud fixture under the name newer pipeline tests import. */
+export { FRAUD_REQUEST as INFER_BODY } from '../support/oip.js'
+
+/** Polls `fn` until `done` holds (built on eventually); for tests not yet moved to eventually(). */
+export async function waitFor<T> (what: string, fn: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  return await eventually(async () => {
+    const v = await fn()
+    if (!done(v)) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(v)}`)
+    return v
+  }, { timeoutMs, intervalMs: 500 })
 }

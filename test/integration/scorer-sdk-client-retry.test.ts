@@ -40,7 +40,7 @@ function client (baseUrl: string, extra: Partial<ConstructorParameters<typeof Sc
 }
 
 const ok = { model_name: 'fraud', model_version: 'v1', outputs: [{ name: 'fraud_probability', shape: [1], datatype: 'FP64', data: [0.5] }] }
-const unavailable = { error: { code: 'GW_NO_HEALTHY_REPLICA', message: 'no healthy replica' } }
+const unavailable = { error: 'no healthy replica', code: 'GW_NO_HEALTHY_REPLICA' }
 const input = [{ name: 'features', shape: [1, 4], datatype: 'FP32' as const, data: [1, 2, 3, 4] }]
 
 describe('ScorerClient retries', () => {

@@ -32,13 +32,13 @@ describe('ScorerClient timeout', () => {
     expect(elapsed).toBeLessThan(700)
   })
 
-  it('still answers when the timeout is long enough', async () => {
+  it('answers 200 from the slow model when the timeout is long enough', async () => {
     const client = new ScorerClient({ baseUrl: slow.url, model: 'fraud', timeoutMs: 5_000 })
     clients.push(client)
     expect((await client.infer(input)).status).toBe(200)
   })
 
-  it('times out against a server that accepts and never replies', async () => {
+  it('times out against a server that accepts and never replies, without retrying (one connection)', async () => {
     const client = new ScorerClient({ baseUrl: hung.url, model: 'fraud', timeoutMs: 100, retries: 2 })
     clients.push(client)
     await expect(client.infer(input)).rejects.toBeInstanceOf(ScorerTimeoutError)

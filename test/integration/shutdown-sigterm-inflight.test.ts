@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { Pool } from 'undici'
 import { startModel, type ModelProcess } from '../support/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
+import { eventually } from '../support/eventually.js'
+import { startLoad } from '../support/load.js'
 
 // SIGTERM during a bounded load run: readiness turns false first, requests keep
 // being served through gateway.drainDelayMs, then the listener closes and every
@@ -14,16 +15,8 @@ const MAX_REQUESTS = 60_000
 const MAX_RUN_MS = 20_000
 /** Every prediction waits this long, so requests are in flight at the signal. */
 const MODEL_DELAY_MS = 25
-const BODY = JSON.stringify({ inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP32', data: [620, 200, 7, 265] }] })
-
-interface Counts {
-  ok: number
-  okAfterSignal: number
-  /** Accepted requests that did not get a 200: must stay 0. */
-  failed: string[]
-  /** New connections refused (or reset before they were accepted) once the listener had closed. */
-  refused: number
-}
+/** How a request the gateway never accepted fails (see the load's "error <code> <syscall>" keys). */
+const REFUSED = new Set(['error ECONNREFUSED connect', 'error ECONNREFUSED', 'error ECONNRESET connect'])
 
 describe('graceful shutdown on SIGTERM under load', () => {
   const models: ModelProcess[] = []
@@ -41,9 +34,9 @@ describe('graceful shutdown on SIGTERM under load', () => {
   })
 
   it.each([
-    { drainDelayMs: 0 },
-    { drainDelayMs: 600 }
-  ])('finishes every accepted request (drainDelayMs $drainDelayMs)', async ({ drainDelayMs }) => {
+    { drainDelayMs: 0, during: 'no drain delay' },
+    { drainDelayMs: 600, during: 'drainDelayMs 600, readiness 503 during it' }
+  ])('answers every accepted request 200, refuses new connections once the listener closed, and exits 0 ($during)', async ({ drainDelayMs }) => {
     const g = await startGatewayProcess({
       gateway: { drainDelayMs, shutdownTimeoutMs: 10_000 },
       admin: { enabled: false },
@@ -57,62 +50,35 @@ describe('graceful shutdown on SIGTERM under load', () => {
     })
     gw = g
     const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>((resolve) => g.process.once('exit', (code, signal) => resolve({ code, signal })))
-    const pool = new Pool(g.url, { connections: CONCURRENCY, pipelining: 1 })
-    const counts: Counts = { ok: 0, okAfterSignal: 0, failed: [], refused: 0 }
-    let signalled = false
-    let sent = 0
-    const deadline = Date.now() + MAX_RUN_MS
+    // Each worker stops at its first request that got no answer: once the listener has
+    // closed, that is one refused connection per worker.
+    const load = startLoad({ url: g.url, concurrency: CONCURRENCY, maxRequests: MAX_REQUESTS, maxMs: MAX_RUN_MS, stopWorkerOnError: true })
+    await eventually(() => expect(load.progress.ok).toBeGreaterThanOrEqual(500), { timeoutMs: MAX_RUN_MS })
+    expect(load.progress.failed).toBe(0)
+    const okBefore = load.progress.ok
+    g.kill('SIGTERM')
 
-    const worker = async (): Promise<void> => {
-      while (sent < MAX_REQUESTS && Date.now() < deadline) {
-        sent++
-        try {
-          const res = await pool.request({ path: '/v2/models/fraud/infer', method: 'POST', body: BODY, headers: { 'content-type': 'application/json' } })
-          const text = await res.body.text()
-          if (res.statusCode === 200) {
-            counts.ok++
-            if (signalled) counts.okAfterSignal++
-          } else {
-            counts.failed.push(`${res.statusCode} ${text}`)
-          }
-        } catch (err) {
-          const { code, syscall } = err as { code?: string, syscall?: string }
-          // Refused, or reset while connecting (the connection sat in the accept backlog when the
-          // listener closed): no request byte was sent, so the gateway never accepted this request.
-          if (signalled && (code === 'ECONNREFUSED' || (code === 'ECONNRESET' && syscall === 'connect'))) {
-            counts.refused++
-            return
-          }
-          counts.failed.push(`${code ?? ''} ${(err as Error).message}`)
-        }
-      }
-    }
-
-    try {
-      const load = Promise.all(Array.from({ length: CONCURRENCY }, worker))
-      while (counts.ok < 500 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 10))
-      const okBefore = counts.ok
-      signalled = true
-      g.kill('SIGTERM')
-
-      if (drainDelayMs > 0) {
-        // Readiness goes false at once while scoring requests are still answered.
-        await new Promise(resolve => setTimeout(resolve, 100))
+    if (drainDelayMs > 0) {
+      // Readiness goes false while scoring requests are still answered.
+      await eventually(async () => {
         const ready = await fetch(`${g.url}/v2/health/ready`)
         expect(ready.status).toBe(503)
         expect(await ready.json()).toEqual({ ready: false })
-      }
-
-      const exit = await exited
-      await load
-      expect(exit).toEqual({ code: 0, signal: null })
-      console.log(`drainDelayMs ${drainDelayMs}: ${okBefore} ok before SIGTERM, ${counts.okAfterSignal} ok after it, ${counts.failed.length} failed, ${counts.refused} refused after the listener closed`)
-      expect(counts.failed).toEqual([])
-      expect(counts.okAfterSignal).toBeGreaterThan(0)
-      expect(counts.refused).toBe(CONCURRENCY)
-      expect(g.stderr()).toContain('"msg":"stopped"')
-    } finally {
-      await pool.destroy()
+      }, { timeoutMs: drainDelayMs })
     }
+
+    const exit = await exited
+    const r = await load.done
+    expect(exit).toEqual({ code: 0, signal: null })
+    const okAfter = r.ok - okBefore
+    // Refused, or reset while connecting (the connection sat in the accept backlog when the
+    // listener closed): no request byte was sent, so the gateway never accepted those requests.
+    const refused = Object.entries(r.statuses).filter(([k]) => REFUSED.has(k)).reduce((a, [, n]) => a + n, 0)
+    const failed = Object.keys(r.statuses).filter(k => k !== '200' && !REFUSED.has(k))
+    console.log(`drainDelayMs ${drainDelayMs}: ${okBefore} ok before SIGTERM, ${okAfter} ok after it, ${r.sent - r.ok - refused} failed, ${refused} refused after the listener closed`)
+    expect(failed, r.failures.join('\n')).toEqual([])
+    expect(okAfter).toBeGreaterThan(0)
+    expect(refused).toBe(CONCURRENCY)
+    expect(g.stderr()).toContain('"msg":"stopped"')
   })
 })

@@ -8,10 +8,9 @@ import type { ModelProcess } from './model-process.js'
 // one Redis (under a key prefix of their own), an admin token, an admin call.
 
 export const TOKEN = 'control-admin-token-0123456789'
-export const BODY = JSON.stringify({ inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP32', data: [620, 200, 7, 265] }] })
 
 /** Any admin answer; each route fills in some of these. */
-export interface AdminBody { revision: number, model: ModelView, models: ModelView[], instances: InstanceView[], entries: AuditEntryView[], error: { code: string, message: string } }
+export interface AdminBody { revision: number, model: ModelView, models: ModelView[], instances: InstanceView[], entries: AuditEntryView[], error: string, code: string }
 
 export async function admin (gw: GatewayProcess, method: 'GET' | 'PUT' | 'POST', path: string, body?: object): Promise<{ status: number, json: AdminBody }> {
   const res = await request(`${gw.adminUrl}${path}`, {
@@ -37,3 +36,6 @@ export function fleetConfig (redisUrl: string, v1: ModelProcess, v2: ModelProces
     }
   }
 }
+
+/** The fraud fixture under the name older tests import. */
+export { FRAUD_REQUEST as BODY } from './oip.js'

@@ -2,41 +2,40 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import fc from 'fast-check'
 import { pino } from 'pino'
 import { ejectionAllowed, ejectionDuration, OutlierDetector, type EjectionEvent, type OutlierSettings } from '../../gateway/health/outlier.js'
-import type { Replica } from '../../gateway/proxy/replica.js'
+import { Replica } from '../../gateway/proxy/replica.js'
 import type { Version as VersionRoute } from '../../gateway/proxy/router.js'
 
-/** The parts of Replica the detector touches; pure state, no pool. */
-class FakeReplica {
-  inflight = 0
-  consecutiveFailures = 0
-  ejections = 0
-  healthy = true
-  ejected = false
-  constructor (readonly url: string) {}
-  get available (): boolean { return this.healthy && !this.ejected }
-  setHealthy (h: boolean): void { this.healthy = h }
-  setEjected (e: boolean): void { this.ejected = e }
+/** Real replicas: their pools never connect, since nothing is sent through them here. */
+const made: Replica[] = []
+function replica (url: string): Replica {
+  const r = new Replica(url, { connectTimeoutMs: 1_000, maxConnections: 4 })
+  made.push(r)
+  return r
 }
 
 const SETTINGS: OutlierSettings = { enabled: true, consecutiveFailures: 3, baseEjectionMs: 1_000, maxEjectionMs: 5_000, maxEjectionPercent: 50 }
 
-function version (n: number): { route: VersionRoute, replicas: FakeReplica[] } {
-  const replicas = Array.from({ length: n }, (_, i) => new FakeReplica(`http://127.0.0.1:${9000 + i}`))
-  return { route: { name: 'v2', model: 'fraud', replicas: replicas as unknown as Replica[], inferPath: '/v2/models/fraud/infer', metadataPath: '/v2/models/fraud', readyPath: '/v2/models/fraud/ready', mapped: false }, replicas }
+function version (n: number): { route: VersionRoute, replicas: Replica[] } {
+  const replicas = Array.from({ length: n }, (_, i) => replica(`http://127.0.0.1:${9000 + i}`))
+  return { route: { name: 'v2', model: 'fraud', replicas, inferPath: '/v2/models/fraud/infer', metadataPath: '/v2/models/fraud', readyPath: '/v2/models/fraud/ready', mapped: false }, replicas }
 }
 
-function detector (settings: OutlierSettings = SETTINGS): { d: OutlierDetector, events: EjectionEvent[] } {
-  const d = new OutlierDetector((m) => (m === 'fraud' ? settings : undefined), pino({ level: 'silent' }))
+function detector (settings: OutlierSettings = SETTINGS): { d: OutlierDetector, events: EjectionEvent[], logs: Array<{ msg: string, replica?: string, reason?: string }> } {
+  const logs: Array<{ msg: string, replica?: string, reason?: string }> = []
+  const d = new OutlierDetector((m) => (m === 'fraud' ? settings : undefined), pino({ level: 'info' }, { write: (line: string) => { logs.push(JSON.parse(line)) } }))
   const events: EjectionEvent[] = []
   d.onEjection((e) => { events.push(e) })
-  return { d, events }
+  return { d, events, logs }
 }
 
-function fail (d: OutlierDetector, r: FakeReplica, v: VersionRoute, times: number): void {
-  for (let i = 0; i < times; i++) d.failure(r as unknown as Replica, v)
+function fail (d: OutlierDetector, r: Replica, v: VersionRoute, times: number): void {
+  for (let i = 0; i < times; i++) d.failure(r, v)
 }
 
-afterEach(() => { vi.useRealTimers() })
+afterEach(async () => {
+  vi.useRealTimers()
+  await Promise.all(made.splice(0).map(r => r.close()))
+})
 
 describe('ejectionDuration', () => {
   it.each([
@@ -97,15 +96,15 @@ describe('OutlierDetector', () => {
     const { d } = detector()
     const { route, replicas } = version(2)
     fail(d, replicas[0]!, route, 2)
-    d.success(replicas[0]! as unknown as Replica)
+    d.success(replicas[0]!)
     fail(d, replicas[0]!, route, 2)
     expect(replicas[0]!.ejected).toBe(false)
     d.close()
   })
 
-  it('returns the replica when the ejection ends and doubles the next ejection', () => {
+  it('returns the replica when the ejection ends, logs it as back in rotation, and doubles the next ejection', () => {
     vi.useFakeTimers()
-    const { d, events } = detector()
+    const { d, events, logs } = detector()
     const { route, replicas } = version(2)
     const r = replicas[0]!
     fail(d, r, route, 3)
@@ -114,9 +113,27 @@ describe('OutlierDetector', () => {
     expect(r.ejected).toBe(true)
     vi.advanceTimersByTime(1)
     expect(r.ejected).toBe(false)
+    expect(r.available).toBe(true)
     expect(r.consecutiveFailures).toBe(0)
+    expect(logs.filter(l => l.msg.includes('rotation'))).toEqual([expect.objectContaining({ msg: 'replica returned to rotation', replica: r.url, reason: 'ejection time ended' })])
     fail(d, r, route, 3)
     expect(events.map(e => e.durationMs)).toEqual([1_000, 2_000])
+    d.close()
+  })
+
+  it('when the ejection ends while the replica\'s health checks fail, logs that it stays out of rotation (never "returned to rotation")', () => {
+    vi.useFakeTimers()
+    const { d, logs } = detector()
+    const { route, replicas } = version(2)
+    const r = replicas[0]!
+    fail(d, r, route, 3)
+    expect(r.ejected).toBe(true)
+    r.setHealthy(false)
+    vi.advanceTimersByTime(SETTINGS.baseEjectionMs)
+    expect(r.ejected).toBe(false)
+    expect(r.available).toBe(false)
+    const rotation = logs.filter(l => l.msg.includes('rotation'))
+    expect(rotation).toEqual([expect.objectContaining({ msg: 'ejection ended; replica stays out of rotation: its health checks fail', replica: r.url, reason: 'ejection time ended' })])
     d.close()
   })
 
@@ -138,9 +155,9 @@ describe('OutlierDetector', () => {
     const { route, replicas } = version(2)
     fail(d, replicas[1]!, route, 3)
     expect(replicas[1]!.ejected).toBe(true)
-    d.checkSucceeded(replicas[1]! as unknown as Replica)
+    d.checkSucceeded(replicas[1]!)
     expect(replicas[1]!.ejected).toBe(false)
-    expect(d.ejectedUntil(replicas[1]! as unknown as Replica)).toBeUndefined()
+    expect(d.ejectedUntil(replicas[1]!)).toBeUndefined()
     d.close()
   })
 

@@ -4,11 +4,11 @@ import { errorFromResponse } from '../../scorer-sdk/errors.js'
 
 describe('errorFromResponse', () => {
   it.each([
-    ['a gateway body', 503, '{"error":{"code":"GW_NO_HEALTHY_REPLICA","message":"no healthy replica"}}', 'GW_NO_HEALTHY_REPLICA', 'no healthy replica'],
+    ['a gateway body', 503, '{"error":"no healthy replica","code":"GW_NO_HEALTHY_REPLICA","model":"fraud","version":"v2"}', 'GW_NO_HEALTHY_REPLICA', 'no healthy replica'],
     ['an OIP body', 400, '{"error":"missing \'inputs\'"}', 'OIP_ERROR', "missing 'inputs'"],
     ['a text body', 502, 'Bad Gateway', 'HTTP_502', 'Bad Gateway'],
     ['an empty body', 500, '', 'HTTP_500', 'HTTP 500']
-  ])('reads %s', (_label, status, text, code, message) => {
+  ])('reads %s: the code and message it carries', (_label, status, text, code, message) => {
     const err = errorFromResponse(status, text, 'r1')
     expect(err).toBeInstanceOf(ScorerError)
     expect(err).toMatchObject({ status, code, message, requestId: 'r1' })

@@ -1,0 +1,142 @@
+/**
+ * The one load generator the integration tests share: `concurrency` workers
+ * send scoring requests until `maxRequests` were sent or `maxMs` passed (or
+ * stop() is called), so every load run ends by itself. It counts answers by
+ * status and by x-model-version; callers assert on the counts.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Agent } from 'undici'
+import { FRAUD_REQUEST } from './oip.js'
+
+export interface LoadRequest {
+  /** Base URL of the gateway to send to (default: the `url` option). */
+  origin?: string
+  /** Default /v2/models/fraud/infer. */
+  path?: string
+  /** Sent besides content-type: application/json. */
+  headers?: Record<string, string>
+  /** Default: the fraud request fixture. */
+  body?: string
+}
+
+export interface LoadAnswer {
+  /** Index of the request (0-based, in the order they were sent). */
+  i: number
+  status: number
+  /** The x-model-version header, when the answer has one. */
+  version: string | undefined
+  body: string
+}
+
+export interface LoadOptions {
+  /** Gateway base URL, e.g. http://127.0.0.1:41234 */
+  url?: string
+  maxRequests: number
+  maxMs: number
+  /** Workers, each with one request in flight (default 8). */
+  concurrency?: number
+  /** What request number i looks like (default: the fraud fixture to `url`). */
+  request?: (i: number) => LoadRequest
+  /** Called with every answer, before it is counted. */
+  onAnswer?: (answer: LoadAnswer) => void
+  /** A worker ends at its first request that got no answer (a client-side error). */
+  stopWorkerOnError?: boolean
+  /** Pacing: each worker waits this long after each answer (keeps a long run's volume small). */
+  pauseMs?: number
+  /** Passed to undici: a request without an answer in this time counts as a client error. */
+  headersTimeoutMs?: number
+}
+
+export interface LoadResult {
+  sent: number
+  ok: number
+  /**
+   * Answers by HTTP status ("200", "502", …) and requests that got no answer by
+   * "error <code> <syscall>" (e.g. "error ECONNREFUSED connect").
+   */
+  statuses: Record<string, number>
+  /** 200 answers by their x-model-version header ("none" when missing). */
+  versions: Record<string, number>
+  /** Everything but a 200, with the answer's body or the error's message (first 50). */
+  failures: string[]
+  /** How many requests did not get a 200. */
+  failed: number
+}
+
+export interface RunningLoad {
+  /** The counts so far (live: read it while the load runs). */
+  readonly progress: LoadResult
+  /** Resolves once a bound is reached or stop() was called and every request in flight is answered. */
+  readonly done: Promise<LoadResult>
+  /** No new requests; resolves with the final counts once those in flight are answered. */
+  stop(): Promise<LoadResult>
+}
+
+const KEEP_FAILURES = 50
+
+export function startLoad (opts: LoadOptions): RunningLoad {
+  const concurrency = opts.concurrency ?? 8
+  const agent = new Agent({ connections: concurrency, headersTimeout: opts.headersTimeoutMs })
+  const result: LoadResult = { sent: 0, ok: 0, statuses: {}, versions: {}, failures: [], failed: 0 }
+  const deadline = Date.now() + opts.maxMs
+  let stopped = false
+
+  const count = (key: string, failure?: string): void => {
+    result.statuses[key] = (result.statuses[key] ?? 0) + 1
+    if (failure === undefined) return
+    result.failed++
+    if (result.failures.length < KEEP_FAILURES) result.failures.push(failure)
+  }
+
+  const worker = async (): Promise<void> => {
+    while (!stopped && result.sent < opts.maxRequests && Date.now() < deadline) {
+      const i = result.sent++
+      const req = opts.request?.(i) ?? {}
+      const origin = req.origin ?? opts.url
+      if (origin === undefined) throw new Error('startLoad: no url for request ' + String(i))
+      try {
+        const res = await agent.request({
+          origin,
+          path: req.path ?? '/v2/models/fraud/infer',
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...req.headers },
+          body: req.body ?? FRAUD_REQUEST
+        })
+        const body = await res.body.text()
+        const v = res.headers['x-model-version']
+        const version = typeof v === 'string' ? v : undefined
+        opts.onAnswer?.({ i, status: res.statusCode, version, body })
+        if (res.statusCode === 200) {
+          result.ok++
+          const key = version ?? 'none'
+          result.versions[key] = (result.versions[key] ?? 0) + 1
+          count('200')
+        } else {
+          count(String(res.statusCode), `${res.statusCode} ${body.slice(0, 300)}`)
+        }
+      } catch (err) {
+        const { code, syscall } = err as { code?: string, syscall?: string }
+        count(['error', code ?? 'unknown', syscall].filter(Boolean).join(' '), `${code ?? ''} ${(err as Error).message}`)
+        if (opts.stopWorkerOnError === true) return
+      }
+      if (opts.pauseMs !== undefined) await sleep(opts.pauseMs)
+    }
+  }
+
+  const done = Promise.all(Array.from({ length: concurrency }, worker))
+    .finally(() => agent.close())
+    .then(() => result)
+  return {
+    progress: result,
+    done,
+    stop () {
+      stopped = true
+      return done
+    }
+  }
+}
+
+/** Runs a load to its bounds and returns the counts. */
+export async function runLoad (opts: LoadOptions): Promise<LoadResult> {
+  return await startLoad(opts).done
+}
