@@ -27,12 +27,19 @@ import { ShadowMirror } from './proxy/shadow.js'
 import { registerShadowMetrics } from './observe/shadow-metrics.js'
 import { ShadowTally } from './observe/shadow-tally.js'
 import { requireVerificationDrift, syncRequireVerification } from './control/release-gate.js'
+import { ReplicaDiscovery } from './discovery/discovery.js'
+import { discoveryAdminModule } from './admin/discovery-routes.js'
+import { createReloader, type ReloadResult } from './reload.js'
+import { reloadAdminModule } from './admin/reload-routes.js'
+import { readEnv, type GatewayEnv } from './config/env.js'
 
 export interface StartOptions {
   /** Overrides the config's data-plane port (0 = any free port). */
   port?: number
   /** Overrides the config's admin port. */
   adminPort?: number
+  /** Environment for config reloads (default: the process's). */
+  env?: Readonly<GatewayEnv>
 }
 
 export interface Gateway {
@@ -44,6 +51,8 @@ export interface Gateway {
   readonly adminPort: number | null
   /** This instance's shadow results (issue 11): pre-traffic evidence without a pipeline. */
   readonly shadowTally: ShadowTally
+  /** Re-reads the config file (SIGHUP, POST /admin/reload); rejects with GW_CONFIG_INVALID and keeps the running config when the file is bad. */
+  reload (): Promise<ReloadResult>
   /** Graceful stop: readiness off, stop accepting, finish in-flight requests, flush, close pools. */
   close (): Promise<void>
 }
@@ -82,7 +91,7 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
   observer.add(metrics)
   healthSinks.add(metrics)
   adminModules.push(metricsAdminModule(registry, config.admin.metricsPublic))
-  const outlier = new OutlierDetector((model) => config.models[model]?.outlierDetection, logger)
+  const outlier = new OutlierDetector((model) => router.configs[model]?.outlierDetection, logger)
   outlier.onEjection((e) => { metrics.ejected(e) })
   const feedback = outlier
   const checker = new HealthChecker({
@@ -99,6 +108,26 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
     outlier.close()
     await checker.close()
   })
+
+  // Replica discovery: versions that follow a DNS name get what this instance resolves, as an overlay.
+  const discovery = new ReplicaDiscovery({ router, settings: config.discovery, logger, registry })
+  discovery.sync(config.models)
+  adminModules.push(discoveryAdminModule(discovery))
+  closers.push(async () => { discovery.close() })
+
+  // Config reload: new models and versions from the file; stored release state wins for what it has.
+  const reload = createReloader({
+    file: config.file,
+    env: opts.env ?? readEnv(),
+    running: config,
+    store,
+    logger,
+    apply: (models) => {
+      router.setConfigs(models)
+      discovery.sync(models)
+    }
+  })
+  adminModules.push(reloadAdminModule(reload))
 
   // Scoring logs: exact per-minute rollups and sampled records to Kafka or a file (logging.sink).
   const pipeline = buildPipeline({ config, logger, registry })
@@ -150,6 +179,7 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
     port,
     adminPort,
     shadowTally,
+    reload,
     close () {
       closing ??= (async () => {
         // Readiness fails first; a load balancer stops sending during drainDelayMs while requests are still served.

@@ -7,6 +7,7 @@ import { loadConfigFile, ConfigError } from './config/load.js'
 import { readEnv } from './config/env.js'
 import { createLogger } from './observe/log.js'
 import { startGateway } from './app.js'
+import { GatewayError } from './errors.js'
 
 const DEFAULT_CONFIG = 'config/gateway.yaml'
 /** After the drain, components (pipeline flush, pools) get this long to close before the process gives up. */
@@ -38,7 +39,8 @@ async function main (): Promise<void> {
   }
   const gw = await startGateway(config, logger, {
     port: values.port === undefined ? undefined : parsePort(values.port, '--port'),
-    adminPort: values['admin-port'] === undefined ? undefined : parsePort(values['admin-port'], '--admin-port')
+    adminPort: values['admin-port'] === undefined ? undefined : parsePort(values['admin-port'], '--admin-port'),
+    env
   })
   process.stdout.write(`${JSON.stringify({ event: 'ready', port: gw.port, adminPort: gw.adminPort, instanceId: config.instanceId, pid: process.pid })}\n`)
 
@@ -63,6 +65,13 @@ async function main (): Promise<void> {
       process.exit(1)
     })
   }
+  // SIGHUP reloads the config file; a bad file is logged (file, path, reason) and the running config stays.
+  process.on('SIGHUP', () => {
+    if (stopping) return
+    gw.reload().catch((err: unknown) => {
+      if (!(err instanceof GatewayError)) logger.error({ err }, 'config reload failed')
+    })
+  })
   process.on('SIGTERM', () => { stop('SIGTERM') })
   process.on('SIGINT', () => { stop('SIGINT') })
 }

@@ -51,9 +51,16 @@ const SamplingBody = Type.Object({
   revision: Type.Optional(Revision)
 }, strict)
 
+const ReplicasBody = Type.Object({
+  add: Type.Optional(Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 256 })),
+  remove: Type.Optional(Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 256 })),
+  revision: Type.Optional(Revision)
+}, strict)
+
 type Role = 'stable' | 'canary' | 'active' | 'preview' | 'split' | 'idle'
 
-export interface ReplicaView { url: string, healthy: boolean | null, ejected: boolean | null, inflight: number | null }
+/** `discovered`: found by this instance's DNS discovery, not in the stored state. */
+export interface ReplicaView { url: string, healthy: boolean | null, ejected: boolean | null, inflight: number | null, discovered?: boolean }
 export interface VersionView {
   name: string
   role: Role
@@ -187,6 +194,18 @@ export function controlAdminModule (deps: ControlAdminDeps): AdminModule {
           return write(request, model, 'set-sampling', { version, rate: request.body.rate }, ops.setSampleRate(model, version, request.body.rate), request.body.revision)
         })
 
+      scope.patch<{ Params: VersionParams, Body: { add?: string[], remove?: string[], revision?: number } }>(
+        '/admin/models/:model/versions/:version/replicas', { schema: { body: ReplicasBody } },
+        async (request) => {
+          const { model, version } = request.params
+          const add = request.body.add ?? []
+          const remove = request.body.remove ?? []
+          // A version that also follows a DNS name may be left with no static replica.
+          const allowEmpty = router.configs[model]?.discovery[version] !== undefined
+          const action = remove.length === 0 ? 'add-replicas' : add.length === 0 ? 'remove-replicas' : 'change-replicas'
+          return write(request, model, action, { version, add, remove }, ops.changeReplicas(model, version, add, remove, allowEmpty), request.body.revision)
+        })
+
       scope.get<{ Querystring: { limit?: string } }>('/admin/audit', async (request) => {
         const limit = request.query.limit === undefined ? DEFAULT_AUDIT_LIMIT : parseLimit(request.query.limit)
         return { revision: store.get().revision, entries: await store.audit(limit) }
@@ -256,10 +275,14 @@ export function modelView (router: Router, name: string, ms: ModelState): ModelV
   for (const [v, vs] of Object.entries(ms.versions)) {
     const live = new Map<string, Replica>()
     for (const r of route?.versions.get(v)?.replicas ?? []) live.set(r.url, r)
-    const replicas = vs.replicas.map(url => {
+    const replicas: ReplicaView[] = vs.replicas.map(url => {
       const r = live.get(url)
       return r === undefined ? { url, healthy: null, ejected: null, inflight: null } : { url, healthy: r.healthy, ejected: r.ejected, inflight: r.inflight }
     })
+    const stored = new Set(vs.replicas)
+    for (const r of live.values()) {
+      if (!stored.has(r.url)) replicas.push({ url: r.url, healthy: r.healthy, ejected: r.ejected, inflight: r.inflight, discovered: true })
+    }
     const weight = ms.split.find(e => e.version === v)?.weight ?? 0
     versions.push({
       name: v,

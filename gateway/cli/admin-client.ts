@@ -19,7 +19,7 @@ export class AdminClientError extends Error {
 }
 
 export interface SplitEntryView { version: string, weight: number }
-export interface ReplicaView { url: string, healthy: boolean | null, ejected: boolean | null, inflight: number | null }
+export interface ReplicaView { url: string, healthy: boolean | null, ejected: boolean | null, inflight: number | null, discovered?: boolean }
 export interface VersionView { name: string, role: string, weight: number, replicas: ReplicaView[], healthyReplicas: number, totalReplicas: number, sampleRate?: number | null, verified?: boolean | null }
 export interface ModelView {
   name: string
@@ -42,6 +42,7 @@ export interface ModelResponse { revision: number, model: ModelView }
 export type AuditEntryView = AuditEntry
 export interface AuditResponse { revision: number, entries: AuditEntryView[] }
 export interface InstanceView { instanceId: string, revision: number, startedAt: string, lastSeen: string, address: string | null, current: boolean, self: boolean }
+export interface ReloadResponse { revision: number, file: string, models: string[], added: { models: string[], versions: Array<{ model: string, version: string }> }, restartNeeded: string[] }
 export interface InstancesResponse { revision: number, instanceId: string, instances: InstanceView[] }
 
 export const VERIFY_TIMEOUT_MS = 300_000
@@ -105,6 +106,14 @@ export class AdminClient {
     return this.#call('POST', `/admin/models/${enc(model)}/versions`, withRevision(upstream === undefined ? { name, replicas } : { name, replicas, upstream }, revision))
   }
 
+  replicas (model: string, version: string, change: { add?: string[], remove?: string[] }, revision?: number): Promise<ModelResponse> {
+    return this.#call('PATCH', `/admin/models/${enc(model)}/versions/${enc(version)}/replicas`, withRevision(change, revision))
+  }
+
+  reload (): Promise<ReloadResponse> {
+    return this.#call('POST', '/admin/reload', {})
+  }
+
   retire (model: string, version: string, revision?: number): Promise<ModelResponse> {
     return this.#call('DELETE', `/admin/models/${enc(model)}/versions/${enc(version)}${revision === undefined ? '' : `?revision=${revision}`}`)
   }
@@ -135,7 +144,7 @@ export class AdminClient {
     return this.#call('DELETE', `/admin/models/${enc(model)}/shadow`)
   }
 
-  async #call<T> (method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, body?: object, timeoutMs = this.#timeoutMs): Promise<T> {
+  async #call<T> (method: 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: object, timeoutMs = this.#timeoutMs): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' }
     if (this.#token !== undefined && this.#token !== '') headers.authorization = `Bearer ${this.#token}`
     if (body !== undefined) headers['content-type'] = 'application/json'

@@ -25,6 +25,8 @@ const commands: Record<string, Loader> = {
   instances: async () => (await import('./commands/instances.js')).default,
   verify: async () => (await import('./commands/verify.js')).default,
   shadow: async () => (await import('./commands/shadow.js')).default,
+  replicas: async () => (await import('./commands/replicas.js')).default,
+  reload: async () => (await import('./commands/reload.js')).default,
   // pipeline commands register here
   sampling: async () => (await import('./commands/sampling.js')).default,
   sink: async () => (await import('./commands/sink.js')).default,

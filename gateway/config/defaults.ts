@@ -34,6 +34,11 @@ export const DEFAULT_SAMPLE_ERRORS = true
 export const DEFAULT_CAPTURE_BODIES = true
 export const DEFAULT_MAX_BODY_BYTES = 4096
 
+/** DNS discovery: re-resolve after the records' TTL, but within these bounds (Kubernetes DNS answers with TTL 30 or 5). */
+export const DEFAULT_DISCOVERY_MIN_INTERVAL_MS = 1_000
+export const DEFAULT_DISCOVERY_MAX_INTERVAL_MS = 30_000
+export const DEFAULT_DISCOVERY_TIMEOUT_MS = 2_000
+
 export const DEFAULT_STATE_KEY_PREFIX = 'model-gateway'
 export const DEFAULT_TOPIC_PREFIX = 'model-gateway'
 export const DEFAULT_BUFFER_MAX_RECORDS = 50_000

@@ -9,7 +9,7 @@ import { blueGreenSplit, canarySplit, releaseSeed, TOTAL_BP, type SplitEntry } f
 
 export function modelStateFromConfig (name: string, cfg: ModelConfig): ModelState {
   const versions: ModelState['versions'] = {}
-  for (const [v, vc] of Object.entries(cfg.versions)) versions[v] = vc.upstream === undefined ? { replicas: [...vc.replicas] } : { replicas: [...vc.replicas], upstream: { ...vc.upstream } }
+  for (const [v, vc] of Object.entries(cfg.versions)) versions[v] = vc.upstream === undefined ? { replicas: [...(vc.replicas ?? [])] } : { replicas: [...(vc.replicas ?? [])], upstream: { ...vc.upstream } }
   const has = (v: string | undefined, path: string): string => {
     if (v === undefined) throw new StateError(path, 'is required for this strategy')
     if (versions[v] === undefined) throw new StateError(path, `names version "${v}", which is not under versions (have: ${Object.keys(versions).join(', ')})`)

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { parse as parseYaml, YAMLParseError } from 'yaml'
-import { Value } from '@sinclair/typebox/value'
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import { ConfigSchema, type GatewayConfigFile, type ModelConfig, type AdminToken } from './schema.js'
 import { lookupEnv, readEnv, type GatewayEnv } from './env.js'
 import * as D from './defaults.js'
@@ -20,8 +20,19 @@ export class ConfigError extends Error {
   }
 }
 
+/** A version's DNS discovery with defaults applied; replica URLs are `${scheme}://ADDRESS:${port}${path}`. */
+export interface ResolvedDiscovery {
+  dns: string
+  port: number
+  scheme: 'http' | 'https'
+  path: string
+  family: 4 | 6 | 'any'
+}
+
 export interface ResolvedModel {
   name: string
+  /** Versions whose replicas (also) come from DNS, by version name. */
+  discovery: Record<string, ResolvedDiscovery>
   stickyHeader: string | undefined
   stickyCookie: string | undefined
   allowVersionHeader: boolean
@@ -71,6 +82,7 @@ export interface GatewayConfig {
   drainDelayMs: number
   validateJson: boolean
   admin: { enabled: boolean, host: string, port: number, tokens: AdminToken[], metricsPublic: boolean }
+  discovery: { resolver: string | undefined, minIntervalMs: number, maxIntervalMs: number, timeoutMs: number }
   state: { store: 'memory' | 'redis', file: string | undefined, redisUrl: string | undefined, keyPrefix: string }
   logging: {
     sink: 'off' | 'file' | 'kafka'
@@ -87,6 +99,8 @@ export interface GatewayConfig {
   /** The routing state the config declares; the state store starts from it when it holds none. */
   initialState: RoutingState
 }
+
+let compiledSchema: TypeCheck<typeof ConfigSchema> | undefined
 
 export async function loadConfigFile (file: string, env: Readonly<GatewayEnv> = readEnv()): Promise<GatewayConfig> {
   let text: string
@@ -111,7 +125,10 @@ export function parseConfig (text: string, file: string, env: Readonly<GatewayEn
   raw = substituteEnv(raw, '', file, envLookup)
   if (raw === null || typeof raw !== 'object') throw new ConfigError(file, '', 'must be a mapping with at least a "models" key')
 
-  const first = Value.Errors(ConfigSchema, raw).First()
+  // Compiled once: walking a 1,000-model config with the interpreting checker took
+  // about a second of start-up and of every reload (bench/scale.ts).
+  const check = compiledSchema ??= TypeCompiler.Compile(ConfigSchema)
+  const first = check.Check(raw) ? undefined : check.Errors(raw).First()
   if (first !== undefined) {
     const path = jsonPointerToPath(first.path)
     throw new ConfigError(file, path, describeSchemaError(first.message, /token/i.test(path) ? undefined : first.value, first.schema))
@@ -142,6 +159,10 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
     if (seen.has(t.name)) throw new ConfigError(file, `admin.tokens[${i}].name`, `token name "${t.name}" is used twice`)
     seen.add(t.name)
   })
+  const discovery = cfg.discovery ?? {}
+  const minIntervalMs = discovery.minIntervalMs ?? D.DEFAULT_DISCOVERY_MIN_INTERVAL_MS
+  const maxIntervalMs = discovery.maxIntervalMs ?? Math.max(minIntervalMs, D.DEFAULT_DISCOVERY_MAX_INTERVAL_MS)
+  if (maxIntervalMs < minIntervalMs) throw new ConfigError(file, 'discovery.maxIntervalMs', `${maxIntervalMs} is below discovery.minIntervalMs (${minIntervalMs})`)
   const state = cfg.state ?? {}
   const store = state.store ?? 'memory'
   const redisUrl = state.redisUrl ?? env.REDIS_URL
@@ -167,6 +188,7 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
       tokens,
       metricsPublic: admin.metricsPublic ?? D.DEFAULT_METRICS_PUBLIC
     },
+    discovery: { resolver: discovery.resolver, minIntervalMs, maxIntervalMs, timeoutMs: discovery.timeoutMs ?? D.DEFAULT_DISCOVERY_TIMEOUT_MS },
     state: { store, file: state.file, redisUrl, keyPrefix: state.keyPrefix ?? D.DEFAULT_STATE_KEY_PREFIX },
     logging: {
       sink,
@@ -198,8 +220,15 @@ function resolveModel (name: string, m: ModelConfig, gatewayBodyLimit: number, f
   for (const v of Object.keys(s.versions ?? {})) {
     if (m.versions[v] === undefined) throw new ConfigError(file, `models.${name}.sampling.versions.${v}`, `names version "${v}", which is not under versions`)
   }
+  const discovery: Record<string, ResolvedDiscovery> = {}
+  for (const [v, vc] of Object.entries(m.versions)) {
+    if (vc.replicas === undefined && vc.discovery === undefined) throw new ConfigError(file, `models.${name}.versions.${v}`, 'needs replicas (a list of base URLs) or discovery (a DNS name and port)')
+    const d = vc.discovery
+    if (d !== undefined) discovery[v] = { dns: d.dns, port: d.port, scheme: d.scheme ?? 'http', path: (d.path ?? '').replace(/\/$/, ''), family: d.family ?? 'any' }
+  }
   return {
     name,
+    discovery,
     stickyHeader: m.sticky?.header?.toLowerCase(),
     stickyCookie: m.sticky?.cookie,
     allowVersionHeader: m.allowVersionHeader ?? D.DEFAULT_ALLOW_VERSION_HEADER,

@@ -22,8 +22,25 @@ export const UpstreamSchema = Strict({
   version: Type.Optional(Name)
 }, { minProperties: 1 })
 
+/**
+ * Replicas found by DNS (a Kubernetes headless Service answers with one A/AAAA
+ * record per ready pod). Records carry no port, so every replica of the version
+ * listens on `port`; each instance resolves for itself (issue 12).
+ */
+export const DiscoverySchema = Strict({
+  dns: Type.String({ pattern: '^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\\.?$' }),
+  port: Type.Integer({ minimum: 1, maximum: 65535 }),
+  scheme: Type.Optional(Type.Union([Type.Literal('http'), Type.Literal('https')])),
+  /** Base path of every replica, e.g. "/fraud" for http://ADDRESS:PORT/fraud. */
+  path: Type.Optional(Type.String({ pattern: '^(/[^\\s]*)?$', maxLength: 512 })),
+  /** Which record types to ask for: 4 (A), 6 (AAAA) or both (default). */
+  family: Type.Optional(Type.Union([Type.Literal(4), Type.Literal(6), Type.Literal('any')]))
+})
+
+/** A version's replicas: static base URLs, a DNS name to follow, or both (the union is served). */
 export const VersionSchema = Strict({
-  replicas: Type.Array(ReplicaUrl, { minItems: 1, maxItems: MAX_REPLICAS }),
+  replicas: Type.Optional(Type.Array(ReplicaUrl, { minItems: 1, maxItems: MAX_REPLICAS })),
+  discovery: Type.Optional(DiscoverySchema),
   upstream: Type.Optional(UpstreamSchema)
 })
 
@@ -145,6 +162,17 @@ export const ConfigSchema = Strict({
     /** Serve GET /metrics on the admin listener without a token. */
     metricsPublic: Type.Optional(Type.Boolean())
   })),
+  /** How this instance resolves the DNS names of versions.<v>.discovery. */
+  discovery: Type.Optional(Strict({
+    /** DNS server "host" or "host:port" to ask instead of the system's (resolv.conf). */
+    resolver: Type.Optional(Type.String({ pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[0-9A-Fa-f:.]+)(:[0-9]{1,5})?$' })),
+    /** Never re-resolve sooner than this, however short the records' TTL. */
+    minIntervalMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 3_600_000 })),
+    /** Re-resolve at least this often, however long the records' TTL; also the cap of the failure backoff. */
+    maxIntervalMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 3_600_000 })),
+    /** One query's timeout; a query that times out counts as a failure. */
+    timeoutMs: Type.Optional(PositiveMs)
+  })),
   state: Type.Optional(Strict({
     store: Type.Optional(Type.Union([Type.Literal('memory'), Type.Literal('redis')])),
     /** memory store: keep the last state in this file so a restart resumes it. */
@@ -176,6 +204,7 @@ export const ConfigSchema = Strict({
 })
 
 export type VersionConfig = Static<typeof VersionSchema>
+export type DiscoveryConfig = Static<typeof DiscoverySchema>
 export type ReleaseConfig = Static<typeof ReleaseSchema>
 export type ModelConfig = Static<typeof ModelSchema>
 export type HealthCheckConfig = Static<typeof HealthCheckSchema>

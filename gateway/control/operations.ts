@@ -243,3 +243,31 @@ export function setSampleRate (model: string, version: string, rate: number | nu
     return ms
   })
 }
+
+/**
+ * Adds and removes replica base URLs of a version (for setups without DNS
+ * discovery). Adding a URL the version has, or removing one it lacks, is an
+ * error rather than a no-op, so a typo does not pass silently. A version keeps
+ * at least one replica unless `allowEmpty` (its replicas also come from DNS).
+ */
+export function changeReplicas (model: string, version: string, add: readonly string[], remove: readonly string[], allowEmpty = false): Operation {
+  return (state) => edit(state, model, (ms) => {
+    requireVersion(model, ms, version)
+    if (add.length === 0 && remove.length === 0) throw errors.invalid('name at least one replica to add or remove', { model, version })
+    const current = ms.versions[version]!.replicas
+    for (const url of add) {
+      if (!REPLICA_URL.test(url)) throw errors.invalid(`replica "${url.slice(0, 200)}" is not an http(s) base URL`, { model, version })
+      if (current.includes(url)) throw errors.conflict(`version "${version}" of "${model}" already has replica ${url}`, { model, version })
+    }
+    if (new Set(add).size !== add.length || new Set(remove).size !== remove.length) throw errors.invalid('a replica URL is named twice', { model, version })
+    for (const url of remove) {
+      if (!current.includes(url)) throw errors.invalid(`version "${version}" of "${model}" has no replica ${url.slice(0, 200)} (have: ${current.join(', ')})`, { model, version })
+      if (add.includes(url)) throw errors.invalid(`replica ${url.slice(0, 200)} is both added and removed`, { model, version })
+    }
+    const next = [...current.filter(u => !remove.includes(u)), ...add]
+    if (next.length > MAX_REPLICAS) throw errors.invalid(`a version has at most ${MAX_REPLICAS} replicas; this would make ${next.length}`, { model, version })
+    if (next.length === 0 && !allowEmpty) throw errors.conflict(`removing every replica of version "${version}" would leave it none; add others first or retire the version`, { model, version })
+    ms.versions[version]!.replicas = next
+    return ms
+  })
+}

@@ -109,3 +109,33 @@ export function seedMissingModels (initial: RoutingState): Operation {
     return { revision: state.revision + 1, models }
   }
 }
+
+/** What a (reloaded) config declares that the stored state lacks: whole models, and versions of stored models. */
+export function configAdditions (stored: RoutingState, initial: RoutingState): { models: string[], versions: Array<{ model: string, version: string }> } {
+  const versions: Array<{ model: string, version: string }> = []
+  for (const [m, ms] of Object.entries(initial.models)) {
+    const have = stored.models[m]
+    if (have === undefined) continue
+    for (const v of Object.keys(ms.versions)) if (have.versions[v] === undefined) versions.push({ model: m, version: v })
+  }
+  return { models: missingModels(stored, initial), versions }
+}
+
+/**
+ * Adds what a reloaded config declares and the stored state lacks: new models as
+ * the config declares them, new versions of stored models at 0% traffic with the
+ * config's replicas. What the state has stays as the operators left it.
+ */
+export function seedFromConfig (initial: RoutingState): Operation {
+  return (state) => {
+    const add = configAdditions(state, initial)
+    const models = { ...state.models }
+    for (const m of add.models) models[m] = structuredClone(initial.models[m]!)
+    for (const { model, version } of add.versions) {
+      const ms = models[model] === state.models[model] ? structuredClone(models[model]!) : models[model]!
+      ms.versions[version] = structuredClone(initial.models[model]!.versions[version]!)
+      models[model] = ms
+    }
+    return { revision: state.revision + 1, models }
+  }
+}

@@ -14,43 +14,18 @@ import { Client } from 'undici'
 import type { Logger } from 'pino'
 import type { ResolvedModel } from '../config/load.js'
 import type { Replica } from '../proxy/replica.js'
-import type { Router, Snapshot as RoutingSnapshot, Version as VersionRoute } from '../proxy/router.js'
+import type { Model, Router, Snapshot as RoutingSnapshot, Version as VersionRoute } from '../proxy/router.js'
 import { DEFAULT_HEALTH_PATH } from '../config/defaults.js'
 import type { HealthCheckResult, HealthResultSink } from './result.js'
+import { ProbeSlots } from './probe-slots.js'
+import { applyProbe, describeProbeError, nextProbeDelay, readCapped, type ProbeCounters } from './probe-logic.js'
 
 export type HealthSettings = ResolvedModel['healthCheck']
 
 /** Bytes of a probe's response body kept for the expectBodyContains check; bodies beyond are not read further. */
 const MAX_PROBE_BODY_BYTES = 64 * 1024
 
-/**
- * Delay before the next probe: the interval minus up to `jitter` of it, so the
- * time between probes never exceeds the interval (detection stays within
- * interval + timeout per failed probe).
- */
-export function nextProbeDelay (intervalMs: number, jitter: number, random: () => number = Math.random): number {
-  return Math.max(1, Math.round(intervalMs * (1 - jitter * random())))
-}
-
-export interface ProbeCounters {
-  consecutiveFailures: number
-  consecutiveSuccesses: number
-}
-
-/**
- * Applies one probe result to the counters and returns the replica's new
- * health verdict (pure: the caller applies it).
- */
-export function applyProbe (c: ProbeCounters, ok: boolean, healthy: boolean, s: Pick<HealthSettings, 'unhealthyThreshold' | 'healthyThreshold'>): boolean {
-  if (ok) {
-    c.consecutiveFailures = 0
-    c.consecutiveSuccesses++
-    return healthy || c.consecutiveSuccesses >= s.healthyThreshold
-  }
-  c.consecutiveSuccesses = 0
-  c.consecutiveFailures++
-  return healthy && c.consecutiveFailures < s.unhealthyThreshold
-}
+export { applyProbe, nextProbeDelay, type ProbeCounters } from './probe-logic.js'
 
 /** One row of GET /admin/health. */
 export interface ReplicaHealth {
@@ -76,8 +51,11 @@ interface Target extends ProbeCounters {
   readonly model: string
   readonly version: string
   readonly replica: Replica
-  readonly settings: HealthSettings
-  readonly client: Client
+  /** Replaced by an equal object after a config reload, so later syncs compare by reference. */
+  settings: HealthSettings
+  readonly origin: string
+  /** Only while a probe runs: every probe uses a fresh connection anyway, and 12,000 idle Clients cost memory (bench/scale.ts). */
+  client: Client | undefined
   readonly path: string
   readonly body: string | null
   timer: NodeJS.Timeout | undefined
@@ -99,6 +77,9 @@ export interface HealthCheckerOptions {
 export class HealthChecker {
   readonly #opts: HealthCheckerOptions
   readonly #targets = new Map<string, Target>()
+  /** The route each model's targets were made from, and their keys. */
+  readonly #byModel = new Map<string, { route: Model, keys: Set<string> }>()
+  readonly #slots = new ProbeSlots()
   #closed = false
   #started = false
 
@@ -148,23 +129,42 @@ export class HealthChecker {
     const pending: Array<Promise<unknown>> = []
     for (const t of this.#targets.values()) pending.push(this.#drop(t))
     this.#targets.clear()
+    this.#byModel.clear()
+    this.#slots.cancelAll()
     await Promise.allSettled(pending)
   }
 
-  /** Follows the replica set of a new routing snapshot: new targets are probed at once, removed ones stop. */
+  /**
+   * Follows the replica set of a new routing snapshot: new targets are probed at
+   * once, removed ones stop. Models whose route object is unchanged are skipped
+   * (the router keeps it when nothing about the model changed), so a change to
+   * one model of a thousand looks at one model's replicas (bench/scale.ts).
+   */
   #sync (s: RoutingSnapshot): void {
     if (this.#closed) return
-    const keep = new Set<string>()
     for (const [name, m] of s.models) {
-      const hc = m.cfg.healthCheck
-      if (!hc.enabled) continue
+      const seen = this.#byModel.get(name)
+      if (seen?.route !== m) this.#syncModel(name, m, seen?.keys)
+    }
+    for (const [name, seen] of this.#byModel) {
+      if (s.models.has(name)) continue
+      this.#byModel.delete(name)
+      this.#dropKeys(seen.keys, undefined)
+    }
+  }
+
+  #syncModel (name: string, m: Model, oldKeys: ReadonlySet<string> | undefined): void {
+    const keys = new Set<string>()
+    const hc = m.cfg.healthCheck
+    if (hc.enabled) {
       for (const [vname, v] of m.versions) {
         for (const r of v.replicas) {
           const key = targetKey(name, vname, r.url)
-          keep.add(key)
+          keys.add(key)
           const old = this.#targets.get(key)
           // The registry makes a new Replica when a URL left and came back; probe that one.
-          if (old !== undefined && old.replica === r) continue
+          // A config reload with other check settings re-creates the target (the replica keeps its verdict).
+          if (old !== undefined && old.replica === r && sameSettings(old, hc)) continue
           if (old !== undefined) void this.#drop(old)
           const t = this.#makeTarget(key, name, v, r, hc)
           this.#targets.set(key, t)
@@ -172,11 +172,17 @@ export class HealthChecker {
         }
       }
     }
-    for (const [key, t] of this.#targets) {
-      if (!keep.has(key)) {
-        this.#targets.delete(key)
-        void this.#drop(t)
-      }
+    if (oldKeys !== undefined) this.#dropKeys(oldKeys, keys)
+    this.#byModel.set(name, { route: m, keys })
+  }
+
+  #dropKeys (keys: Iterable<string>, keep: ReadonlySet<string> | undefined): void {
+    for (const key of keys) {
+      if (keep?.has(key) === true) continue
+      const t = this.#targets.get(key)
+      if (t === undefined) continue
+      this.#targets.delete(key)
+      void this.#drop(t)
     }
   }
 
@@ -186,14 +192,14 @@ export class HealthChecker {
     // probed at its own readiness URL unless a path is configured: the server
     // being ready says nothing about that one version being loaded.
     const readyPath = settings.path ?? (version.mapped ? version.readyPath : DEFAULT_HEALTH_PATH)
-    const origin = new URL(replica.url).origin
     return {
       key,
       model,
       version: version.name,
       replica,
       settings,
-      client: new Client(origin, { pipelining: 1, connect: { timeout: settings.timeoutMs } }),
+      origin: new URL(replica.url).origin,
+      client: undefined,
       path: replica.prefix + (infer ? version.inferPath : readyPath),
       body: infer ? JSON.stringify(settings.inferPayload) : null,
       timer: undefined,
@@ -208,7 +214,7 @@ export class HealthChecker {
     clearTimeout(t.timer)
     t.timer = undefined
     // Destroying the client aborts a probe in flight, so closing never waits out a probe timeout.
-    await t.client.destroy().catch(() => {})
+    await t.client?.destroy().catch(() => {})
     await t.probing?.catch(() => {})
   }
 
@@ -229,14 +235,25 @@ export class HealthChecker {
   }
 
   async #runProbe (t: Target): Promise<void> {
+    if (!await this.#slots.acquire()) return
+    try {
+      if (this.#closed || this.#targets.get(t.key) !== t) return
+      await this.#probeOnce(t)
+    } finally {
+      this.#slots.release()
+    }
+  }
+
+  async #probeOnce (t: Target): Promise<void> {
     const at = Date.now()
     const start = performance.now()
     const s = t.settings
     const kind = t.body === null ? 'http' : 'infer'
     let status: number | null = null
     let error: string | null = null
+    const client = t.client = new Client(t.origin, { pipelining: 1, connect: { timeout: s.timeoutMs } })
     try {
-      const res = await t.client.request({
+      const res = await client.request({
         path: t.path,
         method: t.body === null ? 'GET' : 'POST',
         headers: t.body === null ? { 'user-agent': 'model-gateway-health' } : { 'content-type': 'application/json', 'user-agent': 'model-gateway-health' },
@@ -254,6 +271,9 @@ export class HealthChecker {
       else if (kind === 'infer' && s.expectBodyContains !== undefined && !text.includes(s.expectBodyContains)) error = 'unexpected body'
     } catch (err) {
       error = describeProbeError(err)
+    } finally {
+      t.client = undefined
+      void client.destroy().catch(() => {})
     }
     if (this.#closed || this.#targets.get(t.key) !== t) return
     const result: HealthCheckResult = {
@@ -296,24 +316,13 @@ export class HealthChecker {
   }
 }
 
+function sameSettings (t: Target, hc: HealthSettings): boolean {
+  if (t.settings === hc) return true
+  if (JSON.stringify(t.settings) !== JSON.stringify(hc)) return false
+  t.settings = hc
+  return true
+}
+
 function targetKey (model: string, version: string, url: string): string {
   return `${model}\u0000${version}\u0000${url}`
-}
-
-async function readCapped (body: AsyncIterable<Buffer> & { destroy?: () => void }, max: number): Promise<string> {
-  const chunks: Buffer[] = []
-  let n = 0
-  for await (const chunk of body) {
-    chunks.push(chunk)
-    n += chunk.length
-    if (n >= max) break
-  }
-  return Buffer.concat(chunks).toString('utf8')
-}
-
-function describeProbeError (err: unknown): string {
-  const e = err as { name?: string, code?: string, message?: string }
-  if (e.name === 'TimeoutError' || e.name === 'AbortError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT') return 'timeout'
-  if (typeof e.code === 'string' && e.code !== '') return e.code
-  return e.message ?? String(err)
 }

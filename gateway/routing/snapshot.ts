@@ -5,7 +5,7 @@
  * routing stays free of pools and I/O: the proxy layer supplies its replicas.
  */
 import { layout, type BucketLayout } from './buckets.js'
-import { releaseName, type RoutingState, type UpstreamName } from '../state/routing-state.js'
+import { releaseName, type ModelState, type RoutingState, type UpstreamName } from '../state/routing-state.js'
 import type { ResolvedModel } from '../config/load.js'
 
 export interface VersionRoute<R = unknown> {
@@ -46,52 +46,66 @@ export function upstreamBase (model: string, upstream: UpstreamName | undefined)
   return upstream?.version === undefined ? base : `${base}/versions/${encodeURIComponent(upstream.version)}`
 }
 
+/** Replica URLs an instance found for itself (DNS discovery), by model then version; never part of the stored state. */
+export type DiscoveredReplicas = ReadonlyMap<string, ReadonlyMap<string, readonly string[]>>
+
+const NONE: readonly string[] = []
+
 export function buildSnapshot<R> (
   state: RoutingState,
   configs: Readonly<Record<string, ResolvedModel>>,
-  replicaFor: (url: string, model: ResolvedModel) => R
+  replicaFor: (url: string, model: ResolvedModel) => R,
+  discovered: DiscoveredReplicas = new Map()
 ): RoutingSnapshot<R> {
   const models = new Map<string, ModelRoute<R>>()
   for (const [name, ms] of Object.entries(state.models)) {
     const cfg = configs[name]
     // A model the stored state knows but this instance's config does not is not served here.
     if (cfg === undefined) continue
-    const versions = new Map<string, VersionRoute<R>>()
-    for (const [v, vs] of Object.entries(ms.versions)) {
-      const base = upstreamBase(name, vs.upstream)
-      versions.set(v, {
-        name: v,
-        model: name,
-        replicas: vs.replicas.map(u => replicaFor(u, cfg)),
-        inferPath: `${base}/infer`,
-        metadataPath: base,
-        readyPath: `${base}/ready`,
-        mapped: vs.upstream !== undefined
-      })
-    }
-    const resolve = (v: string): VersionRoute<R> => {
-      const route = versions.get(v)
-      if (route === undefined) throw new RangeError(`model "${name}": split names unknown version "${v}"`)
-      return route
-    }
-    models.set(name, {
-      name,
-      cfg,
-      versions,
-      layout: layout(ms.split, resolve),
-      seed: ms.seed,
-      stable: resolve(ms.stable),
-      release: releaseName(ms)
-    })
+    models.set(name, buildModelRoute(name, ms, cfg, replicaFor, discovered.get(name)))
   }
   return { revision: state.revision, models }
 }
 
-/** Every replica URL a state names: the registry keeps these pools and closes the rest. */
-export function replicaUrls (state: RoutingState): Set<string> {
-  const urls = new Set<string>()
-  for (const ms of Object.values(state.models)) {
-    for (const vs of Object.values(ms.versions)) for (const u of vs.replicas) urls.add(u)
+/**
+ * One model's route: the stored replicas of each version plus the ones this
+ * instance discovered (deduplicated, stored ones first). Built alone so a change
+ * to one model of a thousand rebuilds one route (issue 12).
+ */
+export function buildModelRoute<R> (
+  name: string,
+  ms: ModelState,
+  cfg: ResolvedModel,
+  replicaFor: (url: string, model: ResolvedModel) => R,
+  discovered: ReadonlyMap<string, readonly string[]> | undefined
+): ModelRoute<R> {
+  const versions = new Map<string, VersionRoute<R>>()
+  for (const [v, vs] of Object.entries(ms.versions)) {
+    const base = upstreamBase(name, vs.upstream)
+    const extra = discovered?.get(v) ?? NONE
+    const urls = extra.length === 0 ? vs.replicas : [...new Set([...vs.replicas, ...extra])]
+    versions.set(v, {
+      name: v,
+      model: name,
+      replicas: urls.map(u => replicaFor(u, cfg)),
+      inferPath: `${base}/infer`,
+      metadataPath: base,
+      readyPath: `${base}/ready`,
+      mapped: vs.upstream !== undefined
+    })
   }
-  return urls
+  const resolve = (v: string): VersionRoute<R> => {
+    const route = versions.get(v)
+    if (route === undefined) throw new RangeError(`model "${name}": split names unknown version "${v}"`)
+    return route
+  }
+  return {
+    name,
+    cfg,
+    versions,
+    layout: layout(ms.split, resolve),
+    seed: ms.seed,
+    stable: resolve(ms.stable),
+    release: releaseName(ms)
+  }
 }

@@ -29,7 +29,11 @@ export interface VersionState {
 }
 
 export interface ModelState {
-  /** Versions in registration order, each with its replica base URLs. */
+  /**
+   * Versions in registration order, each with its static replica base URLs. A
+   * version whose replicas come from DNS may list none: each instance adds what
+   * it resolves in its own snapshot, never here (issue 12).
+   */
   versions: Record<string, VersionState>
   strategy: Strategy
   /**
@@ -107,7 +111,6 @@ export function checkModelState (s: ModelState): void {
   const names = Object.keys(s.versions)
   if (names.length === 0) throw new StateError('versions', 'must name at least one version')
   for (const v of names) {
-    if (s.versions[v]!.replicas.length === 0) throw new StateError(`versions.${v}.replicas`, 'must list at least one replica')
     const rate = s.versions[v]!.sampleRate
     if (rate !== undefined && !(typeof rate === 'number' && rate >= 0 && rate <= 1)) throw new StateError(`versions.${v}.sampleRate`, `must be a number from 0 to 1, got ${JSON.stringify(rate)}`)
   }
