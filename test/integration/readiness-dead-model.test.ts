@@ -51,6 +51,6 @@ describe('readiness with a dead model', () => {
     await ok.arrayBuffer()
     const down = await infer('churn')
     expect(down.status).toBe(503)
-    expect(((await down.json()) as { error: { code: string } }).error.code).toBe('GW_NO_HEALTHY_REPLICA')
+    expect(((await down.json()) as { code: string }).code).toBe('GW_NO_HEALTHY_REPLICA')
   }, 30_000)
 })
