@@ -3,7 +3,7 @@
  * these as a JSON object whose keys are the ClickHouse column names, so the sink
  * validates and inserts it as a JSONEachRow line without reshaping it.
  */
-import { murmur3 } from './murmur.js'
+import { murmur3 } from '../routing/murmur.js'
 import type { RequestOutcome } from './outcome.js'
 import type { HealthCheckResult } from '../health/result.js'
 import { requestPart, responsePart } from './record-body.js'

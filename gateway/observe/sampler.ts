@@ -15,7 +15,7 @@
  * `model-gateway sampling`) wins over the config's sampling.versions, which wins
  * over the model's sampling.rate.
  */
-import { murmur3 } from './murmur.js'
+import { murmur3 } from '../routing/murmur.js'
 import type { ResolvedModel } from '../config/load.js'
 import type { RoutingState } from '../state/routing-state.js'
 

@@ -2,7 +2,7 @@
  * Sticky buckets. A user's bucket is murmurhash3_32(stickyKey, seed) mod 10000;
  * versions own contiguous bucket ranges. Pure functions, no I/O.
  */
-import murmurhash from 'murmurhash'
+import { murmur3 } from './murmur.js'
 import { TOTAL_BP, type SplitEntry } from '../state/split.js'
 
 /** Bucket ranges: entry i owns buckets [ends[i-1], ends[i]). Zero-weight entries own nothing. */
@@ -11,29 +11,9 @@ export interface BucketLayout<T> {
   readonly targets: readonly T[]
 }
 
-/**
- * murmurhash encodes a string key with a new TextEncoder per call (~3.5 µs on
- * these machines, most of a routing decision; bench/scale.ts). Keys are almost
- * always ASCII (user ids): those are copied into one reused buffer and hashed
- * through a cached view of their length, the same bytes UTF-8 gives, so the
- * same bucket. Other keys go through one shared encoder.
- */
-const encoder = new TextEncoder()
-const scratch = new Uint8Array(1024)
-const views: Uint8Array[] = []
-
+/** murmur3 hashes ASCII keys in place: murmurhash's own per-call TextEncoder was ~3.5 µs, most of a routing decision (bench/scale.ts). */
 export function bucketOf (key: string, seed: number): number {
-  const n = key.length
-  if (n <= scratch.length) {
-    let i = 0
-    for (; i < n; i++) {
-      const c = key.charCodeAt(i)
-      if (c > 0x7f) break
-      scratch[i] = c
-    }
-    if (i === n) return murmurhash.v3(views[n] ??= scratch.subarray(0, n), seed) % TOTAL_BP
-  }
-  return murmurhash.v3(encoder.encode(key), seed) % TOTAL_BP
+  return murmur3(key, seed) % TOTAL_BP
 }
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import murmurhash from 'murmurhash'
-import { murmur3 } from '../../gateway/observe/murmur.js'
+import { murmur3 } from '../../gateway/routing/murmur.js'
 
 describe('murmur3', () => {
   it('equals murmurhash.v3 for any string and seed, ASCII or not', () => {
