@@ -10,6 +10,7 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import { ConfigSchema, type GatewayConfigFile, type ModelConfig, type AdminToken } from './schema.js'
 import { lookupEnv, readEnv, type GatewayEnv } from './env.js'
 import * as D from './defaults.js'
+import { isReplicaUrl } from '../state/names.js'
 import { modelStateFromConfig } from './initial-state.js'
 import { StateError, type RoutingState } from '../state/routing-state.js'
 
@@ -211,6 +212,11 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
 }
 
 function resolveModel (name: string, m: ModelConfig, gatewayBodyLimit: number, file: string): ResolvedModel {
+  for (const [v, vc] of Object.entries(m.versions)) {
+    (vc.replicas ?? []).forEach((u, i) => {
+      if (!isReplicaUrl(u)) throw new ConfigError(file, `models.${name}.versions.${v}.replicas.${i}`, `"${u.slice(0, 200)}" is not a valid http(s) base URL`)
+    })
+  }
   if (m.sticky?.header !== undefined && m.sticky.cookie !== undefined) {
     throw new ConfigError(file, `models.${name}.sticky`, 'set either header or cookie, not both')
   }

@@ -8,3 +8,14 @@ export const REPLICA_URL_PATTERN = '^https?://[^\\s/]+(/[^\\s]*)?$'
 export const REPLICA_URL_RE = new RegExp(REPLICA_URL_PATTERN)
 /** Replicas one version may list. */
 export const MAX_REPLICAS = 256
+
+/** A replica base URL: the pattern, and a parse that the pattern alone cannot promise (e.g. host 127.1.0.256). */
+export function isReplicaUrl (url: string): boolean {
+  if (!REPLICA_URL_RE.test(url)) return false
+  try {
+    new URL(url)
+    return true
+  } catch {
+    return false
+  }
+}

@@ -42,6 +42,12 @@ describe('config errors', () => {
     expect(cfg.initialState.models.fraud!.split).toEqual([{ version: 'v2', weight: 100 }, { version: 'v1', weight: 9_900 }])
   })
 
+  it('a replica URL that matches the pattern but does not parse (host 127.1.0.256): names the replica', () => {
+    const e = configError(yaml().replace('http://127.0.0.1:9201', 'http://127.1.0.256:9201'))
+    expect(e.path).toBe('models.fraud.versions.v2.replicas.0')
+    expect(e.reason).toContain('127.1.0.256')
+  })
+
   it('unknown top-level key', () => {
     const e = configError(yaml('modelz: {}'))
     expect(e.path).toBe('modelz')
