@@ -137,12 +137,15 @@ GROUP BY version, bin_from
 ORDER BY version, bin_from;
 
 -- name: mean_prediction_per_version
--- Mean and spread of the predicted probability per version.
+-- Mean and spread of the predicted probability per version. The variance is
+-- clamped at 0: with all predictions equal, rounding can make it a tiny negative
+-- number whose square root is NaN (on one server; merged partial states from
+-- shards give 0).
 SELECT version,
   count() AS predictions,
   round(avg(p), 4) AS mean_p,
   round(quantileExact(0.5)(p), 4) AS median_p,
-  round(stddevPop(p), 4) AS stddev_p
+  round(sqrt(greatest(varPop(p), 0)), 4) AS stddev_p
 FROM (
   SELECT version,
     arrayJoin(arrayMap(x -> toFloat64(x), extractAll(visitParamExtractRaw(response_body, 'data'), '-?[0-9]+(?:\\.[0-9]+)?(?:[eE][-+]?[0-9]+)?'))) AS p

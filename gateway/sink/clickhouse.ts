@@ -88,7 +88,11 @@ export class ClickHouse {
       values: rows as object[],
       format: 'JSONEachRow',
       // Rows written by a newer gateway may carry columns this schema lacks yet.
-      clickhouse_settings: { input_format_skip_unknown_fields: 1 }
+      // On a cluster (migrate --cluster) the table is Distributed: answer only
+      // once every shard stored its part, so the sink commits Kafka offsets for
+      // rows that are on their shards, not queued on this server (no effect on
+      // a plain MergeTree table; the setting exists on 18.16).
+      clickhouse_settings: { input_format_skip_unknown_fields: 1, insert_distributed_sync: 1 }
     })
   }
 

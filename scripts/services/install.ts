@@ -60,7 +60,7 @@ export function clickhouseServerCommand(): string[] | undefined {
 let aptUpdated = false
 
 /** apt-get install without letting the packages start their system services. */
-function aptInstall(pkgs: string[]): void {
+export function aptInstall(pkgs: string[]): void {
   if (!which('apt-get')) throw new Error(`install: apt-get not found; install ${pkgs.join(', ')} by hand`)
   const env = { DEBIAN_FRONTEND: 'noninteractive' }
   // policy-rc.d exit 101 tells invoke-rc.d not to start services the packages bring.

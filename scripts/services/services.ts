@@ -25,6 +25,7 @@ import {
   type ServiceName
 } from './paths.js'
 import { probe } from './probes.js'
+import { CLICKHOUSE_USERS_XML, clickhouseConfigXml } from './clickhouse-xml.js'
 
 export interface ServiceEnv {
   REDIS_URL: string
@@ -180,10 +181,6 @@ function writeRedisConfig(): { cmd: string; args: string[] } {
   }
 }
 
-function xmlEscape(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
-}
-
 function writeClickhouseConfig(): { cmd: string; args: string[] } {
   const cmd = clickhouseServerCommand()
   if (!cmd) throw new Error('clickhouse: clickhouse-server not installed (run `up`, which installs it)')
@@ -192,73 +189,9 @@ function writeClickhouseConfig(): { cmd: string; args: string[] } {
   for (const d of [data, join(data, 'tmp'), join(data, 'user_files'), join(data, 'format_schemas'), conf]) {
     mkdirSync(d, { recursive: true })
   }
-  const x = (p: string): string => xmlEscape(p.endsWith('/') ? p : `${p}/`)
-  // <yandex> is the root element the 18.x server reads (newer servers accept it too).
-  const config = `<?xml version="1.0"?>
-<yandex>
-    <logger>
-        <level>information</level>
-        <log>${xmlEscape(join(LOG_DIR, 'clickhouse-server.log'))}</log>
-        <errorlog>${xmlEscape(join(LOG_DIR, 'clickhouse-server.err.log'))}</errorlog>
-        <size>50M</size>
-        <count>2</count>
-    </logger>
-    <listen_host>127.0.0.1</listen_host>
-    <http_port>${PORTS.clickhouseHttp}</http_port>
-    <tcp_port>${PORTS.clickhouseNative}</tcp_port>
-    <max_connections>512</max_connections>
-    <keep_alive_timeout>10</keep_alive_timeout>
-    <max_concurrent_queries>64</max_concurrent_queries>
-    <uncompressed_cache_size>67108864</uncompressed_cache_size>
-    <mark_cache_size>67108864</mark_cache_size>
-    <path>${x(data)}</path>
-    <tmp_path>${x(join(data, 'tmp'))}</tmp_path>
-    <user_files_path>${x(join(data, 'user_files'))}</user_files_path>
-    <format_schema_path>${x(join(data, 'format_schemas'))}</format_schema_path>
-    <users_config>users.xml</users_config>
-    <default_profile>default</default_profile>
-    <default_database>default</default_database>
-    <timezone>UTC</timezone>
-    <max_session_timeout>3600</max_session_timeout>
-    <default_session_timeout>60</default_session_timeout>
-    <builtin_dictionaries_reload_interval>3600</builtin_dictionaries_reload_interval>
-</yandex>
-`
-  const users = `<?xml version="1.0"?>
-<yandex>
-    <profiles>
-        <default>
-            <max_memory_usage>4000000000</max_memory_usage>
-            <load_balancing>random</load_balancing>
-        </default>
-    </profiles>
-    <users>
-        <default>
-            <password></password>
-            <networks>
-                <ip>127.0.0.1</ip>
-                <ip>::1</ip>
-            </networks>
-            <profile>default</profile>
-            <quota>default</quota>
-        </default>
-    </users>
-    <quotas>
-        <default>
-            <interval>
-                <duration>3600</duration>
-                <queries>0</queries>
-                <errors>0</errors>
-                <result_rows>0</result_rows>
-                <read_rows>0</read_rows>
-                <execution_time>0</execution_time>
-            </interval>
-        </default>
-    </quotas>
-</yandex>
-`
+  const config = clickhouseConfigXml({ logBase: join(LOG_DIR, 'clickhouse-server'), http: PORTS.clickhouseHttp, native: PORTS.clickhouseNative, data })
   writeFileSync(join(conf, 'config.xml'), config)
-  writeFileSync(join(conf, 'users.xml'), users)
+  writeFileSync(join(conf, 'users.xml'), CLICKHOUSE_USERS_XML)
   const [bin, ...pre] = cmd as [string, ...string[]]
   return { cmd: bin, args: [...pre, `--config-file=${join(conf, 'config.xml')}`] }
 }

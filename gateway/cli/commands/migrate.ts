@@ -1,4 +1,4 @@
-/** `model-gateway migrate [--clickhouse URL] [--database DB] [--kafka --brokers H:P]`: ClickHouse schema and (optionally) Kafka topics. */
+/** `model-gateway migrate [--clickhouse URL] [--database DB] [--cluster NAME] [--kafka --brokers H:P]`: ClickHouse schema and (optionally) Kafka topics. */
 import { parseArgs } from 'node:util'
 import type { Command } from '../command.js'
 import { readEnv } from '../../config/env.js'
@@ -7,6 +7,7 @@ import { ClickHouse } from '../../sink/clickhouse.js'
 import { migrate, DEFAULT_RETENTION_DAYS } from '../../sink/schema.js'
 import { COMMON_OPTIONS, endpoints } from '../pipeline-options.js'
 import { UsageError } from '../usage-error.js'
+import { migrateCluster } from '../../sink/cluster-schema.js'
 import { DEFAULT_TOPIC_PARTITIONS, ensureTopics, kafkaClient } from '../../observe/topics.js'
 
 const HELP = `usage: model-gateway migrate [options]
@@ -16,6 +17,9 @@ and, with --kafka, the Kafka topics <prefix>.records/.rollups/.health.
 
   --clickhouse URL       ClickHouse HTTP URL (default $CLICKHOUSE_URL)
   --database NAME        database (default $CLICKHOUSE_DATABASE or model_gateway)
+  --cluster NAME         create Replicated*MergeTree tables <table>_local and
+                         Distributed tables <table> ON CLUSTER NAME (the servers
+                         need remote_servers, macros {shard}/{replica} and ZooKeeper)
   --retention-days N     drop data older than N days (servers with TTL only; default ${DEFAULT_RETENTION_DAYS}, 0 = keep)
   --kafka                also create the Kafka topics
   --brokers H:P,...      Kafka brokers (default $KAFKA_BROKERS)
@@ -28,7 +32,7 @@ const command: Command = {
   async run (argv) {
     let values
     try {
-      values = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, kafka: { type: 'boolean' }, partitions: { type: 'string' }, 'retention-days': { type: 'string' } }, strict: true }).values
+      values = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, kafka: { type: 'boolean' }, cluster: { type: 'string' }, partitions: { type: 'string' }, 'retention-days': { type: 'string' } }, strict: true }).values
     } catch (err) {
       process.stderr.write(`model-gateway migrate: ${(err as Error).message}\n\n${HELP}`)
       return 2
@@ -41,12 +45,14 @@ const command: Command = {
       if (!Number.isInteger(partitions) || partitions < 1 || partitions > 1000) throw new UsageError(`--partitions must be an integer 1..1000, got "${values.partitions}"`)
       const days = Number(values['retention-days'] ?? DEFAULT_RETENTION_DAYS)
       if (!Number.isInteger(days) || days < 0) throw new UsageError(`--retention-days must be an integer >= 0, got "${values['retention-days']}"`)
+      if (values.cluster !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(values.cluster)) throw new UsageError(`--cluster may hold letters, digits and "_", got "${values.cluster}"`)
       if (values.kafka === true && ep.brokers === undefined) throw new UsageError('--kafka needs --brokers (or KAFKA_BROKERS)')
 
       const ch = new ClickHouse({ url: ep.clickhouseUrl, database: ep.database, username: ep.username, password: ep.password })
       try {
-        const r = await migrate(ch, days)
-        process.stdout.write(`ClickHouse ${r.serverVersion}: database ${ep.database}; applied ${r.applied.length === 0 ? 'nothing new' : r.applied.join(', ')}${r.alreadyApplied.length > 0 ? `; already there: ${r.alreadyApplied.join(', ')}` : ''}\n`)
+        const r = values.cluster === undefined ? await migrate(ch, days) : await migrateCluster(ch, values.cluster, days)
+        const where = values.cluster === undefined ? '' : ` on cluster ${values.cluster}`
+        process.stdout.write(`ClickHouse ${r.serverVersion}: database ${ep.database}${where}; applied ${r.applied.length === 0 ? 'nothing new' : r.applied.join(', ')}${r.alreadyApplied.length > 0 ? `; already there: ${r.alreadyApplied.join(', ')}` : ''}\n`)
       } finally {
         await ch.close()
       }
