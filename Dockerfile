@@ -1,9 +1,17 @@
 # model-gateway: the gateway, the sink and the CLI in one image.
-#   docker build -t model-gateway .
-#   docker run -p 8080:8080 -v $PWD/config:/etc/model-gateway model-gateway
-# The same image runs the sink: docker run model-gateway node dist/gateway/cli/main.js sink
+#   docker build -t model-gateway:0.1.0 .
+#   docker run --rm -p 8080:8080 -p 127.0.0.1:8081:8081 --read-only model-gateway:0.1.0
+#   docker run --rm model-gateway:0.1.0 sink --brokers kafka:9092 --clickhouse http://clickhouse:8123
+#   docker run --rm model-gateway:0.1.0 migrate --clickhouse http://clickhouse:8123 --kafka --brokers kafka:9092
+# The entrypoint is the CLI (`model-gateway`); with no arguments it serves the
+# gateway with /etc/model-gateway/gateway.yaml (mount your own over it).
+#
+# BASE_IMAGE must provide Node.js 20.19+ (and npm for the build stage). The
+# default is the official Node image; bench/container.ts builds the same file
+# with a base made of Debian packages instead (see docs/deployment.md).
+ARG BASE_IMAGE=node:20-bookworm-slim
 
-FROM node:20-bookworm-slim AS build
+FROM ${BASE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -13,19 +21,24 @@ COPY scorer-sdk ./scorer-sdk
 COPY scripts ./scripts
 COPY bench ./bench
 COPY test ./test
-RUN npx tsc -p tsconfig.json && npm prune --omit=dev
+RUN npx tsc -p tsconfig.json && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20-bookworm-slim
-ENV NODE_ENV=production
+FROM ${BASE_IMAGE}
+ENV NODE_ENV=production \
+    GATEWAY_CONFIG=/etc/model-gateway/gateway.yaml \
+    GATEWAY_HOST=0.0.0.0 \
+    GATEWAY_ADMIN_HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/package.json ./package.json
 COPY scorer-sdk/examples/fraud/*.json ./scorer-sdk/examples/fraud/
 COPY config ./config
-USER node
+COPY config/gateway.yaml /etc/model-gateway/gateway.yaml
+# Numeric, so Kubernetes' runAsNonRoot can check it. Nothing in the image is
+# writable by this user: the gateway writes only where a config points (state
+# file, file log sink), which belongs on a mounted volume or /tmp.
+USER 10001:10001
 EXPOSE 8080 8081
-# Listen on all interfaces inside the container; the admin port should stay
-# unpublished or behind a network policy.
-ENTRYPOINT ["node", "dist/gateway/main.js"]
-CMD ["--config", "/etc/model-gateway/gateway.yaml"]
+ENTRYPOINT ["node", "dist/gateway/cli/main.js"]
+CMD ["serve"]

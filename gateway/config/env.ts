@@ -6,6 +6,10 @@ export interface GatewayEnv {
   /** Path of the config file when no --config flag is given. */
   GATEWAY_CONFIG: string | undefined
   GATEWAY_INSTANCE_ID: string | undefined
+  /** Listen address of the data plane when the config file gives none (the container image sets 0.0.0.0). */
+  GATEWAY_HOST: string | undefined
+  /** Listen address of the admin listener when the config file gives none. */
+  GATEWAY_ADMIN_HOST: string | undefined
   /** Admin token for the CLI. */
   MODEL_GATEWAY_TOKEN: string | undefined
   /** Admin API base URL for the CLI. */
@@ -23,6 +27,8 @@ export function readEnv (source: NodeJS.ProcessEnv = process.env): Readonly<Gate
   return Object.freeze({
     GATEWAY_CONFIG: source.GATEWAY_CONFIG,
     GATEWAY_INSTANCE_ID: source.GATEWAY_INSTANCE_ID,
+    GATEWAY_HOST: source.GATEWAY_HOST,
+    GATEWAY_ADMIN_HOST: source.GATEWAY_ADMIN_HOST,
     MODEL_GATEWAY_TOKEN: source.MODEL_GATEWAY_TOKEN,
     MODEL_GATEWAY_ADMIN_URL: source.MODEL_GATEWAY_ADMIN_URL,
     REDIS_URL: source.REDIS_URL,

@@ -176,7 +176,7 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
   return {
     file,
     instanceId: g.instanceId ?? env.GATEWAY_INSTANCE_ID ?? `${hostname()}-${process.pid}`,
-    host: g.host ?? D.DEFAULT_HOST,
+    host: g.host ?? env.GATEWAY_HOST ?? D.DEFAULT_HOST,
     port: g.port ?? D.DEFAULT_PORT,
     bodyLimitBytes: bodyLimit,
     shutdownTimeoutMs: g.shutdownTimeoutMs ?? D.DEFAULT_SHUTDOWN_TIMEOUT_MS,
@@ -184,7 +184,7 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
     validateJson: g.validateJson ?? D.DEFAULT_VALIDATE_JSON,
     admin: {
       enabled: admin.enabled ?? true,
-      host: admin.host ?? D.DEFAULT_HOST,
+      host: admin.host ?? env.GATEWAY_ADMIN_HOST ?? D.DEFAULT_HOST,
       port: admin.port ?? D.DEFAULT_ADMIN_PORT,
       tokens,
       metricsPublic: admin.metricsPublic ?? D.DEFAULT_METRICS_PUBLIC
