@@ -61,6 +61,12 @@ export class KafkaSink {
   readonly #failures = new Map<string, number>()
   readonly stats: SinkStats = { inserted: { records: 0, rollups: 0, health: 0, shadow: 0 }, skipped: 0, insertFailures: 0 }
   #lastErrorLog = 0
+  #ready = false
+
+  /** True from the first group join until stop(). */
+  get ready (): boolean { return this.#ready }
+  /** Partitions paused because their insert failed (retried with backoff). */
+  get failingPartitions (): number { return this.#failures.size }
 
   constructor (opts: SinkOptions) {
     this.#opts = opts
@@ -104,9 +110,11 @@ export class KafkaSink {
       eachBatch: async (p) => { await this.#eachBatch(p) }
     })
     await joined
+    this.#ready = true
   }
 
   async stop (): Promise<void> {
+    this.#ready = false
     await this.#consumer.disconnect()
   }
 

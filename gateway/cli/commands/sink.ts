@@ -11,6 +11,7 @@ import { ClickHouse } from '../../sink/clickhouse.js'
 import { KafkaSink, DEFAULT_GROUP } from '../../sink/consumer.js'
 import { COMMON_OPTIONS, endpoints } from '../pipeline-options.js'
 import { UsageError } from '../usage-error.js'
+import { startSinkHealth, type SinkHealthServer } from '../../sink/health-server.js'
 
 const HELP = `usage: model-gateway sink [options]
 
@@ -22,6 +23,9 @@ committing offsets only after each insert. Run several for more throughput.
   --database NAME        database (default $CLICKHOUSE_DATABASE or model_gateway)
   --group NAME           consumer group (default ${DEFAULT_GROUP})
   --topic-prefix P       topic prefix (default model-gateway)
+  --health-port N        serve GET /health/live and /health/ready on this port
+                         (0 = any free port; default: no health endpoint)
+  --health-host H        its listen address (default $GATEWAY_HOST or 127.0.0.1)
 `
 
 const STATS_LOG_MS = 30_000
@@ -31,7 +35,7 @@ const command: Command = {
   async run (argv) {
     let values
     try {
-      values = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, group: { type: 'string' } }, strict: true }).values
+      values = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, group: { type: 'string' }, 'health-port': { type: 'string' }, 'health-host': { type: 'string' } }, strict: true }).values
     } catch (err) {
       process.stderr.write(`model-gateway sink: ${(err as Error).message}\n\n${HELP}`)
       return 2
@@ -39,7 +43,12 @@ const command: Command = {
     if (values.help === true) { process.stdout.write(HELP); return 0 }
     const env = readEnv()
     let ep
+    let healthPort: number | undefined
     try {
+      if (values['health-port'] !== undefined) {
+        healthPort = Number(values['health-port'])
+        if (!Number.isInteger(healthPort) || healthPort < 0 || healthPort > 65535) throw new UsageError(`--health-port must be an integer 0..65535, got "${values['health-port']}"`)
+      }
       ep = endpoints(values, env)
       if (ep.brokers === undefined) throw new UsageError('--brokers (or KAFKA_BROKERS) is required')
       if (values.group !== undefined && !/^[A-Za-z0-9._-]{1,200}$/.test(values.group)) throw new UsageError(`--group may hold letters, digits, ".", "_" and "-", got "${values.group}"`)
@@ -51,8 +60,11 @@ const command: Command = {
     const ch = new ClickHouse({ url: ep.clickhouseUrl, database: ep.database, username: ep.username, password: ep.password })
     const groupId = values.group ?? DEFAULT_GROUP
     const sink = new KafkaSink({ brokers: ep.brokers, topicPrefix: ep.topicPrefix, groupId, clickhouse: ch, logger })
+    // Up before the group join, so a liveness probe passes while Kafka is still coming up.
+    let health: SinkHealthServer | undefined
+    if (healthPort !== undefined) health = await startSinkHealth(values['health-host'] ?? env.GATEWAY_HOST ?? '127.0.0.1', healthPort, sink)
     await sink.start()
-    process.stdout.write(`${JSON.stringify({ event: 'ready', group: groupId, topicPrefix: ep.topicPrefix, database: ep.database, pid: process.pid })}\n`)
+    process.stdout.write(`${JSON.stringify({ event: 'ready', group: groupId, topicPrefix: ep.topicPrefix, database: ep.database, pid: process.pid, ...(health === undefined ? {} : { healthPort: health.port }) })}\n`)
     logger.info({ group: groupId, topicPrefix: ep.topicPrefix, database: ep.database }, 'sink consuming')
     const statsTimer = setInterval(() => { logger.info({ stats: sink.stats }, 'sink progress') }, STATS_LOG_MS)
     statsTimer.unref()
@@ -65,7 +77,7 @@ const command: Command = {
       clearInterval(statsTimer)
       const deadline = setTimeout(() => process.exit(1), 15_000)
       deadline.unref()
-      sink.stop().then(() => ch.close()).then(() => {
+      sink.stop().then(() => ch.close()).then(() => health?.close()).then(() => {
         logger.flush()
         process.exit(0)
       }, (err: unknown) => {
