@@ -1,0 +1,120 @@
+// The Kubernetes manifests (config/deploy): each kustomization builds with
+// kustomize, every resource passes strict validation against the Kubernetes API
+// schemas (kubernetes-validate, schemas shipped in the package), the gateway
+// config inside them loads with the gateway's own loader, and the discovery
+// names in it point at headless Services the overlay defines.
+// Tools are installed pinned into .cache/ on first use (scripts/services/deploy-tools.ts;
+// building kustomize takes a few minutes once).
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parse as parseYaml, parseAllDocuments } from 'yaml'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { kubernetesValidate, kustomizeBinary } from '../../scripts/services/deploy-tools.js'
+import { parseConfig } from '../../gateway/config/load.js'
+import { readEnv } from '../../gateway/config/env.js'
+import { REPO } from './pipeline-harness.js'
+
+/** Oldest and newest Kubernetes minor versions the manifests are checked against. */
+const KUBERNETES_VERSIONS = ['1.29.0', '1.34.0']
+const BUILDS = ['config/deploy/base', 'config/deploy/overlays/fullstack'] as const
+
+type Obj = Record<string, any>
+const built = new Map<string, { text: string, docs: Obj[] }>()
+let validator: { cmd: string, env: NodeJS.ProcessEnv }
+const dir = mkdtempSync(join(tmpdir(), 'mg-manifests-'))
+
+function validate (file: string, version: string): { status: number | null, out: string } {
+  const r = spawnSync(validator.cmd, ['-m', 'kubernetes_validate', '--strict', '--no-warn', '-k', version, file], { env: { ...process.env, ...validator.env }, encoding: 'utf8' })
+  return { status: r.status, out: `${r.stdout}${r.stderr}` }
+}
+
+function ofKind (docs: Obj[], kind: string): Obj[] {
+  return docs.filter(d => d.kind === kind)
+}
+
+beforeAll(() => {
+  const kustomize = kustomizeBinary()
+  validator = kubernetesValidate()
+  for (const b of BUILDS) {
+    const r = spawnSync(kustomize, ['build', join(REPO, b)], { encoding: 'utf8' })
+    if (r.status !== 0) throw new Error(`kustomize build ${b} failed: ${r.stderr}`)
+    built.set(b, { text: r.stdout, docs: parseAllDocuments(r.stdout).map(d => d.toJS() as Obj) })
+  }
+}, 900_000)
+
+describe.each(BUILDS)('%s', (b) => {
+  it.each(KUBERNETES_VERSIONS)('every resource passes strict validation against the Kubernetes %s API schemas', (version) => {
+    const { text, docs } = built.get(b)!
+    const file = join(dir, `${b.replaceAll('/', '_')}.yaml`)
+    writeFileSync(file, text)
+    const r = validate(file, version)
+    expect(r.out).not.toContain('ERROR')
+    expect(r.status).toBe(0)
+    expect(r.out.split('\n').filter(l => l.startsWith('INFO') && l.includes(' passed ')).length).toBe(docs.length)
+  })
+
+  it('the gateway config in the ConfigMap loads with the gateway\'s loader, with the endpoints and tokens the pods get', () => {
+    const { docs } = built.get(b)!
+    const configs = ofKind(docs, 'ConfigMap').filter(c => typeof c.data?.['gateway.yaml'] === 'string')
+    expect(configs).toHaveLength(1)
+    const endpoints = ofKind(docs, 'ConfigMap').find(c => String(c.metadata.name).startsWith('model-gateway-endpoints'))!.data as Record<string, string>
+    const vars: Record<string, string> = { ...endpoints, MODEL_GATEWAY_ADMIN_TOKEN: 'a-token-of-at-least-16-chars', MODEL_GATEWAY_READ_TOKEN: 'another-token-of-16-chars', GATEWAY_HOST: '0.0.0.0', GATEWAY_ADMIN_HOST: '0.0.0.0' }
+    const config = parseConfig(configs[0]!.data['gateway.yaml'], `${b}:ConfigMap/${configs[0]!.metadata.name}/gateway.yaml`, readEnv(vars), (n) => vars[n])
+    expect(config.host).toBe('0.0.0.0')
+    expect(config.state.store).toBe('redis')
+    expect(config.state.redisUrl).toBe(endpoints.REDIS_URL)
+    expect(config.logging.kafkaBrokers).toEqual([endpoints.KAFKA_BROKERS])
+    expect(Object.keys(config.models)).toEqual(['fraud'])
+  })
+
+  it('every container of the project\'s image runs as non-root with a read-only root filesystem, no capabilities and the RuntimeDefault seccomp profile', () => {
+    const { docs } = built.get(b)!
+    const pods = [...ofKind(docs, 'Deployment'), ...ofKind(docs, 'Job')].map(d => ({ name: d.metadata.name as string, spec: d.spec.template.spec as Obj }))
+    const ours = pods.filter(p => (p.spec.containers as Obj[]).some(c => String(c.image).includes('model-gateway')))
+    expect(ours.length).toBeGreaterThanOrEqual(3)
+    for (const p of ours) {
+      expect({ pod: p.name, runAsNonRoot: p.spec.securityContext?.runAsNonRoot, seccomp: p.spec.securityContext?.seccompProfile?.type }).toEqual({ pod: p.name, runAsNonRoot: true, seccomp: 'RuntimeDefault' })
+      for (const c of p.spec.containers as Obj[]) {
+        expect({ pod: p.name, ro: c.securityContext?.readOnlyRootFilesystem, esc: c.securityContext?.allowPrivilegeEscalation, drop: c.securityContext?.capabilities?.drop })
+          .toEqual({ pod: p.name, ro: true, esc: false, drop: ['ALL'] })
+      }
+    }
+  })
+
+  it('the NetworkPolicy admits the admin port only from pods labelled model-gateway/admin-client=true', () => {
+    const [np] = ofKind(built.get(b)!.docs, 'NetworkPolicy')
+    const rules = np!.spec.ingress as Obj[]
+    const admin = rules.filter(r => (r.ports as Obj[]).some(p => p.port === 'admin'))
+    expect(admin).toEqual([{ from: [{ podSelector: { matchLabels: { 'model-gateway/admin-client': 'true' } } }], ports: [{ port: 'admin', protocol: 'TCP' }] }])
+    expect(rules.filter(r => r.from === undefined).flatMap(r => (r.ports as Obj[]).map(p => p.port))).toEqual(['http'])
+  })
+})
+
+describe('validation', () => {
+  it('rejects a manifest with a misspelt field', () => {
+    const file = join(dir, 'misspelt.yaml')
+    writeFileSync(file, built.get('config/deploy/base')!.text.replace('readinessProbe:', 'readinesProbe:'))
+    const r = validate(file, KUBERNETES_VERSIONS[0]!)
+    expect(r.status).not.toBe(0)
+    expect(r.out).toContain("'readinesProbe' was unexpected")
+  })
+})
+
+describe('config/deploy/overlays/fullstack', () => {
+  it('every discovery name in the gateway config is a headless Service of the overlay, on the port it names', () => {
+    const { docs } = built.get('config/deploy/overlays/fullstack')!
+    const cm = ofKind(docs, 'ConfigMap').find(c => typeof c.data?.['gateway.yaml'] === 'string')!
+    const file = parseYaml(cm.data['gateway.yaml']) as { models: Record<string, { versions: Record<string, { discovery?: { dns: string, port: number } }> }> }
+    const names = Object.values(file.models).flatMap(m => Object.values(m.versions).map(v => v.discovery))
+    expect(names.length).toBeGreaterThan(0)
+    for (const d of names) {
+      expect(d).toBeDefined()
+      const [svc, ns, kind] = d!.dns.split('.')
+      expect(kind).toBe('svc')
+      const service = ofKind(docs, 'Service').find(s => s.metadata.name === svc && s.metadata.namespace === ns)
+      expect({ dns: d!.dns, clusterIP: service?.spec.clusterIP, ports: (service?.spec.ports as Obj[] | undefined)?.map(p => p.port) }).toEqual({ dns: d!.dns, clusterIP: 'None', ports: [d!.port] })
+    }
+  })
+})
