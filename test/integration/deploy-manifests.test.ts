@@ -20,6 +20,8 @@ import { REPO } from './pipeline-harness.js'
 const KUBERNETES_VERSIONS = ['1.29.0', '1.34.0']
 const BUILDS = ['config/deploy/base', 'config/deploy/overlays/fullstack'] as const
 
+// Parsed manifests are untyped JSON; the assertions check their shape.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>
 const built = new Map<string, { text: string, docs: Obj[] }>()
 let validator: { cmd: string, env: NodeJS.ProcessEnv }
