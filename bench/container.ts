@@ -45,8 +45,21 @@ async function timed<T> (label: string, timings: Array<[string, number]>, fn: ()
   return v
 }
 
+/**
+ * What `podman run` needs on this machine, found by trying: crun (podman's
+ * default) fails with "cgroups in hybrid mode not supported", runc works; and
+ * podman's default rlimits exceed what the sandbox may set ("setrlimit
+ * RLIMIT_NOFILE / RLIMIT_NPROC: Operation not permitted"), so they are set to
+ * the current limit (nofile) and a modest 4096 (nproc).
+ */
+function podmanRun (): string[] {
+  const limits = spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).stdout.trim()
+  const nofile = /^\d+$/.test(limits) ? limits : '1024'
+  return ['--runtime', 'runc', 'run', '--ulimit', `nofile=${nofile}:${nofile}`, '--ulimit', 'nproc=4096:4096']
+}
+
 function tools (): void {
-  const missing = [['buildah', 'buildah'], ['podman', 'podman'], ['debootstrap', 'debootstrap']].filter(([bin]) => which(bin!) === undefined).map(([, pkg]) => pkg!)
+  const missing = [['buildah', 'buildah'], ['podman', 'podman'], ['debootstrap', 'debootstrap'], ['runc', 'runc']].filter(([bin]) => which(bin!) === undefined).map(([, pkg]) => pkg!)
   if (missing.length > 0) aptInstall(missing)
 }
 
@@ -100,7 +113,7 @@ async function main (): Promise<void> {
 
   // As in the README: data port published, admin port published on loopback only, read-only root.
   const port = 20000 + Math.floor(Math.random() * 20000)
-  sh('podman', ['run', '-d', '--rm', '--name', NAME, '--read-only', '-p', `127.0.0.1:${port}:8080`, '-p', `127.0.0.1:${port + 1}:8081`,
+  sh('podman', [...podmanRun(), '-d', '--rm', '--name', NAME, '--read-only', '-p', `127.0.0.1:${port}:8080`, '-p', `127.0.0.1:${port + 1}:8081`,
     '-e', 'MODEL_GATEWAY_ADMIN_TOKEN=bench-admin-token-0123456789', IMAGE])
   try {
     const t0 = Date.now()
@@ -117,11 +130,10 @@ async function main (): Promise<void> {
     const tmp = sh('podman', ['exec', NAME, 'node', '-e', 'require("fs").writeFileSync("/tmp/x", "")'], { allowFail: true })
     check('/tmp is writable (a tmpfs with --read-only)', tmp.status === 0, `exit ${tmp.status}`)
   } finally {
-    sh('podman', ['logs', NAME], { allowFail: true, quiet: true })
-    sh('podman', ['stop', '-t', '15', NAME], { allowFail: true })
+    sh('podman', ['--runtime', 'runc', 'stop', '-t', '15', NAME], { allowFail: true })
   }
   for (const cmd of ['sink', 'migrate']) {
-    const r = sh('podman', ['run', '--rm', '--read-only', IMAGE, cmd, '--help'], { allowFail: true })
+    const r = sh('podman', [...podmanRun(), '--rm', '--read-only', IMAGE, cmd, '--help'], { allowFail: true })
     check(`the same image runs \`${cmd} --help\``, r.status === 0 && r.stdout.includes(`usage: model-gateway ${cmd}`), `exit ${r.status}`)
   }
   process.stdout.write(`\nimage ${IMAGE} on ${BASE}${size === '' ? '' : `, ${(Number(size) / 1e6).toFixed(0)} MB`}\n`)
