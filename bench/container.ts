@@ -109,7 +109,7 @@ async function main (): Promise<void> {
   const ca = CA_BUNDLES.find(existsSync)
   const caMount = ca === undefined ? [] : ['-v', `${ca}:/etc/ssl/certs/ca-certificates.crt:ro`]
   await timed('buildah bud', timings, () => sh('buildah', ['bud', '--isolation', 'chroot', '--network', 'host', '--layers=false', ...caMount, '--build-arg', `BASE_IMAGE=${BASE}`, '-t', IMAGE, REPO_ROOT]))
-  const size = sh('buildah', ['inspect', '--type', 'image', '--format', '{{.Docker.Size}}', IMAGE], { allowFail: true, quiet: true }).stdout.trim()
+  const size = sh('podman', ['image', 'inspect', '--format', '{{.Size}}', IMAGE], { allowFail: true, quiet: true }).stdout.trim()
 
   // As in the README: data port published, admin port published on loopback only, read-only root.
   const port = 20000 + Math.floor(Math.random() * 20000)
