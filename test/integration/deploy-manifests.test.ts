@@ -73,7 +73,7 @@ describe.each(BUILDS)('%s', (b) => {
 
   it('every container of the project\'s image runs as non-root with a read-only root filesystem, no capabilities and the RuntimeDefault seccomp profile', () => {
     const { docs } = built.get(b)!
-    const pods = [...ofKind(docs, 'Deployment'), ...ofKind(docs, 'Job')].map(d => ({ name: d.metadata.name as string, spec: d.spec.template.spec as Obj }))
+    const pods = [...ofKind(docs, 'Deployment'), ...ofKind(docs, 'StatefulSet'), ...ofKind(docs, 'Job')].map(d => ({ name: d.metadata.name as string, spec: d.spec.template.spec as Obj }))
     const ours = pods.filter(p => (p.spec.containers as Obj[]).some(c => String(c.image).includes('model-gateway')))
     expect(ours.length).toBeGreaterThanOrEqual(3)
     for (const p of ours) {
@@ -105,18 +105,31 @@ describe('validation', () => {
 })
 
 describe('config/deploy/overlays/fullstack', () => {
-  it('every discovery name in the gateway config is a headless Service of the overlay, on the port it names', () => {
+  // A version names its replicas by a headless Service's DNS name (discovery)
+  // or by the stable per-pod names of a StatefulSet under one (static list):
+  // either way the names must be workloads this overlay runs, on the right port.
+  it('every replica the gateway config names is a pod of the overlay behind a headless Service, on the port it names', () => {
     const { docs } = built.get('config/deploy/overlays/fullstack')!
     const cm = ofKind(docs, 'ConfigMap').find(c => typeof c.data?.['gateway.yaml'] === 'string')!
-    const file = parseYaml(cm.data['gateway.yaml']) as { models: Record<string, { versions: Record<string, { discovery?: { dns: string, port: number } }> }> }
-    const names = Object.values(file.models).flatMap(m => Object.values(m.versions).map(v => v.discovery))
-    expect(names.length).toBeGreaterThan(0)
-    for (const d of names) {
-      expect(d).toBeDefined()
-      const [svc, ns, kind] = d!.dns.split('.')
-      expect(kind).toBe('svc')
-      const service = ofKind(docs, 'Service').find(s => s.metadata.name === svc && s.metadata.namespace === ns)
-      expect({ dns: d!.dns, clusterIP: service?.spec.clusterIP, ports: (service?.spec.ports as Obj[] | undefined)?.map(p => p.port) }).toEqual({ dns: d!.dns, clusterIP: 'None', ports: [d!.port] })
+    const file = parseYaml(cm.data['gateway.yaml']) as { models: Record<string, { versions: Record<string, { replicas?: string[], discovery?: { dns: string, port: number } }> }> }
+    const targets = Object.values(file.models).flatMap(m => Object.values(m.versions)).flatMap(v => [
+      ...(v.discovery === undefined ? [] : [{ name: v.discovery.dns, service: v.discovery.dns.split('.')[0]!, ns: v.discovery.dns.split('.')[1]!, port: v.discovery.port, pod: undefined as string | undefined }]),
+      ...(v.replicas ?? []).map(u => {
+        const url = new URL(u)
+        const [pod, service, ns] = url.hostname.split('.')
+        return { name: url.hostname, service: service!, ns: ns!, port: Number(url.port), pod }
+      })
+    ])
+    expect(targets.length).toBeGreaterThan(0)
+    for (const t of targets) {
+      expect(t.name.endsWith(`.${t.ns}.svc.cluster.local`)).toBe(true)
+      const service = ofKind(docs, 'Service').find(s => s.metadata.name === t.service && s.metadata.namespace === t.ns)
+      expect({ name: t.name, clusterIP: service?.spec.clusterIP, ports: (service?.spec.ports as Obj[] | undefined)?.map(p => p.port) }).toEqual({ name: t.name, clusterIP: 'None', ports: [t.port] })
+      if (t.pod !== undefined) {
+        const sts = ofKind(docs, 'StatefulSet').find(x => x.spec.serviceName === t.service && x.metadata.namespace === t.ns)
+        const ordinal = Number(t.pod.slice(t.pod.lastIndexOf('-') + 1))
+        expect({ name: t.name, pod: `${sts?.metadata.name}-${ordinal}`, exists: ordinal < (sts?.spec.replicas ?? 0) }).toEqual({ name: t.name, pod: t.pod, exists: true })
+      }
     }
   })
 })
