@@ -11,10 +11,9 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CLICKHOUSE_USERS_XML, clickhouseConfigXml } from './clickhouse-xml.js'
 import { aptInstall, clickhouseServerCommand, which } from './install.js'
-import { SERVICES_DIR } from './paths.js'
+import { OFFSET, SERVICES_DIR } from './paths.js'
 import { probeClickhouse } from './probes.js'
 
-const OFFSET = Number(process.env.SERVICES_PORT_OFFSET ?? 0) || 0
 export const CLUSTER_NAME = 'mg'
 const ZK_JARS = '/usr/share/java/zookeeper.jar'
 const ROOT = join(SERVICES_DIR, 'cluster')

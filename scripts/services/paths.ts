@@ -14,7 +14,7 @@ export const KAFKA_VERSION = '4.4.0'
  * each run their own servers. Read here because this launcher is not the
  * gateway: it has no config file and no other settings.
  */
-const OFFSET = Number(process.env.SERVICES_PORT_OFFSET ?? 0) || 0
+export const OFFSET = Number(process.env.SERVICES_PORT_OFFSET ?? 0) || 0
 
 export const PORTS = {
   redis: 16379 + OFFSET,
