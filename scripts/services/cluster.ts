@@ -90,7 +90,7 @@ function startZookeeper (): void {
   const cfg = join(dir, 'zoo.cfg')
   writeFileSync(cfg, [
     'tickTime=2000', `dataDir=${join(dir, 'data')}`, `clientPort=${CLUSTER_PORTS.zookeeper}`,
-    'clientPortAddress=127.0.0.1', 'maxClientCnxns=100', 'admin.enableServer=false', '4lw.commands.whitelist=ruok', ''
+    'clientPortAddress=127.0.0.1', 'maxClientCnxns=100', 'admin.enableServer=false', '4lw.commands.whitelist=ruok,srvr', ''
   ].join('\n'))
   start('zookeeper', 'java', ['-Xmx256m', '-Dzookeeper.log.dir=' + join(ROOT, 'logs'), '-cp', `/etc/zookeeper/conf:${ZK_JARS}`,
     'org.apache.zookeeper.server.ZooKeeperServerMain', cfg], dir)
@@ -132,12 +132,17 @@ function startClickhouse (shard: 1 | 2): void {
   start(p, bin, [...pre, `--config-file=${join(dir, 'config.xml')}`], dir)
 }
 
+/**
+ * ZooKeeper serves sessions once `srvr` reports its mode; `ruok` answers
+ * earlier. ClickHouse 18.16 crashed (SIGSEGV in zkutil) when its first
+ * session was refused, so the servers start only after this.
+ */
 function zkOk (): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = createConnection({ host: '127.0.0.1', port: CLUSTER_PORTS.zookeeper }, () => s.end('ruok'))
+    const s = createConnection({ host: '127.0.0.1', port: CLUSTER_PORTS.zookeeper }, () => s.end('srvr'))
     let got = ''
     s.setEncoding('utf8').on('data', (c: string) => { got += c })
-    s.on('close', () => { resolve(got === 'imok') })
+    s.on('close', () => { resolve(/^Mode: standalone$/m.test(got)) })
     s.on('error', () => { resolve(false) })
   })
 }

@@ -32,7 +32,7 @@ beforeAll(async () => {
   single = await isolated('cluster_ref')
   const db = `pt_cl_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`
   // The command operators run, against the first server.
-  const r = spawnSync(process.execPath, [CLI, 'migrate', '--clickhouse', cluster.clickhouse[0]!, '--database', db, '--cluster', cluster.cluster, '--retention-days', '0'], { encoding: 'utf8', timeout: 120_000 })
+  const r = spawnSync(process.execPath, [CLI, 'migrate', '--clickhouse', cluster.clickhouse[0]!, '--database', db, '--cluster', cluster.cluster, '--shard-urls', cluster.clickhouse.join(','), '--retention-days', '0'], { encoding: 'utf8', timeout: 120_000 })
   migrateOutput = `${r.stdout}${r.stderr}`
   if (r.status !== 0) throw new Error(`migrate --cluster failed (${r.status}): ${migrateOutput}`)
   for (const url of cluster.clickhouse) nodes.push(new ClickHouse({ url, database: db }))
@@ -76,7 +76,7 @@ async function namedQueries (db: string): Promise<Map<string, string>> {
 
 describe('scoring logs on a two-shard ClickHouse cluster', () => {
   it('migrate --cluster creates a replicated local table and a Distributed table per table on both servers', async () => {
-    expect(migrateOutput).toContain('on cluster mg; applied records, rollups, health_checks')
+    expect(migrateOutput).toContain('on cluster mg; applied records, rollups, health_checks, records_traffic_and_bodies, rollups_traffic')
     for (const node of nodes) {
       const rows = await node.select<{ name: string, engine: string }>(`SELECT name, engine FROM system.tables WHERE database = '${node.database}' ORDER BY name`)
       expect(rows.map(r => `${r.name}:${r.engine}`)).toEqual([

@@ -20,6 +20,8 @@ and, with --kafka, the Kafka topics <prefix>.records/.rollups/.health.
   --cluster NAME         create Replicated*MergeTree tables <table>_local and
                          Distributed tables <table> ON CLUSTER NAME (the servers
                          need remote_servers, macros {shard}/{replica} and ZooKeeper)
+  --shard-urls URL,...   with --cluster on ClickHouse 18.x: one HTTP URL per shard, for
+                         the ALTERs that 18.x cannot run ON CLUSTER (MODIFY ORDER BY)
   --retention-days N     drop data older than N days (servers with TTL only; default ${DEFAULT_RETENTION_DAYS}, 0 = keep)
   --kafka                also create the Kafka topics
   --brokers H:P,...      Kafka brokers (default $KAFKA_BROKERS)
@@ -32,7 +34,7 @@ const command: Command = {
   async run (argv) {
     let values
     try {
-      values = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, kafka: { type: 'boolean' }, cluster: { type: 'string' }, partitions: { type: 'string' }, 'retention-days': { type: 'string' } }, strict: true }).values
+      values = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, kafka: { type: 'boolean' }, cluster: { type: 'string' }, 'shard-urls': { type: 'string' }, partitions: { type: 'string' }, 'retention-days': { type: 'string' } }, strict: true }).values
     } catch (err) {
       process.stderr.write(`model-gateway migrate: ${(err as Error).message}\n\n${HELP}`)
       return 2
@@ -46,11 +48,13 @@ const command: Command = {
       const days = Number(values['retention-days'] ?? DEFAULT_RETENTION_DAYS)
       if (!Number.isInteger(days) || days < 0) throw new UsageError(`--retention-days must be an integer >= 0, got "${values['retention-days']}"`)
       if (values.cluster !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(values.cluster)) throw new UsageError(`--cluster may hold letters, digits and "_", got "${values.cluster}"`)
+      const shardUrls = (values['shard-urls'] ?? '').split(',').map(u => u.trim()).filter(u => u !== '')
+      for (const u of shardUrls) if (!/^https?:\/\/[^\s/]+/.test(u)) throw new UsageError(`--shard-urls must be http(s) URLs separated by ",", got "${u}"`)
       if (values.kafka === true && ep.brokers === undefined) throw new UsageError('--kafka needs --brokers (or KAFKA_BROKERS)')
 
       const ch = new ClickHouse({ url: ep.clickhouseUrl, database: ep.database, username: ep.username, password: ep.password })
       try {
-        const r = values.cluster === undefined ? await migrate(ch, days) : await migrateCluster(ch, values.cluster, days)
+        const r = values.cluster === undefined ? await migrate(ch, days) : await migrateCluster(ch, values.cluster, days, shardUrls)
         const where = values.cluster === undefined ? '' : ` on cluster ${values.cluster}`
         process.stdout.write(`ClickHouse ${r.serverVersion}: database ${ep.database}${where}; applied ${r.applied.length === 0 ? 'nothing new' : r.applied.join(', ')}${r.alreadyApplied.length > 0 ? `; already there: ${r.alreadyApplied.join(', ')}` : ''}\n`)
       } finally {
