@@ -11,7 +11,9 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { clusterDown, clusterUp, type ClusterEnv } from '../../scripts/services/cluster.js'
-import { ClickHouse } from '../../gateway/sink/clickhouse.js'
+import { ClickHouse, featuresOf } from '../../gateway/sink/clickhouse.js'
+import { MIGRATIONS } from '../../gateway/sink/schema.js'
+import { shardingKeys } from '../../gateway/sink/cluster-schema.js'
 import { startModel, type ModelProcess } from '../support/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { CLI, REPO, dropIsolated, gatewayConfig, isolated, load, recordCounts, recordRowsFinal, rollupTotals, startSink, sum, waitFor, type Isolated, type SinkProcess } from './pipeline-harness.js'
@@ -43,7 +45,7 @@ beforeAll(async () => {
   gateway = await startGatewayProcess(gatewayConfig({ iso: single, v1: [models[0]!.url], v2: [models[1]!.url] }))
   const res = await load(gateway.url, N, { concurrency: 8 })
   if (res.failed !== 0 || res.sent !== N) throw new Error(`load: ${res.failed} failed, ${res.sent} sent`)
-  served = Object.fromEntries([...res.versions].sort())
+  served = Object.fromEntries(Object.entries(res.versions).sort())
   await waitFor('records on the single server', () => recordCounts(single), c => sum(c) >= N, 60_000)
   await waitFor('records in the cluster', () => recordCounts(onCluster), c => sum(c) >= N, 60_000)
   await waitFor('rollups on the single server', () => rollupTotals(single), c => sum(c) >= N, 60_000)
@@ -76,15 +78,12 @@ async function namedQueries (db: string): Promise<Map<string, string>> {
 
 describe('scoring logs on a two-shard ClickHouse cluster', () => {
   it('migrate --cluster creates a replicated local table and a Distributed table per table on both servers', async () => {
-    expect(migrateOutput).toContain('on cluster mg; applied records, rollups, health_checks, records_traffic_and_bodies, rollups_traffic')
+    expect(migrateOutput).toContain(`on cluster mg; applied ${MIGRATIONS.map(m => m.name).join(', ')}`)
+    const created = [...shardingKeys(MIGRATIONS.map(m => m.sql('db', featuresOf('18.16.1'), 0))).keys()]
+    const expected = [...created.flatMap(t => [`${t}:Distributed`, `${t}_local:ReplicatedReplacingMergeTree`]), 'schema_migrations:ReplicatedMergeTree'].sort()
     for (const node of nodes) {
       const rows = await node.select<{ name: string, engine: string }>(`SELECT name, engine FROM system.tables WHERE database = '${node.database}' ORDER BY name`)
-      expect(rows.map(r => `${r.name}:${r.engine}`)).toEqual([
-        'health_checks:Distributed', 'health_checks_local:ReplicatedReplacingMergeTree',
-        'records:Distributed', 'records_local:ReplicatedReplacingMergeTree',
-        'rollups:Distributed', 'rollups_local:ReplicatedReplacingMergeTree',
-        'schema_migrations:ReplicatedMergeTree'
-      ])
+      expect(rows.map(r => `${r.name}:${r.engine}`).sort()).toEqual(expected)
     }
   })
 

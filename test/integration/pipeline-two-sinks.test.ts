@@ -44,7 +44,7 @@ beforeAll(async () => {
   gateway = await startGatewayProcess(gatewayConfig({ iso, v1: [models[0]!.url], v2: [models[1]!.url] }))
   const r = await load(gateway.url, N, { concurrency: 8 })
   if (r.failed !== 0 || r.sent !== N) throw new Error(`load: ${r.failed} failed, ${r.sent} sent`)
-  served = Object.fromEntries([...r.versions].sort())
+  served = Object.fromEntries(Object.entries(r.versions).sort())
   await waitFor('all records', () => recordCounts(iso), c => sum(c) >= N, 60_000)
   await waitFor('all rollups', () => rollupTotals(iso), c => sum(c) >= N, 60_000)
 }, 240_000)
