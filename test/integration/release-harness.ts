@@ -34,6 +34,8 @@ export interface GatewayOptions {
   state?: Record<string, unknown>
   logging?: Record<string, unknown>
   plan?: Record<string, unknown>
+  /** release.requireVerification of the model. */
+  requireVerification?: boolean
 }
 
 export function gatewayConfig (o: GatewayOptions): Record<string, unknown> {
@@ -46,7 +48,7 @@ export function gatewayConfig (o: GatewayOptions): Record<string, unknown> {
       fraud: {
         sticky: { header: 'x-user-id' },
         versions: { v1: { replicas: [o.stable.url] }, v3: { replicas: [o.canary.url] } },
-        release: { strategy: 'canary', stable: 'v1', ...(o.plan === undefined ? {} : { rollout: o.plan }) },
+        release: { strategy: 'canary', stable: 'v1', ...(o.plan === undefined ? {} : { rollout: o.plan }), ...(o.requireVerification === undefined ? {} : { requireVerification: o.requireVerification }) },
         healthCheck: { enabled: false },
         outlierDetection: { enabled: false },
         sampling: { rate: 1, captureBodies: true }
