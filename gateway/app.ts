@@ -32,6 +32,7 @@ import { discoveryAdminModule } from './admin/discovery-routes.js'
 import { createReloader, type ReloadResult } from './reload.js'
 import { reloadAdminModule } from './admin/reload-routes.js'
 import { readEnv, type GatewayEnv } from './config/env.js'
+import { startRelease } from './release/component.js'
 
 export interface StartOptions {
   /** Overrides the config's data-plane port (0 = any free port). */
@@ -153,6 +154,11 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
   registerShadowMetrics(registry, shadow)
   // First on shutdown, so the pairs of cut-off shadow calls still reach the pipeline before it flushes.
   closers.unshift(async () => { shadow.close() })
+  // Release controller: canary analysis, automatic promote and rollback (one lease holder per model across a fleet).
+  const release = startRelease(config, store, logger)
+  if (release.observer !== null) observer.add(release.observer)
+  adminModules.push(release.adminModule)
+  closers.unshift(() => release.close())
 
   // -----------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ export const CATALOGUE = {
   GW_UNKNOWN_MODEL: { status: 404, message: p => `model ${q(p.model)} is not served by this gateway` },
   GW_UNKNOWN_VERSION: { status: 404, message: p => `model ${q(p.model)} has no version ${q(p.version)}${p.detail === undefined ? '' : ` (${p.detail})`}` },
   GW_NOT_FOUND: { status: 404, message: p => `no route for ${p.method ?? ''} ${truncate(p.url ?? '', 200)}` },
+  GW_NO_ROLLOUT: { status: 404, message: p => `model ${q(p.model)} has had no rollout` },
   GW_METHOD_NOT_ALLOWED: { status: 405, message: p => `method ${p.method ?? ''} is not allowed on ${truncate(p.url ?? '', 200)}; use ${p.allowed ?? ''}` },
   GW_MALFORMED_JSON: { status: 400, message: p => `request body for model ${q(p.model)} is not valid JSON: ${p.detail ?? ''}` },
   GW_MALFORMED_BINARY: { status: 400, message: p => `request for model ${q(p.model)} uses the binary tensor extension wrongly: ${p.detail ?? ''}` },

@@ -41,6 +41,13 @@ async function main (): Promise<void> {
     port: values.port === undefined ? undefined : parsePort(values.port, '--port'),
     adminPort: values['admin-port'] === undefined ? undefined : parsePort(values['admin-port'], '--admin-port'),
     env
+  }).catch((err: unknown) => {
+    // Parts of the config checked by their components (e.g. rollout plans) fail here.
+    if (err instanceof ConfigError) {
+      process.stderr.write(`model-gateway: invalid config: ${err.message}\n`)
+      process.exit(2)
+    }
+    throw err
   })
   process.stdout.write(`${JSON.stringify({ event: 'ready', port: gw.port, adminPort: gw.adminPort, instanceId: config.instanceId, pid: process.pid })}\n`)
 

@@ -144,6 +144,11 @@ export class AdminClient {
     return this.#call('DELETE', `/admin/models/${enc(model)}/shadow`)
   }
 
+  /** Any admin route as JSON; feature commands (e.g. rollout) build on it. */
+  call<T> (method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, body?: object): Promise<T> {
+    return this.#call(method, path, body)
+  }
+
   async #call<T> (method: 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: object, timeoutMs = this.#timeoutMs): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' }
     if (this.#token !== undefined && this.#token !== '') headers.authorization = `Bearer ${this.#token}`

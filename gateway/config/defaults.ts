@@ -52,6 +52,9 @@ export const DEFAULT_SHADOW_MAX_IN_FLIGHT = 64
 export const DEFAULT_SHADOW_MAX_OUTPUT_BYTES = 4096
 /** Header on every mirrored request, so a model can tell shadow traffic apart. */
 export const SHADOW_HEADER = 'x-gateway-shadow'
+export const DEFAULT_ROLLOUT_TICK_MS = 1_000
+export const DEFAULT_ROLLOUT_LEASE_TTL_MS = 10_000
+export const DEFAULT_ROLLOUT_STALE_AFTER_MS = 60_000
 
 /** Header that names the version which served a response, and selects one when allowed. */
 export const VERSION_HEADER = 'x-model-version'

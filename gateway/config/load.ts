@@ -96,6 +96,17 @@ export interface GatewayConfig {
     rollupFlushMs: number
   }
   shadow: { maxInFlight: number, timeoutMs: number | undefined, maxOutputBytes: number }
+  rollouts: {
+    enabled: boolean
+    source: 'local' | 'clickhouse'
+    clickhouseUrl: string | undefined
+    clickhouseDatabase: string | undefined
+    tickMs: number
+    leaseTtlMs: number
+    staleAfterMs: number
+    /** Raw `release.rollout` plans by model, checked when the release controller starts. */
+    plans: Record<string, unknown>
+  }
   models: Record<string, ResolvedModel>
   /** The routing state the config declares; the state store starts from it when it holds none. */
   initialState: RoutingState
@@ -173,6 +184,9 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
   const kafkaBrokers = logging.kafkaBrokers ?? env.KAFKA_BROKERS?.split(',').map(s => s.trim()).filter(s => s !== '')
   if (sink === 'kafka' && (kafkaBrokers === undefined || kafkaBrokers.length === 0)) throw new ConfigError(file, 'logging.kafkaBrokers', 'is required with sink "kafka" (or set KAFKA_BROKERS)')
   if (sink === 'file' && logging.file === undefined) throw new ConfigError(file, 'logging.file', 'is required with sink "file"')
+  const ro = cfg.rollouts ?? {}
+  const plans: Record<string, unknown> = {}
+  for (const [name, m] of Object.entries(cfg.models)) if (m.release.rollout !== undefined) plans[name] = m.release.rollout
   return {
     file,
     instanceId: g.instanceId ?? env.GATEWAY_INSTANCE_ID ?? `${hostname()}-${process.pid}`,
@@ -205,6 +219,16 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
       maxInFlight: cfg.shadow?.maxInFlight ?? D.DEFAULT_SHADOW_MAX_IN_FLIGHT,
       timeoutMs: cfg.shadow?.timeoutMs,
       maxOutputBytes: cfg.shadow?.maxOutputBytes ?? D.DEFAULT_SHADOW_MAX_OUTPUT_BYTES
+    },
+    rollouts: {
+      enabled: ro.enabled ?? true,
+      source: ro.source ?? 'local',
+      clickhouseUrl: ro.clickhouseUrl ?? env.CLICKHOUSE_URL,
+      clickhouseDatabase: ro.clickhouseDatabase ?? env.CLICKHOUSE_DATABASE,
+      tickMs: ro.tickMs ?? D.DEFAULT_ROLLOUT_TICK_MS,
+      leaseTtlMs: ro.leaseTtlMs ?? D.DEFAULT_ROLLOUT_LEASE_TTL_MS,
+      staleAfterMs: ro.staleAfterMs ?? D.DEFAULT_ROLLOUT_STALE_AFTER_MS,
+      plans
     },
     models,
     initialState

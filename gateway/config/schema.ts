@@ -58,7 +58,9 @@ export const ReleaseSchema = Strict({
   /** Seed of the sticky hash. Default: derived from the model and the release's versions, so every instance agrees. */
   seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 0xffffffff })),
   /** Refuse weight to a version without a passed verification (`model-gateway verify`); --force overrides. */
-  requireVerification: Type.Optional(Type.Boolean())
+  requireVerification: Type.Optional(Type.Boolean()),
+  /** The automated rollout plan used by `rollout start` without --plan; checked by gateway/release/plan.ts. */
+  rollout: Type.Optional(Type.Unknown())
 })
 
 export const StickySchema = Strict({
@@ -199,6 +201,17 @@ export const ConfigSchema = Strict({
     timeoutMs: Type.Optional(PositiveMs),
     /** Output bytes of each side kept in a shadow pair. */
     maxOutputBytes: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_048_576 }))
+  })),
+  /** The rollout controller every instance runs (gateway/release/). */
+  rollouts: Type.Optional(Strict({
+    enabled: Type.Optional(Type.Boolean()),
+    /** Where canary analysis reads: this instance's own traffic, or ClickHouse (fleet-wide). */
+    source: Type.Optional(Type.Union([Type.Literal('local'), Type.Literal('clickhouse')])),
+    clickhouseUrl: Type.Optional(Type.String()),
+    clickhouseDatabase: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' })),
+    tickMs: Type.Optional(Type.Integer({ minimum: 50, maximum: 60_000 })),
+    leaseTtlMs: Type.Optional(Type.Integer({ minimum: 500, maximum: 600_000 })),
+    staleAfterMs: Type.Optional(Type.Integer({ minimum: 500, maximum: 3_600_000 }))
   })),
   models: Type.Record(Name, ModelSchema)
 })

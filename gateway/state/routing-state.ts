@@ -6,6 +6,7 @@
  * the import graph: config, control and routing all speak this vocabulary.
  */
 import { TOTAL_BP, type SplitEntry } from './split.js'
+import type { RolloutRecord } from './rollout-record.js'
 
 export type Strategy = 'canary' | 'blue-green' | 'split'
 
@@ -56,6 +57,8 @@ export interface ModelState {
   verifications?: Record<string, VerificationRecord>
   /** Live requests mirrored to a version off the response path (issue 11); null or absent: none. */
   shadow?: ShadowState | null
+  /** The automated rollout of this model, current or last (gateway/release/); the data plane ignores it. */
+  rollout?: RolloutRecord | null
 }
 
 /** One check of a verification, with its figures and verdict. */

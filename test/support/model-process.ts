@@ -21,6 +21,10 @@ export interface StartModelOptions {
   readyTimeoutMs?: number
   /** Extra flags of the fraud example (knobs.ts), e.g. ['--weights', 'v2'] or ['--fail']. */
   extraArgs?: string[]
+  /** Share of requests the model answers 500 (fault knob of the example). */
+  errorRate?: number
+  /** Added to the model's logit: same schema, shifted predictions. */
+  shift?: number
 }
 
 export interface ModelProcess {
@@ -50,9 +54,10 @@ export function modelMainPath (): string {
 }
 
 export async function startModel (options: StartModelOptions): Promise<ModelProcess> {
-  const { version, name = 'fraud', delayMs = 0, port = 0, host = '127.0.0.1', readyTimeoutMs = READY_TIMEOUT_MS } = options
+  const { version, name = 'fraud', delayMs = 0, port = 0, host = '127.0.0.1', readyTimeoutMs = READY_TIMEOUT_MS, errorRate = 0, shift = 0 } = options
   const { child, ready, stderr } = await spawnReady<ReadyLine>(modelMainPath(), [
-    '--version', version, '--name', name, '--port', String(port), '--host', host, '--delay-ms', String(delayMs), ...(options.extraArgs ?? [])
+    '--version', version, '--name', name, '--port', String(port), '--host', host, '--delay-ms', String(delayMs),
+    '--error-rate', String(errorRate), '--shift', String(shift), ...(options.extraArgs ?? [])
   ], { label: `model ${name} ${version}`, readyTimeoutMs, stderrKeep: STDERR_KEEP })
 
   let stopping: Promise<void> | undefined

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 import { serve } from '../../server.js'
 import type { ScorerServer } from '../../server.js'
-import { FRAUD_INPUTS, createPredict, loadWeights } from './model.js'
+import { FRAUD_INPUTS, createPredict, loadWeights, withFaults } from './model.js'
 import { outputsFor, withKnobs } from './knobs.js'
 
 // Runnable fraud model. The only stdout line is the ready line, which the
@@ -32,7 +32,10 @@ try {
       weights: { type: 'string' },
       'output-name': { type: 'string' },
       'flip-above-amount': { type: 'string' },
-      fail: { type: 'boolean', default: false }
+      fail: { type: 'boolean', default: false },
+      // Fault knobs for release tests and benchmarks: a share of requests answered 500, and a shift of the logit.
+      'error-rate': { type: 'string', default: '0' },
+      shift: { type: 'string', default: '0' }
     },
     strict: true
   }).values
@@ -44,6 +47,11 @@ const version = args.version
 const port = parsePort(args.port, '--port')
 const delayMs = Number(args['delay-ms'])
 if (!Number.isFinite(delayMs) || delayMs < 0) fail(`--delay-ms must be a number >= 0, got ${JSON.stringify(args['delay-ms'])}`)
+
+const errorRate = Number(args['error-rate'])
+if (!(errorRate >= 0 && errorRate <= 1)) fail(`--error-rate must be a number from 0 to 1, got ${JSON.stringify(args['error-rate'])}`)
+const shift = Number(args.shift)
+if (!Number.isFinite(shift)) fail(`--shift must be a number (added to the logit), got ${JSON.stringify(args.shift)}`)
 
 let loaded
 try {
@@ -78,7 +86,7 @@ const server = await serve({
   platform: 'scorer-sdk-node/logistic-regression',
   inputs: FRAUD_INPUTS,
   outputs: outputsFor(knobs),
-  predict: withKnobs(createPredict(loaded.weights, delayMs), knobs)
+  predict: withKnobs(withFaults(createPredict({ ...loaded.weights, intercept: loaded.weights.intercept + shift }, delayMs), errorRate), knobs)
 }).catch((err: unknown) => fail(`cannot listen on ${args.host}:${port}: ${(err as Error).message}`))
 
 running.server = server

@@ -118,3 +118,12 @@ export function loadWeights (version: string): LoadedWeights {
   const weights = validateWeights(JSON.parse(readFileSync(file, 'utf8')), file)
   return { weights, file, fellBack }
 }
+
+/** Fails a share `errorRate` of calls with an error (answered 500), for release tests; 0 leaves predict as it is. */
+export function withFaults (predict: PredictFn, errorRate: number, random: () => number = Math.random): PredictFn {
+  if (errorRate <= 0) return predict
+  return (inputs, context) => {
+    if (random() < errorRate) throw new Error('injected fault (--error-rate)')
+    return predict(inputs, context)
+  }
+}

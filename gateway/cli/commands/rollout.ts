@@ -1,0 +1,124 @@
+/**
+ * `model-gateway rollout start|status|pause|resume|abort|explain <model> …`:
+ * automated canary rollouts through the admin API (gateway/release/).
+ */
+import { readFile, writeFile } from 'node:fs/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { adminCommand, UsageError, type CommandContext } from '../admin-command.js'
+import { AdminClientError } from '../admin-client.js'
+import { parsePlanText, PlanError, formatBp } from '../../release/plan.js'
+import { formatStatus, type RolloutView } from '../../release/status.js'
+import type { JournalEntry } from '../../release/coordination.js'
+import { timelineSvg } from '../../release/timeline-svg.js'
+import { seconds } from '../../release/steps.js'
+
+interface StatusResponse { revision: number, rollout: { status: string }, view: RolloutView }
+interface ExplainResponse { revision: number, rollout: { version: string, status: string }, entries: JournalEntry[] }
+
+const SUBCOMMANDS = ['start', 'status', 'pause', 'resume', 'abort', 'explain'] as const
+const LIVE_REFRESH_MS = 1_000
+const ACTIVE = ['running', 'paused', 'held']
+
+export default adminCommand('rollout', {
+  summary: 'automated canary rollout: start, status, pause, resume, abort, explain',
+  usage: '<start|status|pause|resume|abort|explain> <model> [version]',
+  help: [
+    '',
+    '  rollout start <model> <version> [--plan FILE]   grow <version> as a canary step by step (plan: YAML; default: the model\'s release.rollout)',
+    '  rollout status <model> [--once]                 step, weight, time left, each check\'s figures (live on a terminal until it ends)',
+    '  rollout pause|resume|abort <model>              hold at the current weight / go on / roll back at once',
+    '  rollout explain <model> [--svg FILE]            every decision with its numbers; --svg writes a timeline picture',
+    '',
+    '  --plan FILE       rollout plan in YAML or JSON',
+    '  --once            print the status once even on a terminal',
+    '  --svg FILE        with explain: write an SVG timeline of weight and check results'
+  ],
+  options: { plan: { type: 'string' }, once: { type: 'boolean' }, svg: { type: 'string' } },
+  minArgs: 2,
+  maxArgs: 3,
+  async run (ctx) {
+    const [sub, model, version] = ctx.args as [string, string, string | undefined]
+    if (!(SUBCOMMANDS as readonly string[]).includes(sub)) throw new UsageError(`unknown rollout subcommand "${sub}" (use ${SUBCOMMANDS.join(', ')})`)
+    if ((sub === 'start') !== (version !== undefined)) throw new UsageError(sub === 'start' ? 'rollout start needs <model> <version>' : `rollout ${sub} takes only <model>`)
+    const base = `/admin/models/${encodeURIComponent(model)}/rollout`
+    switch (sub) {
+      case 'start': {
+        const body: Record<string, unknown> = { version }
+        if (typeof ctx.flags.plan === 'string') body.plan = await readPlan(ctx.flags.plan)
+        if (ctx.revision !== undefined) body.revision = ctx.revision
+        const res = await ctx.client.call<StatusResponse>('POST', base, body)
+        ctx.out(`${model}: rollout of ${version} started; revision ${res.revision}`)
+        for (const l of formatStatus(res.view)) ctx.out(l)
+        return res
+      }
+      case 'status':
+        return status(ctx, base)
+      case 'pause':
+      case 'resume':
+      case 'abort': {
+        const res = await ctx.client.call<StatusResponse>('POST', `${base}/${sub}`, ctx.revision === undefined ? {} : { revision: ctx.revision })
+        ctx.out(`${model}: rollout ${sub === 'abort' ? 'aborted (stable at 100%)' : `${sub}d`}; revision ${res.revision}`)
+        for (const l of formatStatus(res.view)) ctx.out(l)
+        return res
+      }
+      case 'explain': {
+        const res = await ctx.client.call<ExplainResponse>('GET', `${base}/explain`)
+        for (const l of explainLines(res)) ctx.out(l)
+        if (typeof ctx.flags.svg === 'string') {
+          await writeFile(ctx.flags.svg, timelineSvg(`rollout of ${model} ${res.rollout.version}: ${res.rollout.status}`, res.entries))
+          ctx.out(`timeline written to ${ctx.flags.svg}`)
+        }
+        return res
+      }
+    }
+    return null
+  }
+})
+
+async function readPlan (file: string): Promise<unknown> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (err) {
+    throw new AdminClientError(`${file}: cannot read the plan (${(err as NodeJS.ErrnoException).code ?? String(err)})`, null, null)
+  }
+  try {
+    // Checked here too, so an error names the file; the server checks it again.
+    parsePlanText(text, file)
+  } catch (err) {
+    if (err instanceof PlanError) throw new AdminClientError(`invalid rollout plan: ${err.message}`, null, 'GW_INVALID_ARGUMENT')
+    throw err
+  }
+  // Sent as the YAML's data (durations and percentages as written), validated again by the server.
+  const { parse } = await import('yaml')
+  return parse(text) as unknown
+}
+
+async function status (ctx: CommandContext, base: string): Promise<unknown> {
+  const live = process.stdout.isTTY && !ctx.json && ctx.flags.once !== true
+  let res = await ctx.client.call<StatusResponse>('GET', base)
+  if (!live) {
+    for (const l of formatStatus(res.view)) ctx.out(l)
+    return res
+  }
+  // Live on a terminal: redraw every second until the rollout ends (Ctrl-C stops watching, not the rollout).
+  let drawn = 0
+  for (;;) {
+    const lines = formatStatus(res.view)
+    process.stdout.write(`${drawn > 0 ? `\x1b[${drawn}F\x1b[J` : ''}${lines.join('\n')}\n`)
+    drawn = lines.length
+    if (!ACTIVE.includes(res.rollout.status)) return res
+    await sleep(LIVE_REFRESH_MS)
+    res = await ctx.client.call<StatusResponse>('GET', base)
+  }
+}
+
+export function explainLines (res: ExplainResponse): string[] {
+  const out: string[] = [`rollout of ${res.rollout.version}: ${res.rollout.status}; ${res.entries.length} decisions`]
+  const t0 = res.entries[0]?.at ?? 0
+  for (const e of res.entries) {
+    out.push(`+${seconds(e.at - t0).padStart(7)}  ${new Date(e.at).toISOString()}  ${e.instanceId}  ${e.action.padEnd(10)} step ${e.step + 1} at ${formatBp(e.weight)}: ${e.reason}`)
+    for (const c of e.checks) out.push(`            ${c.check.padEnd(8)} ${c.verdict.padEnd(12)} ${c.summary}`)
+  }
+  return out
+}

@@ -1,0 +1,73 @@
+/**
+ * The release plane of one gateway instance: checks the config's rollout plans,
+ * picks the analysis source (local window or ClickHouse), the coordination
+ * (memory, or Redis when the state is shared), runs the controller loop and
+ * provides the admin routes. app.ts adds it like any other component.
+ */
+import type { GatewayConfig } from '../config/load.js'
+import { ConfigError } from '../config/load.js'
+import type { Logger } from '../observe/log.js'
+import type { RequestObserver } from '../observe/outcome.js'
+import type { StateStore } from '../control/store.js'
+import type { AdminModule } from '../admin/listener.js'
+import { DEFAULT_DATABASE } from '../sink/clickhouse.js'
+import { PlanError, validatePlan, type RolloutPlan } from './plan.js'
+import { LocalWindow } from './local-source.js'
+import { ClickHouseSource } from './clickhouse-source.js'
+import type { AnalysisSource } from './source.js'
+import { MemoryCoordination, RedisCoordination, type Coordination } from './coordination.js'
+import { RolloutController } from './controller.js'
+import { rolloutAdminModule } from './admin-routes.js'
+
+export interface ReleaseComponent {
+  /** The local window's observer (null with the ClickHouse source). */
+  observer: RequestObserver | null
+  adminModule: AdminModule
+  close (): Promise<void>
+}
+
+/** Validated `release.rollout` plans; a bad one is a config error naming the file and path. */
+export function configPlans (config: GatewayConfig): Record<string, RolloutPlan> {
+  const out: Record<string, RolloutPlan> = {}
+  for (const [model, raw] of Object.entries(config.rollouts.plans)) {
+    const base = `models.${model}.release.rollout`
+    try {
+      out[model] = validatePlan(raw, config.file)
+    } catch (err) {
+      if (err instanceof PlanError) throw new ConfigError(config.file, err.path === '' ? base : `${base}.${err.path}`, err.reason)
+      throw err
+    }
+  }
+  return out
+}
+
+export function startRelease (config: GatewayConfig, store: StateStore, logger: Logger): ReleaseComponent {
+  const ro = config.rollouts
+  const plans = configPlans(config)
+  let source: AnalysisSource
+  let observer: RequestObserver | null = null
+  if (ro.source === 'clickhouse') {
+    if (ro.clickhouseUrl === undefined) throw new ConfigError(config.file, 'rollouts.clickhouseUrl', 'is required with source "clickhouse" (or set CLICKHOUSE_URL)')
+    source = new ClickHouseSource({ url: ro.clickhouseUrl, database: ro.clickhouseDatabase ?? DEFAULT_DATABASE })
+  } else {
+    const local = new LocalWindow()
+    source = local
+    observer = local
+  }
+  const coordination: Coordination = store.kind === 'redis'
+    ? new RedisCoordination(config.state.redisUrl!, config.state.keyPrefix, ro.leaseTtlMs, logger)
+    : new MemoryCoordination()
+  const controller = ro.enabled
+    ? new RolloutController({ store, source, coordination, instanceId: config.instanceId, logger, tickMs: ro.tickMs, staleAfterMs: ro.staleAfterMs }).start()
+    : null
+  logger.info({ source: source.name, controller: ro.enabled, coordination: store.kind }, 'release controller ready')
+  return {
+    observer,
+    adminModule: rolloutAdminModule({ store, coordination, plans, instanceId: config.instanceId }),
+    async close () {
+      await controller?.close()
+      await coordination.close()
+      await source.close()
+    }
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * The rollout controller: every gateway instance runs one. Each tick it reads
+ * the routing state; for each model with an active rollout it tries for the
+ * model's lease, and the holder alone analyses the canary every plan interval
+ * and acts: the decision goes to the journal and the log, and a change goes
+ * through the state store's compare-and-set on the revision it read (a write
+ * based on a stale read is refused, so a controller that lost its lease while
+ * stalled cannot undo a newer decision). Because the rollout lives in the
+ * routing state, a controller that dies is replaced by whichever instance takes
+ * the lease next, and it continues from the stored step.
+ */
+import type { Logger } from '../observe/log.js'
+import { DEFAULT_ROLLOUT_STALE_AFTER_MS, DEFAULT_ROLLOUT_TICK_MS } from '../config/defaults.js'
+import type { StateStore } from '../control/store.js'
+import { GatewayError } from '../errors.js'
+import { isActive, type RolloutRecord } from '../state/rollout-record.js'
+import { analyse } from './analysis.js'
+import type { RolloutPlan } from './plan.js'
+import { decide, type Decision, type Evaluation } from './steps.js'
+import { applyDecision, drifted, supersede } from './operations.js'
+import type { AnalysisSource, WindowQuery } from './source.js'
+import type { Coordination, JournalEntry } from './coordination.js'
+
+
+export interface ControllerOptions {
+  store: StateStore
+  source: AnalysisSource
+  coordination: Coordination
+  instanceId: string
+  logger: Logger
+  tickMs?: number
+  /** Data whose newest point is older than this counts as missing (source stale). */
+  staleAfterMs?: number
+  now?: () => number
+}
+
+export class RolloutController {
+  readonly #o: ControllerOptions
+  readonly #now: () => number
+  readonly #logger: Logger
+  /** model -> `${rollout id}/${step}` and when it was last analysed. */
+  readonly #last = new Map<string, { key: string, at: number }>()
+  readonly #leased = new Set<string>()
+  #timer: NodeJS.Timeout | null = null
+  #running: Promise<void> | null = null
+  #closed = false
+
+  constructor (opts: ControllerOptions) {
+    this.#o = opts
+    this.#now = opts.now ?? Date.now
+    this.#logger = opts.logger.child({ component: 'rollout-controller' })
+  }
+
+  start (): this {
+    this.#timer ??= setInterval(() => { this.#running ??= this.tick().finally(() => { this.#running = null }) }, this.#o.tickMs ?? DEFAULT_ROLLOUT_TICK_MS)
+    this.#timer.unref()
+    return this
+  }
+
+  async close (): Promise<void> {
+    this.#closed = true
+    if (this.#timer !== null) clearInterval(this.#timer)
+    this.#timer = null
+    if (this.#running !== null) await this.#running
+    for (const m of this.#leased) await this.#o.coordination.release(m)
+    this.#leased.clear()
+  }
+
+  /** One pass over every model; errors are logged, never thrown (the loop goes on). */
+  async tick (): Promise<void> {
+    const state = this.#o.store.get()
+    for (const [model, ms] of Object.entries(state.models)) {
+      if (this.#closed) return
+      const r = ms.rollout
+      if (!isActive(r)) {
+        if (this.#leased.delete(model)) await this.#o.coordination.release(model)
+        continue
+      }
+      const plan = r.plan as RolloutPlan
+      this.#o.source.watch(model, [r.stable, r.version], outputOf(plan))
+      try {
+        if (!(await this.#o.coordination.lease(model))) {
+          this.#leased.delete(model)
+          continue
+        }
+        this.#leased.add(model)
+        if (r.status === 'paused') continue
+        const drift = drifted(ms, r)
+        if (drift !== null) {
+          await this.#write(model, state.revision, supersede(model, r, drift, this.#now()), 'rollout-superseded', { reason: drift })
+          await this.#journal(model, r, { action: 'superseded', reason: drift, step: r.step, weight: 0, checks: [], at: this.#now() })
+          continue
+        }
+        const now = this.#now()
+        const key = `${r.id}/${r.step}/${r.status}`
+        const last = this.#last.get(model)
+        if (last !== undefined && last.key === key && now - last.at < plan.intervalMs) continue
+        this.#last.set(model, { key, at: now })
+        const decision = decide(r, plan, await this.#evaluate(model, r, plan, now))
+        await this.#journal(model, r, decision)
+        this.#logger.info({ model, version: r.version, action: decision.action, step: decision.step, weight: decision.weight, reason: decision.reason, checks: decision.checks.map(c => ({ check: c.check, verdict: c.verdict, figures: c.figures })) }, 'rollout decision')
+        if (decision.next !== null) {
+          await this.#write(model, state.revision, applyDecision(model, r, decision.next, decision.weight), `rollout-${decision.action}`, {
+            version: r.version, reason: decision.reason, step: decision.step, weight: decision.weight, checks: decision.checks.map(c => ({ check: c.check, verdict: c.verdict, figures: c.figures }))
+          })
+        }
+      } catch (err) {
+        this.#logger.error({ err, model }, 'rollout controller pass failed; retrying next tick')
+      }
+    }
+  }
+
+  async #evaluate (model: string, r: RolloutRecord, plan: RolloutPlan, now: number): Promise<Evaluation> {
+    const q: WindowQuery = { model, stable: r.stable, canary: r.version, from: r.stepStartedAt, to: now, output: outputOf(plan) }
+    let data
+    try {
+      data = await this.#o.source.window(q)
+    } catch (err) {
+      return { at: now, source: 'down', error: `${this.#o.source.name} source: ${(err as Error).message}`, checks: [] }
+    }
+    const stale = this.#o.staleAfterMs ?? DEFAULT_ROLLOUT_STALE_AFTER_MS
+    if (data.newestAt === null) return { at: now, source: 'down', error: `${this.#o.source.name} source holds no data for "${model}"`, checks: [] }
+    if (now - data.newestAt > stale) return { at: now, source: 'down', error: `${this.#o.source.name} source is stale: newest data ${Math.round((now - data.newestAt) / 1000)}s old (limit ${Math.round(stale / 1000)}s)`, checks: [] }
+    return { at: now, source: 'ok', checks: analyse(plan, data) }
+  }
+
+  async #write (model: string, revision: number, op: Parameters<StateStore['update']>[1], action: string, detail: Record<string, unknown>): Promise<void> {
+    try {
+      await this.#o.store.update(revision, op, { actor: `rollout-controller@${this.#o.instanceId}`, action, model, detail })
+    } catch (err) {
+      // Stale revision or a changed rollout: someone else wrote first; the next tick reads the new state.
+      if (err instanceof GatewayError && err.code === 'GW_CONFLICT') {
+        this.#logger.info({ model, action, err: err.message }, 'rollout decision not applied: the state changed meanwhile')
+        return
+      }
+      throw err
+    }
+  }
+
+  async #journal (model: string, r: RolloutRecord, d: Pick<Decision, 'at' | 'step' | 'weight' | 'reason' | 'checks'> & { action: JournalEntry['action'] }): Promise<void> {
+    const e: JournalEntry = {
+      at: d.at,
+      instanceId: this.#o.instanceId,
+      action: d.action,
+      step: d.step,
+      weight: d.weight,
+      reason: d.reason,
+      checks: d.checks.map(c => ({ check: c.check, verdict: c.verdict, summary: c.summary, figures: c.figures })),
+      rolloutId: r.id
+    }
+    try {
+      await this.#o.coordination.append(model, e)
+    } catch (err) {
+      this.#logger.warn({ err: (err as Error).message, model }, 'rollout journal write failed (the decision is still logged here)')
+    }
+  }
+}
+
+export function outputOf (plan: RolloutPlan): WindowQuery['output'] {
+  const o = plan.checks.outputs
+  return o === undefined ? null : { name: o.output, index: o.index }
+}

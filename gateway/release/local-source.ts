@@ -1,0 +1,138 @@
+/**
+ * The local source: this instance's own traffic, for a gateway without a
+ * pipeline (the demo, a single instance). A request observer keeps, per watched
+ * (model, version), one-second slots of exact counts and latency histograms
+ * (the same cells as the per-minute rollups in observe/rollup.ts, at a finer
+ * grain so steps of a few seconds can be judged) and a bounded sample of the
+ * watched output parsed from 2xx response bodies.
+ *
+ * Cost on the request path: nothing for models no rollout watches; for watched
+ * versions a Map lookup and a few increments, plus one JSON.parse of the
+ * response body for at most OUTPUT_SAMPLES_PER_SECOND responses per second and
+ * version. In a fleet, each instance's traffic is a random sample of the same
+ * split, so one instance's window is a valid (smaller) sample of the fleet's.
+ */
+import { LATENCY_CELLS, latencyCell } from '../observe/records.js'
+import type { RequestObserver, RequestOutcome } from '../observe/outcome.js'
+import { emptyVersionWindow, outputValue, type AnalysisSource, type VersionWindow, type WindowData, type WindowQuery } from './source.js'
+
+/** Seconds of history kept per watched version. */
+export const LOCAL_WINDOW_SECONDS = 1800
+/** Response bodies parsed per second and version, at most. */
+export const OUTPUT_SAMPLES_PER_SECOND = 50
+export const MAX_WATCHED_SERIES = 16
+
+class Slot {
+  second = -1
+  requests = 0
+  errors = 0
+  readonly latency = new Float64Array(LATENCY_CELLS)
+  readonly outputs: number[] = []
+  parsed = 0
+  /** 2xx answers seen this second, for spreading the parsed ones over it. */
+  seen = 0
+
+  reset (second: number): void {
+    this.second = second
+    this.requests = 0
+    this.errors = 0
+    this.latency.fill(0)
+    this.outputs.length = 0
+    this.parsed = 0
+    this.seen = 0
+  }
+}
+
+class Series {
+  readonly slots: Slot[] = Array.from({ length: LOCAL_WINDOW_SECONDS }, () => new Slot())
+  /** Parse every stride-th 2xx answer: the last full second's rate over OUTPUT_SAMPLES_PER_SECOND, so the sample spreads over each second instead of taking its first answers. */
+  stride = 1
+  constructor (public output: WindowQuery['output']) {}
+}
+
+export class LocalWindow implements RequestObserver, AnalysisSource {
+  readonly name = 'local'
+  readonly #series = new Map<string, Map<string, Series>>()
+  readonly #now: () => number
+  #count = 0
+
+  constructor (now: () => number = Date.now) {
+    this.#now = now
+  }
+
+  watch (model: string, versions: readonly string[], output: WindowQuery['output']): void {
+    let byVersion = this.#series.get(model)
+    if (byVersion === undefined) this.#series.set(model, byVersion = new Map())
+    for (const v of versions) {
+      const s = byVersion.get(v)
+      if (s !== undefined) { s.output = output; continue }
+      if (this.#count >= MAX_WATCHED_SERIES) continue
+      byVersion.set(v, new Series(output))
+      this.#count++
+    }
+  }
+
+  /** Stops recording a model (its rollout ended). */
+  unwatch (model: string): void {
+    const m = this.#series.get(model)
+    if (m === undefined) return
+    this.#count -= m.size
+    this.#series.delete(model)
+  }
+
+  observe (o: RequestOutcome): void {
+    if (o.version === null) return
+    const s = this.#series.get(o.model)?.get(o.version)
+    if (s === undefined) return
+    const second = Math.floor(o.startedAt / 1000)
+    const slot = s.slots[second % LOCAL_WINDOW_SECONDS]!
+    if (slot.second !== second) {
+      if (second < slot.second) return
+      const prev = s.slots[(second - 1) % LOCAL_WINDOW_SECONDS]!
+      s.stride = prev.second === second - 1 ? Math.max(1, Math.ceil(prev.seen / OUTPUT_SAMPLES_PER_SECOND)) : s.stride
+      slot.reset(second)
+    }
+    slot.requests++
+    if (o.status >= 500 || o.status < 100) slot.errors++
+    slot.latency[latencyCell(o.totalMs)]! += 1
+    if (s.output !== null && o.status >= 200 && o.status < 300 && o.responseBody !== null && slot.seen++ % s.stride === 0 && slot.parsed < OUTPUT_SAMPLES_PER_SECOND) {
+      slot.parsed++
+      let v: number | null = null
+      try {
+        v = outputValue(JSON.parse(o.responseBody.toString('utf8')), s.output.name, s.output.index)
+      } catch { /* not JSON (a binary tensor answer): nothing to watch */ }
+      if (v !== null) slot.outputs.push(v)
+    }
+  }
+
+  async window (q: WindowQuery): Promise<WindowData> {
+    this.watch(q.model, [q.stable, q.canary], q.output)
+    return {
+      stable: this.#sum(q.model, q.stable, q.from, q.to),
+      canary: this.#sum(q.model, q.canary, q.from, q.to),
+      // In-process data is never stale: it is this instance's own traffic, up to now.
+      newestAt: this.#now()
+    }
+  }
+
+  #sum (model: string, version: string, from: number, to: number): VersionWindow {
+    const out = emptyVersionWindow(LATENCY_CELLS)
+    const s = this.#series.get(model)?.get(version)
+    if (s === undefined) return out
+    const lo = Math.floor(from / 1000)
+    const hi = Math.ceil(to / 1000)
+    for (const slot of s.slots) {
+      if (slot.second < lo || slot.second >= hi) continue
+      out.requests += slot.requests
+      out.errors += slot.errors
+      for (let i = 0; i < LATENCY_CELLS; i++) out.latency[i]! += slot.latency[i]!
+      for (const v of slot.outputs) out.outputs.push(v)
+    }
+    return out
+  }
+
+  async close (): Promise<void> {
+    this.#series.clear()
+    this.#count = 0
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Where the analysis reads its data: one small interface, two backends —
+ * ClickHouse (fleet-wide, through the scoring-log pipeline) and the instance's
+ * own in-process window (a single gateway with no pipeline, e.g. the demo).
+ */
+
+/** What one version did over the window. */
+export interface VersionWindow {
+  /** Every request answered (exact). */
+  requests: number
+  /** 5xx answers: model errors, gateway errors (502/503) and timeouts (504). */
+  errors: number
+  /** Latency histogram over LATENCY_BUCKETS_MS cells (exact). */
+  latency: number[]
+  /** Watched output values from sampled 2xx responses (a sample). */
+  outputs: number[]
+}
+
+export interface WindowQuery {
+  model: string
+  stable: string
+  canary: string
+  /** Epoch ms, inclusive. */
+  from: number
+  /** Epoch ms, exclusive. */
+  to: number
+  /** Which output to read from response bodies; null when the outputs check is off. */
+  output: { name: string | null, index: number } | null
+}
+
+export interface WindowData {
+  stable: VersionWindow
+  canary: VersionWindow
+  /** Newest data the source holds for the model (epoch ms), or null when it holds none; for staleness. */
+  newestAt: number | null
+}
+
+/** A source that cannot answer, or answers with data older than it should be. */
+export class SourceUnavailable extends Error {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'SourceUnavailable'
+  }
+}
+
+export interface AnalysisSource {
+  readonly name: 'local' | 'clickhouse'
+  /** Throws SourceUnavailable when the source is down. */
+  window (q: WindowQuery): Promise<WindowData>
+  /** Asks the source to keep what analysis of `model` needs (the local window only records watched models). */
+  watch (model: string, versions: readonly string[], output: WindowQuery['output']): void
+  close (): Promise<void>
+}
+
+export function emptyVersionWindow (cells: number): VersionWindow {
+  return { requests: 0, errors: 0, latency: new Array<number>(cells).fill(0), outputs: [] }
+}
+
+/**
+ * The watched output of an OIP response body: outputs[] by name (or the first),
+ * element `index` of its data. Null when the body does not have it.
+ */
+export function outputValue (body: unknown, name: string | null, index: number): number | null {
+  const outputs = (body as { outputs?: unknown } | null)?.outputs
+  if (!Array.isArray(outputs)) return null
+  const out = (name === null ? outputs[0] : outputs.find(o => (o as { name?: unknown } | null)?.name === name)) as { data?: unknown } | undefined
+  const data = out?.data
+  if (!Array.isArray(data)) return null
+  const v = data[index]
+  return typeof v === 'number' && Number.isFinite(v) ? v : null
+}

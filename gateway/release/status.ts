@@ -1,0 +1,86 @@
+/**
+ * `rollout status` as data and as text: where the rollout is (step, weight,
+ * time left in the step), the checks of the last analysis with their figures,
+ * and a progress bar over the plan. The admin API returns the data; the CLI
+ * renders it (live on a terminal, once otherwise).
+ */
+import type { RolloutRecord } from '../state/rollout-record.js'
+import type { JournalEntry } from './coordination.js'
+import type { RolloutPlan } from './plan.js'
+import { formatBp } from './plan.js'
+import { seconds, weightAt } from './steps.js'
+
+export interface RolloutView {
+  model: string
+  version: string
+  stable: string
+  status: RolloutRecord['status']
+  reason: string | null
+  /** 1-based step number and the number of steps. */
+  step: number
+  steps: number
+  stepKind: 'weight' | 'gate' | 'done'
+  weight: number
+  bakeMs: number | null
+  elapsedMs: number
+  remainingMs: number | null
+  /** Share of the plan's total bake time done (0..1). */
+  progress: number
+  startedAt: string
+  startedBy: string
+  endedAt: string | null
+  /** The newest analysis in the journal (its checks and decision), if any. */
+  last: JournalEntry | null
+}
+
+export function rolloutView (model: string, r: RolloutRecord, last: JournalEntry | null, now: number): RolloutView {
+  const plan = r.plan as RolloutPlan
+  const s = plan.steps[r.step]
+  const ended = r.endedAt !== null
+  const elapsed = Math.max(0, (ended ? r.endedAt! : now) - r.stepStartedAt)
+  const total = plan.steps.reduce((a, x) => a + (x.kind === 'weight' ? x.bakeMs : 0), 0)
+  let done = 0
+  for (let i = 0; i < Math.min(r.step, plan.steps.length); i++) { const x = plan.steps[i]!; if (x.kind === 'weight') done += x.bakeMs }
+  if (s?.kind === 'weight') done += Math.min(elapsed, s.bakeMs)
+  const weight = r.status === 'promoted' ? 10_000 : r.status === 'rolled-back' || r.status === 'aborted' ? 0 : weightAt(plan, r.step)
+  return {
+    model,
+    version: r.version,
+    stable: r.stable,
+    status: r.status,
+    reason: r.reason,
+    step: Math.min(r.step + 1, plan.steps.length),
+    steps: plan.steps.length,
+    stepKind: s === undefined ? 'done' : s.kind,
+    weight,
+    bakeMs: s?.kind === 'weight' ? s.bakeMs : null,
+    elapsedMs: elapsed,
+    remainingMs: s?.kind === 'weight' ? Math.max(0, s.bakeMs - elapsed) : null,
+    progress: r.status === 'promoted' ? 1 : total === 0 ? 0 : done / total,
+    startedAt: new Date(r.startedAt).toISOString(),
+    startedBy: r.startedBy,
+    endedAt: r.endedAt === null ? null : new Date(r.endedAt).toISOString(),
+    last
+  }
+}
+
+export function progressBar (progress: number, width = 30): string {
+  const n = Math.round(Math.max(0, Math.min(1, progress)) * width)
+  return `[${'#'.repeat(n)}${'.'.repeat(width - n)}] ${Math.round(progress * 100)}%`
+}
+
+/** The status as lines of text. */
+export function formatStatus (v: RolloutView): string[] {
+  const lines = [
+    `rollout of ${v.model} ${v.version} (stable ${v.stable}): ${v.status.toUpperCase()}${v.reason === null ? '' : ` — ${v.reason}`}`,
+    `step ${v.step}/${v.steps}${v.stepKind === 'gate' ? ' (manual gate)' : ''}  canary weight ${formatBp(v.weight)}  ` +
+      (v.remainingMs === null ? '' : `bake ${seconds(v.elapsedMs)} of ${seconds(v.bakeMs ?? 0)} (${seconds(v.remainingMs)} left)`),
+    progressBar(v.progress),
+    `started ${v.startedAt} by ${v.startedBy}${v.endedAt === null ? '' : `, ended ${v.endedAt}`}`
+  ]
+  if (v.last !== null) {
+    lines.push(`last analysis ${new Date(v.last.at).toISOString()} on ${v.last.instanceId}: ${v.last.action} — ${v.last.reason}`)
+    for (const c of v.last.checks) lines.push(`  ${c.check.padEnd(8)} ${c.verdict.toUpperCase().padEnd(13)} ${c.summary}`)
+  }
+  return lines
+}

@@ -1,0 +1,243 @@
+// Shared by the release-*.test.ts files: a stable fraud model, a canary with
+// fault knobs, a gateway process with a fast rollout controller, a background
+// load with sticky users, and polling of the rollout status over the admin API.
+import { request, Pool } from 'undici'
+import { startModel, type ModelProcess, type StartModelOptions } from '../support/model-process.js'
+import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
+
+export const TOKEN = 'release-admin-token-0123456789'
+export const INFER_BODY = JSON.stringify({ inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP32', data: [620, 200, 7, 265] }] })
+
+/** Steps of a few seconds; checks on, with minimum samples the background load reaches in the first step. */
+export function fastPlan (over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    steps: [{ weight: '20%', bake: '6s' }, { weight: '50%', bake: '4s' }],
+    interval: '500ms',
+    maxExtension: '30s',
+    alpha: 0.05,
+    checks: {
+      // About what a 5% error rate needs to show against 0% at this alpha (mSPRT), and enough for the rank and KS tests.
+      errors: { minRequests: 400 },
+      // Two cores shared by load, gateway and models: a process taking a fifth of the load wakes up later
+      // than one kept busy, which moves its quantiles by several ms (measured: p95 17 vs 6 ms for identical models).
+      latency: { minRequests: 150, maxRatio: { p50: 2, p95: 3 }, minIncreaseMs: 15 },
+      outputs: { minSamples: 100, output: 'fraud_probability' }
+    },
+    ...over
+  }
+}
+
+export interface GatewayOptions {
+  stable: ModelProcess
+  canary: ModelProcess
+  rollouts?: Record<string, unknown>
+  state?: Record<string, unknown>
+  logging?: Record<string, unknown>
+  plan?: Record<string, unknown>
+  /** release.requireVerification of the model. */
+  requireVerification?: boolean
+}
+
+export function gatewayConfig (o: GatewayOptions): Record<string, unknown> {
+  return {
+    admin: { tokens: [{ name: 'ops', token: TOKEN, role: 'admin' }] },
+    ...(o.state === undefined ? {} : { state: o.state }),
+    ...(o.logging === undefined ? {} : { logging: o.logging }),
+    rollouts: { tickMs: 100, ...o.rollouts },
+    models: {
+      fraud: {
+        sticky: { header: 'x-user-id' },
+        versions: { v1: { replicas: [o.stable.url] }, v3: { replicas: [o.canary.url] } },
+        release: { strategy: 'canary', stable: 'v1', ...(o.plan === undefined ? {} : { rollout: o.plan }), ...(o.requireVerification === undefined ? {} : { requireVerification: o.requireVerification }) },
+        healthCheck: { enabled: false },
+        outlierDetection: { enabled: false },
+        sampling: { rate: 1, captureBodies: true }
+      }
+    }
+  }
+}
+
+export interface ReleaseSetup {
+  stable: ModelProcess
+  canary: ModelProcess
+  gw: GatewayProcess
+  stop (): Promise<void>
+}
+
+/** v1 (stable) and v3 (canary, v1's weights unless `canary.shift`), one gateway. */
+export async function startSetup (canary: Partial<StartModelOptions> = {}, stableDelayMs = 0, extra: Partial<GatewayOptions> = {}): Promise<ReleaseSetup> {
+  const stable = await startModel({ version: 'v1', delayMs: stableDelayMs })
+  const can = await startModel({ version: 'v3', ...canary })
+  const gw = await startGatewayProcess(gatewayConfig({ stable, canary: can, ...extra }), { env: { LOG_LEVEL: 'info' } })
+  // A new model process answers its first few hundred requests slower (JIT); readiness probes warm it in a real deployment.
+  await Promise.all([warmModel(stable.url), warmModel(can.url)])
+  return {
+    stable,
+    canary: can,
+    gw,
+    async stop () {
+      await gw.stop()
+      await Promise.all([stable.stop(), can.stop()])
+    }
+  }
+}
+
+async function warmModel (url: string, n = 400): Promise<void> {
+  const pool = new Pool(url, { connections: 4 })
+  let i = 0
+  const one = async (): Promise<void> => {
+    while (i < n) {
+      const res = await pool.request({ path: '/v2/models/fraud/infer', method: 'POST', headers: { 'content-type': 'application/json' }, body: features(i++) })
+      await res.body.text()
+    }
+  }
+  await Promise.all([one(), one(), one(), one()])
+  await pool.close()
+}
+
+export interface AdminAnswer {
+  status: number
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  json: any
+}
+
+export async function adminCall (gw: GatewayProcess, method: 'GET' | 'POST', path: string, body?: object): Promise<AdminAnswer> {
+  const res = await request(`${gw.adminUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body)
+  })
+  const text = await res.body.text()
+  return { status: res.statusCode, json: text === '' ? null : JSON.parse(text) }
+}
+
+export async function startRollout (gw: GatewayProcess, plan: Record<string, unknown>, version = 'v3'): Promise<AdminAnswer> {
+  return adminCall(gw, 'POST', '/admin/models/fraud/rollout', { version, plan })
+}
+
+/** Polls the rollout status until `done` holds; the last status on timeout. */
+export async function waitForRollout (gw: GatewayProcess, done: (rollout: { status: string, step: number }) => boolean, timeoutMs = 60_000): Promise<AdminAnswer> {
+  const deadline = Date.now() + timeoutMs
+  let last: AdminAnswer | undefined
+  while (Date.now() < deadline) {
+    last = await adminCall(gw, 'GET', '/admin/models/fraud/rollout').catch(() => last)
+    if (last?.status === 200 && done(last.json.rollout)) return last
+    await new Promise(resolve => setTimeout(resolve, 200))
+  }
+  throw new Error(`rollout did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last?.json?.rollout ?? last)}`)
+}
+
+/** Waits until the load has had `n` answers (a warm gateway and models before the rollout starts). */
+export async function warm (load: BackgroundLoad, n = 300, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  const answered = (): number => [...load.statuses.values()].reduce((a, b) => a + b, 0)
+  while (answered() < n) {
+    if (Date.now() > deadline) throw new Error(`load reached only ${answered()} answers in ${timeoutMs} ms`)
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+}
+
+export interface BackgroundLoad {
+  /** Answers per version so far (from x-model-version). */
+  versions: Map<string, number>
+  statuses: Map<number, number>
+  /** Epoch ms of the first answer from `watch`, or null. */
+  firstFrom: number | null
+  /** Epoch ms of the last answer from `watch`, or null. */
+  lastFrom: number | null
+  stop (): Promise<void>
+}
+
+/** Requests with sticky users (x-user-id) and `concurrency` in flight until stopped (or `maxMs` passed). */
+export function backgroundLoad (url: string, opts: { concurrency?: number, maxMs?: number, watch?: string } = {}): BackgroundLoad {
+  const concurrency = opts.concurrency ?? 6
+  const pool = new Pool(url, { connections: concurrency })
+  const deadline = Date.now() + (opts.maxMs ?? 120_000)
+  let stopped = false
+  let i = 0
+  const out: BackgroundLoad = {
+    versions: new Map(),
+    statuses: new Map(),
+    firstFrom: null,
+    lastFrom: null,
+    async stop () {
+      stopped = true
+      await running
+      await pool.close()
+    }
+  }
+  const worker = async (): Promise<void> => {
+    while (!stopped && Date.now() < deadline) {
+      const n = i++
+      try {
+        const res = await pool.request({
+          path: '/v2/models/fraud/infer',
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-user-id': `user-${n}` },
+          body: features(n)
+        })
+        await res.body.text()
+        out.statuses.set(res.statusCode, (out.statuses.get(res.statusCode) ?? 0) + 1)
+        const v = res.headers['x-model-version']
+        if (typeof v === 'string') {
+          out.versions.set(v, (out.versions.get(v) ?? 0) + 1)
+          if (v === opts.watch) {
+            out.firstFrom ??= Date.now()
+            out.lastFrom = Date.now()
+          }
+        }
+      } catch {
+        await new Promise(resolve => setTimeout(resolve, 50))
+      }
+    }
+  }
+  const running = Promise.all(Array.from({ length: concurrency }, worker))
+  return out
+}
+
+/** A request body whose features vary with n, so predictions have a distribution to compare. */
+export function features (n: number): string {
+  const u = (k: number): number => ((n * 2654435761 + k * 40503) >>> 0) % 1000 / 1000
+  return JSON.stringify({ inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP64', data: [50 + 1500 * u(1), 5 + 900 * u(2), 1 + 15 * u(3), 2 + 600 * u(4)] }] })
+}
+
+/** The model's split as the admin API shows it, version -> basis points. */
+export async function splitOf (gw: GatewayProcess): Promise<Record<string, number>> {
+  const res = await adminCall(gw, 'GET', '/admin/models/fraud')
+  return Object.fromEntries((res.json.model.split as Array<{ version: string, weight: number }>).map(e => [e.version, e.weight]))
+}
+
+export interface Fleet {
+  stable: ModelProcess
+  canary: ModelProcess
+  gateways: GatewayProcess[]
+  stop (): Promise<void>
+}
+
+/** `n` gateways sharing one routing state in Redis (own key prefix), each running a rollout controller. */
+export async function startFleet (n: number, redisUrl: string, rollouts: Record<string, unknown> = {}): Promise<Fleet> {
+  const stable = await startModel({ version: 'v1' })
+  const canary = await startModel({ version: 'v3' })
+  const state = { store: 'redis', redisUrl, keyPrefix: `release-test-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}` }
+  const gateways: GatewayProcess[] = []
+  for (let i = 0; i < n; i++) {
+    gateways.push(await startGatewayProcess(gatewayConfig({ stable, canary, state, rollouts: { leaseTtlMs: 1500, ...rollouts } }), { env: { LOG_LEVEL: 'info', GATEWAY_INSTANCE_ID: `gw-${i}` } }))
+  }
+  await Promise.all([warmModel(stable.url), warmModel(canary.url)])
+  return {
+    stable,
+    canary,
+    gateways,
+    async stop () {
+      await Promise.all(gateways.map(g => g.stop()))
+      await Promise.all([stable.stop(), canary.stop()])
+    }
+  }
+}
+
+export interface JournalView { at: number, instanceId: string, action: string, step: number, weight: number, reason: string }
+
+export async function journalOf (gw: GatewayProcess): Promise<JournalView[]> {
+  const res = await adminCall(gw, 'GET', '/admin/models/fraud/rollout/explain')
+  return res.status === 200 ? res.json.entries as JournalView[] : []
+}
