@@ -22,9 +22,9 @@ import { emptyVersionWindow, outputValue, SourceUnavailable, type AnalysisSource
 export const MAX_OUTPUT_ROWS = 5_000
 
 /**
- * Which traffic the analysis counts. Batch scoring will be logged in the same
- * tables with a `traffic` column (live | batch); once it exists this becomes
- * "AND traffic = 'live'" — the one place both queries take it from.
+ * Which traffic the analysis counts: live users only. Batch scoring is logged
+ * in the same tables under `traffic = 'batch'` and must not judge a canary
+ * (a nightly job is a different population). The one place both queries take it from.
  */
 export const TRAFFIC_FILTER = "AND traffic = 'live'"
 
