@@ -7,13 +7,15 @@
  * - `Content-Encoding: gzip | deflate`: the body is forwarded as it came; to
  *   validate it, the gateway inflates it within the model's body limit, so a
  *   small compressed body cannot expand without bound.
- * The common case (plain JSON, no extension) allocates nothing here.
+ * The common case (plain JSON, no extension) allocates nothing here and
+ * answers synchronously.
  */
 import type { IncomingHttpHeaders } from 'node:http'
 import { promisify } from 'node:util'
 import { gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib'
 import { errors, GatewayError } from '../errors.js'
 import { jsonSyntaxError } from './json-check.js'
+import { bodyLength, ChunkedBody, wholeBody, type RequestBody } from './request-body.js'
 
 export const BINARY_HEADER = 'inference-header-content-length'
 
@@ -26,6 +28,8 @@ export interface BodyInfo {
   readonly encoding: Encoding | null
   readonly decoded: Buffer | null
 }
+
+export type BodyCheck = BodyInfo | GatewayError
 
 const PLAIN: BodyInfo = Object.freeze({ jsonLength: -1, encoding: null, decoded: null })
 const gunzipAsync = promisify<InputType, ZlibOptions, Buffer>(gunzip)
@@ -50,35 +54,44 @@ function encodingOf (v: string | undefined): Encoding | null | undefined {
  * Checks a body for `model`. Returns what it found, or the error to answer with.
  * `validate` off: nothing is parsed or inflated (the gateway is a pipe), but a
  * malformed binary header is still refused, since the records rely on it.
+ * Synchronous unless it must inflate: an `await` of a settled value still costs
+ * a microtask turn on every request, so only compressed bodies get a Promise.
  */
-export async function checkBody (body: Buffer, headers: IncomingHttpHeaders, model: string, limit: number, validate: boolean): Promise<BodyInfo | GatewayError> {
+export function checkBody (body: RequestBody, headers: IncomingHttpHeaders, model: string, limit: number, validate: boolean): BodyCheck | Promise<BodyCheck> {
   const jsonLength = binaryHeaderLength(headers[BINARY_HEADER])
   if (Number.isNaN(jsonLength)) return new GatewayError('GW_MALFORMED_BINARY', { model, detail: `${BINARY_HEADER} must be a non-negative integer number of bytes` })
   const encoding = encodingOf(headers['content-encoding'])
   if (!validate) return jsonLength === -1 && (encoding === null || encoding === undefined) ? PLAIN : { jsonLength, encoding: encoding ?? null, decoded: null }
   if (encoding === undefined) return new GatewayError('GW_UNSUPPORTED_ENCODING', { detail: headers['content-encoding'] })
-  if (jsonLength === -1 && encoding === null && !isJson(headers['content-type'])) return PLAIN
+  if (encoding === null) return jsonLength === -1 && !isJson(headers['content-type']) ? PLAIN : checkPlain(body, null, jsonLength, model)
+  return inflated(wholeBody(body), encoding, jsonLength, model, limit)
+}
 
-  let decoded: Buffer | null = null
-  if (encoding !== null) {
-    try {
-      decoded = await (encoding === 'gzip' ? gunzipAsync : inflateAsync)(body, { maxOutputLength: limit })
-    } catch (err) {
-      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') return errors.bodyTooLarge(limit, model, `once decoded (${encoding})`)
-      return errors.badRequest(`request body for model "${model}" is not valid ${encoding} data`)
-    }
+async function inflated (body: Buffer, encoding: Encoding, jsonLength: number, model: string, limit: number): Promise<BodyCheck> {
+  let decoded: Buffer
+  try {
+    decoded = await (encoding === 'gzip' ? gunzipAsync : inflateAsync)(body, { maxOutputLength: limit })
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') return errors.bodyTooLarge(limit, model, `once decoded (${encoding})`)
+    return errors.badRequest(`request body for model "${model}" is not valid ${encoding} data`)
   }
-  const plain = decoded ?? body
-  if (jsonLength > plain.length) {
-    return new GatewayError('GW_MALFORMED_BINARY', { model, detail: `${BINARY_HEADER} is ${jsonLength} but the body has ${plain.length} bytes` })
+  return checkPlain(decoded, encoding, jsonLength, model)
+}
+
+/** Validates the JSON part of a plain (or already inflated: `encoding` set) body. */
+function checkPlain (plain: RequestBody, encoding: Encoding | null, jsonLength: number, model: string): BodyCheck {
+  const length = bodyLength(plain)
+  if (jsonLength > length) {
+    return new GatewayError('GW_MALFORMED_BINARY', { model, detail: `${BINARY_HEADER} is ${jsonLength} but the body has ${length} bytes` })
   }
-  const json = jsonLength === -1 ? plain : plain.subarray(0, jsonLength)
+  // The binary extension needs only the JSON part in one piece, never the tensor bytes.
+  const json = jsonLength === -1 ? wholeBody(plain) : plain instanceof ChunkedBody ? plain.head(jsonLength) : plain.subarray(0, jsonLength)
   const at = jsonSyntaxError(json)
   if (at !== -1) {
     const what = jsonLength === -1 ? '' : `the JSON part (first ${jsonLength} bytes): `
     return new GatewayError('GW_MALFORMED_JSON', { model, detail: what + (json.length === 0 ? 'the body is empty' : describeJsonError(json, at)) })
   }
-  return jsonLength === -1 && decoded === null ? PLAIN : { jsonLength, encoding, decoded }
+  return jsonLength === -1 && encoding === null ? PLAIN : { jsonLength, encoding, decoded: encoding === null ? null : plain as Buffer }
 }
 
 /** JSON is validated when the client says it is JSON, or says nothing. */

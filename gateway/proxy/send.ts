@@ -9,6 +9,7 @@ import { GatewayError } from '../errors.js'
 import { pickReplica } from '../routing/pick-replica.js'
 import type { ReplicaFeedback } from './feedback.js'
 import type { Replica } from './replica.js'
+import type { RequestBody } from './request-body.js'
 import type { Model, Version } from './router.js'
 import { mayRetry, translateUpstreamError, UpstreamCall, UpstreamFailure, type UpstreamResponse } from './upstream.js'
 
@@ -19,7 +20,7 @@ export interface SendRequest {
   /** Path on the replica, without the replica's own prefix. */
   readonly path: string
   readonly headers: string[]
-  readonly body: Buffer | null
+  readonly body: RequestBody | null
   /** performance.now() when the request arrived: the deadline is this plus the model's request timeout. */
   readonly start: number
 }

@@ -4,7 +4,9 @@
  * every response. Transport errors are translated into gateway errors in one
  * place (translateUpstreamError), keeping the undici error as `cause`.
  */
+import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
+import { ChunkedBody, type RequestBody } from './request-body.js'
 import { GatewayError } from '../errors.js'
 
 export interface UpstreamResponse {
@@ -17,7 +19,7 @@ export interface UpstreamRequest {
   path: string
   method: 'GET' | 'POST'
   headers: string[]
-  body: Buffer | null
+  body: RequestBody | null
   /** performance.now() by which the whole answer must have arrived (one deadline per request, retries included). */
   deadline: number
   /** Responses larger than this are cut and fail with GW_UPSTREAM_ERROR. */
@@ -78,7 +80,17 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
       this.#reject = reject
     })
     const timeout = Math.max(1, Math.ceil(req.deadline - performance.now()))
-    pool.dispatch({ path: req.path, method: req.method, headers: req.headers, body: req.body, headersTimeout: timeout, bodyTimeout: timeout }, this)
+    const b = req.body
+    if (b instanceof ChunkedBody && b.joined === null) {
+      // The chunks are written one by one (undici takes any iterable body at runtime,
+      // lib/core/request.js; its DispatchOptions type names fewer). A new header list,
+      // as `headers` is reused by a retry.
+      const headers = [...req.headers, 'content-length', String(b.byteLength)]
+      pool.dispatch({ path: req.path, method: req.method, headers, body: b.chunks as unknown as Readable, headersTimeout: timeout, bodyTimeout: timeout }, this)
+    } else {
+      const body = b instanceof ChunkedBody ? b.joined : b
+      pool.dispatch({ path: req.path, method: req.method, headers: req.headers, body, headersTimeout: timeout, bodyTimeout: timeout }, this)
+    }
   }
 
   cancel (): void {

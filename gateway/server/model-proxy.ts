@@ -14,6 +14,7 @@ import type { Router, Version } from '../proxy/router.js'
 import { decide } from '../routing/decide.js'
 import { Exchange } from '../proxy/send.js'
 import { BINARY_HEADER, binaryHeaderLength, checkBody, type BodyInfo } from '../proxy/oip-body.js'
+import { bodyLength, ChunkedBody, joinOnRead, type RequestBody } from '../proxy/request-body.js'
 import type { RequestObserver, RequestOutcome } from '../observe/outcome.js'
 import type { ReplicaFeedback } from '../proxy/feedback.js'
 import { ThrottledLog } from '../observe/throttled-log.js'
@@ -61,7 +62,7 @@ export class ModelProxy {
    * Answers one request for a model. `body` is the buffered request body for
    * inference (null for metadata GETs, which are forwarded to the chosen version).
    */
-  async handle (req: IncomingMessage, res: ServerResponse, modelName: string, explicitVersion: string | undefined, body: Buffer | null): Promise<void> {
+  async handle (req: IncomingMessage, res: ServerResponse, modelName: string, explicitVersion: string | undefined, body: RequestBody | null): Promise<void> {
     const d = this.#d
     const start = performance.now()
     const requestId = requestIdOf(req)
@@ -77,12 +78,14 @@ export class ModelProxy {
     let exchange: Exchange | null = null
     let shadow: ShadowTicket | null = null
     const onClose = (): void => { if (!res.writableFinished) exchange?.cancel() }
-    res.once('close', onClose)
+    // `on`, not `once`: once wraps the listener in two more objects per request, and it is removed below anyway.
+    res.on('close', onClose)
     try {
       // decide
       if (body !== null) {
-        if (body.length > cfg.bodyLimitBytes) throw errors.bodyTooLarge(cfg.bodyLimitBytes, modelName)
-        const info = await checkBody(body, req.headers, modelName, cfg.bodyLimitBytes, d.validateJson)
+        if (bodyLength(body) > cfg.bodyLimitBytes) throw errors.bodyTooLarge(cfg.bodyLimitBytes, modelName)
+        let info = checkBody(body, req.headers, modelName, cfg.bodyLimitBytes, d.validateJson)
+        if (info instanceof Promise) info = await info
         if (info instanceof GatewayError) throw info
         noteBody(outcome, info)
       }
@@ -159,8 +162,8 @@ export class ModelProxy {
   }
 }
 
-function newOutcome (requestId: string, model: string, release: string | null, stickyKey: string | undefined, body: Buffer | null, req: IncomingMessage): RequestOutcome {
-  return {
+function newOutcome (requestId: string, model: string, release: string | null, stickyKey: string | undefined, body: RequestBody | null, req: IncomingMessage): RequestOutcome {
+  const outcome: RequestOutcome = {
     requestId,
     model,
     version: null,
@@ -174,13 +177,15 @@ function newOutcome (requestId: string, model: string, release: string | null, s
     fallback: false,
     fallbackFrom: null,
     stickyKey,
-    requestBody: body,
+    requestBody: body instanceof ChunkedBody ? null : body,
     responseBody: null,
     traffic: req.headers[TRAFFIC_HEADER] === 'batch' ? 'batch' : 'live',
     requestHeaderLength: -1,
     requestEncoding: null,
     responseHeaderLength: -1
   }
+  if (body instanceof ChunkedBody) joinOnRead(outcome, body)
+  return outcome
 }
 
 function noteBody (outcome: RequestOutcome, info: BodyInfo): void {

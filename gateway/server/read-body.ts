@@ -1,11 +1,15 @@
 /**
  * Buffers a request body up to a limit. Model requests are small: one Buffer
  * handed to undici costs less than streaming (see ARCHITECTURE.md, "What the hot
- * path costs"), and the sampler can record it without a second copy.
+ * path costs"), and the sampler can record it without a second copy. A body of
+ * several chunks is kept as its chunks (proxy/request-body.ts says why).
  */
 import type { IncomingMessage } from 'node:http'
+import { ChunkedBody, type RequestBody } from '../proxy/request-body.js'
 
-export type BodyResult = Buffer | 'too-large' | 'aborted'
+export type BodyResult = RequestBody | 'too-large' | 'aborted'
+
+const EMPTY = Buffer.alloc(0)
 
 export function readBody (req: IncomingMessage, limit: number, done: (r: BodyResult) => void): void {
   const declared = req.headers['content-length']
@@ -30,7 +34,9 @@ export function readBody (req: IncomingMessage, limit: number, done: (r: BodyRes
     }
     chunks.push(chunk)
   })
-  req.on('end', () => { finish(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)) })
-  req.on('error', () => { finish('aborted') })
-  req.on('aborted', () => { finish('aborted') })
+  req.on('end', () => { finish(chunks.length === 1 ? chunks[0]! : chunks.length === 0 ? EMPTY : new ChunkedBody(chunks, size)) })
+  // 'close' comes after 'end' when the body was read, and alone when the client went
+  // away first; one listener in place of 'error' and 'aborted' (node 20 emits 'error'
+  // on an aborted request only to listeners that exist).
+  req.on('close', () => { finish('aborted') })
 }
