@@ -17,6 +17,7 @@ import { bucketOf } from '../routing/buckets.js'
 import { pickReplica } from '../routing/pick-replica.js'
 import type { Model as ModelRoute, Version as VersionRoute } from './router.js'
 import { UpstreamCall, UpstreamFailure } from './upstream.js'
+import type { RequestBody } from './request-body.js'
 import { diffOutputs, NOT_COMPARABLE, parseOutputs, type OutputDiff } from './output-diff.js'
 
 /**
@@ -100,7 +101,7 @@ export class ShadowMirror {
    * Called on the request path right after the version decision. Returns a
    * ticket when this request is mirrored (the shadow call is on its way), else null.
    */
-  start (model: ModelRoute, requestId: string, forwardHeaders: readonly string[], body: Buffer | null): ShadowTicket | null {
+  start (model: ModelRoute, requestId: string, forwardHeaders: readonly string[], body: RequestBody | null): ShadowTicket | null {
     if (this.#targets.size === 0 || body === null || this.#closed) return null
     const t = this.#targets.get(model.name)
     if (t === undefined || shadowBucket(requestId) >= t.weight) return null
@@ -151,7 +152,7 @@ export class ShadowMirror {
     }
   }
 
-  #send (ticket: ShadowTicket, model: ModelRoute, version: VersionRoute, headers: string[], body: Buffer): void {
+  #send (ticket: ShadowTicket, model: ModelRoute, version: VersionRoute, headers: string[], body: RequestBody): void {
     const start = performance.now()
     // A free slot on a replica of the shadow version, or no call: the shadow never queues behind live traffic.
     const replica = pickReplica(version.replicas)
