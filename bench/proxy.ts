@@ -28,7 +28,7 @@ import { findTools, versionOf } from './lib/tools.js'
 import { markdown, ratios, summarise, targets, textTable, type ContenderSummary, type RunSample } from './lib/report.js'
 import { barChartSvg } from './lib/svg-chart.js'
 import { intEnv } from './lib/env.js'
-import { binaryMarkdown, binaryRow, writeBinaryBody, type BinaryResult } from './lib/binary-row.js'
+import { binaryMarkdown, binaryRow, writeBinaryBody, type BinaryContender, type BinaryResult } from './lib/binary-row.js'
 import { BINARY_MODEL } from './lib/gateway-config.js'
 
 const DEFAULT_CONNECTIONS = 32
@@ -77,7 +77,8 @@ async function main (): Promise<number> {
   const runs = intEnv('BENCH_RUNS', DEFAULT_RUNS, 1)
   const warmupS = intEnv('BENCH_WARMUP_S', DEFAULT_WARMUP_S, 0)
 
-  const budgetS = FIXED_OVERHEAD_S + 4 * (warmupS + runs * (durationS + RUN_OVERHEAD_S))
+  // Up to 5 contenders in the main row and 4 in the binary row.
+  const budgetS = FIXED_OVERHEAD_S + 9 * (warmupS + runs * (durationS + RUN_OVERHEAD_S))
   const watchdog = setTimeout(() => {
     process.stderr.write(`bench: still running after ${budgetS} s; stopping everything\n`)
     killAllNow()
@@ -187,14 +188,17 @@ async function main (): Promise<number> {
     if (gen === 'wrk') {
       const body = await writeBinaryBody(tmp)
       binaryBytes = body.bytes
-      const binContenders = [
-        { name: 'direct', label: 'direct (no proxy)', baseUrl: `http://127.0.0.1:${binaryOriginPort}` },
-        { name: 'gateway', label: 'model-gateway', baseUrl: contenders[1]!.baseUrl }
+      const bareBinary = start('bare-binary', process.execPath, [bareProxyMain, '--upstream', `http://127.0.0.1:${binaryOriginPort}`, '--port', '0'], serverCores)
+      const bareBinaryPort = Number((await readyLine(bareBinary)).port)
+      const binContenders: BinaryContender[] = [
+        { name: 'direct', label: 'direct (no proxy)', baseUrl: `http://127.0.0.1:${binaryOriginPort}`, proxy: undefined },
+        { name: 'gateway', label: 'model-gateway', baseUrl: contenders[1]!.baseUrl, proxy: gateway },
+        { name: 'bare', label: 'bare node:http + undici', baseUrl: `http://127.0.0.1:${bareBinaryPort}`, proxy: bareBinary }
       ]
       if (tools.nginx !== undefined) {
         const port = await freePort()
-        await startNginx(tools.nginx, join(tmp, 'nginx-binary'), port, binaryOriginPort, serverCores)
-        binContenders.push({ name: 'nginx', label: 'nginx', baseUrl: `http://127.0.0.1:${port}` })
+        const nginxBinary = await startNginx(tools.nginx, join(tmp, 'nginx-binary'), port, binaryOriginPort, serverCores)
+        binContenders.push({ name: 'nginx', label: 'nginx', baseUrl: `http://127.0.0.1:${port}`, proxy: nginxBinary })
       }
       binary = await binaryRow(binContenders, `/v2/models/${BINARY_MODEL}/infer`, body, { ...loadOpts, connections: Math.min(connections, 8) }, runs, log)
     } else {
@@ -215,7 +219,7 @@ async function main (): Promise<number> {
       layout,
       `gateway: model fraud, v1 + v2 on the same origin, canary 10%, sticky header x-user-id, validateJson default, scoring log off`,
       `http-proxy: @fastify/http-proxy with default options; bare: node:http + one undici Pool, bodies buffered, no features (bench/bare-proxy.ts); nginx: ${nginxVersion}, 1 worker, upstream keepalive 64, access_log off`,
-      `binary row: POST of a ${binaryBytes.toLocaleString('en-US')}-byte OIP request (JSON header + 1 MiB raw FP32, Inference-Header-Content-Length) to an origin that reads it whole (bench/binary-origin.ts); min(connections, 8) connections`,
+      `binary row: POST of a ${binaryBytes.toLocaleString('en-US')}-byte OIP request (JSON header + 1 MiB raw FP32, Inference-Header-Content-Length) to an origin that reads it whole (bench/binary-origin.ts), direct, through the gateway, a second bare proxy and a second nginx in front of that origin; min(connections, 8) connections`,
       `proxy CPU µs/req: utime+stime of the proxy process tree from /proc over each run, divided by requests`,
       `${cpu}, Node ${process.version}; 1-minute load average ${loadAtStart.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end (other work on the machine adds noise)`
     ]
