@@ -10,8 +10,8 @@ import { mkdtemp, writeFile, rm } from 'node:fs/promises'
 import { createWriteStream } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startModel, type ModelProcess } from '../test/support/model-process.js'
-import { repoRoot, spawnReady } from '../test/support/ready-process.js'
+import { startModel, type ModelProcess } from './processes/model-process.js'
+import { repoRoot, spawnReady } from './processes/ready-process.js'
 
 const PORT = Number(process.env.DEMO_PORT ?? 8080)
 const ADMIN_PORT = Number(process.env.DEMO_ADMIN_PORT ?? 8081)

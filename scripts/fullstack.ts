@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { startModel, type ModelProcess } from '../test/support/model-process.js'
+import { startModel, type ModelProcess } from './processes/model-process.js'
 import { SERVICE_NAMES } from './services/paths.js'
 import { down, isOurProcess, readPid, up } from './services/services.js'
 

@@ -4,7 +4,7 @@
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { serviceEnv } from '../../scripts/services/control.js'
-import { startModel, type ModelProcess } from '../support/model-process.js'
+import { startModel, type ModelProcess } from '../../scripts/processes/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { admin, fleetConfig } from '../support/redis-fleet.js'
 import { eventually } from '../support/eventually.js'

@@ -3,7 +3,7 @@
 // off) the instances seed it again with their state and changes flow again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { serviceEnv, startService, stopService } from '../../scripts/services/control.js'
-import { startModel, type ModelProcess } from '../support/model-process.js'
+import { startModel, type ModelProcess } from '../../scripts/processes/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { admin, fleetConfig } from '../support/redis-fleet.js'
 import { eventually } from '../support/eventually.js'

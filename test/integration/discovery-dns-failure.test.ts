@@ -8,7 +8,7 @@ import { startDnsServer, type TestDnsServer } from '../support/dns-server.js'
 import { startReplicasOnAddresses } from '../support/discovery-fleet.js'
 import { startLoadLoop } from '../support/load-loop.js'
 import { eventually } from '../support/eventually.js'
-import type { ModelProcess } from '../support/model-process.js'
+import type { ModelProcess } from '../../scripts/processes/model-process.js'
 import { TOKEN } from '../support/redis-fleet.js'
 
 const NAME = 'fraud-v2.models.test'

@@ -11,7 +11,7 @@ import { startDnsServer, type TestDnsServer } from '../support/dns-server.js'
 import { startReplicasOnAddresses, recordsIn } from '../support/discovery-fleet.js'
 import { startLoadLoop } from '../support/load-loop.js'
 import { eventually } from '../support/eventually.js'
-import type { ModelProcess } from '../support/model-process.js'
+import type { ModelProcess } from '../../scripts/processes/model-process.js'
 import { admin, TOKEN } from '../support/redis-fleet.js'
 
 const NAME = 'fraud-v2.models.test'

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startModel, startHungServer, type ModelProcess, type HungServer } from '../support/model-process.js'
+import { startModel, startHungServer, type ModelProcess, type HungServer } from '../../scripts/processes/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { eventually } from '../support/eventually.js'
 

@@ -14,7 +14,7 @@ import { clusterDown, clusterUp, type ClusterEnv } from '../../scripts/services/
 import { ClickHouse, featuresOf } from '../../gateway/sink/clickhouse.js'
 import { MIGRATIONS } from '../../gateway/sink/schema.js'
 import { shardingKeys } from '../../gateway/sink/cluster-schema.js'
-import { startModel, type ModelProcess } from '../support/model-process.js'
+import { startModel, type ModelProcess } from '../../scripts/processes/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { CLI, REPO, dropIsolated, gatewayConfig, isolated, load, recordCounts, recordRowsFinal, rollupTotals, startSink, sum, waitFor, type Isolated, type SinkProcess } from './pipeline-harness.js'
 

@@ -2,7 +2,7 @@
 // and a real sink process: every sampled record exactly once, and per-version
 // rollup totals exactly equal to the requests served, also across two gateways.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startModel, type ModelProcess } from '../support/model-process.js'
+import { startModel, type ModelProcess } from '../../scripts/processes/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { hashStickyKey } from '../../gateway/observe/records.js'
 import { dropIsolated, gatewayConfig, isolated, load, metricValue, recordCounts, recordRowsFinal, rollupTotals, startSink, sum, type Isolated, type SinkProcess } from './pipeline-harness.js'

@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startService, stopService } from '../../scripts/services/control.js'
 import { SESSION_TIMEOUT_MS } from '../../gateway/sink/consumer.js'
-import { startModel, type ModelProcess } from '../support/model-process.js'
+import { startModel, type ModelProcess } from '../../scripts/processes/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { dropIsolated, gatewayConfig, isolated, metricValue, pipelineLoad, recordCounts, recordRowsFinal, rollupTotals, startSink, sum, type Isolated, type SinkProcess } from './pipeline-harness.js'
 import { eventually } from '../support/eventually.js'

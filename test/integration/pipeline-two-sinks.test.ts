@@ -5,7 +5,7 @@ import { AssignerProtocol } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_TOPIC_PARTITIONS, kafkaClient, topicName } from '../../gateway/observe/topics.js'
 import { createLogger } from '../../gateway/observe/log.js'
-import { startModel, type ModelProcess } from '../support/model-process.js'
+import { startModel, type ModelProcess } from '../../scripts/processes/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { dropIsolated, gatewayConfig, isolated, load, recordCounts, recordRowsFinal, rollupTotals, startSink, sum, waitFor, type Isolated, type SinkProcess } from './pipeline-harness.js'
 

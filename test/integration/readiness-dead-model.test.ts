@@ -3,7 +3,7 @@
 // Service) and the other models serving; that model alone reports not ready
 // at /v2/models/{m}/ready and answers 503 GW_NO_HEALTHY_REPLICA.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startModel, type ModelProcess } from '../support/model-process.js'
+import { startModel, type ModelProcess } from '../../scripts/processes/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { closedPort } from '../support/ports.js'
 import { eventually } from '../support/eventually.js'

@@ -2,7 +2,7 @@
 // fault knobs, a gateway process with a fast rollout controller, a background
 // load with sticky users, and polling of the rollout status over the admin API.
 import { request, Pool } from 'undici'
-import { startModel, type ModelProcess, type StartModelOptions } from '../support/model-process.js'
+import { startModel, type ModelProcess, type StartModelOptions } from '../../scripts/processes/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 
 export const TOKEN = 'release-admin-token-0123456789'

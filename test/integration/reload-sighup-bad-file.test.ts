@@ -4,7 +4,7 @@
 // POST /admin/reload answers 400 GW_CONFIG_INVALID with the same error.
 import { writeFile } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startModel, type ModelProcess } from '../support/model-process.js'
+import { startModel, type ModelProcess } from '../../scripts/processes/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { INFER_BODY } from '../support/load-loop.js'
 import { eventually } from '../support/eventually.js'

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ScorerClient, ScorerError } from '../../scorer-sdk/index.js'
-import { startModel } from '../support/model-process.js'
-import type { ModelProcess } from '../support/model-process.js'
+import { startModel } from '../../scripts/processes/model-process.js'
+import type { ModelProcess } from '../../scripts/processes/model-process.js'
 
 // A bad request reaches the real model process and comes back as an OIP 400.
 let model: ModelProcess

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ScorerClient, ScorerError, ScorerTimeoutError } from '../../scorer-sdk/index.js'
-import { startHungServer, startModel } from '../support/model-process.js'
-import type { HungServer, ModelProcess } from '../support/model-process.js'
+import { startHungServer, startModel } from '../../scripts/processes/model-process.js'
+import type { HungServer, ModelProcess } from '../../scripts/processes/model-process.js'
 
 // A slow model and a silent server both end in ScorerTimeoutError, without retries.
 let slow: ModelProcess

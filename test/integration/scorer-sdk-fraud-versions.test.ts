@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ScorerClient } from '../../scorer-sdk/index.js'
 import type { RequestTensor } from '../../scorer-sdk/index.js'
-import { startModel } from '../support/model-process.js'
-import type { ModelProcess } from '../support/model-process.js'
+import { startModel } from '../../scripts/processes/model-process.js'
+import type { ModelProcess } from '../../scripts/processes/model-process.js'
 
 // Two real model processes, v1 and v2, scored through the client.
 const models: ModelProcess[] = []

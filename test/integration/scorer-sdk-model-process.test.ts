@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { afterEach, describe, expect, it } from 'vitest'
-import { modelMainPath, startModel } from '../support/model-process.js'
-import type { ModelProcess } from '../support/model-process.js'
+import { modelMainPath, startModel } from '../../scripts/processes/model-process.js'
+import type { ModelProcess } from '../../scripts/processes/model-process.js'
 
 // The example's process contract: one JSON ready line on stdout, clean exit on SIGTERM/SIGINT.
 const started: ModelProcess[] = []

@@ -4,7 +4,7 @@
 // in-flight bound; mirrors beyond it are dropped and counted).
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startHungServer, startModel, type HungServer, type ModelProcess } from '../support/model-process.js'
+import { startHungServer, startModel, type HungServer, type ModelProcess } from '../../scripts/processes/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { closedPort } from '../support/ports.js'
 import { admin, BODY, TOKEN } from '../support/redis-fleet.js'

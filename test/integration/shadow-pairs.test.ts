@@ -2,7 +2,7 @@
 // exactly once each: at 100% one pair per request sent; at 30% exactly the
 // requests whose id hashes below the share, the same set the gateway computes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startModel, type ModelProcess } from '../support/model-process.js'
+import { startModel, type ModelProcess } from '../../scripts/processes/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { shadowBucket } from '../../gateway/proxy/shadow.js'
 import { dropIsolated, gatewayConfig, isolated, load, startSink, waitFor, type Isolated, type SinkProcess } from './pipeline-harness.js'

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Pool, request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startModel, type ModelProcess } from '../support/model-process.js'
+import { startModel, type ModelProcess } from '../../scripts/processes/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { CLI, REPO, dropIsolated, gatewayConfig, isolated, startSink, waitFor, type Isolated, type SinkProcess } from './pipeline-harness.js'
 

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startModel, type ModelProcess } from '../support/model-process.js'
+import { startModel, type ModelProcess } from '../../scripts/processes/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { gatewayConfig, INFER_BODY, load, type Isolated } from './pipeline-harness.js'
 

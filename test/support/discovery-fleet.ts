@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { startModel, type ModelProcess } from './model-process.js'
+import { startModel, type ModelProcess } from '../../scripts/processes/model-process.js'
 
 // Model replicas as a headless Service sees them: one process per pod address
 // (127.0.0.2, 127.0.0.3, … — Linux routes all of 127/8 to lo), all on the

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { repoRoot, spawnReady, stopProcess, type ReadyProcess } from './ready-process.js'
+import { repoRoot, spawnReady, stopProcess, type ReadyProcess } from '../../scripts/processes/ready-process.js'
 
 // Starts the compiled gateway as a real child process on port 0, the way it runs
 // in production: config in a file, ready line on stdout, logs on stderr. Nothing

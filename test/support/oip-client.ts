@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { ensurePythonEnv } from '../../scripts/services/python-env.js'
-import { repoRoot } from './ready-process.js'
+import { repoRoot } from '../../scripts/processes/ready-process.js'
 
 // Runs tritonclient[http], a widely used third-party OIP v2 client, from the
 // project's pinned Python environment: a small Python process that answers each

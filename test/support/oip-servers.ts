@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ensurePythonEnv, type PythonEnvName } from '../../scripts/services/python-env.js'
 import { closedPort } from './ports.js'
-import { repoRoot, stopProcess } from './ready-process.js'
+import { repoRoot, stopProcess } from '../../scripts/processes/ready-process.js'
 
 // Third-party OIP v2 model servers from PyPI as real child processes on
 // loopback: MLServer (several versions of one model under one name, gzip

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest'
-import { startModel, type ModelProcess } from './model-process.js'
+import { startModel, type ModelProcess } from '../../scripts/processes/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from './gateway-process.js'
 
 // The smallest real setup for a data-plane behaviour: one fraud model process

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { request } from 'undici'
 import type { AuditEntryView, InstanceView, ModelView } from '../../gateway/cli/admin-client.js'
 import type { GatewayProcess } from './gateway-process.js'
-import type { ModelProcess } from './model-process.js'
+import type { ModelProcess } from '../../scripts/processes/model-process.js'
 
 // What the control-plane tests share: gateways that keep their routing state in
 // one Redis (under a key prefix of their own), an admin token, an admin call.
