@@ -1,6 +1,7 @@
 // Shared by the release-*.test.ts files: a stable fraud model, a canary with
 // fault knobs, a gateway process with a fast rollout controller, a background
 // load with sticky users, and polling of the rollout status over the admin API.
+import { expect } from 'vitest'
 import { request, Pool } from 'undici'
 import { startModel, type ModelProcess, type StartModelOptions } from '../../scripts/processes/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
@@ -240,4 +241,28 @@ export interface JournalView { at: number, instanceId: string, action: string, s
 export async function journalOf (gw: GatewayProcess): Promise<JournalView[]> {
   const res = await adminCall(gw, 'GET', '/admin/models/fraud/rollout/explain')
   return res.status === 200 ? res.json.entries as JournalView[] : []
+}
+
+/**
+ * Runs a rollout of the setup's bad canary under load and asserts what every
+ * bad canary must show: rolled back in its first step for `reason`, stable
+ * back at 100%, the rollback audited as the controller's. Returns the failing
+ * check's figures from the audit entry.
+ */
+export async function expectRolledBackInFirstStep (s: ReleaseSetup, check: string, reason: RegExp): Promise<Record<string, number>> {
+  const load = backgroundLoad(s.gw.url)
+  try {
+    await warm(load)
+    expect((await startRollout(s.gw, fastPlan())).status).toBe(201)
+    const done = await waitForRollout(s.gw, r => r.status !== 'running')
+    expect(done.json.rollout).toMatchObject({ status: 'rolled-back', step: 0 })
+    expect(done.json.rollout.reason).toMatch(reason)
+  } finally {
+    await load.stop()
+  }
+  expect(await splitOf(s.gw)).toEqual({ v1: 10_000 })
+  const audit = await adminCall(s.gw, 'GET', '/admin/audit?limit=5')
+  const entry = audit.json.entries.find((e: { action: string }) => e.action === 'rollout-rollback')
+  expect(entry.actor).toMatch(/^rollout-controller@/)
+  return entry.detail.checks.find((c: { check: string }) => c.check === check).figures
 }
