@@ -13,6 +13,7 @@ import * as D from './defaults.js'
 import { isReplicaUrl } from '../state/names.js'
 import { modelStateFromConfig } from './initial-state.js'
 import { StateError, type RoutingState } from '../state/routing-state.js'
+import { ConnectionSettingError, clickhouseSecurity, kafkaSecurity, redisSecurity, type ClickHouseSecurity, type KafkaSecurity, type RedisSecurity } from './connections.js'
 
 export class ConfigError extends Error {
   constructor (readonly file: string, readonly path: string, readonly reason: string) {
@@ -84,11 +85,12 @@ export interface GatewayConfig {
   validateJson: boolean
   admin: { enabled: boolean, host: string, port: number, tokens: AdminToken[], metricsPublic: boolean }
   discovery: { resolver: string | undefined, minIntervalMs: number, maxIntervalMs: number, timeoutMs: number }
-  state: { store: 'memory' | 'redis', file: string | undefined, redisUrl: string | undefined, keyPrefix: string }
+  state: { store: 'memory' | 'redis', file: string | undefined, redisUrl: string | undefined, redis: RedisSecurity, keyPrefix: string }
   logging: {
     sink: 'off' | 'file' | 'kafka'
     file: string | undefined
     kafkaBrokers: string[] | undefined
+    kafkaSecurity: KafkaSecurity
     topicPrefix: string
     bufferMaxRecords: number
     bufferMaxBytes: number
@@ -101,6 +103,7 @@ export interface GatewayConfig {
     source: 'local' | 'clickhouse'
     clickhouseUrl: string | undefined
     clickhouseDatabase: string | undefined
+    clickhouse: ClickHouseSecurity
     tickMs: number
     leaseTtlMs: number
     staleAfterMs: number
@@ -119,7 +122,7 @@ export async function loadConfigFile (file: string, env: Readonly<GatewayEnv> = 
   try {
     text = await readFile(file, 'utf8')
   } catch (err) {
-    throw new ConfigError(file, '', `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`)
+    throw new ConfigError(file, '', `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)}); give another with --config FILE or GATEWAY_CONFIG`)
   }
   return parseConfig(text, file, env)
 }
@@ -143,7 +146,7 @@ export function parseConfig (text: string, file: string, env: Readonly<GatewayEn
   const first = check.Check(raw) ? undefined : check.Errors(raw).First()
   if (first !== undefined) {
     const path = jsonPointerToPath(first.path)
-    throw new ConfigError(file, path, describeSchemaError(first.message, /token/i.test(path) ? undefined : first.value, first.schema))
+    throw new ConfigError(file, path, describeSchemaError(first.message, /token|password/i.test(path) ? undefined : first.value, first.schema))
   }
   const cfg = raw as GatewayConfigFile
   if (Object.keys(cfg.models).length === 0) throw new ConfigError(file, 'models', 'must declare at least one model')
@@ -185,6 +188,8 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
   if (sink === 'kafka' && (kafkaBrokers === undefined || kafkaBrokers.length === 0)) throw new ConfigError(file, 'logging.kafkaBrokers', 'is required with sink "kafka" (or set KAFKA_BROKERS)')
   if (sink === 'file' && logging.file === undefined) throw new ConfigError(file, 'logging.file', 'is required with sink "file"')
   const ro = cfg.rollouts ?? {}
+  const clickhouseUrl = ro.clickhouseUrl ?? env.CLICKHOUSE_URL
+  const security = connectionSecurity(cfg, file, env)
   const plans: Record<string, unknown> = {}
   for (const [name, m] of Object.entries(cfg.models)) if (m.release.rollout !== undefined) plans[name] = m.release.rollout
   return {
@@ -204,11 +209,12 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
       metricsPublic: admin.metricsPublic ?? D.DEFAULT_METRICS_PUBLIC
     },
     discovery: { resolver: discovery.resolver, minIntervalMs, maxIntervalMs, timeoutMs: discovery.timeoutMs ?? D.DEFAULT_DISCOVERY_TIMEOUT_MS },
-    state: { store, file: state.file, redisUrl, keyPrefix: state.keyPrefix ?? D.DEFAULT_STATE_KEY_PREFIX },
+    state: { store, file: state.file, redisUrl, redis: security.redis, keyPrefix: state.keyPrefix ?? D.DEFAULT_STATE_KEY_PREFIX },
     logging: {
       sink,
       file: logging.file,
       kafkaBrokers,
+      kafkaSecurity: security.kafka,
       topicPrefix: logging.topicPrefix ?? D.DEFAULT_TOPIC_PREFIX,
       bufferMaxRecords: logging.bufferMaxRecords ?? D.DEFAULT_BUFFER_MAX_RECORDS,
       bufferMaxBytes: logging.bufferMaxBytes ?? D.DEFAULT_BUFFER_MAX_BYTES,
@@ -222,9 +228,12 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
     },
     rollouts: {
       enabled: ro.enabled ?? true,
-      source: ro.source ?? 'local',
-      clickhouseUrl: ro.clickhouseUrl ?? env.CLICKHOUSE_URL,
+      // A fleet with a pipeline judges canaries on fleet-wide data: each pod's
+      // own traffic is only its share of the canary's.
+      source: ro.source ?? (sink === 'kafka' && clickhouseUrl !== undefined ? 'clickhouse' : 'local'),
+      clickhouseUrl,
       clickhouseDatabase: ro.clickhouseDatabase ?? env.CLICKHOUSE_DATABASE,
+      clickhouse: security.clickhouse,
       tickMs: ro.tickMs ?? D.DEFAULT_ROLLOUT_TICK_MS,
       leaseTtlMs: ro.leaseTtlMs ?? D.DEFAULT_ROLLOUT_LEASE_TTL_MS,
       staleAfterMs: ro.staleAfterMs ?? D.DEFAULT_ROLLOUT_STALE_AFTER_MS,
@@ -232,6 +241,23 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
     },
     models,
     initialState
+  }
+}
+
+/** TLS, SASL and credentials for Kafka, ClickHouse and Redis; a bad environment setting is a config error naming the variable. */
+function connectionSecurity (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv>): { kafka: KafkaSecurity, clickhouse: ClickHouseSecurity, redis: RedisSecurity } {
+  const l = cfg.logging ?? {}
+  const st = cfg.state ?? {}
+  const ro = cfg.rollouts ?? {}
+  try {
+    return {
+      kafka: kafkaSecurity({ tls: l.kafkaTls, sasl: l.kafkaSasl }, env),
+      clickhouse: clickhouseSecurity({ username: ro.clickhouseUser, password: ro.clickhousePassword, tls: ro.clickhouseTls }, env),
+      redis: redisSecurity({ username: st.redisUsername, password: st.redisPassword, tls: st.redisTls }, env)
+    }
+  } catch (err) {
+    if (err instanceof ConnectionSettingError) throw new ConfigError(file, `(environment) ${err.setting}`, err.message.slice(err.setting.length + 2))
+    throw err
   }
 }
 

@@ -15,7 +15,9 @@
  * Redis came back empty or older (no persistence) it seeds it again with the
  * newest state it has applied, so the fleet keeps its routing.
  */
-import { Redis, type RedisOptions } from 'ioredis'
+import type { Redis, RedisOptions } from 'ioredis'
+import { createRedis, describeRedisError } from '../config/redis-connection.js'
+import { NO_REDIS_SECURITY, type RedisSecurity } from '../config/connections.js'
 import type { Logger } from '../observe/log.js'
 import type { RoutingState } from '../state/routing-state.js'
 import type { Operation } from './operations.js'
@@ -54,6 +56,8 @@ return 0
 
 export interface RedisStoreOptions {
   url: string
+  /** TLS and ACL credentials (default: none beyond the URL). */
+  security?: RedisSecurity
   keyPrefix: string
   instanceId: string
   logger: Logger
@@ -67,6 +71,7 @@ export class RedisStateStore implements StateStore {
   readonly #cmd: Redis
   readonly #sub: Redis
   readonly #logger: Logger
+  readonly #url: string
   readonly #instanceId: string
   readonly #heartbeatMs: number
   readonly #ttlMs: number
@@ -107,8 +112,9 @@ export class RedisStateStore implements StateStore {
       connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
       retryStrategy: (times) => Math.min(times * 100, REDIS_MAX_RECONNECT_DELAY_MS)
     }
-    this.#cmd = new Redis(opts.url, { ...options, connectionName: `model-gateway:${opts.instanceId}` })
-    this.#sub = new Redis(opts.url, { ...options, commandTimeout: undefined, connectionName: `model-gateway:${opts.instanceId}:sub` })
+    this.#url = opts.url
+    this.#cmd = createRedis(opts.url, opts.security ?? NO_REDIS_SECURITY, { ...options, connectionName: `model-gateway:${opts.instanceId}` })
+    this.#sub = createRedis(opts.url, opts.security ?? NO_REDIS_SECURITY, { ...options, commandTimeout: undefined, connectionName: `model-gateway:${opts.instanceId}:sub` })
     // ioredis emits 'error' on every failed reconnect; without listeners they would crash the process.
     this.#cmd.on('error', (err: Error) => { this.#logger.debug({ err: err.message }, 'redis connection error') })
     this.#sub.on('error', (err: Error) => { this.#logger.debug({ err: err.message }, 'redis subscriber connection error') })
@@ -129,7 +135,7 @@ export class RedisStateStore implements StateStore {
     } catch (err) {
       this.#cmd.disconnect()
       this.#sub.disconnect()
-      throw new Error(`cannot load the routing state from Redis: ${(err as Error).message}`, { cause: err })
+      throw new Error(`cannot load the routing state: ${describeRedisError(this.#cmd, this.#url, err)}`, { cause: err })
     }
     const missing = missingModels(this.#state, initial)
     if (missing.length > 0) await this.update(undefined, seedMissingModels(initial), { actor: 'config', action: 'seed-models', detail: { models: missing } })

@@ -321,7 +321,7 @@ export function buildPipeline ({ config, logger, registry }: BuildPipelineDeps):
   let transport: PipelineTransport
   if (l.sink === 'off') return null
   if (l.sink === 'file') transport = new FileTransport(l.file!)
-  else transport = new KafkaTransport({ brokers: l.kafkaBrokers!, topicPrefix: l.topicPrefix, clientId: `model-gateway-${config.instanceId}`, logger })
+  else transport = new KafkaTransport({ brokers: l.kafkaBrokers!, security: l.kafkaSecurity, topicPrefix: l.topicPrefix, clientId: `model-gateway-${config.instanceId}`, logger })
   return new ScoringPipeline({
     instanceId: config.instanceId,
     models: config.models,

@@ -48,14 +48,14 @@ export function startRelease (config: GatewayConfig, store: StateStore, logger: 
   let observer: RequestObserver | null = null
   if (ro.source === 'clickhouse') {
     if (ro.clickhouseUrl === undefined) throw new ConfigError(config.file, 'rollouts.clickhouseUrl', 'is required with source "clickhouse" (or set CLICKHOUSE_URL)')
-    source = new ClickHouseSource({ url: ro.clickhouseUrl, database: ro.clickhouseDatabase ?? DEFAULT_DATABASE })
+    source = new ClickHouseSource({ url: ro.clickhouseUrl, database: ro.clickhouseDatabase ?? DEFAULT_DATABASE, username: ro.clickhouse.username, password: ro.clickhouse.password, tls: ro.clickhouse.tls })
   } else {
     const local = new LocalWindow()
     source = local
     observer = local
   }
   const coordination: Coordination = store.kind === 'redis'
-    ? new RedisCoordination(config.state.redisUrl!, config.state.keyPrefix, ro.leaseTtlMs, logger)
+    ? new RedisCoordination(config.state.redisUrl!, config.state.redis, config.state.keyPrefix, ro.leaseTtlMs, logger)
     : new MemoryCoordination()
   const controller = ro.enabled
     ? new RolloutController({ store, source, coordination, instanceId: config.instanceId, logger, tickMs: ro.tickMs, staleAfterMs: ro.staleAfterMs }).start()

@@ -12,7 +12,9 @@
  * and the journal lives in memory.
  */
 import { randomBytes } from 'node:crypto'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
+import { createRedis } from '../config/redis-connection.js'
+import type { RedisSecurity } from '../config/connections.js'
 import type { Logger } from '../observe/log.js'
 import type { Decision } from './steps.js'
 
@@ -69,10 +71,10 @@ export class RedisCoordination implements Coordination {
   readonly #token = randomBytes(12).toString('hex')
   readonly #held = new Set<string>()
 
-  constructor (url: string, prefix: string, ttlMs: number, logger: Logger) {
+  constructor (url: string, security: RedisSecurity, prefix: string, ttlMs: number, logger: Logger) {
     this.#prefix = prefix
     this.#ttlMs = ttlMs
-    this.#redis = new Redis(url, { lazyConnect: false, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1000, connectTimeout: 2000, retryStrategy: (t) => Math.min(t * 100, 1000) })
+    this.#redis = createRedis(url, security, { lazyConnect: false, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1000, connectTimeout: 2000, retryStrategy: (t) => Math.min(t * 100, 1000) })
     this.#redis.on('error', (err: Error) => { logger.debug({ err: err.message }, 'rollout coordination: redis connection error') })
   }
 
