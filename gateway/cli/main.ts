@@ -33,6 +33,7 @@ const commands: Record<string, Loader> = {
   sink: async () => (await import('./commands/sink.js')).default,
   migrate: async () => (await import('./commands/migrate.js')).default,
   report: async () => (await import('./commands/report.js')).default,
+  query: async () => (await import('./commands/query.js')).default,
   batch: async () => (await import('./commands/batch.js')).default,
 }
 

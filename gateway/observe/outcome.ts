@@ -33,6 +33,12 @@ export interface RequestOutcome {
   responseBody: Buffer | null
   /** Live user traffic, or a batch job's (`x-gateway-traffic: batch`). */
   traffic: Traffic
+  /**
+   * A scoring request (`POST …/infer`) or a metadata call (`GET /v2/models/{m}`
+   * and its version form), which goes through the same path to a version but
+   * scores nothing: rollups, records and canary analysis count scoring only.
+   */
+  kind: RequestKind
   /** Binary tensor extension: length of the JSON part of the request body, -1 when not used. */
   requestHeaderLength: number
   /** Content-Encoding ('gzip' | 'deflate') when requestBody is still encoded; null when it is plain. */
@@ -42,6 +48,7 @@ export interface RequestOutcome {
 }
 
 export type Traffic = 'live' | 'batch'
+export type RequestKind = 'infer' | 'metadata'
 
 export interface RequestObserver {
   observe (o: RequestOutcome): void

@@ -123,6 +123,8 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
   }
 
   observe (o: RequestOutcome): void {
+    // Metadata calls score nothing: counted with them, a model's "requests" would not be its scoring requests.
+    if (o.kind !== 'infer') return
     this.#rollups.record(o.model, o.version, o.status, o.totalMs, o.startedAt, o.traffic)
     const d = this.#sampler.decide(o.model, o.version, o.requestId, o.status, o.errorCode)
     if (d === null) return

@@ -15,7 +15,7 @@ import { decide } from '../routing/decide.js'
 import { Exchange } from '../proxy/send.js'
 import { BINARY_HEADER, binaryHeaderLength, checkBody, type BodyInfo } from '../proxy/oip-body.js'
 import { bodyLength, ChunkedBody, joinOnRead, type RequestBody } from '../proxy/request-body.js'
-import type { RequestObserver, RequestOutcome } from '../observe/outcome.js'
+import type { RequestKind, RequestObserver, RequestOutcome } from '../observe/outcome.js'
 import type { ReplicaFeedback } from '../proxy/feedback.js'
 import { ThrottledLog } from '../observe/throttled-log.js'
 import { stickyKeyOf, forwardHeaders, responseHeaders } from '../proxy/headers.js'
@@ -68,12 +68,12 @@ export class ModelProxy {
     const requestId = requestIdOf(req)
     const model = d.router.snapshot.models.get(modelName)
     if (model === undefined) {
-      this.reject(req, res, errors.unknownModel(modelName), modelName, requestId, start, false)
+      this.reject(req, res, errors.unknownModel(modelName), modelName, requestId, start, false, body === null ? 'metadata' : 'infer')
       return
     }
     const cfg = model.cfg
     const stickyKey = stickyKeyOf(req.headers, cfg.stickyHeader, cfg.stickyCookie)
-    const outcome = newOutcome(requestId, modelName, model.release, stickyKey, body, req)
+    const outcome = newOutcome(requestId, modelName, model.release, stickyKey, body, req, body === null ? 'metadata' : 'infer')
     const ctx: AnswerContext = { requestId, version: null, fallback: false, close: d.lifecycle.closing }
     let exchange: Exchange | null = null
     let shadow: ShadowTicket | null = null
@@ -144,10 +144,10 @@ export class ModelProxy {
    * model, body over the limit) and still reports it, so metrics and rollups
    * count every request. Observers bound the names they label with.
    */
-  reject (req: IncomingMessage, res: ServerResponse, e: GatewayError, modelName: string, requestId: string, start: number, close: boolean): void {
+  reject (req: IncomingMessage, res: ServerResponse, e: GatewayError, modelName: string, requestId: string, start: number, close: boolean, kind: RequestKind = 'infer'): void {
     const d = this.#d
     answerError(res, e, { requestId, version: null, fallback: false, close: close || d.lifecycle.closing })
-    const outcome = newOutcome(requestId, modelName, null, undefined, null, req)
+    const outcome = newOutcome(requestId, modelName, null, undefined, null, req, kind)
     outcome.status = e.statusCode
     outcome.errorCode = e.code
     outcome.totalMs = performance.now() - start
@@ -162,7 +162,7 @@ export class ModelProxy {
   }
 }
 
-function newOutcome (requestId: string, model: string, release: string | null, stickyKey: string | undefined, body: RequestBody | null, req: IncomingMessage): RequestOutcome {
+function newOutcome (requestId: string, model: string, release: string | null, stickyKey: string | undefined, body: RequestBody | null, req: IncomingMessage, kind: RequestKind): RequestOutcome {
   const outcome: RequestOutcome = {
     requestId,
     model,
@@ -180,6 +180,7 @@ function newOutcome (requestId: string, model: string, release: string | null, s
     requestBody: body instanceof ChunkedBody ? null : body,
     responseBody: null,
     traffic: req.headers[TRAFFIC_HEADER] === 'batch' ? 'batch' : 'live',
+    kind,
     requestHeaderLength: -1,
     requestEncoding: null,
     responseHeaderLength: -1
