@@ -35,6 +35,7 @@ const commands: Record<string, Loader> = {
   report: async () => (await import('./commands/report.js')).default,
   query: async () => (await import('./commands/query.js')).default,
   batch: async () => (await import('./commands/batch.js')).default,
+  traffic: async () => (await import('./commands/traffic.js')).default,
 }
 
 async function main (argv: string[]): Promise<void> {
