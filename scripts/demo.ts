@@ -1,7 +1,7 @@
 /**
  * `npm run demo`: the embedded default, with nothing else installed. Starts the
  * example fraud model (v1 stable, v2 canary at 10%, two replicas each; v3 and
- * v4 registered at 0% to release: v3 healthy, v4 answering one request in five
+ * v4 registered at 0% to release: v3 healthy, v4 answering about one request in three
  * with a 500) as local processes and a gateway on 127.0.0.1:8080 (DEMO_PORT;
  * admin API on DEMO_ADMIN_PORT, 8081) with stickiness on x-user-id, then
  * prints what to paste (docs/demo.md). Ctrl-C stops everything it started.
@@ -20,7 +20,7 @@ import { repoRoot, spawnReady } from './processes/ready-process.js'
 const PORT = port('DEMO_PORT', 8080)
 const ADMIN_PORT = port('DEMO_ADMIN_PORT', 8081)
 /** The fault of the candidate that a rollout must roll back (an option of the example model, docs/demo.md). */
-const BAD_CANARY_ARGS = ['--error-rate', '0.2']
+const BAD_CANARY_ARGS = ['--error-rate', '0.3']
 
 function port (name: string, fallback: number): number {
   const raw = process.env[name]
@@ -70,7 +70,7 @@ async function main (): Promise<void> {
 
   try {
     for (const version of ['v1', 'v1', 'v2', 'v2']) models.push(await startModel({ version }))
-    // Candidates to release: v3 answers like v1 (a good canary), v4 fails one request in five (a bad one).
+    // Candidates to release: v3 answers like v1 (a good canary), v4 fails about one request in three (a bad one).
     models.push(await startModel({ version: 'v3', extraArgs: ['--weights', 'v1'] }))
     models.push(await startModel({ version: 'v4', extraArgs: ['--weights', 'v1', ...BAD_CANARY_ARGS] }))
     const token = randomBytes(18).toString('base64url')
@@ -125,7 +125,7 @@ async function main (): Promise<void> {
       `  gateway      ${gw}   (fraud: v1 stable 90%, v2 canary 10%, sticky on x-user-id)`,
       `  admin API    ${admin}   token: ${token}`,
       `  models       ${models.map(m => `${m.version}@${m.port}`).join('  ')}`,
-      '               (v3 and v4 at 0%, to release: v3 answers like v1, v4 fails 1 request in 5)',
+      '               (v3 and v4 at 0%, to release: v3 answers like v1, v4 fails about 1 request in 3)',
       `  logs         ${logFile}`,
       `  scoring log  ${join(dir, 'scoring-log.ndjson')}`,
       '',
