@@ -21,7 +21,7 @@ COPY scorer-sdk ./scorer-sdk
 COPY scripts ./scripts
 COPY bench ./bench
 COPY test ./test
-RUN npx tsc -p tsconfig.json && npm prune --omit=dev --no-audit --no-fund
+RUN npx tsc -p tsconfig.json && chmod +x dist/gateway/cli/main.js && npm prune --omit=dev --no-audit --no-fund
 
 FROM ${BASE_IMAGE}
 ENV NODE_ENV=production \
@@ -35,6 +35,12 @@ COPY --from=build /app/package.json ./package.json
 COPY scorer-sdk/examples/fraud/*.json ./scorer-sdk/examples/fraud/
 COPY config ./config
 COPY config/gateway.yaml /etc/model-gateway/gateway.yaml
+# The CLI the docs spell `npx model-gateway …` works here as it does in a clone
+# (npx finds the package's own bin in /app; its cache goes to /tmp, as the root
+# filesystem is read-only), and as plain `model-gateway` on PATH.
+RUN ln -s /app/dist/gateway/cli/main.js /usr/local/bin/model-gateway
+ENV npm_config_cache=/tmp/.npm \
+    npm_config_update_notifier=false
 # Numeric, so Kubernetes' runAsNonRoot can check it. Nothing in the image is
 # writable by this user: the gateway writes only where a config points (state
 # file, file log sink), which belongs on a mounted volume or /tmp.

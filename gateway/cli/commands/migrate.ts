@@ -9,7 +9,7 @@ import { UsageError } from '../usage-error.js'
 import { migrateCluster } from '../../sink/cluster-schema.js'
 import { DEFAULT_TOPIC_PARTITIONS, describeKafkaError, ensureTopics, kafkaClient } from '../../observe/topics.js'
 
-const HELP = `usage: model-gateway migrate [options]
+const HELP = `usage: npx model-gateway migrate [options]
 
 Creates the ClickHouse database and tables (records, rollups, health_checks)
 and, with --kafka, the Kafka topics <prefix>.records/.rollups/.health.

@@ -7,8 +7,8 @@ import { UsageError } from '../usage-error.js'
 import { formatReport, parseDuration, versionReport } from '../../sink/report.js'
 import { DEFAULT_SHADOW_TOLERANCE, formatShadowReport, shadowReport } from '../../sink/shadow-report.js'
 
-const HELP = `usage: model-gateway report <model> [options]
-       model-gateway report shadow <model> [--tolerance X] [options]
+const HELP = `usage: npx model-gateway report <model> [options]
+       npx model-gateway report shadow <model> [--tolerance X] [options]
 
 Per-version comparison: requests and share (exact, from the per-minute rollups),
 4xx/5xx rates, mean and p50/p95/p99 latency, sampled records and the mean

@@ -13,7 +13,7 @@ import { COMMON_OPTIONS, SECURITY_HELP, endpoints, openClickHouse } from '../pip
 import { UsageError } from '../usage-error.js'
 import { startSinkHealth, type SinkHealthServer } from '../../sink/health-server.js'
 
-const HELP = `usage: model-gateway sink [options]
+const HELP = `usage: npx model-gateway sink [options]
 
 Consumes <prefix>.records/.rollups/.health and inserts them into ClickHouse,
 committing offsets only after each insert. Run several for more throughput.
