@@ -13,6 +13,7 @@ import { CLICKHOUSE_USERS_XML, clickhouseConfigXml } from './clickhouse-xml.js'
 import { aptInstall, clickhouseServerCommand, which } from './install.js'
 import { OFFSET, SERVICES_DIR } from './paths.js'
 import { probeClickhouse } from './probes.js'
+import { runningWith } from './pid-check.js'
 
 export const CLUSTER_NAME = 'mg'
 const ZK_JARS = '/usr/share/java/zookeeper.jar'
@@ -44,13 +45,7 @@ function log (msg: string): void {
 }
 
 function ours (pid: number, p: Proc): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    if (/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3))) return false
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(MARKER[p])
-  } catch {
-    return false
-  }
+  return runningWith(pid, MARKER[p])
 }
 
 function readPid (p: Proc): number | undefined {

@@ -22,6 +22,7 @@ import { Kafka, logLevel } from 'kafkajs'
 import { clickhouseConfigXml } from './clickhouse-xml.js'
 import { clickhouseServerCommand, redisServerBinary, which } from './install.js'
 import { KAFKA_LIBS, OFFSET, SERVICES_DIR } from './paths.js'
+import { runningWith } from './pid-check.js'
 
 export const SECURE_PORTS = {
   kafka: 19061 + OFFSET,
@@ -69,13 +70,7 @@ export function makeCerts (dir: string): Certs {
 }
 
 function ours (pid: number, p: Proc): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    if (/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3))) return false
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(MARKER[p])
-  } catch {
-    return false
-  }
+  return runningWith(pid, MARKER[p])
 }
 
 /** Stops the process a pid file names (ours only), SIGKILL after 15 s. */

@@ -7,12 +7,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { eventually } from '../support/eventually.js'
 import { REPO } from './pipeline-harness.js'
+import { startDemo, type RunningDemo } from '../support/demo-process.js'
 
-let demo: ChildProcess
+let demo: RunningDemo | undefined
 let traffic: ChildProcess | undefined
 let trafficOut = ''
 let env: NodeJS.ProcessEnv
@@ -43,18 +43,8 @@ async function untilEnded (statusLine: string): Promise<string> {
 
 beforeAll(async () => {
   blocks = shBlocks(await readFile(join(REPO, 'docs', 'demo.md'), 'utf8'))
-  demo = spawn(process.execPath, [join(REPO, 'dist', 'scripts', 'demo.js')], { cwd: REPO, env: { ...process.env, DEMO_PORT: '0', DEMO_ADMIN_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let err = ''
-  demo.stderr!.setEncoding('utf8').on('data', (c: string) => { err += c })
-  const exports = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`the demo printed no export line in 90 s: ${err}`)) }, 90_000)
-    createInterface({ input: demo.stdout! }).on('line', (line) => {
-      if (line.trim().startsWith('export MODEL_GATEWAY_URL=')) { clearTimeout(timer); resolve(line.trim()) }
-    })
-    demo.once('exit', (code) => { clearTimeout(timer); reject(new Error(`the demo exited (${code}): ${err}`)) })
-  })
-  env = { ...process.env }
-  for (const [, k, v] of exports.matchAll(/(\w+)=(\S+)/g)) env[k!] = v!
+  demo = await startDemo()
+  env = demo.env
 }, 120_000)
 
 afterAll(async () => {
@@ -63,11 +53,7 @@ afterAll(async () => {
     process.kill(-traffic.pid, 'SIGINT')
     await done
   }
-  if (demo.exitCode === null) {
-    const done = new Promise(resolve => demo.once('exit', resolve))
-    demo.kill('SIGINT')
-    await done
-  }
+  await demo?.stop()
 }, 60_000)
 
 describe('the demo release walkthrough (docs/demo.md)', () => {

@@ -2,15 +2,15 @@
 // folder laid out like a clone (the package, its build and config/), with the
 // environment of the demo's printed `export` line. Also: a job that rejects
 // rows exits 3 unless --max-reject-share allows them.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REPO } from './pipeline-harness.js'
+import { startDemo, type RunningDemo } from '../support/demo-process.js'
 
-let demo: ChildProcess
+let demo: RunningDemo | undefined
 let env: NodeJS.ProcessEnv
 let cwd: string
 
@@ -34,26 +34,12 @@ function ndjson (file: string): Array<Record<string, unknown>> {
 beforeAll(async () => {
   cwd = mkdtempSync(join(tmpdir(), 'readme-batch-'))
   for (const entry of ['package.json', 'dist', 'node_modules', 'config']) symlinkSync(join(REPO, entry), join(cwd, entry))
-  demo = spawn(process.execPath, [join(REPO, 'dist', 'scripts', 'demo.js')], { cwd: REPO, env: { ...process.env, DEMO_PORT: '0', DEMO_ADMIN_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let err = ''
-  demo.stderr!.setEncoding('utf8').on('data', (c: string) => { err += c })
-  const exports = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`the demo printed no export line in 90 s: ${err}`)) }, 90_000)
-    createInterface({ input: demo.stdout! }).on('line', (line) => {
-      if (line.trim().startsWith('export MODEL_GATEWAY_URL=')) { clearTimeout(timer); resolve(line.trim()) }
-    })
-    demo.once('exit', (code) => { clearTimeout(timer); reject(new Error(`the demo exited (${code}): ${err}`)) })
-  })
-  env = { ...process.env }
-  for (const [, k, v] of exports.matchAll(/(\w+)=(\S+)/g)) env[k!] = v!
+  demo = await startDemo()
+  env = demo.env
 }, 120_000)
 
 afterAll(async () => {
-  if (demo?.exitCode === null) {
-    const done = new Promise(resolve => demo.once('exit', resolve))
-    demo.kill('SIGINT')
-    await done
-  }
+  await demo?.stop()
   rmSync(cwd, { recursive: true, force: true })
 }, 30_000)
 

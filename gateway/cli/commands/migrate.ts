@@ -11,8 +11,9 @@ import { DEFAULT_TOPIC_PARTITIONS, describeKafkaError, ensureTopics, kafkaClient
 
 const HELP = `usage: npx model-gateway migrate [options]
 
-Creates the ClickHouse database and tables (records, rollups, health_checks)
-and, with --kafka, the Kafka topics <prefix>.records/.rollups/.health.
+Creates the ClickHouse database and tables (records, rollups, health_checks,
+shadow_pairs) and, with --kafka, the Kafka topics
+<prefix>.records/.rollups/.health/.shadow.
 
   --clickhouse URL       ClickHouse HTTP URL (default $CLICKHOUSE_URL)
   --database NAME        database (default $CLICKHOUSE_DATABASE or model_gateway)
