@@ -11,6 +11,7 @@
  */
 import { readFileSync } from 'node:fs'
 import type { GatewayEnv } from './env.js'
+import type { GatewayConfigFile } from './schema.js'
 
 /** PEM files for client-side TLS; none given means the system's CAs and no client certificate. */
 export interface TlsFiles {
@@ -161,6 +162,18 @@ export function redisSecurity (input: RedisSecurityInput, env: Readonly<GatewayE
   let tls = tlsOf(input.tls)
   if (tls === undefined) tls = tlsFromEnv(env.REDIS_TLS_CA_FILE, env.REDIS_TLS_CERT_FILE, env.REDIS_TLS_KEY_FILE)
   return { username: input.username ?? env.REDIS_USERNAME, password: input.password ?? env.REDIS_PASSWORD, tls }
+}
+
+/** The three from a config file (logging.kafka*, rollouts.clickhouse*, state.redis*) and the environment. */
+export function securityOf (cfg: GatewayConfigFile, env: Readonly<GatewayEnv>): { kafka: KafkaSecurity, clickhouse: ClickHouseSecurity, redis: RedisSecurity } {
+  const l = cfg.logging ?? {}
+  const st = cfg.state ?? {}
+  const ro = cfg.rollouts ?? {}
+  return {
+    kafka: kafkaSecurity({ tls: l.kafkaTls, sasl: l.kafkaSasl }, env),
+    clickhouse: clickhouseSecurity({ username: ro.clickhouseUser, password: ro.clickhousePassword, tls: ro.clickhouseTls }, env),
+    redis: redisSecurity({ username: st.redisUsername, password: st.redisPassword, tls: st.redisTls }, env)
+  }
 }
 
 /** host:port of a URL, for messages (never the user or password in it). */

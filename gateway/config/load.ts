@@ -13,7 +13,7 @@ import * as D from './defaults.js'
 import { isReplicaUrl } from '../state/names.js'
 import { modelStateFromConfig } from './initial-state.js'
 import { StateError, type RoutingState } from '../state/routing-state.js'
-import { ConnectionSettingError, clickhouseSecurity, kafkaSecurity, redisSecurity, type ClickHouseSecurity, type KafkaSecurity, type RedisSecurity } from './connections.js'
+import { ConnectionSettingError, securityOf, type ClickHouseSecurity, type KafkaSecurity, type RedisSecurity } from './connections.js'
 
 export class ConfigError extends Error {
   constructor (readonly file: string, readonly path: string, readonly reason: string) {
@@ -244,17 +244,10 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
   }
 }
 
-/** TLS, SASL and credentials for Kafka, ClickHouse and Redis; a bad environment setting is a config error naming the variable. */
-function connectionSecurity (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv>): { kafka: KafkaSecurity, clickhouse: ClickHouseSecurity, redis: RedisSecurity } {
-  const l = cfg.logging ?? {}
-  const st = cfg.state ?? {}
-  const ro = cfg.rollouts ?? {}
+/** TLS, SASL and credentials of the backing services; a bad environment setting is a config error naming the variable. */
+function connectionSecurity (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv>): ReturnType<typeof securityOf> {
   try {
-    return {
-      kafka: kafkaSecurity({ tls: l.kafkaTls, sasl: l.kafkaSasl }, env),
-      clickhouse: clickhouseSecurity({ username: ro.clickhouseUser, password: ro.clickhousePassword, tls: ro.clickhouseTls }, env),
-      redis: redisSecurity({ username: st.redisUsername, password: st.redisPassword, tls: st.redisTls }, env)
-    }
+    return securityOf(cfg, env)
   } catch (err) {
     if (err instanceof ConnectionSettingError) throw new ConfigError(file, `(environment) ${err.setting}`, err.message.slice(err.setting.length + 2))
     throw err
