@@ -19,6 +19,7 @@ import type { ReplicaFeedback } from '../proxy/feedback.js'
 import { ModelProxy, type Lifecycle } from './model-proxy.js'
 import { matchInferUrl, type InferTarget } from './infer-url.js'
 import { readBody } from './read-body.js'
+import { GATEWAY_VERSION } from '../version.js'
 import { answerClientError, answerError, answerJson, requestIdOf, type AnswerContext } from './answer.js'
 import { modelReadiness, serverReadiness, versionReadiness } from './readiness.js'
 import type { ShadowMirror } from '../proxy/shadow.js'
@@ -41,7 +42,6 @@ type Handler = (req: FastifyRequest<{ Params: Params }>, res: ServerResponse, ct
 
 /** Longer than common load balancers' idle timeouts (60 s), so they close first. */
 const KEEP_ALIVE_TIMEOUT_MS = 72_000
-const GATEWAY_VERSION = '0.2.0'
 
 export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInstance> {
   const { config, router, lifecycle } = deps
