@@ -61,3 +61,5 @@ export const VERSION_HEADER = 'x-model-version'
 export const REQUEST_ID_HEADER = 'x-request-id'
 /** Header set when a response came from the stable version because the chosen one had no healthy replica. */
 export const FALLBACK_HEADER = 'x-model-fallback'
+/** `batch` marks a batch job's requests, which the scoring logs and the release analysis keep apart from live traffic. */
+export const TRAFFIC_HEADER = 'x-gateway-traffic'

@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
-import { VERSION_HEADER } from '../config/defaults.js'
+import { TRAFFIC_HEADER, VERSION_HEADER } from '../config/defaults.js'
 import { errors, GatewayError } from '../errors.js'
 import type { Router, Version } from '../proxy/router.js'
 import { decide } from '../routing/decide.js'
@@ -45,9 +45,6 @@ export interface ModelProxyDeps {
   /** Mirrors a share of requests to a shadow version (issue 11). */
   shadow?: ShadowMirror | undefined
 }
-
-/** Marks a batch job's requests, so rollups and records tell them from live traffic. */
-export const TRAFFIC_HEADER = 'x-gateway-traffic'
 
 export class ModelProxy {
   readonly #d: ModelProxyDeps
