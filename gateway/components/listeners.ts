@@ -4,11 +4,14 @@
  * component has started and the data plane drains before any component stops.
  */
 import type { FastifyInstance } from 'fastify'
+import { Counter } from 'prom-client'
 import { buildAdminPlane } from '../admin/listener.js'
+import { METRICS_PREFIX } from '../observe/metrics.js'
 import type { ReplicaFeedback } from '../proxy/feedback.js'
 import type { ShadowMirror } from '../proxy/shadow.js'
 import { buildDataPlane, type Lifecycle } from '../server/data-plane.js'
 import { closeListener, sleep } from '../server/drain.js'
+import { OverloadGuard } from '../server/overload.js'
 import type { Component } from './component.js'
 import type { Core } from './core.js'
 
@@ -32,7 +35,21 @@ export interface Listeners {
 export async function startListeners (core: Core, components: readonly Component[], feedback: ReplicaFeedback, shadow: ShadowMirror, opts: ListenerOptions): Promise<Listeners> {
   const { config, router, observer, logger } = core
   const lifecycle: Lifecycle = { draining: false, closing: false }
-  const dataPlane = await buildDataPlane({ config, router, observer, feedback, logger, lifecycle, shadow })
+  const guard = new OverloadGuard(config.overload)
+  const overload = guard.enabled ? guard : undefined
+  if (overload !== undefined) {
+    new Counter({
+      name: `${METRICS_PREFIX}requests_shed_total`,
+      help: 'Scoring requests refused with 503 GW_OVERLOADED (gateway.overload)',
+      registers: [core.registry],
+      collect () { this.reset(); this.inc(guard.shed) }
+    })
+  }
+  guard.onTransition = (shedding, delayMs) => {
+    if (shedding) logger.warn({ eventLoopDelayMs: Math.round(delayMs), limitMs: config.overload.maxEventLoopDelayMs }, 'event loop lags: shedding scoring requests with 503 GW_OVERLOADED')
+    else logger.info({ eventLoopDelayMs: Math.round(delayMs), shed: guard.shed }, 'event loop caught up: admitting scoring requests again')
+  }
+  const dataPlane = await buildDataPlane({ config, router, observer, feedback, logger, lifecycle, shadow, overload })
   await dataPlane.listen({ host: config.host, port: opts.port ?? config.port })
   const port = (dataPlane.server.address() as { port: number }).port
   logger.info({ host: config.host, port, instanceId: config.instanceId, models: Object.keys(config.models) }, 'data plane listening')
@@ -61,6 +78,7 @@ export async function startListeners (core: Core, components: readonly Component
       await closeListener(dataPlane, lifecycle, config.shutdownTimeoutMs, logger)
     },
     async close () {
+      guard.close()
       await adminPlane?.close()
     }
   }
