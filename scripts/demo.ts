@@ -19,8 +19,8 @@ import { repoRoot, spawnReady } from './processes/ready-process.js'
 /** 0 = any free port (printed once the gateway listens). */
 const PORT = port('DEMO_PORT', 8080)
 const ADMIN_PORT = port('DEMO_ADMIN_PORT', 8081)
-/** The fault of the candidate that a rollout must roll back (an option of the example model, docs/demo.md). */
-const BAD_CANARY_ARGS = ['--error-rate', '0.3']
+/** The fault of the candidate that a rollout must roll back: the example model's --error-rate (docs/demo.md). */
+const BAD_CANARY_ERROR_RATE = 0.3
 
 function port (name: string, fallback: number): number {
   const raw = process.env[name]
@@ -72,7 +72,7 @@ async function main (): Promise<void> {
     for (const version of ['v1', 'v1', 'v2', 'v2']) models.push(await startModel({ version }))
     // Candidates to release: v3 answers like v1 (a good canary), v4 fails about one request in three (a bad one).
     models.push(await startModel({ version: 'v3', extraArgs: ['--weights', 'v1'] }))
-    models.push(await startModel({ version: 'v4', extraArgs: ['--weights', 'v1', ...BAD_CANARY_ARGS] }))
+    models.push(await startModel({ version: 'v4', extraArgs: ['--weights', 'v1'], errorRate: BAD_CANARY_ERROR_RATE }))
     const token = randomBytes(18).toString('base64url')
     const replicas = (v: string) => models.filter(m => m.version === v).map(m => m.url)
     const config = {
