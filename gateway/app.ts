@@ -33,6 +33,10 @@ import { createReloader, type ReloadResult } from './reload.js'
 import { reloadAdminModule } from './admin/reload-routes.js'
 import { readEnv, type GatewayEnv } from './config/env.js'
 import { startRelease } from './release/component.js'
+import { consoleAdminModule } from './admin/console-routes.js'
+import { seriesAdminModule } from './admin/series-routes.js'
+import { whoamiAdminModule } from './admin/whoami-routes.js'
+import { TrafficSeries } from './observe/series.js'
 
 export interface StartOptions {
   /** Overrides the config's data-plane port (0 = any free port). */
@@ -155,10 +159,17 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
   // First on shutdown, so the pairs of cut-off shadow calls still reach the pipeline before it flushes.
   closers.unshift(async () => { shadow.close() })
   // Release controller: canary analysis, automatic promote and rollback (one lease holder per model across a fleet).
-  const release = startRelease(config, store, logger)
+  const release = startRelease(config, store, logger, registry)
   if (release.observer !== null) observer.add(release.observer)
   adminModules.push(release.adminModule)
   closers.unshift(() => release.close())
+  // The browser console: its files, the per-version series its model page draws, and who the caller's token is.
+  adminModules.push(whoamiAdminModule())
+  if (config.admin.console) {
+    const series = new TrafficSeries(router)
+    observer.add(series)
+    adminModules.push(consoleAdminModule(logger), seriesAdminModule({ store, local: series, clickhouse: release.series }))
+  }
 
   // -----------------------------------------------------------------------------
 

@@ -12,6 +12,8 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 1_000
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000
 export const DEFAULT_DRAIN_DELAY_MS = 0
+/** The browser console on the admin listener. */
+export const DEFAULT_CONSOLE = true
 export const DEFAULT_METRICS_PUBLIC = false
 export const DEFAULT_VALIDATE_JSON = true
 export const DEFAULT_ALLOW_VERSION_HEADER = false
