@@ -35,9 +35,13 @@ export class ReleaseMetrics {
     const state = (): RoutingState => store.get()
     const journaled = this.#journaled
     const ended = new Counter({ name: `${METRICS_PREFIX}rollouts_ended_total`, help: 'Rollouts that ended, by model and outcome (promoted, rolled-back, aborted, superseded), seen by this instance', labelNames: ['model', 'outcome'], registers })
+    // Every (model, outcome) starts at 0, so the first rollback is an increase Prometheus can see (a series born at 1 is not).
+    const zero = (s: RoutingState): void => { for (const model of Object.keys(s.models)) for (const o of ENDED) ended.labels(model, o).inc(0) }
+    zero(state())
     // Rollouts that ended before this process started are not counted: the counter starts at this process.
     for (const [, ms] of Object.entries(state().models)) if (ms.rollout != null && ENDED.has(ms.rollout.status)) this.#counted.add(ms.rollout.id)
     store.subscribe((s) => {
+      zero(s)
       for (const [model, ms] of Object.entries(s.models)) {
         const r = ms.rollout
         if (r == null || !ENDED.has(r.status) || this.#counted.has(r.id)) continue

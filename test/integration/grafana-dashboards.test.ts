@@ -5,11 +5,9 @@
 // migrated as the sink migrates it) and finds the rows put there.
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { tmpdir } from 'node:os'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { request } from 'undici'
 import { REPO, dropIsolated, isolated, type Isolated } from './pipeline-harness.js'
-import { adminCall, fastPlan, INFER_BODY, startSetup, TOKEN, type ReleaseSetup } from './release-harness.js'
+import { missingMetrics, scrapeBusyGateway, type Scraped } from '../support/metrics-scrape.js'
 import { LATENCY_CELLS } from '../../gateway/observe/records.js'
 
 interface Target { refId: string, expr?: string, rawSql?: string, datasource: { type: string } }
@@ -89,38 +87,23 @@ describe('Grafana dashboards: structure', () => {
 })
 
 describe('Grafana dashboards: every Prometheus metric is on a real gateway\'s /metrics', () => {
-  let s: ReleaseSetup
-  let exposition = ''
-  beforeAll(async () => {
-    s = await startSetup({}, 0, { logging: { sink: 'file', file: join(tmpdir(), `dashboards-${process.pid}.ndjson`) } })
-    for (let i = 0; i < 20; i++) {
-      const res = await request(`${s.gw.url}/v2/models/fraud/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: INFER_BODY })
-      await res.body.text()
-    }
-    // A rollout that ran and ended, so the release gauges and the ended counter have samples.
-    expect((await adminCall(s.gw, 'POST', '/admin/models/fraud/rollout', { version: 'v3', plan: fastPlan() })).status).toBe(201)
-    expect((await adminCall(s.gw, 'POST', '/admin/models/fraud/rollout/abort', {})).status).toBe(200)
-    const res = await request(`${s.gw.adminUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })
-    exposition = await res.body.text()
-  }, 120_000)
-  afterAll(async () => { await s?.stop() })
+  let scraped: Scraped
+  beforeAll(async () => { scraped = await scrapeBusyGateway() }, 120_000)
 
   it('finds every metric name of every Prometheus query among the families the gateway exposes', async () => {
-    const families = new Set([...exposition.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map(m => m[1]!))
-    const used = new Set<string>()
+    const used: string[] = []
     for (const d of (await dashboards()).values()) {
-      for (const t of targets(d)) for (const m of (t.expr ?? '').matchAll(/\bmodel_gateway_[a-z0-9_]+/g)) used.add(m[0])
+      for (const t of targets(d)) for (const m of (t.expr ?? '').matchAll(/\bmodel_gateway_[a-z0-9_]+/g)) used.push(m[0])
     }
-    expect(used.size).toBeGreaterThan(10)
-    const missing = [...used].filter(n => !families.has(n) && !families.has(n.replace(/_(bucket|sum|count)$/, '')))
-    expect(missing).toEqual([])
+    expect(new Set(used).size).toBeGreaterThan(10)
+    expect(missingMetrics(used, scraped.families)).toEqual([])
   })
 
   it('has samples for the release metrics the releases dashboard draws', () => {
-    expect(exposition).toMatch(/^model_gateway_rollout_phase\{model="fraud",version="v3",phase="aborted"\} 1$/m)
-    expect(exposition).toMatch(/^model_gateway_rollouts_ended_total\{model="fraud",outcome="aborted"\} 1$/m)
-    expect(exposition).toMatch(/^model_gateway_split_weight_bp\{model="fraud",version="v1"\} 10000$/m)
-    expect(exposition).toMatch(/^model_gateway_rollout_weight_bp\{model="fraud",version="v3"\} 0$/m)
+    expect(scraped.exposition).toMatch(/^model_gateway_rollout_phase\{model="fraud",version="v3",phase="aborted"\} 1$/m)
+    expect(scraped.exposition).toMatch(/^model_gateway_rollouts_ended_total\{model="fraud",outcome="aborted"\} 1$/m)
+    expect(scraped.exposition).toMatch(/^model_gateway_split_weight_bp\{model="fraud",version="v1"\} 10000$/m)
+    expect(scraped.exposition).toMatch(/^model_gateway_rollout_weight_bp\{model="fraud",version="v3"\} 0$/m)
   })
 })
 
