@@ -27,6 +27,14 @@ describe('the console with a read token', () => {
     expect(await browser.page.getByTestId('start-rollout').count()).toBe(0)
   })
 
+  it('reads the per-version series the model page draws: 60 five-second points per version from this instance', async () => {
+    const answer = await browser.page.evaluate(`fetch('/admin/models/fraud/series?seconds=300&step=5', {
+      headers: { authorization: 'Bearer ' + sessionStorage.getItem('model-gateway.token') }
+    }).then(r => r.json())`) as { source: string, step: number, versions: Array<{ version: string, points: unknown[] }> }
+    expect(answer.source).toBe('local')
+    expect(answer.versions.map(v => [v.version, v.points.length])).toEqual([['v1', 60], ['v3', 60]])
+  })
+
   it('gets 403 GW_FORBIDDEN for a rollback forged from the page with its token; the split is unchanged', async () => {
     const before = await splitOf(s.gw)
     const answer = await browser.page.evaluate(`fetch('/admin/models/fraud/rollback', {

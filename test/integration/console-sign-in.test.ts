@@ -3,6 +3,7 @@
 // violation, and the token never in a URL or the gateway's log.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readFile } from 'node:fs/promises'
+import { gunzipSync } from 'node:zlib'
 import { request } from 'undici'
 import { launchBrowser, signIn, type Browser } from '../../scripts/processes/browser.js'
 import { startDemo, type DemoProcess } from '../support/demo-process.js'
@@ -30,6 +31,26 @@ describe('the console on the demo', () => {
     expect(csp).toContain("script-src 'self'")
     expect(csp).not.toContain('unsafe-inline')
     expect(csp).toContain("default-src 'none'")
+  })
+
+  it('weighs under 300 KB gzipped on first load: the page and every file it links', async () => {
+    const get = async (url: string): Promise<{ bytes: number, text: string, encoding: unknown }> => {
+      const res = await request(url, { headers: { 'accept-encoding': 'gzip' } })
+      const body = Buffer.from(await res.body.arrayBuffer())
+      expect(res.statusCode, url).toBe(200)
+      return { bytes: body.length, text: res.headers['content-encoding'] === 'gzip' ? gunzipSync(body).toString() : body.toString(), encoding: res.headers['content-encoding'] }
+    }
+    const index = await get(demo.consoleUrl)
+    const linked = [...index.text.matchAll(/(?:src|href)="(\/console\/[^"]+)"/g)].map(m => m[1]!)
+    expect(linked.some(l => l.endsWith('.js'))).toBe(true)
+    expect(linked.some(l => l.endsWith('.css'))).toBe(true)
+    let total = index.bytes
+    for (const l of linked) {
+      const f = await get(new URL(l, demo.consoleUrl).href)
+      expect(f.encoding, l).toBe('gzip')
+      total += f.bytes
+    }
+    expect(total).toBeLessThan(300 * 1024)
   })
 
   it('refuses a wrong token with a message and stays on the sign-in form', async () => {
