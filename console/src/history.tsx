@@ -31,11 +31,19 @@ export function AuditTrail ({ entries }: { entries: AuditEntry[] }) {
             <thead><tr><th>time</th><th>revision</th><th>who</th><th>what</th><th>detail</th></tr></thead>
             <tbody>
               {entries.map(e => (
-                <tr key={e.revisionAfter}><td>{clock(e.at)}</td><td>{e.revisionAfter}</td><td>{e.actor}</td><td>{e.action}</td><td class='detail'>{JSON.stringify(e.detail)}</td></tr>
+                <tr key={e.revisionAfter}><td>{clock(e.at)}</td><td>{e.revisionAfter}</td><td>{e.actor}</td><td>{e.action}</td><td class='detail' title={JSON.stringify(e.detail)}>{brief(e.detail)}</td></tr>
               ))}
             </tbody>
           </table>
           )}
     </section>
   )
+}
+
+/** The detail's fields, each cut short: the full JSON is in the cell's title. */
+function brief (detail: Record<string, unknown>): string {
+  return Object.entries(detail).filter(([k]) => k !== 'checks' && k !== 'plan').map(([k, v]) => {
+    const text = typeof v === 'string' ? v : JSON.stringify(v)
+    return `${k}: ${text.length > 80 ? `${text.slice(0, 79)}…` : text}`
+  }).join(' · ')
 }

@@ -4,7 +4,7 @@
  * the console's model page draws, and what a script can read.
  *
  *   ?seconds=300   how far back (local: up to SERIES_SECONDS; ClickHouse: a day)
- *   ?step=5        seconds per point (ClickHouse: whole minutes, at least 60)
+ *   ?step=5        seconds per point (ClickHouse: rounded up to whole minutes)
  *
  * From this instance's own traffic (observe/series.ts), or from ClickHouse's
  * rollups and sampled records (the fleet) when the release source is ClickHouse.
@@ -76,14 +76,16 @@ export function seriesAdminModule (deps: SeriesDeps): AdminModule {
       const ch = deps.clickhouse
       const maxSeconds = ch === null ? SERIES_SECONDS : MAX_CLICKHOUSE_SECONDS
       const seconds = intParam(request.query.seconds, 'seconds', DEFAULT_SERIES_SECONDS, 10, maxSeconds)
-      const step = intParam(request.query.step, 'step', ch === null ? DEFAULT_SERIES_STEP : 60, ch === null ? 1 : 60, 3600)
+      const asked = intParam(request.query.step, 'step', DEFAULT_SERIES_STEP, 1, 3600)
+      // Rollups are per minute: a finer step would only show empty points between them.
+      const step = ch === null ? asked : Math.ceil(asked / 60) * 60
       const to = Math.floor(now() / 1000 / step) * step + step
       const from = to - Math.ceil(seconds / step) * step
       if (ch !== null) {
         const buckets = await ch.buckets(model, versions, from, to, step)
-        return answer('clickhouse', model, step, from, to, versions, (v, t) => buckets.get(v)?.get(t))
+        return answer('clickhouse', model, step, from, to, now(), versions, (v, t) => buckets.get(v)?.get(t))
       }
-      return answer('local', model, step, from, to, versions, (v, t) => {
+      return answer('local', model, step, from, to, now(), versions, (v, t) => {
         const b = emptyBucket()
         for (const s of deps.local.slots(model, v, t, t + step)) {
           b.requests += s.requests
@@ -97,7 +99,8 @@ export function seriesAdminModule (deps: SeriesDeps): AdminModule {
   }
 }
 
-function answer (source: SeriesAnswer['source'], model: string, step: number, from: number, to: number, versions: string[], bucket: (version: string, t: number) => StepBucket | undefined): SeriesAnswer {
+function answer (source: SeriesAnswer['source'], model: string, step: number, from: number, to: number, nowMs: number, versions: string[], bucket: (version: string, t: number) => StepBucket | undefined): SeriesAnswer {
+  const nowSecond = Math.floor(nowMs / 1000)
   return {
     source,
     model,
@@ -106,7 +109,8 @@ function answer (source: SeriesAnswer['source'], model: string, step: number, fr
     to,
     versions: versions.map(version => {
       const points: SeriesPoint[] = []
-      for (let t = from; t < to; t += step) points.push(seriesPoint(t, step, bucket(version, t) ?? emptyBucket()))
+      // The current step is still filling: its rate is over the seconds it has had, not the whole step.
+      for (let t = from; t < to; t += step) points.push(seriesPoint(t, Math.max(1, Math.min(step, nowSecond - t)), bucket(version, t) ?? emptyBucket()))
       return { version, points }
     })
   }
@@ -116,7 +120,8 @@ export function emptyBucket (): StepBucket {
   return { requests: 0, errors: 0, latency: new Array<number>(LATENCY_CELLS).fill(0), outputs: [] }
 }
 
-export function seriesPoint (t: number, step: number, b: StepBucket): SeriesPoint {
+/** `seconds`: how long the step has run (the whole step, except for the current one). */
+export function seriesPoint (t: number, seconds: number, b: StepBucket): SeriesPoint {
   const q = (p: number): number | null => b.requests === 0 ? null : round(histogramQuantile(b.latency, p))
   let output: SeriesPoint['output'] = null
   if (b.outputs.length > 0) {
@@ -127,7 +132,7 @@ export function seriesPoint (t: number, step: number, b: StepBucket): SeriesPoin
   return {
     t,
     requests: b.requests,
-    rps: round(b.requests / step),
+    rps: round(b.requests / seconds),
     errorRate: b.requests === 0 ? null : b.errors / b.requests,
     p50: q(0.5),
     p95: q(0.95),
