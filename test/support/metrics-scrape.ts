@@ -1,6 +1,7 @@
 // A real gateway's /metrics with the families dashboards and alerts query:
-// traffic counted, the file scoring-log pipeline on, a rollout started and
-// aborted (release gauges and the ended counter have samples).
+// traffic counted, the file scoring-log pipeline on, load shedding armed (far
+// above this traffic), a rollout started and aborted (release gauges and the
+// ended counter have samples).
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { rm } from 'node:fs/promises'
@@ -15,7 +16,7 @@ export interface Scraped {
 
 export async function scrapeBusyGateway (): Promise<Scraped> {
   const file = join(tmpdir(), `metrics-scrape-${process.pid}-${Date.now()}.ndjson`)
-  const s = await startSetup({}, 0, { logging: { sink: 'file', file } })
+  const s = await startSetup({}, 0, { logging: { sink: 'file', file }, gateway: { overload: { maxInFlight: 100_000 } } })
   try {
     for (let i = 0; i < 20; i++) {
       const res = await request(`${s.gw.url}/v2/models/fraud/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: INFER_BODY })
