@@ -76,6 +76,7 @@ async function main (): Promise<void> {
     models.push(await startModel({ version: 'v1' }), await startModel({ version: 'v3' }))
     models.push(await startModel({ version: 'v1', name: 'fraud-eu' }), await startModel({ version: 'v3', name: 'fraud-eu', errorRate: 0.08 }))
     const config = {
+      gateway: { instanceId: 'gw-1' },
       admin: { tokens: [{ name: 'ops', token: TOKEN, role: 'admin' }] },
       rollouts: { tickMs: 200 },
       models: {

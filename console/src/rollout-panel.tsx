@@ -16,7 +16,8 @@ export function RolloutPanel ({ r, fetchedAt, now }: { r: RolloutAnswer, fetched
         <span class={`badge ${v.status}`} data-testid='rollout-status'>{v.status}</span>
         <span>step <b data-testid='rollout-step'>{v.step}/{v.steps}</b>{v.stepKind === 'gate' ? ' (manual gate)' : ''}</span>
         <span>canary weight <b data-testid='rollout-weight'>{pct(v.weight)}</b></span>
-        {v.bakeMs !== null && <span>bake {duration(v.bakeMs)}, <b data-testid='rollout-left'>{duration(left)}</b> left</span>}
+        {v.bakeMs !== null && v.endedAt === null && <span>bake {duration(v.bakeMs)}, <b data-testid='rollout-left'>{duration(left)}</b> left</span>}
+        {v.endedAt !== null && <span>ended {new Date(v.endedAt).toLocaleTimeString([], { hour12: false })}</span>}
       </p>
       <progress max={1} value={v.progress} aria-label='plan progress' />
       {v.reason !== null && <p class='reason' data-testid='rollout-reason'>{v.reason}</p>}
