@@ -1,14 +1,14 @@
 // The rollout in progress (or the last one): step, weight, time left in the
 // step, and each check of the newest analysis with its figures and verdict.
 import { duration, num, pct } from './format'
-import type { Check, RolloutAnswer } from './types'
+import type { JournalEntry, RolloutAnswer } from './types'
 
 export function RolloutPanel ({ r, fetchedAt, now }: { r: RolloutAnswer, fetchedAt: number, now: number }) {
   const v = r.view
   const live = v.status === 'running'
   // Time left counts down between polls from what the gateway said when asked.
   const left = v.remainingMs === null ? null : live ? Math.max(0, v.remainingMs - (now - fetchedAt)) : v.remainingMs
-  const checks: Check[] = v.last !== null && v.last.rolloutId === r.rollout.id && v.last.checks.length > 0 ? v.last.checks : r.rollout.checks
+  const checks: JournalEntry['checks'] = v.last !== null && v.last.rolloutId === r.rollout.id && v.last.checks.length > 0 ? v.last.checks : r.rollout.checks
   return (
     <section class={`card rollout ${v.status}`} data-testid='rollout' data-status={v.status}>
       <h2>Rollout of {v.version} <small>against {v.stable} · started {new Date(v.startedAt).toLocaleString()} by {v.startedBy}</small></h2>

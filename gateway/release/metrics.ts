@@ -14,7 +14,7 @@ import { METRICS_PREFIX } from '../observe/metrics.js'
 import type { StateStore } from '../control/store.js'
 import type { RoutingState } from '../state/routing-state.js'
 import type { RolloutRecord, RolloutStatus } from '../state/rollout-record.js'
-import { rolloutView } from './status.js'
+import { rolloutView, type RolloutView } from './status.js'
 import type { Coordination, JournalEntry } from './coordination.js'
 
 export const ROLLOUT_PHASES: readonly RolloutStatus[] = ['running', 'paused', 'held', 'promoted', 'rolled-back', 'aborted', 'superseded']
@@ -69,26 +69,21 @@ export class ReleaseMetrics {
         for (const [model, r] of rollouts(state())) for (const p of ROLLOUT_PHASES) this.labels(model, r.version, p).set(r.status === p ? 1 : 0)
       }
     })
-    new Gauge({
-      name: `${METRICS_PREFIX}rollout_step`,
-      help: 'The rollout\'s step, 1-based',
-      labelNames: ['model', 'version'],
-      registers,
-      collect () {
-        this.reset()
-        for (const [model, r] of rollouts(state())) this.labels(model, r.version).set(rolloutView(model, r, null, Date.now()).step)
-      }
-    })
-    new Gauge({
-      name: `${METRICS_PREFIX}rollout_weight_bp`,
-      help: 'The canary weight the rollout gives its version now, in basis points',
-      labelNames: ['model', 'version'],
-      registers,
-      collect () {
-        this.reset()
-        for (const [model, r] of rollouts(state())) this.labels(model, r.version).set(rolloutView(model, r, null, Date.now()).weight)
-      }
-    })
+    // Step and weight as the rollout status shows them (release/status.ts).
+    const viewGauge = (name: string, help: string, pick: (v: RolloutView) => number): void => {
+      new Gauge({
+        name: `${METRICS_PREFIX}${name}`,
+        help,
+        labelNames: ['model', 'version'],
+        registers,
+        collect () {
+          this.reset()
+          for (const [model, r] of rollouts(state())) this.labels(model, r.version).set(pick(rolloutView(model, r, null, Date.now())))
+        }
+      })
+    }
+    viewGauge('rollout_step', 'The rollout\'s step, 1-based', v => v.step)
+    viewGauge('rollout_weight_bp', 'The canary weight the rollout gives its version now, in basis points', v => v.weight)
     new Gauge({
       name: `${METRICS_PREFIX}rollout_check_verdict`,
       help: 'Verdict of each check of the rollout\'s newest analysis: 1 pass, 0 inconclusive, -1 fail',
