@@ -6,8 +6,8 @@
  * the same fraud model (v1 stable, v3 canary in a rollout with long steps):
  *   off: `admin.console: false` (no console routes, no per-version series);
  *   on:  the console on, and a headless Chromium signed in on the model page,
- *        which reads the split, the rollout and the series every second and the
- *        journal, shadow and audit every 3 s.
+ *        which reads the split, the rollout and the series every 0.8 s and the
+ *        journal, shadow and audit every 5 s.
  * Load: autocannon at a fixed overall rate for CONSOLE_DURATION_S (15) seconds
  * after a warm-up. Measured: the gateway process's CPU time (/proc) per answered
  * request, and in the on arm the page's updates per second and the longest gap

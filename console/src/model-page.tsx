@@ -1,7 +1,7 @@
 // One model, live: the split, versions, the rollout with its checks, the
 // timeline, per-version traffic over time, shadow agreement and the audit trail.
 // The split, the rollout and the series are read every 0.8 s; the journal,
-// the shadow summary and the audit every few seconds.
+// the shadow summary and the audit every 5 s.
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { api, ApiError, enc, errorText } from './api'
 import { usePoll } from './poll'
@@ -25,6 +25,13 @@ const orNull = <T,>(p: Promise<T>, status = 404): Promise<T | null> => p.catch((
 
 /** Under a second, so the page shows something new at least once a second even with a call's own time and timer jitter. */
 const LIVE_EVERY_MS = 800
+/**
+ * The journal, shadow summary and audit change rarely and weigh the most (the
+ * audit carries whole model states): read less often and less of them.
+ */
+const SLOW_EVERY_MS = 5000
+const JOURNAL_LIMIT = 200
+const AUDIT_LIMIT = 50
 /** This instance's series: 5 minutes in 5 s steps; the fleet's from ClickHouse: per-minute rollups over an hour. */
 const SERIES_QUERY = { local: 'seconds=300&step=5', clickhouse: 'seconds=3600&step=60' }
 
@@ -42,12 +49,12 @@ export function ModelPage ({ model, canAct }: { model: string, canAct: boolean }
   }, LIVE_EVERY_MS, [model])
   const slow = usePoll<Slow>(async () => {
     const [explain, shadow, audit] = await Promise.all([
-      orNull(api<{ entries: JournalEntry[] }>('GET', `${base}/rollout/explain?limit=500`)),
+      orNull(api<{ entries: JournalEntry[] }>('GET', `${base}/rollout/explain?limit=${JOURNAL_LIMIT}`)),
       orNull(api<ShadowAnswer>('GET', `${base}/shadow`)),
-      api<{ entries: AuditEntry[] }>('GET', '/admin/audit?limit=200')
+      api<{ entries: AuditEntry[] }>('GET', `/admin/audit?limit=${AUDIT_LIMIT}`)
     ])
     return { journal: explain?.entries ?? [], shadow, audit: audit.entries.filter(e => e.model === model).slice(0, 25) }
-  }, 3000, [model])
+  }, SLOW_EVERY_MS, [model])
   const now = useNow(250)
 
   if (live.data === null) return live.error === null ? <p>Loading…</p> : <p class='error' role='alert'>{errorText(live.error)}</p>
