@@ -1,6 +1,6 @@
 // The admin API as the console calls it: the public routes only, the token in
 // the Authorization header (never in a URL), errors in the catalogue's shape.
-import { getToken } from './session'
+import { getToken } from './token'
 
 export class ApiError extends Error {
   constructor (readonly status: number, readonly code: string, message: string) {
