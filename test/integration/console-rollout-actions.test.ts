@@ -1,9 +1,10 @@
-// Operating a good canary from the console: abort a rollout, then run one
-// that stops at a manual gate, approve the gate, and see v3 promoted. Every
-// action goes through a confirmation that names what will change.
+// Operating a good canary from the console: abort a rollout, roll back a
+// canary, run a rollout that stops at a manual gate, approve the gate and see
+// v3 promoted, promote a canary. Every action goes through a confirmation that
+// names what will change.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchBrowser, signIn, type Browser } from '../../scripts/processes/browser.js'
-import { backgroundLoad, fastPlan, splitOf, warm, type BackgroundLoad, type ReleaseSetup } from './release-harness.js'
+import { adminCall, backgroundLoad, fastPlan, splitOf, warm, type BackgroundLoad, type ReleaseSetup } from './release-harness.js'
 import { ADMIN_TOKEN, startConsoleSetup } from '../support/console-setup.js'
 import { confirm, openModel, prepareRollout } from '../support/console-page.js'
 import { eventually } from '../support/eventually.js'
@@ -41,6 +42,15 @@ describe('the console, a good canary', () => {
     expect(await splitOf(s.gw)).toEqual({ v1: 10000 })
   })
 
+  it('rolls a canary set through the API back from its button, after a confirmation naming the weights', async () => {
+    expect((await adminCall(s.gw, 'POST', '/admin/models/fraud/canary', { version: 'v3', weight: 1000 })).status).toBe(200)
+    await eventually(async () => { expect(await action('rollback').count()).toBe(1) }, { timeoutMs: 10_000 })
+    await action('rollback').click()
+    await expect(browser.page.getByTestId('confirm-change').textContent()).resolves.toBe('Roll back fraud: v3 goes from 10% to 0% and v1 back to 100%; the canary is cleared.')
+    await confirm(browser.page)
+    await eventually(async () => { expect(await splitOf(s.gw)).toEqual({ v1: 10000 }) }, { timeoutMs: 10_000 })
+  })
+
   it('runs a rollout to its manual gate, approves the gate, and shows v3 promoted at 100%', async () => {
     await prepareRollout(browser.page, fastPlan({ steps: [{ weight: '20%', bake: '6s' }, { gate: true }] }))
     await confirm(browser.page)
@@ -55,6 +65,15 @@ describe('the console, a good canary', () => {
       expect(await segs.evaluateAll(els => els.map(e => `${e.getAttribute('data-version')}=${e.getAttribute('data-weight')}`))).toEqual(['v3=10000'])
     }, { timeoutMs: 10_000 })
     expect(await splitOf(s.gw)).toEqual({ v3: 10000 })
+  })
+
+  it('promotes a canary from its button, after a confirmation naming the weights', async () => {
+    expect((await adminCall(s.gw, 'POST', '/admin/models/fraud/canary', { version: 'v1', weight: 500 })).status).toBe(200)
+    await eventually(async () => { expect(await action('promote').count()).toBe(1) }, { timeoutMs: 10_000 })
+    await action('promote').click()
+    await expect(browser.page.getByTestId('confirm-change').textContent()).resolves.toBe('Promote v1 to stable: v1 goes from 5% to 100% and v3 from 95% to 0%. A new release starts (new sticky seed).')
+    await confirm(browser.page)
+    await eventually(async () => { expect(await splitOf(s.gw)).toEqual({ v1: 10000 }) }, { timeoutMs: 10_000 })
   })
 
   it('ran without a CSP violation or a page error', () => {
