@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchBrowser, signIn, type Browser } from '../../scripts/processes/browser.js'
 import { backgroundLoad, fastPlan, splitOf, warm, type BackgroundLoad, type ReleaseSetup } from './release-harness.js'
 import { ADMIN_TOKEN, startConsoleSetup } from '../support/console-setup.js'
-import { confirm, openModel, prepareRollout, recordStatuses } from '../support/console-page.js'
+import { confirm, openModel, prepareRollout, recordStatuses, splitShown } from '../support/console-page.js'
 import { eventually } from '../support/eventually.js'
 
 describe('the console, a canary answering 5% of requests with 500', () => {
@@ -45,10 +45,7 @@ describe('the console, a canary answering 5% of requests with 500', () => {
   })
 
   it('shows the split back at v1 100%, as the admin API has it', async () => {
-    const segs = browser.page.locator('[data-testid=model-page] [data-testid=split] .seg')
-    await eventually(async () => {
-      expect(await segs.evaluateAll(els => els.map(e => `${e.getAttribute('data-version')}=${e.getAttribute('data-weight')}`))).toEqual(['v1=10000'])
-    }, { timeoutMs: 10_000 })
+    await eventually(async () => { expect(await splitShown(browser.page.getByTestId('model-page'))).toEqual(['v1=10000']) }, { timeoutMs: 10_000 })
     expect(await splitOf(s.gw)).toEqual({ v1: 10000 })
   })
 

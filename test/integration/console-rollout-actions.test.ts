@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchBrowser, signIn, type Browser } from '../../scripts/processes/browser.js'
 import { adminCall, backgroundLoad, fastPlan, splitOf, warm, type BackgroundLoad, type ReleaseSetup } from './release-harness.js'
 import { ADMIN_TOKEN, startConsoleSetup } from '../support/console-setup.js'
-import { confirm, openModel, prepareRollout } from '../support/console-page.js'
+import { confirm, openModel, prepareRollout, splitShown } from '../support/console-page.js'
 import { eventually } from '../support/eventually.js'
 
 describe('the console, a good canary', () => {
@@ -60,10 +60,7 @@ describe('the console, a good canary', () => {
     await expect(browser.page.getByTestId('confirm-change').textContent()).resolves.toMatch(/^Pass the manual gate at step 2\/2, v3 at /)
     await confirm(browser.page)
     await eventually(async () => { expect(await status()).toBe('promoted') }, { timeoutMs: 30_000, intervalMs: 200 })
-    const segs = browser.page.locator('[data-testid=model-page] [data-testid=split] .seg')
-    await eventually(async () => {
-      expect(await segs.evaluateAll(els => els.map(e => `${e.getAttribute('data-version')}=${e.getAttribute('data-weight')}`))).toEqual(['v3=10000'])
-    }, { timeoutMs: 10_000 })
+    await eventually(async () => { expect(await splitShown(browser.page.getByTestId('model-page'))).toEqual(['v3=10000']) }, { timeoutMs: 10_000 })
     expect(await splitOf(s.gw)).toEqual({ v3: 10000 })
   })
 

@@ -8,6 +8,7 @@ import { request } from 'undici'
 import { launchBrowser, signIn, type Browser } from '../../scripts/processes/browser.js'
 import { startDemo, type DemoProcess } from '../support/demo-process.js'
 import { eventually } from '../support/eventually.js'
+import { splitShown } from '../support/console-page.js'
 
 describe('the console on the demo', () => {
   let demo: DemoProcess
@@ -63,8 +64,7 @@ describe('the console on the demo', () => {
     await signIn(browser.page, demo.consoleUrl, demo.token)
     const split = browser.page.getByTestId('model-fraud').getByTestId('split')
     await eventually(async () => {
-      const segs = await split.locator('.seg').evaluateAll(els => els.map(e => `${e.getAttribute('data-version')}=${e.getAttribute('data-weight')}`))
-      expect(segs.sort()).toEqual(['v1=9000', 'v2=1000'])
+      expect((await splitShown(browser.page.getByTestId('model-fraud'))).sort()).toEqual(['v1=9000', 'v2=1000'])
     }, { timeoutMs: 20_000 })
     await expect(split.textContent()).resolves.toMatch(/v2 10%.*v1 90%/)
   })

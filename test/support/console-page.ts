@@ -1,7 +1,7 @@
 // Driving the console's model page in the browser tests: open it, start a
 // rollout through the form and its confirmation, record every rollout status
 // the page showed.
-import type { Page } from 'playwright-core'
+import type { Locator, Page } from 'playwright-core'
 
 export async function openModel (page: Page, consoleUrl: string, model = 'fraud'): Promise<void> {
   await page.goto(`${consoleUrl}#/models/${model}`)
@@ -39,4 +39,9 @@ export async function recordStatuses (page: Page): Promise<() => Promise<string[
     note()
   })()`)
   return async () => await page.evaluate('window.statuses.slice()') as string[]
+}
+
+/** The split bar inside `scope` as the page draws it: "version=basis points" per segment, in bar order. */
+export async function splitShown (scope: Locator): Promise<string[]> {
+  return scope.locator('[data-testid=split] .seg').evaluateAll(els => els.map(e => `${e.getAttribute('data-version')}=${e.getAttribute('data-weight')}`))
 }
