@@ -35,6 +35,8 @@ export function Chart ({ title, times, lines, unit = '', height = 160, stepped =
         width: 2,
         dash: l.dash === true ? [6, 4] : undefined,
         spanGaps: false,
+        // A step with data between empty ones has no line to draw: its point shows it.
+        points: { show: true, size: 4 },
         ...(stepped ? { paths: uPlot.paths.stepped!({ align: 1 }) } : {})
       }))]
     }
