@@ -10,7 +10,8 @@ import { Router } from './proxy/router.js'
 import { ObserverChain } from './observe/outcome.js'
 import { buildDataPlane, type Lifecycle } from './server/data-plane.js'
 import { buildAdminPlane, type AdminModule } from './admin/listener.js'
-import { createStateStore } from './control/create-store.js'
+import { createControlLog, createStateStore } from './control/create-store.js'
+import { registerStoreMetrics } from './control/store-metrics.js'
 import { controlAdminModule } from './admin/control-routes.js'
 import { Registry } from 'prom-client'
 import { HealthSinkChain } from './health/result.js'
@@ -60,7 +61,9 @@ export interface Gateway {
 
 export async function startGateway (config: GatewayConfig, logger: Logger, opts: StartOptions = {}): Promise<Gateway> {
   // The stored state (state file or Redis) wins over the config's: it is what operators set last.
-  const store = await createStateStore(config, logger)
+  // The durable record of audit entries and rollout decisions (file, and the scoring pipeline once it runs).
+  const controlLog = await createControlLog(config, logger)
+  const store = await createStateStore(config, logger, controlLog)
   const initialState = await store.init(config.initialState)
   const router = new Router(config.models, initialState)
   const observer = new ObserverChain()
@@ -80,6 +83,7 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
   store.subscribe((state) => { router.apply(state) })
   adminModules.push(controlAdminModule({ store, router, instanceId: config.instanceId }))
   closers.push(() => store.close())
+  closers.push(() => controlLog.close())
   // Verification gate and shadow traffic (issue 11); release.requireVerification comes from the config.
   const shadowTally = new ShadowTally()
   adminModules.push(releaseAdminModule({ store, router, shadowTally }))
@@ -89,6 +93,7 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
   // Metrics, health checks and outlier ejection.
   const registry = new Registry()
   const metrics = new GatewayMetrics(registry, router)
+  registerStoreMetrics(registry, store)
   observer.add(metrics)
   healthSinks.add(metrics)
   adminModules.push(metricsAdminModule(registry, config.admin.metricsPublic))
@@ -138,6 +143,7 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
     // Per-version sampling rates set at runtime live in the routing state.
     pipeline.applyState(initialState)
     store.subscribe((state) => { pipeline.applyState(state) })
+    controlLog.attachPipeline(pipeline)
     closers.push(() => pipeline.close())
   }
 
@@ -155,7 +161,7 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
   // First on shutdown, so the pairs of cut-off shadow calls still reach the pipeline before it flushes.
   closers.unshift(async () => { shadow.close() })
   // Release controller: canary analysis, automatic promote and rollback (one lease holder per model across a fleet).
-  const release = startRelease(config, store, logger)
+  const release = startRelease(config, store, logger, { controlLog, registry })
   if (release.observer !== null) observer.add(release.observer)
   adminModules.push(release.adminModule)
   closers.unshift(() => release.close())

@@ -9,6 +9,9 @@ import { ConfigError } from '../config/load.js'
 import type { Logger } from '../observe/log.js'
 import type { RequestObserver } from '../observe/outcome.js'
 import type { StateStore } from '../control/store.js'
+import type { Registry } from 'prom-client'
+import { ControlLog } from '../control/control-log.js'
+import { redisTarget } from '../control/create-store.js'
 import type { AdminModule } from '../admin/listener.js'
 import { DEFAULT_DATABASE } from '../sink/clickhouse.js'
 import { PlanError, validatePlan, type RolloutPlan } from './plan.js'
@@ -18,6 +21,7 @@ import type { AnalysisSource } from './source.js'
 import { MemoryCoordination, RedisCoordination, type Coordination } from './coordination.js'
 import { RolloutController } from './controller.js'
 import { rolloutAdminModule } from './admin-routes.js'
+import { registerRolloutMetrics } from './metrics.js'
 
 export interface ReleaseComponent {
   /** The local window's observer (null with the ClickHouse source). */
@@ -41,7 +45,14 @@ export function configPlans (config: GatewayConfig): Record<string, RolloutPlan>
   return out
 }
 
-export function startRelease (config: GatewayConfig, store: StateStore, logger: Logger): ReleaseComponent {
+export interface ReleaseExtras {
+  /** The durable record the journal also goes to (and is read back from). */
+  controlLog?: ControlLog
+  /** Lease and last-analysis gauges go here. */
+  registry?: Registry
+}
+
+export function startRelease (config: GatewayConfig, store: StateStore, logger: Logger, extras: ReleaseExtras = {}): ReleaseComponent {
   const ro = config.rollouts
   const plans = configPlans(config)
   let source: AnalysisSource
@@ -54,16 +65,18 @@ export function startRelease (config: GatewayConfig, store: StateStore, logger: 
     source = local
     observer = local
   }
+  const log = extras.controlLog ?? ControlLog.none(logger)
   const coordination: Coordination = store.kind === 'redis'
-    ? new RedisCoordination(config.state.redisUrl!, config.state.keyPrefix, ro.leaseTtlMs, logger)
-    : new MemoryCoordination()
+    ? new RedisCoordination(redisTarget(config), config.state.keyPrefix, ro.leaseTtlMs, config.instanceId, logger, log)
+    : new MemoryCoordination(config.instanceId, log)
   const controller = ro.enabled
     ? new RolloutController({ store, source, coordination, instanceId: config.instanceId, logger, tickMs: ro.tickMs, staleAfterMs: ro.staleAfterMs }).start()
     : null
+  if (extras.registry !== undefined) registerRolloutMetrics(extras.registry, store, coordination, controller)
   logger.info({ source: source.name, controller: ro.enabled, coordination: store.kind }, 'release controller ready')
   return {
     observer,
-    adminModule: rolloutAdminModule({ store, coordination, plans, instanceId: config.instanceId }),
+    adminModule: rolloutAdminModule({ store, coordination, plans, instanceId: config.instanceId, controller }),
     async close () {
       await controller?.close()
       await coordination.close()
