@@ -79,7 +79,8 @@ export class GatewayError extends Error {
   readonly model: string | undefined
   readonly version: string | undefined
   readonly replica: string | undefined
-  readonly operationId: string | undefined
+  /** Set by the state store on every error of a write, so the caller can look the write up. */
+  operationId: string | undefined
 
   constructor (code: ErrorCode, params: ErrorParams = {}, cause?: unknown) {
     super(CATALOGUE[code].message(params), cause === undefined ? undefined : { cause })

@@ -8,7 +8,8 @@ import type { Logger } from '../observe/log.js'
 import type { RoutingState } from '../state/routing-state.js'
 import type { Operation } from './operations.js'
 import { errors } from '../errors.js'
-import { auditEntry, auditRow, DEFAULT_AUDIT_CAP, missingModels, parseStoredState, seedMissingModels, type AuditEntry, type AuditInput, type InstanceInfo, type OperationView, type StateListener, type StateStore, type StoreHealth } from './store.js'
+import { randomUUID } from 'node:crypto'
+import { auditEntry, auditRow, tagged, DEFAULT_AUDIT_CAP, missingModels, parseStoredState, seedMissingModels, type AuditEntry, type AuditInput, type InstanceInfo, type OperationView, type StateListener, type StateStore, type StoreHealth } from './store.js'
 import { ControlLog } from './control-log.js'
 import { auditWithRecord, operationFromAudit, operationFromRecord } from './audit-read.js'
 
@@ -74,8 +75,9 @@ export class MemoryStateStore implements StateStore {
     return this.#state
   }
 
-  update (expectedRevision: number | undefined, op: Operation, audit: AuditInput): Promise<RoutingState> {
-    const run = async (): Promise<RoutingState> => {
+  update (expectedRevision: number | undefined, op: Operation, input: AuditInput): Promise<RoutingState> {
+    const audit = { ...input, operationId: input.operationId ?? randomUUID() }
+    const run = (): Promise<RoutingState> => tagged(audit.operationId, async () => {
       const before = this.#state
       if (expectedRevision !== undefined && expectedRevision !== before.revision) throw errors.staleRevision(expectedRevision, before.revision)
       const after = op(before)
@@ -87,7 +89,7 @@ export class MemoryStateStore implements StateStore {
       this.#log.append(auditRow(entry))
       for (const l of this.#listeners) l(after)
       return after
-    }
+    })
     const result = this.#queue.then(run, run)
     this.#queue = result.catch(() => undefined)
     return result

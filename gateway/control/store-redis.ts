@@ -27,7 +27,7 @@ import type { Logger } from '../observe/log.js'
 import type { RoutingState } from '../state/routing-state.js'
 import type { Operation } from './operations.js'
 import { errors } from '../errors.js'
-import { auditEntry, auditRow, CAS_RETRIES, DEFAULT_AUDIT_CAP, missingModels, seedMissingModels, type AuditEntry, type AuditInput, type InstanceInfo, type OperationView, type StateListener, type StateStore, type StoreHealth } from './store.js'
+import { auditEntry, auditRow, tagged, CAS_RETRIES, DEFAULT_AUDIT_CAP, missingModels, seedMissingModels, type AuditEntry, type AuditInput, type InstanceInfo, type OperationView, type StateListener, type StateStore, type StoreHealth } from './store.js'
 import { ControlLog } from './control-log.js'
 import { describeTarget, quit, redisClient, redisMs, type RedisTarget } from './redis-connection.js'
 import { casWrite, WRITE_DEADLINE_MS, type WriteTarget } from './redis-write.js'
@@ -124,6 +124,10 @@ export class RedisStateStore implements StateStore {
 
   async update (expectedRevision: number | undefined, op: Operation, audit: AuditInput): Promise<RoutingState> {
     const operationId = audit.operationId ?? randomUUID()
+    return tagged(operationId, () => this.#update(expectedRevision, op, audit, operationId))
+  }
+
+  async #update (expectedRevision: number | undefined, op: Operation, audit: AuditInput, operationId: string): Promise<RoutingState> {
     for (let attempt = 0; ; attempt++) {
       const { stored, now } = await this.#readForWrite(operationId)
       this.#sync.adopt(stored)

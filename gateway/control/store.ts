@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto'
 import type { ModelState, RoutingState } from '../state/routing-state.js'
 import { controlRow, type ControlRow } from '../observe/control-row.js'
 import type { Operation } from './operations.js'
+import { GatewayError } from '../errors.js'
 
 /** Who changed what; the store adds when, the revisions and the model before/after. */
 export interface AuditInput {
@@ -134,6 +135,16 @@ export function auditEntry (input: AuditInput, instanceId: string, before: Routi
     revisionAfter: after.revision,
     before: model === null ? null : before.models[model] ?? null,
     after: model === null ? null : after.models[model] ?? null
+  }
+}
+
+/** Runs a write, marking any GatewayError it throws with the write's operation id (answers of refused writes carry it too). */
+export async function tagged<T> (operationId: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write()
+  } catch (err) {
+    if (err instanceof GatewayError && err.operationId === undefined) err.operationId = operationId
+    throw err
   }
 }
 
