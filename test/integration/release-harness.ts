@@ -104,7 +104,7 @@ export interface AdminAnswer {
   json: any
 }
 
-export async function adminCall (gw: GatewayProcess, method: 'GET' | 'POST', path: string, body?: object): Promise<AdminAnswer> {
+export async function adminCall (gw: GatewayProcess, method: 'GET' | 'POST' | 'DELETE', path: string, body?: object): Promise<AdminAnswer> {
   const res = await request(`${gw.adminUrl}${path}`, {
     method,
     headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },

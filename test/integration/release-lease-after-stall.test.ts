@@ -73,7 +73,8 @@ describe('Redis stalled for 20 s mid-rollout', () => {
       }
 
       const done = await waitForRollout(a, r => r.status !== 'running', 90_000)
-      expect(done.json.rollout.status).toBe('promoted')
+      // Status and reason together, so a rollback says why.
+      expect(`${done.json.rollout.status as string}: ${done.json.rollout.reason as string}`).toMatch(/^promoted: /)
     } finally {
       await Promise.all(loads.map(l => l.stop()))
     }
