@@ -186,6 +186,9 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
   const state = cfg.state ?? {}
   const store = state.store ?? 'memory'
   const redisUrl = state.redisUrl ?? env.REDIS_URL
+  state.sentinel?.hosts.forEach((h, i) => {
+    if (hostPort(h).port > 65535) throw new ConfigError(file, `state.sentinel.hosts[${i}]`, `port of "${h}" is above 65535`)
+  })
   if (store === 'redis' && redisUrl === undefined && state.sentinel === undefined) throw new ConfigError(file, 'state.redisUrl', 'is required with store "redis" (or set REDIS_URL, or give state.sentinel)')
   const logging = cfg.logging ?? {}
   const sink = logging.sink ?? 'off'
