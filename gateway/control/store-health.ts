@@ -7,7 +7,6 @@
 export class HealthTracker {
   #available = true
   #since: number | null = null
-  #lastContact: number | null = null
   #error: string | null = null
   readonly #now: () => number
 
@@ -18,12 +17,10 @@ export class HealthTracker {
   get available (): boolean { return this.#available }
   /** Epoch ms of the first failure since the store last answered, or null. */
   get since (): number | null { return this.#since }
-  get lastContact (): number | null { return this.#lastContact }
   get error (): string | null { return this.#error }
 
   /** The store answered. Returns true when this ends an outage. */
   ok (): boolean {
-    this.#lastContact = this.#now()
     const ended = !this.#available
     this.#available = true
     this.#since = null

@@ -111,7 +111,7 @@ export class MemoryStateStore implements StateStore {
 
   /** In-process: always answers (a state file that cannot be written fails that write alone). */
   health (): StoreHealth {
-    return { kind: 'memory', available: true, unavailableSince: null, lastContact: new Date().toISOString(), error: null, pendingOperations: [] }
+    return { kind: 'memory', available: true, unavailableSince: null, error: null, pendingOperations: [] }
   }
 
   async instances (): Promise<InstanceInfo[]> {

@@ -193,7 +193,7 @@ export class RedisStateStore implements StateStore {
   health (): StoreHealth {
     const h = this.#health
     const iso = (t: number | null): string | null => t === null ? null : new Date(t).toISOString()
-    return { kind: 'redis', available: h.available, unavailableSince: iso(h.since), lastContact: iso(h.lastContact), error: h.error, pendingOperations: this.#pending.views() }
+    return { kind: 'redis', available: h.available, unavailableSince: iso(h.since), error: h.error, pendingOperations: this.#pending.views() }
   }
 
   async close (): Promise<void> {

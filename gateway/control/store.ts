@@ -42,8 +42,6 @@ export interface StoreHealth {
   available: boolean
   /** ISO time of the first failure since the store last answered; null while it answers. */
   unavailableSince: string | null
-  /** ISO time the store last answered this instance. */
-  lastContact: string | null
   /** Why it is unavailable (the last failure). */
   error: string | null
   /** Writes answered GW_WRITE_OUTCOME_UNKNOWN whose outcome this instance has not read back yet. */
