@@ -86,7 +86,14 @@ async function main (): Promise<void> {
           allowVersionHeader: true,
           fallbackToStable: true,
           versions: { v1: { replicas: replicas('v1') }, v2: { replicas: replicas('v2') }, v3: { replicas: replicas('v3') }, v4: { replicas: replicas('v4') } },
-          release: { strategy: 'canary', stable: 'v1', canary: 'v2', canaryWeight: 1000 },
+          release: {
+            strategy: 'canary',
+            stable: 'v1',
+            canary: 'v2',
+            canaryWeight: 1000,
+            // What "Start rollout" in the console (or `rollout start`) runs without a plan of its own.
+            rollout: { steps: [{ weight: '25%', bake: '1m' }, { weight: '50%', bake: '1m' }], interval: '5s', checks: { errors: {}, latency: {} } }
+          },
           healthCheck: { intervalMs: 10_000 },
           sampling: { rate: 0.1, versions: { v2: 1 } }
         }
@@ -124,6 +131,7 @@ async function main (): Promise<void> {
       '',
       `  gateway      ${gw}   (fraud: v1 stable 90%, v2 canary 10%, sticky on x-user-id)`,
       `  admin API    ${admin}   token: ${token}`,
+      `  console      ${admin}/console/   (sign in with the token above)`,
       `  models       ${models.map(m => `${m.version}@${m.port}`).join('  ')}`,
       '               (v3 and v4 at 0%, to release: v3 answers like v1, v4 fails about 1 request in 3)',
       `  logs         ${logFile}`,

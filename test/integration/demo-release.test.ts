@@ -10,9 +10,9 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { eventually } from '../support/eventually.js'
 import { REPO } from './pipeline-harness.js'
-import { startDemo, type RunningDemo } from '../support/demo-process.js'
+import { startDemo, type DemoProcess } from '../support/demo-process.js'
 
-let demo: RunningDemo | undefined
+let demo: DemoProcess | undefined
 let traffic: ChildProcess | undefined
 let trafficOut = ''
 let env: NodeJS.ProcessEnv

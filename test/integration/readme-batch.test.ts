@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REPO } from './pipeline-harness.js'
-import { startDemo, type RunningDemo } from '../support/demo-process.js'
+import { startDemo, type DemoProcess } from '../support/demo-process.js'
 
-let demo: RunningDemo | undefined
+let demo: DemoProcess | undefined
 let env: NodeJS.ProcessEnv
 let cwd: string
 

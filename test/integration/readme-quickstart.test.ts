@@ -8,9 +8,9 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REPO } from './pipeline-harness.js'
-import { startDemo, type RunningDemo } from '../support/demo-process.js'
+import { startDemo, type DemoProcess } from '../support/demo-process.js'
 
-let demo: RunningDemo | undefined
+let demo: DemoProcess | undefined
 const readme = readFileSync(join(REPO, 'README.md'), 'utf8')
 const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('### Endpoints'))
 

@@ -1,40 +1,52 @@
 /**
- * The demo's program (what `npm run demo` runs after building) on any free
- * ports, and the environment of the `export` line it prints — what a reader
- * pastes into a second terminal.
+ * `npm run demo`'s program as a child process on free ports (DEMO_PORT=0):
+ * resolves once it printed its instructions, with the addresses and token it
+ * printed and the environment of its `export` line (what a reader pastes into
+ * a second terminal); stop() sends the Ctrl-C it documents.
  */
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { repoRoot } from '../../scripts/processes/ready-process.js'
+import { repoRoot, stopProcess } from '../../scripts/processes/ready-process.js'
 
-export interface RunningDemo {
+export interface DemoProcess {
+  consoleUrl: string
+  adminUrl: string
+  gatewayUrl: string
+  token: string
   /** process.env plus MODEL_GATEWAY_URL, MODEL_GATEWAY_ADMIN_URL and MODEL_GATEWAY_TOKEN as printed. */
   env: NodeJS.ProcessEnv
-  /** Ctrl-C, as a reader stops it; resolves once it has exited. */
+  output (): string
   stop (): Promise<void>
 }
 
-export async function startDemo (readyTimeoutMs = 90_000): Promise<RunningDemo> {
-  const demo = spawn(process.execPath, [join(repoRoot(), 'dist', 'scripts', 'demo.js')], { cwd: repoRoot(), env: { ...process.env, DEMO_PORT: '0', DEMO_ADMIN_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let err = ''
-  demo.stderr!.setEncoding('utf8').on('data', (c: string) => { err += c })
-  const exports = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => { demo.kill('SIGINT'); reject(new Error(`the demo printed no export line in ${readyTimeoutMs} ms: ${err}`)) }, readyTimeoutMs)
-    createInterface({ input: demo.stdout! }).on('line', (line) => {
-      if (line.trim().startsWith('export MODEL_GATEWAY_URL=')) { clearTimeout(timer); resolve(line.trim()) }
-    })
-    demo.once('exit', (code) => { clearTimeout(timer); reject(new Error(`the demo exited (${code}): ${err}`)) })
+export async function startDemo (timeoutMs = 90_000): Promise<DemoProcess> {
+  const child: ChildProcess = spawn(process.execPath, [join(repoRoot(), 'dist', 'scripts', 'demo.js')], {
+    cwd: repoRoot(),
+    env: { ...process.env, DEMO_PORT: '0', DEMO_ADMIN_PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe']
   })
-  const env: NodeJS.ProcessEnv = { ...process.env }
-  for (const [, k, v] of exports.matchAll(/(\w+)=(\S+)/g)) env[k!] = v!
-  return {
-    env,
-    async stop () {
-      if (demo.exitCode !== null || demo.signalCode !== null) return
-      const done = new Promise(resolve => demo.once('exit', resolve))
-      demo.kill('SIGINT')
-      await done
+  let out = ''
+  child.stdout!.on('data', (b: Buffer) => { out += b.toString() })
+  child.stderr!.on('data', (b: Buffer) => { out += b.toString() })
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGINT')
+      await stopProcess(child, 20_000)
     }
+  }
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const consoleUrl = /console\s+(http:\/\/\S+\/console\/)/.exec(out)?.[1]
+    const exports = /^\s*export (MODEL_GATEWAY_URL=.*)$/m.exec(out)?.[1]
+    if (consoleUrl !== undefined && exports !== undefined && out.includes('Ctrl-C stops')) {
+      const env: NodeJS.ProcessEnv = { ...process.env }
+      for (const [, k, v] of exports.matchAll(/(\w+)=(\S+)/g)) env[k!] = v!
+      return { consoleUrl, adminUrl: env.MODEL_GATEWAY_ADMIN_URL!, gatewayUrl: env.MODEL_GATEWAY_URL!, token: env.MODEL_GATEWAY_TOKEN!, env, output: () => out, stop }
+    }
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop()
+      throw new Error(`the demo did not print its instructions:\n${out.slice(-4000)}`)
+    }
+    await new Promise(resolve => setTimeout(resolve, 100))
   }
 }
