@@ -33,6 +33,9 @@ import { createReloader, type ReloadResult } from './reload.js'
 import { reloadAdminModule } from './admin/reload-routes.js'
 import { readEnv, type GatewayEnv } from './config/env.js'
 import { startRelease } from './release/component.js'
+import { startAccess, type AccessComponent } from './access/component.js'
+import { accessAdminModule } from './admin/access-routes.js'
+import { loadListenerTls } from './server/listener-tls.js'
 
 export interface StartOptions {
   /** Overrides the config's data-plane port (0 = any free port). */
@@ -52,6 +55,8 @@ export interface Gateway {
   readonly adminPort: number | null
   /** This instance's shadow results (issue 11): pre-traffic evidence without a pipeline. */
   readonly shadowTally: ShadowTally
+  /** Data-plane access control; null when access.enabled is off. */
+  readonly access: AccessComponent | null
   /** Re-reads the config file (SIGHUP, POST /admin/reload); rejects with GW_CONFIG_INVALID and keeps the running config when the file is bad. */
   reload (): Promise<ReloadResult>
   /** Graceful stop: readiness off, stop accepting, finish in-flight requests, flush, close pools. */
@@ -59,6 +64,8 @@ export interface Gateway {
 }
 
 export async function startGateway (config: GatewayConfig, logger: Logger, opts: StartOptions = {}): Promise<Gateway> {
+  // Certificates of the listeners first (a file that does not load is a config error), followed as their files change.
+  const tls = await loadListenerTls(config, logger)
   // The stored state (state file or Redis) wins over the config's: it is what operators set last.
   const store = await createStateStore(config, logger)
   const initialState = await store.init(config.initialState)
@@ -68,7 +75,7 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
   const lifecycle: Lifecycle = { draining: false, closing: false }
   const adminModules: AdminModule[] = []
   /** Run in order on shutdown, after the data plane has drained. */
-  const closers: Array<() => Promise<void>> = []
+  const closers: Array<() => Promise<void>> = [async () => { tls.close() }]
   /** Where active health-check results go; components add theirs (the local log sink is always there). */
   const healthSinks = new HealthSinkChain()
   healthSinks.onError = (err) => { logger.error({ err }, 'health result sink failed') }
@@ -116,18 +123,30 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
   adminModules.push(discoveryAdminModule(discovery))
   closers.push(async () => { discovery.close() })
 
+  // Who may score what (access.enabled): keys, JWTs, scopes, quotas shared by the instances alive.
+  const access = await startAccess({ config, logger, registry, instances: async () => (await store.instances()).length })
+  if (access !== null) {
+    adminModules.push(accessAdminModule({ access, models: () => Object.keys(router.configs) }))
+    closers.push(() => access.close())
+  }
   // Config reload: new models and versions from the file; stored release state wins for what it has.
-  const reload = createReloader({
+  const reloadConfig = createReloader({
     file: config.file,
     env: opts.env ?? readEnv(),
     running: config,
     store,
     logger,
-    apply: (models) => {
+    apply: (models, next) => {
       router.setConfigs(models)
       discovery.sync(models)
+      access?.seed(next.access.applications).catch((err: unknown) => { logger.error({ err }, 'adding the reloaded config\'s applications failed') })
     }
   })
+  // A reload also reads the listeners' certificate files again, whether or not the config loads.
+  const reload = async (): Promise<ReloadResult> => {
+    await tls.reload()
+    return reloadConfig()
+  }
   adminModules.push(reloadAdminModule(reload))
 
   // Scoring logs: exact per-minute rollups and sampled records to Kafka or a file (logging.sink).
@@ -162,7 +181,7 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
 
   // -----------------------------------------------------------------------------
 
-  const dataPlane = await buildDataPlane({ config, router, observer, feedback, logger, lifecycle, shadow })
+  const dataPlane = await buildDataPlane({ config, router, observer, feedback, logger, lifecycle, shadow, access: access?.gate, tls: tls.data })
   await dataPlane.listen({ host: config.host, port: opts.port ?? config.port })
   const port = (dataPlane.server.address() as { port: number }).port
   logger.info({ host: config.host, port, instanceId: config.instanceId, models: Object.keys(config.models) }, 'data plane listening')
@@ -170,7 +189,7 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
   let adminPlane: FastifyInstance | null = null
   let adminPort: number | null = null
   if (config.admin.enabled) {
-    adminPlane = await buildAdminPlane(config.admin.tokens, logger, adminModules)
+    adminPlane = await buildAdminPlane(config.admin.tokens, logger, adminModules, tls.admin)
     await adminPlane.listen({ host: config.admin.host, port: opts.adminPort ?? config.admin.port })
     adminPort = (adminPlane.server.address() as { port: number }).port
     logger.info({ host: config.admin.host, port: adminPort, tokens: config.admin.tokens.length }, 'admin plane listening')
@@ -185,6 +204,7 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
     port,
     adminPort,
     shadowTally,
+    access,
     reload,
     close () {
       closing ??= (async () => {

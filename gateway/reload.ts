@@ -30,11 +30,11 @@ export interface ReloaderDeps {
   running: GatewayConfig
   store: StateStore
   logger: Logger
-  /** Applies the models of a loaded config (router, discovery). */
-  apply: (models: Readonly<Record<string, ResolvedModel>>) => void
+  /** Applies the models of a loaded config (router, discovery); `next` is the whole loaded config. */
+  apply: (models: Readonly<Record<string, ResolvedModel>>, next: GatewayConfig) => void
 }
 
-const RESTART_ONLY = ['host', 'port', 'bodyLimitBytes', 'shutdownTimeoutMs', 'drainDelayMs', 'validateJson', 'admin', 'state', 'logging', 'discovery'] as const
+const RESTART_ONLY = ['host', 'port', 'bodyLimitBytes', 'shutdownTimeoutMs', 'drainDelayMs', 'validateJson', 'tls', 'admin', 'state', 'logging', 'discovery'] as const
 
 export function createReloader (deps: ReloaderDeps): () => Promise<ReloadResult> {
   let queue: Promise<unknown> = Promise.resolve()
@@ -53,7 +53,7 @@ export function createReloader (deps: ReloaderDeps): () => Promise<ReloadResult>
     if (added.models.length > 0 || added.versions.length > 0) {
       await deps.store.update(undefined, seedFromConfig(next.initialState), { actor: 'config', action: 'reload', detail: { file: deps.file, ...added } })
     }
-    deps.apply(next.models)
+    deps.apply(next.models, next)
     const restartNeeded = RESTART_ONLY.filter(k => JSON.stringify(next[k]) !== JSON.stringify(deps.running[k]))
     const result = { revision: deps.store.get().revision, file: deps.file, models: Object.keys(next.models), added, restartNeeded }
     deps.logger.info({ ...result }, 'config reloaded')

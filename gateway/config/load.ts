@@ -13,6 +13,8 @@ import * as D from './defaults.js'
 import { isReplicaUrl } from '../state/names.js'
 import { modelStateFromConfig } from './initial-state.js'
 import { StateError, type RoutingState } from '../state/routing-state.js'
+import { readTlsFiles, TlsFileError, type TlsFiles } from '../tls/material.js'
+import { resolveAccess, resolveListenerTls, resolveRedact, resolveUpstreamTls, ResolveError, type ResolvedAccess, type ResolvedRedact, type ResolvedUpstreamTls } from './resolve-access.js'
 
 export class ConfigError extends Error {
   constructor (readonly file: string, readonly path: string, readonly reason: string) {
@@ -71,6 +73,10 @@ export interface ResolvedModel {
     captureBodies: boolean
     maxBodyBytes: number
   }
+  /** TLS to the replicas; null: the system's CAs for https:// replicas, no client certificate. */
+  tls: ResolvedUpstreamTls | null
+  /** Fields kept out of recorded bodies. */
+  redact: ResolvedRedact
 }
 
 export interface GatewayConfig {
@@ -82,7 +88,9 @@ export interface GatewayConfig {
   shutdownTimeoutMs: number
   drainDelayMs: number
   validateJson: boolean
-  admin: { enabled: boolean, host: string, port: number, tokens: AdminToken[], metricsPublic: boolean }
+  /** Data-plane certificate files; null: plain HTTP. */
+  tls: TlsFiles | null
+  admin: { enabled: boolean, host: string, port: number, tokens: AdminToken[], metricsPublic: boolean, tls: TlsFiles | null }
   discovery: { resolver: string | undefined, minIntervalMs: number, maxIntervalMs: number, timeoutMs: number }
   state: { store: 'memory' | 'redis', file: string | undefined, redisUrl: string | undefined, keyPrefix: string }
   logging: {
@@ -94,7 +102,11 @@ export interface GatewayConfig {
     bufferMaxBytes: number
     flushIntervalMs: number
     rollupFlushMs: number
+    /** Secret of the keyed hash for redact.hash fields. */
+    hashKey: string | undefined
   }
+  /** Who may score what: keys, JWTs, scopes, quotas. */
+  access: ResolvedAccess
   shadow: { maxInFlight: number, timeoutMs: number | undefined, maxOutputBytes: number }
   rollouts: {
     enabled: boolean
@@ -121,7 +133,22 @@ export async function loadConfigFile (file: string, env: Readonly<GatewayEnv> = 
   } catch (err) {
     throw new ConfigError(file, '', `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`)
   }
-  return parseConfig(text, file, env)
+  const config = parseConfig(text, file, env)
+  await readUpstreamTls(config)
+  return config
+}
+
+/** Reads the certificate files that models name for their replicas; a file that does not load is a config error. */
+async function readUpstreamTls (config: GatewayConfig): Promise<void> {
+  for (const m of Object.values(config.models)) {
+    if (m.tls === null) continue
+    try {
+      m.tls.contents = await readTlsFiles(m.tls.files)
+    } catch (err) {
+      if (err instanceof TlsFileError) throw new ConfigError(config.file, `models.${m.name}.tls${err.field === '' ? '' : `.${err.field}`}`, err.message)
+      throw err
+    }
+  }
 }
 
 export function parseConfig (text: string, file: string, env: Readonly<GatewayEnv> = readEnv(), envLookup: (name: string) => string | undefined = lookupEnv): GatewayConfig {
@@ -143,11 +170,16 @@ export function parseConfig (text: string, file: string, env: Readonly<GatewayEn
   const first = check.Check(raw) ? undefined : check.Errors(raw).First()
   if (first !== undefined) {
     const path = jsonPointerToPath(first.path)
-    throw new ConfigError(file, path, describeSchemaError(first.message, /token/i.test(path) ? undefined : first.value, first.schema))
+    throw new ConfigError(file, path, describeSchemaError(first.message, /token|key|secret/i.test(path) ? undefined : first.value, first.schema))
   }
   const cfg = raw as GatewayConfigFile
   if (Object.keys(cfg.models).length === 0) throw new ConfigError(file, 'models', 'must declare at least one model')
-  return resolve(cfg, file, env)
+  try {
+    return resolve(cfg, file, env)
+  } catch (err) {
+    if (err instanceof ResolveError) throw new ConfigError(file, err.path, err.reason)
+    throw err
+  }
 }
 
 function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv>): GatewayConfig {
@@ -187,6 +219,8 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
   const ro = cfg.rollouts ?? {}
   const plans: Record<string, unknown> = {}
   for (const [name, m] of Object.entries(cfg.models)) if (m.release.rollout !== undefined) plans[name] = m.release.rollout
+  const hashed = Object.entries(models).find(([, m]) => m.redact.hash.length > 0)
+  if (hashed !== undefined && logging.hashKey === undefined) throw new ConfigError(file, 'logging.hashKey', `is required: model "${hashed[0]}" hashes fields (redact.hash)`)
   return {
     file,
     instanceId: g.instanceId ?? env.GATEWAY_INSTANCE_ID ?? `${hostname()}-${process.pid}`,
@@ -196,12 +230,14 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
     shutdownTimeoutMs: g.shutdownTimeoutMs ?? D.DEFAULT_SHUTDOWN_TIMEOUT_MS,
     drainDelayMs: g.drainDelayMs ?? D.DEFAULT_DRAIN_DELAY_MS,
     validateJson: g.validateJson ?? D.DEFAULT_VALIDATE_JSON,
+    tls: resolveListenerTls(g.tls),
     admin: {
       enabled: admin.enabled ?? true,
       host: admin.host ?? env.GATEWAY_ADMIN_HOST ?? D.DEFAULT_HOST,
       port: admin.port ?? D.DEFAULT_ADMIN_PORT,
       tokens,
-      metricsPublic: admin.metricsPublic ?? D.DEFAULT_METRICS_PUBLIC
+      metricsPublic: admin.metricsPublic ?? D.DEFAULT_METRICS_PUBLIC,
+      tls: resolveListenerTls(admin.tls)
     },
     discovery: { resolver: discovery.resolver, minIntervalMs, maxIntervalMs, timeoutMs: discovery.timeoutMs ?? D.DEFAULT_DISCOVERY_TIMEOUT_MS },
     state: { store, file: state.file, redisUrl, keyPrefix: state.keyPrefix ?? D.DEFAULT_STATE_KEY_PREFIX },
@@ -213,8 +249,10 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
       bufferMaxRecords: logging.bufferMaxRecords ?? D.DEFAULT_BUFFER_MAX_RECORDS,
       bufferMaxBytes: logging.bufferMaxBytes ?? D.DEFAULT_BUFFER_MAX_BYTES,
       flushIntervalMs: logging.flushIntervalMs ?? D.DEFAULT_FLUSH_INTERVAL_MS,
-      rollupFlushMs: logging.rollupFlushMs ?? D.DEFAULT_ROLLUP_FLUSH_MS
+      rollupFlushMs: logging.rollupFlushMs ?? D.DEFAULT_ROLLUP_FLUSH_MS,
+      hashKey: logging.hashKey
     },
+    access: resolveAccess(cfg.access, Object.keys(models)),
     shadow: {
       maxInFlight: cfg.shadow?.maxInFlight ?? D.DEFAULT_SHADOW_MAX_IN_FLIGHT,
       timeoutMs: cfg.shadow?.timeoutMs,
@@ -294,7 +332,9 @@ function resolveModel (name: string, m: ModelConfig, gatewayBodyLimit: number, f
       alwaysSampleErrors: s.alwaysSampleErrors ?? D.DEFAULT_SAMPLE_ERRORS,
       captureBodies: s.captureBodies ?? D.DEFAULT_CAPTURE_BODIES,
       maxBodyBytes: s.maxBodyBytes ?? D.DEFAULT_MAX_BODY_BYTES
-    }
+    },
+    tls: resolveUpstreamTls(`models.${name}.tls`, m.tls),
+    redact: resolveRedact(m.redact)
   }
 }
 

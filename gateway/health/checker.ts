@@ -251,7 +251,7 @@ export class HealthChecker {
     const kind = t.body === null ? 'http' : 'infer'
     let status: number | null = null
     let error: string | null = null
-    const client = t.client = new Client(t.origin, { pipelining: 1, connect: { timeout: s.timeoutMs } })
+    const client = t.client = new Client(t.origin, { pipelining: 1, connect: t.replica.connectOptions(s.timeoutMs) })
     try {
       const res = await client.request({
         path: t.path,

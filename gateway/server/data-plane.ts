@@ -9,6 +9,7 @@
  * responder. The routes and their 405 answers come from one table (ROUTES).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type HTTPMethods } from 'fastify'
 import type { Logger } from 'pino'
 import type { GatewayConfig } from '../config/load.js'
@@ -22,6 +23,8 @@ import { readBody } from './read-body.js'
 import { answerClientError, answerError, answerJson, requestIdOf, type AnswerContext } from './answer.js'
 import { modelReadiness, serverReadiness, versionReadiness } from './readiness.js'
 import type { ShadowMirror } from '../proxy/shadow.js'
+import type { AccessGate } from '../access/gate.js'
+import type { TlsMaterial } from '../tls/material.js'
 
 export type { Lifecycle }
 
@@ -33,6 +36,10 @@ export interface DataPlaneDeps {
   logger: Logger
   lifecycle: Lifecycle
   shadow?: ShadowMirror | undefined
+  /** Who may score what (access.enabled); any data-plane route may ask it (AccessGate.check). */
+  access?: AccessGate | undefined
+  /** Serve over TLS with this certificate, following its rotations. */
+  tls?: TlsMaterial | null
 }
 
 type Params = Partial<Record<'model' | 'version', string>>
@@ -96,7 +103,7 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     clientErrorHandler: answerClientError,
     serverFactory: (fastifyHandler) => {
-      const server = createServer((req, res) => {
+      const handler = (req: IncomingMessage, res: ServerResponse): void => {
         if (req.method === 'POST') {
           const target = matchInferUrl(req.url!)
           if (target !== null) {
@@ -105,7 +112,8 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
           }
         }
         fastifyHandler(req, res)
-      })
+      }
+      const server = deps.tls == null ? createServer(handler) : tlsServer(deps.tls, handler)
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS
       return server
     }
@@ -151,6 +159,13 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
   }
 
   return app
+}
+
+/** An HTTPS server that presents the material's certificate to every new connection, rotations included. */
+function tlsServer (tls: TlsMaterial, handler: (req: IncomingMessage, res: ServerResponse) => void): ReturnType<typeof createTlsServer> {
+  const server = createTlsServer(tls.options, handler)
+  tls.attach(server)
+  return server
 }
 
 function translateFrameworkError (err: Error & { code?: string, statusCode?: number }, request: FastifyRequest, config: GatewayConfig): GatewayError {

@@ -11,7 +11,7 @@ import type { Logger } from 'pino'
 import { VERSION_HEADER } from '../config/defaults.js'
 import { errors, GatewayError } from '../errors.js'
 import type { Router, Version } from '../proxy/router.js'
-import { decide } from '../routing/decide.js'
+import { decide, explicitVersionOf } from '../routing/decide.js'
 import { Exchange } from '../proxy/send.js'
 import { BINARY_HEADER, binaryHeaderLength, checkBody, type BodyInfo } from '../proxy/oip-body.js'
 import { bodyLength, ChunkedBody, joinOnRead, type RequestBody } from '../proxy/request-body.js'
@@ -21,6 +21,7 @@ import { ThrottledLog } from '../observe/throttled-log.js'
 import { stickyKeyOf, forwardHeaders, responseHeaders } from '../proxy/headers.js'
 import { answer, answerError, requestIdOf, type AnswerContext } from './answer.js'
 import type { ShadowMirror, ShadowTicket } from '../proxy/shadow.js'
+import type { AccessGate, Caller } from '../access/gate.js'
 
 export interface Lifecycle {
   /** Set first on shutdown, so readiness fails before the listener closes. */
@@ -44,10 +45,15 @@ export interface ModelProxyDeps {
   validateJson: boolean
   /** Mirrors a share of requests to a shadow version (issue 11). */
   shadow?: ShadowMirror | undefined
+  /** Data-plane access control (access.enabled); undefined: every caller may score every model. */
+  access?: AccessGate | undefined
 }
 
 /** Marks a batch job's requests, so rollups and records tell them from live traffic. */
 export const TRAFFIC_HEADER = 'x-gateway-traffic'
+/** With access control the credential stays at the gateway, and a traffic mark the caller may not set is dropped. */
+const STRIP_CREDENTIAL: ReadonlySet<string> = new Set(['authorization'])
+const STRIP_CREDENTIAL_AND_MARK: ReadonlySet<string> = new Set(['authorization', TRAFFIC_HEADER])
 
 export class ModelProxy {
   readonly #d: ModelProxyDeps
@@ -66,14 +72,25 @@ export class ModelProxy {
     const d = this.#d
     const start = performance.now()
     const requestId = requestIdOf(req)
+    // Who may call comes first: an unknown caller learns nothing, not even which models exist.
+    let caller: Caller | null = null
+    if (d.access !== undefined) {
+      let c = d.access.authenticate(req.headers)
+      if (c instanceof Promise) c = await c
+      if (c instanceof GatewayError) {
+        this.reject(req, res, c, modelName, requestId, start, false)
+        return
+      }
+      caller = c
+    }
     const model = d.router.snapshot.models.get(modelName)
     if (model === undefined) {
-      this.reject(req, res, errors.unknownModel(modelName), modelName, requestId, start, false)
+      this.reject(req, res, errors.unknownModel(modelName), modelName, requestId, start, false, caller)
       return
     }
     const cfg = model.cfg
-    const stickyKey = stickyKeyOf(req.headers, cfg.stickyHeader, cfg.stickyCookie)
-    const outcome = newOutcome(requestId, modelName, model.release, stickyKey, body, req)
+    const stickyKey = caller?.stickyKey ?? stickyKeyOf(req.headers, cfg.stickyHeader, cfg.stickyCookie)
+    const outcome = newOutcome(requestId, modelName, model.release, stickyKey, body, req, caller, d.access !== undefined)
     const ctx: AnswerContext = { requestId, version: null, fallback: false, close: d.lifecycle.closing }
     let exchange: Exchange | null = null
     let shadow: ShadowTicket | null = null
@@ -81,6 +98,12 @@ export class ModelProxy {
     // `on`, not `once`: once wraps the listener in two more objects per request, and it is removed below anyway.
     res.on('close', onClose)
     try {
+      const h = req.headers[VERSION_HEADER]
+      const headerVersion = typeof h === 'string' ? h : undefined
+      if (caller !== null) {
+        const refused = d.access!.admit(caller, modelName, explicitVersionOf(model, { explicitVersion, headerVersion }), body !== null)
+        if (refused !== null) throw refused
+      }
       // decide
       if (body !== null) {
         if (bodyLength(body) > cfg.bodyLimitBytes) throw errors.bodyTooLarge(cfg.bodyLimitBytes, modelName)
@@ -89,8 +112,7 @@ export class ModelProxy {
         if (info instanceof GatewayError) throw info
         noteBody(outcome, info)
       }
-      const headerVersion = req.headers[VERSION_HEADER]
-      const decision = decide(model, { stickyKey, explicitVersion, headerVersion: typeof headerVersion === 'string' ? headerVersion : undefined })
+      const decision = decide(model, { stickyKey, explicitVersion, headerVersion })
       if (decision.kind === 'unknown-version') throw errors.unknownVersion(modelName, decision.version)
       outcome.version = ctx.version = decision.version.name
       if (decision.kind === 'no-replica') throw new GatewayError('GW_NO_HEALTHY_REPLICA', { model: modelName, version: decision.version.name })
@@ -98,7 +120,7 @@ export class ModelProxy {
 
       // send (and mirror: the shadow call never delays this one, see proxy/shadow.ts)
       const version = decision.version
-      const headers = forwardHeaders(req.headers, requestId)
+      const headers = forwardHeaders(req.headers, requestId, caller === null ? undefined : caller.batch ? STRIP_CREDENTIAL : STRIP_CREDENTIAL_AND_MARK)
       shadow = d.shadow?.start(model, requestId, headers, body) ?? null
       exchange = new Exchange({
         model,
@@ -144,10 +166,10 @@ export class ModelProxy {
    * model, body over the limit) and still reports it, so metrics and rollups
    * count every request. Observers bound the names they label with.
    */
-  reject (req: IncomingMessage, res: ServerResponse, e: GatewayError, modelName: string, requestId: string, start: number, close: boolean): void {
+  reject (req: IncomingMessage, res: ServerResponse, e: GatewayError, modelName: string, requestId: string, start: number, close: boolean, caller: Caller | null = null): void {
     const d = this.#d
     answerError(res, e, { requestId, version: null, fallback: false, close: close || d.lifecycle.closing })
-    const outcome = newOutcome(requestId, modelName, null, undefined, null, req)
+    const outcome = newOutcome(requestId, modelName, null, undefined, null, req, caller, d.access !== undefined)
     outcome.status = e.statusCode
     outcome.errorCode = e.code
     outcome.totalMs = performance.now() - start
@@ -162,7 +184,8 @@ export class ModelProxy {
   }
 }
 
-function newOutcome (requestId: string, model: string, release: string | null, stickyKey: string | undefined, body: RequestBody | null, req: IncomingMessage): RequestOutcome {
+/** `guarded`: access control is on, so the batch mark counts only from a caller with the batch right. */
+function newOutcome (requestId: string, model: string, release: string | null, stickyKey: string | undefined, body: RequestBody | null, req: IncomingMessage, caller: Caller | null, guarded: boolean): RequestOutcome {
   const outcome: RequestOutcome = {
     requestId,
     model,
@@ -179,7 +202,8 @@ function newOutcome (requestId: string, model: string, release: string | null, s
     stickyKey,
     requestBody: body instanceof ChunkedBody ? null : body,
     responseBody: null,
-    traffic: req.headers[TRAFFIC_HEADER] === 'batch' ? 'batch' : 'live',
+    traffic: req.headers[TRAFFIC_HEADER] === 'batch' && (!guarded || caller?.batch === true) ? 'batch' : 'live',
+    application: caller?.application ?? '',
     requestHeaderLength: -1,
     requestEncoding: null,
     responseHeaderLength: -1
