@@ -88,7 +88,7 @@ export interface OipClient {
  * instead of reporting, or takes longer than CALL_TIMEOUT_MS (then the process
  * is killed). Start it first in beforeAll: its imports overlap the servers' start.
  */
-export async function startOipClient (): Promise<OipClient> {
+export async function startOipClient (opts: { caFile?: string } = {}): Promise<OipClient> {
   const env = await ensurePythonEnv('interop-mlserver')
   const script = join(repoRoot(), 'test', 'support', 'interop', 'oip_client.py')
   const child = spawn(env.python, [script, '--serve'], { stdio: ['pipe', 'pipe', 'pipe'] })
@@ -113,7 +113,10 @@ export async function startOipClient (): Promise<OipClient> {
           clearTimeout(timer)
           resolve(l)
         })
-        child.stdin.write(`${JSON.stringify({ url: new URL(gatewayUrl).host, calls: batch })}\n`)
+        const u = new URL(gatewayUrl)
+        // https: the client verifies the gateway's certificate against the test CA.
+        const tls = u.protocol === 'https:' ? { ca_certs: opts.caFile } : {}
+        child.stdin.write(`${JSON.stringify({ url: u.host, calls: batch, ...tls })}\n`)
       })
       if (line === null || !line.startsWith('[')) {
         throw new Error(`tritonclient (${ops}) crashed instead of reporting a result:\n${stderr}${line ?? ''}`)
