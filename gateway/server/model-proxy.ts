@@ -78,6 +78,7 @@ export class ModelProxy {
       let c = d.access.authenticate(req.headers)
       if (c instanceof Promise) c = await c
       if (c instanceof GatewayError) {
+        this.#refused(c, req, modelName, requestId)
         this.reject(req, res, c, modelName, requestId, start, false)
         return
       }
@@ -147,6 +148,8 @@ export class ModelProxy {
       if (e.statusCode >= 500 && e.code !== 'GW_CLIENT_CLOSED') {
         const suppressed = this.#throttle.admit(`${e.code}:${modelName}:${outcome.version ?? ''}`)
         if (suppressed >= 0) d.logger.warn({ code: e.code, model: modelName, version: outcome.version, replica: e.replica, requestId, err: e.cause ?? e, suppressed }, e.message)
+      } else if (e.code === 'GW_FORBIDDEN') {
+        this.#refused(e, req, modelName, requestId)
       }
       outcome.status = e.statusCode
       outcome.errorCode = e.code
@@ -174,6 +177,12 @@ export class ModelProxy {
     outcome.errorCode = e.code
     outcome.totalMs = performance.now() - start
     d.observer.observe(outcome)
+  }
+
+  /** Refusals of access control are worth a line (why, from where; never the credential), at most every 10 s per kind. */
+  #refused (e: GatewayError, req: IncomingMessage, model: string, requestId: string): void {
+    const suppressed = this.#throttle.admit(`refused:${e.code}`)
+    if (suppressed >= 0) this.#d.logger.warn({ code: e.code, reason: e.message, model, source: req.socket.remoteAddress, requestId, suppressed }, 'data-plane call refused')
   }
 
   #fellBack (outcome: RequestOutcome, ctx: AnswerContext, from: Version, to: Version): void {
