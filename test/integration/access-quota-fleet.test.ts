@@ -16,7 +16,7 @@ const TOKEN = 'quota-admin-token-0123456789'
 const LIMITED_KEY = 'limited-app-key-0123456789abcdef'
 const OTHER_KEY = 'other-app-key-0123456789abcdefgh'
 const RPS = 100
-const LOAD_MS = 10_000
+const LOAD_MS = 15_000
 /** The rate is measured from the moment every instance has refused once (its bucket ran dry) to the end: at least this long. */
 const MIN_WINDOW_MS = 4_000
 let model: ModelProcess
@@ -57,7 +57,7 @@ describe('quota per application across three instances', () => {
     const firstRefusal = [Infinity, Infinity, Infinity]
     const refused = { count: 0, withRetryAfter: 0, other: [] as string[] }
     const limited = startLoad({
-      concurrency: 48,
+      concurrency: 64,
       maxRequests: 10_000_000,
       maxMs: LOAD_MS,
       request: (i) => ({ origin: origin(i), headers: { authorization: `Bearer ${LIMITED_KEY}` } }),
