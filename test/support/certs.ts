@@ -4,7 +4,7 @@
  * certificates it signs (server ones for 127.0.0.1 and localhost).
  */
 import { execFile } from 'node:child_process'
-import { createHash, X509Certificate } from 'node:crypto'
+import { X509Certificate } from 'node:crypto'
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -67,6 +67,3 @@ export async function fingerprintOf (certFile: string): Promise<string> {
   return new X509Certificate(await readFile(certFile)).fingerprint256
 }
 
-export function sha256Hex (b: Buffer): string {
-  return createHash('sha256').update(b).digest('hex')
-}
