@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { addKey, deleteApplication, generateKey, KEY_PREFIX, putApplication, revokeKey, rotateKey, seedApplications } from '../../gateway/access/operations.js'
-import { GatewayError } from '../../gateway/errors.js'
+import type { GatewayError } from '../../gateway/errors.js'
 import { hashKey, type AccessState, type ApplicationState } from '../../gateway/state/access-state.js'
 
 // Changes to applications and keys: pure functions from one access state to the next.
