@@ -13,15 +13,11 @@ import * as D from './defaults.js'
 import { isReplicaUrl } from '../state/names.js'
 import { modelStateFromConfig } from './initial-state.js'
 import { StateError, type RoutingState } from '../state/routing-state.js'
-import { readTlsFiles, TlsFileError, type TlsFiles } from '../tls/material.js'
-import { resolveAccess, resolveListenerTls, resolveRedact, resolveUpstreamTls, ResolveError, type ResolvedAccess, type ResolvedRedact, type ResolvedUpstreamTls } from './resolve-access.js'
+import type { TlsFiles } from '../tls/material.js'
+import { readUpstreamTls, resolveAccess, resolveListenerTls, resolveRedact, resolveUpstreamTls, ResolveError, type ResolvedAccess, type ResolvedRedact, type ResolvedUpstreamTls } from './resolve-access.js'
+import { ConfigError, describeSchemaError, jsonPointerToPath, substituteEnv } from './raw.js'
 
-export class ConfigError extends Error {
-  constructor (readonly file: string, readonly path: string, readonly reason: string) {
-    super(`${file}: ${path === '' ? '(root)' : path}: ${reason}`)
-    this.name = 'ConfigError'
-  }
-}
+export { ConfigError }
 
 /** A version's DNS discovery with defaults applied; replica URLs are `${scheme}://ADDRESS:${port}${path}`. */
 export interface ResolvedDiscovery {
@@ -134,22 +130,10 @@ export async function loadConfigFile (file: string, env: Readonly<GatewayEnv> = 
     throw new ConfigError(file, '', `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`)
   }
   const config = parseConfig(text, file, env)
-  await readUpstreamTls(config)
+  await readUpstreamTls(config.file, config.models)
   return config
 }
 
-/** Reads the certificate files that models name for their replicas; a file that does not load is a config error. */
-async function readUpstreamTls (config: GatewayConfig): Promise<void> {
-  for (const m of Object.values(config.models)) {
-    if (m.tls === null) continue
-    try {
-      m.tls.contents = await readTlsFiles(m.tls.files)
-    } catch (err) {
-      if (err instanceof TlsFileError) throw new ConfigError(config.file, `models.${m.name}.tls${err.field === '' ? '' : `.${err.field}`}`, err.message)
-      throw err
-    }
-  }
-}
 
 export function parseConfig (text: string, file: string, env: Readonly<GatewayEnv> = readEnv(), envLookup: (name: string) => string | undefined = lookupEnv): GatewayConfig {
   let raw: unknown
@@ -336,38 +320,4 @@ function resolveModel (name: string, m: ModelConfig, gatewayBodyLimit: number, f
     tls: resolveUpstreamTls(`models.${name}.tls`, m.tls),
     redact: resolveRedact(m.redact)
   }
-}
-
-const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g
-
-/** Replaces ${NAME} and ${NAME:-default} in string values. A missing variable without a default is an error. */
-function substituteEnv (v: unknown, path: string, file: string, lookup: (name: string) => string | undefined): unknown {
-  if (typeof v === 'string') {
-    return v.replace(ENV_REF, (_m, name: string, def: string | undefined) => {
-      const val = lookup(name) ?? def
-      if (val === undefined) throw new ConfigError(file, path, `environment variable ${name} is not set`)
-      return val
-    })
-  }
-  if (Array.isArray(v)) return v.map((x, i) => substituteEnv(x, `${path}[${i}]`, file, lookup))
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {}
-    for (const [k, x] of Object.entries(v)) out[k] = substituteEnv(x, path === '' ? k : `${path}.${k}`, file, lookup)
-    return out
-  }
-  return v
-}
-
-function jsonPointerToPath (pointer: string): string {
-  return pointer.split('/').filter(p => p !== '').map(p => p.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc === '' ? p : `${acc}.${p}`), '')
-}
-
-function describeSchemaError (message: string, value: unknown, schema: { [k: string]: unknown }): string {
-  // Secrets never appear in messages: the caller hides token values; long strings are summarised.
-  if (message.startsWith('Unexpected property')) return 'unknown key (not in the schema)'
-  if (value === undefined) return message.toLowerCase()
-  const shown = typeof value === 'string' ? (value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value)) : JSON.stringify(value)
-  const hint = typeof schema.pattern === 'string' ? ` (must match ${schema.pattern})` : ''
-  return `${message.toLowerCase()}${hint}; got ${shown ?? 'nothing'}`
 }

@@ -6,7 +6,8 @@
  */
 import type { AccessConfig, ApplicationConfig, JwtConfig, ListenerTlsConfig, RedactConfig, UpstreamTlsConfig } from './access-schema.js'
 import { ANY, hashKey, keyId, type AccessRight, type ApplicationState, type KeyRecord, type Quota } from '../state/access-state.js'
-import type { TlsContents, TlsFiles } from '../tls/material.js'
+import { readTlsFiles, TlsFileError, type TlsContents, type TlsFiles } from '../tls/material.js'
+import { ConfigError } from './raw.js'
 
 /** Signature algorithms accepted from a JWKS when the config names none: the asymmetric ones. */
 export const DEFAULT_JWKS_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']
@@ -133,6 +134,19 @@ export function resolveUpstreamTls (path: string, t: UpstreamTlsConfig | undefin
   if (t === undefined) return null
   if ((t.cert === undefined) !== (t.key === undefined)) throw new ResolveError(path, 'cert and key go together: give both or neither')
   return { files: { ca: t.ca, cert: t.cert, key: t.key }, serverName: t.serverName, verify: t.verify ?? true, contents: null }
+}
+
+/** Reads the certificate files that models name for their replicas; a file that does not load is a config error. */
+export async function readUpstreamTls (file: string, models: Record<string, { name: string, tls: ResolvedUpstreamTls | null }>): Promise<void> {
+  for (const m of Object.values(models)) {
+    if (m.tls === null) continue
+    try {
+      m.tls.contents = await readTlsFiles(m.tls.files)
+    } catch (err) {
+      if (err instanceof TlsFileError) throw new ConfigError(file, `models.${m.name}.tls${err.field === '' ? '' : `.${err.field}`}`, err.message)
+      throw err
+    }
+  }
 }
 
 export function resolveRedact (r: RedactConfig | undefined): ResolvedRedact {

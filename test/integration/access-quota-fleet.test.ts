@@ -4,15 +4,14 @@
 // above the quota, spread over the three, the application gets 100 ± 10% per
 // second in total and 429 with Retry-After for the rest; another application
 // on the same instances gets every answer.
-import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { serviceEnv } from '../../scripts/services/control.js'
 import { startModel, type ModelProcess } from '../../scripts/processes/model-process.js'
 import { eventually } from '../support/eventually.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { startLoad } from '../support/load.js'
+import { accessFleetConfig, TOKEN } from '../support/redis-fleet.js'
 
-const TOKEN = 'quota-admin-token-0123456789'
 const LIMITED_KEY = 'limited-app-key-0123456789abcdef'
 const OTHER_KEY = 'other-app-key-0123456789abcdefgh'
 const RPS = 100
@@ -24,18 +23,10 @@ const gateways: GatewayProcess[] = []
 
 beforeAll(async () => {
   model = await startModel({ version: 'v1' })
-  const config = {
-    admin: { tokens: [{ name: 'ops', token: TOKEN, role: 'admin' }] },
-    state: { store: 'redis', redisUrl: serviceEnv().REDIS_URL, keyPrefix: `quota-test-${randomUUID()}` },
-    access: {
-      enabled: true,
-      applications: {
-        limited: { models: ['fraud'], quota: { rps: RPS }, keys: [{ name: 'main', key: LIMITED_KEY }] },
-        other: { models: ['fraud'], keys: [{ name: 'main', key: OTHER_KEY }] }
-      }
-    },
-    models: { fraud: { versions: { v1: { replicas: [model.url] } }, release: { strategy: 'canary', stable: 'v1' }, healthCheck: { enabled: false } } }
-  }
+  const config = accessFleetConfig(serviceEnv().REDIS_URL, model.url, {
+    limited: { models: ['fraud'], quota: { rps: RPS }, keys: [{ name: 'main', key: LIMITED_KEY }] },
+    other: { models: ['fraud'], keys: [{ name: 'main', key: OTHER_KEY }] }
+  })
   for (const id of ['gw-a', 'gw-b', 'gw-c']) gateways.push(await startGatewayProcess(config, { env: { GATEWAY_INSTANCE_ID: id, LOG_LEVEL: 'warn' } }))
 })
 afterAll(async () => {

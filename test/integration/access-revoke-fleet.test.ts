@@ -1,7 +1,6 @@
 // API keys across a fleet: two gateway processes share applications and keys
 // through Redis. A key added with the CLI through one instance scores on both;
 // revoked through one instance, it gets 401 on every instance within a second.
-import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { serviceEnv } from '../../scripts/services/control.js'
 import { startModel, type ModelProcess } from '../../scripts/processes/model-process.js'
@@ -9,20 +8,15 @@ import { runCli } from '../support/cli.js'
 import { eventually } from '../support/eventually.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { FRAUD_REQUEST } from '../support/oip.js'
+import { accessFleetConfig, TOKEN } from '../support/redis-fleet.js'
 
-const TOKEN = 'fleet-admin-token-0123456789'
 const REVOKE_DEADLINE_MS = 1_000
 let model: ModelProcess
 const gateways: GatewayProcess[] = []
 
 beforeAll(async () => {
   model = await startModel({ version: 'v1' })
-  const config = {
-    admin: { tokens: [{ name: 'ops', token: TOKEN, role: 'admin' }] },
-    state: { store: 'redis', redisUrl: serviceEnv().REDIS_URL, keyPrefix: `access-test-${randomUUID()}` },
-    access: { enabled: true, applications: { checkout: { models: ['fraud'] } } },
-    models: { fraud: { versions: { v1: { replicas: [model.url] } }, release: { strategy: 'canary', stable: 'v1' }, healthCheck: { enabled: false } } }
-  }
+  const config = accessFleetConfig(serviceEnv().REDIS_URL, model.url, { checkout: { models: ['fraud'] } })
   gateways.push(await startGatewayProcess(config, { env: { GATEWAY_INSTANCE_ID: 'gw-a', LOG_LEVEL: 'warn' } }))
   gateways.push(await startGatewayProcess(config, { env: { GATEWAY_INSTANCE_ID: 'gw-b', LOG_LEVEL: 'warn' } }))
 })
