@@ -4,6 +4,7 @@
  * snapshots: the registry hands the same object to every snapshot that names the
  * same URL, so pools and health survive a traffic shift.
  */
+import type { ConnectionOptions } from 'node:tls'
 import { Pool } from 'undici'
 import type { ResolvedUpstreamTls } from '../config/resolve-access.js'
 import { secureOptions } from '../tls/material.js'
@@ -78,9 +79,16 @@ export class Replica {
 
   /** How connections to this replica are opened (undici `connect`): the timeout, and TLS options for https. */
   connectOptions (timeoutMs: number): Record<string, unknown> {
+    return { timeout: timeoutMs, ...this.tlsOptions() }
+  }
+
+  /** TLS options for an https replica (CA, client certificate, server name); null when the model sets none. */
+  tlsOptions (): ConnectionOptions | null {
     const t = this.#opts.tls
-    if (t == null) return { timeout: timeoutMs }
-    return { timeout: timeoutMs, ...(t.contents === null ? {} : secureOptions(t.contents)), servername: t.serverName, rejectUnauthorized: t.verify }
+    if (t == null) return null
+    const o: ConnectionOptions = { ...(t.contents === null ? {} : secureOptions(t.contents)), rejectUnauthorized: t.verify }
+    if (t.serverName !== undefined) o.servername = t.serverName
+    return o
   }
 
   /** The fingerprint of the TLS material in use ('' without). */

@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
-import { VERSION_HEADER } from '../config/defaults.js'
+import { TRAFFIC_HEADER, VERSION_HEADER } from '../config/defaults.js'
 import { errors, GatewayError } from '../errors.js'
 import type { Router, Version } from '../proxy/router.js'
 import { decide, explicitVersionOf } from '../routing/decide.js'
@@ -49,8 +49,6 @@ export interface ModelProxyDeps {
   access?: AccessGate | undefined
 }
 
-/** Marks a batch job's requests, so rollups and records tell them from live traffic. */
-export const TRAFFIC_HEADER = 'x-gateway-traffic'
 /** With access control the credential stays at the gateway, and a traffic mark the caller may not set is dropped. */
 const STRIP_CREDENTIAL: ReadonlySet<string> = new Set(['authorization'])
 const STRIP_CREDENTIAL_AND_MARK: ReadonlySet<string> = new Set(['authorization', TRAFFIC_HEADER])
@@ -59,9 +57,15 @@ export class ModelProxy {
   readonly #d: ModelProxyDeps
   /** Per-request warnings (failover, upstream errors) are logged at most every 10 s per kind, with a count. */
   readonly #throttle = new ThrottledLog()
+  #inFlight = 0
 
   constructor (deps: ModelProxyDeps) {
     this.#d = deps
+  }
+
+  /** Requests between arrival and answer (the overload guard's second measure). */
+  get inFlight (): number {
+    return this.#inFlight
   }
 
   /**
@@ -86,7 +90,7 @@ export class ModelProxy {
     }
     const model = d.router.snapshot.models.get(modelName)
     if (model === undefined) {
-      this.reject(req, res, errors.unknownModel(modelName), modelName, requestId, start, false, caller)
+      this.reject(req, res, errors.unknownModel(modelName), modelName, requestId, start, false, undefined, caller)
       return
     }
     const cfg = model.cfg
@@ -98,6 +102,7 @@ export class ModelProxy {
     const onClose = (): void => { if (!res.writableFinished) exchange?.cancel() }
     // `on`, not `once`: once wraps the listener in two more objects per request, and it is removed below anyway.
     res.on('close', onClose)
+    this.#inFlight++
     try {
       const h = req.headers[VERSION_HEADER]
       const headerVersion = typeof h === 'string' ? h : undefined
@@ -157,6 +162,7 @@ export class ModelProxy {
       ctx.close = d.lifecycle.closing
       if (e.code !== 'GW_CLIENT_CLOSED') answerError(res, e, ctx)
     } finally {
+      this.#inFlight--
       res.off('close', onClose)
       outcome.totalMs = performance.now() - start
       shadow?.primaryDone(outcome.version ?? '', outcome.status, outcome.responseBody, outcome.upstreamMs)
@@ -169,9 +175,9 @@ export class ModelProxy {
    * model, body over the limit) and still reports it, so metrics and rollups
    * count every request. Observers bound the names they label with.
    */
-  reject (req: IncomingMessage, res: ServerResponse, e: GatewayError, modelName: string, requestId: string, start: number, close: boolean, caller: Caller | null = null): void {
+  reject (req: IncomingMessage, res: ServerResponse, e: GatewayError, modelName: string, requestId: string, start: number, close: boolean, extraHeaders?: string[], caller: Caller | null = null): void {
     const d = this.#d
-    answerError(res, e, { requestId, version: null, fallback: false, close: close || d.lifecycle.closing })
+    answerError(res, e, { requestId, version: null, fallback: false, close: close || d.lifecycle.closing }, extraHeaders)
     const outcome = newOutcome(requestId, modelName, null, undefined, null, req, caller, d.access !== undefined)
     outcome.status = e.statusCode
     outcome.errorCode = e.code
