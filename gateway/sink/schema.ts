@@ -24,6 +24,8 @@
  * - health_checks: identity (model, version, replica, instance_id, time, millis, kind).
  * - shadow_pairs: identity (model, shadow_version, time, request_id), like records:
  *   one row per mirrored request (issue 11); a redelivered pair is the same row.
+ * - control_log: identity (kind, model, time, millis, id): an audit entry or a
+ *   rollout decision, sent again unchanged when redelivered.
  *
  * There is no materialized per-minute view over records: a view aggregates each
  * insert as it comes, so it would count redelivered records twice and could only
@@ -162,8 +164,28 @@ PARTITION BY toYYYYMMDD(time)
 ORDER BY (model, shadow_version, time, request_id)${ttl(f, 'time', days)}`
   },
   {
-    // The calling application (data-plane access control), so analysts can compare versions per application.
+    // The control plane's durable record (observe/control-row.ts): audit entries and rollout
+    // decisions, kept whole as JSON. It outlives Redis, so no TTL: it is the history.
     id: 7,
+    name: 'control_log',
+    sql: (db, f) => `CREATE TABLE IF NOT EXISTS ${db}.control_log (
+  time DateTime,
+  millis UInt16,
+  kind ${lc(f)},
+  id String,
+  model ${lc(f)},
+  instance_id ${lc(f)},
+  action ${lc(f)},
+  rollout_id String,
+  revision UInt64,
+  entry String
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(time)
+ORDER BY (kind, model, time, millis, id)`
+  },
+  {
+    // The calling application (data-plane access control), so analysts can compare versions per application.
+    id: 8,
     name: 'records_application',
     sql: (db, f) => `ALTER TABLE ${db}.records
   ADD COLUMN application ${lc(f)} DEFAULT ''`
@@ -172,7 +194,7 @@ ORDER BY (model, shadow_version, time, request_id)${ttl(f, 'time', days)}`
     // As for traffic (migration 5): the application joins a rollup cell's identity, added without a DEFAULT
     // so MODIFY ORDER BY takes it; rows stored before read '' (no access control then). throttled counts
     // the cell's 429s for the application's quota.
-    id: 8,
+    id: 9,
     name: 'rollups_application',
     sql: (db, f) => `ALTER TABLE ${db}.rollups
   ADD COLUMN application ${lc(f)},
@@ -208,4 +230,4 @@ export async function migrate (ch: ClickHouse, retentionDays = DEFAULT_RETENTION
 }
 
 /** Table each topic kind lands in. */
-export const TABLE_OF = { records: 'records', rollups: 'rollups', health: 'health_checks', shadow: 'shadow_pairs' } as const
+export const TABLE_OF = { records: 'records', rollups: 'rollups', health: 'health_checks', shadow: 'shadow_pairs', control: 'control_log' } as const
