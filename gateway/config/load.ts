@@ -25,7 +25,7 @@ export class ConfigError extends Error {
 export interface ResolvedDiscovery {
   dns: string
   port: number
-  scheme: 'http' | 'https'
+  scheme: 'http' | 'https' | 'grpc' | 'grpcs'
   path: string
   family: 4 | 6 | 'any'
 }
@@ -238,7 +238,7 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
 function resolveModel (name: string, m: ModelConfig, gatewayBodyLimit: number, file: string): ResolvedModel {
   for (const [v, vc] of Object.entries(m.versions)) {
     (vc.replicas ?? []).forEach((u, i) => {
-      if (!isReplicaUrl(u)) throw new ConfigError(file, `models.${name}.versions.${v}.replicas.${i}`, `"${u.slice(0, 200)}" is not a valid http(s) base URL`)
+      if (!isReplicaUrl(u)) throw new ConfigError(file, `models.${name}.versions.${v}.replicas.${i}`, `"${u.slice(0, 200)}" is not a valid http(s) or grpc(s) base URL`)
     })
   }
   if (m.sticky?.header !== undefined && m.sticky.cookie !== undefined) {

@@ -30,7 +30,7 @@ export const UpstreamSchema = Strict({
 export const DiscoverySchema = Strict({
   dns: Type.String({ pattern: '^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\\.?$' }),
   port: Type.Integer({ minimum: 1, maximum: 65535 }),
-  scheme: Type.Optional(Type.Union([Type.Literal('http'), Type.Literal('https')])),
+  scheme: Type.Optional(Type.Union([Type.Literal('http'), Type.Literal('https'), Type.Literal('grpc'), Type.Literal('grpcs')])),
   /** Base path of every replica, e.g. "/fraud" for http://ADDRESS:PORT/fraud. */
   path: Type.Optional(Type.String({ pattern: '^(/[^\\s]*)?$', maxLength: 512 })),
   /** Which record types to ask for: 4 (A), 6 (AAAA) or both (default). */
