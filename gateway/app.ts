@@ -33,12 +33,15 @@ import { createReloader, type ReloadResult } from './reload.js'
 import { reloadAdminModule } from './admin/reload-routes.js'
 import { readEnv, type GatewayEnv } from './config/env.js'
 import { startRelease } from './release/component.js'
+import { startGrpcListener, type GrpcListener } from './grpc/listener.js'
 
 export interface StartOptions {
   /** Overrides the config's data-plane port (0 = any free port). */
   port?: number
   /** Overrides the config's admin port. */
   adminPort?: number
+  /** Overrides the config's gRPC port (when grpc.enabled). */
+  grpcPort?: number
   /** Environment for config reloads (default: the process's). */
   env?: Readonly<GatewayEnv>
 }
@@ -50,6 +53,8 @@ export interface Gateway {
   readonly adminPlane: FastifyInstance | null
   readonly port: number
   readonly adminPort: number | null
+  /** The gRPC listener's port; null when grpc is not enabled. */
+  readonly grpcPort: number | null
   /** This instance's shadow results (issue 11): pre-traffic evidence without a pipeline. */
   readonly shadowTally: ShadowTally
   /** Re-reads the config file (SIGHUP, POST /admin/reload); rejects with GW_CONFIG_INVALID and keeps the running config when the file is bad. */
@@ -166,6 +171,12 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
   await dataPlane.listen({ host: config.host, port: opts.port ?? config.port })
   const port = (dataPlane.server.address() as { port: number }).port
   logger.info({ host: config.host, port, instanceId: config.instanceId, models: Object.keys(config.models) }, 'data plane listening')
+  // The gRPC listener shares the data plane's router, observers, health feedback and lifecycle.
+  let grpc: GrpcListener | null = null
+  if (config.grpc.enabled) {
+    grpc = await startGrpcListener({ config, router, observer, feedback, logger, lifecycle }, opts.grpcPort ?? config.grpc.port)
+    logger.info({ host: config.grpc.host, port: grpc.port, tls: config.grpc.tls !== undefined }, 'gRPC listener serving')
+  }
 
   let adminPlane: FastifyInstance | null = null
   let adminPort: number | null = null
@@ -184,6 +195,7 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
     adminPlane,
     port,
     adminPort,
+    grpcPort: grpc?.port ?? null,
     shadowTally,
     reload,
     close () {
@@ -194,7 +206,7 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
           logger.info({ drainDelayMs: config.drainDelayMs }, 'readiness off; still serving while load balancers deregister')
           await sleep(config.drainDelayMs)
         }
-        await closeListener(dataPlane, lifecycle, config.shutdownTimeoutMs, logger)
+        await Promise.all([closeListener(dataPlane, lifecycle, config.shutdownTimeoutMs, logger), grpc?.close(config.shutdownTimeoutMs)])
         for (const c of closers) {
           try {
             await c()

@@ -83,6 +83,7 @@ export interface GatewayConfig {
   drainDelayMs: number
   validateJson: boolean
   admin: { enabled: boolean, host: string, port: number, tokens: AdminToken[], metricsPublic: boolean }
+  grpc: { enabled: boolean, host: string, port: number, tls: { certFile: string, keyFile: string } | undefined }
   discovery: { resolver: string | undefined, minIntervalMs: number, maxIntervalMs: number, timeoutMs: number }
   state: { store: 'memory' | 'redis', file: string | undefined, redisUrl: string | undefined, keyPrefix: string }
   logging: {
@@ -202,6 +203,12 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
       port: admin.port ?? D.DEFAULT_ADMIN_PORT,
       tokens,
       metricsPublic: admin.metricsPublic ?? D.DEFAULT_METRICS_PUBLIC
+    },
+    grpc: {
+      enabled: cfg.grpc?.enabled ?? false,
+      host: cfg.grpc?.host ?? g.host ?? env.GATEWAY_HOST ?? D.DEFAULT_HOST,
+      port: cfg.grpc?.port ?? D.DEFAULT_GRPC_PORT,
+      tls: cfg.grpc?.tls
     },
     discovery: { resolver: discovery.resolver, minIntervalMs, maxIntervalMs, timeoutMs: discovery.timeoutMs ?? D.DEFAULT_DISCOVERY_TIMEOUT_MS },
     state: { store, file: state.file, redisUrl, keyPrefix: state.keyPrefix ?? D.DEFAULT_STATE_KEY_PREFIX },

@@ -156,6 +156,17 @@ export const ConfigSchema = Strict({
     /** Reject JSON that does not parse before it reaches a model (costs one JSON.parse per request). */
     validateJson: Type.Optional(Type.Boolean())
   })),
+  /** The gRPC listener (Open Inference Protocol over gRPC); see docs/grpc.md. */
+  grpc: Type.Optional(Strict({
+    enabled: Type.Optional(Type.Boolean()),
+    host: Type.Optional(Type.String()),
+    port: Type.Optional(Port),
+    /** Serve TLS instead of h2c: PEM files of the certificate chain and its key. */
+    tls: Type.Optional(Strict({
+      certFile: Type.String({ minLength: 1 }),
+      keyFile: Type.String({ minLength: 1 })
+    }))
+  })),
   admin: Type.Optional(Strict({
     enabled: Type.Optional(Type.Boolean()),
     host: Type.Optional(Type.String()),

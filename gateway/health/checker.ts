@@ -8,7 +8,8 @@
  * traffic pool: a hung replica saturates its pool with stuck requests, and a
  * probe queued behind them would measure the queue, not the replica. Each probe
  * has its own hard deadline (an AbortSignal), so a replica that accepts the
- * connection and never answers fails the probe after `timeoutMs`.
+ * connection and never answers fails the probe after `timeoutMs`. A gRPC
+ * replica is probed over gRPC the same way (grpc-probe.ts).
  */
 import { Client } from 'undici'
 import type { Logger } from 'pino'
@@ -19,6 +20,7 @@ import { DEFAULT_HEALTH_PATH } from '../config/defaults.js'
 import type { HealthCheckResult, HealthResultSink } from './result.js'
 import { ProbeSlots } from './probe-slots.js'
 import { applyProbe, describeProbeError, nextProbeDelay, readCapped, type ProbeCounters } from './probe-logic.js'
+import { grpcProbeFor, probeGrpc, type GrpcProbe, type ProbeAnswer } from './grpc-probe.js'
 
 export type HealthSettings = ResolvedModel['healthCheck']
 
@@ -55,7 +57,9 @@ interface Target extends ProbeCounters {
   settings: HealthSettings
   readonly origin: string
   /** Only while a probe runs: every probe uses a fresh connection anyway, and 12,000 idle Clients cost memory (bench/scale.ts). */
-  client: Client | undefined
+  client: { destroy (): Promise<void> } | undefined
+  /** Set for a gRPC replica: what it is asked over gRPC. */
+  readonly grpc: GrpcProbe | undefined
   readonly path: string
   readonly body: string | null
   timer: NodeJS.Timeout | undefined
@@ -192,13 +196,15 @@ export class HealthChecker {
     // probed at its own readiness URL unless a path is configured: the server
     // being ready says nothing about that one version being loaded.
     const readyPath = settings.path ?? (version.mapped ? version.readyPath : DEFAULT_HEALTH_PATH)
+    const grpc = replica.transport === 'grpc' ? grpcProbeFor(version, settings.inferPayload, settings.expectBodyContains) : undefined
     return {
+      grpc,
       key,
       model,
       version: version.name,
       replica,
       settings,
-      origin: new URL(replica.url).origin,
+      origin: grpc === undefined ? new URL(replica.url).origin : replica.host,
       client: undefined,
       path: replica.prefix + (infer ? version.inferPath : readyPath),
       body: infer ? JSON.stringify(settings.inferPayload) : null,
@@ -249,6 +255,32 @@ export class HealthChecker {
     const start = performance.now()
     const s = t.settings
     const kind = t.body === null ? 'http' : 'infer'
+    const { status, error } = t.grpc === undefined
+      ? await this.#probeHttp(t, s, kind)
+      : await probeGrpc(t.origin, t.replica.url.startsWith('grpcs:'), t.grpc, s.timeoutMs, (c) => { t.client = c === undefined ? undefined : { destroy: async () => { c.close() } } })
+    if (this.#closed || this.#targets.get(t.key) !== t) return
+    const result: HealthCheckResult = {
+      at,
+      instanceId: this.#opts.instanceId,
+      model: t.model,
+      version: t.version,
+      replica: t.replica.url,
+      kind,
+      ok: error === null,
+      latencyMs: Math.round((performance.now() - start) * 1000) / 1000,
+      status,
+      error
+    }
+    t.last = result
+    this.#apply(t, result)
+    try {
+      this.#opts.sink.record(result)
+    } catch (err) {
+      this.#opts.logger.error({ err }, 'health result sink failed')
+    }
+  }
+
+  async #probeHttp (t: Target, s: HealthSettings, kind: 'http' | 'infer'): Promise<ProbeAnswer> {
     let status: number | null = null
     let error: string | null = null
     const client = t.client = new Client(t.origin, { pipelining: 1, connect: { timeout: s.timeoutMs } })
@@ -275,26 +307,7 @@ export class HealthChecker {
       t.client = undefined
       void client.destroy().catch(() => {})
     }
-    if (this.#closed || this.#targets.get(t.key) !== t) return
-    const result: HealthCheckResult = {
-      at,
-      instanceId: this.#opts.instanceId,
-      model: t.model,
-      version: t.version,
-      replica: t.replica.url,
-      kind,
-      ok: error === null,
-      latencyMs: Math.round((performance.now() - start) * 1000) / 1000,
-      status,
-      error
-    }
-    t.last = result
-    this.#apply(t, result)
-    try {
-      this.#opts.sink.record(result)
-    } catch (err) {
-      this.#opts.logger.error({ err }, 'health result sink failed')
-    }
+    return { status, error }
   }
 
   #apply (t: Target, r: HealthCheckResult): void {

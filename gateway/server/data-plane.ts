@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type HTTPMethods } from 'fastify'
 import type { Logger } from 'pino'
 import type { GatewayConfig } from '../config/load.js'
+import { GATEWAY_NAME, GATEWAY_VERSION } from '../config/defaults.js'
 import { errors, GatewayError } from '../errors.js'
 import type { Router } from '../proxy/router.js'
 import type { RequestObserver } from '../observe/outcome.js'
@@ -41,7 +42,6 @@ type Handler = (req: FastifyRequest<{ Params: Params }>, res: ServerResponse, ct
 
 /** Longer than common load balancers' idle timeouts (60 s), so they close first. */
 const KEEP_ALIVE_TIMEOUT_MS = 72_000
-const GATEWAY_VERSION = '0.2.0'
 
 export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInstance> {
   const { config, router, lifecycle } = deps
@@ -82,7 +82,7 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
     { url: '/v2/models/:model/versions/:version/ready', method: 'GET', handler: (req, res, ctx) => ready(versionReadiness(router.snapshot, lifecycle, req.params.model!, req.params.version!), res, ctx) },
     { url: '/v2/health/live', method: 'GET', handler: (_req, res, ctx) => answerJson(res, 200, { live: true }, ctx) },
     { url: '/v2/health/ready', method: 'GET', handler: (_req, res, ctx) => ready(serverReadiness(router.snapshot, lifecycle), res, ctx) },
-    { url: '/v2', method: 'GET', handler: (_req, res, ctx) => answerJson(res, 200, { name: 'model-gateway', version: GATEWAY_VERSION, extensions: ['binary_tensor_data'] }, ctx) }
+    { url: '/v2', method: 'GET', handler: (_req, res, ctx) => answerJson(res, 200, { name: GATEWAY_NAME, version: GATEWAY_VERSION, extensions: ['binary_tensor_data'] }, ctx) }
   ]
 
   const app = Fastify({
