@@ -20,7 +20,7 @@ ops:
                tritonclient's own protobuf classes and sent through its stub) instead
                of raw_input_contents, which tritonclient's InferInput always uses.
   sticky       {model, users, prefix, header, input} -> {versions: {user: model_version}}
-  concurrent   {model, n, input, header?} -> {ok, errors: [..], versions: {v: count}}
+  concurrent   {model, n, input, header?} -> {answered, errors: [..], versions: {v: count}, unanswered}
                n calls in flight at once through async_infer.
 """
 import hashlib
@@ -110,14 +110,14 @@ def concurrent(client, spec):
     inp = one_input(spec)
     done = threading.Event()
     lock = threading.Lock()
-    state = {"left": n, "ok": 0, "errors": [], "versions": {}}
+    state = {"left": n, "answered": 0, "errors": [], "versions": {}}
 
     def callback(result, error):
         with lock:
             if error is not None:
                 state["errors"].append(f"{error.status()}: {error.message()}")
             else:
-                state["ok"] += 1
+                state["answered"] += 1
                 v = result.get_response().model_version
                 state["versions"][v] = state["versions"].get(v, 0) + 1
             state["left"] -= 1
@@ -128,7 +128,7 @@ def concurrent(client, spec):
         headers = {spec["header"]: f"user-{i}"} if spec.get("header") else None
         client.async_infer(spec["model"], [inp], callback, headers=headers)
     done.wait(120)
-    return {"ok": state["ok"], "errors": state["errors"], "versions": state["versions"], "unanswered": state["left"]}
+    return {"answered": state["answered"], "errors": state["errors"], "versions": state["versions"], "unanswered": state["left"]}
 
 
 def call(client, spec):
