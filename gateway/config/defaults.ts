@@ -1,8 +1,7 @@
 /** Named defaults. Every option documented in the README takes its default from here. */
 export const DEFAULT_HOST = '127.0.0.1'
-/** What the gateway answers as its name and version (REST GET /v2, gRPC ServerMetadata). */
+/** What the gateway answers as its name (REST GET /v2, gRPC ServerMetadata); the version is package.json's (version.ts). */
 export const GATEWAY_NAME = 'model-gateway'
-export const GATEWAY_VERSION = '0.2.0'
 export const DEFAULT_PORT = 8080
 export const DEFAULT_ADMIN_PORT = 8081
 /** The gRPC listener (inference.GRPCInferenceService), when grpc.enabled. */
@@ -17,6 +16,10 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 1_000
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000
 export const DEFAULT_DRAIN_DELAY_MS = 0
+/** Load shedding is off unless configured (gateway.overload), as in @fastify/under-pressure and Envoy. */
+export const DEFAULT_OVERLOAD_MAX_EVENT_LOOP_DELAY_MS = 0
+export const DEFAULT_OVERLOAD_MAX_IN_FLIGHT = 0
+export const DEFAULT_OVERLOAD_RETRY_AFTER_S = 1
 export const DEFAULT_METRICS_PUBLIC = false
 export const DEFAULT_VALIDATE_JSON = true
 export const DEFAULT_ALLOW_VERSION_HEADER = false
@@ -66,3 +69,5 @@ export const VERSION_HEADER = 'x-model-version'
 export const REQUEST_ID_HEADER = 'x-request-id'
 /** Header set when a response came from the stable version because the chosen one had no healthy replica. */
 export const FALLBACK_HEADER = 'x-model-fallback'
+/** `batch` marks a batch job's requests, which the scoring logs and the release analysis keep apart from live traffic. */
+export const TRAFFIC_HEADER = 'x-gateway-traffic'

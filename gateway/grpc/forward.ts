@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto'
 import { Metadata, status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js'
 import type { Logger } from 'pino'
-import { REQUEST_ID_HEADER, VERSION_HEADER, FALLBACK_HEADER } from '../config/defaults.js'
+import { REQUEST_ID_HEADER, VERSION_HEADER, FALLBACK_HEADER, TRAFFIC_HEADER } from '../config/defaults.js'
 import { errors, GatewayError } from '../errors.js'
 import type { Model, Router, Version } from '../proxy/router.js'
 import type { RequestObserver } from '../observe/outcome.js'
@@ -52,8 +52,6 @@ interface Rpc {
 const INFER: Rpc = { method: 'ModelInfer', path: rpcPath('ModelInfer'), what: 'ModelInferRequest', rawField: 7, rewriteAnswer: true }
 const METADATA: Rpc = { method: 'ModelMetadata', path: rpcPath('ModelMetadata'), what: 'ModelMetadataRequest', rawField: 0, rewriteAnswer: true }
 const MAX_REQUEST_ID_LENGTH = 128
-/** Marks a batch job's requests (as the REST header of the same name). */
-const TRAFFIC_KEY = 'x-gateway-traffic'
 
 export class GrpcForwarder {
   readonly #d: GrpcForwardDeps
@@ -86,7 +84,7 @@ export class GrpcForwarder {
     }
     const cfg = model.cfg
     const stickyKey = stickyKeyFrom(cfg.stickyHeader === undefined ? undefined : first(md, cfg.stickyHeader), cfg.stickyCookie === undefined ? undefined : first(md, 'cookie'), cfg.stickyCookie)
-    const outcome = new GrpcOutcome(requestId, model.name, model.release, stickyKey, first(md, TRAFFIC_KEY) === 'batch' ? 'batch' : 'live', rpc === INFER ? call.request : null, scan.rawBytes)
+    const outcome = new GrpcOutcome(requestId, model.name, model.release, stickyKey, first(md, TRAFFIC_HEADER) === 'batch' ? 'batch' : 'live', rpc === INFER ? call.request : null, scan.rawBytes)
     let exchange: GrpcExchange | null = null
     const onCancel = (): void => { exchange?.cancel() }
     call.on('cancelled', onCancel)
@@ -146,7 +144,7 @@ export class GrpcForwarder {
   /** A request refused before a version was chosen; still observed, so every request is counted. */
   #reject (call: Call, callback: Callback, e: GatewayError, model: string, requestId: string, start: number): void {
     callback(grpcError(e, requestId, null))
-    const outcome = new GrpcOutcome(requestId, model, null, undefined, first(call.metadata, TRAFFIC_KEY) === 'batch' ? 'batch' : 'live', null, 0)
+    const outcome = new GrpcOutcome(requestId, model, null, undefined, first(call.metadata, TRAFFIC_HEADER) === 'batch' ? 'batch' : 'live', null, 0)
     outcome.status = e.statusCode
     outcome.errorCode = e.code
     outcome.totalMs = performance.now() - start

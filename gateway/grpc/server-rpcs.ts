@@ -7,7 +7,8 @@
  */
 import { Metadata, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js'
 import { randomUUID } from 'node:crypto'
-import { GATEWAY_NAME, GATEWAY_VERSION, REQUEST_ID_HEADER } from '../config/defaults.js'
+import { GATEWAY_NAME, REQUEST_ID_HEADER } from '../config/defaults.js'
+import { GATEWAY_VERSION } from '../version.js'
 import { errors, GatewayError } from '../errors.js'
 import type { Router } from '../proxy/router.js'
 import { encodeMessage, scanFields, WireError } from '../proxy/oip-wire.js'

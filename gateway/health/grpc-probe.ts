@@ -10,19 +10,13 @@ import * as grpc from '@grpc/grpc-js'
 import { inferMessageToJson, inferRequestFromJson, rpcPath } from '../../proto/oip-proto.js'
 import { encodeMessage } from '../proxy/oip-wire.js'
 import type { Version } from '../proxy/router.js'
-import { describeProbeError } from './probe-logic.js'
+import { ProbeError, type Probe } from './http-probe.js'
 
 export interface GrpcProbe {
   readonly path: string
   readonly message: Buffer
   /** What the answer must say: ready = true (field 1), or (infer) contain this text in its JSON form. */
   readonly expect: 'ready' | { contains: string | undefined }
-}
-
-export interface ProbeAnswer {
-  /** An HTTP-like status for the health row: 200 for an OK answer, else null. */
-  status: number | null
-  error: string | null
 }
 
 const identity = (b: Buffer): Buffer => b
@@ -37,24 +31,24 @@ export function grpcProbeFor (version: Version, inferPayload: unknown, expectBod
   return { path: rpcPath('ServerReady'), message: Buffer.alloc(0), expect: 'ready' }
 }
 
-/** One probe on a new connection to `host` (host:port), failing after `timeoutMs`. */
-export function probeGrpc (host: string, tls: boolean, probe: GrpcProbe, timeoutMs: number, onClient: (c: grpc.Client | undefined) => void): Promise<ProbeAnswer> {
+/** One probe on a new connection to `host` (host:port), failing after `timeoutMs`; the same Probe shape as an HTTP probe. */
+export function sendGrpcProbe (host: string, tls: boolean, probe: GrpcProbe, timeoutMs: number): Probe {
   const client = new grpc.Client(host, tls ? grpc.credentials.createSsl() : grpc.credentials.createInsecure(), { 'grpc.enable_retries': 0 })
-  onClient(client)
   const md = new grpc.Metadata()
   md.set('user-agent', 'model-gateway-health')
-  return new Promise<ProbeAnswer>((resolve) => {
-    client.makeUnaryRequest<Buffer, Buffer>(probe.path, identity, identity, probe.message, md, { deadline: Date.now() + timeoutMs }, (err, value) => {
+  let call: grpc.ClientUnaryCall | undefined
+  const result = new Promise<{ status: number, body: string }>((resolve, reject) => {
+    call = client.makeUnaryRequest<Buffer, Buffer>(probe.path, identity, identity, probe.message, md, { deadline: Date.now() + timeoutMs }, (err, value) => {
       if (err !== null && err !== undefined) {
-        resolve({ status: null, error: err.code === grpc.status.DEADLINE_EXCEEDED ? 'timeout' : `${grpc.status[err.code] ?? err.code}: ${describeProbeError({ message: err.details })}` })
+        reject(new ProbeError(err.code === grpc.status.DEADLINE_EXCEEDED ? 'timeout' : err.code === grpc.status.CANCELLED ? 'aborted' : `${grpc.status[err.code] ?? err.code}: ${err.details}`))
         return
       }
-      resolve({ status: 200, error: verdict(probe, value ?? Buffer.alloc(0)) })
+      const problem = verdict(probe, value ?? Buffer.alloc(0))
+      if (problem === null) resolve({ status: 200, body: '' })
+      else reject(new ProbeError(problem))
     })
-  }).finally(() => {
-    onClient(undefined)
-    client.close()
-  })
+  }).finally(() => { client.close() })
+  return { result, abort: () => { call?.cancel() } }
 }
 
 function verdict (probe: GrpcProbe, answer: Buffer): string | null {

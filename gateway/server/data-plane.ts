@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type HTTPMethods } from 'fastify'
 import type { Logger } from 'pino'
 import type { GatewayConfig } from '../config/load.js'
-import { GATEWAY_NAME, GATEWAY_VERSION } from '../config/defaults.js'
+import { GATEWAY_NAME } from '../config/defaults.js'
 import { errors, GatewayError } from '../errors.js'
 import type { Router } from '../proxy/router.js'
 import type { RequestObserver } from '../observe/outcome.js'
@@ -20,9 +20,11 @@ import type { ReplicaFeedback } from '../proxy/feedback.js'
 import { ModelProxy, type Lifecycle } from './model-proxy.js'
 import { matchInferUrl, type InferTarget } from './infer-url.js'
 import { readBody } from './read-body.js'
+import { GATEWAY_VERSION } from '../version.js'
 import { answerClientError, answerError, answerJson, requestIdOf, type AnswerContext } from './answer.js'
 import { modelReadiness, serverReadiness, versionReadiness } from './readiness.js'
 import type { ShadowMirror } from '../proxy/shadow.js'
+import type { OverloadGuard } from './overload.js'
 
 export type { Lifecycle }
 
@@ -34,6 +36,8 @@ export interface DataPlaneDeps {
   logger: Logger
   lifecycle: Lifecycle
   shadow?: ShadowMirror | undefined
+  /** Sheds scoring requests while the gateway is overloaded; absent when shedding is off. */
+  overload?: OverloadGuard | undefined
 }
 
 type Params = Partial<Record<'model' | 'version', string>>
@@ -48,7 +52,21 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
   const maxBodyLimit = Math.max(config.bodyLimitBytes, ...Object.values(config.models).map(m => m.bodyLimitBytes))
   const proxy = new ModelProxy({ ...deps, validateJson: config.validateJson })
 
+  const overload = deps.overload
+  const retryAfter = overload === undefined ? [] : ['retry-after', String(overload.settings.retryAfterS)]
+  function shed (req: IncomingMessage, res: ServerResponse, model: string): void {
+    const g = overload!
+    const detail = g.settings.maxInFlight > 0 && proxy.inFlight >= g.settings.maxInFlight
+      ? `${proxy.inFlight} requests in progress, limit ${g.settings.maxInFlight}`
+      : `event loop delay ${Math.round(g.eventLoopDelayMs)} ms, limit ${g.settings.maxEventLoopDelayMs} ms`
+    proxy.reject(req, res, new GatewayError('GW_OVERLOADED', { model, detail, limit: g.settings.retryAfterS }), model, requestIdOf(req), performance.now(), false, [...retryAfter])
+  }
+
   function infer (req: IncomingMessage, res: ServerResponse, target: InferTarget): void {
+    if (overload !== undefined && !overload.admit(proxy.inFlight)) {
+      shed(req, res, target.model)
+      return
+    }
     const limit = router.snapshot.models.get(target.model)?.cfg.bodyLimitBytes ?? config.bodyLimitBytes
     readBody(req, limit, (body) => {
       if (body === 'aborted') return
