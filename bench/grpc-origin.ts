@@ -10,7 +10,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import * as grpc from '@grpc/grpc-js'
 import { messageType, rpcPath } from '../proto/oip-proto.js'
-import { setNoDelay } from '../proto/no-delay.js'
+import { tuneServer } from '../proto/server-tuning.js'
 
 export const BIG_TENSOR_BYTES = 1024 * 1024
 const BIG_REQUEST_AT = 64 * 1024
@@ -33,7 +33,7 @@ server.addService({ ModelInfer: unary(rpcPath('ModelInfer')), ServerReady: unary
 const grpcPort = await new Promise<number>((resolve, reject) => {
   server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => { if (err === null) resolve(p); else reject(err) })
 })
-setNoDelay(server)
+tuneServer(server)
 const http = createServer((req, res) => {
   req.resume()
   req.on('end', () => {

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js'
 import { CONTENTS_FIELD, messageType, rpcPath } from '../proto/oip-proto.js'
-import { setNoDelay } from '../proto/no-delay.js'
+import { tuneServer } from '../proto/server-tuning.js'
 import { DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PLATFORM, SERVER_NAME, SERVER_VERSION, type PredictContext, type ServeOptions } from './server.js'
 import { InvalidInputError, parseInferenceRequest } from './validate.js'
 import type { Tensor } from './types.js'
@@ -122,7 +122,7 @@ export async function serveGrpc (options: ServeOptions): Promise<ScorerGrpcServe
   const bound = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => { if (err === null) resolve(p); else reject(err) })
   })
-  setNoDelay(server)
+  tuneServer(server)
   const urlHost = host.includes(':') ? `[${host}]` : host
   let closing: Promise<void> | undefined
   return {

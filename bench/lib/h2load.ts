@@ -66,7 +66,7 @@ export async function runH2load (o: H2Options): Promise<H2Result> {
     reqPerSec: Number(finished[3]),
     p50Us: durations.length > 0 ? quantile(durations, 0.5) : NaN,
     p99Us: quantile(durations, 0.99),
-    errors: Number(counts[4]) + Number(counts[5]) + (done - Number(status?.[1] ?? 0))
+    errors: Number(counts[4]) + Number(counts[5]) + Math.max(0, done - Number(status?.[1] ?? 0))
   }
 }
 

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs'
 import * as grpc from '@grpc/grpc-js'
 import { ConfigError, type GatewayConfig } from '../config/load.js'
 import { rpcPath } from '../../proto/oip-proto.js'
-import { setNoDelay } from '../../proto/no-delay.js'
+import { tuneServer } from '../../proto/server-tuning.js'
 import { GrpcForwarder, type GrpcForwardDeps } from './forward.js'
 import { notImplemented, serverRpcs } from './server-rpcs.js'
 
@@ -53,7 +53,7 @@ export async function startGrpcListener (deps: GrpcListenerDeps, port: number): 
   const bound = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${config.grpc.host}:${port}`, credentials(config), (err, p) => { if (err === null) resolve(p); else reject(err) })
   })
-  setNoDelay(server)
+  tuneServer(server)
   let closing: Promise<void> | undefined
   return {
     port: bound,
