@@ -22,7 +22,7 @@ const BIG = encode({ modelName: 'tensors', modelVersion: 'v1', outputs: [{ name:
 const REST_BODY = JSON.stringify({ model_name: 'fraud', model_version: 'v1', outputs: [{ name: 'fraud_probability', datatype: 'FP64', shape: [1], data: [0.25] }] })
 
 const identity = (b: Buffer): Buffer => b
-const server = new grpc.Server({ 'grpc.max_receive_message_length': 8 * BIG_TENSOR_BYTES })
+const server = new grpc.Server({ 'grpc.max_receive_message_length': 8 * BIG_TENSOR_BYTES, 'grpc.enable_channelz': 0 })
 const unary = (path: string): grpc.MethodDefinition<Buffer, Buffer> => ({ path, requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity })
 /** ServerReadyResponse { ready: true }. */
 const READY = Buffer.from([0x08, 0x01])

@@ -107,7 +107,7 @@ export async function serveGrpc (options: ServeOptions): Promise<ScorerGrpcServe
     return ['ModelInferResponse', { modelName: name, modelVersion: version, id: ctx.id ?? '', outputs: outs }]
   }
 
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': maxBodyBytes })
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': maxBodyBytes, 'grpc.enable_channelz': 0 })
   const identity = (b: Buffer): Buffer => b
   const def = (m: string): grpc.MethodDefinition<Buffer, Buffer> => ({ path: rpcPath(m), requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity })
   const methods: Record<string, [string, Handler]> = {

@@ -11,18 +11,12 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { median } from './stats.js'
+import type { LoadResult } from './load.js'
 
 const run = promisify(execFile)
 
-export interface H2Result {
-  requests: number
-  durationS: number
-  reqPerSec: number
-  p50Us: number
-  p99Us: number
-  /** Requests h2load counted as failed or errored, or answered with a non-2xx HTTP status. */
-  errors: number
-}
+/** The same figures as the HTTP load generator's (bench/lib/load.ts). */
+export type H2Result = LoadResult
 
 /** The 5-byte gRPC message prefix (not compressed, length) and the message: a body h2load can send. */
 export function grpcFrame (message: Buffer): Buffer {

@@ -38,7 +38,9 @@ export async function startGrpcListener (deps: GrpcListenerDeps, port: number): 
   const maxMessage = Math.max(config.bodyLimitBytes, ...Object.values(config.models).map(m => m.bodyLimitBytes))
   const server = new grpc.Server({
     'grpc.max_receive_message_length': maxMessage,
-    'grpc.max_send_message_length': -1
+    'grpc.max_send_message_length': -1,
+    // Channelz keeps per-call statistics and traces for an introspection service the gateway does not serve.
+    'grpc.enable_channelz': 0
   })
   const forward = new GrpcForwarder(deps)
   const refuse = 'the gateway routes unary calls; use ModelInfer'

@@ -36,7 +36,9 @@ export function grpcChannel (replica: Replica, cfg: Pick<ResolvedModel, 'maxResp
     'grpc.initial_reconnect_backoff_ms': Math.min(cfg.connectTimeoutMs, 1_000),
     'grpc.max_reconnect_backoff_ms': MAX_RECONNECT_BACKOFF_MS,
     // The gateway's own retry policy applies (send.ts); grpc-js must not send a call twice on its own.
-    'grpc.enable_retries': 0
+    'grpc.enable_retries': 0,
+    // Per-call channelz statistics serve an introspection service nobody asks here.
+    'grpc.enable_channelz': 0
   }))
 }
 

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { eventually } from '../support/eventually.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { PYTHON_ENV_TIMEOUT_MS, type PythonClient } from '../support/oip-client.js'
 import { startGrpcInteropClient, type GrpcClientCall } from '../support/grpc-interop-client.js'
 import { startMlserver, type OipServer } from '../support/oip-servers.js'
 import { closedPort } from '../support/ports.js'
-import { OipGrpcClient } from '../support/grpc-client.js'
+import { eventuallyNotReady, OipGrpcClient } from '../support/grpc-client.js'
 
 // Every error the gateway answers on its gRPC listener reaches tritonclient.grpc
 // as the client's own InferenceServerException, with the gRPC status code of
@@ -40,12 +39,7 @@ beforeAll(async () => {
     }
   })
   target = `grpc://${gw.grpcTarget!}`
-  const probe = new OipGrpcClient(gw.grpcTarget!)
-  try {
-    await eventually(async () => { expect((await probe.call('ModelReady', { name: 'dead' })).message).toEqual({ ready: false }) }, { timeoutMs: 20_000 })
-  } finally {
-    probe.close()
-  }
+  await eventuallyNotReady(gw.grpcTarget!, 'dead')
 }, PYTHON_ENV_TIMEOUT_MS)
 afterAll(async () => {
   await client?.close()

@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { eventually } from '../support/eventually.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { expectOk, PYTHON_ENV_TIMEOUT_MS } from '../support/oip-client.js'
 import { startGrpcInteropClient, type GrpcClientCall } from '../support/grpc-interop-client.js'
 import type { PythonClient } from '../support/oip-client.js'
 import { startKserve, startMlserver, type OipServer } from '../support/oip-servers.js'
 import { closedPort } from '../support/ports.js'
-import { OipGrpcClient } from '../support/grpc-client.js'
+import { eventuallyNotReady } from '../support/grpc-client.js'
 
 // tritonclient.grpc's metadata and readiness calls through the gateway's gRPC
 // listener; MLServer (two versions of one model under one name) and KServe
@@ -43,14 +42,7 @@ beforeAll(async () => {
   })
   target = `grpc://${gw.grpcTarget!}`
   // Synchronise on the gRPC checks having run: the dead version reported not ready by the gateway itself.
-  const probe = new OipGrpcClient(gw.grpcTarget!)
-  try {
-    await eventually(async () => {
-      expect((await probe.call('ModelReady', { name: 'scale', version: 'v3' })).message).toEqual({ ready: false })
-    }, { timeoutMs: 20_000 })
-  } finally {
-    probe.close()
-  }
+  await eventuallyNotReady(gw.grpcTarget!, 'scale', 'v3')
 }, PYTHON_ENV_TIMEOUT_MS)
 afterAll(async () => {
   await client?.close()

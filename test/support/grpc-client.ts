@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js'
 import { messageType, rpcPath } from '../../proto/oip-proto.js'
+import { eventually } from './eventually.js'
 
 // A small Node OIP gRPC client for tests that need what the Python clients do
 // not show: response metadata and trailers, deadlines, cancellation, many calls
@@ -71,6 +72,19 @@ export class OipGrpcClient {
 
   close (): void {
     this.#client.close()
+  }
+}
+
+/** Waits until the gateway's gRPC ModelReady says the model (version) is not ready: its health checks ran. */
+export async function eventuallyNotReady (target: string, name: string, version = '', timeoutMs = 20_000): Promise<void> {
+  const probe = new OipGrpcClient(target)
+  try {
+    await eventually(async () => {
+      const a = await probe.call('ModelReady', { name, version })
+      if (a.message?.ready !== false) throw new Error(`ModelReady ${name} ${version}: ${JSON.stringify(a.message ?? a.details)}`)
+    }, { timeoutMs })
+  } finally {
+    probe.close()
   }
 }
 
