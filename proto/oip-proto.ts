@@ -105,7 +105,7 @@ export function inferMessageToJson (buf: Buffer, response: boolean): Record<stri
   if (params !== undefined) out.parameters = params
   const tensors = (response ? m.outputs : m.inputs) as Array<Record<string, unknown>> | undefined ?? []
   out[response ? 'outputs' : 'inputs'] = tensors.map(t => tensorToJson(t, !hasRaw))
-  if (!response && Array.isArray(m.outputs)) out.outputs = (m.outputs as Array<Record<string, unknown>>).map(o => ({ name: o.name, ...(o.parameters === undefined ? {} : { parameters: parametersToJson(o.parameters as Record<string, Record<string, unknown>>) }) }))
+  if (!response && Array.isArray(m.outputs) && m.outputs.length > 0) out.outputs = (m.outputs as Array<Record<string, unknown>>).map(o => ({ name: o.name, ...(o.parameters === undefined ? {} : { parameters: parametersToJson(o.parameters as Record<string, Record<string, unknown>>) }) }))
   return out
 }
 
