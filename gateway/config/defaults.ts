@@ -16,6 +16,8 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 1_000
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000
 export const DEFAULT_DRAIN_DELAY_MS = 0
+/** The browser console on the admin listener. */
+export const DEFAULT_CONSOLE = true
 /** Load shedding is off unless configured (gateway.overload), as in @fastify/under-pressure and Envoy. */
 export const DEFAULT_OVERLOAD_MAX_EVENT_LOOP_DELAY_MS = 0
 export const DEFAULT_OVERLOAD_MAX_IN_FLIGHT = 0
@@ -48,6 +50,8 @@ export const DEFAULT_DISCOVERY_MAX_INTERVAL_MS = 30_000
 export const DEFAULT_DISCOVERY_TIMEOUT_MS = 2_000
 
 export const DEFAULT_STATE_KEY_PREFIX = 'model-gateway'
+/** Replicas that must confirm a state write before it is acknowledged; 0: the primary's answer is enough (one Redis, no replicas). */
+export const DEFAULT_MIN_REPLICA_ACKS = 0
 export const DEFAULT_TOPIC_PREFIX = 'model-gateway'
 export const DEFAULT_BUFFER_MAX_RECORDS = 50_000
 export const DEFAULT_BUFFER_MAX_BYTES = 64 * 1024 * 1024

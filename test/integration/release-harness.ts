@@ -1,6 +1,8 @@
 // Shared by the release-*.test.ts files: a stable fraud model, a canary with
 // fault knobs, a gateway process with a fast rollout controller, a background
 // load with sticky users, and polling of the rollout status over the admin API.
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
 import { expect } from 'vitest'
 import { request, Pool } from 'undici'
 import { startModel, type ModelProcess, type StartModelOptions } from '../../scripts/processes/model-process.js'
@@ -40,13 +42,18 @@ export interface GatewayOptions {
   requireVerification?: boolean
   /** The protocol of the replicas and of the background load: REST (default) or gRPC only. */
   transport?: 'rest' | 'grpc'
+  /** The config's gateway section (e.g. overload). */
+  gateway?: Record<string, unknown>
+  /** Admin tokens beside the harness's admin token (e.g. a read token). */
+  tokens?: Array<{ name: string, token: string, role: 'read' | 'admin' }>
 }
 
 export function gatewayConfig (o: GatewayOptions): Record<string, unknown> {
   const replica = (m: ModelProcess): string => o.transport === 'grpc' ? m.grpcUrl! : m.url
   return {
     ...(o.transport === 'grpc' ? { grpc: { enabled: true } } : {}),
-    admin: { tokens: [{ name: 'ops', token: TOKEN, role: 'admin' }] },
+    admin: { tokens: [{ name: 'ops', token: TOKEN, role: 'admin' }, ...(o.tokens ?? [])] },
+    ...(o.gateway === undefined ? {} : { gateway: o.gateway }),
     ...(o.state === undefined ? {} : { state: o.state }),
     ...(o.logging === undefined ? {} : { logging: o.logging }),
     rollouts: { tickMs: 100, ...o.rollouts },
@@ -110,7 +117,7 @@ export interface AdminAnswer {
   json: any
 }
 
-export async function adminCall (gw: GatewayProcess, method: 'GET' | 'POST', path: string, body?: object): Promise<AdminAnswer> {
+export async function adminCall (gw: GatewayProcess, method: 'GET' | 'POST' | 'DELETE', path: string, body?: object): Promise<AdminAnswer> {
   const res = await request(`${gw.adminUrl}${path}`, {
     method,
     headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -241,13 +248,14 @@ export interface Fleet {
 }
 
 /** `n` gateways sharing one routing state in Redis (own key prefix), each running a rollout controller. */
-export async function startFleet (n: number, redisUrl: string, rollouts: Record<string, unknown> = {}): Promise<Fleet> {
+export async function startFleet (n: number, redisUrl: string, rollouts: Record<string, unknown> = {}, extra: { state?: (i: number) => Record<string, unknown>, logging?: Record<string, unknown> } = {}): Promise<Fleet> {
   const stable = await startModel({ version: 'v1' })
   const canary = await startModel({ version: 'v3' })
   const state = { store: 'redis', redisUrl, keyPrefix: `release-test-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}` }
   const gateways: GatewayProcess[] = []
   for (let i = 0; i < n; i++) {
-    gateways.push(await startGatewayProcess(gatewayConfig({ stable, canary, state, rollouts: { leaseTtlMs: 1500, ...rollouts } }), { env: { LOG_LEVEL: 'info', GATEWAY_INSTANCE_ID: `gw-${i}` } }))
+    const config = gatewayConfig({ stable, canary, state: { ...state, ...extra.state?.(i) }, logging: extra.logging, rollouts: { leaseTtlMs: 1500, ...rollouts } })
+    gateways.push(await startGatewayProcess(config, { env: { LOG_LEVEL: 'info', GATEWAY_INSTANCE_ID: `gw-${i}` } }))
   }
   await Promise.all([warmModel(stable.url), warmModel(canary.url)])
   return {
@@ -290,4 +298,16 @@ export async function expectRolledBackInFirstStep (s: ReleaseSetup, check: strin
   const entry = audit.json.entries.find((e: { action: string }) => e.action === 'rollout-rollback')
   expect(entry.actor).toMatch(/^rollout-controller@/)
   return entry.detail.checks.find((c: { check: string }) => c.check === check).figures
+}
+
+const CLI = join(process.cwd(), 'dist', 'gateway', 'cli', 'main.js')
+
+/** Runs `model-gateway rollout <args>` against `gw`; resolves with its stdout, rejects with its stderr. */
+export function rolloutCli (gw: GatewayProcess, ...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [CLI, 'rollout', ...args, '--admin-url', gw.adminUrl!, '--token', TOKEN], (err, stdout, stderr) => {
+      if (err !== null) reject(new Error(`${err.message}\n${stderr}`))
+      else resolve(stdout)
+    })
+  })
 }
