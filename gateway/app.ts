@@ -39,6 +39,8 @@ export interface Gateway {
   readonly adminPlane: FastifyInstance | null
   readonly port: number
   readonly adminPort: number | null
+  /** The gRPC listener's port; null when grpc is not enabled. */
+  readonly grpcPort: number | null
   /** This instance's shadow results: pre-traffic evidence without a pipeline. */
   readonly shadowTally: ShadowTally
   /** Data-plane access control; null when access.enabled is off. */
@@ -78,6 +80,7 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
     adminPlane: listeners.adminPlane,
     port: listeners.port,
     adminPort: listeners.adminPort,
+    grpcPort: listeners.grpcPort,
     shadowTally: shadow.tally,
     access: access.access,
     reload: reload.reload,
