@@ -5,7 +5,7 @@
 // SERVICES_PORT_OFFSET like the others; their last two digits differ from the
 // main services' so checkouts whose offsets differ by hundreds never collide.
 import { spawn } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { createConnection } from 'node:net'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -47,7 +47,8 @@ function ours (pid: number, p: Proc): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     if (/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3))) return false
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(MARKER[p])
+    // Ours run in their own folder: a recycled pid may be another checkout's server of the same kind.
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(MARKER[p]) && readlinkSync(`/proc/${pid}/cwd`) === realpathSync(join(ROOT, p))
   } catch {
     return false
   }
