@@ -21,7 +21,9 @@ COPY scorer-sdk ./scorer-sdk
 COPY scripts ./scripts
 COPY bench ./bench
 COPY test ./test
-RUN npx tsc -p tsconfig.json && npm prune --omit=dev --no-audit --no-fund
+COPY console ./console
+# npm run build: the TypeScript, and the console's bundle into dist/console (vite).
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM ${BASE_IMAGE}
 ENV NODE_ENV=production \

@@ -21,6 +21,7 @@ import { reloadComponent } from './components/reload.js'
 import { pipelineComponent } from './components/pipeline.js'
 import { shadowComponent } from './components/shadow.js'
 import { releaseComponent } from './components/release.js'
+import { consoleComponent } from './components/console.js'
 import { startListeners, type ListenerOptions } from './components/listeners.js'
 
 export interface StartOptions extends ListenerOptions {
@@ -51,7 +52,8 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
   const reload = reloadComponent(core, discovery.discovery, opts.env ?? readEnv())
   const pipeline = pipelineComponent(core)
   const shadow = shadowComponent(core, pipeline.pipeline)
-  const components: Component[] = [controlComponent(core), metrics, health, discovery, reload, pipeline, shadow, releaseComponent(core)]
+  const release = releaseComponent(core)
+  const components: Component[] = [controlComponent(core), metrics, health, discovery, reload, pipeline, shadow, release, consoleComponent(core, release.series)]
   for (const c of components) {
     if (c.observer) core.observer.add(c.observer)
     if (c.healthSink) core.healthSinks.add(c.healthSink)

@@ -12,6 +12,8 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 1_000
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000
 export const DEFAULT_DRAIN_DELAY_MS = 0
+/** The browser console on the admin listener. */
+export const DEFAULT_CONSOLE = true
 /** Load shedding is off unless configured (gateway.overload), as in @fastify/under-pressure and Envoy. */
 export const DEFAULT_OVERLOAD_MAX_EVENT_LOOP_DELAY_MS = 0
 export const DEFAULT_OVERLOAD_MAX_IN_FLIGHT = 0

@@ -84,7 +84,7 @@ export interface GatewayConfig {
   validateJson: boolean
   /** Load shedding (0 = that measure off). */
   overload: { maxEventLoopDelayMs: number, maxInFlight: number, retryAfterS: number }
-  admin: { enabled: boolean, host: string, port: number, tokens: AdminToken[], metricsPublic: boolean }
+  admin: { enabled: boolean, host: string, port: number, tokens: AdminToken[], metricsPublic: boolean, console: boolean }
   discovery: { resolver: string | undefined, minIntervalMs: number, maxIntervalMs: number, timeoutMs: number }
   state: { store: 'memory' | 'redis', file: string | undefined, redisUrl: string | undefined, keyPrefix: string }
   logging: {
@@ -208,7 +208,8 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
       host: admin.host ?? env.GATEWAY_ADMIN_HOST ?? D.DEFAULT_HOST,
       port: admin.port ?? D.DEFAULT_ADMIN_PORT,
       tokens,
-      metricsPublic: admin.metricsPublic ?? D.DEFAULT_METRICS_PUBLIC
+      metricsPublic: admin.metricsPublic ?? D.DEFAULT_METRICS_PUBLIC,
+      console: admin.console ?? D.DEFAULT_CONSOLE
     },
     discovery: { resolver: discovery.resolver, minIntervalMs, maxIntervalMs, timeoutMs: discovery.timeoutMs ?? D.DEFAULT_DISCOVERY_TIMEOUT_MS },
     state: { store, file: state.file, redisUrl, keyPrefix: state.keyPrefix ?? D.DEFAULT_STATE_KEY_PREFIX },

@@ -168,7 +168,9 @@ export const ConfigSchema = Strict({
     port: Type.Optional(Port),
     tokens: Type.Optional(Type.Array(AdminTokenSchema, { maxItems: 64 })),
     /** Serve GET /metrics on the admin listener without a token. */
-    metricsPublic: Type.Optional(Type.Boolean())
+    metricsPublic: Type.Optional(Type.Boolean()),
+    /** Serve the browser console at /console and keep the per-version series it draws. */
+    console: Type.Optional(Type.Boolean())
   })),
   /** How this instance resolves the DNS names of versions.<v>.discovery. */
   discovery: Type.Optional(Strict({

@@ -18,11 +18,17 @@ import type { AnalysisSource } from './source.js'
 import { MemoryCoordination, RedisCoordination, type Coordination } from './coordination.js'
 import { RolloutController } from './controller.js'
 import { rolloutAdminModule } from './admin-routes.js'
+import { ReleaseMetrics } from './metrics.js'
+import type { Registry } from 'prom-client'
+import { ClickHouseSeries } from './series-clickhouse.js'
+import type { SeriesReader } from '../admin/series-routes.js'
 
 export interface ReleaseComponent {
   /** The local window's observer (null with the ClickHouse source). */
   observer: RequestObserver | null
   adminModule: AdminModule
+  /** The fleet's per-version series for the console (ClickHouse source), or null to use this instance's. */
+  series: SeriesReader | null
   close (): Promise<void>
 }
 
@@ -41,22 +47,25 @@ export function configPlans (config: GatewayConfig): Record<string, RolloutPlan>
   return out
 }
 
-export function startRelease (config: GatewayConfig, store: StateStore, logger: Logger): ReleaseComponent {
+export function startRelease (config: GatewayConfig, store: StateStore, logger: Logger, registry: Registry): ReleaseComponent {
   const ro = config.rollouts
   const plans = configPlans(config)
   let source: AnalysisSource
   let observer: RequestObserver | null = null
+  let series: ClickHouseSeries | null = null
   if (ro.source === 'clickhouse') {
     if (ro.clickhouseUrl === undefined) throw new ConfigError(config.file, 'rollouts.clickhouseUrl', 'is required with source "clickhouse" (or set CLICKHOUSE_URL)')
-    source = new ClickHouseSource({ url: ro.clickhouseUrl, database: ro.clickhouseDatabase ?? DEFAULT_DATABASE })
+    const ch = { url: ro.clickhouseUrl, database: ro.clickhouseDatabase ?? DEFAULT_DATABASE }
+    source = new ClickHouseSource(ch)
+    series = new ClickHouseSeries(ch)
   } else {
     const local = new LocalWindow()
     source = local
     observer = local
   }
-  const coordination: Coordination = store.kind === 'redis'
+  const coordination: Coordination = new ReleaseMetrics(registry, store).watch(store.kind === 'redis'
     ? new RedisCoordination(config.state.redisUrl!, config.state.keyPrefix, ro.leaseTtlMs, logger)
-    : new MemoryCoordination()
+    : new MemoryCoordination())
   const controller = ro.enabled
     ? new RolloutController({ store, source, coordination, instanceId: config.instanceId, logger, tickMs: ro.tickMs, staleAfterMs: ro.staleAfterMs }).start()
     : null
@@ -64,10 +73,12 @@ export function startRelease (config: GatewayConfig, store: StateStore, logger: 
   return {
     observer,
     adminModule: rolloutAdminModule({ store, coordination, plans, instanceId: config.instanceId }),
+    series,
     async close () {
       await controller?.close()
       await coordination.close()
       await source.close()
+      await series?.close()
     }
   }
 }

@@ -1,5 +1,7 @@
 // Installs what the launcher needs and the machine lacks: redis-server and
-// clickhouse-server from Debian, the Kafka broker jars from Maven Central.
+// clickhouse-server from Debian, the Kafka broker jars from Maven Central; and
+// the tools some tests drive: Debian's chromium (the console's browser tests)
+// and prometheus (its promtool checks the alert rules).
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -90,7 +92,8 @@ export function aptInstall(pkgs: string[]): void {
 /** The system user each Debian package runs its own service as. */
 const SYSTEM_SERVICES = [
   { daemon: '/usr/bin/redis-server', user: 'redis' },
-  { daemon: '/usr/sbin/clickhouse-server', user: 'clickhouse' }
+  { daemon: '/usr/sbin/clickhouse-server', user: 'clickhouse' },
+  { daemon: '/usr/bin/prometheus', user: 'prometheus' }
 ] as const
 
 /**
@@ -103,7 +106,7 @@ const SYSTEM_SERVICES = [
  */
 function stopSystemServices(): void {
   if (existsSync('/run/systemd/system')) {
-    spawnSync('systemctl', ['disable', '--now', 'redis-server', 'clickhouse-server'], { stdio: 'ignore' })
+    spawnSync('systemctl', ['disable', '--now', 'redis-server', 'clickhouse-server', 'prometheus'], { stdio: 'ignore' })
     return
   }
   if (!which('start-stop-daemon')) return
@@ -183,6 +186,22 @@ export function install(services: readonly ServiceName[]): void {
     installKafka()
     if (!had) log(`Kafka jars took ${((Date.now() - t0) / 1000).toFixed(1)} s`)
   }
+}
+
+/** The browser the console tests drive: Debian's package, never a downloaded build. */
+export const CHROMIUM = '/usr/bin/chromium'
+
+/** Installs chromium and promtool (Debian's prometheus package) when missing. Idempotent. */
+export function installTools(): void {
+  const apt: string[] = []
+  if (!existsSync(CHROMIUM)) apt.push('chromium')
+  if (!which('promtool')) apt.push('prometheus')
+  if (apt.length === 0) return
+  const t0 = Date.now()
+  aptInstall(apt)
+  log(`apt install took ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+  if (!existsSync(CHROMIUM)) throw new Error(`install: ${CHROMIUM} still missing after apt-get install chromium`)
+  if (!which('promtool')) throw new Error('install: promtool still missing after apt-get install prometheus')
 }
 
 /** For diagnostics: the installed Kafka jar names. */

@@ -5,7 +5,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, unlin
 import { createServer } from 'node:net'
 import { join, relative } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { clickhouseServerCommand, install, redisServerBinary } from './install.js'
+import { clickhouseServerCommand, install, installTools, redisServerBinary } from './install.js'
 import {
   CONF_DIR,
   DATA_DIR,
@@ -347,6 +347,7 @@ export async function up(): Promise<ServiceEnv> {
   const managed = SERVICE_NAMES.filter((n) => external[n] === undefined)
   for (const d of [SERVICES_DIR, DATA_DIR, CONF_DIR, LOG_DIR, ...managed.map(dataDir)]) mkdirSync(d, { recursive: true })
   install(managed)
+  installTools()
   const env: ServiceEnv = { ...LOCAL_ENV }
   for (const n of SERVICE_NAMES) if (external[n] !== undefined) env[ENV_KEYS[n]] = external[n]
   const state: State = { external, managed }

@@ -44,11 +44,16 @@ export interface GatewayOptions {
   plan?: Record<string, unknown>
   /** release.requireVerification of the model. */
   requireVerification?: boolean
+  /** The config's gateway section (e.g. overload). */
+  gateway?: Record<string, unknown>
+  /** Admin tokens beside the harness's admin token (e.g. a read token). */
+  tokens?: Array<{ name: string, token: string, role: 'read' | 'admin' }>
 }
 
 export function gatewayConfig (o: GatewayOptions): Record<string, unknown> {
   return {
-    admin: { tokens: [{ name: 'ops', token: TOKEN, role: 'admin' }] },
+    admin: { tokens: [{ name: 'ops', token: TOKEN, role: 'admin' }, ...(o.tokens ?? [])] },
+    ...(o.gateway === undefined ? {} : { gateway: o.gateway }),
     ...(o.state === undefined ? {} : { state: o.state }),
     ...(o.logging === undefined ? {} : { logging: o.logging }),
     rollouts: { tickMs: 100, ...o.rollouts },
