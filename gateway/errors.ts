@@ -21,6 +21,8 @@ export interface ErrorParams {
   url?: string
   allowed?: string
   timeoutMs?: number
+  /** Id of an admin write (sent back so the caller can look its outcome up). */
+  operationId?: string
 }
 
 interface Entry {
@@ -58,6 +60,7 @@ export const CATALOGUE = {
   GW_OVERLOADED: { status: 503, message: p => `the gateway is overloaded (${p.detail ?? ''}); retry after ${p.limit ?? 1} s` },
   GW_CONFIG_INVALID: { status: 400, message: p => `config not reloaded, the running config stays: ${p.detail ?? ''}` },
   GW_STATE_UNAVAILABLE: { status: 503, message: p => `the shared routing state is unavailable (${p.detail ?? ''}); the gateway keeps serving with the state it has, changes are refused until it is back` },
+  GW_WRITE_OUTCOME_UNKNOWN: { status: 503, message: p => `the change (operation ${p.operationId ?? ''}) was sent to the shared routing state, but whether it applied could not be read back (${p.detail ?? ''}); it cannot apply later than its deadline: GET /admin/operations/${p.operationId ?? ''} or the audit log says whether it did` },
   GW_UPSTREAM_TIMEOUT: { status: 504, message: p => `${ofModel(p)} did not answer within ${p.timeoutMs ?? 0} ms (the request's deadline, retries included)` }
 } as const satisfies Record<string, Entry>
 
@@ -68,6 +71,7 @@ export interface ErrorBody {
   code: ErrorCode
   model?: string
   version?: string
+  operationId?: string
 }
 
 export class GatewayError extends Error {
@@ -76,6 +80,8 @@ export class GatewayError extends Error {
   readonly model: string | undefined
   readonly version: string | undefined
   readonly replica: string | undefined
+  /** Set by the state store on every error of a write, so the caller can look the write up. */
+  operationId: string | undefined
 
   constructor (code: ErrorCode, params: ErrorParams = {}, cause?: unknown) {
     super(CATALOGUE[code].message(params), cause === undefined ? undefined : { cause })
@@ -85,6 +91,7 @@ export class GatewayError extends Error {
     this.model = params.model
     this.version = params.version
     this.replica = params.replica
+    this.operationId = params.operationId
   }
 
   /** The JSON body sent to clients. Replica URLs are internal and stay out of it. */
@@ -92,6 +99,7 @@ export class GatewayError extends Error {
     const body: ErrorBody = { error: this.message, code: this.code }
     if (this.model !== undefined) body.model = this.model
     if (this.version !== undefined) body.version = this.version
+    if (this.operationId !== undefined) body.operationId = this.operationId
     return body
   }
 }
@@ -105,7 +113,8 @@ export const errors = {
   conflict: (detail: string, ctx: { model?: string, version?: string } = {}) => new GatewayError('GW_CONFLICT', { ...ctx, detail }),
   staleRevision: (expected: number, actual: number) =>
     new GatewayError('GW_CONFLICT', { detail: `revision ${expected} is stale: the routing state is at revision ${actual}; re-read it and retry` }),
-  stateUnavailable: (what: string, cause?: unknown) => new GatewayError('GW_STATE_UNAVAILABLE', { detail: what }, cause),
+  stateUnavailable: (what: string, cause?: unknown, operationId?: string) => new GatewayError('GW_STATE_UNAVAILABLE', { detail: what, operationId }, cause),
+  outcomeUnknown: (operationId: string, detail: string) => new GatewayError('GW_WRITE_OUTCOME_UNKNOWN', { operationId, detail }),
   bodyTooLarge: (limit: number, model?: string, detail?: string) => new GatewayError('GW_BODY_TOO_LARGE', { limit, model, detail }),
   badRequest: (detail: string) => new GatewayError('GW_BAD_REQUEST', { detail }),
   internal: (cause?: unknown) => new GatewayError('GW_INTERNAL', {}, cause)

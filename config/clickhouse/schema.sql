@@ -137,3 +137,24 @@ CREATE TABLE IF NOT EXISTS model_gateway.shadow_pairs (
 PARTITION BY toYYYYMMDD(time)
 ORDER BY (model, shadow_version, time, request_id)
 TTL time + INTERVAL 30 DAY;
+
+-- control_log: the control plane's durable record: every audit entry (routing
+-- change, seed, an operation's outcome) and every rollout decision, the entry
+-- kept whole as JSON in `entry`. It outlives Redis; `audit` and `rollout explain`
+-- read it when Redis has lost theirs. No TTL: it is the history. Read with FINAL.
+
+-- 7: control_log
+CREATE TABLE IF NOT EXISTS model_gateway.control_log (
+  time DateTime,
+  millis UInt16,
+  kind LowCardinality(String),
+  id String,
+  model LowCardinality(String),
+  instance_id LowCardinality(String),
+  action LowCardinality(String),
+  rollout_id String,
+  revision UInt64,
+  entry String
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(time)
+ORDER BY (kind, model, time, millis, id);

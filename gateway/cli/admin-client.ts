@@ -5,7 +5,7 @@
  * unreachable, the token is missing or wrong, or the server's own error.
  */
 import { request } from 'undici'
-import type { AuditEntry } from '../control/store.js'
+import type { AuditEntry, OperationView, StoreHealth } from '../control/store.js'
 import type { ShadowState, VerificationRecord } from '../state/routing-state.js'
 
 export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:8081'
@@ -36,7 +36,8 @@ export interface ModelView {
   requireVerification?: boolean
   shadow?: { version: string, weight: number } | null
 }
-export interface ModelsResponse { revision: number, instanceId: string, models: ModelView[] }
+export interface ModelsResponse { revision: number, instanceId: string, store?: StoreHealth, models: ModelView[] }
+export interface OperationResponse { revision: number, operation: OperationView }
 export interface ModelResponse { revision: number, model: ModelView }
 /** GET /admin/audit returns the store's entries as they are (before/after included). */
 export type AuditEntryView = AuditEntry
@@ -125,6 +126,11 @@ export class AdminClient {
 
   audit (limit?: number): Promise<AuditResponse> {
     return this.#call('GET', `/admin/audit${limit === undefined ? '' : `?limit=${limit}`}`)
+  }
+
+  /** Whether the write with this operation id applied. */
+  operation (id: string): Promise<OperationResponse> {
+    return this.#call('GET', `/admin/operations/${enc(id)}`)
   }
 
   instances (): Promise<InstancesResponse> {

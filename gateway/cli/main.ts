@@ -22,6 +22,7 @@ const commands: Record<string, Loader> = {
   register: async () => (await import('./commands/register.js')).default,
   retire: async () => (await import('./commands/retire.js')).default,
   audit: async () => (await import('./commands/audit.js')).default,
+  operation: async () => (await import('./commands/operation.js')).default,
   instances: async () => (await import('./commands/instances.js')).default,
   verify: async () => (await import('./commands/verify.js')).default,
   shadow: async () => (await import('./commands/shadow.js')).default,

@@ -10,7 +10,7 @@ export interface ReleaseComponent extends Component {
 }
 
 export function releaseComponent (core: Core): ReleaseComponent {
-  const release = startRelease(core.config, core.store, core.logger, core.registry)
+  const release = startRelease(core.config, core.store, core.logger, core.registry, { controlLog: core.controlLog })
   return {
     name: 'release',
     observer: release.observer,

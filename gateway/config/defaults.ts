@@ -46,6 +46,8 @@ export const DEFAULT_DISCOVERY_MAX_INTERVAL_MS = 30_000
 export const DEFAULT_DISCOVERY_TIMEOUT_MS = 2_000
 
 export const DEFAULT_STATE_KEY_PREFIX = 'model-gateway'
+/** Replicas that must confirm a state write before it is acknowledged; 0: the primary's answer is enough (one Redis, no replicas). */
+export const DEFAULT_MIN_REPLICA_ACKS = 0
 export const DEFAULT_TOPIC_PREFIX = 'model-gateway'
 export const DEFAULT_BUFFER_MAX_RECORDS = 50_000
 export const DEFAULT_BUFFER_MAX_BYTES = 64 * 1024 * 1024

@@ -86,7 +86,15 @@ export interface GatewayConfig {
   overload: { maxEventLoopDelayMs: number, maxInFlight: number, retryAfterS: number }
   admin: { enabled: boolean, host: string, port: number, tokens: AdminToken[], metricsPublic: boolean, console: boolean }
   discovery: { resolver: string | undefined, minIntervalMs: number, maxIntervalMs: number, timeoutMs: number }
-  state: { store: 'memory' | 'redis', file: string | undefined, redisUrl: string | undefined, keyPrefix: string }
+  state: {
+    store: 'memory' | 'redis'
+    file: string | undefined
+    redisUrl: string | undefined
+    keyPrefix: string
+    sentinel: { name: string, hosts: Array<{ host: string, port: number }>, password: string | undefined, sentinelPassword: string | undefined } | undefined
+    minReplicaAcks: number
+    controlLog: { file: string | undefined, clickhouseUrl: string | undefined, clickhouseDatabase: string | undefined }
+  }
   logging: {
     sink: 'off' | 'file' | 'kafka'
     file: string | undefined
@@ -180,7 +188,10 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
   const state = cfg.state ?? {}
   const store = state.store ?? 'memory'
   const redisUrl = state.redisUrl ?? env.REDIS_URL
-  if (store === 'redis' && redisUrl === undefined) throw new ConfigError(file, 'state.redisUrl', 'is required with store "redis" (or set REDIS_URL)')
+  state.sentinel?.hosts.forEach((h, i) => {
+    if (hostPort(h).port > 65535) throw new ConfigError(file, `state.sentinel.hosts[${i}]`, `port of "${h}" is above 65535`)
+  })
+  if (store === 'redis' && redisUrl === undefined && state.sentinel === undefined) throw new ConfigError(file, 'state.redisUrl', 'is required with store "redis" (or set REDIS_URL, or give state.sentinel)')
   const logging = cfg.logging ?? {}
   const sink = logging.sink ?? 'off'
   const kafkaBrokers = logging.kafkaBrokers ?? env.KAFKA_BROKERS?.split(',').map(s => s.trim()).filter(s => s !== '')
@@ -212,7 +223,19 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
       console: admin.console ?? D.DEFAULT_CONSOLE
     },
     discovery: { resolver: discovery.resolver, minIntervalMs, maxIntervalMs, timeoutMs: discovery.timeoutMs ?? D.DEFAULT_DISCOVERY_TIMEOUT_MS },
-    state: { store, file: state.file, redisUrl, keyPrefix: state.keyPrefix ?? D.DEFAULT_STATE_KEY_PREFIX },
+    state: {
+      store,
+      file: state.file,
+      redisUrl,
+      keyPrefix: state.keyPrefix ?? D.DEFAULT_STATE_KEY_PREFIX,
+      sentinel: state.sentinel === undefined ? undefined : { name: state.sentinel.name, hosts: state.sentinel.hosts.map(hostPort), password: state.sentinel.password, sentinelPassword: state.sentinel.sentinelPassword },
+      minReplicaAcks: state.minReplicaAcks ?? D.DEFAULT_MIN_REPLICA_ACKS,
+      controlLog: {
+        file: state.controlLog?.file ?? (store === 'memory' && state.file !== undefined ? `${state.file}.control.ndjson` : undefined),
+        clickhouseUrl: state.controlLog?.clickhouseUrl,
+        clickhouseDatabase: state.controlLog?.clickhouseDatabase
+      }
+    },
     logging: {
       sink,
       file: logging.file,
@@ -304,6 +327,12 @@ function resolveModel (name: string, m: ModelConfig, gatewayBodyLimit: number, f
       maxBodyBytes: s.maxBodyBytes ?? D.DEFAULT_MAX_BODY_BYTES
     }
   }
+}
+
+/** "host:port" (the schema checked the shape); an IPv6 host loses its brackets. */
+function hostPort (s: string): { host: string, port: number } {
+  const i = s.lastIndexOf(':')
+  return { host: s.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port: Number(s.slice(i + 1)) }
 }
 
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g

@@ -188,7 +188,26 @@ export const ConfigSchema = Strict({
     /** memory store: keep the last state in this file so a restart resumes it. */
     file: Type.Optional(Type.String()),
     redisUrl: Type.Optional(Type.String()),
-    keyPrefix: Type.Optional(Name)
+    keyPrefix: Type.Optional(Name),
+    /** Reach Redis through Redis Sentinel (the primary it names, followed across failovers) instead of redisUrl. */
+    sentinel: Type.Optional(Strict({
+      /** The primary's name as the sentinels know it (`sentinel monitor <name> …`). */
+      name: Type.String({ pattern: '^[A-Za-z0-9._-]{1,128}$' }),
+      /** Sentinels as "host:port"; any one that answers is enough. */
+      hosts: Type.Array(Type.String({ pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$' }), { minItems: 1, maxItems: 16 }),
+      password: Type.Optional(Type.String({ maxLength: 512 })),
+      sentinelPassword: Type.Optional(Type.String({ maxLength: 512 }))
+    })),
+    /** A write is acknowledged only once this many replicas have it (Redis WAIT), so a failover cannot lose it. */
+    minReplicaAcks: Type.Optional(Type.Integer({ minimum: 0, maximum: 16 })),
+    /** The durable record of the audit log and rollout decisions, read back when Redis has lost its copy. */
+    controlLog: Type.Optional(Strict({
+      /** Append every entry to this file (default for the memory store with state.file: <state.file>.control.ndjson). */
+      file: Type.Optional(Type.String({ minLength: 1 })),
+      /** Read the record back from ClickHouse's control_log (written through logging.sink kafka and the sink). */
+      clickhouseUrl: Type.Optional(Type.String()),
+      clickhouseDatabase: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }))
+    }))
   })),
   logging: Type.Optional(Strict({
     /** Where sampled records, rollups and health-check results go. */

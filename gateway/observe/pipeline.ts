@@ -25,6 +25,7 @@ import { KafkaTransport } from './kafka-producer.js'
 import { FileTransport } from './file-sink.js'
 import type { ShadowPair, ShadowPairSink } from '../proxy/shadow.js'
 import { shadowRow } from './shadow-row.js'
+import type { ControlRow, ControlRowSink } from './control-row.js'
 
 /** Most records in one send. */
 export const MAX_BATCH_RECORDS = 10_000
@@ -36,6 +37,8 @@ export const MAX_BATCH_RECORDS = 10_000
 export const MAX_BATCH_BYTES = 1024 * 1024
 /** Health results buffered at most (they are few: one per replica per interval). */
 export const HEALTH_BUFFER_RECORDS = 10_000
+/** Control rows (audit entries, rollout decisions) buffered at most: a few per change, kept through long outages. */
+export const CONTROL_BUFFER_RECORDS = 20_000
 /** Rollup rows kept at most while the transport is down (cells x minutes); far above what hours of outage produce. */
 export const MAX_PENDING_ROLLUPS = 200_000
 /** At most one "dropped" log line per this many ms. */
@@ -78,7 +81,7 @@ interface Metrics {
   dropped: Counter<'kind'>
 }
 
-export class ScoringPipeline implements RequestObserver, HealthResultSink, ShadowPairSink {
+export class ScoringPipeline implements RequestObserver, HealthResultSink, ShadowPairSink, ControlRowSink {
   readonly #opts: PipelineOptions
   readonly #sampler: Sampler
   readonly #rollups: RollupCounters
@@ -86,6 +89,8 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
   readonly #health: BoundedBuffer
   /** Shadow pairs: every mirrored request, bounded like records (dropped and counted when full). */
   readonly #shadow: BoundedBuffer
+  /** The control plane's durable record (observe/control-row.ts). */
+  readonly #control: BoundedBuffer
   /** Latest cumulative row per rollup cell, waiting to be sent. */
   readonly #pendingRollups = new Map<string, { key: string, row: RollupRow }>()
   readonly #metrics: Metrics | null
@@ -111,6 +116,7 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
     this.#records = new BoundedBuffer(opts.bufferMaxRecords, opts.bufferMaxBytes)
     this.#health = new BoundedBuffer(HEALTH_BUFFER_RECORDS, Math.max(1024, Math.min(opts.bufferMaxBytes, 16 * 1024 * 1024)))
     this.#shadow = new BoundedBuffer(opts.bufferMaxRecords, opts.bufferMaxBytes)
+    this.#control = new BoundedBuffer(CONTROL_BUFFER_RECORDS, 64 * 1024 * 1024)
     this.#metrics = opts.registry === undefined ? null : this.#register(opts.registry)
     this.#lastRollupFlush = this.#now()
   }
@@ -146,6 +152,11 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
     this.#shadow.push(`${row.model}/${row.shadow_version}`, JSON.stringify(row))
   }
 
+  /** An audit entry or rollout decision, off any request path. */
+  control (row: ControlRow): void {
+    this.#control.push(row.model, JSON.stringify(row))
+  }
+
   get bufferedRecords (): number { return this.#records.size }
   get bufferedBytes (): number { return this.#records.bytes }
   get pendingRollups (): number { return this.#pendingRollups.size }
@@ -178,7 +189,7 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
     try {
       if (this.#sending !== null) await bounded(this.#sending)
       this.#collectRollups()
-      while (this.#sending === null && this.#now() < deadline && (this.#records.size > 0 || this.#health.size > 0 || this.#shadow.size > 0 || this.#pendingRollups.size > 0)) {
+      while (this.#sending === null && this.#now() < deadline && (this.#records.size > 0 || this.#health.size > 0 || this.#shadow.size > 0 || this.#control.size > 0 || this.#pendingRollups.size > 0)) {
         const ok = await bounded(this.#drainOnce())
         if (!ok) await bounded(new Promise(resolve => setTimeout(resolve, 200)))
       }
@@ -198,7 +209,7 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
     const rollupsDue = now - this.#lastRollupFlush >= this.#opts.rollupFlushMs
     if (rollupsDue) this.#collectRollups()
     if (now < this.#retryAt) return
-    if (this.#records.size === 0 && this.#health.size === 0 && this.#shadow.size === 0 && this.#pendingRollups.size === 0) return
+    if (this.#records.size === 0 && this.#health.size === 0 && this.#shadow.size === 0 && this.#control.size === 0 && this.#pendingRollups.size === 0) return
     const due = rollupsDue || now - this.#lastSendAt >= this.#opts.flushIntervalMs || this.#records.size + this.#shadow.size >= SEND_AT_RECORDS || this.#records.bytes + this.#shadow.bytes >= SEND_AT_BYTES
     if (due) void this.#drainOnce()
   }
@@ -221,6 +232,7 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
     const records = this.#records.peek(MAX_BATCH_RECORDS, MAX_BATCH_BYTES)
     const health = this.#health.peek(1_000)
     const shadow = this.#shadow.peek(MAX_BATCH_RECORDS, MAX_BATCH_BYTES)
+    const control = this.#control.peek(1_000)
     const sentRollups: Array<[string, RollupRow]> = []
     const rollups: BufferedMessage[] = []
     for (const [cell, p] of this.#pendingRollups) {
@@ -228,18 +240,20 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
       rollups.push({ key: p.key, value: JSON.stringify(p.row) })
       if (rollups.length >= MAX_BATCH_RECORDS) break
     }
-    if (records.length === 0 && health.length === 0 && shadow.length === 0 && rollups.length === 0) return Promise.resolve(true)
+    if (records.length === 0 && health.length === 0 && shadow.length === 0 && control.length === 0 && rollups.length === 0) return Promise.resolve(true)
     this.#lastSendAt = this.#now()
-    const started = this.#opts.transport.send({ records, rollups, health, shadow }).then(() => {
+    const started = this.#opts.transport.send({ records, rollups, health, shadow, control }).then(() => {
       this.#records.release(records.length)
       this.#health.release(health.length)
       this.#shadow.release(shadow.length)
+      this.#control.release(control.length)
       // A cell flushed again while the send was in flight has a newer row: keep that one.
       for (const [cell, row] of sentRollups) if (this.#pendingRollups.get(cell)?.row === row) this.#pendingRollups.delete(cell)
       this.#metrics?.sent.inc({ kind: 'record' }, records.length)
       this.#metrics?.sent.inc({ kind: 'rollup' }, rollups.length)
       this.#metrics?.sent.inc({ kind: 'health' }, health.length)
       this.#metrics?.sent.inc({ kind: 'shadow' }, shadow.length)
+      this.#metrics?.sent.inc({ kind: 'control' }, control.length)
       if (this.#failures > 0) this.#opts.logger.info({ transport: this.#opts.transport.name, failures: this.#failures }, 'scoring-log transport is sending again')
       this.#failures = 0
       this.#retryAt = 0
@@ -273,6 +287,11 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
     if (ds > 0) {
       this.#metrics?.dropped.inc({ kind: 'shadow' }, ds)
       this.#dropsSinceLog += ds
+    }
+    const dc = this.#control.takeDropped()
+    if (dc > 0) {
+      this.#metrics?.dropped.inc({ kind: 'control' }, dc)
+      this.#dropsSinceLog += dc
     }
     const now = this.#now()
     if (this.#dropsSinceLog > 0 && (force || now - this.#lastDropLog >= DROP_LOG_INTERVAL_MS)) {

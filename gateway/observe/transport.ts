@@ -7,6 +7,8 @@ export interface PipelineBatch {
   health: BufferedMessage[]
   /** Shadow pairs (issue 11). */
   shadow: BufferedMessage[]
+  /** Audit entries and rollout decisions: the control plane's durable record. */
+  control: BufferedMessage[]
 }
 
 export interface PipelineTransport {

@@ -9,6 +9,9 @@ import { ConfigError } from '../config/load.js'
 import type { Logger } from '../observe/log.js'
 import type { RequestObserver } from '../observe/outcome.js'
 import type { StateStore } from '../control/store.js'
+import type { Registry } from 'prom-client'
+import { ControlLog } from '../control/control-log.js'
+import { redisTarget } from '../control/create-store.js'
 import type { AdminModule } from '../admin/listener.js'
 import { DEFAULT_DATABASE } from '../sink/clickhouse.js'
 import { PlanError, validatePlan, type RolloutPlan } from './plan.js'
@@ -19,7 +22,7 @@ import { MemoryCoordination, RedisCoordination, type Coordination } from './coor
 import { RolloutController } from './controller.js'
 import { rolloutAdminModule } from './admin-routes.js'
 import { ReleaseMetrics } from './metrics.js'
-import type { Registry } from 'prom-client'
+import { registerRolloutMetrics } from './controller-metrics.js'
 import { ClickHouseSeries } from './series-clickhouse.js'
 import type { SeriesReader } from '../admin/series-routes.js'
 
@@ -47,7 +50,12 @@ export function configPlans (config: GatewayConfig): Record<string, RolloutPlan>
   return out
 }
 
-export function startRelease (config: GatewayConfig, store: StateStore, logger: Logger, registry: Registry): ReleaseComponent {
+export interface ReleaseExtras {
+  /** The durable record the journal also goes to (and is read back from). */
+  controlLog?: ControlLog
+}
+
+export function startRelease (config: GatewayConfig, store: StateStore, logger: Logger, registry: Registry, extras: ReleaseExtras = {}): ReleaseComponent {
   const ro = config.rollouts
   const plans = configPlans(config)
   let source: AnalysisSource
@@ -63,16 +71,18 @@ export function startRelease (config: GatewayConfig, store: StateStore, logger: 
     source = local
     observer = local
   }
+  const log = extras.controlLog ?? ControlLog.none(logger)
   const coordination: Coordination = new ReleaseMetrics(registry, store).watch(store.kind === 'redis'
-    ? new RedisCoordination(config.state.redisUrl!, config.state.keyPrefix, ro.leaseTtlMs, logger)
-    : new MemoryCoordination())
+    ? new RedisCoordination(redisTarget(config), config.state.keyPrefix, ro.leaseTtlMs, config.instanceId, logger, log)
+    : new MemoryCoordination(config.instanceId, log))
   const controller = ro.enabled
     ? new RolloutController({ store, source, coordination, instanceId: config.instanceId, logger, tickMs: ro.tickMs, staleAfterMs: ro.staleAfterMs }).start()
     : null
+  registerRolloutMetrics(registry, store, coordination, controller)
   logger.info({ source: source.name, controller: ro.enabled, coordination: store.kind }, 'release controller ready')
   return {
     observer,
-    adminModule: rolloutAdminModule({ store, coordination, plans, instanceId: config.instanceId }),
+    adminModule: rolloutAdminModule({ store, coordination, plans, instanceId: config.instanceId, controller }),
     series,
     async close () {
       await controller?.close()

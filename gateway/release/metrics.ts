@@ -106,7 +106,9 @@ export class ReleaseMetrics {
     return {
       lease: (model) => coordination.lease(model),
       release: (model) => coordination.release(model),
-      journal: (model, limit) => coordination.journal(model, limit),
+      holder: (model) => coordination.holder(model),
+      held: () => coordination.held(),
+      journal: (model, limit, opts) => coordination.journal(model, limit, opts),
       close: () => coordination.close(),
       append: async (model, e) => {
         if (e.checks.length > 0) journaled.set(model, { rolloutId: e.rolloutId, checks: e.checks })

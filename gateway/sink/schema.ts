@@ -24,6 +24,8 @@
  * - health_checks: identity (model, version, replica, instance_id, time, millis, kind).
  * - shadow_pairs: identity (model, shadow_version, time, request_id), like records:
  *   one row per mirrored request (issue 11); a redelivered pair is the same row.
+ * - control_log: identity (kind, model, time, millis, id): an audit entry or a
+ *   rollout decision, sent again unchanged when redelivered.
  *
  * There is no materialized per-minute view over records: a view aggregates each
  * insert as it comes, so it would count redelivered records twice and could only
@@ -160,6 +162,26 @@ ORDER BY (model, version, replica, instance_id, time, millis, kind)${ttl(f, 'tim
 ) ENGINE = ReplacingMergeTree
 PARTITION BY toYYYYMMDD(time)
 ORDER BY (model, shadow_version, time, request_id)${ttl(f, 'time', days)}`
+  },
+  {
+    // The control plane's durable record (observe/control-row.ts): audit entries and rollout
+    // decisions, kept whole as JSON. It outlives Redis, so no TTL: it is the history.
+    id: 7,
+    name: 'control_log',
+    sql: (db, f) => `CREATE TABLE IF NOT EXISTS ${db}.control_log (
+  time DateTime,
+  millis UInt16,
+  kind ${lc(f)},
+  id String,
+  model ${lc(f)},
+  instance_id ${lc(f)},
+  action ${lc(f)},
+  rollout_id String,
+  revision UInt64,
+  entry String
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(time)
+ORDER BY (kind, model, time, millis, id)`
   }
 ]
 
@@ -190,4 +212,4 @@ export async function migrate (ch: ClickHouse, retentionDays = DEFAULT_RETENTION
 }
 
 /** Table each topic kind lands in. */
-export const TABLE_OF = { records: 'records', rollups: 'rollups', health: 'health_checks', shadow: 'shadow_pairs' } as const
+export const TABLE_OF = { records: 'records', rollups: 'rollups', health: 'health_checks', shadow: 'shadow_pairs', control: 'control_log' } as const

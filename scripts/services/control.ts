@@ -1,7 +1,7 @@
 // What tests import: where the services are, and (for fault tests) stopping and
 // starting the ones this launcher runs.
 import { SERVICE_NAMES, type ServiceName } from './paths.js'
-import { ENV_KEYS, LOCAL_ENV, ensureRunning, readEnvFile, readState, restoreManaged, stopManaged, type ServiceEnv } from './services.js'
+import { ENV_KEYS, LOCAL_ENV, ensureRunning, isOurProcess, readEnvFile, readPid, readState, restoreManaged, stopManaged, type ServiceEnv } from './services.js'
 
 export type { ServiceEnv, ServiceName }
 
@@ -41,6 +41,18 @@ export async function stopService(name: ServiceName): Promise<void> {
 export async function startService(name: ServiceName): Promise<void> {
   assertManaged(name, 'start')
   await ensureRunning(name, { truncateLog: false })
+}
+
+/**
+ * Sends `signal` to our process for this service (fault tests: SIGSTOP and
+ * SIGCONT stall and resume it, SIGKILL kills it without a goodbye). Returns its pid.
+ */
+export function signalService(name: ServiceName, signal: NodeJS.Signals): number {
+  assertManaged(name, 'stop')
+  const pid = readPid(name)
+  if (pid === undefined || !isOurProcess(pid, name)) throw new Error(`cannot signal ${name}: it is not running`)
+  process.kill(pid, signal)
+  return pid
 }
 
 /**

@@ -1,7 +1,8 @@
-// Installs what the launcher needs and the machine lacks: redis-server and
-// clickhouse-server from Debian, the Kafka broker jars from Maven Central; and
-// the tools some tests drive: Debian's chromium (the console's browser tests)
-// and prometheus (its promtool checks the alert rules).
+// Installs what the launcher needs and the machine lacks: redis-server,
+// redis-sentinel (the failover tests' sentinels) and clickhouse-server from
+// Debian, the Kafka broker jars from Maven Central; and the tools some tests
+// drive: Debian's chromium (the console's browser tests) and prometheus (its
+// promtool checks the alert rules).
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -50,6 +51,11 @@ export function redisServerBinary(): string | undefined {
   return which('redis-server')
 }
 
+/** Debian's redis-sentinel package: the sentinel mode of the same server, with its own command. */
+export function redisSentinelBinary(): string | undefined {
+  return which('redis-sentinel')
+}
+
 /** The ClickHouse server command: `clickhouse-server` or `clickhouse server`. */
 export function clickhouseServerCommand(): string[] | undefined {
   const s = which('clickhouse-server')
@@ -92,6 +98,7 @@ export function aptInstall(pkgs: string[]): void {
 /** The system user each Debian package runs its own service as. */
 const SYSTEM_SERVICES = [
   { daemon: '/usr/bin/redis-server', user: 'redis' },
+  { daemon: '/usr/bin/redis-sentinel', user: 'redis' },
   { daemon: '/usr/sbin/clickhouse-server', user: 'clickhouse' },
   { daemon: '/usr/bin/prometheus', user: 'prometheus' }
 ] as const
@@ -106,7 +113,7 @@ const SYSTEM_SERVICES = [
  */
 function stopSystemServices(): void {
   if (existsSync('/run/systemd/system')) {
-    spawnSync('systemctl', ['disable', '--now', 'redis-server', 'clickhouse-server', 'prometheus'], { stdio: 'ignore' })
+    spawnSync('systemctl', ['disable', '--now', 'redis-server', 'redis-sentinel', 'clickhouse-server', 'prometheus'], { stdio: 'ignore' })
     return
   }
   if (!which('start-stop-daemon')) return
@@ -172,12 +179,14 @@ function installKafka(): void {
 export function install(services: readonly ServiceName[]): void {
   const apt: string[] = []
   if (services.includes('redis') && !redisServerBinary()) apt.push('redis-server')
+  if (services.includes('redis') && !redisSentinelBinary()) apt.push('redis-sentinel')
   if (services.includes('clickhouse') && !clickhouseServerCommand()) apt.push('clickhouse-server', 'clickhouse-client')
   if (apt.length > 0) {
     const t0 = Date.now()
     aptInstall(apt)
     log(`apt install took ${((Date.now() - t0) / 1000).toFixed(1)} s`)
     if (services.includes('redis') && !redisServerBinary()) throw new Error('install: redis-server still missing after apt-get install')
+    if (services.includes('redis') && !redisSentinelBinary()) throw new Error('install: redis-sentinel still missing after apt-get install')
     if (services.includes('clickhouse') && !clickhouseServerCommand()) throw new Error('install: clickhouse-server still missing after apt-get install')
   }
   if (services.includes('kafka')) {

@@ -46,6 +46,7 @@ describe('control plane: Redis outage', () => {
       request: i => ({ origin: (i % 2 === 0 ? a : b).url, headers: { 'x-user-id': `u-${i % 97}` } })
     })
     await eventually(() => expect(load.progress.ok).toBeGreaterThan(20))
+    const stoppedAt = Date.now()
     await stopService('redis')
     const sentBeforeOutage = load.progress.sent
 
@@ -60,6 +61,10 @@ describe('control plane: Redis outage', () => {
       expect(read.status).toBe(200)
       expect(read.json.revision).toBe(before)
       expect(read.json.model.split).toEqual([{ version: 'v2', weight: 3000 }, { version: 'v1', weight: 7000 }])
+      // The admin view says the store is away, and since when (the first failure after Redis stopped).
+      const view = (await admin(gw, 'GET', '/admin/models')).json
+      expect(view.store).toMatchObject({ kind: 'redis', available: false })
+      expect(Date.parse(view.store.unavailableSince!)).toBeGreaterThanOrEqual(stoppedAt - 1_000)
     }
     // Scoring goes on with Redis away.
     await eventually(() => expect(load.progress.sent - sentBeforeOutage).toBeGreaterThan(100))
@@ -69,6 +74,7 @@ describe('control plane: Redis outage', () => {
     const t0 = Date.now()
     const res = await eventually(async () => {
       const r = await admin(a, 'PUT', '/admin/models/fraud/split', { weights: { v1: 5000, v2: 5000 } })
+      expect(r.json.code).not.toBe('GW_WRITE_OUTCOME_UNKNOWN')
       expect(r.status).toBe(200)
       return r
     }, { timeoutMs: RECOVERY_DEADLINE_MS, intervalMs: 200 })

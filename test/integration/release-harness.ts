@@ -1,6 +1,8 @@
 // Shared by the release-*.test.ts files: a stable fraud model, a canary with
 // fault knobs, a gateway process with a fast rollout controller, a background
 // load with sticky users, and polling of the rollout status over the admin API.
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
 import { expect } from 'vitest'
 import { request, Pool } from 'undici'
 import { startModel, type ModelProcess, type StartModelOptions } from '../../scripts/processes/model-process.js'
@@ -114,7 +116,7 @@ export interface AdminAnswer {
   json: any
 }
 
-export async function adminCall (gw: GatewayProcess, method: 'GET' | 'POST', path: string, body?: object): Promise<AdminAnswer> {
+export async function adminCall (gw: GatewayProcess, method: 'GET' | 'POST' | 'DELETE', path: string, body?: object): Promise<AdminAnswer> {
   const res = await request(`${gw.adminUrl}${path}`, {
     method,
     headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -228,13 +230,14 @@ export interface Fleet {
 }
 
 /** `n` gateways sharing one routing state in Redis (own key prefix), each running a rollout controller. */
-export async function startFleet (n: number, redisUrl: string, rollouts: Record<string, unknown> = {}): Promise<Fleet> {
+export async function startFleet (n: number, redisUrl: string, rollouts: Record<string, unknown> = {}, extra: { state?: (i: number) => Record<string, unknown>, logging?: Record<string, unknown> } = {}): Promise<Fleet> {
   const stable = await startModel({ version: 'v1' })
   const canary = await startModel({ version: 'v3' })
   const state = { store: 'redis', redisUrl, keyPrefix: `release-test-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}` }
   const gateways: GatewayProcess[] = []
   for (let i = 0; i < n; i++) {
-    gateways.push(await startGatewayProcess(gatewayConfig({ stable, canary, state, rollouts: { leaseTtlMs: 1500, ...rollouts } }), { env: { LOG_LEVEL: 'info', GATEWAY_INSTANCE_ID: `gw-${i}` } }))
+    const config = gatewayConfig({ stable, canary, state: { ...state, ...extra.state?.(i) }, logging: extra.logging, rollouts: { leaseTtlMs: 1500, ...rollouts } })
+    gateways.push(await startGatewayProcess(config, { env: { LOG_LEVEL: 'info', GATEWAY_INSTANCE_ID: `gw-${i}` } }))
   }
   await Promise.all([warmModel(stable.url), warmModel(canary.url)])
   return {
@@ -277,4 +280,16 @@ export async function expectRolledBackInFirstStep (s: ReleaseSetup, check: strin
   const entry = audit.json.entries.find((e: { action: string }) => e.action === 'rollout-rollback')
   expect(entry.actor).toMatch(/^rollout-controller@/)
   return entry.detail.checks.find((c: { check: string }) => c.check === check).figures
+}
+
+const CLI = join(process.cwd(), 'dist', 'gateway', 'cli', 'main.js')
+
+/** Runs `model-gateway rollout <args>` against `gw`; resolves with its stdout, rejects with its stderr. */
+export function rolloutCli (gw: GatewayProcess, ...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [CLI, 'rollout', ...args, '--admin-url', gw.adminUrl!, '--token', TOKEN], (err, stdout, stderr) => {
+      if (err !== null) reject(new Error(`${err.message}\n${stderr}`))
+      else resolve(stdout)
+    })
+  })
 }

@@ -4,6 +4,7 @@ import { Registry } from 'prom-client'
 import { MemoryStateStore } from '../../gateway/control/store-memory.js'
 import { modelStateFromConfig } from '../../gateway/config/initial-state.js'
 import { MemoryCoordination } from '../../gateway/release/coordination.js'
+import { ControlLog } from '../../gateway/control/control-log.js'
 import { ReleaseMetrics } from '../../gateway/release/metrics.js'
 import { validatePlan } from '../../gateway/release/plan.js'
 import { abortRollout, startRollout } from '../../gateway/release/operations.js'
@@ -53,7 +54,7 @@ describe('ReleaseMetrics', () => {
   it('gives each check of the newest journaled analysis its verdict: fail -1, inconclusive 0, pass 1', async () => {
     const { store, registry, metrics } = await setup()
     const s = await store.update(undefined, startRollout('fraud', 'v3', plan, 'ops', Date.now()), { actor: 'ops', action: 'rollout-start', model: 'fraud' })
-    const coordination = metrics.watch(new MemoryCoordination())
+    const coordination = metrics.watch(new MemoryCoordination('gw-test', ControlLog.none(logger)))
     const checks = [
       { check: 'errors', verdict: 'fail', summary: '', figures: {} },
       { check: 'latency', verdict: 'inconclusive', summary: '', figures: {} },
