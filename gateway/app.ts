@@ -36,6 +36,8 @@ export interface Gateway {
   readonly adminPlane: FastifyInstance | null
   readonly port: number
   readonly adminPort: number | null
+  /** The gRPC listener's port; null when grpc is not enabled. */
+  readonly grpcPort: number | null
   /** This instance's shadow results: pre-traffic evidence without a pipeline. */
   readonly shadowTally: ShadowTally
   /** Re-reads the config file (SIGHUP, POST /admin/reload); rejects with GW_CONFIG_INVALID and keeps the running config when the file is bad. */
@@ -70,6 +72,7 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
     adminPlane: listeners.adminPlane,
     port: listeners.port,
     adminPort: listeners.adminPort,
+    grpcPort: listeners.grpcPort,
     shadowTally: shadow.tally,
     reload: reload.reload,
     close () {

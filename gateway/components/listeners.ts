@@ -1,6 +1,7 @@
 /**
- * The two listeners: the data plane (scoring traffic) and, apart from it, the
- * admin plane with every component's admin routes. They open after every
+ * The listeners: the data plane (scoring traffic over REST, and over gRPC on
+ * its own port when grpc.enabled) and, apart from it, the admin plane with
+ * every component's admin routes. They open after every
  * component has started and the data plane drains before any component stops.
  */
 import type { FastifyInstance } from 'fastify'
@@ -14,12 +15,15 @@ import { closeListener, sleep } from '../server/drain.js'
 import { OverloadGuard } from '../server/overload.js'
 import type { Component } from './component.js'
 import type { Core } from './core.js'
+import { startGrpcListener, type GrpcListener } from '../grpc/listener.js'
 
 export interface ListenerOptions {
   /** Overrides the config's data-plane port (0 = any free port). */
   port?: number | undefined
   /** Overrides the config's admin port. */
   adminPort?: number | undefined
+  /** Overrides the config's gRPC port (when grpc.enabled). */
+  grpcPort?: number | undefined
 }
 
 export interface Listeners {
@@ -27,6 +31,8 @@ export interface Listeners {
   readonly adminPlane: FastifyInstance | null
   readonly port: number
   readonly adminPort: number | null
+  /** The gRPC listener's port; null when grpc is not enabled. */
+  readonly grpcPort: number | null
   /** Readiness off, a pause for load balancers to notice, then stop accepting and finish in-flight requests. */
   drain (): Promise<void>
   close (): Promise<void>
@@ -53,6 +59,12 @@ export async function startListeners (core: Core, components: readonly Component
   await dataPlane.listen({ host: config.host, port: opts.port ?? config.port })
   const port = (dataPlane.server.address() as { port: number }).port
   logger.info({ host: config.host, port, instanceId: config.instanceId, models: Object.keys(config.models) }, 'data plane listening')
+  // gRPC shares the data plane's router, observers, health feedback and lifecycle.
+  let grpc: GrpcListener | null = null
+  if (config.grpc.enabled) {
+    grpc = await startGrpcListener({ config, router, observer, feedback, logger, lifecycle }, opts.grpcPort ?? config.grpc.port)
+    logger.info({ host: config.grpc.host, port: grpc.port, tls: config.grpc.tls !== undefined }, 'gRPC listener serving')
+  }
 
   let adminPlane: FastifyInstance | null = null
   let adminPort: number | null = null
@@ -68,6 +80,7 @@ export async function startListeners (core: Core, components: readonly Component
     adminPlane,
     port,
     adminPort,
+    grpcPort: grpc?.port ?? null,
     async drain () {
       // Readiness fails first; a load balancer stops sending during drainDelayMs while requests are still served.
       lifecycle.draining = true
@@ -75,7 +88,7 @@ export async function startListeners (core: Core, components: readonly Component
         logger.info({ drainDelayMs: config.drainDelayMs }, 'readiness off; still serving while load balancers deregister')
         await sleep(config.drainDelayMs)
       }
-      await closeListener(dataPlane, lifecycle, config.shutdownTimeoutMs, logger)
+      await Promise.all([closeListener(dataPlane, lifecycle, config.shutdownTimeoutMs, logger), grpc?.close(config.shutdownTimeoutMs)])
     },
     async close () {
       guard.close()

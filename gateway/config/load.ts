@@ -25,7 +25,7 @@ export class ConfigError extends Error {
 export interface ResolvedDiscovery {
   dns: string
   port: number
-  scheme: 'http' | 'https'
+  scheme: 'http' | 'https' | 'grpc' | 'grpcs'
   path: string
   family: 4 | 6 | 'any'
 }
@@ -85,6 +85,7 @@ export interface GatewayConfig {
   /** Load shedding (0 = that measure off). */
   overload: { maxEventLoopDelayMs: number, maxInFlight: number, retryAfterS: number }
   admin: { enabled: boolean, host: string, port: number, tokens: AdminToken[], metricsPublic: boolean, console: boolean }
+  grpc: { enabled: boolean, host: string, port: number, tls: { certFile: string, keyFile: string } | undefined }
   discovery: { resolver: string | undefined, minIntervalMs: number, maxIntervalMs: number, timeoutMs: number }
   state: {
     store: 'memory' | 'redis'
@@ -222,6 +223,12 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
       metricsPublic: admin.metricsPublic ?? D.DEFAULT_METRICS_PUBLIC,
       console: admin.console ?? D.DEFAULT_CONSOLE
     },
+    grpc: {
+      enabled: cfg.grpc?.enabled ?? false,
+      host: cfg.grpc?.host ?? g.host ?? env.GATEWAY_HOST ?? D.DEFAULT_HOST,
+      port: cfg.grpc?.port ?? D.DEFAULT_GRPC_PORT,
+      tls: cfg.grpc?.tls
+    },
     discovery: { resolver: discovery.resolver, minIntervalMs, maxIntervalMs, timeoutMs: discovery.timeoutMs ?? D.DEFAULT_DISCOVERY_TIMEOUT_MS },
     state: {
       store,
@@ -269,7 +276,7 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
 function resolveModel (name: string, m: ModelConfig, gatewayBodyLimit: number, file: string): ResolvedModel {
   for (const [v, vc] of Object.entries(m.versions)) {
     (vc.replicas ?? []).forEach((u, i) => {
-      if (!isReplicaUrl(u)) throw new ConfigError(file, `models.${name}.versions.${v}.replicas.${i}`, `"${u.slice(0, 200)}" is not a valid http(s) base URL`)
+      if (!isReplicaUrl(u)) throw new ConfigError(file, `models.${name}.versions.${v}.replicas.${i}`, `"${u.slice(0, 200)}" is not a valid http(s) or grpc(s) base URL`)
     })
   }
   if (m.sticky?.header !== undefined && m.sticky.cookie !== undefined) {

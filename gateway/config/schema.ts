@@ -30,7 +30,7 @@ export const UpstreamSchema = Strict({
 export const DiscoverySchema = Strict({
   dns: Type.String({ pattern: '^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\\.?$' }),
   port: Type.Integer({ minimum: 1, maximum: 65535 }),
-  scheme: Type.Optional(Type.Union([Type.Literal('http'), Type.Literal('https')])),
+  scheme: Type.Optional(Type.Union([Type.Literal('http'), Type.Literal('https'), Type.Literal('grpc'), Type.Literal('grpcs')])),
   /** Base path of every replica, e.g. "/fraud" for http://ADDRESS:PORT/fraud. */
   path: Type.Optional(Type.String({ pattern: '^(/[^\\s]*)?$', maxLength: 512 })),
   /** Which record types to ask for: 4 (A), 6 (AAAA) or both (default). */
@@ -160,6 +160,17 @@ export const ConfigSchema = Strict({
       maxEventLoopDelayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
       maxInFlight: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
       retryAfterS: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_600 }))
+    }))
+  })),
+  /** The gRPC listener (Open Inference Protocol over gRPC); see docs/grpc.md. */
+  grpc: Type.Optional(Strict({
+    enabled: Type.Optional(Type.Boolean()),
+    host: Type.Optional(Type.String()),
+    port: Type.Optional(Port),
+    /** Serve TLS instead of h2c: PEM files of the certificate chain and its key. */
+    tls: Type.Optional(Strict({
+      certFile: Type.String({ minLength: 1 }),
+      keyFile: Type.String({ minLength: 1 })
     }))
   })),
   admin: Type.Optional(Strict({

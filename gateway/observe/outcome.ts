@@ -39,6 +39,10 @@ export interface RequestOutcome {
   requestEncoding: string | null
   /** Binary tensor extension on the model's response: length of its JSON part, -1 when not used. */
   responseHeaderLength: number
+  /** Bytes of raw tensor contents kept out of requestBody (gRPC raw_input_contents); recorded by size only. */
+  readonly requestRawBytes?: number
+  /** Bytes of raw tensor contents kept out of responseBody (gRPC raw_output_contents). */
+  readonly responseRawBytes?: number
 }
 
 export type Traffic = 'live' | 'batch'

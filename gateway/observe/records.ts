@@ -120,8 +120,8 @@ export function buildRecord (o: RequestOutcome, instanceId: string, rate: number
     response_body: res.text,
     traffic: o.traffic,
     request_encoding: o.requestEncoding ?? '',
-    request_binary_bytes: req.binaryBytes,
-    response_binary_bytes: res.binaryBytes,
+    request_binary_bytes: req.binaryBytes + (o.requestRawBytes ?? 0),
+    response_binary_bytes: res.binaryBytes + (o.responseRawBytes ?? 0),
     request_truncated: req.truncated ? 1 : 0,
     response_truncated: res.truncated ? 1 : 0
   }

@@ -54,14 +54,21 @@ export const MAX_STICKY_KEY_LENGTH = 512
 
 /** The sticky key from the configured header or cookie; undefined when absent (then routing is weighted random). */
 export function stickyKeyOf (headers: IncomingHttpHeaders, header: string | undefined, cookie: string | undefined): string | undefined {
-  let key: string | undefined
   if (header !== undefined) {
     const v = headers[header]
-    key = typeof v === 'string' ? v : v?.[0]
-  } else if (cookie !== undefined) {
-    const c = headers.cookie
-    if (c !== undefined) key = cookieValue(c, cookie)
+    return stickyKeyFrom(typeof v === 'string' ? v : v?.[0], undefined, undefined)
   }
+  return stickyKeyFrom(undefined, headers.cookie, cookie)
+}
+
+/**
+ * The sticky key from what a transport read: the configured header's value, or
+ * the cookie header and the configured cookie's name. gRPC metadata carries the
+ * same names as REST headers, so one configuration serves both listeners.
+ */
+export function stickyKeyFrom (headerValue: string | undefined, cookieHeader: string | undefined, cookie: string | undefined): string | undefined {
+  let key = headerValue
+  if (key === undefined && cookie !== undefined && cookieHeader !== undefined) key = cookieValue(cookieHeader, cookie)
   if (key === undefined || key === '') return undefined
   return key.length > MAX_STICKY_KEY_LENGTH ? key.slice(0, MAX_STICKY_KEY_LENGTH) : key
 }

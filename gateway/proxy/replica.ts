@@ -3,8 +3,13 @@
  * count (for power-of-two-choices) and its health. Replicas outlive routing
  * snapshots: the registry hands the same object to every snapshot that names the
  * same URL, so pools and health survive a traffic shift.
+ *
+ * A replica speaks one transport, told by its URL: `http(s)://` the REST
+ * protocol through an undici Pool, `grpc(s)://` gRPC through a channel the gRPC
+ * side makes (`channel()`). Slots, health and ejection are the same for both.
  */
 import { Pool } from 'undici'
+import { transportOf, type Transport } from '../state/names.js'
 
 export interface PoolOptions {
   connectTimeoutMs: number
@@ -24,8 +29,11 @@ interface Waiter {
 
 export class Replica {
   readonly url: string
+  readonly transport: Transport
   /** Path prefix of the base URL ('' for http://host:port). */
   readonly prefix: string
+  /** host:port of the URL (a gRPC channel's target). */
+  readonly host: string
   readonly #origin: string
   readonly #opts: PoolOptions
   /**
@@ -34,6 +42,8 @@ export class Replica {
    * (bench/scale.ts measured 4 s and 250 MB for eager pools).
    */
   #pool: Pool | undefined
+  /** The connection of a gRPC replica, made by the gRPC side on first use. */
+  #channel: Closable | undefined
   #closed = false
   readonly #maxConnections: number
   #inflight = 0
@@ -51,6 +61,8 @@ export class Replica {
   constructor (url: string, opts: PoolOptions) {
     const u = new URL(url)
     this.url = url
+    this.transport = transportOf(url)
+    this.host = u.host
     this.prefix = u.pathname === '/' ? '' : u.pathname.replace(/\/$/, '')
     this.#maxConnections = opts.maxConnections
     this.#origin = u.origin
@@ -70,6 +82,18 @@ export class Replica {
       if (this.#closed) void this.#pool.close()
     }
     return this.#pool
+  }
+
+  /**
+   * The replica's connection for a transport other than HTTP, made by `make` on
+   * first use and closed with the replica.
+   */
+  channel<T extends Closable> (make: (r: Replica) => T): T {
+    if (this.#channel === undefined) {
+      this.#channel = make(this)
+      if (this.#closed) this.#channel.close()
+    }
+    return this.#channel as T
   }
 
   get inflight (): number { return this.#inflight }
@@ -143,8 +167,14 @@ export class Replica {
   /** Graceful: requests in flight finish. A replica that never served has nothing to close. */
   close (): Promise<void> {
     this.#closed = true
+    // A gRPC channel's close lets calls in flight finish.
+    this.#channel?.close()
     return this.#pool?.close() ?? Promise.resolve()
   }
+}
+
+export interface Closable {
+  close (): void
 }
 
 /** Hands out one Replica per URL and closes the pools of URLs no snapshot names any more. */

@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type HTTPMethods } from 'fastify'
 import type { Logger } from 'pino'
 import type { GatewayConfig } from '../config/load.js'
+import { GATEWAY_NAME } from '../config/defaults.js'
 import { errors, GatewayError } from '../errors.js'
 import type { Router } from '../proxy/router.js'
 import type { RequestObserver } from '../observe/outcome.js'
@@ -101,7 +102,7 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
     { url: '/v2/models/:model/versions/:version/ready', method: 'GET', handler: (req, res, ctx) => ready(versionReadiness(router.snapshot, lifecycle, req.params.model!, req.params.version!), res, ctx) },
     { url: '/v2/health/live', method: 'GET', handler: (_req, res, ctx) => answerJson(res, 200, { live: true }, ctx) },
     { url: '/v2/health/ready', method: 'GET', handler: (_req, res, ctx) => ready(serverReadiness(router.snapshot, lifecycle), res, ctx) },
-    { url: '/v2', method: 'GET', handler: (_req, res, ctx) => answerJson(res, 200, { name: 'model-gateway', version: GATEWAY_VERSION, extensions: ['binary_tensor_data'] }, ctx) }
+    { url: '/v2', method: 'GET', handler: (_req, res, ctx) => answerJson(res, 200, { name: GATEWAY_NAME, version: GATEWAY_VERSION, extensions: ['binary_tensor_data'] }, ctx) }
   ]
 
   const app = Fastify({

@@ -12,7 +12,7 @@ import { TRAFFIC_HEADER, VERSION_HEADER } from '../config/defaults.js'
 import { errors, GatewayError } from '../errors.js'
 import type { Router, Version } from '../proxy/router.js'
 import { decide } from '../routing/decide.js'
-import { Exchange } from '../proxy/send.js'
+import { HttpExchange } from '../proxy/send.js'
 import { BINARY_HEADER, binaryHeaderLength, checkBody, type BodyInfo } from '../proxy/oip-body.js'
 import { bodyLength, ChunkedBody, joinOnRead, type RequestBody } from '../proxy/request-body.js'
 import type { RequestObserver, RequestOutcome } from '../observe/outcome.js'
@@ -78,7 +78,7 @@ export class ModelProxy {
     const stickyKey = stickyKeyOf(req.headers, cfg.stickyHeader, cfg.stickyCookie)
     const outcome = newOutcome(requestId, modelName, model.release, stickyKey, body, req)
     const ctx: AnswerContext = { requestId, version: null, fallback: false, close: d.lifecycle.closing }
-    let exchange: Exchange | null = null
+    let exchange: HttpExchange | null = null
     let shadow: ShadowTicket | null = null
     const onClose = (): void => { if (!res.writableFinished) exchange?.cancel() }
     // `on`, not `once`: once wraps the listener in two more objects per request, and it is removed below anyway.
@@ -104,7 +104,7 @@ export class ModelProxy {
       const version = decision.version
       const headers = forwardHeaders(req.headers, requestId)
       shadow = d.shadow?.start(model, requestId, headers, body) ?? null
-      exchange = new Exchange({
+      exchange = new HttpExchange({
         model,
         version,
         method: body !== null ? 'POST' : 'GET',
