@@ -20,7 +20,7 @@ import type { RequestObserver } from '../observe/outcome.js'
 import type { ReplicaFeedback } from '../proxy/feedback.js'
 import { ModelProxy, type Lifecycle } from './model-proxy.js'
 import { matchInferUrl, type InferTarget } from './infer-url.js'
-import { readBody } from './read-body.js'
+import { discardable, discardBody, readBody } from './read-body.js'
 import { GATEWAY_VERSION } from '../version.js'
 import { answerClientError, answerError, answerJson, requestIdOf, type AnswerContext } from './answer.js'
 import { modelReadiness, serverReadiness, versionReadiness } from './readiness.js'
@@ -78,8 +78,10 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
     readBody(req, limit, (body) => {
       if (body === 'aborted') return
       if (body === 'too-large') {
-        // The rest of the body is not read: close the connection after the answer.
-        proxy.reject(req, res, errors.bodyTooLarge(limit, target.model), target.model, requestIdOf(req), performance.now(), true)
+        // The rest of the body is read and dropped (bounded) so the client reads the answer; one too big to drain closes the connection.
+        const drain = discardable(req)
+        if (drain) discardBody(req)
+        proxy.reject(req, res, errors.bodyTooLarge(limit, target.model), target.model, requestIdOf(req), performance.now(), !drain)
         return
       }
       proxy.handle(req, res, target.model, target.version, body).catch((err: unknown) => {

@@ -13,6 +13,13 @@ export const TOKEN = 'release-admin-token-0123456789'
 export const INFER_BODY = JSON.stringify({ inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP32', data: [620, 200, 7, 265] }] })
 
 /** Steps of a few seconds; checks on, with minimum samples the background load reaches in the first step. */
+/**
+ * Timeout of a test that runs a rollout under load: room for warm() (30 s) and
+ * waitForRollout() (up to 90 s) on a loaded machine, where bakes get extended
+ * (maxExtension 30 s); vitest's default 30 s would cut such a test short.
+ */
+export const ROLLOUT_TEST_TIMEOUT_MS = 150_000
+
 export function fastPlan (over: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     steps: [{ weight: '20%', bake: '6s' }, { weight: '50%', bake: '4s' }],
