@@ -34,7 +34,7 @@ const COMPACT_AT = 8192
 export async function runBatch (o: BatchOptions, transport?: Transport): Promise<BatchSummary> {
   const startedAt = Date.now()
   const source = await openSource(o.input, o.inputFormat, o.partition, o.partitionBy)
-  const meta = await fetchMetadata(o.url, o.model, o.version, o.timeoutMs)
+  const meta = await fetchMetadata(o.url, o.model, o.version, o.timeoutMs, o.apiKey)
   const mappings = buildMappings(meta.inputs!, o.map)
   const outputs = (meta.outputs ?? []).map(t => t.name)
   if (outputs.length === 0) throw new BatchAbort(`model "${o.model}" declares no outputs; batch scoring names output columns after them`)
@@ -67,7 +67,7 @@ export async function runBatch (o: BatchOptions, transport?: Transport): Promise
   }
 
   const own = transport === undefined
-  const t = transport ?? scorerTransport(o.url, o.model, o.concurrency, o.timeoutMs)
+  const t = transport ?? scorerTransport(o.url, o.model, o.concurrency, o.timeoutMs, o.apiKey)
   let retries = 0
   let requests = 0
   const ctx: ScoreContext = {

@@ -13,13 +13,11 @@ import * as D from './defaults.js'
 import { isReplicaUrl } from '../state/names.js'
 import { modelStateFromConfig } from './initial-state.js'
 import { StateError, type RoutingState } from '../state/routing-state.js'
+import type { TlsFiles } from '../tls/material.js'
+import { readUpstreamTls, resolveAccess, resolveListenerTls, resolveRedact, resolveUpstreamTls, ResolveError, type ResolvedAccess, type ResolvedRedact, type ResolvedUpstreamTls } from './resolve-access.js'
+import { ConfigError, describeSchemaError, jsonPointerToPath, substituteEnv } from './raw.js'
 
-export class ConfigError extends Error {
-  constructor (readonly file: string, readonly path: string, readonly reason: string) {
-    super(`${file}: ${path === '' ? '(root)' : path}: ${reason}`)
-    this.name = 'ConfigError'
-  }
-}
+export { ConfigError }
 
 /** A version's DNS discovery with defaults applied; replica URLs are `${scheme}://ADDRESS:${port}${path}`. */
 export interface ResolvedDiscovery {
@@ -71,6 +69,10 @@ export interface ResolvedModel {
     captureBodies: boolean
     maxBodyBytes: number
   }
+  /** TLS to the replicas; null: the system's CAs for https:// replicas, no client certificate. */
+  tls: ResolvedUpstreamTls | null
+  /** Fields kept out of recorded bodies. */
+  redact: ResolvedRedact
 }
 
 export interface GatewayConfig {
@@ -84,7 +86,9 @@ export interface GatewayConfig {
   validateJson: boolean
   /** Load shedding (0 = that measure off). */
   overload: { maxEventLoopDelayMs: number, maxInFlight: number, retryAfterS: number }
-  admin: { enabled: boolean, host: string, port: number, tokens: AdminToken[], metricsPublic: boolean, console: boolean }
+  /** Data-plane certificate files; null: plain HTTP. */
+  tls: TlsFiles | null
+  admin: { enabled: boolean, host: string, port: number, tokens: AdminToken[], metricsPublic: boolean, console: boolean, tls: TlsFiles | null }
   grpc: { enabled: boolean, host: string, port: number, tls: { certFile: string, keyFile: string } | undefined }
   discovery: { resolver: string | undefined, minIntervalMs: number, maxIntervalMs: number, timeoutMs: number }
   state: {
@@ -105,7 +109,11 @@ export interface GatewayConfig {
     bufferMaxBytes: number
     flushIntervalMs: number
     rollupFlushMs: number
+    /** Secret of the keyed hash for redact.hash fields. */
+    hashKey: string | undefined
   }
+  /** Who may score what: keys, JWTs, scopes, quotas. */
+  access: ResolvedAccess
   shadow: { maxInFlight: number, timeoutMs: number | undefined, maxOutputBytes: number }
   rollouts: {
     enabled: boolean
@@ -132,8 +140,11 @@ export async function loadConfigFile (file: string, env: Readonly<GatewayEnv> = 
   } catch (err) {
     throw new ConfigError(file, '', `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`)
   }
-  return parseConfig(text, file, env)
+  const config = parseConfig(text, file, env)
+  await readUpstreamTls(config.file, config.models)
+  return config
 }
+
 
 export function parseConfig (text: string, file: string, env: Readonly<GatewayEnv> = readEnv(), envLookup: (name: string) => string | undefined = lookupEnv): GatewayConfig {
   let raw: unknown
@@ -154,11 +165,16 @@ export function parseConfig (text: string, file: string, env: Readonly<GatewayEn
   const first = check.Check(raw) ? undefined : check.Errors(raw).First()
   if (first !== undefined) {
     const path = jsonPointerToPath(first.path)
-    throw new ConfigError(file, path, describeSchemaError(first.message, /token/i.test(path) ? undefined : first.value, first.schema))
+    throw new ConfigError(file, path, describeSchemaError(first.message, /token|key|secret/i.test(path) ? undefined : first.value, first.schema))
   }
   const cfg = raw as GatewayConfigFile
   if (Object.keys(cfg.models).length === 0) throw new ConfigError(file, 'models', 'must declare at least one model')
-  return resolve(cfg, file, env)
+  try {
+    return resolve(cfg, file, env)
+  } catch (err) {
+    if (err instanceof ResolveError) throw new ConfigError(file, err.path, err.reason)
+    throw err
+  }
 }
 
 function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv>): GatewayConfig {
@@ -201,6 +217,8 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
   const ro = cfg.rollouts ?? {}
   const plans: Record<string, unknown> = {}
   for (const [name, m] of Object.entries(cfg.models)) if (m.release.rollout !== undefined) plans[name] = m.release.rollout
+  const hashed = Object.entries(models).find(([, m]) => m.redact.hash.length > 0)
+  if (hashed !== undefined && logging.hashKey === undefined) throw new ConfigError(file, 'logging.hashKey', `is required: model "${hashed[0]}" hashes fields (redact.hash)`)
   return {
     file,
     instanceId: g.instanceId ?? env.GATEWAY_INSTANCE_ID ?? `${hostname()}-${process.pid}`,
@@ -215,13 +233,15 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
       maxInFlight: g.overload?.maxInFlight ?? D.DEFAULT_OVERLOAD_MAX_IN_FLIGHT,
       retryAfterS: g.overload?.retryAfterS ?? D.DEFAULT_OVERLOAD_RETRY_AFTER_S
     },
+    tls: resolveListenerTls(g.tls),
     admin: {
       enabled: admin.enabled ?? true,
       host: admin.host ?? env.GATEWAY_ADMIN_HOST ?? D.DEFAULT_HOST,
       port: admin.port ?? D.DEFAULT_ADMIN_PORT,
       tokens,
       metricsPublic: admin.metricsPublic ?? D.DEFAULT_METRICS_PUBLIC,
-      console: admin.console ?? D.DEFAULT_CONSOLE
+      console: admin.console ?? D.DEFAULT_CONSOLE,
+      tls: resolveListenerTls(admin.tls)
     },
     grpc: {
       enabled: cfg.grpc?.enabled ?? false,
@@ -251,8 +271,10 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
       bufferMaxRecords: logging.bufferMaxRecords ?? D.DEFAULT_BUFFER_MAX_RECORDS,
       bufferMaxBytes: logging.bufferMaxBytes ?? D.DEFAULT_BUFFER_MAX_BYTES,
       flushIntervalMs: logging.flushIntervalMs ?? D.DEFAULT_FLUSH_INTERVAL_MS,
-      rollupFlushMs: logging.rollupFlushMs ?? D.DEFAULT_ROLLUP_FLUSH_MS
+      rollupFlushMs: logging.rollupFlushMs ?? D.DEFAULT_ROLLUP_FLUSH_MS,
+      hashKey: logging.hashKey
     },
+    access: resolveAccess(cfg.access, Object.keys(models)),
     shadow: {
       maxInFlight: cfg.shadow?.maxInFlight ?? D.DEFAULT_SHADOW_MAX_IN_FLIGHT,
       timeoutMs: cfg.shadow?.timeoutMs,
@@ -332,7 +354,9 @@ function resolveModel (name: string, m: ModelConfig, gatewayBodyLimit: number, f
       alwaysSampleErrors: s.alwaysSampleErrors ?? D.DEFAULT_SAMPLE_ERRORS,
       captureBodies: s.captureBodies ?? D.DEFAULT_CAPTURE_BODIES,
       maxBodyBytes: s.maxBodyBytes ?? D.DEFAULT_MAX_BODY_BYTES
-    }
+    },
+    tls: resolveUpstreamTls(`models.${name}.tls`, m.tls),
+    redact: resolveRedact(m.redact)
   }
 }
 
@@ -340,38 +364,4 @@ function resolveModel (name: string, m: ModelConfig, gatewayBodyLimit: number, f
 function hostPort (s: string): { host: string, port: number } {
   const i = s.lastIndexOf(':')
   return { host: s.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port: Number(s.slice(i + 1)) }
-}
-
-const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g
-
-/** Replaces ${NAME} and ${NAME:-default} in string values. A missing variable without a default is an error. */
-function substituteEnv (v: unknown, path: string, file: string, lookup: (name: string) => string | undefined): unknown {
-  if (typeof v === 'string') {
-    return v.replace(ENV_REF, (_m, name: string, def: string | undefined) => {
-      const val = lookup(name) ?? def
-      if (val === undefined) throw new ConfigError(file, path, `environment variable ${name} is not set`)
-      return val
-    })
-  }
-  if (Array.isArray(v)) return v.map((x, i) => substituteEnv(x, `${path}[${i}]`, file, lookup))
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {}
-    for (const [k, x] of Object.entries(v)) out[k] = substituteEnv(x, path === '' ? k : `${path}.${k}`, file, lookup)
-    return out
-  }
-  return v
-}
-
-function jsonPointerToPath (pointer: string): string {
-  return pointer.split('/').filter(p => p !== '').map(p => p.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc === '' ? p : `${acc}.${p}`), '')
-}
-
-function describeSchemaError (message: string, value: unknown, schema: { [k: string]: unknown }): string {
-  // Secrets never appear in messages: the caller hides token values; long strings are summarised.
-  if (message.startsWith('Unexpected property')) return 'unknown key (not in the schema)'
-  if (value === undefined) return message.toLowerCase()
-  const shown = typeof value === 'string' ? (value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value)) : JSON.stringify(value)
-  const hint = typeof schema.pattern === 'string' ? ` (must match ${schema.pattern})` : ''
-  return `${message.toLowerCase()}${hint}; got ${shown ?? 'nothing'}`
 }

@@ -4,6 +4,7 @@
  */
 import { MAX_REPLICAS, NAME_PATTERN, REPLICA_URL_PATTERN } from '../state/names.js'
 import { Type, type Static, type TSchema, type TProperties, type ObjectOptions } from '@sinclair/typebox'
+import { AccessSchema, ListenerTlsSchema, RedactSchema, UpstreamTlsSchema } from './access-schema.js'
 
 const Strict = <T extends TProperties>(props: T, opts: ObjectOptions = {}) =>
   Type.Object(props, { additionalProperties: false, ...opts })
@@ -134,7 +135,11 @@ export const ModelSchema = Strict({
   queueTimeoutMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
   healthCheck: Type.Optional(HealthCheckSchema),
   outlierDetection: Type.Optional(OutlierSchema),
-  sampling: Type.Optional(SamplingSchema)
+  sampling: Type.Optional(SamplingSchema),
+  /** TLS to the replicas (https:// URLs): CA, client certificate (docs/security.md). */
+  tls: Type.Optional(UpstreamTlsSchema),
+  /** Fields kept out of recorded request and response bodies (docs/security.md). */
+  redact: Type.Optional(RedactSchema)
 })
 
 export const AdminTokenSchema = Strict({
@@ -160,7 +165,9 @@ export const ConfigSchema = Strict({
       maxEventLoopDelayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
       maxInFlight: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
       retryAfterS: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_600 }))
-    }))
+    })),
+    /** Serve the data plane over TLS (docs/security.md). */
+    tls: Type.Optional(ListenerTlsSchema)
   })),
   /** The gRPC listener (Open Inference Protocol over gRPC); see docs/grpc.md. */
   grpc: Type.Optional(Strict({
@@ -181,7 +188,9 @@ export const ConfigSchema = Strict({
     /** Serve GET /metrics on the admin listener without a token. */
     metricsPublic: Type.Optional(Type.Boolean()),
     /** Serve the browser console at /console and keep the per-version series it draws. */
-    console: Type.Optional(Type.Boolean())
+    console: Type.Optional(Type.Boolean()),
+    /** Serve the admin API over TLS. */
+    tls: Type.Optional(ListenerTlsSchema)
   })),
   /** How this instance resolves the DNS names of versions.<v>.discovery. */
   discovery: Type.Optional(Strict({
@@ -229,7 +238,9 @@ export const ConfigSchema = Strict({
     bufferMaxRecords: Type.Optional(Type.Integer({ minimum: 1 })),
     bufferMaxBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
     flushIntervalMs: Type.Optional(PositiveMs),
-    rollupFlushMs: Type.Optional(PositiveMs)
+    rollupFlushMs: Type.Optional(PositiveMs),
+    /** Secret of the keyed hash that models' redact.hash fields get (use ${ENV_VAR}). */
+    hashKey: Type.Optional(Type.String({ minLength: 16, maxLength: 1024 }))
   })),
   /** Mirrored (shadow) requests; see docs/operator-guide.md. */
   shadow: Type.Optional(Strict({
@@ -251,6 +262,8 @@ export const ConfigSchema = Strict({
     leaseTtlMs: Type.Optional(Type.Integer({ minimum: 500, maximum: 600_000 })),
     staleAfterMs: Type.Optional(Type.Integer({ minimum: 500, maximum: 3_600_000 }))
   })),
+  /** Data-plane API keys, JWTs, scopes and quotas (docs/security.md). Off by default. */
+  access: Type.Optional(AccessSchema),
   models: Type.Record(Name, ModelSchema)
 })
 

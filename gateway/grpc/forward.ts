@@ -16,7 +16,7 @@ import { errors, GatewayError } from '../errors.js'
 import type { Model, Router, Version } from '../proxy/router.js'
 import type { RequestObserver } from '../observe/outcome.js'
 import type { ReplicaFeedback } from '../proxy/feedback.js'
-import { decide } from '../routing/decide.js'
+import { decide, explicitVersionOf } from '../routing/decide.js'
 import { stickyKeyFrom } from '../proxy/headers.js'
 import type { WireError} from '../proxy/oip-wire.js';
 import { rewriteNameVersion, scanFields, type WireFields } from '../proxy/oip-wire.js'
@@ -26,6 +26,7 @@ import { rpcPath } from '../../proto/oip-proto.js'
 import type { Lifecycle } from '../server/model-proxy.js'
 import { grpcError, httpStatusOf } from './status.js'
 import { GrpcOutcome } from './outcome.js'
+import type { AccessGate, Caller } from '../access/gate.js'
 
 export interface GrpcForwardDeps {
   router: Router
@@ -33,6 +34,8 @@ export interface GrpcForwardDeps {
   feedback: ReplicaFeedback
   logger: Logger
   lifecycle: Lifecycle
+  /** Data-plane access control (access.enabled): the same gate as on REST, the credential from `authorization` metadata. */
+  access?: AccessGate | undefined
 }
 
 type Call = ServerUnaryCall<Buffer, Buffer>
@@ -77,21 +80,42 @@ export class GrpcForwarder {
       return
     }
     const requestId = requestIdOf(md, scan.id)
+    // Who may call comes first, as on REST (server/model-proxy.ts).
+    let caller: Caller | null = null
+    if (d.access !== undefined) {
+      let c = d.access.authenticate({ authorization: first(md, 'authorization') })
+      if (c instanceof Promise) c = await c
+      if (c instanceof GatewayError) {
+        this.#reject(call, callback, c, scan.name, requestId, start)
+        return
+      }
+      caller = c
+      // The credential stays here; a traffic mark the caller may not set is not passed on.
+      md.remove('authorization')
+      if (!caller.batch) md.remove(TRAFFIC_HEADER)
+    }
     const model = d.router.snapshot.models.get(scan.name)
     if (model === undefined) {
       this.#reject(call, callback, errors.unknownModel(scan.name), scan.name, requestId, start)
       return
     }
     const cfg = model.cfg
-    const stickyKey = stickyKeyFrom(cfg.stickyHeader === undefined ? undefined : first(md, cfg.stickyHeader), cfg.stickyCookie === undefined ? undefined : first(md, 'cookie'), cfg.stickyCookie)
+    const stickyKey = caller?.stickyKey ?? stickyKeyFrom(cfg.stickyHeader === undefined ? undefined : first(md, cfg.stickyHeader), cfg.stickyCookie === undefined ? undefined : first(md, 'cookie'), cfg.stickyCookie)
     const outcome = new GrpcOutcome(requestId, model.name, model.release, stickyKey, first(md, TRAFFIC_HEADER) === 'batch' ? 'batch' : 'live', rpc === INFER ? call.request : null, scan.rawBytes)
+    if (caller !== null) outcome.application = caller.application
     let exchange: GrpcExchange | null = null
     const onCancel = (): void => { exchange?.cancel() }
     call.on('cancelled', onCancel)
     try {
+      const explicitVersion = scan.version === '' ? undefined : scan.version
+      const headerVersion = first(md, VERSION_HEADER)
+      if (caller !== null) {
+        const refused = d.access!.admit(caller, model.name, explicitVersionOf(model, { explicitVersion, headerVersion }), rpc === INFER)
+        if (refused !== null) throw refused
+      }
       // decide
       if (call.request.length > cfg.bodyLimitBytes) throw errors.bodyTooLarge(cfg.bodyLimitBytes, model.name)
-      const decision = decide(model, { stickyKey, explicitVersion: scan.version === '' ? undefined : scan.version, headerVersion: first(md, VERSION_HEADER), transport: 'grpc' })
+      const decision = decide(model, { stickyKey, explicitVersion, headerVersion, transport: 'grpc' })
       if (decision.kind === 'unknown-version') throw errors.unknownVersion(model.name, decision.version)
       const version = decision.version
       outcome.version = version.name

@@ -23,6 +23,8 @@ export class GrpcOutcome implements RequestOutcome {
   upstreamMs = 0
   fallback = false
   fallbackFrom: string | null = null
+  /** The calling application (access control); '' without. */
+  application = ''
   readonly requestHeaderLength = -1
   readonly requestEncoding = null
   readonly responseHeaderLength = -1

@@ -205,7 +205,7 @@ export class HealthChecker {
       version: version.name,
       replica,
       settings,
-      request: buildProbeRequest(new URL(replica.url), replica.prefix + (infer ? version.inferPath : readyPath), infer ? JSON.stringify(settings.inferPayload) : null, null),
+      request: buildProbeRequest(new URL(replica.url), replica.prefix + (infer ? version.inferPath : readyPath), infer ? JSON.stringify(settings.inferPayload) : null, replica.tlsOptions()),
       kind: infer ? 'infer' : 'http',
       grpc: replica.transport === 'grpc' ? grpcProbeFor(version, settings.inferPayload, settings.expectBodyContains) : undefined,
       inFlight: undefined,

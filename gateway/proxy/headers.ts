@@ -13,12 +13,16 @@ const SKIP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'p
 /** The gateway sets these itself on every response; a replica's own values would duplicate them. */
 const SKIP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length', 'date', VERSION_HEADER, REQUEST_ID_HEADER, FALLBACK_HEADER])
 
-/** Flat [name, value, …] list, the form undici takes without building another object. */
-export function forwardHeaders (headers: IncomingHttpHeaders, requestId: string): string[] {
+/**
+ * Flat [name, value, …] list, the form undici takes without building another
+ * object. `strip`: more headers the gateway consumed (a data-plane credential,
+ * a traffic mark it did not honour).
+ */
+export function forwardHeaders (headers: IncomingHttpHeaders, requestId: string, strip?: ReadonlySet<string>): string[] {
   const out: string[] = [REQUEST_ID_HEADER, requestId]
   const named = connectionOptions(headers.connection)
   for (const name in headers) {
-    if (SKIP_REQUEST.has(name) || (named !== undefined && named.includes(name))) continue
+    if (SKIP_REQUEST.has(name) || (named !== undefined && named.includes(name)) || (strip !== undefined && strip.has(name))) continue
     const v = headers[name]
     if (v === undefined) continue
     if (typeof v === 'string') out.push(name, v)

@@ -8,7 +8,10 @@
  * protocol through an undici Pool, `grpc(s)://` gRPC through a channel the gRPC
  * side makes (`channel()`). Slots, health and ejection are the same for both.
  */
+import type { ConnectionOptions } from 'node:tls'
 import { Pool } from 'undici'
+import type { ResolvedUpstreamTls } from '../config/resolve-access.js'
+import { secureOptions } from '../tls/material.js'
 import { transportOf, type Transport } from '../state/names.js'
 
 export interface PoolOptions {
@@ -17,6 +20,8 @@ export interface PoolOptions {
   maxConnections: number
   /** Idle keep-alive sockets are closed after this long. */
   keepAliveTimeoutMs?: number
+  /** TLS to an https:// replica: CA, client certificate, server name (the model's `tls`). */
+  tls?: ResolvedUpstreamTls | null
 }
 
 /** Longer than the example model's 65 s keep-alive would risk writing to a socket the server closes. */
@@ -35,7 +40,7 @@ export class Replica {
   /** host:port of the URL (a gRPC channel's target). */
   readonly host: string
   readonly #origin: string
-  readonly #opts: PoolOptions
+  #opts: PoolOptions
   /**
    * Created on the first request: an undici Pool costs ~20 KB and ~0.3 ms to
    * build, and in a fleet of 12,000 replicas most are idle at any moment
@@ -75,13 +80,43 @@ export class Replica {
         pipelining: 1,
         connections: this.#opts.maxConnections,
         keepAliveTimeout: this.#opts.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS,
-        connect: { timeout: this.#opts.connectTimeoutMs }
+        connect: this.connectOptions(this.#opts.connectTimeoutMs)
       })
       // A request from an older snapshot that picks a replica already removed meets a
       // closed pool, as it would have before pools were lazy (it is retried elsewhere).
       if (this.#closed) void this.#pool.close()
     }
     return this.#pool
+  }
+
+  /** How connections to this replica are opened (undici `connect`): the timeout, and TLS options for https. */
+  connectOptions (timeoutMs: number): Record<string, unknown> {
+    return { timeout: timeoutMs, ...this.tlsOptions() }
+  }
+
+  /** TLS options for an https replica (CA, client certificate, server name); null when the model sets none. */
+  tlsOptions (): ConnectionOptions | null {
+    const t = this.#opts.tls
+    if (t == null) return null
+    const o: ConnectionOptions = { ...(t.contents === null ? {} : secureOptions(t.contents)), rejectUnauthorized: t.verify }
+    if (t.serverName !== undefined) o.servername = t.serverName
+    return o
+  }
+
+  /** The fingerprint of the TLS material in use ('' without). */
+  get tlsFingerprint (): string {
+    return this.#opts.tls?.contents?.fingerprint ?? ''
+  }
+
+  /**
+   * New TLS material (a reloaded config with rotated files): new connections
+   * use it; the old pool closes gracefully, its requests in flight finish.
+   */
+  setTls (tls: ResolvedUpstreamTls | null | undefined): void {
+    this.#opts = { ...this.#opts, tls }
+    const old = this.#pool
+    this.#pool = undefined
+    void old?.close()
   }
 
   /**
@@ -186,6 +221,8 @@ export class ReplicaRegistry {
     if (r === undefined) {
       r = new Replica(url, opts)
       this.#replicas.set(url, r)
+    } else if (r.tlsFingerprint !== (opts.tls?.contents?.fingerprint ?? '')) {
+      r.setTls(opts.tls)
     }
     return r
   }

@@ -29,9 +29,14 @@ export type Decision<R> =
   /** The chosen version (and stable, when fallback applies) has no available replica. */
   | { readonly kind: 'no-replica', readonly version: VersionRoute<R> }
 
+/** The version a request names explicitly: the URL's, else the header's where the model allows it; undefined when routed. */
+export function explicitVersionOf (model: Pick<ModelRoute<unknown>, 'cfg'>, facts: Omit<RequestFacts, 'stickyKey'>): string | undefined {
+  if (facts.explicitVersion !== undefined) return facts.explicitVersion
+  return model.cfg.allowVersionHeader && facts.headerVersion !== undefined && facts.headerVersion !== '' ? facts.headerVersion : undefined
+}
+
 export function decide<R extends ReplicaLike> (model: ModelRoute<R>, facts: RequestFacts, random: () => number = Math.random): Decision<R> {
-  let explicit = facts.explicitVersion
-  if (explicit === undefined && model.cfg.allowVersionHeader && facts.headerVersion !== undefined && facts.headerVersion !== '') explicit = facts.headerVersion
+  const explicit = explicitVersionOf(model, facts)
   const version = selectVersion(model, facts.stickyKey, explicit, random)
   if (version === undefined) return { kind: 'unknown-version', version: explicit! }
   const transport = facts.transport ?? 'rest'

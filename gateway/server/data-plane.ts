@@ -9,6 +9,7 @@
  * responder. The routes and their 405 answers come from one table (ROUTES).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type HTTPMethods } from 'fastify'
 import type { Logger } from 'pino'
 import type { GatewayConfig } from '../config/load.js'
@@ -25,6 +26,8 @@ import { answerClientError, answerError, answerJson, requestIdOf, type AnswerCon
 import { modelReadiness, serverReadiness, versionReadiness } from './readiness.js'
 import type { ShadowMirror } from '../proxy/shadow.js'
 import type { OverloadGuard } from './overload.js'
+import type { AccessGate } from '../access/gate.js'
+import type { TlsMaterial } from '../tls/material.js'
 
 export type { Lifecycle }
 
@@ -38,6 +41,10 @@ export interface DataPlaneDeps {
   shadow?: ShadowMirror | undefined
   /** Sheds scoring requests while the gateway is overloaded; absent when shedding is off. */
   overload?: OverloadGuard | undefined
+  /** Who may score what (access.enabled); any data-plane route may ask it (AccessGate.check). */
+  access?: AccessGate | undefined
+  /** Serve over TLS with this certificate, following its rotations. */
+  tls?: TlsMaterial | null
 }
 
 type Params = Partial<Record<'model' | 'version', string>>
@@ -116,7 +123,7 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     clientErrorHandler: answerClientError,
     serverFactory: (fastifyHandler) => {
-      const server = createServer((req, res) => {
+      const handler = (req: IncomingMessage, res: ServerResponse): void => {
         if (req.method === 'POST') {
           const target = matchInferUrl(req.url!)
           if (target !== null) {
@@ -125,7 +132,8 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
           }
         }
         fastifyHandler(req, res)
-      })
+      }
+      const server = deps.tls == null ? createServer(handler) : tlsServer(deps.tls, handler)
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS
       return server
     }
@@ -171,6 +179,13 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
   }
 
   return app
+}
+
+/** An HTTPS server that presents the material's certificate to every new connection, rotations included. */
+function tlsServer (tls: TlsMaterial, handler: (req: IncomingMessage, res: ServerResponse) => void): ReturnType<typeof createTlsServer> {
+  const server = createTlsServer(tls.options, handler)
+  tls.attach(server)
+  return server
 }
 
 function translateFrameworkError (err: Error & { code?: string, statusCode?: number }, request: FastifyRequest, config: GatewayConfig): GatewayError {

@@ -84,8 +84,9 @@ export interface PythonClient<C> {
 
 export type OipClient = PythonClient<ClientCall>
 
-export function startOipClient (): Promise<OipClient> {
-  return startPythonClient<ClientCall>('oip_client.py')
+/** `caFile`: for https:// gateway URLs, the CA the client checks the gateway's certificate against. */
+export function startOipClient (opts: { caFile?: string } = {}): Promise<OipClient> {
+  return startPythonClient<ClientCall>('oip_client.py', opts)
 }
 
 /**
@@ -94,7 +95,7 @@ export function startOipClient (): Promise<OipClient> {
  * instead of reporting, or takes longer than CALL_TIMEOUT_MS (then the process
  * is killed). Start it first in beforeAll: its imports overlap the servers' start.
  */
-export async function startPythonClient<C extends { op: string }> (scriptName: string): Promise<PythonClient<C>> {
+export async function startPythonClient<C extends { op: string }> (scriptName: string, opts: { caFile?: string } = {}): Promise<PythonClient<C>> {
   const env = await ensurePythonEnv('interop-mlserver')
   const script = join(repoRoot(), 'test', 'support', 'interop', scriptName)
   const child = spawn(env.python, [script, '--serve'], { stdio: ['pipe', 'pipe', 'pipe'] })
@@ -119,7 +120,10 @@ export async function startPythonClient<C extends { op: string }> (scriptName: s
           clearTimeout(timer)
           resolve(l)
         })
-        child.stdin.write(`${JSON.stringify({ url: new URL(gatewayUrl).host, calls: batch })}\n`)
+        const u = new URL(gatewayUrl)
+        // https: the client checks the gateway's certificate against the test CA.
+        const tls = u.protocol === 'https:' ? { ca_certs: opts.caFile } : {}
+        child.stdin.write(`${JSON.stringify({ url: u.host, calls: batch, ...tls })}\n`)
       })
       if (line === null || !line.startsWith('[')) {
         throw new Error(`tritonclient (${ops}) crashed instead of reporting a result:\n${stderr}${line ?? ''}`)

@@ -50,6 +50,9 @@ in micro-batches, and writes one output row per input row, in input order.
   --progress-interval-ms MS      between JSON progress lines (default ${DEFAULT_PROGRESS_INTERVAL_MS})
   --admin-url URL, --token TOKEN admin API (env MODEL_GATEWAY_ADMIN_URL, MODEL_GATEWAY_TOKEN)
 
+With access control on, the data-plane API key comes from MODEL_GATEWAY_API_KEY;
+its application needs the batch right, else its rows count as live traffic.
+
 In OUTPUT, REJECTS and CHECKPOINT, {i} stands for the partition index.
 `
 
@@ -134,6 +137,8 @@ export function batchOptions (argv: string[], env = readEnv(), isTTY = process.s
     keyColumn,
     adminUrl,
     token: str(f, 'token') ?? env.MODEL_GATEWAY_TOKEN,
+    // From the environment only, so the key never shows in a process listing.
+    apiKey: env.MODEL_GATEWAY_API_KEY,
     keep,
     map,
     partition,

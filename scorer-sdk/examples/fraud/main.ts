@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { serve } from '../../server.js'
 import type { ScorerServer } from '../../server.js'
@@ -39,7 +40,11 @@ try {
       fail: { type: 'boolean', default: false },
       // Fault knobs for release tests and benchmarks: a share of requests answered 500, and a shift of the logit.
       'error-rate': { type: 'string', default: '0' },
-      shift: { type: 'string', default: '0' }
+      shift: { type: 'string', default: '0' },
+      // HTTPS: certificate and key files; with --tls-client-ca, clients must present a certificate it signed.
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'tls-client-ca': { type: 'string' }
     },
     strict: true
   }).values
@@ -82,7 +87,19 @@ const stop = (): void => {
 process.on('SIGTERM', stop)
 process.on('SIGINT', stop)
 
+if ((args['tls-cert'] === undefined) !== (args['tls-key'] === undefined)) fail('--tls-cert and --tls-key go together')
+let tls: { cert: Buffer, key: Buffer, clientCa?: Buffer } | undefined
+try {
+  if (args['tls-cert'] !== undefined) {
+    tls = { cert: readFileSync(args['tls-cert']), key: readFileSync(args['tls-key']!) }
+    if (args['tls-client-ca'] !== undefined) tls.clientCa = readFileSync(args['tls-client-ca'])
+  }
+} catch (err) {
+  fail(`cannot read a TLS file: ${(err as Error).message}`)
+}
+
 const serveOptions = {
+  tls,
   name: args.name,
   version,
   host: args.host,
