@@ -17,6 +17,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY gateway ./gateway
+COPY proto ./proto
 COPY scorer-sdk ./scorer-sdk
 COPY scripts ./scripts
 COPY bench ./bench
@@ -36,6 +37,8 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/package.json ./package.json
 COPY scorer-sdk/examples/fraud/*.json ./scorer-sdk/examples/fraud/
 COPY config ./config
+# The gRPC definition, read at run time where a message is decoded whole (dist/proto finds it here).
+COPY proto/grpc_predict_v2.proto ./proto/
 COPY config/gateway.yaml /etc/model-gateway/gateway.yaml
 # The CLI the docs spell `npx model-gateway …` works here as it does in a clone
 # (npx finds the package's own bin in /app; its cache goes to /tmp, as the root
@@ -47,6 +50,6 @@ ENV npm_config_cache=/tmp/.npm \
 # writable by this user: the gateway writes only where a config points (state
 # file, file log sink), which belongs on a mounted volume or /tmp.
 USER 10001:10001
-EXPOSE 8080 8081
+EXPOSE 8080 8081 8082
 ENTRYPOINT ["node", "dist/gateway/cli/main.js"]
 CMD ["serve"]

@@ -1,5 +1,5 @@
 /**
- * Entry point: `npx model-gateway serve [--config FILE] [--port N] [--admin-port N]`
+ * Entry point: `npx model-gateway serve [--config FILE] [--port N] [--admin-port N] [--grpc-port N]`
  * (`npm start` runs this file too).
  * Prints one JSON line `{"event":"ready",...}` on stdout once it serves.
  */
@@ -23,31 +23,33 @@ async function main (): Promise<void> {
       options: {
         config: { type: 'string', short: 'c' },
         port: { type: 'string' },
-        'admin-port': { type: 'string' }
+        'admin-port': { type: 'string' },
+        'grpc-port': { type: 'string' }
       },
       strict: true,
       // `model-gateway serve …` reaches here with the command name still in argv.
       args: process.argv.slice(2).filter((a, i) => !(i === 0 && a === 'serve'))
     }).values
   } catch (err) {
-    process.stderr.write(`model-gateway: ${(err as Error).message} (options: --config FILE, --port N, --admin-port N)\n`)
+    process.stderr.write(`model-gateway: ${(err as Error).message} (options: --config FILE, --port N, --admin-port N, --grpc-port N)\n`)
     process.exit(2)
   }
   const logger = createLogger(env.LOG_LEVEL ?? 'info')
   const file = values.config ?? env.GATEWAY_CONFIG ?? DEFAULT_CONFIG
   const port = values.port === undefined ? undefined : parsePort(values.port, '--port')
   const adminPort = values['admin-port'] === undefined ? undefined : parsePort(values['admin-port'], '--admin-port')
+  const grpcPort = values['grpc-port'] === undefined ? undefined : parsePort(values['grpc-port'], '--grpc-port')
   let config: GatewayConfig | undefined
   let gw: Gateway
   try {
     config = await loadConfigFile(file, env)
-    gw = await startGateway(config, logger, { port, adminPort, env })
+    gw = await startGateway(config, logger, { port, adminPort, grpcPort, env })
   } catch (err) {
     // Parts of the config checked by their components (e.g. rollout plans) fail in startGateway too.
     const listen = config === undefined ? undefined : { host: config.host, port: port ?? config.port, adminHost: config.admin.host, adminPort: adminPort ?? config.admin.port }
     failStart(err, listen, env.LOG_LEVEL)
   }
-  process.stdout.write(`${JSON.stringify({ event: 'ready', port: gw.port, adminPort: gw.adminPort, instanceId: config.instanceId, pid: process.pid })}\n`)
+  process.stdout.write(`${JSON.stringify({ event: 'ready', port: gw.port, adminPort: gw.adminPort, grpcPort: gw.grpcPort, instanceId: config.instanceId, pid: process.pid })}\n`)
 
   let stopping = false
   const stop = (signal: string): void => {

@@ -158,3 +158,18 @@ CREATE TABLE IF NOT EXISTS model_gateway.control_log (
 ) ENGINE = ReplacingMergeTree
 PARTITION BY toYYYYMM(time)
 ORDER BY (kind, model, time, millis, id);
+
+-- application: the calling application when data-plane access control is on
+-- ('' otherwise), on records and as part of a rollup cell's identity, so
+-- versions can be compared per application. throttled: the cell's requests
+-- refused with 429 for the application's quota.
+
+-- 8: records_application
+ALTER TABLE model_gateway.records
+  ADD COLUMN application LowCardinality(String) DEFAULT '';
+
+-- 9: rollups_application
+ALTER TABLE model_gateway.rollups
+  ADD COLUMN application LowCardinality(String),
+  ADD COLUMN throttled UInt64 DEFAULT 0,
+  MODIFY ORDER BY (model, version, minute, instance_id, run_id, status_class, traffic, application);

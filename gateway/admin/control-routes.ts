@@ -104,7 +104,7 @@ export function controlAdminModule (deps: ControlAdminDeps): AdminModule {
   return (app: FastifyInstance) => {
     app.server.once('listening', () => {
       const a = app.server.address()
-      if (a !== null && typeof a === 'object') store.setAddress(`http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`)
+      if (a !== null && typeof a === 'object') store.setAddress(`${app.initialConfig.https === undefined || app.initialConfig.https === false ? 'http' : 'https'}://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`)
     })
     void app.register(async (scope) => {
       scope.setValidatorCompiler(({ schema, httpPart }) => strictValidator(schema as TSchema, httpPart ?? 'body'))

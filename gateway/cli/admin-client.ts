@@ -4,7 +4,7 @@
  * message says what went wrong in the operator's terms: the admin API is
  * unreachable, the token is missing or wrong, or the server's own error.
  */
-import { request } from 'undici'
+import { Agent, request, type Dispatcher } from 'undici'
 import type { AuditEntry, OperationView, StoreHealth } from '../control/store.js'
 import type { ShadowState, VerificationRecord } from '../state/routing-state.js'
 
@@ -55,12 +55,15 @@ export interface AdminClientOptions {
   url: string
   token: string | undefined
   timeoutMs?: number
+  /** PEM CA bundle to trust for an https:// admin API with a private CA. */
+  ca?: Buffer | undefined
 }
 
 export class AdminClient {
   readonly #base: string
   readonly #token: string | undefined
   readonly #timeoutMs: number
+  readonly #dispatcher: Dispatcher | undefined
 
   constructor (opts: AdminClientOptions) {
     let u: URL
@@ -73,6 +76,7 @@ export class AdminClient {
     this.#base = u.href.replace(/\/$/, '')
     this.#token = opts.token
     this.#timeoutMs = opts.timeoutMs ?? ADMIN_REQUEST_TIMEOUT_MS
+    this.#dispatcher = opts.ca === undefined ? undefined : new Agent({ connect: { ca: opts.ca } })
   }
 
   models (): Promise<ModelsResponse> {
@@ -166,7 +170,8 @@ export class AdminClient {
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs
+        bodyTimeout: timeoutMs,
+        dispatcher: this.#dispatcher
       })
     } catch (err) {
       const e = err as Error & { code?: string }

@@ -29,6 +29,9 @@ const commands: Record<string, Loader> = {
   replicas: async () => (await import('./commands/replicas.js')).default,
   reload: async () => (await import('./commands/reload.js')).default,
   rollout: async () => (await import('./commands/rollout.js')).default,
+  // data-plane access control
+  apps: async () => (await import('./commands/apps.js')).default,
+  keys: async () => (await import('./commands/keys.js')).default,
   // pipeline commands register here
   sampling: async () => (await import('./commands/sampling.js')).default,
   sink: async () => (await import('./commands/sink.js')).default,

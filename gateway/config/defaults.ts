@@ -1,7 +1,11 @@
 /** Named defaults. Every option documented in the README takes its default from here. */
 export const DEFAULT_HOST = '127.0.0.1'
+/** What the gateway answers as its name (REST GET /v2, gRPC ServerMetadata); the version is package.json's (version.ts). */
+export const GATEWAY_NAME = 'model-gateway'
 export const DEFAULT_PORT = 8080
 export const DEFAULT_ADMIN_PORT = 8081
+/** The gRPC listener (inference.GRPCInferenceService), when grpc.enabled. */
+export const DEFAULT_GRPC_PORT = 8082
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024
 /** Largest model response the gateway buffers before it answers 502. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024

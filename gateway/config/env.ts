@@ -16,6 +16,10 @@ export interface GatewayEnv {
   MODEL_GATEWAY_ADMIN_URL: string | undefined
   /** Data-plane base URL for the CLI's batch and traffic commands. */
   MODEL_GATEWAY_URL: string | undefined
+  /** CA bundle (PEM file) the CLI trusts for an https admin URL. */
+  MODEL_GATEWAY_CA: string | undefined
+  /** Data-plane API key for `model-gateway batch` when access control is on. */
+  MODEL_GATEWAY_API_KEY: string | undefined
   REDIS_URL: string | undefined
   /** Redis ACL user and password (TLS: a rediss:// URL, or the CA/certificate files below). */
   REDIS_USERNAME: string | undefined
@@ -46,7 +50,7 @@ export interface GatewayEnv {
 
 const NAMES: ReadonlyArray<keyof GatewayEnv> = [
   'GATEWAY_CONFIG', 'GATEWAY_INSTANCE_ID', 'GATEWAY_HOST', 'GATEWAY_ADMIN_HOST', 'MODEL_GATEWAY_TOKEN', 'MODEL_GATEWAY_ADMIN_URL',
-  'MODEL_GATEWAY_URL', 'REDIS_URL', 'REDIS_USERNAME', 'REDIS_PASSWORD', 'REDIS_TLS_CA_FILE', 'REDIS_TLS_CERT_FILE', 'REDIS_TLS_KEY_FILE',
+  'MODEL_GATEWAY_URL', 'MODEL_GATEWAY_CA', 'MODEL_GATEWAY_API_KEY', 'REDIS_URL', 'REDIS_USERNAME', 'REDIS_PASSWORD', 'REDIS_TLS_CA_FILE', 'REDIS_TLS_CERT_FILE', 'REDIS_TLS_KEY_FILE',
   'KAFKA_BROKERS', 'KAFKA_TLS', 'KAFKA_TLS_CA_FILE', 'KAFKA_TLS_CERT_FILE', 'KAFKA_TLS_KEY_FILE', 'KAFKA_SASL_MECHANISM',
   'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'CLICKHOUSE_URL', 'CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD', 'CLICKHOUSE_DATABASE',
   'CLICKHOUSE_TLS_CA_FILE', 'CLICKHOUSE_TLS_CERT_FILE', 'CLICKHOUSE_TLS_KEY_FILE', 'LOG_LEVEL'

@@ -13,20 +13,18 @@ import * as D from './defaults.js'
 import { isReplicaUrl } from '../state/names.js'
 import { modelStateFromConfig } from './initial-state.js'
 import { StateError, type RoutingState } from '../state/routing-state.js'
+import type { TlsFiles } from '../tls/material.js'
+import { readUpstreamTls, resolveAccess, resolveListenerTls, resolveRedact, resolveUpstreamTls, ResolveError, type ResolvedAccess, type ResolvedRedact, type ResolvedUpstreamTls } from './resolve-access.js'
+import { ConfigError, describeSchemaError, jsonPointerToPath, substituteEnv } from './raw.js'
 import { ConnectionSettingError, securityOf, type ClickHouseSecurity, type KafkaSecurity, type RedisSecurity } from './connections.js'
 
-export class ConfigError extends Error {
-  constructor (readonly file: string, readonly path: string, readonly reason: string) {
-    super(`${file}: ${path === '' ? '(root)' : path}: ${reason}`)
-    this.name = 'ConfigError'
-  }
-}
+export { ConfigError }
 
 /** A version's DNS discovery with defaults applied; replica URLs are `${scheme}://ADDRESS:${port}${path}`. */
 export interface ResolvedDiscovery {
   dns: string
   port: number
-  scheme: 'http' | 'https'
+  scheme: 'http' | 'https' | 'grpc' | 'grpcs'
   path: string
   family: 4 | 6 | 'any'
 }
@@ -72,6 +70,10 @@ export interface ResolvedModel {
     captureBodies: boolean
     maxBodyBytes: number
   }
+  /** TLS to the replicas; null: the system's CAs for https:// replicas, no client certificate. */
+  tls: ResolvedUpstreamTls | null
+  /** Fields kept out of recorded bodies. */
+  redact: ResolvedRedact
 }
 
 export interface GatewayConfig {
@@ -85,7 +87,10 @@ export interface GatewayConfig {
   validateJson: boolean
   /** Load shedding (0 = that measure off). */
   overload: { maxEventLoopDelayMs: number, maxInFlight: number, retryAfterS: number }
-  admin: { enabled: boolean, host: string, port: number, tokens: AdminToken[], metricsPublic: boolean, console: boolean }
+  /** Data-plane certificate files; null: plain HTTP. */
+  tls: TlsFiles | null
+  admin: { enabled: boolean, host: string, port: number, tokens: AdminToken[], metricsPublic: boolean, console: boolean, tls: TlsFiles | null }
+  grpc: { enabled: boolean, host: string, port: number, tls: { certFile: string, keyFile: string } | undefined }
   discovery: { resolver: string | undefined, minIntervalMs: number, maxIntervalMs: number, timeoutMs: number }
   state: {
     store: 'memory' | 'redis'
@@ -108,7 +113,11 @@ export interface GatewayConfig {
     bufferMaxBytes: number
     flushIntervalMs: number
     rollupFlushMs: number
+    /** Secret of the keyed hash for redact.hash fields. */
+    hashKey: string | undefined
   }
+  /** Who may score what: keys, JWTs, scopes, quotas. */
+  access: ResolvedAccess
   shadow: { maxInFlight: number, timeoutMs: number | undefined, maxOutputBytes: number }
   rollouts: {
     enabled: boolean
@@ -136,8 +145,11 @@ export async function loadConfigFile (file: string, env: Readonly<GatewayEnv> = 
   } catch (err) {
     throw new ConfigError(file, '', `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)}); give another with --config FILE or GATEWAY_CONFIG`)
   }
-  return parseConfig(text, file, env)
+  const config = parseConfig(text, file, env)
+  await readUpstreamTls(config.file, config.models)
+  return config
 }
+
 
 export function parseConfig (text: string, file: string, env: Readonly<GatewayEnv> = readEnv(), envLookup: (name: string) => string | undefined = lookupEnv): GatewayConfig {
   let raw: unknown
@@ -158,11 +170,16 @@ export function parseConfig (text: string, file: string, env: Readonly<GatewayEn
   const first = check.Check(raw) ? undefined : check.Errors(raw).First()
   if (first !== undefined) {
     const path = jsonPointerToPath(first.path)
-    throw new ConfigError(file, path, describeSchemaError(first.message, /token|password/i.test(path) ? undefined : first.value, first.schema))
+    throw new ConfigError(file, path, describeSchemaError(first.message, /token|key|secret|password/i.test(path) ? undefined : first.value, first.schema))
   }
   const cfg = raw as GatewayConfigFile
   if (Object.keys(cfg.models).length === 0) throw new ConfigError(file, 'models', 'must declare at least one model')
-  return resolve(cfg, file, env)
+  try {
+    return resolve(cfg, file, env)
+  } catch (err) {
+    if (err instanceof ResolveError) throw new ConfigError(file, err.path, err.reason)
+    throw err
+  }
 }
 
 function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv>): GatewayConfig {
@@ -207,6 +224,8 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
   const security = connectionSecurity(cfg, file, env)
   const plans: Record<string, unknown> = {}
   for (const [name, m] of Object.entries(cfg.models)) if (m.release.rollout !== undefined) plans[name] = m.release.rollout
+  const hashed = Object.entries(models).find(([, m]) => m.redact.hash.length > 0)
+  if (hashed !== undefined && logging.hashKey === undefined) throw new ConfigError(file, 'logging.hashKey', `is required: model "${hashed[0]}" hashes fields (redact.hash)`)
   return {
     file,
     instanceId: g.instanceId ?? env.GATEWAY_INSTANCE_ID ?? `${hostname()}-${process.pid}`,
@@ -221,13 +240,21 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
       maxInFlight: g.overload?.maxInFlight ?? D.DEFAULT_OVERLOAD_MAX_IN_FLIGHT,
       retryAfterS: g.overload?.retryAfterS ?? D.DEFAULT_OVERLOAD_RETRY_AFTER_S
     },
+    tls: resolveListenerTls(g.tls),
     admin: {
       enabled: admin.enabled ?? true,
       host: admin.host ?? env.GATEWAY_ADMIN_HOST ?? D.DEFAULT_HOST,
       port: admin.port ?? D.DEFAULT_ADMIN_PORT,
       tokens,
       metricsPublic: admin.metricsPublic ?? D.DEFAULT_METRICS_PUBLIC,
-      console: admin.console ?? D.DEFAULT_CONSOLE
+      console: admin.console ?? D.DEFAULT_CONSOLE,
+      tls: resolveListenerTls(admin.tls)
+    },
+    grpc: {
+      enabled: cfg.grpc?.enabled ?? false,
+      host: cfg.grpc?.host ?? g.host ?? env.GATEWAY_HOST ?? D.DEFAULT_HOST,
+      port: cfg.grpc?.port ?? D.DEFAULT_GRPC_PORT,
+      tls: cfg.grpc?.tls
     },
     discovery: { resolver: discovery.resolver, minIntervalMs, maxIntervalMs, timeoutMs: discovery.timeoutMs ?? D.DEFAULT_DISCOVERY_TIMEOUT_MS },
     state: {
@@ -253,8 +280,10 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
       bufferMaxRecords: logging.bufferMaxRecords ?? D.DEFAULT_BUFFER_MAX_RECORDS,
       bufferMaxBytes: logging.bufferMaxBytes ?? D.DEFAULT_BUFFER_MAX_BYTES,
       flushIntervalMs: logging.flushIntervalMs ?? D.DEFAULT_FLUSH_INTERVAL_MS,
-      rollupFlushMs: logging.rollupFlushMs ?? D.DEFAULT_ROLLUP_FLUSH_MS
+      rollupFlushMs: logging.rollupFlushMs ?? D.DEFAULT_ROLLUP_FLUSH_MS,
+      hashKey: logging.hashKey
     },
+    access: resolveAccess(cfg.access, Object.keys(models)),
     shadow: {
       maxInFlight: cfg.shadow?.maxInFlight ?? D.DEFAULT_SHADOW_MAX_IN_FLIGHT,
       timeoutMs: cfg.shadow?.timeoutMs,
@@ -291,7 +320,7 @@ function connectionSecurity (cfg: GatewayConfigFile, file: string, env: Readonly
 function resolveModel (name: string, m: ModelConfig, gatewayBodyLimit: number, file: string): ResolvedModel {
   for (const [v, vc] of Object.entries(m.versions)) {
     (vc.replicas ?? []).forEach((u, i) => {
-      if (!isReplicaUrl(u)) throw new ConfigError(file, `models.${name}.versions.${v}.replicas.${i}`, `"${u.slice(0, 200)}" is not a valid http(s) base URL`)
+      if (!isReplicaUrl(u)) throw new ConfigError(file, `models.${name}.versions.${v}.replicas.${i}`, `"${u.slice(0, 200)}" is not a valid http(s) or grpc(s) base URL`)
     })
   }
   if (m.sticky?.header !== undefined && m.sticky.cookie !== undefined) {
@@ -347,7 +376,9 @@ function resolveModel (name: string, m: ModelConfig, gatewayBodyLimit: number, f
       alwaysSampleErrors: s.alwaysSampleErrors ?? D.DEFAULT_SAMPLE_ERRORS,
       captureBodies: s.captureBodies ?? D.DEFAULT_CAPTURE_BODIES,
       maxBodyBytes: s.maxBodyBytes ?? D.DEFAULT_MAX_BODY_BYTES
-    }
+    },
+    tls: resolveUpstreamTls(`models.${name}.tls`, m.tls),
+    redact: resolveRedact(m.redact)
   }
 }
 
@@ -355,38 +386,4 @@ function resolveModel (name: string, m: ModelConfig, gatewayBodyLimit: number, f
 function hostPort (s: string): { host: string, port: number } {
   const i = s.lastIndexOf(':')
   return { host: s.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port: Number(s.slice(i + 1)) }
-}
-
-const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g
-
-/** Replaces ${NAME} and ${NAME:-default} in string values. A missing variable without a default is an error. */
-function substituteEnv (v: unknown, path: string, file: string, lookup: (name: string) => string | undefined): unknown {
-  if (typeof v === 'string') {
-    return v.replace(ENV_REF, (_m, name: string, def: string | undefined) => {
-      const val = lookup(name) ?? def
-      if (val === undefined) throw new ConfigError(file, path, `environment variable ${name} is not set`)
-      return val
-    })
-  }
-  if (Array.isArray(v)) return v.map((x, i) => substituteEnv(x, `${path}[${i}]`, file, lookup))
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {}
-    for (const [k, x] of Object.entries(v)) out[k] = substituteEnv(x, path === '' ? k : `${path}.${k}`, file, lookup)
-    return out
-  }
-  return v
-}
-
-function jsonPointerToPath (pointer: string): string {
-  return pointer.split('/').filter(p => p !== '').map(p => p.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc === '' ? p : `${acc}.${p}`), '')
-}
-
-function describeSchemaError (message: string, value: unknown, schema: { [k: string]: unknown }): string {
-  // Secrets never appear in messages: the caller hides token values; long strings are summarised.
-  if (message.startsWith('Unexpected property')) return 'unknown key (not in the schema)'
-  if (value === undefined) return message.toLowerCase()
-  const shown = typeof value === 'string' ? (value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value)) : JSON.stringify(value)
-  const hint = typeof schema.pattern === 'string' ? ` (must match ${schema.pattern})` : ''
-  return `${message.toLowerCase()}${hint}; got ${shown ?? 'nothing'}`
 }

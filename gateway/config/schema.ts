@@ -4,6 +4,7 @@
  */
 import { MAX_REPLICAS, NAME_PATTERN, REPLICA_URL_PATTERN } from '../state/names.js'
 import { Type, type Static, type TSchema, type TProperties, type ObjectOptions } from '@sinclair/typebox'
+import { AccessSchema, ListenerTlsSchema, RedactSchema, UpstreamTlsSchema } from './access-schema.js'
 
 const Strict = <T extends TProperties>(props: T, opts: ObjectOptions = {}) =>
   Type.Object(props, { additionalProperties: false, ...opts })
@@ -30,7 +31,7 @@ export const UpstreamSchema = Strict({
 export const DiscoverySchema = Strict({
   dns: Type.String({ pattern: '^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\\.?$' }),
   port: Type.Integer({ minimum: 1, maximum: 65535 }),
-  scheme: Type.Optional(Type.Union([Type.Literal('http'), Type.Literal('https')])),
+  scheme: Type.Optional(Type.Union([Type.Literal('http'), Type.Literal('https'), Type.Literal('grpc'), Type.Literal('grpcs')])),
   /** Base path of every replica, e.g. "/fraud" for http://ADDRESS:PORT/fraud. */
   path: Type.Optional(Type.String({ pattern: '^(/[^\\s]*)?$', maxLength: 512 })),
   /** Which record types to ask for: 4 (A), 6 (AAAA) or both (default). */
@@ -134,7 +135,11 @@ export const ModelSchema = Strict({
   queueTimeoutMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
   healthCheck: Type.Optional(HealthCheckSchema),
   outlierDetection: Type.Optional(OutlierSchema),
-  sampling: Type.Optional(SamplingSchema)
+  sampling: Type.Optional(SamplingSchema),
+  /** TLS to the replicas (https:// URLs): CA, client certificate (docs/security.md). */
+  tls: Type.Optional(UpstreamTlsSchema),
+  /** Fields kept out of recorded request and response bodies (docs/security.md). */
+  redact: Type.Optional(RedactSchema)
 })
 
 /** PEM files for client-side TLS to a backing service (e.g. mounted from a Kubernetes Secret). */
@@ -181,6 +186,19 @@ export const ConfigSchema = Strict({
       maxEventLoopDelayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
       maxInFlight: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
       retryAfterS: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_600 }))
+    })),
+    /** Serve the data plane over TLS (docs/security.md). */
+    tls: Type.Optional(ListenerTlsSchema)
+  })),
+  /** The gRPC listener (Open Inference Protocol over gRPC); see docs/grpc.md. */
+  grpc: Type.Optional(Strict({
+    enabled: Type.Optional(Type.Boolean()),
+    host: Type.Optional(Type.String()),
+    port: Type.Optional(Port),
+    /** Serve TLS instead of h2c: PEM files of the certificate chain and its key. */
+    tls: Type.Optional(Strict({
+      certFile: Type.String({ minLength: 1 }),
+      keyFile: Type.String({ minLength: 1 })
     }))
   })),
   admin: Type.Optional(Strict({
@@ -191,7 +209,9 @@ export const ConfigSchema = Strict({
     /** Serve GET /metrics on the admin listener without a token. */
     metricsPublic: Type.Optional(Type.Boolean()),
     /** Serve the browser console at /console and keep the per-version series it draws. */
-    console: Type.Optional(Type.Boolean())
+    console: Type.Optional(Type.Boolean()),
+    /** Serve the admin API over TLS. */
+    tls: Type.Optional(ListenerTlsSchema)
   })),
   /** How this instance resolves the DNS names of versions.<v>.discovery. */
   discovery: Type.Optional(Strict({
@@ -249,7 +269,9 @@ export const ConfigSchema = Strict({
     bufferMaxRecords: Type.Optional(Type.Integer({ minimum: 1 })),
     bufferMaxBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
     flushIntervalMs: Type.Optional(PositiveMs),
-    rollupFlushMs: Type.Optional(PositiveMs)
+    rollupFlushMs: Type.Optional(PositiveMs),
+    /** Secret of the keyed hash that models' redact.hash fields get (use ${ENV_VAR}). */
+    hashKey: Type.Optional(Type.String({ minLength: 16, maxLength: 1024 }))
   })),
   /** Mirrored (shadow) requests; see docs/operator-guide.md. */
   shadow: Type.Optional(Strict({
@@ -276,6 +298,8 @@ export const ConfigSchema = Strict({
     leaseTtlMs: Type.Optional(Type.Integer({ minimum: 500, maximum: 600_000 })),
     staleAfterMs: Type.Optional(Type.Integer({ minimum: 500, maximum: 3_600_000 }))
   })),
+  /** Data-plane API keys, JWTs, scopes and quotas (docs/security.md). Off by default. */
+  access: Type.Optional(AccessSchema),
   models: Type.Record(Name, ModelSchema)
 })
 

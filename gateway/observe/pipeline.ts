@@ -26,6 +26,7 @@ import { FileTransport } from './file-sink.js'
 import type { ShadowPair, ShadowPairSink } from '../proxy/shadow.js'
 import { shadowRow } from './shadow-row.js'
 import type { ControlRow, ControlRowSink } from './control-row.js'
+import { Redactor } from './redact.js'
 
 /** Most records in one send. */
 export const MAX_BATCH_RECORDS = 10_000
@@ -69,6 +70,8 @@ export interface PipelineOptions {
   transport: PipelineTransport
   /** Bytes of each output kept in a shadow pair. */
   shadowMaxOutputBytes?: number
+  /** Secret of the keyed hash for models' redact.hash fields (logging.hashKey). */
+  hashKey?: string | undefined
   logger: Logger
   registry?: Registry
   /** Injected clock for tests; Date.now by default. */
@@ -84,6 +87,8 @@ interface Metrics {
 export class ScoringPipeline implements RequestObserver, HealthResultSink, ShadowPairSink, ControlRowSink {
   readonly #opts: PipelineOptions
   readonly #sampler: Sampler
+  /** Models whose recorded bodies lose or hash fields (models' `redact`). */
+  readonly #redactors: ReadonlyMap<string, Redactor>
   readonly #rollups: RollupCounters
   readonly #records: BoundedBuffer
   readonly #health: BoundedBuffer
@@ -112,6 +117,7 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
     this.#opts = opts
     this.#now = opts.now ?? Date.now
     this.#sampler = new Sampler(opts.models)
+    this.#redactors = Redactor.forModels(opts.models, opts.hashKey)
     this.#rollups = new RollupCounters(opts.instanceId, this.runId, Object.keys(opts.models))
     this.#records = new BoundedBuffer(opts.bufferMaxRecords, opts.bufferMaxBytes)
     this.#health = new BoundedBuffer(HEALTH_BUFFER_RECORDS, Math.max(1024, Math.min(opts.bufferMaxBytes, 16 * 1024 * 1024)))
@@ -131,11 +137,11 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
   observe (o: RequestOutcome): void {
     // Metadata calls score nothing: counted with them, a model's "requests" would not be its scoring requests.
     if (o.kind !== 'infer') return
-    this.#rollups.record(o.model, o.version, o.status, o.totalMs, o.startedAt, o.traffic)
+    this.#rollups.record(o.model, o.version, o.status, o.totalMs, o.startedAt, o.traffic, o.application, o.errorCode === 'GW_RATE_LIMITED')
     const d = this.#sampler.decide(o.model, o.version, o.requestId, o.status, o.errorCode)
     if (d === null) return
     this.#sampledCount++
-    const rec = buildRecord(o, this.#opts.instanceId, d.rate, d.captureBodies, d.maxBodyBytes)
+    const rec = buildRecord(o, this.#opts.instanceId, d.rate, d.captureBodies, d.maxBodyBytes, this.#redactors.get(o.model) ?? null)
     this.#records.push(`${rec.model}/${rec.version}`, JSON.stringify(rec))
   }
 
@@ -150,7 +156,7 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
 
   /** A shadow pair, off the response path (see proxy/shadow.ts). */
   pair (p: ShadowPair): void {
-    const row = shadowRow(p, this.#opts.instanceId, this.#opts.shadowMaxOutputBytes ?? 4096)
+    const row = shadowRow(p, this.#opts.instanceId, this.#opts.shadowMaxOutputBytes ?? 4096, this.#redactors.get(p.model) ?? null)
     this.#shadow.push(`${row.model}/${row.shadow_version}`, JSON.stringify(row))
   }
 
@@ -352,6 +358,7 @@ export function buildPipeline ({ config, logger, registry }: BuildPipelineDeps):
     rollupFlushMs: l.rollupFlushMs,
     transport,
     shadowMaxOutputBytes: config.shadow.maxOutputBytes,
+    hashKey: config.logging.hashKey,
     logger,
     registry
   }).start()

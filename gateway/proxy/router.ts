@@ -116,7 +116,7 @@ export class Router {
   #build (): Snapshot {
     const models = new Map<string, Model>()
     const built = new Map<string, Built>()
-    const replicaFor = (url: string, cfg: ResolvedModel): Replica => this.registry.get(url, { connectTimeoutMs: cfg.connectTimeoutMs, maxConnections: cfg.maxConnectionsPerReplica })
+    const replicaFor = (url: string, cfg: ResolvedModel): Replica => this.registry.get(url, { connectTimeoutMs: cfg.connectTimeoutMs, maxConnections: cfg.maxConnectionsPerReplica, tls: cfg.tls })
     for (const [name, ms] of Object.entries(this.#state.models)) {
       const cfg = this.#configs[name]
       // A model the stored state knows but this instance's config does not is not served here.

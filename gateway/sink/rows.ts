@@ -39,8 +39,8 @@ const FIELDS: Record<TopicKind, Record<string, FieldType>> = {
  * column with the type's zero value, not its DEFAULT, so the sink sets them.
  */
 const ADDED: Record<TopicKind, Record<string, string | number>> = {
-  records: { traffic: 'live', request_encoding: '', request_binary_bytes: 0, response_binary_bytes: 0, request_truncated: 0, response_truncated: 0 },
-  rollups: { traffic: 'live' },
+  records: { traffic: 'live', request_encoding: '', request_binary_bytes: 0, response_binary_bytes: 0, request_truncated: 0, response_truncated: 0, application: '' },
+  rollups: { traffic: 'live', application: '', throttled: 0 },
   health: {},
   shadow: {},
   control: {}

@@ -14,7 +14,7 @@
  *   is byte-for-byte the same row. A client retry with the same request id is a
  *   new request with another time and is kept.
  * - rollups: identity (model, version, minute, instance_id, run_id, status_class,
- *   traffic), version column flush_seq. A gateway sends cumulative counts for a cell on
+ *   traffic, application), version column flush_seq. A gateway sends cumulative counts for a cell on
  *   every flush; the row with the highest flush_seq holds the cell's total, so
  *   duplicates and replays never add up. run_id is random per process start, so
  *   a restarted gateway with a fixed instance id starts new cells instead of
@@ -182,6 +182,24 @@ ORDER BY (model, shadow_version, time, request_id)${ttl(f, 'time', days)}`
 ) ENGINE = ReplacingMergeTree
 PARTITION BY toYYYYMM(time)
 ORDER BY (kind, model, time, millis, id)`
+  },
+  {
+    // The calling application (data-plane access control), so analysts can compare versions per application.
+    id: 8,
+    name: 'records_application',
+    sql: (db, f) => `ALTER TABLE ${db}.records
+  ADD COLUMN application ${lc(f)} DEFAULT ''`
+  },
+  {
+    // As for traffic (migration 5): the application joins a rollup cell's identity, added without a DEFAULT
+    // so MODIFY ORDER BY takes it; rows stored before read '' (no access control then). throttled counts
+    // the cell's 429s for the application's quota.
+    id: 9,
+    name: 'rollups_application',
+    sql: (db, f) => `ALTER TABLE ${db}.rollups
+  ADD COLUMN application ${lc(f)},
+  ADD COLUMN throttled UInt64 DEFAULT 0,
+  MODIFY ORDER BY (model, version, minute, instance_id, run_id, status_class, traffic, application)`
   }
 ]
 

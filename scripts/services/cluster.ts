@@ -18,6 +18,8 @@ import { runningWith } from './pid-check.js'
 export const CLUSTER_NAME = 'mg'
 const ZK_JARS = '/usr/share/java/zookeeper.jar'
 const ROOT = join(SERVICES_DIR, 'cluster')
+/** How long one `srvr` question to ZooKeeper may go unanswered before it is asked again. */
+const ZK_PROBE_TIMEOUT_MS = 2_000
 
 export const CLUSTER_PORTS = {
   zookeeper: 12141 + OFFSET,
@@ -45,7 +47,8 @@ function log (msg: string): void {
 }
 
 function ours (pid: number, p: Proc): boolean {
-  return runningWith(pid, MARKER[p])
+  // Ours run in their own folder: a recycled pid may be another checkout's server of the same kind.
+  return runningWith(pid, MARKER[p], join(ROOT, p))
 }
 
 function readPid (p: Proc): number | undefined {
@@ -134,11 +137,13 @@ function startClickhouse (shard: 1 | 2): void {
  */
 function zkOk (): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = createConnection({ host: '127.0.0.1', port: CLUSTER_PORTS.zookeeper }, () => s.end('srvr'))
+    const s = createConnection({ host: '127.0.0.1', port: CLUSTER_PORTS.zookeeper, timeout: ZK_PROBE_TIMEOUT_MS }, () => s.end('srvr'))
     let got = ''
     s.setEncoding('utf8').on('data', (c: string) => { got += c })
     s.on('close', () => { resolve(/^Mode: standalone$/m.test(got)) })
     s.on('error', () => { resolve(false) })
+    // A starting JVM may accept the connection and not answer yet: without this the wait never ends.
+    s.on('timeout', () => { s.destroy() })
   })
 }
 

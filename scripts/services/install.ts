@@ -92,13 +92,35 @@ export function aptInstall(pkgs: string[]): void {
       }
     }
   }
-  // Belt and braces: if a system service did start anyway, stop it; we run our own.
-  for (const svc of ['redis-server', 'redis-sentinel', 'clickhouse-server', 'prometheus']) {
-    if (existsSync(`/etc/init.d/${svc}`)) {
-      spawnSync('service', [svc, 'stop'], { stdio: 'ignore', env: { ...process.env, ...env } })
-    }
+  stopSystemServices()
+}
+
+/** The system user each Debian package runs its own service as. */
+const SYSTEM_SERVICES = [
+  { daemon: '/usr/bin/redis-server', user: 'redis' },
+  { daemon: '/usr/bin/redis-sentinel', user: 'redis' },
+  { daemon: '/usr/sbin/clickhouse-server', user: 'clickhouse' },
+  { daemon: '/usr/bin/prometheus', user: 'prometheus' }
+] as const
+
+/**
+ * Belt and braces: if a package's system service did start anyway, stop it; we
+ * run our own. Never `service clickhouse-server stop`: Debian's init script
+ * ends with `start-stop-daemon --stop --retry=0/30/KILL/5 --exec
+ * /usr/sbin/clickhouse-server` (no --user, no pid file), which SIGKILLs every
+ * ClickHouse on the machine 30 s later, ours and every other checkout's, with
+ * nothing in their logs. Only processes of the package's own user are stopped.
+ */
+function stopSystemServices(): void {
+  if (existsSync('/run/systemd/system')) {
+    spawnSync('systemctl', ['disable', '--now', 'redis-server', 'redis-sentinel', 'clickhouse-server', 'prometheus'], { stdio: 'ignore' })
+    return
   }
-  spawnSync('systemctl', ['disable', '--now', 'redis-server', 'redis-sentinel', 'clickhouse-server', 'prometheus'], { stdio: 'ignore' })
+  if (!which('start-stop-daemon')) return
+  for (const s of SYSTEM_SERVICES) {
+    if (!existsSync(s.daemon)) continue
+    spawnSync('start-stop-daemon', ['--stop', '--quiet', '--oknodo', '--retry=TERM/10/KILL/5', '--user', s.user, '--exec', s.daemon], { stdio: 'ignore' })
+  }
 }
 
 function kafkaInstalled(): boolean {

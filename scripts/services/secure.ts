@@ -13,7 +13,7 @@
 // two digits differ from those of `up` and cluster.ts. Pid files live in
 // .services/secure so a run that died is cleaned up by the next one.
 import { spawn, spawnSync } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:https'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -69,25 +69,29 @@ export function makeCerts (dir: string): Certs {
   return { ca: join(dir, 'ca.pem'), cert: join(dir, 'server.pem'), key: join(dir, 'server.key') }
 }
 
-function ours (pid: number, p: Proc): boolean {
-  return runningWith(pid, MARKER[p])
+/** A pid file holds the pid and the process's folder: another checkout's server of the same kind is never ours. */
+function ours (pid: number, p: Proc, cwd: string | undefined): boolean {
+  return cwd !== undefined && runningWith(pid, MARKER[p], cwd)
 }
 
 /** Stops the process a pid file names (ours only), SIGKILL after 15 s. */
 async function stopPid (p: Proc): Promise<void> {
   const file = join(PID_DIR, `${p}.pid`)
   let pid: number
+  let cwd: string | undefined
   try {
-    pid = Number.parseInt(readFileSync(file, 'utf8'), 10)
+    const [first, second] = readFileSync(file, 'utf8').split('\n')
+    pid = Number.parseInt(first!, 10)
+    cwd = second === '' ? undefined : second
   } catch {
     return
   }
-  if (Number.isInteger(pid) && pid > 0 && ours(pid, p)) {
+  if (Number.isInteger(pid) && pid > 0 && ours(pid, p, cwd)) {
     process.kill(pid, 'SIGTERM')
     const deadline = Date.now() + 15_000
-    while (ours(pid, p) && Date.now() < deadline) await sleep(100)
-    if (ours(pid, p)) process.kill(pid, 'SIGKILL')
-    for (let i = 0; i < 200 && ours(pid, p); i++) await sleep(50)
+    while (ours(pid, p, cwd) && Date.now() < deadline) await sleep(100)
+    if (ours(pid, p, cwd)) process.kill(pid, 'SIGKILL')
+    for (let i = 0; i < 200 && ours(pid, p, cwd); i++) await sleep(50)
   }
   rmSync(file, { force: true })
 }
@@ -103,7 +107,7 @@ async function launch (p: Proc, cmd: string, args: string[], cwd: string, log: s
     pid = child.pid
     if (pid === undefined) throw new Error(`secure: could not start ${cmd}`)
     child.unref()
-    writeFileSync(join(PID_DIR, `${p}.pid`), `${pid}\n`)
+    writeFileSync(join(PID_DIR, `${p}.pid`), `${pid}\n${realpathSync(cwd)}\n`)
   } finally {
     closeSync(fd)
   }
@@ -116,7 +120,7 @@ async function launch (p: Proc, cmd: string, args: string[], cwd: string, log: s
     } catch (err) {
       last = (err as Error).message
     }
-    if (!ours(pid, p) || Date.now() > deadline) {
+    if (!ours(pid, p, realpathSync(cwd)) || Date.now() > deadline) {
       await stopPid(p)
       const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-25).join('\n') : ''
       throw new Error(`secure: ${p} did not come up (last error: ${last}); see ${log}\n${tail}`)

@@ -9,7 +9,7 @@
 // (min-replicas-to-write 1), so a primary cut off from its replicas stops
 // taking writes it could lose; a promoted replica still has the other one.
 import { spawn } from 'node:child_process'
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
@@ -48,11 +48,12 @@ function readPid (p: Proc): number | undefined {
   }
 }
 
-function alive (pid: number): boolean {
+function alive (pid: number, p: Proc): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     if (/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3))) return false
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('redis')
+    // Ours run in their own folder: pids wrap within minutes here, and a stale pid may name another checkout's Redis.
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('redis') && readlinkSync(`/proc/${pid}/cwd`) === realpathSync(join(ROOT, p))
   } catch {
     return false
   }
@@ -154,9 +155,9 @@ export async function sentinelUp (): Promise<SentinelEnv> {
 /** SIGKILLs the server on `port` (a crash: no goodbye to replicas or sentinels); returns when it is gone. */
 export async function killNode (port: number): Promise<void> {
   const pid = readPid(`node-${port}`)
-  if (pid === undefined || !alive(pid)) throw new Error(`sentinel: no server running on ${port}`)
+  if (pid === undefined || !alive(pid, `node-${port}`)) throw new Error(`sentinel: no server running on ${port}`)
   process.kill(pid, 'SIGKILL')
-  for (let i = 0; i < 200 && alive(pid); i++) await sleep(25)
+  for (let i = 0; i < 200 && alive(pid, `node-${port}`); i++) await sleep(25)
 }
 
 /** Stops everything sentinelUp started (by pid) and removes its data; logs stay. */
@@ -164,10 +165,10 @@ export async function sentinelDown (): Promise<void> {
   const procs: Proc[] = [...SENTINELS.map(p => `sentinel-${p}` as const), ...NODES.map(p => `node-${p}` as const)]
   for (const p of procs) {
     const pid = readPid(p)
-    if (pid !== undefined && alive(pid)) {
+    if (pid !== undefined && alive(pid, p)) {
       process.kill(pid, 'SIGTERM')
-      for (let i = 0; i < 100 && alive(pid); i++) await sleep(50)
-      if (alive(pid)) process.kill(pid, 'SIGKILL')
+      for (let i = 0; i < 100 && alive(pid, p); i++) await sleep(50)
+      if (alive(pid, p)) process.kill(pid, 'SIGKILL')
     }
     rmSync(pidPath(p), { force: true })
   }

@@ -2,7 +2,7 @@
 // get 503 GW_STATE_UNAVAILABLE, and once Redis is back (empty: persistence is
 // off) the instances seed it again with their state and changes flow again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { serviceEnv, startService, stopService } from '../../scripts/services/control.js'
+import { restoreServices, serviceEnv, startService, stopService } from '../../scripts/services/control.js'
 import { startModel, type ModelProcess } from '../../scripts/processes/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { admin, fleetConfig } from '../support/redis-fleet.js'
@@ -17,7 +17,6 @@ const RECOVERY_DEADLINE_MS = 15_000
 describe('control plane: Redis outage', () => {
   const models: ModelProcess[] = []
   const gateways: GatewayProcess[] = []
-  let redisDown = false
 
   beforeAll(async () => {
     const { REDIS_URL } = serviceEnv()
@@ -28,7 +27,8 @@ describe('control plane: Redis outage', () => {
   })
 
   afterAll(async () => {
-    if (redisDown) await startService('redis')
+    // Redis answers again before the next file, or this fails naming it.
+    await restoreServices()
     await Promise.all(gateways.map(g => g.stop()))
     await Promise.all(models.map(m => m.stop()))
   })
@@ -48,7 +48,6 @@ describe('control plane: Redis outage', () => {
     await eventually(() => expect(load.progress.ok).toBeGreaterThan(20))
     const stoppedAt = Date.now()
     await stopService('redis')
-    redisDown = true
     const sentBeforeOutage = load.progress.sent
 
     for (const gw of [a, b]) {
@@ -72,7 +71,6 @@ describe('control plane: Redis outage', () => {
 
     const sentDuringOutage = load.progress.sent - sentBeforeOutage
     await startService('redis')
-    redisDown = false
     const t0 = Date.now()
     const res = await eventually(async () => {
       const r = await admin(a, 'PUT', '/admin/models/fraud/split', { weights: { v1: 5000, v2: 5000 } })

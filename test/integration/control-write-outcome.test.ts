@@ -4,6 +4,7 @@
 // every 2xx is present, and every "outcome unknown" is settled in the audit
 // log and by GET /admin/operations/:id, present exactly when settled as applied.
 import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import { serviceEnv } from '../../scripts/services/control.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
@@ -65,12 +66,20 @@ function writers (): Array<{ model: string, writes: Write[] }> {
   ]
 }
 
-async function run (gateways: GatewayProcess[], ledger: WriteLedger): Promise<void> {
+/**
+ * Sends every writer's writes, each writer spacing its writes so that its run
+ * lasts at least `spanMs`: on a quiet machine 400 writes take about a second,
+ * which would end before most of the faults were injected.
+ */
+async function run (gateways: GatewayProcess[], ledger: WriteLedger, spanMs: number): Promise<void> {
   let turn = 0
   await Promise.all(writers().map(async ({ model, writes }) => {
+    const spacingMs = spanMs / writes.length
     for (const [kind, method, path, body] of writes) {
       const gw = gateways[turn++ % gateways.length]!
+      const next = sleep(spacingMs)
       await ledger.send(gw, kind, model, method, path, body)
+      await next
     }
   }))
 }
@@ -105,9 +114,11 @@ describe('admin writes during Redis write pauses and stalls', () => {
       await startGatewayProcess(cfg, { env: { GATEWAY_INSTANCE_ID: `gw-${kind}-b`, LOG_LEVEL: 'warn' } })
     ]
     const ledger = new WriteLedger(TOKEN)
-    faults = faultLoop(kind, REDIS_URL, lengthsMs, 400)
+    const gapMs = 400
+    faults = faultLoop(kind, REDIS_URL, lengthsMs, gapMs)
     const t0 = Date.now()
-    await run(gateways, ledger)
+    // Writes span every fault of the list once, gaps included.
+    await run(gateways, ledger, lengthsMs.reduce((n, ms) => n + ms + gapMs, 0))
     const injected = await faults.stop()
     faults = undefined
     console.log(`${kind}s: ${ledger.answers.length} writes in ${((Date.now() - t0) / 1000).toFixed(1)} s across ${injected.length} faults (${injected.join(', ')})`)

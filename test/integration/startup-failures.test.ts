@@ -81,7 +81,7 @@ describe('the gateway (npm start)', () => {
   it('an unknown option: exit 2 and one line listing the options', () => {
     const r = run([gatewayMainPath(), '--prot', '8080'])
     expect(r.status).toBe(2)
-    expect(expectOneLine(r)).toMatch(/^model-gateway: Unknown option '--prot'.* \(options: --config FILE, --port N, --admin-port N\)$/)
+    expect(expectOneLine(r)).toMatch(/^model-gateway: Unknown option '--prot'.* \(options: --config FILE, --port N, --admin-port N, --grpc-port N\)$/)
   })
 })
 

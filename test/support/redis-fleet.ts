@@ -38,5 +38,15 @@ export function fleetConfig (redisUrl: string, v1: ModelProcess, v2: ModelProces
   }
 }
 
+/** Model fraud (one version), state and access control shared through Redis under a fresh prefix, with these applications. */
+export function accessFleetConfig (redisUrl: string, modelUrl: string, applications: object): object {
+  return {
+    admin: { tokens: [{ name: 'ops', token: TOKEN, role: 'admin' }] },
+    state: { store: 'redis', redisUrl, keyPrefix: `access-test-${randomUUID()}` },
+    access: { enabled: true, applications },
+    models: { fraud: { versions: { v1: { replicas: [modelUrl] } }, release: { strategy: 'canary', stable: 'v1' }, healthCheck: { enabled: false } } }
+  }
+}
+
 /** The fraud fixture under the name older tests import. */
 export { FRAUD_REQUEST as BODY } from './oip.js'

@@ -61,6 +61,9 @@ in micro-batches, and writes one output row per input row, in input order.
   --progress-interval-ms MS      between JSON progress lines (default ${DEFAULT_PROGRESS_INTERVAL_MS})
   --admin-url URL, --token TOKEN admin API (env MODEL_GATEWAY_ADMIN_URL, MODEL_GATEWAY_TOKEN)
 
+With access control on, the data-plane API key comes from MODEL_GATEWAY_API_KEY;
+its application needs the batch right, else its rows count as live traffic.
+
 In OUTPUT, REJECTS and CHECKPOINT, {i} stands for the partition index.
 Exit codes: 0 done, 1 stopped (the message says why; --resume continues), 2 usage,
 3 done with more rejected rows than --max-reject-share allows, 130 interrupted.
@@ -151,6 +154,8 @@ export function batchOptions (argv: string[], env = readEnv(), isTTY = process.s
     keyColumn,
     adminUrl,
     token: str(f, 'token') ?? env.MODEL_GATEWAY_TOKEN,
+    // From the environment only, so the key never shows in a process listing.
+    apiKey: env.MODEL_GATEWAY_API_KEY,
     keep,
     map,
     partition,
