@@ -67,6 +67,14 @@ FROM (
 )
 ORDER BY minute, version;
 
+-- name: requests_per_application
+-- Requests and 429s (quota refusals, version '') per calling application and version; application '' without access control.
+SELECT application, version, sum(requests) AS requests, sum(throttled) AS throttled
+FROM model_gateway.rollups FINAL
+WHERE model = {model:String} AND minute >= toDateTime({since:UInt32})
+GROUP BY application, version
+ORDER BY application, version;
+
 -- name: batch_vs_live_per_version
 -- Exact requests and 5xx share per version and traffic kind ('' = live, stored before the column existed).
 SELECT version,

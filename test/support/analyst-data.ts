@@ -1,8 +1,9 @@
 /**
  * The example scoring logs the analyst guide's query outputs are computed from:
  * two minutes of a canary release of the fraud model (v1 stable at 80% sampled
- * at 10%, v2 canary at 20% sampled at 100%), a batch job on v1, health checks,
- * and v3 mirrored as a shadow of v1. Fixed times (from 2026-01-15 10:00:00 UTC),
+ * at 10%, v2 canary at 20% sampled at 100%) called by two applications
+ * (checkout, then mobile, three of whose requests went over its quota), a
+ * batch job on v1 (nightly), health checks, and v3 mirrored as a shadow of v1. Fixed times (from 2026-01-15 10:00:00 UTC),
  * so the outputs are the same on every run.
  */
 import type { ClickHouse } from '../../gateway/sink/clickhouse.js'
@@ -18,9 +19,9 @@ function cells (spread: Record<number, number>): number[] {
   return c
 }
 
-function rollup (minute: number, version: string, cls: number, seq: number, spread: Record<number, number>, sumMs: number, traffic = 'live'): object {
+function rollup (minute: number, version: string, cls: number, seq: number, spread: Record<number, number>, sumMs: number, traffic = 'live', application = minute === T0 ? 'checkout' : 'mobile', throttled = 0): object {
   const requests = Object.values(spread).reduce((a, b) => a + b, 0)
-  return { minute, model: 'fraud', version, instance_id: 'gw-a', run_id: 'r1', status_class: cls, flush_seq: seq, requests, latency_sum_ms: sumMs, latency_buckets: cells(spread), traffic }
+  return { minute, model: 'fraud', version, instance_id: 'gw-a', run_id: 'r1', status_class: cls, flush_seq: seq, requests, latency_sum_ms: sumMs, latency_buckets: cells(spread), traffic, application, throttled }
 }
 
 function body (p: number): string {
@@ -51,8 +52,10 @@ export async function insertExampleData (ch: ClickHouse): Promise<void> {
     // Minute 1.
     rollup(m1, 'v1', 2, 3, { 1: 160, 2: 30, 3: 6 }, 430),
     rollup(m1, 'v2', 2, 3, { 1: 34, 2: 12, 3: 2 }, 140),
+    // Three requests of the mobile app over its quota: answered 429 before a version was chosen.
+    rollup(m1, '', 4, 3, { 0: 3 }, 0.3, 'live', 'mobile', 3),
     // A batch job on v1: its own cells, kept out of the live comparison.
-    rollup(m0, 'v1', 2, 2, { 2: 900, 3: 100 }, 3600, 'batch')
+    rollup(m0, 'v1', 2, 2, { 2: 900, 3: 100 }, 3600, 'batch', 'nightly')
   ])
   const recs: RecordSpec[] = []
   // v1 at 10%: 20 sampled answers and its 4 client errors (errors are always sampled).

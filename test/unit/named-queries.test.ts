@@ -43,5 +43,6 @@ describe('named queries', () => {
       ''
     ].join('\n'))
     expect(formatRows([])).toBe('(no rows)\n')
+    expect(formatRows([{ version: '', n: '3' }])).toBe("version  n\n-------  -\n''       3\n")
   })
 })

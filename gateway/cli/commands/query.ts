@@ -125,11 +125,12 @@ function listing (queries: readonly NamedQuery[]): string {
   return `${lines.join('\n')}\n`
 }
 
-/** Rows as an aligned table: columns in the query's order, numbers right-aligned. */
+/** Rows as an aligned table: columns in the query's order, numbers right-aligned, '' for an empty string. */
 export function formatRows (rows: ReadonlyArray<Record<string, unknown>>): string {
   if (rows.length === 0) return '(no rows)\n'
   const cols = Object.keys(rows[0]!)
-  const cell = (v: unknown): string => v === null ? 'NULL' : typeof v === 'object' ? JSON.stringify(v) : String(v)
+  // An empty string shows as '' (a version or application that is not set), not as a blank that reads like a gap.
+  const cell = (v: unknown): string => v === null ? 'NULL' : v === '' ? "''" : typeof v === 'object' ? JSON.stringify(v) : String(v)
   const body = rows.map(r => cols.map(c => cell(r[c])))
   const numeric = cols.map((_, i) => body.every(b => /^-?(\d+(\.\d+)?([eE][-+]?\d+)?|nan|inf|-inf)$/.test(b[i]!)))
   const widths = cols.map((c, i) => Math.max(c.length, ...body.map(b => b[i]!.length)))
