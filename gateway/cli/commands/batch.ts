@@ -1,5 +1,5 @@
 /**
- * `model-gateway batch`: score a file through the gateway (issue 13). Options
+ * `model-gateway batch`: score a file through the gateway. Options
  * are checked here; the job is gateway/batch/run.ts. Exit codes: 0 done, 1 the
  * job stopped (the message says why; --resume continues), 2 usage, 130
  * interrupted (checkpoint written; --resume continues).
