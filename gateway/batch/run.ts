@@ -1,5 +1,5 @@
 /**
- * A batch job (issue 13): read this worker's rows, pack them into micro-batches
+ * A batch job: read this worker's rows, pack them into micro-batches
  * of the version they go to, score them with bounded concurrency, write output
  * and rejects in input order, checkpoint as it goes.
  *

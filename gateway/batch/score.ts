@@ -1,7 +1,7 @@
 /**
  * Scoring one micro-batch: retries with backoff while the failure is the
  * service's (5xx, 408, 429, no response), halving the batch on a 4xx until the
- * row(s) the model refuses are found, alone (issue 13: bad rows don't stop the
+ * row(s) the model refuses are found, alone (bad rows don't stop the
  * job, and nothing is dropped). The transport is injected, so this is pure
  * logic a unit test drives with a fake.
  */

@@ -58,7 +58,7 @@ export const DEFAULT_BUFFER_MAX_BYTES = 64 * 1024 * 1024
 export const DEFAULT_FLUSH_INTERVAL_MS = 1_000
 export const DEFAULT_ROLLUP_FLUSH_MS = 5_000
 
-/** Shadow calls in flight per gateway instance at most (issue 11); beyond it a mirror is dropped and counted. */
+/** Shadow calls in flight per gateway instance at most; beyond it a mirror is dropped and counted. */
 export const DEFAULT_SHADOW_MAX_IN_FLIGHT = 64
 /** Bytes of each output kept in a shadow pair. */
 export const DEFAULT_SHADOW_MAX_OUTPUT_BYTES = 4096

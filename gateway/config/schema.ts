@@ -26,7 +26,7 @@ export const UpstreamSchema = Strict({
 /**
  * Replicas found by DNS (a Kubernetes headless Service answers with one A/AAAA
  * record per ready pod). Records carry no port, so every replica of the version
- * listens on `port`; each instance resolves for itself (issue 12).
+ * listens on `port`; each instance resolves for itself.
  */
 export const DiscoverySchema = Strict({
   dns: Type.String({ pattern: '^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\\.?$' }),

@@ -229,7 +229,7 @@ export function retireVersion (model: string, version: string): Operation {
  * Sets the share of a version's requests recorded in full (0..1), or clears it
  * with null so the config's sampling rates apply again. Stored in the routing
  * state, so a version registered at runtime (a canary) can be sampled at 100%
- * on every instance (issue 10). The release and seed stay.
+ * on every instance. The release and seed stay.
  */
 export function setSampleRate (model: string, version: string, rate: number | null): Operation {
   return (state) => edit(state, model, (ms) => {

@@ -47,7 +47,7 @@ export const DROP_LOG_INTERVAL_MS = 10_000
 export const RETRY_MIN_MS = 200
 export const RETRY_MAX_MS = 5_000
 /**
- * Sends are batched by time and by size (issue 10). A Kafka send has a fixed CPU
+ * Sends are batched by time and by size. A Kafka send has a fixed CPU
  * cost (request building, one gzip stream per partition, the acks round trip)
  * of the order of a millisecond: sent every 200 ms it was most of what logging
  * cost per request at moderate rates. So the buffer is sent once flushIntervalMs

@@ -1,5 +1,5 @@
 /**
- * What of a request or response body a sampled record keeps (issue 9):
+ * What of a request or response body a sampled record keeps:
  * - binary tensor extension (`Inference-Header-Content-Length: N`): only the
  *   N-byte JSON header, plus the length of the raw tensor bytes after it. Raw
  *   binary never goes into a record.

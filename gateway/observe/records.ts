@@ -69,7 +69,7 @@ export interface RollupRow {
   instance_id: string
   /** Random per process start, so a restarted instance with a fixed id never overwrites its earlier counts. */
   run_id: string
-  /** 'live' or 'batch': batch traffic has its own cells, so analysts can keep it apart (issue 13). */
+  /** 'live' or 'batch': batch traffic has its own cells, so analysts can keep it apart. */
   traffic: string
   /** The calling application: each has its own cells, so analysts can compare versions per application. */
   application: string

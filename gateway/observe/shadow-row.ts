@@ -1,5 +1,5 @@
 /**
- * A shadow pair (issue 11) as the row of the shadow_pairs table: both answers
+ * A shadow pair as the row of the shadow_pairs table: both answers
  * (outputs cut to a size), both latencies and statuses, and how far the outputs
  * are apart (computed once by the mirror, so analysts' SQL needs no JSON
  * functions; 18.16 has none that would do it).

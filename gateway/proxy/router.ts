@@ -6,7 +6,7 @@
  *
  * Rebuilds are incremental: a model whose stored state, config and discovered
  * replicas are unchanged keeps its route object, so one change among a thousand
- * models costs one route (bench/scale.ts, issue 12).
+ * models costs one route (bench/scale.ts).
  */
 import { buildModelRoute, type ModelRoute, type RoutingSnapshot, type VersionRoute } from '../routing/snapshot.js'
 import { sameModelState } from '../routing/same-state.js'

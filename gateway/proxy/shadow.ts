@@ -1,5 +1,5 @@
 /**
- * Shadow traffic (issue 11): a deterministic share of live infer requests is
+ * Shadow traffic: a deterministic share of live infer requests is
  * mirrored to a model's shadow version, and each pair of answers (primary and
  * shadow) is handed to a sink once both are in.
  *

@@ -77,7 +77,7 @@ export function buildSnapshot<R> (
 /**
  * One model's route: the stored replicas of each version plus the ones this
  * instance discovered (deduplicated, stored ones first). Built alone so a change
- * to one model of a thousand rebuilds one route (issue 12).
+ * to one model of a thousand rebuilds one route.
  */
 export function buildModelRoute<R> (
   name: string,

@@ -43,7 +43,7 @@ export interface ModelProxyDeps {
   lifecycle: Lifecycle
   /** Reject bodies that are not JSON before they reach a model. */
   validateJson: boolean
-  /** Mirrors a share of requests to a shadow version (issue 11). */
+  /** Mirrors a share of requests to a shadow version. */
   shadow?: ShadowMirror | undefined
   /** Data-plane access control (access.enabled); undefined: every caller may score every model. */
   access?: AccessGate | undefined

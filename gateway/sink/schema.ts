@@ -23,7 +23,7 @@
  *   instances.
  * - health_checks: identity (model, version, replica, instance_id, time, millis, kind).
  * - shadow_pairs: identity (model, shadow_version, time, request_id), like records:
- *   one row per mirrored request (issue 11); a redelivered pair is the same row.
+ *   one row per mirrored request; a redelivered pair is the same row.
  * - control_log: identity (kind, model, time, millis, id): an audit entry or a
  *   rollout decision, sent again unchanged when redelivered.
  *

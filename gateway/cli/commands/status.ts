@@ -2,7 +2,7 @@
 import { adminCommand, formatPercent, modelRows, STATUS_HEADER, table, UsageError } from '../admin-command.js'
 import type { ModelsResponse, ModelView } from '../admin-client.js'
 
-/** Shadow and verification (issue 11), when a model has them. */
+/** Shadow and verification, when a model has them. */
 function releaseGates (m: ModelView): string {
   const parts: string[] = []
   if (m.shadow != null) parts.push(`shadow ${m.shadow.version} at ${formatPercent(m.shadow.weight)}`)
