@@ -1,4 +1,5 @@
-// The README's batch examples, run as pasted against the demo: a shell in a
+// The batch guide's examples (docs/batch.md; the README shows the first), run as
+// pasted against the demo: a shell in a
 // folder laid out like a clone (the package, its build and config/), with the
 // environment of the demo's printed `export` line. Also: a job that rejects
 // rows exits 3 unless --max-reject-share allows them.
@@ -14,10 +15,10 @@ let demo: DemoProcess | undefined
 let env: NodeJS.ProcessEnv
 let cwd: string
 
-/** The README's ```sh block of the batch section, continuation lines joined, comments dropped. */
+/** The batch guide's first ```sh block, continuation lines joined, comments dropped. */
 function readmeBatchCommands (): string[] {
-  const readme = readFileSync(join(REPO, 'README.md'), 'utf8')
-  const section = readme.slice(readme.indexOf('## Batch scoring'), readme.indexOf('### Which version scores a row'))
+  const readme = readFileSync(join(REPO, 'docs', 'batch.md'), 'utf8')
+  const section = readme.slice(readme.indexOf('# Batch scoring'), readme.indexOf('## Which version scores a row'))
   const block = /^```sh\n([\s\S]*?)^```/m.exec(section)![1]!
   return block.replace(/\\\n\s*/g, '').split('\n').map(l => l.trim()).filter(l => l !== '' && !l.startsWith('#'))
 }
@@ -43,11 +44,13 @@ afterAll(async () => {
   rmSync(cwd, { recursive: true, force: true })
 }, 30_000)
 
-describe('README batch examples, as pasted', () => {
-  it('the README gives three batch commands', () => {
+describe('batch guide examples, as pasted', () => {
+  it('the batch guide gives three batch commands, the first of them the README\'s', () => {
     const cmds = readmeBatchCommands()
     expect(cmds).toHaveLength(3)
     for (const c of cmds) expect(c.startsWith('npx model-gateway batch ')).toBe(true)
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8').replace(/\\\n\s*/g, '')
+    expect(readme).toContain(cmds[0]!)
   })
 
   it('by user on the live split: every row scored, each on the version a live request of its user gets', async () => {

@@ -12,7 +12,7 @@ import { startDemo, type DemoProcess } from '../support/demo-process.js'
 
 let demo: DemoProcess | undefined
 const readme = readFileSync(join(REPO, 'README.md'), 'utf8')
-const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('### Endpoints'))
+const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## Try next'))
 
 interface Answer { status: string, headers: Record<string, string>, body: Record<string, unknown> }
 
