@@ -33,6 +33,7 @@ import { createReloader, type ReloadResult } from './reload.js'
 import { reloadAdminModule } from './admin/reload-routes.js'
 import { readEnv, type GatewayEnv } from './config/env.js'
 import { startRelease } from './release/component.js'
+import { buildOutcomeIntake } from './server/outcome-intake.js'
 
 export interface StartOptions {
   /** Overrides the config's data-plane port (0 = any free port). */
@@ -160,9 +161,13 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
   adminModules.push(release.adminModule)
   closers.unshift(() => release.close())
 
+  // Outcome intake: labels and business values by request id, durably queued before the answer.
+  const outcomes = buildOutcomeIntake(config, { router, logger, lifecycle, registry })
+  if (outcomes !== null) closers.push(() => outcomes.close())
+
   // -----------------------------------------------------------------------------
 
-  const dataPlane = await buildDataPlane({ config, router, observer, feedback, logger, lifecycle, shadow })
+  const dataPlane = await buildDataPlane({ config, router, observer, feedback, logger, lifecycle, shadow, outcomes: outcomes ?? undefined })
   await dataPlane.listen({ host: config.host, port: opts.port ?? config.port })
   const port = (dataPlane.server.address() as { port: number }).port
   logger.info({ host: config.host, port, instanceId: config.instanceId, models: Object.keys(config.models) }, 'data plane listening')

@@ -21,6 +21,9 @@ export interface ErrorParams {
   url?: string
   allowed?: string
   timeoutMs?: number
+  /** GW_INVALID_OUTCOME: the index of the bad item in the body and the field that is wrong. */
+  item?: number
+  field?: string
 }
 
 interface Entry {
@@ -36,11 +39,13 @@ export const CATALOGUE = {
   GW_UNKNOWN_VERSION: { status: 404, message: p => `model ${q(p.model)} has no version ${q(p.version)}${p.detail === undefined ? '' : ` (${p.detail})`}` },
   GW_NOT_FOUND: { status: 404, message: p => `no route for ${p.method ?? ''} ${truncate(p.url ?? '', 200)}` },
   GW_NO_ROLLOUT: { status: 404, message: p => `model ${q(p.model)} has had no rollout` },
+  GW_OUTCOMES_NOT_ENABLED: { status: 404, message: p => `model ${q(p.model)} does not collect outcomes (its config has no outcomes section)` },
   GW_METHOD_NOT_ALLOWED: { status: 405, message: p => `method ${p.method ?? ''} is not allowed on ${truncate(p.url ?? '', 200)}; use ${p.allowed ?? ''}` },
   GW_MALFORMED_JSON: { status: 400, message: p => `request body for model ${q(p.model)} is not valid JSON: ${p.detail ?? ''}` },
   GW_MALFORMED_BINARY: { status: 400, message: p => `request for model ${q(p.model)} uses the binary tensor extension wrongly: ${p.detail ?? ''}` },
   GW_BAD_REQUEST: { status: 400, message: p => p.detail ?? 'bad request' },
   GW_INVALID_ARGUMENT: { status: 400, message: p => p.detail ?? 'invalid argument' },
+  GW_INVALID_OUTCOME: { status: 400, message: p => `outcome ${p.item ?? 0}${p.field === undefined ? '' : `, field ${q(p.field, 40)}`}: ${p.detail ?? 'invalid'}; nothing was accepted` },
   GW_UNAUTHORIZED: { status: 401, message: () => 'missing or invalid bearer token (send "authorization: Bearer <token>")' },
   GW_FORBIDDEN: { status: 403, message: p => p.detail ?? 'this needs role "admin"' },
   GW_CONFLICT: { status: 409, message: p => p.detail ?? 'conflict' },
@@ -57,6 +62,7 @@ export const CATALOGUE = {
   GW_REPLICA_BUSY: { status: 503, message: p => `every replica of ${ofModel(p)} is at its connection limit; no slot freed within ${p.timeoutMs ?? 0} ms` },
   GW_CONFIG_INVALID: { status: 400, message: p => `config not reloaded, the running config stays: ${p.detail ?? ''}` },
   GW_STATE_UNAVAILABLE: { status: 503, message: p => `the shared routing state is unavailable (${p.detail ?? ''}); the gateway keeps serving with the state it has, changes are refused until it is back` },
+  GW_OUTCOMES_UNAVAILABLE: { status: 503, message: p => `outcomes not accepted: ${p.detail ?? 'the outcome queue is unavailable'}; send them again (an outcome stored twice counts once)` },
   GW_UPSTREAM_TIMEOUT: { status: 504, message: p => `${ofModel(p)} did not answer within ${p.timeoutMs ?? 0} ms (the request's deadline, retries included)` }
 } as const satisfies Record<string, Entry>
 
@@ -67,6 +73,8 @@ export interface ErrorBody {
   code: ErrorCode
   model?: string
   version?: string
+  item?: number
+  field?: string
 }
 
 export class GatewayError extends Error {
@@ -75,6 +83,8 @@ export class GatewayError extends Error {
   readonly model: string | undefined
   readonly version: string | undefined
   readonly replica: string | undefined
+  readonly item: number | undefined
+  readonly field: string | undefined
 
   constructor (code: ErrorCode, params: ErrorParams = {}, cause?: unknown) {
     super(CATALOGUE[code].message(params), cause === undefined ? undefined : { cause })
@@ -84,6 +94,8 @@ export class GatewayError extends Error {
     this.model = params.model
     this.version = params.version
     this.replica = params.replica
+    this.item = params.item
+    this.field = params.field
   }
 
   /** The JSON body sent to clients. Replica URLs are internal and stay out of it. */
@@ -91,6 +103,8 @@ export class GatewayError extends Error {
     const body: ErrorBody = { error: this.message, code: this.code }
     if (this.model !== undefined) body.model = this.model
     if (this.version !== undefined) body.version = this.version
+    if (this.item !== undefined) body.item = this.item
+    if (this.field !== undefined) body.field = this.field
     return body
   }
 }

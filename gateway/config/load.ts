@@ -71,6 +71,17 @@ export interface ResolvedModel {
     captureBodies: boolean
     maxBodyBytes: number
   }
+  /** Outcome tracking (labels and business values by request id); null when the model has no `outcomes` section. */
+  outcomes: ResolvedOutcomes | null
+}
+
+export interface ResolvedOutcomes {
+  /** Every live request goes to the assignment ledger. */
+  ledger: boolean
+  /** Output whose first element the ledger keeps as the request's prediction; null: none kept. */
+  prediction: string | null
+  label: 'binary' | 'numeric'
+  threshold: number
 }
 
 export interface GatewayConfig {
@@ -108,6 +119,8 @@ export interface GatewayConfig {
     plans: Record<string, unknown>
   }
   models: Record<string, ResolvedModel>
+  /** The outcome intake's bounds (per request). */
+  outcomes: { maxBodyBytes: number, maxItems: number, timeoutMs: number }
   /** The routing state the config declares; the state store starts from it when it holds none. */
   initialState: RoutingState
 }
@@ -184,6 +197,10 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
   const kafkaBrokers = logging.kafkaBrokers ?? env.KAFKA_BROKERS?.split(',').map(s => s.trim()).filter(s => s !== '')
   if (sink === 'kafka' && (kafkaBrokers === undefined || kafkaBrokers.length === 0)) throw new ConfigError(file, 'logging.kafkaBrokers', 'is required with sink "kafka" (or set KAFKA_BROKERS)')
   if (sink === 'file' && logging.file === undefined) throw new ConfigError(file, 'logging.file', 'is required with sink "file"')
+  for (const [name, m] of Object.entries(models)) {
+    // The ledger and accepted outcomes travel through the scoring-log pipeline: without one they would go nowhere.
+    if (m.outcomes !== null && sink === 'off') throw new ConfigError(file, `models.${name}.outcomes`, 'needs logging.sink "kafka" or "file": the ledger and the outcomes travel through the scoring-log pipeline')
+  }
   const ro = cfg.rollouts ?? {}
   const plans: Record<string, unknown> = {}
   for (const [name, m] of Object.entries(cfg.models)) if (m.release.rollout !== undefined) plans[name] = m.release.rollout
@@ -229,6 +246,11 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
       leaseTtlMs: ro.leaseTtlMs ?? D.DEFAULT_ROLLOUT_LEASE_TTL_MS,
       staleAfterMs: ro.staleAfterMs ?? D.DEFAULT_ROLLOUT_STALE_AFTER_MS,
       plans
+    },
+    outcomes: {
+      maxBodyBytes: cfg.outcomes?.maxBodyBytes ?? D.DEFAULT_OUTCOMES_MAX_BODY_BYTES,
+      maxItems: cfg.outcomes?.maxItems ?? D.DEFAULT_OUTCOMES_MAX_ITEMS,
+      timeoutMs: cfg.outcomes?.timeoutMs ?? D.DEFAULT_OUTCOMES_TIMEOUT_MS
     },
     models,
     initialState
@@ -294,7 +316,15 @@ function resolveModel (name: string, m: ModelConfig, gatewayBodyLimit: number, f
       alwaysSampleErrors: s.alwaysSampleErrors ?? D.DEFAULT_SAMPLE_ERRORS,
       captureBodies: s.captureBodies ?? D.DEFAULT_CAPTURE_BODIES,
       maxBodyBytes: s.maxBodyBytes ?? D.DEFAULT_MAX_BODY_BYTES
-    }
+    },
+    outcomes: m.outcomes === undefined
+      ? null
+      : {
+          ledger: m.outcomes.ledger ?? true,
+          prediction: m.outcomes.prediction ?? null,
+          label: m.outcomes.label ?? 'binary',
+          threshold: m.outcomes.threshold ?? D.DEFAULT_OUTCOME_THRESHOLD
+        }
   }
 }
 

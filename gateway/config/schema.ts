@@ -110,6 +110,22 @@ export const SamplingSchema = Strict({
   maxBodyBytes: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_048_576 }))
 })
 
+/**
+ * Outcomes of the model's requests (labels, business values) arriving later by
+ * request id: the assignment ledger (every live request's version) and what
+ * the intake accepts for this model.
+ */
+export const ModelOutcomesSchema = Strict({
+  /** Record every live request's id, version, time and sticky bucket (default true). */
+  ledger: Type.Optional(Type.Boolean()),
+  /** Output tensor whose first element is stored on the ledger as the request's prediction. */
+  prediction: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.:/-]{1,128}$' })),
+  /** What `label` means: binary (0/1, true/false) or numeric (a regression target). */
+  label: Type.Optional(Type.Union([Type.Literal('binary'), Type.Literal('numeric')])),
+  /** Binary labels: a prediction at or above it counts as 1 (accuracy). */
+  threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1 }))
+})
+
 export const ModelSchema = Strict({
   versions: Type.Record(Name, VersionSchema),
   release: ReleaseSchema,
@@ -134,7 +150,8 @@ export const ModelSchema = Strict({
   queueTimeoutMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
   healthCheck: Type.Optional(HealthCheckSchema),
   outlierDetection: Type.Optional(OutlierSchema),
-  sampling: Type.Optional(SamplingSchema)
+  sampling: Type.Optional(SamplingSchema),
+  outcomes: Type.Optional(ModelOutcomesSchema)
 })
 
 export const AdminTokenSchema = Strict({
@@ -213,6 +230,13 @@ export const ConfigSchema = Strict({
     leaseTtlMs: Type.Optional(Type.Integer({ minimum: 500, maximum: 600_000 })),
     staleAfterMs: Type.Optional(Type.Integer({ minimum: 500, maximum: 3_600_000 }))
   })),
+  /** The outcome intake (POST /v2/models/{m}/outcomes): bounds of one request. */
+  outcomes: Type.Optional(Strict({
+    maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024 })),
+    maxItems: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+    /** How long an intake request waits for the queue (Kafka acks from all in-sync replicas, or the file's fsync). */
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 60_000 }))
+  })),
   models: Type.Record(Name, ModelSchema)
 })
 
@@ -223,6 +247,7 @@ export type ModelConfig = Static<typeof ModelSchema>
 export type HealthCheckConfig = Static<typeof HealthCheckSchema>
 export type OutlierConfig = Static<typeof OutlierSchema>
 export type SamplingConfig = Static<typeof SamplingSchema>
+export type ModelOutcomesConfig = Static<typeof ModelOutcomesSchema>
 export type AdminToken = Static<typeof AdminTokenSchema>
 export type GatewayConfigFile = Static<typeof ConfigSchema>
 

@@ -1,12 +1,15 @@
 /**
  * The embedded sink: appends every batch to one NDJSON file, a line per message
- * `{"kind":"records"|"rollups"|"health"|"shadow","row":{…}}`. Writes are asynchronous
+ * `{"kind":"records"|"rollups"|"health"|"shadow"|"ledger","row":{…}}` (ledger
+ * segments decoded to one JSON row each; outcomes come from the intake's queue). Writes are asynchronous
  * and go through the same bounded buffer as Kafka, so a slow disk drops records
  * instead of slowing requests.
  */
 import { open, type FileHandle } from 'node:fs/promises'
 import type { BufferedMessage } from './buffer.js'
 import type { PipelineBatch, PipelineTransport } from './transport.js'
+import type { BinaryMessage } from './ledger.js'
+import { decodeLedger, type LedgerRow } from './ledger-row.js'
 
 export class FileTransport implements PipelineTransport {
   readonly name = 'file'
@@ -23,6 +26,7 @@ export class FileTransport implements PipelineTransport {
     add(parts, 'rollups', batch.rollups)
     add(parts, 'health', batch.health)
     add(parts, 'shadow', batch.shadow)
+    addLedger(parts, batch.ledger)
     if (parts.length === 0) return
     this.#fh ??= await open(this.#path, 'a')
     try {
@@ -44,4 +48,10 @@ export class FileTransport implements PipelineTransport {
 
 function add (parts: string[], kind: string, messages: BufferedMessage[]): void {
   for (const m of messages) parts.push(`{"kind":"${kind}","row":${m.value}}\n`)
+}
+
+function addLedger (parts: string[], segments: BinaryMessage[]): void {
+  const rows: LedgerRow[] = []
+  for (const s of segments) decodeLedger(s.value, rows)
+  for (const r of rows) parts.push(`{"kind":"ledger","row":${JSON.stringify(r.has_prediction === 1 ? r : { ...r, prediction: null })}}\n`)
 }

@@ -6,8 +6,15 @@
 import { Kafka, logLevel, type LogEntry } from 'kafkajs'
 import type { Logger } from './log.js'
 
-export type TopicKind = 'records' | 'rollups' | 'health' | 'shadow'
-export const TOPIC_KINDS: readonly TopicKind[] = ['records', 'rollups', 'health', 'shadow']
+/** Topics whose messages are JSON rows (one per line), checked by sink/rows.ts. */
+export type JsonTopicKind = 'records' | 'rollups' | 'health' | 'shadow'
+/**
+ * ledger: RowBinary segments of the assignment ledger (observe/ledger.ts);
+ * outcomes: outcome items, from the gateway's intake or written by label jobs
+ * directly (observe/outcome-items.ts).
+ */
+export type TopicKind = JsonTopicKind | 'ledger' | 'outcomes'
+export const TOPIC_KINDS: readonly TopicKind[] = ['records', 'rollups', 'health', 'shadow', 'ledger', 'outcomes']
 /** Partitions per topic: several sink processes share the work, and keys (model/version) keep per-version order. */
 export const DEFAULT_TOPIC_PARTITIONS = 3
 
@@ -16,7 +23,7 @@ export function topicName (prefix: string, kind: TopicKind): string {
 }
 
 export function topicNames (prefix: string): Record<TopicKind, string> {
-  return { records: topicName(prefix, 'records'), rollups: topicName(prefix, 'rollups'), health: topicName(prefix, 'health'), shadow: topicName(prefix, 'shadow') }
+  return Object.fromEntries(TOPIC_KINDS.map(k => [k, topicName(prefix, k)])) as Record<TopicKind, string>
 }
 
 /**

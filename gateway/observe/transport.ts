@@ -1,5 +1,6 @@
 /** Where the pipeline sends its batches: Kafka, a file, or nowhere. */
 import type { BufferedMessage } from './buffer.js'
+import type { BinaryMessage } from './ledger.js'
 
 export interface PipelineBatch {
   records: BufferedMessage[]
@@ -7,6 +8,8 @@ export interface PipelineBatch {
   health: BufferedMessage[]
   /** Shadow pairs (issue 11). */
   shadow: BufferedMessage[]
+  /** Assignment-ledger segments (RowBinary), keyed model/version. */
+  ledger: BinaryMessage[]
 }
 
 export interface PipelineTransport {

@@ -56,16 +56,5 @@ export function emptyVersionWindow (cells: number): VersionWindow {
   return { requests: 0, errors: 0, latency: new Array<number>(cells).fill(0), outputs: [] }
 }
 
-/**
- * The watched output of an OIP response body: outputs[] by name (or the first),
- * element `index` of its data. Null when the body does not have it.
- */
-export function outputValue (body: unknown, name: string | null, index: number): number | null {
-  const outputs = (body as { outputs?: unknown } | null)?.outputs
-  if (!Array.isArray(outputs)) return null
-  const out = (name === null ? outputs[0] : outputs.find(o => (o as { name?: unknown } | null)?.name === name)) as { data?: unknown } | undefined
-  const data = out?.data
-  if (!Array.isArray(data)) return null
-  const v = data[index]
-  return typeof v === 'number' && Number.isFinite(v) ? v : null
-}
+/** The watched output of an OIP response body (shared with the assignment ledger's prediction reader). */
+export { outputValue } from '../observe/prediction.js'

@@ -1,7 +1,8 @@
 /**
  * Recognises the inference URLs the fast path serves, without a router:
  * `/v2/models/{model}/infer` and `/v2/models/{model}/versions/{version}/infer`,
- * with an optional trailing slash and query string. Anything else goes to fastify.
+ * with an optional trailing slash and query string, and the outcome intake's
+ * `/v2/models/{model}/outcomes`. Anything else goes to fastify.
  */
 export interface InferTarget {
   model: string
@@ -30,6 +31,19 @@ export function matchInferUrl (url: string): InferTarget | null {
   const model = decode(inner.slice(0, slash))
   const version = decode(rawVersion)
   return model === null || version === null ? null : { model, version }
+}
+
+const OUTCOMES = '/outcomes'
+
+/** The model of `/v2/models/{model}/outcomes` (trailing slash and query allowed), else null. */
+export function matchOutcomesUrl (url: string): string | null {
+  if (!url.startsWith(PREFIX)) return null
+  let end = url.indexOf('?')
+  if (end === -1) end = url.length
+  if (url.charCodeAt(end - 1) === 47 /* / */) end--
+  if (!url.endsWith(OUTCOMES, end)) return null
+  const inner = url.slice(PREFIX.length, end - OUTCOMES.length)
+  return inner.includes('/') ? null : decode(inner)
 }
 
 function decode (segment: string): string | null {

@@ -73,7 +73,7 @@ export class ModelProxy {
     }
     const cfg = model.cfg
     const stickyKey = stickyKeyOf(req.headers, cfg.stickyHeader, cfg.stickyCookie)
-    const outcome = newOutcome(requestId, modelName, model.release, stickyKey, body, req)
+    const outcome = newOutcome(requestId, modelName, model.release, stickyKey, body, req, model.seed)
     const ctx: AnswerContext = { requestId, version: null, fallback: false, close: d.lifecycle.closing }
     let exchange: Exchange | null = null
     let shadow: ShadowTicket | null = null
@@ -162,7 +162,7 @@ export class ModelProxy {
   }
 }
 
-function newOutcome (requestId: string, model: string, release: string | null, stickyKey: string | undefined, body: RequestBody | null, req: IncomingMessage): RequestOutcome {
+function newOutcome (requestId: string, model: string, release: string | null, stickyKey: string | undefined, body: RequestBody | null, req: IncomingMessage, seed?: number): RequestOutcome {
   const outcome: RequestOutcome = {
     requestId,
     model,
@@ -177,6 +177,7 @@ function newOutcome (requestId: string, model: string, release: string | null, s
     fallback: false,
     fallbackFrom: null,
     stickyKey,
+    seed,
     requestBody: body instanceof ChunkedBody ? null : body,
     responseBody: null,
     traffic: req.headers[TRAFFIC_HEADER] === 'batch' ? 'batch' : 'live',

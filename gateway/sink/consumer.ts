@@ -1,6 +1,7 @@
 /**
- * Kafka -> ClickHouse. A consumer group over the records, rollups and health
- * topics; each fetched batch (one topic-partition) becomes one JSONEachRow insert,
+ * Kafka -> ClickHouse. A consumer group over the pipeline's topics (records,
+ * rollups, health, shadow pairs, the assignment ledger and outcomes); each
+ * fetched batch (one topic-partition) becomes one insert (batch-rows.ts),
  * and its offsets are committed only after that insert succeeded. While
  * ClickHouse fails, the partition is paused and its batch retried with backoff;
  * nothing is resolved or committed, so nothing is skipped: after a pause, a
@@ -12,8 +13,7 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs'
 import type { Logger } from '../observe/log.js'
 import { TOPIC_KINDS, ensureTopics, kafkaClient, topicName, type TopicKind } from '../observe/topics.js'
 import type { ClickHouse } from './clickhouse.js'
-import { parseRow } from './rows.js'
-import { TABLE_OF } from './schema.js'
+import { batchInsert } from './batch-rows.js'
 
 export const DEFAULT_GROUP = 'model-gateway-sink'
 /**
@@ -59,7 +59,7 @@ export class KafkaSink {
   readonly #consumer: Consumer
   readonly #kindOf = new Map<string, TopicKind>()
   readonly #failures = new Map<string, number>()
-  readonly stats: SinkStats = { inserted: { records: 0, rollups: 0, health: 0, shadow: 0 }, skipped: 0, insertFailures: 0 }
+  readonly stats: SinkStats = { inserted: { records: 0, rollups: 0, health: 0, shadow: 0, ledger: 0, outcomes: 0 }, skipped: 0, insertFailures: 0 }
   #lastErrorLog = 0
   #ready = false
 
@@ -121,21 +121,14 @@ export class KafkaSink {
   async #eachBatch ({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }: EachBatchPayload): Promise<void> {
     const kind = this.#kindOf.get(batch.topic)
     if (kind === undefined || batch.messages.length === 0 || !isRunning() || isStale()) return
-    const rows: Array<Record<string, unknown>> = []
-    for (const m of batch.messages) {
-      // A message holds one row or several, newline-separated (the gateway joins rows per key).
-      for (const line of m.value === null ? [null] : m.value.toString('utf8').split('\n')) {
-        const r = parseRow(kind, line)
-        if ('row' in r) rows.push(r.row)
-        else {
-          this.stats.skipped++
-          this.#opts.logger.warn({ topic: batch.topic, partition: batch.partition, offset: m.offset, reason: r.error }, 'skipping a row that cannot be stored')
-        }
-      }
-    }
+    const ins = batchInsert(kind, batch.messages, (offset, reason) => {
+      this.stats.skipped++
+      this.#opts.logger.warn({ topic: batch.topic, partition: batch.partition, offset, reason }, 'skipping a row that cannot be stored')
+    })
     const tp = `${batch.topic}:${batch.partition}`
     try {
-      await this.#opts.clickhouse.insert(TABLE_OF[kind], rows)
+      if (ins.binary.length > 0) await this.#opts.clickhouse.insertRowBinary(ins.table, ins.columns, ins.binary)
+      else await this.#opts.clickhouse.insert(ins.table, ins.json)
     } catch (err) {
       this.stats.insertFailures++
       const n = (this.#failures.get(tp) ?? 0) + 1
@@ -152,7 +145,7 @@ export class KafkaSink {
       return
     }
     if (this.#failures.delete(tp)) this.#opts.logger.info({ topic: batch.topic, partition: batch.partition }, 'ClickHouse inserts succeed again')
-    this.stats.inserted[kind] += rows.length
+    this.stats.inserted[kind] += ins.rows
     const last = batch.lastOffset()
     resolveOffset(last)
     await this.#consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }])
