@@ -34,6 +34,7 @@ const commands: Record<string, Loader> = {
   migrate: async () => (await import('./commands/migrate.js')).default,
   report: async () => (await import('./commands/report.js')).default,
   batch: async () => (await import('./commands/batch.js')).default,
+  outcomes: async () => (await import('./commands/outcomes.js')).default,
 }
 
 async function main (argv: string[]): Promise<void> {
