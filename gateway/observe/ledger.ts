@@ -57,7 +57,7 @@ export class LedgerBuffer {
     if (!(maxBytes >= SEGMENT_BYTES)) throw new RangeError(`ledger maxBytes must be at least ${SEGMENT_BYTES}, got ${maxBytes}`)
     this.maxBytes = maxBytes
     for (const [name, m] of Object.entries(models)) {
-      if (m.outcomes === null || !m.outcomes.ledger) continue
+      if (m.outcomes == null || !m.outcomes.ledger) continue
       this.#models.set(name, { name: encodeString(name), prediction: m.outcomes.prediction === null ? null : new PredictionReader(m.outcomes.prediction), lanes: new Map() })
     }
   }

@@ -18,6 +18,8 @@ export interface OutcomeWindow {
   threshold: number
   /** Width of the time buckets of the series (ms); the whole window is one bucket when absent. */
   bucketMs?: number
+  /** Also count matched and unmatched outcomes (default true). */
+  match?: boolean
 }
 
 export interface VersionSeries {
@@ -72,7 +74,7 @@ export async function queryOutcomes (ch: ClickHouse, w: OutcomeWindow): Promise<
   const params = { model: w.model, from, to }
   const [rows, match] = await Promise.all([
     ch.select<MetricRow>(metricsSql(db), { ...params, origin: from * 1000, width, threshold: w.threshold }),
-    ch.select<{ kind: string, outcomes: N, matched: N }>(matchSql(db), params)
+    w.match === false ? Promise.resolve([]) : ch.select<{ kind: string, outcomes: N, matched: N }>(matchSql(db), params)
   ])
   const versions = new Map<string, VersionSeries>()
   for (const r of rows) {

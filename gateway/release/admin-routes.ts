@@ -18,6 +18,7 @@ import { PlanError, validatePlan, type RolloutPlan } from './plan.js'
 import { abortRollout, pauseRollout, resumeRollout, startRollout } from './operations.js'
 import { rolloutView } from './status.js'
 import type { Coordination, JournalEntry } from './coordination.js'
+import { outcomesSourceProblem } from './outcomes-check.js'
 
 export const DEFAULT_EXPLAIN_LIMIT = 500
 export const MAX_EXPLAIN_LIMIT = 2000
@@ -28,6 +29,8 @@ export interface RolloutAdminDeps {
   /** Validated config plans by model. */
   plans: Readonly<Record<string, RolloutPlan>>
   instanceId: string
+  /** The analysis source: a plan it cannot serve (outcomes on the local source) is refused at start. */
+  source?: 'local' | 'clickhouse'
   now?: () => number
 }
 
@@ -71,6 +74,8 @@ export function rolloutAdminModule (deps: RolloutAdminDeps): AdminModule {
         if (err instanceof PlanError) throw errors.invalid(`invalid rollout plan: ${err.message}`, { model })
         throw err
       }
+      const problem = outcomesSourceProblem(plan.checks.outcomes, deps.source ?? 'local')
+      if (problem !== null) throw errors.invalid(`invalid rollout plan: ${problem}`, { model })
       const out = await write(request, model, 'rollout-start', startRollout(model, body.version, plan, request.principal?.name ?? 'unknown', now()), { version: body.version, plan })
       return reply.code(201).send(out)
     })

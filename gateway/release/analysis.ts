@@ -10,6 +10,8 @@
  * - outputs: PSI and two-sample KS on the watched prediction, and the mean
  *   shift (Welch); fails when PSI is over its threshold and KS is significant,
  *   or the mean moved by more than its tolerance and the shift is significant.
+ * - outcomes: labels or business values of matured requests, an always-valid
+ *   mSPRT on the difference of the metric (outcomes-check.ts).
  * The fixed-sample tests run at alpha / (checks × most looks): see stats.ts.
  */
 import { histogramQuantile } from '../sink/report.js'
@@ -17,6 +19,7 @@ import type { Checks, RolloutPlan } from './plan.js'
 import { maxLooks } from './plan.js'
 import { ksTwoSample, mannWhitneyHistogram, proportionMsprt, psi, welch } from './stats.js'
 import type { WindowData } from './source.js'
+import { outcomesCheck } from './outcomes-check.js'
 
 export type Verdict = 'pass' | 'fail' | 'inconclusive'
 
@@ -42,6 +45,7 @@ export function analyse (plan: RolloutPlan, data: WindowData): CheckResult[] {
   if (c.errors !== undefined) out.push(errorsCheck(c.errors, data, alphaSeq))
   if (c.latency !== undefined) out.push(latencyCheck(c.latency, data, alphaLook))
   if (c.outputs !== undefined) out.push(outputsCheck(c.outputs, data, alphaLook))
+  if (c.outcomes !== undefined) out.push(outcomesCheck(c.outcomes, data, alphaSeq, plan.experiment !== undefined))
   return out
 }
 

@@ -6,6 +6,9 @@
  * source). Rollups are per minute, so a window is widened to whole minutes;
  * canary and stable are still compared over the same minutes.
  *
+ * With an outcomes check, also the outcome sums of each version's requests
+ * older than the maturity delay (gateway/outcomes/query.ts).
+ *
  * Freshness: the newest sampled record of the model (seconds), else the newest
  * rollup minute. When the pipeline stalls (Kafka or the sink down) it stops
  * moving and the controller treats the source as stale.
@@ -17,6 +20,8 @@ import { ClickHouse, type ClickHouseOptions } from '../sink/clickhouse.js'
 import { identifier } from '../sink/sql.js'
 import { LATENCY_CELLS } from '../observe/records.js'
 import { emptyVersionWindow, outputValue, SourceUnavailable, type AnalysisSource, type VersionWindow, type WindowData, type WindowQuery } from './source.js'
+import { queryOutcomes } from '../outcomes/query.js'
+import { emptySums } from '../outcomes/metrics.js'
 
 /** Sampled outputs read per version and window, at most (the newest). */
 export const MAX_OUTPUT_ROWS = 5_000
@@ -66,10 +71,11 @@ export class ClickHouseSource implements AnalysisSource {
     const minuteFrom = Math.floor(q.from / 60_000) * 60
     const params = { model: q.model, stable: q.stable, canary: q.canary, from: minuteFrom, to: Math.ceil(q.to / 1000) + 60 }
     try {
-      const [rollups, outputs, newest] = await Promise.all([
+      const [rollups, outputs, newest, outcomes] = await Promise.all([
         this.#ch.select<RollupAgg>(WINDOW_ROLLUP_QUERY(db), params),
         q.output === null ? Promise.resolve([]) : this.#ch.select<{ version: string, body: string }>(WINDOW_OUTPUT_QUERY(db), { ...params, from: Math.floor(q.from / 1000) }),
-        this.#ch.select<{ record_s: string | number, rollup_s: string | number }>(NEWEST_QUERY(db), { model: q.model, since: Math.floor(q.to / 1000) - 3600 })
+        this.#ch.select<{ record_s: string | number, rollup_s: string | number }>(NEWEST_QUERY(db), { model: q.model, since: Math.floor(q.to / 1000) - 3600 }),
+        this.#outcomes(q)
       ])
       const windows = new Map<string, VersionWindow>([[q.stable, emptyVersionWindow(LATENCY_CELLS)], [q.canary, emptyVersionWindow(LATENCY_CELLS)]])
       for (const r of rollups) {
@@ -90,10 +96,19 @@ export class ClickHouseSource implements AnalysisSource {
       const roll = Number(newest[0]?.rollup_s ?? 0)
       // A rollup minute says only that the minute had traffic: count it as fresh up to its end.
       const newestAt = rec > 0 ? rec * 1000 : roll > 0 ? roll * 1000 + 60_000 : null
-      return { stable: windows.get(q.stable)!, canary: windows.get(q.canary)!, newestAt }
+      return { stable: windows.get(q.stable)!, canary: windows.get(q.canary)!, newestAt, ...(outcomes === undefined ? {} : { outcomes }) }
     } catch (err) {
       throw new SourceUnavailable(`ClickHouse query failed: ${(err as Error).message.split('\n')[0]!.slice(0, 200)}`, { cause: err })
     }
+  }
+
+  /** Outcome sums of the window's requests older than the maturity delay (none yet: empty sums). */
+  async #outcomes (q: WindowQuery): Promise<WindowData['outcomes']> {
+    if (q.outcomes == null) return undefined
+    const matureBefore = q.to - q.outcomes.maturityMs
+    if (matureBefore <= q.from) return { stable: emptySums(), canary: emptySums(), matureBefore }
+    const data = await queryOutcomes(this.#ch, { model: q.model, from: q.from, to: matureBefore, threshold: q.outcomes.threshold, match: false })
+    return { stable: data.versions.get(q.stable)?.total ?? emptySums(), canary: data.versions.get(q.canary)?.total ?? emptySums(), matureBefore }
   }
 
   async close (): Promise<void> {

@@ -18,6 +18,7 @@ import type { AnalysisSource } from './source.js'
 import { MemoryCoordination, RedisCoordination, type Coordination } from './coordination.js'
 import { RolloutController } from './controller.js'
 import { rolloutAdminModule } from './admin-routes.js'
+import { outcomesSourceProblem } from './outcomes-check.js'
 
 export interface ReleaseComponent {
   /** The local window's observer (null with the ClickHouse source). */
@@ -37,6 +38,8 @@ export function configPlans (config: GatewayConfig): Record<string, RolloutPlan>
       if (err instanceof PlanError) throw new ConfigError(config.file, err.path === '' ? base : `${base}.${err.path}`, err.reason)
       throw err
     }
+    const problem = outcomesSourceProblem(out[model].checks.outcomes, config.rollouts.source)
+    if (problem !== null) throw new ConfigError(config.file, `${base}.checks.outcomes`, problem)
   }
   return out
 }
@@ -63,7 +66,7 @@ export function startRelease (config: GatewayConfig, store: StateStore, logger: 
   logger.info({ source: source.name, controller: ro.enabled, coordination: store.kind }, 'release controller ready')
   return {
     observer,
-    adminModule: rolloutAdminModule({ store, coordination, plans, instanceId: config.instanceId }),
+    adminModule: rolloutAdminModule({ store, coordination, plans, instanceId: config.instanceId, source: source.name }),
     async close () {
       await controller?.close()
       await coordination.close()

@@ -17,6 +17,8 @@ import { isActive, type RolloutRecord } from '../state/rollout-record.js'
 import { analyse } from './analysis.js'
 import type { RolloutPlan } from './plan.js'
 import { decide, type Decision, type Evaluation } from './steps.js'
+import { decideExperiment } from './experiment.js'
+import { outcomesQuery } from './outcomes-check.js'
 import { applyDecision, drifted, supersede } from './operations.js'
 import type { AnalysisSource, WindowQuery } from './source.js'
 import type { Coordination, JournalEntry } from './coordination.js'
@@ -96,7 +98,8 @@ export class RolloutController {
         const last = this.#last.get(model)
         if (last !== undefined && last.key === key && now - last.at < plan.intervalMs) continue
         this.#last.set(model, { key, at: now })
-        const decision = decide(r, plan, await this.#evaluate(model, r, plan, now))
+        const ev = await this.#evaluate(model, r, plan, now)
+        const decision = plan.experiment === undefined ? decide(r, plan, ev) : decideExperiment(r, plan, ev)
         await this.#journal(model, r, decision)
         this.#logger.info({ model, version: r.version, action: decision.action, step: decision.step, weight: decision.weight, reason: decision.reason, checks: decision.checks.map(c => ({ check: c.check, verdict: c.verdict, figures: c.figures })) }, 'rollout decision')
         if (decision.next !== null) {
@@ -111,7 +114,7 @@ export class RolloutController {
   }
 
   async #evaluate (model: string, r: RolloutRecord, plan: RolloutPlan, now: number): Promise<Evaluation> {
-    const q: WindowQuery = { model, stable: r.stable, canary: r.version, from: r.stepStartedAt, to: now, output: outputOf(plan) }
+    const q: WindowQuery = { model, stable: r.stable, canary: r.version, from: r.stepStartedAt, to: now, output: outputOf(plan), outcomes: outcomesQuery(plan.checks.outcomes) }
     let data
     try {
       data = await this.#o.source.window(q)

@@ -7,7 +7,11 @@
  * stored with the rollout in the routing state.
  */
 import { parse as parseYaml } from 'yaml'
-import { TOTAL_BP } from '../state/split.js'
+import { int, known, mapping, num, parseDuration, parseWeight, show } from './plan-fields.js'
+import { parseOutcomesCheck, type OutcomesCheck } from './outcomes-check.js'
+import { expandExperiment, type ExperimentPlan } from './experiment-plan.js'
+
+export { parseDuration, parseWeight }
 
 export type Step = { kind: 'weight', weight: number, bakeMs: number } | { kind: 'gate' }
 
@@ -37,6 +41,8 @@ export interface Checks {
   errors?: ErrorsCheck
   latency?: LatencyCheck
   outputs?: OutputsCheck
+  /** Labels or business values of matured requests (outcomes-check.ts). */
+  outcomes?: OutcomesCheck
 }
 
 export interface RolloutPlan {
@@ -52,9 +58,11 @@ export interface RolloutPlan {
   noDataRollbackAfterMs: number
   /** Bound on the chance a good canary is rolled back, over the whole rollout (split across checks). */
   alpha: number
+  /** An experiment instead of steps: one split held until the outcomes check decides (experiment-plan.ts). */
+  experiment?: ExperimentPlan
 }
 
-export const CHECK_NAMES = ['errors', 'latency', 'outputs'] as const
+export const CHECK_NAMES = ['errors', 'latency', 'outputs', 'outcomes'] as const
 export const DEFAULT_INTERVAL_MS = 30_000
 export const DEFAULT_MAX_EXTENSION_MS = 10 * 60_000
 export const DEFAULT_NO_DATA_ROLLBACK_MS = 15 * 60_000
@@ -82,8 +90,9 @@ export function parsePlanText (text: string, source: string): RolloutPlan {
 /** Checks a parsed plan; throws PlanError naming `source`, the field path and the reason. */
 export function validatePlan (raw: unknown, source = 'plan'): RolloutPlan {
   const fail = (path: string, reason: string): never => { throw new PlanError(source, path, reason) }
-  const obj = mapping(raw, '', fail)
-  known(obj, '', ['steps', 'checks', 'interval', 'maxExtension', 'onNoData', 'noDataRollbackAfter', 'alpha'], fail)
+  const obj = { ...mapping(raw, '', fail) }
+  known(obj, '', ['steps', 'checks', 'interval', 'maxExtension', 'onNoData', 'noDataRollbackAfter', 'alpha', 'experiment'], fail)
+  const experiment = expandExperiment(obj, fail)
 
   if (!Array.isArray(obj.steps) || obj.steps.length === 0) fail('steps', 'must be a list of at least one step')
   const rawSteps = obj.steps as unknown[]
@@ -153,7 +162,9 @@ export function validatePlan (raw: unknown, source = 'plan'): RolloutPlan {
       minSamples: int(c.minSamples, 'checks.outputs.minSamples', 2, 1e7, 100, fail)
     }
   }
-  if (Object.keys(checks).length === 0) fail('checks', 'must enable at least one check (errors, latency, outputs)')
+  if (checksRaw.outcomes !== undefined) checks.outcomes = parseOutcomesCheck(checksRaw.outcomes, fail)
+  if (Object.keys(checks).length === 0) fail('checks', 'must enable at least one check (errors, latency, outputs, outcomes)')
+  if (experiment !== undefined && checks.outcomes === undefined) fail('checks.outcomes', 'is required in an experiment: it is the test that decides the winner')
 
   if (obj.onNoData !== undefined && obj.onNoData !== 'hold' && obj.onNoData !== 'fail') fail('onNoData', `must be "hold" or "fail", got ${show(obj.onNoData)}`)
   const intervalMs = obj.interval === undefined ? DEFAULT_INTERVAL_MS : parseDuration(obj.interval, 'interval', fail)
@@ -165,59 +176,13 @@ export function validatePlan (raw: unknown, source = 'plan'): RolloutPlan {
     maxExtensionMs: obj.maxExtension === undefined ? DEFAULT_MAX_EXTENSION_MS : parseDuration(obj.maxExtension, 'maxExtension', fail),
     onNoData: (obj.onNoData as 'hold' | 'fail' | undefined) ?? 'hold',
     noDataRollbackAfterMs: obj.noDataRollbackAfter === undefined ? DEFAULT_NO_DATA_ROLLBACK_MS : parseDuration(obj.noDataRollbackAfter, 'noDataRollbackAfter', fail),
-    alpha: num(obj.alpha, 'alpha', 1e-9, 0.5, DEFAULT_ALPHA, fail)
+    alpha: num(obj.alpha, 'alpha', 1e-9, 0.5, DEFAULT_ALPHA, fail),
+    ...(experiment === undefined ? {} : { experiment })
   }
-}
-
-type Fail = (path: string, reason: string) => never
-
-function mapping (v: unknown, path: string, fail: Fail): Record<string, unknown> {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(path, `must be a mapping, got ${show(v)}`)
-  return v as Record<string, unknown>
-}
-
-function known (o: Record<string, unknown>, path: string, keys: readonly string[], fail: Fail): void {
-  for (const k of Object.keys(o)) if (!keys.includes(k)) fail(path === '' ? k : `${path}.${k}`, `unknown key (known: ${keys.join(', ')})`)
-}
-
-function num (v: unknown, path: string, min: number, max: number, def: number, fail: Fail): number {
-  if (v === undefined) return def
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) fail(path, `must be a number from ${min} to ${max}, got ${show(v)}`)
-  return v as number
-}
-
-function int (v: unknown, path: string, min: number, max: number, def: number, fail: Fail): number {
-  if (v === undefined) return def
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(path, `must be an integer from ${min} to ${max}, got ${show(v)}`)
-  return v as number
-}
-
-/** "5%", "0.5%", "50bp", or a plain number of percent -> basis points. */
-export function parseWeight (v: unknown, path: string, fail: Fail): number {
-  let bp: number
-  if (typeof v === 'number') bp = v * 100
-  else if (typeof v === 'string' && /^\d+(\.\d+)?%$/.test(v.trim())) bp = Number(v.trim().slice(0, -1)) * 100
-  else if (typeof v === 'string' && /^\d+bp$/.test(v.trim())) bp = Number(v.trim().slice(0, -2))
-  else return fail(path, `must be a percentage (5%), basis points (50bp) or a number of percent, got ${show(v)}`)
-  if (!Number.isInteger(Math.round(bp * 1e6) / 1e6) || bp <= 0 || bp > TOTAL_BP) fail(path, `must be more than 0 and at most 100% in whole basis points, got ${show(v)}`)
-  return Math.round(bp)
-}
-
-/** "500ms", "5s", "2m", "1h", or a number of milliseconds. */
-export function parseDuration (v: unknown, path: string, fail: Fail): number {
-  if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v
-  const m = typeof v === 'string' ? /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v.trim()) : null
-  if (m === null) return fail(path, `must be a duration like 500ms, 30s, 5m, 1h (or milliseconds), got ${show(v)}`)
-  return Math.round(Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'])
 }
 
 export function formatBp (bp: number): string {
   return `${(bp / 100).toFixed(2).replace(/\.?0+$/, '')}%`
-}
-
-function show (v: unknown): string {
-  const s = JSON.stringify(v)
-  return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 60)}…` : s
 }
 
 /** Weight steps only, in order (what the canary goes through before promotion). */

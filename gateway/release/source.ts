@@ -3,6 +3,7 @@
  * ClickHouse (fleet-wide, through the scoring-log pipeline) and the instance's
  * own in-process window (a single gateway with no pipeline, e.g. the demo).
  */
+import type { OutcomeSums } from '../outcomes/metrics.js'
 
 /** What one version did over the window. */
 export interface VersionWindow {
@@ -26,6 +27,8 @@ export interface WindowQuery {
   to: number
   /** Which output to read from response bodies; null when the outputs check is off. */
   output: { name: string | null, index: number } | null
+  /** The outcomes check's data: requests older than maturityMs at `to`, with their outcomes; null (or absent) when it is off. */
+  outcomes?: { maturityMs: number, threshold: number } | null
 }
 
 export interface WindowData {
@@ -33,6 +36,8 @@ export interface WindowData {
   canary: VersionWindow
   /** Newest data the source holds for the model (epoch ms), or null when it holds none; for staleness. */
   newestAt: number | null
+  /** Outcome sums of each version's matured requests (ClickHouse source, when the query asked for them). */
+  outcomes?: { stable: OutcomeSums, canary: OutcomeSums, matureBefore: number }
 }
 
 /** A source that cannot answer, or answers with data older than it should be. */
