@@ -35,6 +35,7 @@ const commands: Record<string, Loader> = {
   report: async () => (await import('./commands/report.js')).default,
   batch: async () => (await import('./commands/batch.js')).default,
   outcomes: async () => (await import('./commands/outcomes.js')).default,
+  monitor: async () => (await import('./commands/monitor.js')).default,
 }
 
 async function main (argv: string[]): Promise<void> {

@@ -12,7 +12,7 @@ export interface OutcomeWindow {
   model: string
   /** Requests from (epoch ms, inclusive; cut to the second) … */
   from: number
-  /** … to (epoch ms, exclusive; rounded up to the second). */
+  /** … to (epoch ms, exclusive; cut to the second, so a request is never counted before it is that old). */
   to: number
   /** Binary labels: a prediction at or above it counts as 1. */
   threshold: number
@@ -69,7 +69,7 @@ interface MetricRow {
 export async function queryOutcomes (ch: ClickHouse, w: OutcomeWindow): Promise<OutcomeData> {
   const db = identifier(ch.database)
   const from = Math.floor(w.from / 1000)
-  const to = Math.ceil(w.to / 1000)
+  const to = Math.floor(w.to / 1000)
   const width = Math.max(1, Math.round(w.bucketMs ?? (to - from + 1) * 1000))
   const params = { model: w.model, from, to }
   const [rows, match] = await Promise.all([
