@@ -11,8 +11,8 @@ import type { PipelineBatch, PipelineTransport } from './transport.js'
 import type { BinaryMessage } from './ledger.js'
 import { decodeLedger, type LedgerRow } from './ledger-row.js'
 
-export class FileTransport implements PipelineTransport {
-  readonly name = 'file'
+/** A file appended to, opened on first use and again after a failed write. */
+export class AppendFile {
   readonly #path: string
   #fh: FileHandle | null = null
 
@@ -20,17 +20,12 @@ export class FileTransport implements PipelineTransport {
     this.#path = path
   }
 
-  async send (batch: PipelineBatch): Promise<void> {
-    const parts: string[] = []
-    add(parts, 'records', batch.records)
-    add(parts, 'rollups', batch.rollups)
-    add(parts, 'health', batch.health)
-    add(parts, 'shadow', batch.shadow)
-    addLedger(parts, batch.ledger)
-    if (parts.length === 0) return
+  /** With `sync`, resolves only once the data is on disk (fsync). */
+  async append (text: string, sync = false): Promise<void> {
     this.#fh ??= await open(this.#path, 'a')
     try {
-      await this.#fh.appendFile(parts.join(''))
+      await this.#fh.appendFile(text)
+      if (sync) await this.#fh.sync()
     } catch (err) {
       const fh = this.#fh
       this.#fh = null
@@ -43,6 +38,30 @@ export class FileTransport implements PipelineTransport {
     const fh = this.#fh
     this.#fh = null
     await fh?.close()
+  }
+}
+
+export class FileTransport implements PipelineTransport {
+  readonly name = 'file'
+  readonly #file: AppendFile
+
+  constructor (path: string) {
+    this.#file = new AppendFile(path)
+  }
+
+  async send (batch: PipelineBatch): Promise<void> {
+    const parts: string[] = []
+    add(parts, 'records', batch.records)
+    add(parts, 'rollups', batch.rollups)
+    add(parts, 'health', batch.health)
+    add(parts, 'shadow', batch.shadow)
+    addLedger(parts, batch.ledger)
+    if (parts.length === 0) return
+    await this.#file.append(parts.join(''))
+  }
+
+  async close (): Promise<void> {
+    await this.#file.close()
   }
 }
 

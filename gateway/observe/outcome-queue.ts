@@ -12,11 +12,12 @@
  * until a send's worth is queued), then go in one produce request, and every
  * request in it is answered when the broker acknowledged.
  */
-import { open, type FileHandle } from 'node:fs/promises'
-import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs'
+import { CompressionTypes } from 'kafkajs'
 import type { Logger } from './log.js'
-import { ensureTopics, kafkaClient, topicName } from './topics.js'
+import { kafkaClient, topicName } from './topics.js'
 import { MESSAGE_CHUNK_BYTES } from './kafka-producer.js'
+import { LazyProducer } from './lazy-producer.js'
+import { AppendFile } from './file-sink.js'
 
 export const LINGER_MS = 2
 /** Lines per send at most before it goes without waiting for the linger. */
@@ -70,21 +71,16 @@ abstract class GroupCommit implements OutcomeQueue {
 
 export class KafkaOutcomeQueue extends GroupCommit {
   readonly name = 'kafka'
-  readonly #kafka: Kafka
   readonly #topic: string
-  readonly #prefix: string
-  #producer: Producer | null = null
-  #topicsReady = false
+  readonly #producer: LazyProducer
 
   constructor (brokers: string[], topicPrefix: string, clientId: string, logger: Logger) {
     super()
-    this.#kafka = kafkaClient(brokers, clientId, logger)
-    this.#prefix = topicPrefix
+    this.#producer = new LazyProducer(kafkaClient(brokers, clientId, logger), topicPrefix)
     this.#topic = topicName(topicPrefix, 'outcomes')
   }
 
   protected async write (batch: readonly Pending[]): Promise<void> {
-    const producer = await this.#connected()
     const messages: Array<{ key: string, value: string }> = []
     for (const p of batch) {
       // Up to MESSAGE_CHUNK_BYTES of NDJSON per message, keyed by model (its outcomes stay in order per partition).
@@ -101,68 +97,31 @@ export class KafkaOutcomeQueue extends GroupCommit {
       }
       if (parts.length > 0) messages.push({ key: p.model, value: parts.join('\n') })
     }
-    try {
-      await producer.send({ topic: this.#topic, messages, acks: -1, compression: CompressionTypes.GZIP, timeout: 5_000 })
-    } catch (err) {
-      this.#producer = null
-      producer.disconnect().catch(() => {})
-      throw err
-    }
-  }
-
-  async #connected (): Promise<Producer> {
-    if (this.#producer !== null) return this.#producer
-    if (!this.#topicsReady) {
-      await ensureTopics(this.#kafka, this.#prefix)
-      this.#topicsReady = true
-    }
-    const p = this.#kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 } })
-    try {
-      await p.connect()
-    } catch (err) {
-      p.disconnect().catch(() => {})
-      throw err
-    }
-    this.#producer = p
-    return p
+    await this.#producer.use(pr => pr.send({ topic: this.#topic, messages, acks: -1, compression: CompressionTypes.GZIP, timeout: 5_000 }))
   }
 
   async close (): Promise<void> {
-    const p = this.#producer
-    this.#producer = null
-    if (p !== null) await p.disconnect()
+    await this.#producer.close()
   }
 }
 
 /** The embedded form: `{"kind":"outcomes","row":{…}}` lines in the scoring-log file, fsync'd before the answer. */
 export class FileOutcomeQueue extends GroupCommit {
   readonly name = 'file'
-  readonly #path: string
-  #fh: FileHandle | null = null
+  readonly #file: AppendFile
 
   constructor (path: string) {
     super()
-    this.#path = path
+    this.#file = new AppendFile(path)
   }
 
   protected async write (batch: readonly Pending[]): Promise<void> {
     let text = ''
     for (const p of batch) for (const l of p.lines) text += `{"kind":"outcomes","row":${l}}\n`
-    this.#fh ??= await open(this.#path, 'a')
-    try {
-      await this.#fh.appendFile(text)
-      await this.#fh.sync()
-    } catch (err) {
-      const fh = this.#fh
-      this.#fh = null
-      await fh.close().catch(() => {})
-      throw err
-    }
+    await this.#file.append(text, true)
   }
 
   async close (): Promise<void> {
-    const fh = this.#fh
-    this.#fh = null
-    await fh?.close()
+    await this.#file.close()
   }
 }

@@ -13,11 +13,16 @@ const PREFIX = '/v2/models/'
 const INFER = '/infer'
 const VERSIONS = '/versions/'
 
-export function matchInferUrl (url: string): InferTarget | null {
-  if (!url.startsWith(PREFIX)) return null
+/** Where the path ends: before the query string and one trailing slash. */
+function pathEnd (url: string): number {
   let end = url.indexOf('?')
   if (end === -1) end = url.length
-  if (url.charCodeAt(end - 1) === 47 /* / */) end--
+  return url.charCodeAt(end - 1) === 47 /* / */ ? end - 1 : end
+}
+
+export function matchInferUrl (url: string): InferTarget | null {
+  if (!url.startsWith(PREFIX)) return null
+  const end = pathEnd(url)
   if (!url.endsWith(INFER, end)) return null
   const inner = url.slice(PREFIX.length, end - INFER.length)
   const slash = inner.indexOf('/')
@@ -38,9 +43,7 @@ const OUTCOMES = '/outcomes'
 /** The model of `/v2/models/{model}/outcomes` (trailing slash and query allowed), else null. */
 export function matchOutcomesUrl (url: string): string | null {
   if (!url.startsWith(PREFIX)) return null
-  let end = url.indexOf('?')
-  if (end === -1) end = url.length
-  if (url.charCodeAt(end - 1) === 47 /* / */) end--
+  const end = pathEnd(url)
   if (!url.endsWith(OUTCOMES, end)) return null
   const inner = url.slice(PREFIX.length, end - OUTCOMES.length)
   return inner.includes('/') ? null : decode(inner)
