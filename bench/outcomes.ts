@@ -6,7 +6,9 @@
  *    the pipeline on but nothing sampled (rollups only), and with the
  *    assignment ledger at 100% of requests (prediction read from every answer),
  *    interleaved runs of wrk, medians. Load generator on core 0; origin and
- *    gateways on core 1.
+ *    gateways on core 1. Also, in this process, the CPU of one ledger write
+ *    (row and prediction) against a JSON.parse of the same answer: a figure
+ *    the neighbours' load moves much less than the end-to-end one.
  * 2. Intake through the gateway: outcomes/s acknowledged (200: queued on Kafka
  *    with acks from all in-sync replicas) by POST /v2/models/fraud/outcomes,
  *    batches of OUTCOMES_BATCH from OUTCOMES_CLIENTS concurrent clients.
@@ -18,7 +20,8 @@
  *    --window 7d` (per version and per day) and the rollout check's window,
  *    timed OUTCOMES_QUERY_RUNS times each, medians.
  *
- * Knobs: BENCH_DURATION_S (10), BENCH_RUNS (5), BENCH_CONNECTIONS (32).
+ * Knobs: BENCH_DURATION_S (10), BENCH_RUNS (5), BENCH_CONNECTIONS (32),
+ * OUTCOMES_PHASES (ledger,gateway,kafka,query: which of the four to run).
  */
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -44,6 +47,8 @@ import { migrate } from '../gateway/sink/schema.js'
 import { ensureTopics, kafkaClient, topicName } from '../gateway/observe/topics.js'
 import { createLogger } from '../gateway/observe/log.js'
 import { outcomeReport } from '../gateway/outcomes/report.js'
+import { LedgerBuffer } from '../gateway/observe/ledger.js'
+import type { RequestOutcome } from '../gateway/observe/outcome.js'
 import { queryOutcomes } from '../gateway/outcomes/query.js'
 
 const here = dirname(fileURLToPath(import.meta.url)) // <repo>/dist/bench
@@ -74,6 +79,19 @@ function gatewayConfig (origin: string, logging: object, outcomes: boolean): obj
 }
 
 interface Gw { name: string, pid: number, url: string }
+
+/** Topic creation on a loaded broker sometimes answers "does not host this topic-partition" while leaders settle: try again. */
+async function topics (kafka: ReturnType<typeof kafkaClient>, prefix: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ensureTopics(kafka, prefix)
+      return
+    } catch (err) {
+      if (attempt >= 5) throw err
+      await sleep(2_000)
+    }
+  }
+}
 
 async function ledgerCost (env: { KAFKA_BROKERS: string }, prefix: string, tmp: string): Promise<Gw> {
   const durationS = intEnv('BENCH_DURATION_S', 10, 1)
@@ -121,6 +139,26 @@ async function ledgerCost (env: { KAFKA_BROKERS: string }, prefix: string, tmp: 
   return gateways[2]!
 }
 
+/** CPU µs of one ledger write (row + prediction read) and of one JSON.parse of the same answer, in this process. */
+function ledgerWriteCost (): void {
+  const n = intEnv('OUTCOMES_WRITES', 1_000_000, 1)
+  const body = Buffer.from('{"model_name":"fraud","model_version":"v1","id":"6f1c2a9e-bench-request-000001","outputs":[{"name":"fraud_probability","shape":[1],"datatype":"FP64","data":[0.7502601055951177]}]}')
+  const ledger = new LedgerBuffer({ fraud: { outcomes: { ledger: true, prediction: 'fraud_probability', label: 'binary', threshold: 0.5 } } }, 1 << 30)
+  const o: RequestOutcome = { requestId: '', model: 'fraud', version: 'v1', replica: null, release: 'v1>v2#1', status: 200, errorCode: null, startedAt: Date.now(), totalMs: 1, upstreamMs: 1, fallback: false, stickyKey: 'u-1', seed: 77, requestBody: null, responseBody: body, traffic: 'live', requestHeaderLength: -1, requestEncoding: null, responseHeaderLength: -1 }
+  const ids = Array.from({ length: 1024 }, (_, i) => `6f1c2a9e-0000-4000-8000-${String(i).padStart(12, '0')}`)
+  const time = (fn: (i: number) => void): number => {
+    const c0 = process.cpuUsage()
+    for (let i = 0; i < n; i++) fn(i)
+    const c = process.cpuUsage(c0)
+    return (c.user + c.system) / n
+  }
+  time(i => { o.requestId = ids[i & 1023]!; ledger.write(o); if ((i & 16383) === 0) ledger.release(ledger.peek(Infinity).length) })
+  const write = time(i => { o.requestId = ids[i & 1023]!; ledger.write(o); if ((i & 16383) === 0) ledger.release(ledger.peek(Infinity).length) })
+  let sink = 0
+  const parse = time(() => { sink += (JSON.parse(body.toString('utf8')) as { outputs: unknown[] }).outputs.length })
+  log(`  in-process, ${n} requests: a ledger write (row, sticky bucket, prediction read) ${write.toFixed(3)} µs; a JSON.parse of the same answer ${parse.toFixed(3)} µs${sink < 0 ? '' : ''}`)
+}
+
 async function intakeThroughGateway (g: Gw): Promise<void> {
   const clients = intEnv('OUTCOMES_CLIENTS', 8, 1)
   const batch = intEnv('OUTCOMES_BATCH', 1000, 1)
@@ -150,7 +188,7 @@ async function intakeThroughGateway (g: Gw): Promise<void> {
 async function intakeThroughKafka (env: { KAFKA_BROKERS: string, CLICKHOUSE_URL: string }, ch: ClickHouse, prefix: string, db: string): Promise<void> {
   const total = intEnv('OUTCOMES_KAFKA', 1_000_000, 1)
   const kafka = kafkaClient(env.KAFKA_BROKERS.split(','), 'label-job-bench', createLogger('silent'))
-  await ensureTopics(kafka, prefix)
+  await topics(kafka, prefix)
   const producer = kafka.producer()
   await producer.connect()
   const perMessage = 1000
@@ -173,6 +211,7 @@ async function intakeThroughKafka (env: { KAFKA_BROKERS: string, CLICKHOUSE_URL:
   while (Date.now() - t1 < 600_000) {
     landed = Number((await ch.select<{ n: string }>(`SELECT count() AS n FROM ${db}.outcomes WHERE request_id LIKE 'kf-%'`))[0]!.n)
     if (landed >= total) break
+    if (sink.proc.exitCode !== null || sink.proc.signalCode !== null) throw new Error(`the sink exited (${sink.proc.exitCode ?? sink.proc.signalCode}) with ${landed} of ${total} landed: ${sink.stderrTail()}`)
     await sleep(250)
   }
   const s = (Date.now() - t1) / 1000
@@ -204,8 +243,8 @@ async function reportQuery (ch: ClickHouse, db: string): Promise<void> {
     log(`  ${what}: median ${(median(ms) / 1000).toFixed(2)} s (${minMax(ms).map(x => (x / 1000).toFixed(2)).join('..')}) over ${runs} runs (aim < 3 s)`)
   }
   const to = (now + 1) * 1000
-  await time('report outcomes fraud --window 7d (per version, 7 daily buckets, match counts)', async () => await outcomeReport(ch, 'fraud', to - 7 * DAY_MS, to, DAY_MS, 0.5))
-  await time('rollout check window (last day, two versions, no match counts)', async () => await queryOutcomes(ch, { model: 'fraud', from: to - DAY_MS, to, threshold: 0.5, match: false }))
+  await time('report outcomes fraud --window 7d (per version, 7 daily buckets)', async () => await outcomeReport(ch, 'fraud', to - 7 * DAY_MS, to, DAY_MS, 0.5))
+  await time('rollout check window (last day, two versions)', async () => await queryOutcomes(ch, { model: 'fraud', from: to - DAY_MS, to, threshold: 0.5 }))
 }
 
 async function main (): Promise<number> {
@@ -218,16 +257,20 @@ async function main (): Promise<number> {
   const ch = new ClickHouse({ url: env.CLICKHOUSE_URL, database: db, requestTimeoutMs: 300_000 })
   try {
     await migrate(ch, 0)
-    await ensureTopics(kafkaClient(env.KAFKA_BROKERS.split(','), 'outcomes-bench', createLogger('silent')), prefix)
+    await topics(kafkaClient(env.KAFKA_BROKERS.split(','), 'outcomes-bench', createLogger('silent')), prefix)
     log(`model-gateway outcomes benchmark — ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores; load average at start ${loadavg().map(x => x.toFixed(2)).join(' ')}`)
     log('')
-    const ledgerGw = await ledgerCost(env, prefix, tmp)
-    log('')
-    await intakeThroughGateway(ledgerGw)
+    const phases = new Set((process.env.OUTCOMES_PHASES ?? 'ledger,gateway,kafka,query').split(',').map(p => p.trim()))
+    if (phases.has('ledger') || phases.has('gateway')) {
+      const ledgerGw = await ledgerCost(env, prefix, tmp)
+      ledgerWriteCost()
+      log('')
+      if (phases.has('gateway')) await intakeThroughGateway(ledgerGw)
+      await stopAll()
+    }
+    if (phases.has('kafka')) await intakeThroughKafka(env, ch, `${prefix}-k`, db)
     await stopAll()
-    await intakeThroughKafka(env, ch, `${prefix}-k`, db)
-    await stopAll()
-    await reportQuery(ch, db)
+    if (phases.has('query')) await reportQuery(ch, db)
     log('')
     log(`load average at the end ${loadavg().map(x => x.toFixed(2)).join(' ')} (1, 5, 15 min; the machine is shared)`)
     await writeFile(join(repo, 'bench', 'results', 'outcomes.md'), `# bench:outcomes, ${new Date().toISOString().slice(0, 10)}\n\n\`\`\`\n${lines.join('\n')}\n\`\`\`\n`)

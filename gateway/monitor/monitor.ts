@@ -94,7 +94,7 @@ async function monitorVersion (ch: ClickHouse, o: MonitorOptions, v: LiveVersion
   if (vd.overlap) vd.notes.push('the reference overlaps the window (a young version): no drift or decay verdict')
   const [cur, base] = await Promise.all([
     queryOutcomes(ch, { model: v.model, ...win, threshold: o.threshold }),
-    queryOutcomes(ch, { model: v.model, ...ref, threshold: o.threshold, match: false })
+    queryOutcomes(ch, { model: v.model, ...ref, threshold: o.threshold })
   ])
   const m = finish(cur.versions.get(v.version)?.total ?? emptySums())
   const metric = metricAspect(o, m, finish(base.versions.get(v.version)?.total ?? emptySums()), vd)

@@ -9,6 +9,7 @@
  * Bounded by bytes like the record buffer: a row that does not fit is dropped
  * and counted (the pipeline logs and exports the count), never waited on.
  */
+import { Counter, Gauge, type Registry } from 'prom-client'
 import type { ResolvedModel } from '../config/load.js'
 import { bucketOf } from '../routing/buckets.js'
 import type { RequestOutcome } from './outcome.js'
@@ -154,4 +155,18 @@ export class LedgerBuffer {
 
 function newLane (m: ModelLedger, model: string, version: string): Lane {
   return { key: `${model}/${version}`, model: m.name, version: encodeString(version), release: null, releaseBytes: NO_RELEASE, buf: Buffer.allocUnsafe(SEGMENT_BYTES), len: 0, rows: 0 }
+}
+
+/** The ledger's gauges: bytes waiting, rows written (counted in plain fields on the request path, read when scraped). */
+export function registerLedgerMetrics (registry: Registry, ledger: LedgerBuffer): void {
+  new Gauge({ name: 'model_gateway_pipeline_ledger_bytes', help: 'Assignment-ledger bytes waiting to be sent', registers: [registry], collect () { this.set(ledger.bytes) } })
+  const rows = new Counter({
+    name: 'model_gateway_ledger_rows_total',
+    help: 'Live requests written to the assignment ledger',
+    registers: [registry],
+    collect: () => {
+      const n = ledger.takeRows()
+      if (n > 0) rows.inc(n)
+    }
+  })
 }

@@ -25,7 +25,7 @@ import { KafkaTransport } from './kafka-producer.js'
 import { FileTransport } from './file-sink.js'
 import type { ShadowPair, ShadowPairSink } from '../proxy/shadow.js'
 import { shadowRow } from './shadow-row.js'
-import { LedgerBuffer } from './ledger.js'
+import { LedgerBuffer, registerLedgerMetrics } from './ledger.js'
 
 /** Most records in one send. */
 export const MAX_BATCH_RECORDS = 10_000
@@ -273,20 +273,11 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
   }
 
   #logDrops (force: boolean): void {
-    const d = this.#records.takeDropped() + this.#health.takeDropped()
-    if (d > 0) {
-      this.#metrics?.dropped.inc({ kind: 'record' }, d)
-      this.#dropsSinceLog += d
-    }
-    const ds = this.#shadow.takeDropped()
-    if (ds > 0) {
-      this.#metrics?.dropped.inc({ kind: 'shadow' }, ds)
-      this.#dropsSinceLog += ds
-    }
-    const dl = this.#ledger.takeDropped()
-    if (dl > 0) {
-      this.#metrics?.dropped.inc({ kind: 'ledger' }, dl)
-      this.#dropsSinceLog += dl
+    const drops: Array<[string, number]> = [['record', this.#records.takeDropped() + this.#health.takeDropped()], ['shadow', this.#shadow.takeDropped()], ['ledger', this.#ledger.takeDropped()]]
+    for (const [kind, n] of drops) {
+      if (n === 0) continue
+      this.#metrics?.dropped.inc({ kind }, n)
+      this.#dropsSinceLog += n
     }
     const now = this.#now()
     if (this.#dropsSinceLog > 0 && (force || now - this.#lastDropLog >= DROP_LOG_INTERVAL_MS)) {
@@ -319,17 +310,7 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
     const records = this.#records
     new Gauge({ name: 'model_gateway_pipeline_buffer_records', help: 'Records waiting in the pipeline buffer', registers: [registry], collect () { this.set(records.size) } })
     new Gauge({ name: 'model_gateway_pipeline_buffer_bytes', help: 'Bytes (approximately) waiting in the pipeline buffer', registers: [registry], collect () { this.set(records.bytes) } })
-    const ledger = this.#ledger
-    new Gauge({ name: 'model_gateway_pipeline_ledger_bytes', help: 'Assignment-ledger bytes waiting to be sent', registers: [registry], collect () { this.set(ledger.bytes) } })
-    const rows = new Counter({
-      name: 'model_gateway_ledger_rows_total',
-      help: 'Live requests written to the assignment ledger',
-      registers: [registry],
-      collect: () => {
-        const n = ledger.takeRows()
-        if (n > 0) rows.inc(n)
-      }
-    })
+    registerLedgerMetrics(registry, this.#ledger)
     return { sampled, sent, dropped }
   }
 }

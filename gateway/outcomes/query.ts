@@ -1,12 +1,13 @@
 /**
  * Runs the outcome queries (metrics-sql.ts) for a model and a window of
  * request times, and reads the rows into additive sums per version: the whole
- * window and, with a bucket width, each bucket of it.
+ * window and, with a bucket width, each bucket of it; and the window's
+ * outcomes, matched to a request or not.
  */
 import type { ClickHouse } from '../sink/clickhouse.js'
 import { identifier } from '../sink/sql.js'
 import { addSums, emptySums, type OutcomeSums } from './metrics.js'
-import { matchSql, metricsSql } from './metrics-sql.js'
+import { outcomesSql, requestsSql } from './metrics-sql.js'
 
 export interface OutcomeWindow {
   model: string
@@ -18,8 +19,8 @@ export interface OutcomeWindow {
   threshold: number
   /** Width of the time buckets of the series (ms); the whole window is one bucket when absent. */
   bucketMs?: number
-  /** Also count matched and unmatched outcomes (default true). */
-  match?: boolean
+  /** Count requests with FINAL: exact even before ClickHouse merged away redelivered ledger rows (slower). */
+  final?: boolean
 }
 
 export interface VersionSeries {
@@ -41,12 +42,13 @@ export interface OutcomeData {
 }
 
 type N = number | string
+type Pairs = [N[], N[]]
 
-interface MetricRow {
+interface RequestRow { version: string, bucket: N, requests: N, predicted: N }
+
+interface OutcomeRow {
   version: string
   bucket: N
-  requests: N
-  predicted: N
   labelled: N
   scored: N
   non_binary: N
@@ -61,9 +63,13 @@ interface MetricRow {
   v_sum: N
   v_sq: N
   positive: N
-  hist: [N[], N[]]
-  label_delay: [N[], N[]]
-  value_delay: [N[], N[]]
+  hist: Pairs
+  label_delay: Pairs
+  value_delay: Pairs
+  label_outcomes: N
+  label_matched: N
+  value_outcomes: N
+  value_matched: N
 }
 
 export async function queryOutcomes (ch: ClickHouse, w: OutcomeWindow): Promise<OutcomeData> {
@@ -71,30 +77,42 @@ export async function queryOutcomes (ch: ClickHouse, w: OutcomeWindow): Promise<
   const from = Math.floor(w.from / 1000)
   const to = Math.floor(w.to / 1000)
   const width = Math.max(1, Math.round(w.bucketMs ?? (to - from + 1) * 1000))
-  const params = { model: w.model, from, to }
-  const [rows, match] = await Promise.all([
-    ch.select<MetricRow>(metricsSql(db), { ...params, origin: from * 1000, width, threshold: w.threshold }),
-    w.match === false ? Promise.resolve([]) : ch.select<{ kind: string, outcomes: N, matched: N }>(matchSql(db), params)
+  const params = { model: w.model, from, to, origin: from * 1000, width }
+  const [requests, outcomes] = await Promise.all([
+    ch.select<RequestRow>(requestsSql(db, w.final === true), params),
+    ch.select<OutcomeRow>(outcomesSql(db), { ...params, fromMs: from * 1000, toMs: to * 1000, threshold: w.threshold })
   ])
   const versions = new Map<string, VersionSeries>()
-  for (const r of rows) {
-    let v = versions.get(r.version)
-    if (v === undefined) versions.set(r.version, v = { total: emptySums(), buckets: new Map() })
-    const s = sumsOf(r)
-    v.buckets.set(Number(r.bucket), s)
-    addSums(v.total, s)
+  const cell = (version: string, bucket: number): OutcomeSums => {
+    let v = versions.get(version)
+    if (v === undefined) versions.set(version, v = { total: emptySums(), buckets: new Map() })
+    let s = v.buckets.get(bucket)
+    if (s === undefined) v.buckets.set(bucket, s = emptySums())
+    return s
   }
-  const counts = (kind: string): MatchCounts => {
-    const m = match.find(x => x.kind === kind)
-    return { outcomes: Number(m?.outcomes ?? 0), matched: Number(m?.matched ?? 0) }
+  for (const r of requests) {
+    const s = cell(r.version, Number(r.bucket))
+    s.requests += Number(r.requests)
+    s.predicted += Number(r.predicted)
   }
-  return { versions, match: { label: counts('label'), value: counts('value') } }
+  const match = { label: { outcomes: 0, matched: 0 }, value: { outcomes: 0, matched: 0 } }
+  for (const r of outcomes) {
+    match.label.outcomes += Number(r.label_outcomes)
+    match.label.matched += Number(r.label_matched)
+    match.value.outcomes += Number(r.value_outcomes)
+    match.value.matched += Number(r.value_matched)
+    // Rows of requests outside the window (or of unknown ids) only carried match counts.
+    if (Number(r.labelled) === 0 && Number(r.valued) === 0) continue
+    addSums(cell(r.version, Number(r.bucket)), sumsOf(r))
+  }
+  for (const v of versions.values()) for (const s of v.buckets.values()) addSums(v.total, s)
+  return { versions, match }
 }
 
-function sumsOf (r: MetricRow): OutcomeSums {
+function sumsOf (r: OutcomeRow): OutcomeSums {
   return {
-    requests: Number(r.requests),
-    predicted: Number(r.predicted),
+    requests: 0,
+    predicted: 0,
     labelled: Number(r.labelled),
     scored: Number(r.scored),
     nonBinary: Number(r.non_binary),
@@ -115,15 +133,8 @@ function sumsOf (r: MetricRow): OutcomeSums {
   }
 }
 
-function toMap ([keys, values]: [N[], N[]]): Map<number, number> {
+function toMap ([keys, values]: Pairs): Map<number, number> {
   const m = new Map<number, number>()
   keys.forEach((k, i) => { m.set(Number(k), Number(values[i])) })
   return m
-}
-
-/** Versions merged (e.g. every version of a model), for match rates and totals. */
-export function totalOf (data: OutcomeData): OutcomeSums {
-  const t = emptySums()
-  for (const v of data.versions.values()) addSums(t, v.total)
-  return t
 }

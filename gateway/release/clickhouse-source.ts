@@ -107,7 +107,7 @@ export class ClickHouseSource implements AnalysisSource {
     if (q.outcomes == null) return undefined
     const matureBefore = q.to - q.outcomes.maturityMs
     if (matureBefore <= q.from) return { stable: emptySums(), canary: emptySums(), matureBefore }
-    const data = await queryOutcomes(this.#ch, { model: q.model, from: q.from, to: matureBefore, threshold: q.outcomes.threshold, match: false })
+    const data = await queryOutcomes(this.#ch, { model: q.model, from: q.from, to: matureBefore, threshold: q.outcomes.threshold })
     return { stable: data.versions.get(q.stable)?.total ?? emptySums(), canary: data.versions.get(q.canary)?.total ?? emptySums(), matureBefore }
   }
 
