@@ -70,7 +70,8 @@ export async function run (argv: string[]): Promise<number> {
     process.stdout.write(values.json === true ? `${JSON.stringify(r)}\n` : formatOutcomeReport(r, values.window ?? '7d'))
     if (values.svg !== undefined) {
       const m = metric ?? defaultMetric(r)
-      const lines = metricSeries(r, m).map(s => ({ label: s.version, points: s.points }))
+      // A point stands for its bucket: drawn at the bucket's middle.
+      const lines = metricSeries(r, m).map(s => ({ label: s.version, points: s.points.map(p => ({ at: p.at + bucketMs / 2, value: p.value })) }))
       await writeFile(values.svg, seriesSvg(`${model}: ${m} per version`, `requests of ${new Date(r.from).toISOString()} .. ${new Date(r.to).toISOString()}, buckets of ${values.bucket ?? `${Math.round(bucketMs / 1000)}s`}; a point is the bucket's requests with outcomes`, m, lines, { from: r.from, to: r.to }))
       if (values.json !== true) process.stdout.write(`${m} over time written to ${values.svg}\n`)
     }
