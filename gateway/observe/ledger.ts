@@ -14,7 +14,7 @@ import type { ResolvedModel } from '../config/load.js'
 import { bucketOf } from '../routing/buckets.js'
 import type { RequestOutcome } from './outcome.js'
 import { PredictionReader } from './prediction.js'
-import { encodeString, maxRowBytes, NO_BUCKET, writeRow } from './ledger-row.js'
+import { encodeNames, maxRowBytes, NO_BUCKET, writeRow } from './ledger-row.js'
 
 /** Bytes per segment: one Kafka message of a few hundred to a few thousand rows. */
 export const SEGMENT_BYTES = 64 * 1024
@@ -28,22 +28,23 @@ export interface BinaryMessage {
 
 interface Lane {
   readonly key: string
-  readonly model: Buffer
-  readonly version: Buffer
+  readonly model: string
+  readonly version: string
   release: string | null
-  releaseBytes: Buffer
+  /** model, version and release as they go into each row. */
+  names: Buffer
+  /** maxRowBytes for these names. */
+  need: number
   buf: Buffer
   len: number
   rows: number
 }
 
 interface ModelLedger {
-  readonly name: Buffer
   readonly prediction: PredictionReader | null
   readonly lanes: Map<string, Lane>
 }
 
-const NO_RELEASE = encodeString('')
 
 export class LedgerBuffer {
   readonly maxBytes: number
@@ -59,7 +60,7 @@ export class LedgerBuffer {
     this.maxBytes = maxBytes
     for (const [name, m] of Object.entries(models)) {
       if (m.outcomes == null || !m.outcomes.ledger) continue
-      this.#models.set(name, { name: encodeString(name), prediction: m.outcomes.prediction === null ? null : new PredictionReader(m.outcomes.prediction), lanes: new Map() })
+      this.#models.set(name, { prediction: m.outcomes.prediction === null ? null : new PredictionReader(m.outcomes.prediction), lanes: new Map() })
     }
   }
 
@@ -71,12 +72,13 @@ export class LedgerBuffer {
     const m = this.#models.get(o.model)
     if (m === undefined || o.version === null) return false
     let lane = m.lanes.get(o.version)
-    if (lane === undefined) m.lanes.set(o.version, lane = newLane(m, o.model, o.version))
+    if (lane === undefined) m.lanes.set(o.version, lane = newLane(o.model, o.version))
     if (lane.release !== o.release) {
       lane.release = o.release
-      lane.releaseBytes = encodeString(o.release ?? '')
+      lane.names = encodeNames(lane.model, lane.version, o.release ?? '')
+      lane.need = maxRowBytes(lane.names.length)
     }
-    const need = maxRowBytes(lane.model.length + lane.version.length + lane.releaseBytes.length)
+    const need = lane.need
     if (lane.len + need > lane.buf.length) this.#seal(lane)
     if (this.#sealedBytes + this.#openBytes + need > this.maxBytes) {
       this.#dropped++
@@ -84,13 +86,8 @@ export class LedgerBuffer {
     }
     const key = o.stickyKey
     const prediction = m.prediction === null || o.status < 200 || o.status >= 300 ? NaN : m.prediction.read(o.responseBody, o.responseHeaderLength)
-    const end = writeRow(lane.buf, lane.len, {
-      startedAt: o.startedAt,
-      requestId: o.requestId,
-      bucket: key === undefined || key === '' || o.seed === undefined ? NO_BUCKET : bucketOf(key, o.seed),
-      status: o.status,
-      prediction
-    }, lane.model, lane.version, lane.releaseBytes)
+    const bucket = key === undefined || key === '' || o.seed === undefined ? NO_BUCKET : bucketOf(key, o.seed)
+    const end = writeRow(lane.buf, lane.len, o.startedAt, o.requestId, bucket, o.status, prediction, lane.names)
     this.#openBytes += end - lane.len
     lane.len = end
     lane.rows++
@@ -153,8 +150,9 @@ export class LedgerBuffer {
   }
 }
 
-function newLane (m: ModelLedger, model: string, version: string): Lane {
-  return { key: `${model}/${version}`, model: m.name, version: encodeString(version), release: null, releaseBytes: NO_RELEASE, buf: Buffer.allocUnsafe(SEGMENT_BYTES), len: 0, rows: 0 }
+function newLane (model: string, version: string): Lane {
+  const names = encodeNames(model, version, '')
+  return { key: `${model}/${version}`, model, version, release: null, names, need: maxRowBytes(names.length), buf: Buffer.allocUnsafe(SEGMENT_BYTES), len: 0, rows: 0 }
 }
 
 /** The ledger's gauges: bytes waiting, rows written (counted in plain fields on the request path, read when scraped). */

@@ -14,6 +14,8 @@ export const MAX_PARSE_BYTES = 64 * 1024
 const DATA = Buffer.from('"data":')
 const CLOSE = 0x7d // }
 const OPEN_ARRAY = 0x5b // [
+const QUOTE = 0x22 // "
+const D = 0x64 // d
 
 /**
  * The watched output of a parsed OIP response body: outputs[] by name (or the
@@ -58,13 +60,16 @@ export class PredictionReader {
   #scan (body: Buffer, end: number): number | undefined {
     const at = body.indexOf(this.#needle)
     if (at === -1 || at >= end) return undefined
-    const from = at + this.#needle.length
-    const data = body.indexOf(DATA, from)
-    if (data === -1 || data >= end) return undefined
+    // The output's "data": one JS walk over the few bytes after the name, cheaper than more native searches.
     // A closing brace first means the data key belongs to another object (or a nested one sits between).
-    const close = body.indexOf(CLOSE, from)
-    if (close !== -1 && close < data) return undefined
-    let i = data + DATA.length
+    let i = at + this.#needle.length
+    for (;; i++) {
+      if (i + DATA.length > end) return undefined
+      const c = body[i]!
+      if (c === CLOSE) return undefined
+      if (c === QUOTE && body[i + 1] === D && matches(body, i, DATA)) break
+    }
+    i += DATA.length
     if (body[i] !== OPEN_ARRAY) return undefined
     while (body[i] === OPEN_ARRAY) i++
     const start = i
@@ -73,6 +78,11 @@ export class PredictionReader {
     const v = Number(body.toString('latin1', start, i))
     return Number.isFinite(v) ? v : undefined
   }
+}
+
+function matches (body: Buffer, at: number, word: Buffer): boolean {
+  for (let k = 0; k < word.length; k++) if (body[at + k] !== word[k]) return false
+  return true
 }
 
 function isNumberChar (c: number): boolean {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { LedgerBuffer, SEGMENT_BYTES } from '../../gateway/observe/ledger.js'
-import { decodeLedger, encodeString, LedgerFormatError, NO_BUCKET, writeRow, type LedgerRow } from '../../gateway/observe/ledger-row.js'
+import { decodeLedger, encodeNames, LedgerFormatError, NO_BUCKET, writeRow, type LedgerRow } from '../../gateway/observe/ledger-row.js'
 import { bucketOf } from '../../gateway/routing/buckets.js'
 import type { RequestOutcome } from '../../gateway/observe/outcome.js'
 
@@ -25,10 +25,12 @@ function rowsOf (b: LedgerBuffer): LedgerRow[] {
 describe('ledger rows (RowBinary)', () => {
   it('a row written is read back field by field, a non-ASCII id and a missing prediction included', () => {
     const buf = Buffer.alloc(1024)
-    let at = writeRow(buf, 0, { startedAt: 1_800_000_000_123, requestId: 'ünï-id', bucket: 42, status: 503, prediction: NaN }, encodeString('fraud'), encodeString('v2'), encodeString('v1>v2#1'))
-    at = writeRow(buf, at, { startedAt: 1_800_000_001_000, requestId: 'x', bucket: NO_BUCKET, status: 200, prediction: 0.25 }, encodeString('fraud'), encodeString('v1'), encodeString(''))
+    let at = writeRow(buf, 0, 1_800_000_000_123, 'ünï-id', 42, 503, NaN, encodeNames('fraud', 'v2', 'v1>v2#1'))
+    at = writeRow(buf, at, 1_800_000_001_000, 'x', NO_BUCKET, 200, 0.25, encodeNames('fraud', 'v1', ''))
     const rows: LedgerRow[] = []
-    expect(decodeLedger(buf.subarray(0, at), rows)).toBe(2)
+    at = writeRow(buf, at, 1_800_000_002_000, 'i'.repeat(128), 7, 200, 1, encodeNames('fraud', 'v1', ''))
+    expect(decodeLedger(buf.subarray(0, at), rows)).toBe(3)
+    expect(rows.pop()).toMatchObject({ request_id: 'i'.repeat(128), bucket: 7 })
     expect(rows).toEqual([
       { time: 1_800_000_000, millis: 123, request_id: 'ünï-id', model: 'fraud', version: 'v2', release: 'v1>v2#1', bucket: 42, status: 503, prediction: 0, has_prediction: 0 },
       { time: 1_800_000_001, millis: 0, request_id: 'x', model: 'fraud', version: 'v1', release: '', bucket: NO_BUCKET, status: 200, prediction: 0.25, has_prediction: 1 }
@@ -37,7 +39,7 @@ describe('ledger rows (RowBinary)', () => {
 
   it('a cut-off segment or foreign bytes are refused with LedgerFormatError', () => {
     const buf = Buffer.alloc(256)
-    const at = writeRow(buf, 0, { startedAt: 1_800_000_000_000, requestId: 'abc', bucket: 1, status: 200, prediction: 0.5 }, encodeString('m'), encodeString('v'), encodeString('r'))
+    const at = writeRow(buf, 0, 1_800_000_000_000, 'abc', 1, 200, 0.5, encodeNames('m', 'v', 'r'))
     expect(() => decodeLedger(buf.subarray(0, at - 1))).toThrow(LedgerFormatError)
     expect(() => decodeLedger(Buffer.from('{"model":"fraud","id":"x"}\n'))).toThrow(LedgerFormatError)
   })
