@@ -138,12 +138,48 @@ PARTITION BY toYYYYMMDD(time)
 ORDER BY (model, shadow_version, time, request_id)
 TTL time + INTERVAL 30 DAY;
 
+-- control_log: the control plane's durable record: every audit entry (routing
+-- change, seed, an operation's outcome) and every rollout decision, the entry
+-- kept whole as JSON in `entry`. It outlives Redis; `audit` and `rollout explain`
+-- read it when Redis has lost theirs. No TTL: it is the history. Read with FINAL.
+
+-- 7: control_log
+CREATE TABLE IF NOT EXISTS model_gateway.control_log (
+  time DateTime,
+  millis UInt16,
+  kind LowCardinality(String),
+  id String,
+  model LowCardinality(String),
+  instance_id LowCardinality(String),
+  action LowCardinality(String),
+  rollout_id String,
+  revision UInt64,
+  entry String
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(time)
+ORDER BY (kind, model, time, millis, id);
+
+-- application: the calling application when data-plane access control is on
+-- ('' otherwise), on records and as part of a rollup cell's identity, so
+-- versions can be compared per application. throttled: the cell's requests
+-- refused with 429 for the application's quota.
+
+-- 8: records_application
+ALTER TABLE model_gateway.records
+  ADD COLUMN application LowCardinality(String) DEFAULT '';
+
+-- 9: rollups_application
+ALTER TABLE model_gateway.rollups
+  ADD COLUMN application LowCardinality(String),
+  ADD COLUMN throttled UInt64 DEFAULT 0,
+  MODIFY ORDER BY (model, version, minute, instance_id, run_id, status_class, traffic, application);
+
 -- ledger: the assignment ledger, one row per live request of a model with an outcomes section
 -- (every request, not a sample): its version, sticky bucket (65535: no sticky key), status and,
 -- with outcomes.prediction, the model's main output. Written by the gateway as RowBinary segments.
 -- Group by request_id (or cityHash64(request_id)) for exact counts before merges.
 
--- 7: ledger
+-- 10: ledger
 CREATE TABLE IF NOT EXISTS model_gateway.ledger (
   time DateTime,
   millis UInt16,
@@ -164,7 +200,7 @@ TTL time + INTERVAL 30 DAY;
 -- intake, the outcomes topic and `outcomes load`. The latest `at` of a request and kind wins:
 -- read argMax(x, at_ms) grouped by request_id (exact before merges and across partitions).
 
--- 8: outcomes
+-- 11: outcomes
 CREATE TABLE IF NOT EXISTS model_gateway.outcomes (
   model LowCardinality(String),
   request_id String,
@@ -181,7 +217,7 @@ TTL at + INTERVAL 30 DAY;
 -- outcome_monitor: one row per model, version and `model-gateway monitor` run: the window's
 -- metric against the reference window, output and input drift (PSI), label match rate, stale or not.
 
--- 9: outcome_monitor
+-- 12: outcome_monitor
 CREATE TABLE IF NOT EXISTS model_gateway.outcome_monitor (
   run_at DateTime,
   model LowCardinality(String),

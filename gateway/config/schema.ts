@@ -4,6 +4,7 @@
  */
 import { MAX_REPLICAS, NAME_PATTERN, REPLICA_URL_PATTERN } from '../state/names.js'
 import { Type, type Static, type TSchema, type TProperties, type ObjectOptions } from '@sinclair/typebox'
+import { AccessSchema, ListenerTlsSchema, RedactSchema, UpstreamTlsSchema } from './access-schema.js'
 
 const Strict = <T extends TProperties>(props: T, opts: ObjectOptions = {}) =>
   Type.Object(props, { additionalProperties: false, ...opts })
@@ -25,12 +26,12 @@ export const UpstreamSchema = Strict({
 /**
  * Replicas found by DNS (a Kubernetes headless Service answers with one A/AAAA
  * record per ready pod). Records carry no port, so every replica of the version
- * listens on `port`; each instance resolves for itself (issue 12).
+ * listens on `port`; each instance resolves for itself.
  */
 export const DiscoverySchema = Strict({
   dns: Type.String({ pattern: '^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\\.?$' }),
   port: Type.Integer({ minimum: 1, maximum: 65535 }),
-  scheme: Type.Optional(Type.Union([Type.Literal('http'), Type.Literal('https')])),
+  scheme: Type.Optional(Type.Union([Type.Literal('http'), Type.Literal('https'), Type.Literal('grpc'), Type.Literal('grpcs')])),
   /** Base path of every replica, e.g. "/fraud" for http://ADDRESS:PORT/fraud. */
   path: Type.Optional(Type.String({ pattern: '^(/[^\\s]*)?$', maxLength: 512 })),
   /** Which record types to ask for: 4 (A), 6 (AAAA) or both (default). */
@@ -151,7 +152,11 @@ export const ModelSchema = Strict({
   healthCheck: Type.Optional(HealthCheckSchema),
   outlierDetection: Type.Optional(OutlierSchema),
   sampling: Type.Optional(SamplingSchema),
-  outcomes: Type.Optional(ModelOutcomesSchema)
+  outcomes: Type.Optional(ModelOutcomesSchema),
+  /** TLS to the replicas (https:// URLs): CA, client certificate (docs/security.md). */
+  tls: Type.Optional(UpstreamTlsSchema),
+  /** Fields kept out of recorded request and response bodies (docs/security.md). */
+  redact: Type.Optional(RedactSchema)
 })
 
 export const AdminTokenSchema = Strict({
@@ -171,7 +176,26 @@ export const ConfigSchema = Strict({
     /** On SIGTERM, keep serving this long with readiness false (a load balancer's deregistration delay). */
     drainDelayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
     /** Reject JSON that does not parse before it reaches a model (costs one JSON.parse per request). */
-    validateJson: Type.Optional(Type.Boolean())
+    validateJson: Type.Optional(Type.Boolean()),
+    /** Load shedding: 503 GW_OVERLOADED with Retry-After while the event loop lags or too many requests are in progress. */
+    overload: Type.Optional(Strict({
+      maxEventLoopDelayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
+      maxInFlight: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+      retryAfterS: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_600 }))
+    })),
+    /** Serve the data plane over TLS (docs/security.md). */
+    tls: Type.Optional(ListenerTlsSchema)
+  })),
+  /** The gRPC listener (Open Inference Protocol over gRPC); see docs/grpc.md. */
+  grpc: Type.Optional(Strict({
+    enabled: Type.Optional(Type.Boolean()),
+    host: Type.Optional(Type.String()),
+    port: Type.Optional(Port),
+    /** Serve TLS instead of h2c: PEM files of the certificate chain and its key. */
+    tls: Type.Optional(Strict({
+      certFile: Type.String({ minLength: 1 }),
+      keyFile: Type.String({ minLength: 1 })
+    }))
   })),
   admin: Type.Optional(Strict({
     enabled: Type.Optional(Type.Boolean()),
@@ -179,7 +203,11 @@ export const ConfigSchema = Strict({
     port: Type.Optional(Port),
     tokens: Type.Optional(Type.Array(AdminTokenSchema, { maxItems: 64 })),
     /** Serve GET /metrics on the admin listener without a token. */
-    metricsPublic: Type.Optional(Type.Boolean())
+    metricsPublic: Type.Optional(Type.Boolean()),
+    /** Serve the browser console at /console and keep the per-version series it draws. */
+    console: Type.Optional(Type.Boolean()),
+    /** Serve the admin API over TLS. */
+    tls: Type.Optional(ListenerTlsSchema)
   })),
   /** How this instance resolves the DNS names of versions.<v>.discovery. */
   discovery: Type.Optional(Strict({
@@ -197,7 +225,26 @@ export const ConfigSchema = Strict({
     /** memory store: keep the last state in this file so a restart resumes it. */
     file: Type.Optional(Type.String()),
     redisUrl: Type.Optional(Type.String()),
-    keyPrefix: Type.Optional(Name)
+    keyPrefix: Type.Optional(Name),
+    /** Reach Redis through Redis Sentinel (the primary it names, followed across failovers) instead of redisUrl. */
+    sentinel: Type.Optional(Strict({
+      /** The primary's name as the sentinels know it (`sentinel monitor <name> …`). */
+      name: Type.String({ pattern: '^[A-Za-z0-9._-]{1,128}$' }),
+      /** Sentinels as "host:port"; any one that answers is enough. */
+      hosts: Type.Array(Type.String({ pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$' }), { minItems: 1, maxItems: 16 }),
+      password: Type.Optional(Type.String({ maxLength: 512 })),
+      sentinelPassword: Type.Optional(Type.String({ maxLength: 512 }))
+    })),
+    /** A write is acknowledged only once this many replicas have it (Redis WAIT), so a failover cannot lose it. */
+    minReplicaAcks: Type.Optional(Type.Integer({ minimum: 0, maximum: 16 })),
+    /** The durable record of the audit log and rollout decisions, read back when Redis has lost its copy. */
+    controlLog: Type.Optional(Strict({
+      /** Append every entry to this file (default for the memory store with state.file: <state.file>.control.ndjson). */
+      file: Type.Optional(Type.String({ minLength: 1 })),
+      /** Read the record back from ClickHouse's control_log (written through logging.sink kafka and the sink). */
+      clickhouseUrl: Type.Optional(Type.String()),
+      clickhouseDatabase: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }))
+    }))
   })),
   logging: Type.Optional(Strict({
     /** Where sampled records, rollups and health-check results go. */
@@ -208,7 +255,9 @@ export const ConfigSchema = Strict({
     bufferMaxRecords: Type.Optional(Type.Integer({ minimum: 1 })),
     bufferMaxBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
     flushIntervalMs: Type.Optional(PositiveMs),
-    rollupFlushMs: Type.Optional(PositiveMs)
+    rollupFlushMs: Type.Optional(PositiveMs),
+    /** Secret of the keyed hash that models' redact.hash fields get (use ${ENV_VAR}). */
+    hashKey: Type.Optional(Type.String({ minLength: 16, maxLength: 1024 }))
   })),
   /** Mirrored (shadow) requests; see docs/operator-guide.md. */
   shadow: Type.Optional(Strict({
@@ -237,6 +286,8 @@ export const ConfigSchema = Strict({
     /** How long an intake request waits for the queue (Kafka acks from all in-sync replicas, or the file's fsync). */
     timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 60_000 }))
   })),
+  /** Data-plane API keys, JWTs, scopes and quotas (docs/security.md). Off by default. */
+  access: Type.Optional(AccessSchema),
   models: Type.Record(Name, ModelSchema)
 })
 

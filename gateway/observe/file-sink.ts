@@ -1,6 +1,6 @@
 /**
  * The embedded sink: appends every batch to one NDJSON file, a line per message
- * `{"kind":"records"|"rollups"|"health"|"shadow"|"ledger","row":{…}}` (ledger
+ * `{"kind":"records"|"rollups"|"health"|"shadow"|"control"|"ledger","row":{…}}` (ledger
  * segments decoded to one JSON row each; outcomes come from the intake's queue). Writes are asynchronous
  * and go through the same bounded buffer as Kafka, so a slow disk drops records
  * instead of slowing requests.
@@ -55,6 +55,7 @@ export class FileTransport implements PipelineTransport {
     add(parts, 'rollups', batch.rollups)
     add(parts, 'health', batch.health)
     add(parts, 'shadow', batch.shadow)
+    add(parts, 'control', batch.control)
     addLedger(parts, batch.ledger)
     if (parts.length === 0) return
     await this.#file.append(parts.join(''))

@@ -82,6 +82,7 @@ export class KafkaTransport implements PipelineTransport {
     if (batch.rollups.length > 0) topicMessages.push({ topic: this.#topics.rollups, messages: chunkByKey(batch.rollups) })
     if (batch.health.length > 0) topicMessages.push({ topic: this.#topics.health, messages: chunkByKey(batch.health) })
     if (batch.shadow.length > 0) topicMessages.push({ topic: this.#topics.shadow, messages: chunkByKey(batch.shadow) })
+    if (batch.control.length > 0) topicMessages.push({ topic: this.#topics.control, messages: chunkByKey(batch.control) })
     if (batch.ledger.length > 0) topicMessages.push({ topic: this.#topics.ledger, messages: batch.ledger.map(m => ({ key: m.key, value: m.value })) })
     if (topicMessages.length === 0) return
     await this.#producer.use(p => p.sendBatch({ topicMessages, compression: CompressionTypes.GZIP, acks: -1, timeout: 5_000 }))

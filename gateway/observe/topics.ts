@@ -7,14 +7,14 @@ import { Kafka, logLevel, type LogEntry } from 'kafkajs'
 import type { Logger } from './log.js'
 
 /** Topics whose messages are JSON rows (one per line), checked by sink/rows.ts. */
-export type JsonTopicKind = 'records' | 'rollups' | 'health' | 'shadow'
+export type JsonTopicKind = 'records' | 'rollups' | 'health' | 'shadow' | 'control'
 /**
  * ledger: RowBinary segments of the assignment ledger (observe/ledger.ts);
  * outcomes: outcome items, from the gateway's intake or written by label jobs
  * directly (observe/outcome-items.ts).
  */
 export type TopicKind = JsonTopicKind | 'ledger' | 'outcomes'
-export const TOPIC_KINDS: readonly TopicKind[] = ['records', 'rollups', 'health', 'shadow', 'ledger', 'outcomes']
+export const TOPIC_KINDS: readonly TopicKind[] = ['records', 'rollups', 'health', 'shadow', 'control', 'ledger', 'outcomes']
 /** Partitions per topic: several sink processes share the work, and keys (model/version) keep per-version order. */
 export const DEFAULT_TOPIC_PARTITIONS = 3
 

@@ -9,6 +9,7 @@
  * Writes go through the state store's compare-and-set and audit log, like every
  * other admin write.
  */
+import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { AdminModule } from '../admin/listener.js'
 import type { StateStore } from '../control/store.js'
@@ -16,9 +17,10 @@ import type { Operation } from '../control/operations.js'
 import { errors, GatewayError } from '../errors.js'
 import { PlanError, validatePlan, type RolloutPlan } from './plan.js'
 import { abortRollout, pauseRollout, resumeRollout, startRollout } from './operations.js'
-import { rolloutView } from './status.js'
+import { rolloutView, type ControlView } from './status.js'
 import type { Coordination, JournalEntry } from './coordination.js'
 import { outcomesSourceProblem } from './outcomes-check.js'
+import type { RolloutController } from './controller.js'
 
 export const DEFAULT_EXPLAIN_LIMIT = 500
 export const MAX_EXPLAIN_LIMIT = 2000
@@ -31,6 +33,8 @@ export interface RolloutAdminDeps {
   instanceId: string
   /** The analysis source: a plan it cannot serve (outcomes on the local source) is refused at start. */
   source?: 'local' | 'clickhouse'
+  /** This instance's controller (null when rollouts.enabled is off). */
+  controller?: RolloutController | null
   now?: () => number
 }
 
@@ -39,6 +43,24 @@ interface ModelParams { model: string }
 export function rolloutAdminModule (deps: RolloutAdminDeps): AdminModule {
   const { store, coordination, plans, instanceId } = deps
   const now = deps.now ?? Date.now
+  /** The newest decision each model's journal showed, for when the journal does not answer. */
+  const lastSeen = new Map<string, ControlView['lastDecision']>()
+  const control = async (model: string, journal: JournalEntry[] | null): Promise<ControlView> => {
+    const h = store.health()
+    let lease: ControlView['lease']
+    try {
+      const holder = await coordination.holder(model)
+      lease = { holder: holder?.instanceId ?? null, expiresInMs: holder?.expiresInMs ?? null }
+    } catch (err) {
+      lease = { holder: null, expiresInMs: null, error: `cannot read it: ${(err as Error).message}` }
+    }
+    const newest = journal?.[0]
+    if (newest !== undefined) lastSeen.set(model, { at: new Date(newest.at).toISOString(), instanceId: newest.instanceId, action: newest.action })
+    const local = deps.controller?.lastAnalysisAt(model) ?? null
+    let lastDecision = lastSeen.get(model) ?? null
+    if (local !== null && (lastDecision === null || Date.parse(lastDecision.at) < local)) lastDecision = { at: new Date(local).toISOString(), instanceId, action: 'analysis' }
+    return { store: { kind: h.kind, available: h.available, unavailableSince: h.unavailableSince, error: h.error }, lease, lastDecision, lastDecisionCached: journal === null }
+  }
   return (app: FastifyInstance) => {
     const journalNote = async (model: string, action: JournalEntry['action'], reason: string): Promise<void> => {
       const r = store.get().models[model]?.rollout
@@ -47,19 +69,21 @@ export function rolloutAdminModule (deps: RolloutAdminDeps): AdminModule {
     }
     const write = async (request: FastifyRequest, model: string, action: string, op: Operation, detail: Record<string, unknown>): Promise<unknown> => {
       const actor = request.principal?.name ?? 'unknown'
-      const s = await store.update(revisionOf(request.body), op, { actor, action, model, detail })
-      request.log.info({ actor, action, model, revision: s.revision }, 'rollout changed')
+      const operationId = randomUUID()
+      const s = await store.update(revisionOf(request.body), op, { actor, action, model, detail, operationId })
+      request.log.info({ actor, action, model, revision: s.revision, operationId }, 'rollout changed')
       await journalNote(model, action.replace('rollout-', '') as JournalEntry['action'], `${action} by ${actor}`)
-      return status(model, s.revision)
+      return { operationId, ...await status(model, s.revision) }
     }
-    const status = async (model: string, revision?: number): Promise<unknown> => {
+    const status = async (model: string, revision?: number): Promise<Record<string, unknown>> => {
       const s = store.get()
       const ms = s.models[model]
       if (ms === undefined) throw errors.unknownModel(model)
       const r = ms.rollout
       if (r == null) throw noRollout(model)
-      const last = (await coordination.journal(model, 20).catch(() => [])).find(e => e.rolloutId === r.id && e.checks.length > 0) ?? null
-      return { revision: revision ?? s.revision, rollout: r, view: rolloutView(model, r, last, now()) }
+      const journal = await coordination.journal(model, 20).catch(() => null)
+      const last = (journal ?? []).find(e => e.rolloutId === r.id && e.checks.length > 0) ?? null
+      return { revision: revision ?? s.revision, rollout: r, view: rolloutView(model, r, last, now(), await control(model, journal)) }
     }
 
     app.post<{ Params: ModelParams, Body: { version?: unknown, plan?: unknown, revision?: unknown } }>('/admin/models/:model/rollout', async (request, reply) => {
@@ -97,7 +121,7 @@ export function rolloutAdminModule (deps: RolloutAdminDeps): AdminModule {
       if (Number.isNaN(limit)) throw errors.invalid(`limit must be an integer from 1 to ${MAX_EXPLAIN_LIMIT}`)
       let entries: JournalEntry[]
       try {
-        entries = (await coordination.journal(model, limit)).filter(e => e.rolloutId === r.id)
+        entries = (await coordination.journal(model, limit, { durable: true })).filter(e => e.rolloutId === r.id)
       } catch (err) {
         throw errors.stateUnavailable(`cannot read the rollout journal: ${(err as Error).message}`, err)
       }

@@ -9,21 +9,27 @@
  * responder. The routes and their 405 answers come from one table (ROUTES).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type HTTPMethods } from 'fastify'
 import type { Logger } from 'pino'
 import type { GatewayConfig } from '../config/load.js'
+import { GATEWAY_NAME } from '../config/defaults.js'
 import { errors, GatewayError } from '../errors.js'
 import type { Router } from '../proxy/router.js'
 import type { RequestObserver } from '../observe/outcome.js'
 import type { ReplicaFeedback } from '../proxy/feedback.js'
 import { ModelProxy, type Lifecycle } from './model-proxy.js'
 import { matchInferUrl, type InferTarget } from './infer-url.js'
-import { readBody } from './read-body.js'
+import { discardable, discardBody, readBody } from './read-body.js'
+import { GATEWAY_VERSION } from '../version.js'
 import { answerClientError, answerError, answerJson, requestIdOf, type AnswerContext } from './answer.js'
 import { modelReadiness, serverReadiness, versionReadiness } from './readiness.js'
 import type { ShadowMirror } from '../proxy/shadow.js'
 import { matchOutcomesUrl } from './infer-url.js'
 import type { OutcomeIntake } from './outcome-intake.js'
+import type { OverloadGuard } from './overload.js'
+import type { AccessGate } from '../access/gate.js'
+import type { TlsMaterial } from '../tls/material.js'
 
 export type { Lifecycle }
 
@@ -37,6 +43,12 @@ export interface DataPlaneDeps {
   shadow?: ShadowMirror | undefined
   /** POST /v2/models/{m}/outcomes; absent when there is no scoring-log pipeline to queue outcomes on. */
   outcomes?: OutcomeIntake | undefined
+  /** Sheds scoring requests while the gateway is overloaded; absent when shedding is off. */
+  overload?: OverloadGuard | undefined
+  /** Who may score what (access.enabled); any data-plane route may ask it (AccessGate.check). */
+  access?: AccessGate | undefined
+  /** Serve over TLS with this certificate, following its rotations. */
+  tls?: TlsMaterial | null
 }
 
 type Params = Partial<Record<'model' | 'version', string>>
@@ -45,20 +57,35 @@ type Handler = (req: FastifyRequest<{ Params: Params }>, res: ServerResponse, ct
 
 /** Longer than common load balancers' idle timeouts (60 s), so they close first. */
 const KEEP_ALIVE_TIMEOUT_MS = 72_000
-const GATEWAY_VERSION = '0.2.0'
 
 export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInstance> {
   const { config, router, lifecycle } = deps
   const maxBodyLimit = Math.max(config.bodyLimitBytes, ...Object.values(config.models).map(m => m.bodyLimitBytes))
   const proxy = new ModelProxy({ ...deps, validateJson: config.validateJson })
 
+  const overload = deps.overload
+  const retryAfter = overload === undefined ? [] : ['retry-after', String(overload.settings.retryAfterS)]
+  function shed (req: IncomingMessage, res: ServerResponse, model: string): void {
+    const g = overload!
+    const detail = g.settings.maxInFlight > 0 && proxy.inFlight >= g.settings.maxInFlight
+      ? `${proxy.inFlight} requests in progress, limit ${g.settings.maxInFlight}`
+      : `event loop delay ${Math.round(g.eventLoopDelayMs)} ms, limit ${g.settings.maxEventLoopDelayMs} ms`
+    proxy.reject(req, res, new GatewayError('GW_OVERLOADED', { model, detail, limit: g.settings.retryAfterS }), model, requestIdOf(req), performance.now(), false, [...retryAfter])
+  }
+
   function infer (req: IncomingMessage, res: ServerResponse, target: InferTarget): void {
+    if (overload !== undefined && !overload.admit(proxy.inFlight)) {
+      shed(req, res, target.model)
+      return
+    }
     const limit = router.snapshot.models.get(target.model)?.cfg.bodyLimitBytes ?? config.bodyLimitBytes
     readBody(req, limit, (body) => {
       if (body === 'aborted') return
       if (body === 'too-large') {
-        // The rest of the body is not read: close the connection after the answer.
-        proxy.reject(req, res, errors.bodyTooLarge(limit, target.model), target.model, requestIdOf(req), performance.now(), true)
+        // The rest of the body is read and dropped (bounded) so the client reads the answer; one too big to drain closes the connection.
+        const drain = discardable(req)
+        if (drain) discardBody(req)
+        proxy.reject(req, res, errors.bodyTooLarge(limit, target.model), target.model, requestIdOf(req), performance.now(), !drain)
         return
       }
       proxy.handle(req, res, target.model, target.version, body).catch((err: unknown) => {
@@ -88,7 +115,7 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
     { url: '/v2/models/:model/versions/:version/ready', method: 'GET', handler: (req, res, ctx) => ready(versionReadiness(router.snapshot, lifecycle, req.params.model!, req.params.version!), res, ctx) },
     { url: '/v2/health/live', method: 'GET', handler: (_req, res, ctx) => answerJson(res, 200, { live: true }, ctx) },
     { url: '/v2/health/ready', method: 'GET', handler: (_req, res, ctx) => ready(serverReadiness(router.snapshot, lifecycle), res, ctx) },
-    { url: '/v2', method: 'GET', handler: (_req, res, ctx) => answerJson(res, 200, { name: 'model-gateway', version: GATEWAY_VERSION, extensions: ['binary_tensor_data'] }, ctx) }
+    { url: '/v2', method: 'GET', handler: (_req, res, ctx) => answerJson(res, 200, { name: GATEWAY_NAME, version: GATEWAY_VERSION, extensions: ['binary_tensor_data'] }, ctx) }
   ]
 
   const app = Fastify({
@@ -102,7 +129,7 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     clientErrorHandler: answerClientError,
     serverFactory: (fastifyHandler) => {
-      const server = createServer((req, res) => {
+      const handler = (req: IncomingMessage, res: ServerResponse): void => {
         if (req.method === 'POST') {
           const target = matchInferUrl(req.url!)
           if (target !== null) {
@@ -111,12 +138,13 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
           }
           const outcomesOf = deps.outcomes === undefined ? null : matchOutcomesUrl(req.url!)
           if (outcomesOf !== null) {
-            deps.outcomes!.handle(req, res, outcomesOf)
+            deps.outcomes!.handle(req, res, outcomesOf, lifecycle, deps.access)
             return
           }
         }
         fastifyHandler(req, res)
-      })
+      }
+      const server = deps.tls == null ? createServer(handler) : tlsServer(deps.tls, handler)
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS
       return server
     }
@@ -162,6 +190,13 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
   }
 
   return app
+}
+
+/** An HTTPS server that presents the material's certificate to every new connection, rotations included. */
+function tlsServer (tls: TlsMaterial, handler: (req: IncomingMessage, res: ServerResponse) => void): ReturnType<typeof createTlsServer> {
+  const server = createTlsServer(tls.options, handler)
+  tls.attach(server)
+  return server
 }
 
 function translateFrameworkError (err: Error & { code?: string, statusCode?: number }, request: FastifyRequest, config: GatewayConfig): GatewayError {

@@ -16,23 +16,17 @@ import { FileOutcomeQueue, KafkaOutcomeQueue, type OutcomeQueue } from '../obser
 import type { GatewayConfig } from '../config/load.js'
 import { encodeItem, OutcomeBodyError, OutcomeItemError, parseBody } from '../observe/outcome-items.js'
 import { ThrottledLog } from '../observe/throttled-log.js'
-import { readBody } from './read-body.js'
+import { discardable, discardBody, readBody } from './read-body.js'
 import { answerError, answerJson, requestIdOf, type AnswerContext } from './answer.js'
 import type { Lifecycle } from './model-proxy.js'
+import type { AccessGate } from '../access/gate.js'
 
 export interface OutcomeIntakeDeps {
   router: Router
   queue: OutcomeQueue
   limits: { maxBodyBytes: number, maxItems: number, timeoutMs: number }
   logger: Logger
-  lifecycle: Lifecycle
   registry?: Registry
-  /**
-   * Who may report outcomes. The one place a data-plane credential check goes:
-   * return the error to answer (401/403), or null to let the request through.
-   * Unset: anyone who can reach the data plane may report.
-   */
-  authorize?: (req: IncomingMessage, model: string) => GatewayError | null
   now?: () => number
 }
 
@@ -58,32 +52,45 @@ export class OutcomeIntake {
     await this.#d.queue.close()
   }
 
-  handle (req: IncomingMessage, res: ServerResponse, model: string): void {
-    const ctx: AnswerContext = { requestId: requestIdOf(req), version: null, fallback: false, close: this.#d.lifecycle.closing }
+  /**
+   * Answers one intake request. With access control on (`access`), only a
+   * caller that may use the model and holds the "outcomes" right gets past the
+   * check; without it, anyone who can reach the data plane may report.
+   */
+  handle (req: IncomingMessage, res: ServerResponse, model: string, lifecycle: Lifecycle, access?: AccessGate): void {
+    const ctx: AnswerContext = { requestId: requestIdOf(req), version: null, fallback: false, close: lifecycle.closing }
     const refuse = (e: GatewayError, extra?: string[]): void => {
       this.#refused?.inc({ model: this.#d.router.snapshot.models.has(model) ? model : '(unknown)', code: e.code })
-      ctx.close ||= this.#d.lifecycle.closing
+      ctx.close ||= lifecycle.closing
       answerError(res, e, ctx, extra)
     }
-    const denied = this.#d.authorize?.(req, model) ?? null
-    if (denied !== null) {
-      refuse(denied)
+    /** Refused before its body was read: drop the rest (bounded) so the client reads the answer. */
+    const refuseUnread = (e: GatewayError): void => {
+      if (discardable(req)) discardBody(req)
+      else ctx.close = true
+      refuse(e)
+    }
+    if (access === undefined) {
+      this.#receive(req, res, model, ctx, refuse, refuseUnread)
       return
     }
+    access.check(req.headers, model, 'outcomes').then((c) => {
+      if (c instanceof GatewayError) refuseUnread(c)
+      else this.#receive(req, res, model, ctx, refuse, refuseUnread)
+    }, (err: unknown) => { refuseUnread(errors.internal(err)) })
+  }
+
+  #receive (req: IncomingMessage, res: ServerResponse, model: string, ctx: AnswerContext, refuse: (e: GatewayError, extra?: string[]) => void, refuseUnread: (e: GatewayError) => void): void {
     const m = this.#d.router.snapshot.models.get(model)
-    if (m === undefined) return refuse(errors.unknownModel(model))
-    if (m.cfg.outcomes === null) return refuse(new GatewayError('GW_OUTCOMES_NOT_ENABLED', { model }))
+    if (m === undefined) return refuseUnread(errors.unknownModel(model))
+    if (m.cfg.outcomes === null) return refuseUnread(new GatewayError('GW_OUTCOMES_NOT_ENABLED', { model }))
     const encoding = req.headers['content-encoding']
-    if (encoding !== undefined && encoding !== 'identity') return refuse(new GatewayError('GW_UNSUPPORTED_ENCODING', { detail: encoding }))
+    if (encoding !== undefined && encoding !== 'identity') return refuseUnread(new GatewayError('GW_UNSUPPORTED_ENCODING', { detail: encoding }))
     const binary = m.cfg.outcomes.label === 'binary'
     const { maxBodyBytes, maxItems, timeoutMs } = this.#d.limits
     readBody(req, maxBodyBytes, (body) => {
       if (body === 'aborted') return
-      if (body === 'too-large') {
-        // The rest of the body is not read: close the connection after the answer.
-        ctx.close = true
-        return refuse(errors.bodyTooLarge(maxBodyBytes, model, `(outcomes: at most ${maxBodyBytes} bytes and ${maxItems} items per request)`))
-      }
+      if (body === 'too-large') return refuseUnread(errors.bodyTooLarge(maxBodyBytes, model, `(outcomes: at most ${maxBodyBytes} bytes and ${maxItems} items per request)`))
       const text = wholeBody(body).toString('utf8')
       let lines: string[]
       try {
@@ -98,7 +105,6 @@ export class OutcomeIntake {
       }
       this.#d.queue.append(model, lines, timeoutMs).then(() => {
         this.#accepted?.inc({ model }, lines.length)
-        ctx.close ||= this.#d.lifecycle.closing
         answerJson(res, 200, { accepted: lines.length, model }, ctx)
       }, (err: unknown) => {
         const suppressed = this.#throttle.admit(`outcomes:${model}`)

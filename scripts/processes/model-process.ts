@@ -25,11 +25,17 @@ export interface StartModelOptions {
   errorRate?: number
   /** Added to the model's logit: same schema, shifted predictions. */
   shift?: number
+  /** Serve HTTPS with these PEM files; clientCa: require a client certificate it signed. */
+  tls?: { cert: string, key: string, clientCa?: string }
+  /** Serve gRPC too (on a free port): see grpcUrl. */
+  grpc?: boolean
 }
 
 export interface ModelProcess {
   url: string
   port: number
+  /** grpc://host:port when started with grpc, else null. */
+  grpcUrl: string | null
   pid: number
   name: string
   version: string
@@ -46,6 +52,7 @@ export interface ReadyLine {
   name: string
   version: string
   port: number
+  grpcPort?: number
   pid: number
 }
 
@@ -57,13 +64,15 @@ export async function startModel (options: StartModelOptions): Promise<ModelProc
   const { version, name = 'fraud', delayMs = 0, port = 0, host = '127.0.0.1', readyTimeoutMs = READY_TIMEOUT_MS, errorRate = 0, shift = 0 } = options
   const { child, ready, stderr } = await spawnReady<ReadyLine>(modelMainPath(), [
     '--version', version, '--name', name, '--port', String(port), '--host', host, '--delay-ms', String(delayMs),
-    '--error-rate', String(errorRate), '--shift', String(shift), ...(options.extraArgs ?? [])
+    '--error-rate', String(errorRate), '--shift', String(shift), ...tlsArgs(options.tls), ...(options.grpc === true ? ['--grpc-port', '0'] : []), ...(options.extraArgs ?? [])
   ], { label: `model ${name} ${version}`, readyTimeoutMs, stderrKeep: STDERR_KEEP })
 
   let stopping: Promise<void> | undefined
+  const urlHost = host.includes(':') ? `[${host}]` : host
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${ready.port}`,
+    url: `${options.tls === undefined ? 'http' : 'https'}://${urlHost}:${ready.port}`,
     port: ready.port,
+    grpcUrl: ready.grpcPort === undefined ? null : `grpc://${urlHost}:${ready.grpcPort}`,
     pid: ready.pid,
     name,
     version,
@@ -79,6 +88,11 @@ export async function startModel (options: StartModelOptions): Promise<ModelProc
       return stopping
     }
   }
+}
+
+function tlsArgs (tls: StartModelOptions['tls']): string[] {
+  if (tls === undefined) return []
+  return ['--tls-cert', tls.cert, '--tls-key', tls.key, ...(tls.clientCa === undefined ? [] : ['--tls-client-ca', tls.clientCa])]
 }
 
 export interface HungServer {

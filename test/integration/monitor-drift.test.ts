@@ -4,7 +4,8 @@
 // labels come from changes. `model-gateway monitor` over the last week against
 // each version's first one flags input drift and accuracy decay for v2 and
 // nothing for v1, stores the rows in ClickHouse, and publishes gauges that
-// promtool accepts and a real Pushgateway serves.
+// promtool accepts and a real Pushgateway serves (both installed by the test
+// services, Debian packages).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { spawnSync } from 'node:child_process'
@@ -13,7 +14,7 @@ import { join } from 'node:path'
 import { Pool } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startModel, type ModelProcess } from '../../scripts/processes/model-process.js'
-import { promtoolBinary, pushgatewayBinary } from '../../scripts/services/prometheus-tools.js'
+import { which } from '../../scripts/services/install.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { eventually } from '../support/eventually.js'
 import { closedPort } from '../support/ports.js'
@@ -94,7 +95,7 @@ describe('model-gateway monitor over simulated weeks', () => {
 
     const textfile = join(dir, 'monitor.prom')
     const port = await closedPort()
-    pushgateway = spawn(pushgatewayBinary(), [`--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' })
+    pushgateway = spawn(which('prometheus-pushgateway') ?? 'prometheus-pushgateway', [`--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' })
     await eventually(async () => { expect((await fetch(`http://127.0.0.1:${port}/-/ready`)).status).toBe(200) }, { timeoutMs: 15_000, intervalMs: 200 })
     const now = t0 + WEEKS * WEEK_MS
     const r = await cli(['monitor', '--window', `${WEEK_MS / 1000}s`, '--now', String(now), '--feature-names', FEATURES, '--textfile', textfile, '--pushgateway', `http://127.0.0.1:${port}`, '--json', ...chArgs(iso!)])
@@ -128,7 +129,7 @@ describe('model-gateway monitor over simulated weeks', () => {
     const text = await readFile(textfile, 'utf8')
     expect(text).toContain('model_gateway_monitor_stale{model="fraud",version="v1"} 0')
     expect(text).toContain('model_gateway_monitor_stale{model="fraud",version="v2"} 1')
-    const check = spawnSync(promtoolBinary(), ['check', 'metrics'], { input: text, encoding: 'utf8' })
+    const check = spawnSync(which('promtool') ?? 'promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' })
     expect(`${check.stdout}${check.stderr}`).toBe('')
     expect(check.status).toBe(0)
     const served = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { serviceEnv } from '../../scripts/services/control.js'
-import { backgroundLoad, fastPlan, journalOf, startFleet, startRollout, waitForRollout, warm, type BackgroundLoad, type Fleet } from './release-harness.js'
+import { backgroundLoad, fastPlan, journalOf, startFleet, startRollout, waitForRollout, warm, ROLLOUT_TEST_TIMEOUT_MS, type BackgroundLoad, type Fleet } from './release-harness.js'
 
 // Two gateways share the routing state in Redis; the one holding the model's
 // lease runs the rollout. Killed mid-rollout, the other takes the lease when it
@@ -36,5 +36,5 @@ describe('rollout controller killed mid-rollout', () => {
     } finally {
       await Promise.all(loads.map(l => l.stop()))
     }
-  })
+  }, ROLLOUT_TEST_TIMEOUT_MS)
 })

@@ -1,12 +1,15 @@
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { serve } from '../../server.js'
 import type { ScorerServer } from '../../server.js'
+import { serveGrpc, type ScorerGrpcServer } from '../../grpc-server.js'
 import { FRAUD_INPUTS, createPredict, loadWeights, withFaults } from './model.js'
 import { outputsFor, withKnobs } from './knobs.js'
 
 // Runnable fraud model. The only stdout line is the ready line, which the
 // tests, the demo and the benchmark parse to learn the port:
 // {"event":"ready","name":"fraud","version":"v1","port":12345,"pid":42}
+// (with --grpc-port, also "grpcPort": the same model over gRPC).
 
 function fail (message: string): never {
   process.stderr.write(`fraud model: ${message}\n`)
@@ -25,6 +28,8 @@ try {
     options: {
       version: { type: 'string', default: 'v1' },
       port: { type: 'string', default: '0' },
+      // Serve the Open Inference Protocol over gRPC too, on this port (0: any free one).
+      'grpc-port': { type: 'string' },
       host: { type: 'string', default: '127.0.0.1' },
       name: { type: 'string', default: 'fraud' },
       'delay-ms': { type: 'string', default: '0' },
@@ -36,7 +41,11 @@ try {
       shuffle: { type: 'boolean', default: false },
       // Fault knobs for release tests and benchmarks: a share of requests answered 500, and a shift of the logit.
       'error-rate': { type: 'string', default: '0' },
-      shift: { type: 'string', default: '0' }
+      shift: { type: 'string', default: '0' },
+      // HTTPS: certificate and key files; with --tls-client-ca, clients must present a certificate it signed.
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'tls-client-ca': { type: 'string' }
     },
     strict: true
   }).values
@@ -68,18 +77,30 @@ if (loaded.fellBack) {
 }
 
 // Handlers go in before the ready line: a parent may signal as soon as it reads it.
-const running: { server?: ScorerServer } = {}
+const running: { server?: ScorerServer, grpc?: ScorerGrpcServer } = {}
 let stopping = false
 const stop = (): void => {
   if (stopping) return
   stopping = true
   if (running.server === undefined) process.exit(0)
-  running.server.close().then(() => process.exit(0), () => process.exit(1))
+  Promise.all([running.server.close(), running.grpc?.close()]).then(() => process.exit(0), () => process.exit(1))
 }
 process.on('SIGTERM', stop)
 process.on('SIGINT', stop)
 
-const server = await serve({
+if ((args['tls-cert'] === undefined) !== (args['tls-key'] === undefined)) fail('--tls-cert and --tls-key go together')
+let tls: { cert: Buffer, key: Buffer, clientCa?: Buffer } | undefined
+try {
+  if (args['tls-cert'] !== undefined) {
+    tls = { cert: readFileSync(args['tls-cert']), key: readFileSync(args['tls-key']!) }
+    if (args['tls-client-ca'] !== undefined) tls.clientCa = readFileSync(args['tls-client-ca'])
+  }
+} catch (err) {
+  fail(`cannot read a TLS file: ${(err as Error).message}`)
+}
+
+const serveOptions = {
+  tls,
   name: args.name,
   version,
   host: args.host,
@@ -88,9 +109,13 @@ const server = await serve({
   inputs: FRAUD_INPUTS,
   outputs: outputsFor(knobs),
   predict: withKnobs(withFaults(createPredict({ ...loaded.weights, intercept: loaded.weights.intercept + shift }, delayMs), errorRate), knobs)
-}).catch((err: unknown) => fail(`cannot listen on ${args.host}:${port}: ${(err as Error).message}`))
-
+}
+const server = await serve(serveOptions).catch((err: unknown) => fail(`cannot listen on ${args.host}:${port}: ${(err as Error).message}`))
 running.server = server
+if (args['grpc-port'] !== undefined) {
+  const grpcPort = parsePort(args['grpc-port'], '--grpc-port')
+  running.grpc = await serveGrpc({ ...serveOptions, port: grpcPort }).catch((err: unknown) => fail(`cannot listen for gRPC on ${args.host}:${grpcPort}: ${(err as Error).message}`))
+}
 if (!stopping) {
-  process.stdout.write(`${JSON.stringify({ event: 'ready', name: args.name, version, port: server.port, pid: process.pid })}\n`)
+  process.stdout.write(`${JSON.stringify({ event: 'ready', name: args.name, version, port: server.port, ...(running.grpc === undefined ? {} : { grpcPort: running.grpc.port }), pid: process.pid })}\n`)
 }
