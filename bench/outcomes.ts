@@ -144,7 +144,7 @@ function ledgerWriteCost (): void {
   const n = intEnv('OUTCOMES_WRITES', 1_000_000, 1)
   const body = Buffer.from('{"model_name":"fraud","model_version":"v1","id":"6f1c2a9e-bench-request-000001","outputs":[{"name":"fraud_probability","shape":[1],"datatype":"FP64","data":[0.7502601055951177]}]}')
   const ledger = new LedgerBuffer({ fraud: { outcomes: { ledger: true, prediction: 'fraud_probability', label: 'binary', threshold: 0.5 } } }, 1 << 30)
-  const o: RequestOutcome = { requestId: '', model: 'fraud', version: 'v1', replica: null, release: 'v1>v2#1', status: 200, errorCode: null, startedAt: Date.now(), totalMs: 1, upstreamMs: 1, fallback: false, stickyKey: 'u-1', seed: 77, requestBody: null, responseBody: body, traffic: 'live', requestHeaderLength: -1, requestEncoding: null, responseHeaderLength: -1 }
+  const o: RequestOutcome = { requestId: '', model: 'fraud', version: 'v1', replica: null, release: 'v1>v2#1', status: 200, errorCode: null, startedAt: Date.now(), totalMs: 1, upstreamMs: 1, fallback: false, stickyKey: 'u-1', seed: 77, requestBody: null, responseBody: body, traffic: 'live', kind: 'infer', requestHeaderLength: -1, requestEncoding: null, responseHeaderLength: -1 }
   const ids = Array.from({ length: 1024 }, (_, i) => `6f1c2a9e-0000-4000-8000-${String(i).padStart(12, '0')}`)
   const time = (fn: (i: number) => void): number => {
     const c0 = process.cpuUsage()

@@ -16,6 +16,7 @@ import { StateError, type RoutingState } from '../state/routing-state.js'
 import type { TlsFiles } from '../tls/material.js'
 import { readUpstreamTls, resolveAccess, resolveListenerTls, resolveRedact, resolveUpstreamTls, ResolveError, type ResolvedAccess, type ResolvedRedact, type ResolvedUpstreamTls } from './resolve-access.js'
 import { ConfigError, describeSchemaError, jsonPointerToPath, substituteEnv } from './raw.js'
+import { ConnectionSettingError, securityOf, type ClickHouseSecurity, type KafkaSecurity, type RedisSecurity } from './connections.js'
 
 export { ConfigError }
 
@@ -106,6 +107,8 @@ export interface GatewayConfig {
     store: 'memory' | 'redis'
     file: string | undefined
     redisUrl: string | undefined
+    /** ACL user, password and TLS of the Redis servers. */
+    redis: RedisSecurity
     keyPrefix: string
     sentinel: { name: string, hosts: Array<{ host: string, port: number }>, password: string | undefined, sentinelPassword: string | undefined } | undefined
     minReplicaAcks: number
@@ -115,6 +118,7 @@ export interface GatewayConfig {
     sink: 'off' | 'file' | 'kafka'
     file: string | undefined
     kafkaBrokers: string[] | undefined
+    kafkaSecurity: KafkaSecurity
     topicPrefix: string
     bufferMaxRecords: number
     bufferMaxBytes: number
@@ -131,6 +135,7 @@ export interface GatewayConfig {
     source: 'local' | 'clickhouse'
     clickhouseUrl: string | undefined
     clickhouseDatabase: string | undefined
+    clickhouse: ClickHouseSecurity
     tickMs: number
     leaseTtlMs: number
     staleAfterMs: number
@@ -151,7 +156,7 @@ export async function loadConfigFile (file: string, env: Readonly<GatewayEnv> = 
   try {
     text = await readFile(file, 'utf8')
   } catch (err) {
-    throw new ConfigError(file, '', `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`)
+    throw new ConfigError(file, '', `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)}); give another with --config FILE or GATEWAY_CONFIG`)
   }
   const config = parseConfig(text, file, env)
   await readUpstreamTls(config.file, config.models)
@@ -178,7 +183,7 @@ export function parseConfig (text: string, file: string, env: Readonly<GatewayEn
   const first = check.Check(raw) ? undefined : check.Errors(raw).First()
   if (first !== undefined) {
     const path = jsonPointerToPath(first.path)
-    throw new ConfigError(file, path, describeSchemaError(first.message, /token|key|secret/i.test(path) ? undefined : first.value, first.schema))
+    throw new ConfigError(file, path, describeSchemaError(first.message, /token|key|secret|password/i.test(path) ? undefined : first.value, first.schema))
   }
   const cfg = raw as GatewayConfigFile
   if (Object.keys(cfg.models).length === 0) throw new ConfigError(file, 'models', 'must declare at least one model')
@@ -232,6 +237,8 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
     if (m.outcomes !== null && sink === 'off') throw new ConfigError(file, `models.${name}.outcomes`, 'needs logging.sink "kafka" or "file": the ledger and the outcomes travel through the scoring-log pipeline')
   }
   const ro = cfg.rollouts ?? {}
+  const clickhouseUrl = ro.clickhouseUrl ?? env.CLICKHOUSE_URL
+  const security = connectionSecurity(cfg, file, env)
   const plans: Record<string, unknown> = {}
   for (const [name, m] of Object.entries(cfg.models)) if (m.release.rollout !== undefined) plans[name] = m.release.rollout
   const hashed = Object.entries(models).find(([, m]) => m.redact.hash.length > 0)
@@ -271,6 +278,7 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
       store,
       file: state.file,
       redisUrl,
+      redis: security.redis,
       keyPrefix: state.keyPrefix ?? D.DEFAULT_STATE_KEY_PREFIX,
       sentinel: state.sentinel === undefined ? undefined : { name: state.sentinel.name, hosts: state.sentinel.hosts.map(hostPort), password: state.sentinel.password, sentinelPassword: state.sentinel.sentinelPassword },
       minReplicaAcks: state.minReplicaAcks ?? D.DEFAULT_MIN_REPLICA_ACKS,
@@ -284,6 +292,7 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
       sink,
       file: logging.file,
       kafkaBrokers,
+      kafkaSecurity: security.kafka,
       topicPrefix: logging.topicPrefix ?? D.DEFAULT_TOPIC_PREFIX,
       bufferMaxRecords: logging.bufferMaxRecords ?? D.DEFAULT_BUFFER_MAX_RECORDS,
       bufferMaxBytes: logging.bufferMaxBytes ?? D.DEFAULT_BUFFER_MAX_BYTES,
@@ -299,9 +308,12 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
     },
     rollouts: {
       enabled: ro.enabled ?? true,
-      source: ro.source ?? 'local',
-      clickhouseUrl: ro.clickhouseUrl ?? env.CLICKHOUSE_URL,
+      // A fleet with a pipeline judges canaries on fleet-wide data: each pod's
+      // own traffic is only its share of the canary's.
+      source: ro.source ?? (sink === 'kafka' && clickhouseUrl !== undefined ? 'clickhouse' : 'local'),
+      clickhouseUrl,
       clickhouseDatabase: ro.clickhouseDatabase ?? env.CLICKHOUSE_DATABASE,
+      clickhouse: security.clickhouse,
       tickMs: ro.tickMs ?? D.DEFAULT_ROLLOUT_TICK_MS,
       leaseTtlMs: ro.leaseTtlMs ?? D.DEFAULT_ROLLOUT_LEASE_TTL_MS,
       staleAfterMs: ro.staleAfterMs ?? D.DEFAULT_ROLLOUT_STALE_AFTER_MS,
@@ -314,6 +326,16 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
     },
     models,
     initialState
+  }
+}
+
+/** TLS, SASL and credentials of the backing services; a bad environment setting is a config error naming the variable. */
+function connectionSecurity (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv>): ReturnType<typeof securityOf> {
+  try {
+    return securityOf(cfg, env)
+  } catch (err) {
+    if (err instanceof ConnectionSettingError) throw new ConfigError(file, `(environment) ${err.setting}`, err.message.slice(err.setting.length + 2))
+    throw err
   }
 }
 

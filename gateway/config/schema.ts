@@ -159,6 +159,27 @@ export const ModelSchema = Strict({
   redact: Type.Optional(RedactSchema)
 })
 
+/** PEM files for client-side TLS to a backing service (e.g. mounted from a Kubernetes Secret). */
+export const TlsFilesSchema = Strict({
+  /** CA bundle that signs the server's certificate (default: the system's CAs). */
+  caFile: Type.Optional(Type.String({ minLength: 1 })),
+  /** Client certificate and key, for servers that require them (mutual TLS). */
+  certFile: Type.Optional(Type.String({ minLength: 1 })),
+  keyFile: Type.Optional(Type.String({ minLength: 1 })),
+  /** Name to verify in the server's certificate when it differs from the address. */
+  servername: Type.Optional(Type.String({ minLength: 1, maxLength: 253 }))
+})
+
+/** true: TLS with the system's CAs; false: plaintext; an object: TLS with these files. */
+const TlsSetting = Type.Union([Type.Boolean(), TlsFilesSchema])
+
+export const KafkaSaslSchema = Strict({
+  mechanism: Type.Union([Type.Literal('plain'), Type.Literal('scram-sha-256'), Type.Literal('scram-sha-512')]),
+  username: Type.String({ minLength: 1 }),
+  /** Use ${ENV_VAR} to keep it out of the file. */
+  password: Type.String()
+})
+
 export const AdminTokenSchema = Strict({
   name: Name,
   /** The token itself; use ${ENV_VAR} to keep it out of the file. */
@@ -225,6 +246,12 @@ export const ConfigSchema = Strict({
     /** memory store: keep the last state in this file so a restart resumes it. */
     file: Type.Optional(Type.String()),
     redisUrl: Type.Optional(Type.String()),
+    /** Redis ACL user (default REDIS_USERNAME, else the default user). */
+    redisUsername: Type.Optional(Type.String({ minLength: 1 })),
+    /** Default REDIS_PASSWORD; use ${ENV_VAR} to keep it out of the file. */
+    redisPassword: Type.Optional(Type.String()),
+    /** TLS to Redis; a rediss:// URL turns it on with the system's CAs. */
+    redisTls: Type.Optional(TlsSetting),
     keyPrefix: Type.Optional(Name),
     /** Reach Redis through Redis Sentinel (the primary it names, followed across failovers) instead of redisUrl. */
     sentinel: Type.Optional(Strict({
@@ -251,6 +278,10 @@ export const ConfigSchema = Strict({
     sink: Type.Optional(Type.Union([Type.Literal('off'), Type.Literal('file'), Type.Literal('kafka')])),
     file: Type.Optional(Type.String()),
     kafkaBrokers: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
+    /** TLS to the brokers (default KAFKA_TLS and KAFKA_TLS_*_FILE). */
+    kafkaTls: Type.Optional(TlsSetting),
+    /** SASL authentication (default KAFKA_SASL_MECHANISM, _USERNAME, _PASSWORD). */
+    kafkaSasl: Type.Optional(KafkaSaslSchema),
     topicPrefix: Type.Optional(Name),
     bufferMaxRecords: Type.Optional(Type.Integer({ minimum: 1 })),
     bufferMaxBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
@@ -275,6 +306,11 @@ export const ConfigSchema = Strict({
     source: Type.Optional(Type.Union([Type.Literal('local'), Type.Literal('clickhouse')])),
     clickhouseUrl: Type.Optional(Type.String()),
     clickhouseDatabase: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' })),
+    /** Default CLICKHOUSE_USER / CLICKHOUSE_PASSWORD; use ${ENV_VAR} for the password. */
+    clickhouseUser: Type.Optional(Type.String({ minLength: 1 })),
+    clickhousePassword: Type.Optional(Type.String()),
+    /** For an https URL signed by a private CA, or client certificates (default CLICKHOUSE_TLS_*_FILE). */
+    clickhouseTls: Type.Optional(TlsFilesSchema),
     tickMs: Type.Optional(Type.Integer({ minimum: 50, maximum: 60_000 })),
     leaseTtlMs: Type.Optional(Type.Integer({ minimum: 500, maximum: 600_000 })),
     staleAfterMs: Type.Optional(Type.Integer({ minimum: 500, maximum: 3_600_000 }))

@@ -7,7 +7,7 @@
  * answer was sent; a request that is not sampled never decodes anything.
  */
 import { inferMessageToJson } from '../../proto/oip-proto.js'
-import type { RequestOutcome, Traffic } from '../observe/outcome.js'
+import type { RequestKind, RequestOutcome, Traffic } from '../observe/outcome.js'
 import { scanFields } from '../proxy/oip-wire.js'
 
 /** Field of raw tensor contents in ModelInferResponse. */
@@ -27,6 +27,8 @@ export class GrpcOutcome implements RequestOutcome {
   application = ''
   /** The model's sticky seed in the snapshot that routed the call (the ledger's bucket). */
   seed: number | undefined = undefined
+  /** ModelMetadata calls are 'metadata': rollups and canary analysis count scoring only. */
+  kind: RequestKind = 'infer'
   readonly requestHeaderLength = -1
   readonly requestEncoding = null
   readonly responseHeaderLength = -1

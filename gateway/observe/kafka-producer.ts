@@ -12,8 +12,9 @@ import kafkajs, { CompressionTypes, type TopicMessages } from 'kafkajs'
 import type { Logger } from './log.js'
 import type { PipelineBatch, PipelineTransport } from './transport.js'
 import type { BufferedMessage } from './buffer.js'
-import { kafkaClient, topicNames, type TopicKind } from './topics.js'
+import { describeKafkaError, kafkaClient, topicNames, type TopicKind } from './topics.js'
 import { LazyProducer } from './lazy-producer.js'
+import { NO_KAFKA_SECURITY, type KafkaSecurity } from '../config/connections.js'
 
 /**
  * zlib level of the GZIP codec. kafkajs compresses at zlib's default (6); level 1
@@ -62,6 +63,8 @@ export interface KafkaTransportOptions {
   topicPrefix: string
   clientId: string
   logger: Logger
+  /** TLS and SASL (default: plaintext, no SASL). */
+  security?: KafkaSecurity
   /** Create the topics when first connected (default true). */
   createTopics?: boolean
 }
@@ -69,14 +72,25 @@ export interface KafkaTransportOptions {
 export class KafkaTransport implements PipelineTransport {
   readonly name = 'kafka'
   readonly #topics: Record<TopicKind, string>
+  readonly #opts: KafkaTransportOptions
   readonly #producer: LazyProducer
 
   constructor (opts: KafkaTransportOptions) {
-    this.#producer = new LazyProducer(kafkaClient(opts.brokers, opts.clientId, opts.logger), opts.topicPrefix, opts.createTopics !== false)
+    this.#opts = opts
+    this.#producer = new LazyProducer(kafkaClient(opts.brokers, opts.clientId, opts.logger, opts.security), opts.topicPrefix, opts.createTopics !== false)
     this.#topics = topicNames(opts.topicPrefix)
   }
 
   async send (batch: PipelineBatch): Promise<void> {
+    try {
+      await this.#send(batch)
+    } catch (err) {
+      // The pipeline logs this message (rate-limited): make it say what to fix.
+      throw new Error(describeKafkaError(err, this.#opts.brokers, this.#opts.security ?? NO_KAFKA_SECURITY), { cause: err })
+    }
+  }
+
+  async #send (batch: PipelineBatch): Promise<void> {
     const topicMessages: TopicMessages[] = []
     if (batch.records.length > 0) topicMessages.push({ topic: this.#topics.records, messages: chunkByKey(batch.records) })
     if (batch.rollups.length > 0) topicMessages.push({ topic: this.#topics.rollups, messages: chunkByKey(batch.rollups) })

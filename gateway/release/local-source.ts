@@ -82,7 +82,7 @@ export class LocalWindow implements RequestObserver, AnalysisSource {
 
   observe (o: RequestOutcome): void {
     // Live users only, as the ClickHouse source counts: a batch job is another population.
-    if (o.version === null || o.traffic !== 'live') return
+    if (o.version === null || o.traffic !== 'live' || o.kind !== 'infer') return
     const s = this.#series.get(o.model)?.get(o.version)
     if (s === undefined) return
     const second = Math.floor(o.startedAt / 1000)

@@ -12,7 +12,7 @@ function outcome (i: number, over: Partial<RequestOutcome> = {}): RequestOutcome
     requestId: `req-${i}`, model: 'fraud', version: 'v1', replica: 'http://m', release: 'v1>v2#3', status: 200, errorCode: null,
     startedAt: 1_800_000_000_000 + i, totalMs: 1, upstreamMs: 1, fallback: false, stickyKey: `user-${i}`, seed: 77,
     requestBody: null, responseBody: Buffer.from(`{"outputs":[{"name":"fraud_probability","datatype":"FP64","shape":[1],"data":[0.${i % 10}5]}]}`),
-    traffic: 'live', requestHeaderLength: -1, requestEncoding: null, responseHeaderLength: -1, ...over
+    traffic: 'live', kind: 'infer', requestHeaderLength: -1, requestEncoding: null, responseHeaderLength: -1, ...over
   }
 }
 

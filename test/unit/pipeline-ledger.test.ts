@@ -29,7 +29,7 @@ const MODELS = {
 function outcome (i: number, over: Partial<RequestOutcome> = {}): RequestOutcome {
   return {
     requestId: `r-${i}`, model: 'fraud', version: 'v1', replica: 'http://m', release: 'v1>#1', status: 200, errorCode: null, startedAt: 1_900_000_000_000 + i,
-    totalMs: 3, upstreamMs: 2, fallback: false, stickyKey: undefined, requestBody: null, responseBody: null, traffic: 'live', requestHeaderLength: -1, requestEncoding: null, responseHeaderLength: -1, ...over
+    totalMs: 3, upstreamMs: 2, fallback: false, stickyKey: undefined, requestBody: null, responseBody: null, traffic: 'live', kind: 'infer', requestHeaderLength: -1, requestEncoding: null, responseHeaderLength: -1, ...over
   }
 }
 

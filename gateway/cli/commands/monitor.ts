@@ -9,19 +9,19 @@ import { parseArgs } from 'node:util'
 import type { Command } from '../command.js'
 import { readEnv } from '../../config/env.js'
 import { DEFAULT_OUTCOME_THRESHOLD } from '../../config/defaults.js'
-import { ClickHouse } from '../../sink/clickhouse.js'
+import type { ClickHouse } from '../../sink/clickhouse.js'
 import { parseDuration } from '../../sink/report.js'
 import { METRICS, type MetricName } from '../../outcomes/metrics.js'
 import { DEFAULT_MAX_BODIES, DEFAULT_THRESHOLDS, fmt, runMonitor, type MonitorRow, type Thresholds } from '../../monitor/monitor.js'
 import { parseFeatureNames } from '../../monitor/features.js'
 import { prometheusText, push, storeRows, writeTextfile } from '../../monitor/publish.js'
-import { COMMON_OPTIONS, endpoints } from '../pipeline-options.js'
+import { COMMON_OPTIONS, SECURITY_HELP, endpoints, openClickHouse } from '../pipeline-options.js'
 import { UsageError } from '../usage-error.js'
 import { parseNow } from '../time-options.js'
 
 const JOB = 'model_gateway_monitor'
 
-const HELP = `usage: model-gateway monitor [options]
+const HELP = `usage: npx model-gateway monitor [options]
 
 For each model and version with requests in the window: the outcome metric
 against a reference window and its change, output drift (prediction PSI, from
@@ -49,7 +49,7 @@ stored in ClickHouse (outcome_monitor) and published as Prometheus gauges
   --no-store             do not insert the rows into ClickHouse
   --json                 print the rows as JSON
   --clickhouse URL, --database NAME   (default $CLICKHOUSE_URL, $CLICKHOUSE_DATABASE or model_gateway)
-`
+${SECURITY_HELP}`
 
 function number (v: string | undefined, name: string, def: number, min: number, max: number): number {
   if (v === undefined) return def
@@ -118,7 +118,13 @@ const command: Command = {
       process.stderr.write(`model-gateway monitor: ${(err as Error).message}\n`)
       return 2
     }
-    const ch = new ClickHouse({ url: ep.clickhouseUrl, database: ep.database, username: ep.username, password: ep.password })
+    let ch: ClickHouse
+    try {
+      ch = openClickHouse(ep)
+    } catch (err) {
+      process.stderr.write(`model-gateway monitor: ${(err as Error).message}\n`)
+      return 1
+    }
     try {
       const rows = await runMonitor(ch, opts)
       if (v['no-store'] !== true && rows.length > 0) await storeRows(ch, rows)

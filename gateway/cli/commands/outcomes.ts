@@ -11,7 +11,7 @@ import { InputError } from '../../batch/source.js'
 import type { ProgressMode } from '../../batch/progress.js'
 import { UsageError } from '../usage-error.js'
 
-const HELP = `usage: model-gateway outcomes load FILE --model M [options]
+const HELP = `usage: npx model-gateway outcomes load FILE --model M [options]
 
 Sends outcomes — labels (ground truth) or business values, by the request id the
 gateway answered with (x-request-id) — to POST /v2/models/M/outcomes in batches.

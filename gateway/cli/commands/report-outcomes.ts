@@ -7,20 +7,20 @@ import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { readEnv } from '../../config/env.js'
 import { DEFAULT_OUTCOME_THRESHOLD } from '../../config/defaults.js'
-import { ClickHouse } from '../../sink/clickhouse.js'
+import type { ClickHouse } from '../../sink/clickhouse.js'
 import { parseDuration } from '../../sink/report.js'
 import { METRICS, type MetricName } from '../../outcomes/metrics.js'
 import { defaultMetric, formatOutcomeReport, metricSeries, outcomeReport } from '../../outcomes/report.js'
 import { seriesSvg } from '../../outcomes/series-svg.js'
-import { COMMON_OPTIONS, endpoints } from '../pipeline-options.js'
+import { COMMON_OPTIONS, SECURITY_HELP, endpoints, openClickHouse } from '../pipeline-options.js'
 import { UsageError } from '../usage-error.js'
 import { parseNow } from '../time-options.js'
 
-export const HELP = `usage: model-gateway report outcomes <model> [options]
+export const HELP = `usage: npx model-gateway report outcomes <model> [options]
 
 What the requests of each version turned out to be, from the assignment ledger
 and the outcomes reported by request id (POST /v2/models/{m}/outcomes, the
-outcomes topic, "model-gateway outcomes load"): labelled share, accuracy at the
+outcomes topic, "npx model-gateway outcomes load"): labelled share, accuracy at the
 threshold, ROC AUC, log loss, Brier score and calibration (binary labels), MAE
 and RMSE (numeric labels), business value mean and rate with 95% intervals,
 label delay, and how many outcomes matched a request.
@@ -34,7 +34,7 @@ label delay, and how many outcomes matched a request.
   --json                 print the report as JSON instead of a table
   --clickhouse URL       ClickHouse HTTP URL (default $CLICKHOUSE_URL)
   --database NAME        database (default $CLICKHOUSE_DATABASE or model_gateway)
-`
+${SECURITY_HELP}`
 
 export async function run (argv: string[]): Promise<number> {
   let parsed
@@ -64,7 +64,13 @@ export async function run (argv: string[]): Promise<number> {
     return 2
   }
   const model = positionals[0]!
-  const ch = new ClickHouse({ url: ep.clickhouseUrl, database: ep.database, username: ep.username, password: ep.password })
+  let ch: ClickHouse
+  try {
+    ch = openClickHouse(ep)
+  } catch (err) {
+    process.stderr.write(`model-gateway report outcomes: ${(err as Error).message}\n`)
+    return 1
+  }
   try {
     const r = await outcomeReport(ch, model, now - windowMs, now, bucketMs, threshold)
     process.stdout.write(values.json === true ? `${JSON.stringify(r)}\n` : formatOutcomeReport(r, values.window ?? '7d'))
