@@ -41,6 +41,8 @@ export interface StartOptions {
   adminPort?: number
   /** Environment for config reloads (default: the process's). */
   env?: Readonly<GatewayEnv>
+  /** The control and release plane's clock: holdbacks, rollout steps, the queue (default Date.now; tests move it). */
+  now?: () => number
 }
 
 export interface Gateway {
@@ -78,7 +80,7 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
 
   // Control plane: every newer state (from this instance or another) swaps the routing snapshot.
   store.subscribe((state) => { router.apply(state) })
-  adminModules.push(controlAdminModule({ store, router, instanceId: config.instanceId }))
+  adminModules.push(controlAdminModule({ store, router, instanceId: config.instanceId, holdbackMs: config.rollouts.holdbackMs, now: opts.now }))
   closers.push(() => store.close())
   // Verification gate and shadow traffic (issue 11); release.requireVerification comes from the config.
   const shadowTally = new ShadowTally()
@@ -155,7 +157,7 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
   // First on shutdown, so the pairs of cut-off shadow calls still reach the pipeline before it flushes.
   closers.unshift(async () => { shadow.close() })
   // Release controller: canary analysis, automatic promote and rollback (one lease holder per model across a fleet).
-  const release = startRelease(config, store, logger)
+  const release = startRelease(config, store, logger, { now: opts.now })
   if (release.observer !== null) observer.add(release.observer)
   adminModules.push(release.adminModule)
   closers.unshift(() => release.close())

@@ -21,6 +21,8 @@ export interface ErrorParams {
   url?: string
   allowed?: string
   timeoutMs?: number
+  /** The revision the routing state is at, when a write named a stale one (sent as currentRevision). */
+  currentRevision?: number
 }
 
 interface Entry {
@@ -67,6 +69,8 @@ export interface ErrorBody {
   code: ErrorCode
   model?: string
   version?: string
+  /** Only on a stale-revision conflict: the revision to re-read and retry from. */
+  currentRevision?: number
 }
 
 export class GatewayError extends Error {
@@ -75,6 +79,7 @@ export class GatewayError extends Error {
   readonly model: string | undefined
   readonly version: string | undefined
   readonly replica: string | undefined
+  readonly currentRevision: number | undefined
 
   constructor (code: ErrorCode, params: ErrorParams = {}, cause?: unknown) {
     super(CATALOGUE[code].message(params), cause === undefined ? undefined : { cause })
@@ -84,6 +89,7 @@ export class GatewayError extends Error {
     this.model = params.model
     this.version = params.version
     this.replica = params.replica
+    this.currentRevision = params.currentRevision
   }
 
   /** The JSON body sent to clients. Replica URLs are internal and stay out of it. */
@@ -91,6 +97,7 @@ export class GatewayError extends Error {
     const body: ErrorBody = { error: this.message, code: this.code }
     if (this.model !== undefined) body.model = this.model
     if (this.version !== undefined) body.version = this.version
+    if (this.currentRevision !== undefined) body.currentRevision = this.currentRevision
     return body
   }
 }
@@ -103,7 +110,7 @@ export const errors = {
   invalid: (detail: string, ctx: { model?: string, version?: string } = {}) => new GatewayError('GW_INVALID_ARGUMENT', { ...ctx, detail }),
   conflict: (detail: string, ctx: { model?: string, version?: string } = {}) => new GatewayError('GW_CONFLICT', { ...ctx, detail }),
   staleRevision: (expected: number, actual: number) =>
-    new GatewayError('GW_CONFLICT', { detail: `revision ${expected} is stale: the routing state is at revision ${actual}; re-read it and retry` }),
+    new GatewayError('GW_CONFLICT', { detail: `revision ${expected} is stale: the routing state is at revision ${actual}; re-read it and retry`, currentRevision: actual }),
   stateUnavailable: (what: string, cause?: unknown) => new GatewayError('GW_STATE_UNAVAILABLE', { detail: what }, cause),
   bodyTooLarge: (limit: number, model?: string, detail?: string) => new GatewayError('GW_BODY_TOO_LARGE', { limit, model, detail }),
   badRequest: (detail: string) => new GatewayError('GW_BAD_REQUEST', { detail }),

@@ -87,12 +87,17 @@ export interface ModelView {
   served: boolean
   requireVerification: boolean
   shadow: { version: string, weight: number } | null
+  /** The previous version held back after the last promotion (rollback returns to it until `until`). */
+  holdback: { version: string, since: string, until: string } | null
 }
 
 export interface ControlAdminDeps {
   store: StateStore
   router: Router
   instanceId: string
+  /** How long a promotion or switch keeps the previous version held back (rollouts.holdbackMs). */
+  holdbackMs: number
+  now?: () => number
 }
 
 interface ModelParams { model: string }
@@ -100,6 +105,8 @@ interface VersionParams { model: string, version: string }
 
 export function controlAdminModule (deps: ControlAdminDeps): AdminModule {
   const { store, router, instanceId } = deps
+  const now = deps.now ?? Date.now
+  const hold = (): ops.Hold => ({ now: now(), holdbackMs: deps.holdbackMs })
   return (app: FastifyInstance) => {
     app.server.once('listening', () => {
       const a = app.server.address()
@@ -153,12 +160,12 @@ export function controlAdminModule (deps: ControlAdminDeps): AdminModule {
           const { version, force = false } = request.body
           const target = versionOrCandidate(version)
           const forced = forcedDetail(store.get(), model, target, force, request.principal?.name)
-          return write(request, model, 'promote', { ...versionDetail(version), ...forced }, gated(model, target, force, ops.promote(model, version)), request.body.revision)
+          return write(request, model, 'promote', { ...versionDetail(version), ...forced }, gated(model, target, force, ops.promote(model, version, hold())), request.body.revision)
         })
 
       scope.post<{ Params: ModelParams, Body: { revision?: number } }>(
         '/admin/models/:model/rollback', { schema: { body: RevisionBody } },
-        async (request) => write(request, request.params.model, 'rollback', {}, ops.rollback(request.params.model), request.body.revision))
+        async (request) => write(request, request.params.model, 'rollback', {}, ops.rollback(request.params.model, now(), request.principal?.name), request.body.revision))
 
       scope.post<{ Params: ModelParams, Body: { version?: string, revision?: number, force?: boolean } }>(
         '/admin/models/:model/switch', { schema: { body: TargetBody } },
@@ -167,7 +174,7 @@ export function controlAdminModule (deps: ControlAdminDeps): AdminModule {
           const { version, force = false } = request.body
           const target = versionOrCandidate(version)
           const forced = forcedDetail(store.get(), model, target, force, request.principal?.name)
-          return write(request, model, 'switch', { ...versionDetail(version), ...forced }, gated(model, target, force, ops.switchActive(model, version)), request.body.revision)
+          return write(request, model, 'switch', { ...versionDetail(version), ...forced }, gated(model, target, force, ops.switchActive(model, version, hold())), request.body.revision)
         })
 
       scope.post<{ Params: ModelParams, Body: { name: string, replicas: string[], upstream?: { model?: string, version?: string }, revision?: number } }>(
@@ -179,12 +186,18 @@ export function controlAdminModule (deps: ControlAdminDeps): AdminModule {
           return reply.code(201).send(out)
         })
 
-      scope.delete<{ Params: VersionParams, Querystring: { revision?: string } }>(
+      scope.delete<{ Params: VersionParams, Querystring: { revision?: string, force?: string } }>(
         '/admin/models/:model/versions/:version',
         async (request) => {
           const q = request.query.revision
           const rev = q === undefined ? undefined : parseRevision(q, 'query parameter revision')
-          return write(request, request.params.model, 'retire-version', { version: request.params.version }, ops.retireVersion(request.params.model, request.params.version), rev)
+          const f = request.query.force
+          if (f !== undefined && f !== 'true' && f !== 'false') throw errors.invalid(`query parameter force must be true or false, got ${JSON.stringify(f.slice(0, 40))}`)
+          const force = f === 'true'
+          const { model, version } = request.params
+          const held = store.get().models[model]?.holdback
+          const detail = force && held?.version === version && held.until > now() ? { version, force: true, forcedBy: request.principal?.name ?? 'unknown', heldUntil: new Date(held.until).toISOString() } : { version }
+          return write(request, model, 'retire-version', detail, ops.retireVersion(model, version, now(), force), rev)
         })
 
       scope.put<{ Params: VersionParams, Body: { rate: number | null, revision?: number } }>(
@@ -309,6 +322,7 @@ export function modelView (router: Router, name: string, ms: ModelState): ModelV
     versions,
     served: route !== undefined,
     requireVerification: ms.requireVerification === true,
-    shadow: ms.shadow == null ? null : { version: ms.shadow.version, weight: ms.shadow.weight }
+    shadow: ms.shadow == null ? null : { version: ms.shadow.version, weight: ms.shadow.weight },
+    holdback: ms.holdback == null ? null : { version: ms.holdback.version, since: new Date(ms.holdback.since).toISOString(), until: new Date(ms.holdback.until).toISOString() }
   }
 }

@@ -71,7 +71,7 @@ export function releaseAdminModule ({ store, router, shadowTally }: ReleaseAdmin
           }
           const b = request.body
           const actor = request.principal?.name ?? 'unknown'
-          const record = await runVerification(route, version, cases, {
+          const record = await runVerification(route, version, ms.versions[version]!.replicas, cases, {
             tolerance: b.tolerance ?? DEFAULT_BUDGETS.tolerance,
             minAgreement: b.minAgreement ?? DEFAULT_BUDGETS.minAgreement,
             latencyRatio: b.latencyRatio ?? DEFAULT_BUDGETS.latencyRatio,

@@ -104,6 +104,9 @@ export interface GatewayConfig {
     tickMs: number
     leaseTtlMs: number
     staleAfterMs: number
+    holdbackMs: number
+    /** null: no bound. */
+    maxInProgress: number | null
     /** Raw `release.rollout` plans by model, checked when the release controller starts. */
     plans: Record<string, unknown>
   }
@@ -228,6 +231,8 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
       tickMs: ro.tickMs ?? D.DEFAULT_ROLLOUT_TICK_MS,
       leaseTtlMs: ro.leaseTtlMs ?? D.DEFAULT_ROLLOUT_LEASE_TTL_MS,
       staleAfterMs: ro.staleAfterMs ?? D.DEFAULT_ROLLOUT_STALE_AFTER_MS,
+      holdbackMs: ro.holdbackMs ?? D.DEFAULT_HOLDBACK_MS,
+      maxInProgress: ro.maxInProgress ?? null,
       plans
     },
     models,

@@ -211,7 +211,11 @@ export const ConfigSchema = Strict({
     clickhouseDatabase: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' })),
     tickMs: Type.Optional(Type.Integer({ minimum: 50, maximum: 60_000 })),
     leaseTtlMs: Type.Optional(Type.Integer({ minimum: 500, maximum: 600_000 })),
-    staleAfterMs: Type.Optional(Type.Integer({ minimum: 500, maximum: 3_600_000 }))
+    staleAfterMs: Type.Optional(Type.Integer({ minimum: 500, maximum: 3_600_000 })),
+    /** After a promotion the previous version stays held back this long (a plan's holdback overrides it). */
+    holdbackMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 90 * 86_400_000 })),
+    /** The release queue: at most this many rollouts in progress across the fleet; more wait their turn. */
+    maxInProgress: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 }))
   })),
   models: Type.Record(Name, ModelSchema)
 })

@@ -9,7 +9,7 @@ import { releaseSeed, type SplitEntry } from '../state/split.js'
 import { TOTAL_BP } from '../state/split.js'
 import { checkModelState, releaseName, StateError, type ModelState, type RoutingState, type UpstreamName } from '../state/routing-state.js'
 import { isReplicaUrl, MAX_REPLICAS, NAME_RE as VERSION_NAME } from '../state/names.js'
-import { errors } from '../errors.js'
+import { errors, type GatewayError } from '../errors.js'
 
 export type Operation = (state: RoutingState) => RoutingState
 
@@ -132,41 +132,68 @@ export function setCanary (model: string, version: string, weight: number): Oper
   })
 }
 
+/** How long the version a promotion replaces stays held back, and the time of the promotion. */
+export interface Hold {
+  now: number
+  holdbackMs: number
+}
+
 /**
  * The canary (or the named version) becomes the stable version at 100%; no
  * candidate is left; a new release starts. On a blue-green model this is a switch.
+ * With `hold`, the version it replaces stays held back for hold.holdbackMs:
+ * `rollback` returns to it, `retire` refuses it.
  */
-export function promote (model: string, version?: string): Operation {
+export function promote (model: string, version?: string, hold?: Hold): Operation {
   return (state) => edit(state, model, (ms) => {
     const target = version ?? ms.candidate
     if (target === null) throw errors.invalid(`model "${model}" has no canary or preview to promote; name a version`, { model })
     requireVersion(model, ms, target)
-    if (ms.strategy === 'blue-green') return switchTo(model, ms, target)
+    const old = ms.stable
+    if (ms.strategy === 'blue-green') return holdBack(switchTo(model, ms, target), old, hold)
     ms.strategy = 'canary'
     ms.stable = target
     ms.candidate = null
     ms.previous = null
     ms.split = [{ version: target, weight: TOTAL_BP }]
-    return newRelease(model, ms)
+    return holdBack(newRelease(model, ms), old, hold)
   })
 }
 
+/** Keeps `old` held back after it stopped being stable (nothing when it still is, or without a hold). */
+function holdBack (ms: ModelState, old: string, hold: Hold | undefined): ModelState {
+  if (ms.stable === old) return ms
+  ms.holdback = hold === undefined ? null : { version: old, since: hold.now, until: hold.now + hold.holdbackMs }
+  return ms
+}
+
 /**
- * Back to safety in one call, always allowed: the stable version at 100%, the
- * candidate cleared. Blue-green switches back to the version that was active
- * before the last switch (the one rolled away from stays as the preview, at 0%).
+ * Back to safety in one call: with a canary, the stable version at 100% and the
+ * candidate cleared; after a promotion, the held-back previous version at 100%
+ * (while its holdback lasts). Blue-green switches back to the version that was
+ * active before the last switch (the one rolled away from stays as the preview,
+ * at 0%). With nothing to go back to it refuses (409) rather than report a
+ * rollback that changed nothing. A finished rollout of the version rolled away
+ * from is marked rolled back.
  */
-export function rollback (model: string): Operation {
+export function rollback (model: string, now: number, actor = 'unknown'): Operation {
   return (state) => edit(state, model, (ms) => {
+    const from = ms.stable
     if (ms.strategy === 'blue-green') {
       const back = ms.previous
-      if (back !== undefined && back !== null && ms.versions[back] !== undefined && back !== ms.stable) {
-        const s = switchTo(model, ms, back)
-        s.previous = null
-        return s
-      }
-      ms.split = ms.candidate === null ? [{ version: ms.stable, weight: TOTAL_BP }] : [{ version: ms.stable, weight: TOTAL_BP }, { version: ms.candidate, weight: 0 }]
-      return ms
+      if (back === undefined || back === null || ms.versions[back] === undefined || back === ms.stable) throw nothingToRollBack(model, ms, now)
+      const s = switchTo(model, ms, back)
+      s.previous = null
+      s.holdback = null
+      return rolledAway(s, from, now, actor)
+    }
+    if (ms.candidate === null && ms.strategy === 'canary') {
+      const h = ms.holdback
+      if (h == null || h.until <= now || ms.versions[h.version] === undefined) throw nothingToRollBack(model, ms, now)
+      ms.stable = h.version
+      ms.holdback = null
+      ms.split = [{ version: h.version, weight: TOTAL_BP }]
+      return rolledAway(newRelease(model, ms), from, now, actor)
     }
     ms.strategy = 'canary'
     ms.candidate = null
@@ -176,15 +203,32 @@ export function rollback (model: string): Operation {
   })
 }
 
-/** blue-green: the preview (or the named version) becomes active at 100%; the old active becomes the preview at 0%. */
-export function switchActive (model: string, version?: string): Operation {
+function nothingToRollBack (model: string, ms: ModelState, now: number): GatewayError {
+  const h = ms.holdback
+  const why = h == null
+    ? 'no previous version is held back'
+    : h.until <= now ? `the holdback of "${h.version}" ended at ${new Date(h.until).toISOString()} (promote it by name to go back to it)` : `held-back version "${h.version}" is no longer registered`
+  return errors.conflict(`model "${model}" has nothing to roll back: "${ms.stable}" serves 100% with no canary${ms.strategy === 'blue-green' ? ' and no previous active version' : ''}, and ${why}`, { model })
+}
+
+/** A rollout that promoted `from` (finished or watching) ends as rolled back, so its record says what happened. */
+function rolledAway (ms: ModelState, from: string, now: number, actor: string): ModelState {
+  const r = ms.rollout
+  if (r == null || r.version !== from || (r.status !== 'promoted' && r.status !== 'watching')) return ms
+  ms.rollout = { ...r, status: 'rolled-back', reason: `rolled back to "${ms.stable}" after promotion by ${actor}`, endedAt: r.endedAt ?? now }
+  return ms
+}
+
+/** blue-green: the preview (or the named version) becomes active at 100%; the old active becomes the preview at 0% (and is held back with `hold`). */
+export function switchActive (model: string, version?: string, hold?: Hold): Operation {
   return (state) => edit(state, model, (ms) => {
     if (ms.strategy !== 'blue-green') throw errors.invalid(`model "${model}" uses strategy "${ms.strategy}"; switch is for blue-green (use promote or set the split)`, { model })
     const target = version ?? ms.candidate
     if (target === null) throw errors.invalid(`model "${model}" has no preview version to switch to; register one first`, { model })
     requireVersion(model, ms, target)
     if (target === ms.stable) throw errors.invalid(`"${target}" is already the active version`, { model, version: target })
-    return switchTo(model, ms, target)
+    const old = ms.stable
+    return holdBack(switchTo(model, ms, target), old, hold)
   })
 }
 
@@ -210,10 +254,17 @@ export function registerVersion (model: string, version: string, replicas: reado
   })
 }
 
-/** Removes a version that takes no traffic and is neither the stable version nor the candidate. */
-export function retireVersion (model: string, version: string): Operation {
+/**
+ * Removes a version that takes no traffic and is neither the stable version nor
+ * the candidate. A held-back version is refused until its holdback ends, unless `force`.
+ */
+export function retireVersion (model: string, version: string, now: number, force = false): Operation {
   return (state) => edit(state, model, (ms) => {
     requireVersion(model, ms, version)
+    const h = ms.holdback
+    if (h != null && h.version === version && h.until > now && !force) {
+      throw errors.conflict(`"${version}" is held back after the promotion of "${ms.stable}" until ${new Date(h.until).toISOString()} (rollback returns to it); retire it with force to give that up`, { model, version })
+    }
     if (version === ms.stable) throw errors.conflict(`"${version}" is the stable/active version of "${model}"; promote or switch to another version first`, { model, version })
     if (version === ms.candidate) throw errors.conflict(`"${version}" is the canary/preview of "${model}"; roll back first`, { model, version })
     const w = weightOf(ms, version)
@@ -221,6 +272,7 @@ export function retireVersion (model: string, version: string): Operation {
     delete ms.versions[version]
     ms.split = ms.split.filter(e => e.version !== version)
     if (ms.previous === version) ms.previous = null
+    if (ms.holdback?.version === version) ms.holdback = null
     return ms
   })
 }

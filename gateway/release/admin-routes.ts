@@ -4,23 +4,39 @@
  *                                            JSON object; without one, the model's
  *                                            release.rollout from the config)
  *   GET  /admin/models/{m}/rollout           status (the stored rollout + last analysis)
- *   POST /admin/models/{m}/rollout/pause|resume|abort
+ *   POST /admin/models/{m}/rollout/pause|resume|abort|approve
  *   GET  /admin/models/{m}/rollout/explain   every decision with its figures (?limit=)
- * Writes go through the state store's compare-and-set and audit log, like every
- * other admin write.
+ *   GET  /admin/rollouts                     every model's rollout, the queue and its bound
+ * Bodies are checked against strict TypeBox schemas. Writes go through the
+ * state store's compare-and-set and audit log, like every other admin write.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { Type, type TSchema } from '@sinclair/typebox'
 import type { AdminModule } from '../admin/listener.js'
+import { strictValidator } from '../admin/control-routes.js'
 import type { StateStore } from '../control/store.js'
 import type { Operation } from '../control/operations.js'
 import { errors, GatewayError } from '../errors.js'
+import { NAME_PATTERN } from '../state/names.js'
+import type { RoutingState } from '../state/routing-state.js'
 import { PlanError, validatePlan, type RolloutPlan } from './plan.js'
-import { abortRollout, pauseRollout, resumeRollout, startRollout } from './operations.js'
+import { abortRollout, approveRollout, pauseRollout, resumeRollout, startRollout, type WriteContext } from './operations.js'
 import { rolloutView } from './status.js'
+import { inProgress, mayAdmitNow, queued, queuePosition } from './queue.js'
 import type { Coordination, JournalEntry } from './coordination.js'
 
 export const DEFAULT_EXPLAIN_LIMIT = 500
 export const MAX_EXPLAIN_LIMIT = 2000
+
+const strict = { additionalProperties: false } as const
+const Revision = Type.Optional(Type.Integer({ minimum: 0 }))
+const StartBody = Type.Object({
+  version: Type.String({ pattern: NAME_PATTERN }),
+  plan: Type.Optional(Type.Unknown()),
+  revision: Revision
+}, strict)
+const RevisionBody = Type.Object({ revision: Revision }, strict)
+const ExplainQuery = Type.Object({ limit: Type.Optional(Type.String({ pattern: '^\\d{1,5}$' })) }, strict)
 
 export interface RolloutAdminDeps {
   store: StateStore
@@ -28,75 +44,91 @@ export interface RolloutAdminDeps {
   /** Validated config plans by model. */
   plans: Readonly<Record<string, RolloutPlan>>
   instanceId: string
+  /** rollouts.holdbackMs */
+  holdbackMs: number
+  /** rollouts.maxInProgress, or null for no bound. */
+  maxInProgress: number | null
   now?: () => number
 }
 
 interface ModelParams { model: string }
+type Verb = 'pause' | 'resume' | 'abort' | 'approve'
+const VERBS: Record<Verb, (model: string, ctx: WriteContext) => Operation> = { pause: pauseRollout, resume: resumeRollout, abort: abortRollout, approve: approveRollout }
 
 export function rolloutAdminModule (deps: RolloutAdminDeps): AdminModule {
   const { store, coordination, plans, instanceId } = deps
   const now = deps.now ?? Date.now
+  const ctxOf = (request: FastifyRequest): WriteContext => ({ now: now(), holdbackMs: deps.holdbackMs, actor: request.principal?.name ?? 'unknown' })
   return (app: FastifyInstance) => {
-    const journalNote = async (model: string, action: JournalEntry['action'], reason: string): Promise<void> => {
-      const r = store.get().models[model]?.rollout
-      if (r == null) return
-      await coordination.append(model, { at: now(), instanceId, action, step: r.step, weight: rolloutView(model, r, null, now()).weight, reason, checks: [], rolloutId: r.id }).catch(() => {})
-    }
-    const write = async (request: FastifyRequest, model: string, action: string, op: Operation, detail: Record<string, unknown>): Promise<unknown> => {
-      const actor = request.principal?.name ?? 'unknown'
-      const s = await store.update(revisionOf(request.body), op, { actor, action, model, detail })
-      request.log.info({ actor, action, model, revision: s.revision }, 'rollout changed')
-      await journalNote(model, action.replace('rollout-', '') as JournalEntry['action'], `${action} by ${actor}`)
-      return status(model, s.revision)
-    }
-    const status = async (model: string, revision?: number): Promise<unknown> => {
-      const s = store.get()
-      const ms = s.models[model]
-      if (ms === undefined) throw errors.unknownModel(model)
-      const r = ms.rollout
-      if (r == null) throw noRollout(model)
-      const last = (await coordination.journal(model, 20).catch(() => [])).find(e => e.rolloutId === r.id && e.checks.length > 0) ?? null
-      return { revision: revision ?? s.revision, rollout: r, view: rolloutView(model, r, last, now()) }
-    }
+    void app.register(async (scope) => {
+      scope.setValidatorCompiler(({ schema, httpPart }) => strictValidator(schema as TSchema, httpPart ?? 'body'))
+      const journalNote = async (model: string, action: JournalEntry['action'], reason: string): Promise<void> => {
+        const r = store.get().models[model]?.rollout
+        if (r == null) return
+        await coordination.append(model, { at: now(), instanceId, action, step: r.step, weight: rolloutView(model, r, null, now()).weight, reason, checks: [], rolloutId: r.id }).catch(() => {})
+      }
+      const write = async (request: FastifyRequest, model: string, action: string, op: Operation, detail: Record<string, unknown>, revision: number | undefined): Promise<unknown> => {
+        const actor = request.principal?.name ?? 'unknown'
+        const s = await store.update(revision, op, { actor, action, model, detail })
+        request.log.info({ actor, action, model, revision: s.revision }, 'rollout changed')
+        await journalNote(model, action.replace('rollout-', '') as JournalEntry['action'], `${action} by ${actor}`)
+        return status(model, s.revision)
+      }
+      const status = async (model: string, revision?: number): Promise<unknown> => {
+        const s = store.get()
+        const ms = s.models[model]
+        if (ms === undefined) throw errors.unknownModel(model)
+        const r = ms.rollout
+        if (r == null) throw noRollout(model)
+        const last = (await coordination.journal(model, 20).catch(() => [])).find(e => e.rolloutId === r.id && e.checks.length > 0) ?? null
+        return { revision: revision ?? s.revision, rollout: r, view: rolloutView(model, r, last, now(), queuePosition(s, model)) }
+      }
 
-    app.post<{ Params: ModelParams, Body: { version?: unknown, plan?: unknown, revision?: unknown } }>('/admin/models/:model/rollout', async (request, reply) => {
-      const { model } = request.params
-      const body = (request.body ?? {}) as Record<string, unknown>
-      for (const k of Object.keys(body)) if (!['version', 'plan', 'revision'].includes(k)) throw errors.invalid(`body.${k}: is not a known field (version, plan, revision)`)
-      if (typeof body.version !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(body.version)) throw errors.invalid('body.version: must name the version to roll out', { model })
-      let plan: RolloutPlan
-      try {
-        plan = body.plan === undefined ? configPlan(plans, model) : validatePlan(body.plan, 'body.plan')
-      } catch (err) {
-        if (err instanceof PlanError) throw errors.invalid(`invalid rollout plan: ${err.message}`, { model })
-        throw err
+      scope.post<{ Params: ModelParams, Body: { version: string, plan?: unknown, revision?: number } }>('/admin/models/:model/rollout', { schema: { body: StartBody } }, async (request, reply) => {
+        const { model } = request.params
+        const { version } = request.body
+        let plan: RolloutPlan
+        try {
+          plan = request.body.plan === undefined ? configPlan(plans, model) : validatePlan(request.body.plan, 'body.plan')
+        } catch (err) {
+          if (err instanceof PlanError) throw errors.invalid(`invalid rollout plan: ${err.message}`, { model })
+          throw err
+        }
+        const admit = (state: RoutingState): boolean => mayAdmitNow(state, deps.maxInProgress)
+        const out = await write(request, model, 'rollout-start', startRollout(model, version, plan, ctxOf(request), admit), { version, plan }, request.body.revision)
+        return reply.code(201).send(out)
+      })
+      scope.get<{ Params: ModelParams }>('/admin/models/:model/rollout', async (request) => status(request.params.model))
+      for (const verb of Object.keys(VERBS) as Verb[]) {
+        scope.post<{ Params: ModelParams, Body: { revision?: number } }>(`/admin/models/:model/rollout/${verb}`, { schema: { body: RevisionBody } }, async (request) =>
+          write(request, request.params.model, `rollout-${verb}`, VERBS[verb](request.params.model, ctxOf(request)), {}, request.body.revision))
       }
-      const out = await write(request, model, 'rollout-start', startRollout(model, body.version, plan, request.principal?.name ?? 'unknown', now()), { version: body.version, plan })
-      return reply.code(201).send(out)
-    })
-    app.get<{ Params: ModelParams }>('/admin/models/:model/rollout', async (request) => status(request.params.model))
-    app.post<{ Params: ModelParams }>('/admin/models/:model/rollout/pause', async (request) =>
-      write(request, request.params.model, 'rollout-pause', pauseRollout(request.params.model, request.principal?.name ?? 'unknown', now()), {}))
-    app.post<{ Params: ModelParams }>('/admin/models/:model/rollout/resume', async (request) =>
-      write(request, request.params.model, 'rollout-resume', resumeRollout(request.params.model, request.principal?.name ?? 'unknown', now()), {}))
-    app.post<{ Params: ModelParams }>('/admin/models/:model/rollout/abort', async (request) =>
-      write(request, request.params.model, 'rollout-abort', abortRollout(request.params.model, request.principal?.name ?? 'unknown', now()), {}))
-    app.get<{ Params: ModelParams, Querystring: { limit?: string } }>('/admin/models/:model/rollout/explain', async (request) => {
-      const { model } = request.params
-      const s = store.get()
-      const r = s.models[model]?.rollout
-      if (s.models[model] === undefined) throw errors.unknownModel(model)
-      if (r == null) throw noRollout(model)
-      const q = request.query.limit
-      const limit = q === undefined ? DEFAULT_EXPLAIN_LIMIT : /^\d{1,5}$/.test(q) && Number(q) >= 1 && Number(q) <= MAX_EXPLAIN_LIMIT ? Number(q) : NaN
-      if (Number.isNaN(limit)) throw errors.invalid(`limit must be an integer from 1 to ${MAX_EXPLAIN_LIMIT}`)
-      let entries: JournalEntry[]
-      try {
-        entries = (await coordination.journal(model, limit)).filter(e => e.rolloutId === r.id)
-      } catch (err) {
-        throw errors.stateUnavailable(`cannot read the rollout journal: ${(err as Error).message}`, err)
-      }
-      return { revision: s.revision, rollout: r, entries: entries.reverse() }
+      scope.get<{ Params: ModelParams, Querystring: { limit?: string } }>('/admin/models/:model/rollout/explain', { schema: { querystring: ExplainQuery } }, async (request) => {
+        const { model } = request.params
+        const s = store.get()
+        const r = s.models[model]?.rollout
+        if (s.models[model] === undefined) throw errors.unknownModel(model)
+        if (r == null) throw noRollout(model)
+        const q = request.query.limit
+        const limit = q === undefined ? DEFAULT_EXPLAIN_LIMIT : Number(q)
+        if (!(limit >= 1 && limit <= MAX_EXPLAIN_LIMIT)) throw errors.invalid(`limit must be an integer from 1 to ${MAX_EXPLAIN_LIMIT}`)
+        let entries: JournalEntry[]
+        try {
+          entries = (await coordination.journal(model, limit)).filter(e => e.rolloutId === r.id)
+        } catch (err) {
+          throw errors.stateUnavailable(`cannot read the rollout journal: ${(err as Error).message}`, err)
+        }
+        return { revision: s.revision, rollout: r, entries: entries.reverse() }
+      })
+      scope.get('/admin/rollouts', async () => {
+        const s = store.get()
+        const at = now()
+        const positions = new Map(queued(s).map((q, i) => [q.model, i + 1]))
+        const rollouts = Object.entries(s.models)
+          .filter(([, ms]) => ms.rollout != null)
+          .map(([m, ms]) => rolloutView(m, ms.rollout!, null, at, positions.get(m) ?? null))
+        return { revision: s.revision, maxInProgress: deps.maxInProgress, inProgress: inProgress(s), queued: positions.size, rollouts }
+      })
     })
   }
 }
@@ -109,11 +141,4 @@ function configPlan (plans: Readonly<Record<string, RolloutPlan>>, model: string
   const p = plans[model]
   if (p === undefined) throw errors.invalid(`no plan given and model "${model}" has no release.rollout in the config; pass a plan`, { model })
   return p
-}
-
-function revisionOf (body: unknown): number | undefined {
-  const r = (body as { revision?: unknown } | null | undefined)?.revision
-  if (r === undefined) return undefined
-  if (typeof r !== 'number' || !Number.isInteger(r) || r < 0) throw errors.invalid('body.revision: must be a revision number')
-  return r
 }

@@ -41,7 +41,13 @@ export function configPlans (config: GatewayConfig): Record<string, RolloutPlan>
   return out
 }
 
-export function startRelease (config: GatewayConfig, store: StateStore, logger: Logger): ReleaseComponent {
+export interface ReleaseOptions {
+  /** The clock of plans, holdbacks and the queue (tests move it; default Date.now). */
+  now?: () => number
+}
+
+export function startRelease (config: GatewayConfig, store: StateStore, logger: Logger, opts: ReleaseOptions = {}): ReleaseComponent {
+  const now = opts.now ?? Date.now
   const ro = config.rollouts
   const plans = configPlans(config)
   let source: AnalysisSource
@@ -50,7 +56,7 @@ export function startRelease (config: GatewayConfig, store: StateStore, logger: 
     if (ro.clickhouseUrl === undefined) throw new ConfigError(config.file, 'rollouts.clickhouseUrl', 'is required with source "clickhouse" (or set CLICKHOUSE_URL)')
     source = new ClickHouseSource({ url: ro.clickhouseUrl, database: ro.clickhouseDatabase ?? DEFAULT_DATABASE })
   } else {
-    const local = new LocalWindow()
+    const local = new LocalWindow(now)
     source = local
     observer = local
   }
@@ -58,12 +64,12 @@ export function startRelease (config: GatewayConfig, store: StateStore, logger: 
     ? new RedisCoordination(config.state.redisUrl!, config.state.keyPrefix, ro.leaseTtlMs, logger)
     : new MemoryCoordination()
   const controller = ro.enabled
-    ? new RolloutController({ store, source, coordination, instanceId: config.instanceId, logger, tickMs: ro.tickMs, staleAfterMs: ro.staleAfterMs }).start()
+    ? new RolloutController({ store, source, coordination, instanceId: config.instanceId, logger, tickMs: ro.tickMs, staleAfterMs: ro.staleAfterMs, holdbackMs: ro.holdbackMs, maxInProgress: ro.maxInProgress, now }).start()
     : null
   logger.info({ source: source.name, controller: ro.enabled, coordination: store.kind }, 'release controller ready')
   return {
     observer,
-    adminModule: rolloutAdminModule({ store, coordination, plans, instanceId: config.instanceId }),
+    adminModule: rolloutAdminModule({ store, coordination, plans, instanceId: config.instanceId, holdbackMs: ro.holdbackMs, maxInProgress: ro.maxInProgress, now }),
     async close () {
       await controller?.close()
       await coordination.close()

@@ -1,26 +1,31 @@
 /**
  * The rollout controller: every gateway instance runs one. Each tick it reads
  * the routing state; for each model with an active rollout it tries for the
- * model's lease, and the holder alone analyses the canary every plan interval
- * and acts: the decision goes to the journal and the log, and a change goes
- * through the state store's compare-and-set on the revision it read (a write
- * based on a stale read is refused, so a controller that lost its lease while
- * stalled cannot undo a newer decision). Because the rollout lives in the
+ * model's lease, and the holder alone analyses the candidate every plan
+ * interval and acts: the decision goes to the journal and the log, and a change
+ * goes through the state store's compare-and-set on the revision it read (a
+ * write based on a stale read is refused, so a controller that lost its lease
+ * while stalled cannot undo a newer decision). Because the rollout lives in the
  * routing state, a controller that dies is replaced by whichever instance takes
- * the lease next, and it continues from the stored step.
+ * the lease next, and it continues from the stored step. After promotion the
+ * same loop runs the watch, which compares the new version with the previous
+ * one's last step before promotion and rolls back on a failed check.
  */
 import type { Logger } from '../observe/log.js'
-import { DEFAULT_ROLLOUT_STALE_AFTER_MS, DEFAULT_ROLLOUT_TICK_MS } from '../config/defaults.js'
+import { DEFAULT_HOLDBACK_MS, DEFAULT_ROLLOUT_STALE_AFTER_MS, DEFAULT_ROLLOUT_TICK_MS } from '../config/defaults.js'
 import type { StateStore } from '../control/store.js'
 import { GatewayError } from '../errors.js'
 import { isActive, type RolloutRecord } from '../state/rollout-record.js'
 import { analyse } from './analysis.js'
-import type { RolloutPlan } from './plan.js'
-import { decide, type Decision, type Evaluation } from './steps.js'
-import { applyDecision, drifted, supersede } from './operations.js'
+import { outputOf, stepAlphas, watchAlphas, type RolloutPlan } from './plan.js'
+import { decide, seconds, type Decision, type Evaluation } from './steps.js'
+import { admitNext, inProgress, queued } from './queue.js'
+import { applyDecision, drifted, supersede, type WriteContext } from './operations.js'
 import type { AnalysisSource, WindowQuery } from './source.js'
 import type { Coordination, JournalEntry } from './coordination.js'
 
+/** Told of every decision the controller takes (events out, metrics). */
+export type DecisionListener = (model: string, r: RolloutRecord, d: Decision) => void
 
 export interface ControllerOptions {
   store: StateStore
@@ -31,7 +36,12 @@ export interface ControllerOptions {
   tickMs?: number
   /** Data whose newest point is older than this counts as missing (source stale). */
   staleAfterMs?: number
+  /** rollouts.holdbackMs: the holdback of a promotion whose plan names none. */
+  holdbackMs?: number
+  /** rollouts.maxInProgress: the release queue's bound (null or absent: none). */
+  maxInProgress?: number | null
   now?: () => number
+  onDecision?: DecisionListener
 }
 
 export class RolloutController {
@@ -72,7 +82,8 @@ export class RolloutController {
     for (const [model, ms] of Object.entries(state.models)) {
       if (this.#closed) return
       const r = ms.rollout
-      if (!isActive(r)) {
+      if (!isActive(r) || r.status === 'queued') {
+        this.#o.source.unwatch?.(model)
         if (this.#leased.delete(model)) await this.#o.coordination.release(model)
         continue
       }
@@ -91,27 +102,64 @@ export class RolloutController {
           await this.#journal(model, r, { action: 'superseded', reason: drift, step: r.step, weight: 0, checks: [], at: this.#now() })
           continue
         }
-        const now = this.#now()
-        const key = `${r.id}/${r.step}/${r.status}`
-        const last = this.#last.get(model)
-        if (last !== undefined && last.key === key && now - last.at < plan.intervalMs) continue
-        this.#last.set(model, { key, at: now })
-        const decision = decide(r, plan, await this.#evaluate(model, r, plan, now))
-        await this.#journal(model, r, decision)
-        this.#logger.info({ model, version: r.version, action: decision.action, step: decision.step, weight: decision.weight, reason: decision.reason, checks: decision.checks.map(c => ({ check: c.check, verdict: c.verdict, figures: c.figures })) }, 'rollout decision')
-        if (decision.next !== null) {
-          await this.#write(model, state.revision, applyDecision(model, r, decision.next, decision.weight), `rollout-${decision.action}`, {
-            version: r.version, reason: decision.reason, step: decision.step, weight: decision.weight, checks: decision.checks.map(c => ({ check: c.check, verdict: c.verdict, figures: c.figures }))
-          })
-        }
+        await this.#analyse(model, r, plan, state.revision)
       } catch (err) {
         this.#logger.error({ err, model }, 'rollout controller pass failed; retrying next tick')
       }
     }
+    await this.#admitQueued()
+  }
+
+  /**
+   * Any instance may admit: the bound is checked inside the compare-and-set, so
+   * racing admissions cannot overshoot it; the loser re-reads on its next tick.
+   */
+  async #admitQueued (): Promise<void> {
+    const max = this.#o.maxInProgress
+    if (max == null || this.#closed) return
+    for (;;) {
+      const state = this.#o.store.get()
+      const next = queued(state)[0]
+      if (next === undefined || inProgress(state) >= max) return
+      const ctx: WriteContext = { now: this.#now(), holdbackMs: this.#o.holdbackMs ?? DEFAULT_HOLDBACK_MS, actor: `rollout-controller@${this.#o.instanceId}` }
+      try {
+        await this.#o.store.update(state.revision, admitNext(max, ctx), { actor: ctx.actor, action: 'rollout-admit', model: next.model, detail: { version: next.rollout.version, waitedMs: ctx.now - next.rollout.startedAt } })
+        await this.#journal(next.model, next.rollout, { action: 'admit', reason: `admitted from the release queue after ${seconds(ctx.now - next.rollout.startedAt)}`, step: 0, weight: 0, checks: [], at: ctx.now })
+      } catch (err) {
+        if (!(err instanceof GatewayError)) this.#logger.error({ err }, 'admitting a queued rollout failed')
+        return
+      }
+    }
+  }
+
+  async #analyse (model: string, r: RolloutRecord, plan: RolloutPlan, revision: number): Promise<void> {
+    const now = this.#now()
+    const key = `${r.id}/${r.step}/${r.status}`
+    const last = this.#last.get(model)
+    if (last !== undefined && last.key === key && now - last.at < plan.intervalMs) return
+    this.#last.set(model, { key, at: now })
+    const decision = decide(r, plan, await this.#evaluate(model, r, plan, now))
+    await this.#journal(model, r, decision)
+    this.#logger.info({ model, version: r.version, action: decision.action, step: decision.step, weight: decision.weight, reason: decision.reason, checks: decision.checks.map(c => ({ check: c.check, verdict: c.verdict, figures: c.figures })) }, 'rollout decision')
+    this.#o.onDecision?.(model, r, decision)
+    if (decision.next === null) return
+    const ctx: WriteContext = { now: decision.at, holdbackMs: this.#o.holdbackMs ?? DEFAULT_HOLDBACK_MS, actor: `rollout-controller@${this.#o.instanceId}` }
+    await this.#write(model, revision, applyDecision(model, r, decision.next, ctx), `rollout-${decision.action}`, {
+      version: r.version, reason: decision.reason, step: decision.step, weight: decision.weight, checks: decision.checks.map(c => ({ check: c.check, verdict: c.verdict, figures: c.figures, ...(c.segment === undefined ? {} : { segment: c.segment }) }))
+    })
   }
 
   async #evaluate (model: string, r: RolloutRecord, plan: RolloutPlan, now: number): Promise<Evaluation> {
-    const q: WindowQuery = { model, stable: r.stable, canary: r.version, from: r.stepStartedAt, to: now, output: outputOf(plan) }
+    const watching = r.status === 'watching' && r.baseline != null
+    const q: WindowQuery = {
+      model,
+      stable: r.stable,
+      canary: r.version,
+      from: watching ? r.promotedAt ?? r.stepStartedAt : r.stepStartedAt,
+      to: now,
+      output: outputOf(plan),
+      ...(watching ? { stableRange: { from: r.baseline!.from, to: r.baseline!.to } } : {})
+    }
     let data
     try {
       data = await this.#o.source.window(q)
@@ -121,7 +169,7 @@ export class RolloutController {
     const stale = this.#o.staleAfterMs ?? DEFAULT_ROLLOUT_STALE_AFTER_MS
     if (data.newestAt === null) return { at: now, source: 'down', error: `${this.#o.source.name} source holds no data for "${model}"`, checks: [] }
     if (now - data.newestAt > stale) return { at: now, source: 'down', error: `${this.#o.source.name} source is stale: newest data ${Math.round((now - data.newestAt) / 1000)}s old (limit ${Math.round(stale / 1000)}s)`, checks: [] }
-    return { at: now, source: 'ok', checks: analyse(plan, data) }
+    return { at: now, source: 'ok', checks: analyse(plan.checks, data, watching ? watchAlphas(plan) : stepAlphas(plan)) }
   }
 
   async #write (model: string, revision: number, op: Parameters<StateStore['update']>[1], action: string, detail: Record<string, unknown>): Promise<void> {
@@ -145,7 +193,7 @@ export class RolloutController {
       step: d.step,
       weight: d.weight,
       reason: d.reason,
-      checks: d.checks.map(c => ({ check: c.check, verdict: c.verdict, summary: c.summary, figures: c.figures })),
+      checks: d.checks.map(c => ({ check: c.check, verdict: c.verdict, summary: c.summary, figures: c.figures, ...(c.segment === undefined ? {} : { segment: c.segment }) })),
       rolloutId: r.id
     }
     try {
@@ -154,9 +202,4 @@ export class RolloutController {
       this.#logger.warn({ err: (err as Error).message, model }, 'rollout journal write failed (the decision is still logged here)')
     }
   }
-}
-
-export function outputOf (plan: RolloutPlan): WindowQuery['output'] {
-  const o = plan.checks.outputs
-  return o === undefined ? null : { name: o.output, index: o.index }
 }

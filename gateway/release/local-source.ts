@@ -20,7 +20,9 @@ import { emptyVersionWindow, outputValue, type AnalysisSource, type VersionWindo
 export const LOCAL_WINDOW_SECONDS = 1800
 /** Response bodies parsed per second and version, at most. */
 export const OUTPUT_SAMPLES_PER_SECOND = 50
-export const MAX_WATCHED_SERIES = 16
+export const MAX_WATCHED_SERIES = 64
+/** Past windows kept once summed (post-promotion baselines), so they outlive the slots they came from. */
+export const MAX_FROZEN_WINDOWS = 64
 
 class Slot {
   second = -1
@@ -54,6 +56,8 @@ export class LocalWindow implements RequestObserver, AnalysisSource {
   readonly name = 'local'
   readonly #series = new Map<string, Map<string, Series>>()
   readonly #now: () => number
+  /** Sums of windows that had ended when first asked for, by model, version and range. */
+  readonly #frozen = new Map<string, VersionWindow>()
   #count = 0
 
   constructor (now: () => number = Date.now) {
@@ -108,12 +112,28 @@ export class LocalWindow implements RequestObserver, AnalysisSource {
 
   async window (q: WindowQuery): Promise<WindowData> {
     this.watch(q.model, [q.stable, q.canary], q.output)
+    const s = q.stableRange ?? q
     return {
-      stable: this.#sum(q.model, q.stable, q.from, q.to),
+      stable: s.to <= this.#now() ? this.#past(q.model, q.stable, s.from, s.to) : this.#sum(q.model, q.stable, s.from, s.to),
       canary: this.#sum(q.model, q.canary, q.from, q.to),
       // In-process data is never stale: it is this instance's own traffic, up to now.
       newestAt: this.#now()
     }
+  }
+
+  /**
+   * A window that has ended: summed once while its slots are still here, then
+   * kept, so a watch of hours still has the baseline from before the promotion.
+   */
+  #past (model: string, version: string, from: number, to: number): VersionWindow {
+    const key = `${model}\u0000${version}\u0000${from}\u0000${to}`
+    let w = this.#frozen.get(key)
+    if (w === undefined) {
+      w = this.#sum(model, version, from, to)
+      if (this.#frozen.size >= MAX_FROZEN_WINDOWS) this.#frozen.delete(this.#frozen.keys().next().value!)
+      this.#frozen.set(key, w)
+    }
+    return { ...w, latency: [...w.latency], outputs: [...w.outputs] }
   }
 
   #sum (model: string, version: string, from: number, to: number): VersionWindow {
@@ -134,6 +154,7 @@ export class LocalWindow implements RequestObserver, AnalysisSource {
 
   async close (): Promise<void> {
     this.#series.clear()
+    this.#frozen.clear()
     this.#count = 0
   }
 }

@@ -24,6 +24,11 @@ export interface WindowQuery {
   from: number
   /** Epoch ms, exclusive. */
   to: number
+  /**
+   * The stable side over another range than [from, to): the post-promotion
+   * watch compares the new version now with the previous one before promotion.
+   */
+  stableRange?: { from: number, to: number }
   /** Which output to read from response bodies; null when the outputs check is off. */
   output: { name: string | null, index: number } | null
 }
@@ -49,6 +54,8 @@ export interface AnalysisSource {
   window (q: WindowQuery): Promise<WindowData>
   /** Asks the source to keep what analysis of `model` needs (the local window only records watched models). */
   watch (model: string, versions: readonly string[], output: WindowQuery['output']): void
+  /** The model's rollout ended: stop keeping what its analysis needed. */
+  unwatch? (model: string): void
   close (): Promise<void>
 }
 

@@ -59,6 +59,20 @@ export interface ModelState {
   shadow?: ShadowState | null
   /** The automated rollout of this model, current or last (gateway/release/); the data plane ignores it. */
   rollout?: RolloutRecord | null
+  /**
+   * The version that was stable before the last promotion (or active before the
+   * last switch), held back: registered with its replicas, `rollback` returns to
+   * it at 100% in one call, `retire` refuses it (unless forced) until `until`.
+   */
+  holdback?: HoldbackState | null
+}
+
+export interface HoldbackState {
+  version: string
+  /** Epoch ms of the promotion that put it aside. */
+  since: number
+  /** Epoch ms until which it is held back. */
+  until: number
 }
 
 /** One check of a verification, with its figures and verdict. */
@@ -75,8 +89,18 @@ export interface VerificationRecord {
   at: string
   /** The admin token's name that ran it. */
   by: string
-  /** The replica URLs verified; a version whose replicas changed since counts as unverified. */
+  /**
+   * The version's static replica URLs when it was verified; a version whose
+   * static replicas changed since counts as unverified.
+   */
   replicas: string[]
+  /**
+   * Replicas the verifying instance had found by DNS discovery and verified too.
+   * They come and go with the name (each instance resolves its own), so the gate
+   * does not compare them: a version that follows DNS stays verified while its
+   * static list (often empty) is unchanged.
+   */
+  discovered?: string[]
   /** The version compared against (the stable one at the time), or null when there was none. */
   baseline: string | null
   goldenRequests: number
@@ -130,4 +154,5 @@ export function checkModelState (s: ModelState): void {
   if (s.versions[s.stable] === undefined) throw new StateError('stable', `names unknown version "${s.stable}"`)
   if (s.candidate !== null && s.versions[s.candidate] === undefined) throw new StateError('candidate', `names unknown version "${s.candidate}"`)
   if (s.shadow != null && s.versions[s.shadow.version] === undefined) throw new StateError('shadow', `names version "${s.shadow.version}", which is not registered; stop the shadow first`)
+  if (s.holdback != null && s.versions[s.holdback.version] === undefined) throw new StateError('holdback', `names version "${s.holdback.version}", which is not registered`)
 }

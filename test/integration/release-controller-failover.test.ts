@@ -11,7 +11,7 @@ describe('rollout controller killed mid-rollout', () => {
   beforeAll(async () => { fleet = await startFleet(2, serviceEnv().REDIS_URL) })
   afterAll(async () => { await fleet?.stop() })
 
-  it('is replaced by the other instance, which resumes from the stored step and promotes', async () => {
+  it('is replaced by the other instance, which resumes from the stored step and promotes', { timeout: 90_000 }, async () => {
     const loads: BackgroundLoad[] = fleet.gateways.map(g => backgroundLoad(g.url, { concurrency: 3 }))
     try {
       await Promise.all(loads.map(l => warm(l, 150)))

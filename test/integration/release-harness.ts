@@ -66,12 +66,12 @@ export interface ReleaseSetup {
 }
 
 /** v1 (stable) and v3 (canary, v1's weights unless `canary.shift`), one gateway. */
-export async function startSetup (canary: Partial<StartModelOptions> = {}, stableDelayMs = 0, extra: Partial<GatewayOptions> = {}): Promise<ReleaseSetup> {
+export async function startSetup (canary: Partial<StartModelOptions> = {}, stableDelayMs = 0, extra: Partial<GatewayOptions> = {}, warmCanary = true): Promise<ReleaseSetup> {
   const stable = await startModel({ version: 'v1', delayMs: stableDelayMs })
   const can = await startModel({ version: 'v3', ...canary })
   const gw = await startGatewayProcess(gatewayConfig({ stable, canary: can, ...extra }), { env: { LOG_LEVEL: 'info' } })
   // A new model process answers its first few hundred requests slower (JIT); readiness probes warm it in a real deployment.
-  await Promise.all([warmModel(stable.url), warmModel(can.url)])
+  await Promise.all([warmModel(stable.url), warmCanary ? warmModel(can.url) : Promise.resolve()])
   return {
     stable,
     canary: can,
@@ -83,7 +83,7 @@ export async function startSetup (canary: Partial<StartModelOptions> = {}, stabl
   }
 }
 
-async function warmModel (url: string, n = 400): Promise<void> {
+export async function warmModel (url: string, n = 400): Promise<void> {
   const pool = new Pool(url, { connections: 4 })
   let i = 0
   const one = async (): Promise<void> => {
@@ -102,26 +102,29 @@ export interface AdminAnswer {
   json: any
 }
 
-export async function adminCall (gw: GatewayProcess, method: 'GET' | 'POST', path: string, body?: object): Promise<AdminAnswer> {
+/** Anything with an admin URL: a gateway process, or a gateway started in the test's own process. */
+export type AdminTarget = Pick<GatewayProcess, 'adminUrl'>
+
+export async function adminCall (gw: AdminTarget, method: 'GET' | 'POST' | 'DELETE', path: string, body?: object, token = TOKEN): Promise<AdminAnswer> {
   const res = await request(`${gw.adminUrl}${path}`, {
     method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body)
   })
   const text = await res.body.text()
   return { status: res.statusCode, json: text === '' ? null : JSON.parse(text) }
 }
 
-export async function startRollout (gw: GatewayProcess, plan: Record<string, unknown>, version = 'v3'): Promise<AdminAnswer> {
+export async function startRollout (gw: AdminTarget, plan: Record<string, unknown>, version = 'v3'): Promise<AdminAnswer> {
   return adminCall(gw, 'POST', '/admin/models/fraud/rollout', { version, plan })
 }
 
 /** Polls the rollout status until `done` holds; the last status on timeout. */
-export async function waitForRollout (gw: GatewayProcess, done: (rollout: { status: string, step: number }) => boolean, timeoutMs = 60_000): Promise<AdminAnswer> {
+export async function waitForRollout (gw: AdminTarget, done: (rollout: { status: string, step: number, reason: string | null }) => boolean, timeoutMs = 60_000, model = 'fraud'): Promise<AdminAnswer> {
   const deadline = Date.now() + timeoutMs
   let last: AdminAnswer | undefined
   while (Date.now() < deadline) {
-    last = await adminCall(gw, 'GET', '/admin/models/fraud/rollout').catch(() => last)
+    last = await adminCall(gw, 'GET', `/admin/models/${model}/rollout`).catch(() => last)
     if (last?.status === 200 && done(last.json.rollout)) return last
     await new Promise(resolve => setTimeout(resolve, 200))
   }
@@ -203,7 +206,7 @@ export function features (n: number): string {
 }
 
 /** The model's split as the admin API shows it, version -> basis points. */
-export async function splitOf (gw: GatewayProcess): Promise<Record<string, number>> {
+export async function splitOf (gw: AdminTarget): Promise<Record<string, number>> {
   const res = await adminCall(gw, 'GET', '/admin/models/fraud')
   return Object.fromEntries((res.json.model.split as Array<{ version: string, weight: number }>).map(e => [e.version, e.weight]))
 }
@@ -238,7 +241,7 @@ export async function startFleet (n: number, redisUrl: string, rollouts: Record<
 
 export interface JournalView { at: number, instanceId: string, action: string, step: number, weight: number, reason: string }
 
-export async function journalOf (gw: GatewayProcess): Promise<JournalView[]> {
+export async function journalOf (gw: AdminTarget): Promise<JournalView[]> {
   const res = await adminCall(gw, 'GET', '/admin/models/fraud/rollout/explain')
   return res.status === 200 ? res.json.entries as JournalView[] : []
 }
@@ -260,9 +263,16 @@ export async function expectRolledBackInFirstStep (s: ReleaseSetup, check: strin
   } finally {
     await load.stop()
   }
-  expect(await splitOf(s.gw)).toEqual({ v1: 10_000 })
-  const audit = await adminCall(s.gw, 'GET', '/admin/audit?limit=5')
+  const entry = await expectControllerRollback(s.gw)
+  return entry.detail.checks.find((c: { check: string }) => c.check === check).figures
+}
+
+/** v1 is back at 100% and the newest rollback in the audit log is the controller's; returns that entry. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function expectControllerRollback (gw: AdminTarget): Promise<any> {
+  expect(await splitOf(gw)).toEqual({ v1: 10_000 })
+  const audit = await adminCall(gw, 'GET', '/admin/audit?limit=5')
   const entry = audit.json.entries.find((e: { action: string }) => e.action === 'rollout-rollback')
   expect(entry.actor).toMatch(/^rollout-controller@/)
-  return entry.detail.checks.find((c: { check: string }) => c.check === check).figures
+  return entry
 }

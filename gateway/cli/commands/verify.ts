@@ -73,7 +73,7 @@ export default adminCommand('verify', {
     if (body.rounds !== undefined && !Number.isInteger(body.rounds)) throw new UsageError('--rounds must be an integer')
     const res = await ctx.client.verify(model, version, body)
     const v = res.verification
-    ctx.out(`${model} ${version}: verification ${v.passed ? 'PASSED' : 'FAILED'} (${v.goldenRequests} golden requests x ${v.replicas.length} replicas, compared with ${v.baseline ?? 'no stable version'}); revision ${res.revision}`)
+    ctx.out(`${model} ${version}: verification ${v.passed ? 'PASSED' : 'FAILED'} (${v.goldenRequests} golden requests x ${v.replicas.length + (v.discovered?.length ?? 0)} replicas, compared with ${v.baseline ?? 'no stable version'}); revision ${res.revision}`)
     for (const l of table(['CHECK', 'VERDICT', 'DETAIL'], v.checks.map(c => [c.name, c.passed ? 'pass' : 'FAIL', c.detail]))) ctx.out(l)
     return res
   },
