@@ -153,7 +153,7 @@ export interface BackgroundLoad {
 }
 
 /** Requests with sticky users (x-user-id) and `concurrency` in flight until stopped (or `maxMs` passed). */
-export function backgroundLoad (url: string, opts: { concurrency?: number, maxMs?: number, watch?: string } = {}): BackgroundLoad {
+export function backgroundLoad (url: string, opts: { concurrency?: number, maxMs?: number, watch?: string, path?: string } = {}): BackgroundLoad {
   const concurrency = opts.concurrency ?? 6
   const pool = new Pool(url, { connections: concurrency })
   const deadline = Date.now() + (opts.maxMs ?? 120_000)
@@ -175,7 +175,7 @@ export function backgroundLoad (url: string, opts: { concurrency?: number, maxMs
       const n = i++
       try {
         const res = await pool.request({
-          path: '/v2/models/fraud/infer',
+          path: opts.path ?? '/v2/models/fraud/infer',
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-user-id': `user-${n}` },
           body: features(n)

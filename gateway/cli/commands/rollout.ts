@@ -4,7 +4,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { adminCommand, UsageError, type CommandContext } from '../admin-command.js'
+import { adminCommand, table, UsageError, type CommandContext } from '../admin-command.js'
 import { AdminClientError } from '../admin-client.js'
 import { parsePlanText, PlanError, formatBp } from '../../release/plan.js'
 import { formatStatus, type RolloutView } from '../../release/status.js'
@@ -13,20 +13,23 @@ import { timelineSvg } from '../../release/timeline-svg.js'
 import { seconds } from '../../release/steps.js'
 
 interface StatusResponse { revision: number, rollout: { status: string }, view: RolloutView }
+interface ListResponse { revision: number, maxInProgress: number | null, inProgress: number, queued: number, rollouts: RolloutView[] }
 interface ExplainResponse { revision: number, rollout: { version: string, status: string }, entries: JournalEntry[] }
 
-const SUBCOMMANDS = ['start', 'status', 'pause', 'resume', 'abort', 'explain'] as const
+const SUBCOMMANDS = ['start', 'status', 'pause', 'resume', 'abort', 'approve', 'explain', 'list'] as const
 const LIVE_REFRESH_MS = 1_000
-const ACTIVE = ['running', 'paused', 'held']
+const ACTIVE = ['queued', 'running', 'paused', 'held', 'watching']
 
 export default adminCommand('rollout', {
-  summary: 'automated canary rollout: start, status, pause, resume, abort, explain',
-  usage: '<start|status|pause|resume|abort|explain> <model> [version]',
+  summary: 'automated rollout: start, status, pause, resume, abort, approve, explain, list',
+  usage: '<start|status|pause|resume|abort|approve|explain> <model> [version] | list',
   help: [
     '',
     '  rollout start <model> <version> [--plan FILE]   grow <version> as a canary step by step (plan: YAML; default: the model\'s release.rollout)',
     '  rollout status <model> [--once]                 step, weight, time left, each check\'s figures (live on a terminal until it ends)',
     '  rollout pause|resume|abort <model>              hold at the current weight / go on / roll back at once',
+    '  rollout approve <model>                         pass an approval step (a plan may require another token than the starter\'s)',
+    '  rollout list                                    every model\'s rollout, the release queue and its positions',
     '  rollout explain <model> [--svg FILE]            every decision with its numbers; --svg writes a timeline picture',
     '',
     '  --plan FILE       rollout plan in YAML or JSON',
@@ -34,11 +37,16 @@ export default adminCommand('rollout', {
     '  --svg FILE        with explain: write an SVG timeline of weight and check results'
   ],
   options: { plan: { type: 'string' }, once: { type: 'boolean' }, svg: { type: 'string' } },
-  minArgs: 2,
+  minArgs: 1,
   maxArgs: 3,
   async run (ctx) {
     const [sub, model, version] = ctx.args as [string, string, string | undefined]
     if (!(SUBCOMMANDS as readonly string[]).includes(sub)) throw new UsageError(`unknown rollout subcommand "${sub}" (use ${SUBCOMMANDS.join(', ')})`)
+    if (sub === 'list') {
+      if (model !== undefined) throw new UsageError('rollout list takes no arguments')
+      return list(ctx)
+    }
+    if (model === undefined) throw new UsageError(`rollout ${sub} needs <model>`)
     if ((sub === 'start') !== (version !== undefined)) throw new UsageError(sub === 'start' ? 'rollout start needs <model> <version>' : `rollout ${sub} takes only <model>`)
     const base = `/admin/models/${encodeURIComponent(model)}/rollout`
     switch (sub) {
@@ -55,9 +63,10 @@ export default adminCommand('rollout', {
         return status(ctx, base)
       case 'pause':
       case 'resume':
+      case 'approve':
       case 'abort': {
         const res = await ctx.client.call<StatusResponse>('POST', `${base}/${sub}`, ctx.revision === undefined ? {} : { revision: ctx.revision })
-        ctx.out(`${model}: rollout ${sub === 'abort' ? 'aborted (stable at 100%)' : `${sub}d`}; revision ${res.revision}`)
+        ctx.out(`${model}: rollout ${sub === 'abort' ? `aborted (${res.view.weight === 0 || res.view.strategy === 'blue-green' ? `${res.view.stable} serves 100%` : 'stable at 100%'})` : `${sub}d`}; revision ${res.revision}`)
         for (const l of formatStatus(res.view)) ctx.out(l)
         return res
       }
@@ -111,6 +120,17 @@ async function status (ctx: CommandContext, base: string): Promise<unknown> {
     await sleep(LIVE_REFRESH_MS)
     res = await ctx.client.call<StatusResponse>('GET', base)
   }
+}
+
+async function list (ctx: CommandContext): Promise<ListResponse> {
+  const res = await ctx.client.call<ListResponse>('GET', '/admin/rollouts')
+  ctx.out(`${res.inProgress} in progress${res.maxInProgress === null ? '' : ` (at most ${res.maxInProgress})`}, ${res.queued} queued; revision ${res.revision}`)
+  const rows = res.rollouts.map(v => [
+    v.model, v.version, v.status + (v.queuePosition === null ? '' : ` #${v.queuePosition}`),
+    v.status === 'queued' ? '-' : `${v.step}/${v.steps} ${v.stepKind}`, formatBp(v.weight), v.startedBy, v.startedAt
+  ])
+  for (const l of table(['MODEL', 'VERSION', 'STATUS', 'STEP', 'WEIGHT', 'BY', 'STARTED'], rows)) ctx.out(l)
+  return res
 }
 
 export function explainLines (res: ExplainResponse): string[] {
