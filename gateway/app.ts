@@ -33,6 +33,8 @@ import { createReloader, type ReloadResult } from './reload.js'
 import { reloadAdminModule } from './admin/reload-routes.js'
 import { readEnv, type GatewayEnv } from './config/env.js'
 import { startRelease } from './release/component.js'
+import { loadSuites } from './verify/suites.js'
+import { recordedFromConfig } from './sink/recorded.js'
 
 export interface StartOptions {
   /** Overrides the config's data-plane port (0 = any free port). */
@@ -84,7 +86,11 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
   closers.push(() => store.close())
   // Verification gate and shadow traffic (issue 11); release.requireVerification comes from the config.
   const shadowTally = new ShadowTally()
-  adminModules.push(releaseAdminModule({ store, router, shadowTally }))
+  // Named verification suites (golden files read now; a bad one stops the start) and recorded traffic for replay suites.
+  const suites = loadSuites(config)
+  const recorded = recordedFromConfig(config.rollouts)
+  if (recorded !== null) closers.push(recorded.close)
+  adminModules.push(releaseAdminModule({ store, router, shadowTally, suites, recorded: recorded?.source ?? null }))
   const drift = requireVerificationDrift(store.get(), config.initialState)
   if (drift.length > 0) await store.update(undefined, syncRequireVerification(config.initialState), { actor: 'config', action: 'sync-require-verification', detail: { models: drift } })
 
@@ -157,7 +163,7 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
   // First on shutdown, so the pairs of cut-off shadow calls still reach the pipeline before it flushes.
   closers.unshift(async () => { shadow.close() })
   // Release controller: canary analysis, automatic promote and rollback (one lease holder per model across a fleet).
-  const release = startRelease(config, store, logger, { now: opts.now })
+  const release = startRelease(config, store, logger, { now: opts.now, router, shadowTally, suites, recorded: recorded?.source ?? null })
   if (release.observer !== null) observer.add(release.observer)
   adminModules.push(release.adminModule)
   closers.unshift(() => release.close())

@@ -47,7 +47,7 @@ export interface ReloadResponse { revision: number, file: string, models: string
 export interface InstancesResponse { revision: number, instanceId: string, instances: InstanceView[] }
 
 export const VERIFY_TIMEOUT_MS = 300_000
-export interface VerifyRequestBody { golden: unknown[], tolerance?: number, minAgreement?: number, latencyRatio?: number, latencySlackMs?: number, rounds?: number }
+export interface VerifyRequestBody { golden?: unknown[], suites?: string[], tolerance?: number, minAgreement?: number, latencyRatio?: number, latencySlackMs?: number, rounds?: number }
 export interface VerifyResponse { revision: number, model: ModelView, version: string, verification: VerificationRecord }
 export interface ShadowResponse { revision: number, model: ModelView, shadow: ShadowState | null }
 

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { parse as parseYaml, YAMLParseError } from 'yaml'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
-import { ConfigSchema, type GatewayConfigFile, type ModelConfig, type AdminToken } from './schema.js'
+import { ConfigSchema, type GatewayConfigFile, type ModelConfig, type AdminToken, type SuiteConfig } from './schema.js'
 import { lookupEnv, readEnv, type GatewayEnv } from './env.js'
 import * as D from './defaults.js'
 import { isReplicaUrl } from '../state/names.js'
@@ -71,6 +71,8 @@ export interface ResolvedModel {
     captureBodies: boolean
     maxBodyBytes: number
   }
+  /** Verification suites by name, as configured (files are read when the gateway starts: gateway/verify/suites.ts). */
+  suites: Record<string, SuiteConfig>
 }
 
 export interface GatewayConfig {
@@ -299,8 +301,17 @@ function resolveModel (name: string, m: ModelConfig, gatewayBodyLimit: number, f
       alwaysSampleErrors: s.alwaysSampleErrors ?? D.DEFAULT_SAMPLE_ERRORS,
       captureBodies: s.captureBodies ?? D.DEFAULT_CAPTURE_BODIES,
       maxBodyBytes: s.maxBodyBytes ?? D.DEFAULT_MAX_BODY_BYTES
-    }
+    },
+    suites: suitesOf(name, m, file)
   }
+}
+
+function suitesOf (name: string, m: ModelConfig, file: string): Record<string, SuiteConfig> {
+  const suites = m.verification?.suites ?? {}
+  for (const [s, suite] of Object.entries(suites)) {
+    if (suite.files === undefined && suite.replay === undefined) throw new ConfigError(file, `models.${name}.verification.suites.${s}`, 'needs files (golden sets) or replay (recorded traffic), or both')
+  }
+  return suites
 }
 
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g

@@ -63,6 +63,41 @@ export const ReleaseSchema = Strict({
   rollout: Type.Optional(Type.Unknown())
 })
 
+/** One golden file of a verification suite, with its own tolerances. */
+export const GoldenFileSchema = Strict({
+  /** NDJSON of OIP infer requests (optionally with expected outputs); relative to the config file. */
+  file: Type.String({ minLength: 1, maxLength: 1024 }),
+  /** Absolute tolerance of lines without their own. */
+  tolerance: Type.Optional(Type.Number({ minimum: 0 })),
+  /** Share of answers within tolerance of the stable version's needed (lines without expected outputs). */
+  minAgreement: Type.Optional(Rate)
+})
+
+/** Recorded stable traffic replayed to the candidate (from ClickHouse's sampled records). */
+export const ReplaySchema = Strict({
+  /** How far back to take recorded requests. */
+  windowMs: Type.Optional(Type.Integer({ minimum: 1_000, maximum: 30 * 86_400_000 })),
+  /** Requests replayed at most (the newest). */
+  requests: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+  /** Requests in flight at once: the load the latency is judged under. */
+  concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
+  tolerance: Type.Optional(Type.Number({ minimum: 0 })),
+  minAgreement: Type.Optional(Rate),
+  maxErrorRate: Type.Optional(Rate),
+  /** Candidate p99 under load at most the recorded stable p99 x latencyRatio + latencySlackMs. */
+  latencyRatio: Type.Optional(Type.Number({ minimum: 1, maximum: 100 })),
+  latencySlackMs: Type.Optional(Type.Number({ minimum: 0, maximum: 60_000 }))
+})
+
+/** A named verification suite: golden files, and/or a replay of recorded traffic. */
+export const SuiteSchema = Strict({
+  files: Type.Optional(Type.Array(GoldenFileSchema, { minItems: 1, maxItems: 32 })),
+  replay: Type.Optional(ReplaySchema),
+  rounds: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
+  latencyRatio: Type.Optional(Type.Number({ minimum: 1, maximum: 100 })),
+  latencySlackMs: Type.Optional(Type.Number({ minimum: 0, maximum: 60_000 }))
+})
+
 export const StickySchema = Strict({
   header: Type.Optional(HeaderName),
   cookie: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]{1,128}$' }))
@@ -134,7 +169,9 @@ export const ModelSchema = Strict({
   queueTimeoutMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
   healthCheck: Type.Optional(HealthCheckSchema),
   outlierDetection: Type.Optional(OutlierSchema),
-  sampling: Type.Optional(SamplingSchema)
+  sampling: Type.Optional(SamplingSchema),
+  /** Named verification suites (`verify --suite`, a plan's verify steps, policies' required suites). */
+  verification: Type.Optional(Strict({ suites: Type.Record(Name, SuiteSchema) }))
 })
 
 export const AdminTokenSchema = Strict({
@@ -227,6 +264,7 @@ export type ModelConfig = Static<typeof ModelSchema>
 export type HealthCheckConfig = Static<typeof HealthCheckSchema>
 export type OutlierConfig = Static<typeof OutlierSchema>
 export type SamplingConfig = Static<typeof SamplingSchema>
+export type SuiteConfig = Static<typeof SuiteSchema>
 export type AdminToken = Static<typeof AdminTokenSchema>
 export type GatewayConfigFile = Static<typeof ConfigSchema>
 

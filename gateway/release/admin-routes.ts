@@ -19,7 +19,7 @@ import type { Operation } from '../control/operations.js'
 import { errors, GatewayError } from '../errors.js'
 import { NAME_PATTERN } from '../state/names.js'
 import type { RoutingState } from '../state/routing-state.js'
-import { PlanError, validatePlan, type RolloutPlan } from './plan.js'
+import { PlanError, planSuites, validatePlan, type RolloutPlan } from './plan.js'
 import { abortRollout, approveRollout, pauseRollout, resumeRollout, startRollout, type WriteContext } from './operations.js'
 import { rolloutView } from './status.js'
 import { inProgress, mayAdmitNow, queued, queuePosition } from './queue.js'
@@ -48,6 +48,8 @@ export interface RolloutAdminDeps {
   holdbackMs: number
   /** rollouts.maxInProgress, or null for no bound. */
   maxInProgress: number | null
+  /** The model's verification suites (a plan's verify steps must name them). */
+  suiteNames: (model: string) => string[]
   now?: () => number
 }
 
@@ -94,6 +96,8 @@ export function rolloutAdminModule (deps: RolloutAdminDeps): AdminModule {
           if (err instanceof PlanError) throw errors.invalid(`invalid rollout plan: ${err.message}`, { model })
           throw err
         }
+        const missing = planSuites(plan).filter(n => !deps.suiteNames(model).includes(n))
+        if (missing.length > 0) throw errors.invalid(`the plan verifies with suite(s) ${missing.join(', ')}, which model "${model}" does not define (has: ${deps.suiteNames(model).join(', ') || 'none'})`, { model })
         const admit = (state: RoutingState): boolean => mayAdmitNow(state, deps.maxInProgress)
         const out = await write(request, model, 'rollout-start', startRollout(model, version, plan, ctxOf(request), admit), { version, plan }, request.body.revision)
         return reply.code(201).send(out)

@@ -18,6 +18,12 @@ import type { AnalysisSource } from './source.js'
 import { MemoryCoordination, RedisCoordination, type Coordination } from './coordination.js'
 import { RolloutController } from './controller.js'
 import { rolloutAdminModule } from './admin-routes.js'
+import type { Router } from '../proxy/router.js'
+import type { ShadowTally } from '../observe/shadow-tally.js'
+import type { SuitesByModel } from '../verify/suites.js'
+import type { RecordedSource } from '../verify/replay.js'
+import { clickHouseEvidence, tallyEvidence, type ShadowEvidence } from './shadow-step.js'
+import { suiteVerifier } from './verifier.js'
 
 export interface ReleaseComponent {
   /** The local window's observer (null with the ClickHouse source). */
@@ -44,36 +50,48 @@ export function configPlans (config: GatewayConfig): Record<string, RolloutPlan>
 export interface ReleaseOptions {
   /** The clock of plans, holdbacks and the queue (tests move it; default Date.now). */
   now?: () => number
+  /** Verify steps run the model's suites against the replicas this instance routes to. */
+  router: Router
+  /** This instance's shadow pairs (shadow steps with the local source). */
+  shadowTally: ShadowTally
+  suites: SuitesByModel
+  recorded: RecordedSource | null
 }
 
-export function startRelease (config: GatewayConfig, store: StateStore, logger: Logger, opts: ReleaseOptions = {}): ReleaseComponent {
+export function startRelease (config: GatewayConfig, store: StateStore, logger: Logger, opts: ReleaseOptions): ReleaseComponent {
   const now = opts.now ?? Date.now
   const ro = config.rollouts
   const plans = configPlans(config)
   let source: AnalysisSource
+  let shadow: ShadowEvidence
   let observer: RequestObserver | null = null
   if (ro.source === 'clickhouse') {
     if (ro.clickhouseUrl === undefined) throw new ConfigError(config.file, 'rollouts.clickhouseUrl', 'is required with source "clickhouse" (or set CLICKHOUSE_URL)')
-    source = new ClickHouseSource({ url: ro.clickhouseUrl, database: ro.clickhouseDatabase ?? DEFAULT_DATABASE })
+    const ch = { url: ro.clickhouseUrl, database: ro.clickhouseDatabase ?? DEFAULT_DATABASE }
+    source = new ClickHouseSource(ch)
+    shadow = clickHouseEvidence(ch)
   } else {
     const local = new LocalWindow(now)
     source = local
     observer = local
+    shadow = tallyEvidence(opts.shadowTally)
   }
+  const verifier = suiteVerifier(opts.router, opts.suites, opts.recorded, now)
   const coordination: Coordination = store.kind === 'redis'
     ? new RedisCoordination(config.state.redisUrl!, config.state.keyPrefix, ro.leaseTtlMs, logger)
     : new MemoryCoordination()
   const controller = ro.enabled
-    ? new RolloutController({ store, source, coordination, instanceId: config.instanceId, logger, tickMs: ro.tickMs, staleAfterMs: ro.staleAfterMs, holdbackMs: ro.holdbackMs, maxInProgress: ro.maxInProgress, now }).start()
+    ? new RolloutController({ store, source, coordination, instanceId: config.instanceId, logger, tickMs: ro.tickMs, staleAfterMs: ro.staleAfterMs, holdbackMs: ro.holdbackMs, maxInProgress: ro.maxInProgress, now, shadow, verifier }).start()
     : null
   logger.info({ source: source.name, controller: ro.enabled, coordination: store.kind }, 'release controller ready')
   return {
     observer,
-    adminModule: rolloutAdminModule({ store, coordination, plans, instanceId: config.instanceId, holdbackMs: ro.holdbackMs, maxInProgress: ro.maxInProgress, now }),
+    adminModule: rolloutAdminModule({ store, coordination, plans, instanceId: config.instanceId, holdbackMs: ro.holdbackMs, maxInProgress: ro.maxInProgress, now, suiteNames: verifier.suiteNames }),
     async close () {
       await controller?.close()
       await coordination.close()
       await source.close()
+      await shadow.close()
     }
   }
 }

@@ -23,6 +23,10 @@ import { admitNext, inProgress, queued } from './queue.js'
 import { applyDecision, drifted, supersede, type WriteContext } from './operations.js'
 import type { AnalysisSource, WindowQuery } from './source.js'
 import type { Coordination, JournalEntry } from './coordination.js'
+import type { VerificationRecord } from '../state/routing-state.js'
+import { recordVerification } from '../control/release-gate.js'
+import { shadowChecks, type ShadowEvidence } from './shadow-step.js'
+import { verificationChecks, type Verifier } from './verifier.js'
 
 /** Told of every decision the controller takes (events out, metrics). */
 export type DecisionListener = (model: string, r: RolloutRecord, d: Decision) => void
@@ -42,6 +46,16 @@ export interface ControllerOptions {
   maxInProgress?: number | null
   now?: () => number
   onDecision?: DecisionListener
+  /** Where shadow steps read their pairs. */
+  shadow?: ShadowEvidence
+  /** Runs verify steps. */
+  verifier?: Verifier
+}
+
+/** A verify step's verification, running in the background while the loop goes on. */
+interface VerifyTask {
+  key: string
+  result: VerificationRecord | Error | null
 }
 
 export class RolloutController {
@@ -51,6 +65,7 @@ export class RolloutController {
   /** model -> `${rollout id}/${step}` and when it was last analysed. */
   readonly #last = new Map<string, { key: string, at: number }>()
   readonly #leased = new Set<string>()
+  readonly #verifying = new Map<string, VerifyTask>()
   #timer: NodeJS.Timeout | null = null
   #running: Promise<void> | null = null
   #closed = false
@@ -144,12 +159,27 @@ export class RolloutController {
     this.#o.onDecision?.(model, r, decision)
     if (decision.next === null) return
     const ctx: WriteContext = { now: decision.at, holdbackMs: this.#o.holdbackMs ?? DEFAULT_HOLDBACK_MS, actor: `rollout-controller@${this.#o.instanceId}` }
-    await this.#write(model, revision, applyDecision(model, r, decision.next, ctx), `rollout-${decision.action}`, {
+    // A verify step's record is stored with the version, in the same write as the step's outcome.
+    const task = this.#verifying.get(model)
+    const verified = plan.steps[r.step]?.kind === 'verify' && task?.key === `${r.id}/${r.step}` && task.result !== null && !(task.result instanceof Error) ? task.result : null
+    if (verified !== null) this.#verifying.delete(model)
+    const also = verified === null ? undefined : recordVerification(model, r.version, verified)
+    await this.#write(model, revision, applyDecision(model, r, decision.next, ctx, also), `rollout-${decision.action}`, {
       version: r.version, reason: decision.reason, step: decision.step, weight: decision.weight, checks: decision.checks.map(c => ({ check: c.check, verdict: c.verdict, figures: c.figures, ...(c.segment === undefined ? {} : { segment: c.segment }) }))
     })
   }
 
   async #evaluate (model: string, r: RolloutRecord, plan: RolloutPlan, now: number): Promise<Evaluation> {
+    const step = r.status === 'watching' ? undefined : plan.steps[r.step]
+    if (step?.kind === 'verify') return this.#verify(model, r, step.suites, now)
+    if (step?.kind === 'shadow') {
+      if (this.#o.shadow === undefined) return { at: now, source: 'down', error: 'no shadow evidence on this instance', checks: [] }
+      try {
+        return { at: now, source: 'ok', checks: shadowChecks(step, await this.#o.shadow.summary(model, r.version, r.stepStartedAt, step.tolerance)) }
+      } catch (err) {
+        return { at: now, source: 'down', error: `shadow pairs: ${(err as Error).message}`, checks: [] }
+      }
+    }
     const watching = r.status === 'watching' && r.baseline != null
     const q: WindowQuery = {
       model,
@@ -170,6 +200,26 @@ export class RolloutController {
     if (data.newestAt === null) return { at: now, source: 'down', error: `${this.#o.source.name} source holds no data for "${model}"`, checks: [] }
     if (now - data.newestAt > stale) return { at: now, source: 'down', error: `${this.#o.source.name} source is stale: newest data ${Math.round((now - data.newestAt) / 1000)}s old (limit ${Math.round(stale / 1000)}s)`, checks: [] }
     return { at: now, source: 'ok', checks: analyse(plan.checks, data, watching ? watchAlphas(plan) : stepAlphas(plan)) }
+  }
+
+  /** Starts the step's verification once; answers "running" (no checks) until it is done. */
+  #verify (model: string, r: RolloutRecord, suites: string[], now: number): Evaluation {
+    const key = `${r.id}/${r.step}`
+    let task = this.#verifying.get(model)
+    if (task === undefined || task.key !== key) {
+      const verifier = this.#o.verifier
+      if (verifier === undefined) return { at: now, source: 'down', error: 'no verifier on this instance', checks: [] }
+      const t: VerifyTask = task = { key, result: null }
+      this.#verifying.set(model, t)
+      verifier.run(model, r.version, suites, `rollout-controller@${this.#o.instanceId}`).then(v => { t.result = v }, (err: unknown) => { t.result = err as Error })
+    }
+    if (task.result === null) return { at: now, source: 'ok', checks: [] }
+    if (task.result instanceof Error) {
+      // Tried again at the next look.
+      this.#verifying.delete(model)
+      return { at: now, source: 'down', error: task.result.message, checks: [] }
+    }
+    return { at: now, source: 'ok', checks: verificationChecks(task.result) }
   }
 
   async #write (model: string, revision: number, op: Parameters<StateStore['update']>[1], action: string, detail: Record<string, unknown>): Promise<void> {

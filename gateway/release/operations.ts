@@ -11,7 +11,9 @@ import { isActive, type RolloutRecord } from '../state/rollout-record.js'
 import { mayGiveWeight } from '../control/weight-gate.js'
 import type { ModelState, RoutingState } from '../state/routing-state.js'
 import { blueGreenSplit } from '../state/split.js'
-import type { RolloutPlan } from './plan.js'
+import { verifiesBeforeWeight, type RolloutPlan } from './plan.js'
+import type { ShadowStep } from './plan-steps.js'
+import { setShadow, stopShadow } from '../control/release-gate.js'
 import { approved, enter, resumed, seconds, weightAt, type Decision } from './steps.js'
 
 /** What a rollout's writes need besides the state: the time and the config's default holdback. */
@@ -76,7 +78,7 @@ export function startRollout (model: string, version: string, plan: RolloutPlan,
       throw errors.invalid(`the watch (${seconds(plan.watch.durationMs)}) outlasts the holdback (${seconds(holdbackOf(plan, ctx))}): a rollback at its end would have nothing to return to`, { model, version })
     }
     const gate = mayGiveWeight(ms, version)
-    if (!gate.ok) throw new GatewayError('GW_NOT_VERIFIED', { model, version, detail: gate.reason })
+    if (!gate.ok && !verifiesBeforeWeight(plan)) throw new GatewayError('GW_NOT_VERIFIED', { model, version, detail: gate.reason })
     const record: RolloutRecord = {
       id: randomUUID(),
       version,
@@ -181,11 +183,11 @@ export function abortRollout (model: string, ctx: WriteContext): ops.Operation {
  * the stored rollout is still the one it analysed (same id, status and step) —
  * an operator's pause or abort in between wins.
  */
-export function applyDecision (model: string, seen: RolloutRecord, next: RolloutRecord, ctx: WriteContext): ops.Operation {
+export function applyDecision (model: string, seen: RolloutRecord, next: RolloutRecord, ctx: WriteContext, also: ops.Operation = unchanged): ops.Operation {
   return (state) => {
     const cur = activeRollout(state, model)
     if (cur.id !== seen.id || cur.status !== seen.status || cur.step !== seen.step) throw errors.conflict(`the rollout of "${seen.version}" changed meanwhile`, { model })
-    return compose(transition(model, cur, next, ctx), setRecord(model, () => next))(state)
+    return compose(also, transition(model, cur, next, ctx), setRecord(model, () => next))(state)
   }
 }
 
@@ -196,6 +198,26 @@ export function applyDecision (model: string, seen: RolloutRecord, next: Rollout
  * the canary weight of the step it is on. Blue-green keeps its split until the switch.
  */
 export function transition (model: string, prev: RolloutRecord, next: RolloutRecord, ctx: WriteContext): ops.Operation {
+  return compose(shadowFor(model, prev, next, ctx), split(model, prev, next, ctx))
+}
+
+/** A shadow step mirrors while the rollout is on it; entering it starts the shadow, leaving it stops it. */
+function shadowFor (model: string, prev: RolloutRecord, next: RolloutRecord, ctx: WriteContext): ops.Operation {
+  const plan = prev.plan as RolloutPlan
+  const on = (r: RolloutRecord): ShadowStep | null => {
+    const s = plan.steps[r.step]
+    return s?.kind === 'shadow' && (r.status === 'running' || r.status === 'held' || r.status === 'paused') ? s : null
+  }
+  const was = on(prev)
+  const will = on(next)
+  if (will !== null && (was === null || prev.step !== next.step)) return setShadow(model, next.version, will.share, ctx.actor)
+  if (was !== null && will === null) {
+    return (state) => state.models[model]?.shadow?.version === prev.version ? stopShadow(model)(state) : state
+  }
+  return unchanged
+}
+
+function split (model: string, prev: RolloutRecord, next: RolloutRecord, ctx: WriteContext): ops.Operation {
   const plan = prev.plan as RolloutPlan
   const bg = plan.strategy === 'blue-green'
   const wasPromoted = prev.status === 'watching' || prev.status === 'promoted'

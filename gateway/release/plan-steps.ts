@@ -5,21 +5,42 @@
  *   { preview: { bake: 2m } }        blue-green: the preview's explicit-version traffic judged against the active version
  *   { gate: manual }                 wait for `rollout resume`
  *   { approval: { distinct: true } } wait for `rollout approve` (by another token than the starter's when distinct)
+ *   { shadow: { share: 20%, duration: 1m, … } }  mirror a share of live requests to the candidate, judge agreement, errors, latency
+ *   { verify: { suites: [base] } }   run the model's named verification suites against every replica of the candidate
  * Each returns the validated step; the plan checks their order (plan.ts).
  */
-import { bool, duration, known, mapping, parseWeight, show, type Fail } from './plan-fields.js'
+import { bool, duration, int, known, mapping, names, num, parseWeight, show, type Fail } from './plan-fields.js'
+import { NAME_RE } from '../state/names.js'
 
 export interface WeightStep { kind: 'weight', weight: number, bakeMs: number }
 export interface PreviewStep { kind: 'preview', bakeMs: number }
 export interface GateStep { kind: 'gate' }
 export interface ApprovalStep { kind: 'approval', distinct: boolean }
+export interface ShadowStep {
+  kind: 'shadow'
+  /** Share of live requests mirrored, in basis points. */
+  share: number
+  /** How long the shadow runs before the step may pass (its bake). */
+  bakeMs: number
+  /** Pairs needed before any verdict. */
+  minPairs: number
+  /** Absolute difference of outputs counted as agreement. */
+  tolerance: number
+  minAgreement: number
+  /** Largest share of mirrored requests the candidate may fail. */
+  maxErrorRate: number
+  /** The candidate's p99 may be at most the primary's x maxLatencyRatio + latencySlackMs. */
+  maxLatencyRatio: number
+  latencySlackMs: number
+}
+export interface VerifyStep { kind: 'verify', suites: string[] }
 
-export type Step = WeightStep | PreviewStep | GateStep | ApprovalStep
-/** Steps that send traffic to the candidate and judge it: they have a window and a bake. */
-export type JudgedStep = WeightStep | PreviewStep
+export type Step = WeightStep | PreviewStep | GateStep | ApprovalStep | ShadowStep | VerifyStep
+/** Steps that judge the candidate over a window of time: they have a bake and checks. */
+export type JudgedStep = WeightStep | PreviewStep | ShadowStep
 
 export function isJudged (s: Step | undefined): s is JudgedStep {
-  return s !== undefined && (s.kind === 'weight' || s.kind === 'preview')
+  return s !== undefined && (s.kind === 'weight' || s.kind === 'preview' || s.kind === 'shadow')
 }
 
 type StepParser = (st: Record<string, unknown>, path: string, fail: Fail) => Step
@@ -48,6 +69,30 @@ const PARSERS: Record<string, StepParser> = {
     const o = st.approval === true ? {} : mapping(st.approval, `${p}.approval`, fail)
     known(o, `${p}.approval`, ['distinct'], fail)
     return { kind: 'approval', distinct: bool(o.distinct, `${p}.approval.distinct`, false, fail) }
+  },
+  shadow (st, p, fail) {
+    known(st, p, ['shadow'], fail)
+    const q = `${p}.shadow`
+    const o = mapping(st.shadow, q, fail)
+    known(o, q, ['share', 'duration', 'minPairs', 'tolerance', 'minAgreement', 'maxErrorRate', 'maxLatencyRatio', 'latencySlackMs'], fail)
+    if (o.share === undefined || o.duration === undefined) fail(q, 'needs share (of live requests mirrored, e.g. 20%) and duration (e.g. 2m)')
+    return {
+      kind: 'shadow',
+      share: parseWeight(o.share, `${q}.share`, fail),
+      bakeMs: positive(o.duration, `${q}.duration`, fail),
+      minPairs: int(o.minPairs, `${q}.minPairs`, 1, 1e7, 200, fail),
+      tolerance: num(o.tolerance, `${q}.tolerance`, 0, 1e12, 1e-6, fail),
+      minAgreement: num(o.minAgreement, `${q}.minAgreement`, 0, 1, 0.99, fail),
+      maxErrorRate: num(o.maxErrorRate, `${q}.maxErrorRate`, 0, 1, 0.01, fail),
+      maxLatencyRatio: num(o.maxLatencyRatio, `${q}.maxLatencyRatio`, 1, 1000, 2, fail),
+      latencySlackMs: num(o.latencySlackMs, `${q}.latencySlackMs`, 0, 60_000, 20, fail)
+    }
+  },
+  verify (st, p, fail) {
+    known(st, p, ['verify'], fail)
+    const o = mapping(st.verify, `${p}.verify`, fail)
+    known(o, `${p}.verify`, ['suites'], fail)
+    return { kind: 'verify', suites: names(o.suites, `${p}.verify.suites`, NAME_RE, fail) }
   }
 }
 

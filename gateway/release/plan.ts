@@ -138,11 +138,28 @@ function validateWatch (raw: unknown, fail: Fail): WatchPlan | null {
   return { durationMs }
 }
 
-/** Steps that send the candidate traffic and judge it, in order (what the candidate goes through before promotion). */
+/**
+ * Steps whose window the check kinds judge (weights, previews), in order: what
+ * the alpha is spread over. Shadow steps judge by fixed thresholds, not tests.
+ */
 export function judgedSteps (plan: RolloutPlan): Array<{ index: number, step: JudgedStep }> {
   const out: Array<{ index: number, step: JudgedStep }> = []
-  plan.steps.forEach((step, index) => { if (isJudged(step)) out.push({ index, step }) })
+  plan.steps.forEach((step, index) => { if (isJudged(step) && step.kind !== 'shadow') out.push({ index, step }) })
   return out
+}
+
+/** Whether a verify step comes before the candidate's first weight (then the verification gate is its job, not the start's). */
+export function verifiesBeforeWeight (plan: RolloutPlan): boolean {
+  for (const s of plan.steps) {
+    if (s.kind === 'verify') return true
+    if (s.kind === 'weight') return false
+  }
+  return false
+}
+
+/** The suites a plan's verify steps name. */
+export function planSuites (plan: RolloutPlan): string[] {
+  return [...new Set(plan.steps.flatMap(s => s.kind === 'verify' ? s.suites : []))]
 }
 
 /** Weight steps only, in order (what a canary goes through before promotion). */

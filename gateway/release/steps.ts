@@ -53,6 +53,7 @@ export function decide (r: RolloutRecord, plan: RolloutPlan, ev: Evaluation): De
   const views = checkViews(ev.checks)
 
   if (r.status === 'watching') return decideWatch(r, plan, ev, out)
+  if (step?.kind === 'verify' && r.status === 'running') return decideVerify(r, plan, ev, out)
   if (!isJudged(step) || (r.status !== 'running' && r.status !== 'held')) return out('wait', `rollout is ${r.status}`, null)
 
   const rollback = (reason: string): Decision =>
@@ -116,8 +117,33 @@ export function enter (r: RolloutRecord, plan: RolloutPlan, i: number, at: numbe
     const reason = `${why}: waiting for "rollout approve"${s.distinct ? ` by another token than ${r.startedBy}'s` : ''}`
     return out('approval', reason, { ...base, status: 'paused', step: i, stepStartedAt: at, reason }, i, w)
   }
-  const reason = `${why}: step ${i + 1} ${s.kind === 'weight' ? `at ${formatBp(s.weight)}` : `previewing ${r.version} for ${seconds(s.bakeMs)}`}`
+  const what = s.kind === 'weight'
+    ? `at ${formatBp(s.weight)}`
+    : s.kind === 'preview' ? `previewing ${r.version} for ${seconds(s.bakeMs)}` : s.kind === 'shadow' ? `mirroring ${formatBp(s.share)} of live requests to ${r.version} for ${seconds(s.bakeMs)}` : `verifying ${r.version} with suites ${s.suites.join(', ')}`
+  const reason = `${why}: step ${i + 1} ${what}`
   return out('advance', reason, { ...base, status: 'running', step: i, stepStartedAt: at, noDataSince: null, reason }, i, w)
+}
+
+/**
+ * A verify step: the evaluation carries the verification's checks once it has
+ * run (none while it runs). Pass: on to the next step; fail: roll back; the
+ * verifier down (e.g. ClickHouse for a replay suite): as missing data.
+ */
+function decideVerify (r: RolloutRecord, plan: RolloutPlan, ev: Evaluation, out: Out): Decision {
+  const at = ev.at
+  const views = checkViews(ev.checks)
+  if (ev.source === 'down') {
+    const since = r.noDataSince ?? at
+    if (at - since >= plan.noDataRollbackAfterMs) return out('rollback', `verification could not run for ${seconds(at - since)} (${ev.error ?? 'down'})`, { ...r, status: 'rolled-back', reason: `verification could not run (${ev.error ?? 'down'})`, endedAt: at, checks: views }, r.step, 0)
+    return out('no-data', `verification could not run (${ev.error ?? 'down'}); retrying`, r.noDataSince === null ? { ...r, noDataSince: since } : null)
+  }
+  if (ev.checks.length === 0) return out('wait', `verifying ${r.version}`, null)
+  const failed = ev.checks.filter(c => c.verdict !== 'pass')
+  if (failed.length > 0) {
+    const reason = `verification failed: ${failed.map(c => `${c.check}: ${c.summary}`).join('; ')}`
+    return out('rollback', reason, { ...r, status: 'rolled-back', reason, endedAt: at, checks: views }, r.step, 0)
+  }
+  return enter(r, plan, r.step + 1, at, { ...r, noDataSince: null, checks: views }, `verification passed (${ev.checks.length} checks)`, out)
 }
 
 /** After promotion: roll back on a failed check; the watch is over when its time is up. */
@@ -162,7 +188,8 @@ export function approved (r: RolloutRecord, plan: RolloutPlan, at: number, actor
 
 /** Where the candidate is at step i, in words: its weight, or "preview" for blue-green. */
 function where (plan: RolloutPlan, i: number): string {
-  return plan.steps[i]?.kind === 'preview' ? 'preview (explicit-version traffic)' : formatBp(weightAt(plan, i))
+  const k = plan.steps[i]?.kind
+  return k === 'preview' ? 'preview (explicit-version traffic)' : k === 'shadow' ? `shadow at ${formatBp(weightAt(plan, i))} of users` : formatBp(weightAt(plan, i))
 }
 
 function failedReason (failed: CheckResult[]): string {

@@ -81,6 +81,10 @@ export interface VerificationCheck {
   passed: boolean
   /** Why it passed or failed, in one line. */
   detail: string
+  /** The suite it belongs to, when the verification ran named suites. */
+  suite?: string
+  /** Which part of the suite: a golden file, or "replay". */
+  part?: string
   figures: Record<string, number | string | boolean | null>
 }
 
@@ -105,6 +109,8 @@ export interface VerificationRecord {
   baseline: string | null
   goldenRequests: number
   checks: VerificationCheck[]
+  /** The named suites it ran, when it ran suites. */
+  suites?: string[]
 }
 
 export interface ShadowState {
