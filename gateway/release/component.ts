@@ -24,6 +24,7 @@ import type { SuitesByModel } from '../verify/suites.js'
 import type { RecordedSource } from '../verify/replay.js'
 import { clickHouseEvidence, tallyEvidence, type ShadowEvidence } from './shadow-step.js'
 import { suiteVerifier } from './verifier.js'
+import { suiteWarmer } from './warmup.js'
 
 export interface ReleaseComponent {
   /** The local window's observer (null with the ClickHouse source). */
@@ -77,11 +78,12 @@ export function startRelease (config: GatewayConfig, store: StateStore, logger: 
     shadow = tallyEvidence(opts.shadowTally)
   }
   const verifier = suiteVerifier(opts.router, opts.suites, opts.recorded, now)
+  const warmer = suiteWarmer(opts.router, opts.suites, opts.recorded, now)
   const coordination: Coordination = store.kind === 'redis'
     ? new RedisCoordination(config.state.redisUrl!, config.state.keyPrefix, ro.leaseTtlMs, logger)
     : new MemoryCoordination()
   const controller = ro.enabled
-    ? new RolloutController({ store, source, coordination, instanceId: config.instanceId, logger, tickMs: ro.tickMs, staleAfterMs: ro.staleAfterMs, holdbackMs: ro.holdbackMs, maxInProgress: ro.maxInProgress, now, shadow, verifier }).start()
+    ? new RolloutController({ store, source, coordination, instanceId: config.instanceId, logger, tickMs: ro.tickMs, staleAfterMs: ro.staleAfterMs, holdbackMs: ro.holdbackMs, maxInProgress: ro.maxInProgress, now, shadow, verifier, warmer }).start()
     : null
   logger.info({ source: source.name, controller: ro.enabled, coordination: store.kind }, 'release controller ready')
   return {

@@ -27,6 +27,15 @@ import type { VerificationRecord } from '../state/routing-state.js'
 import { recordVerification } from '../control/release-gate.js'
 import { shadowChecks, type ShadowEvidence } from './shadow-step.js'
 import { verificationChecks, type Verifier } from './verifier.js'
+import type { Warmer } from './warmup.js'
+import type { TaskStep } from './plan-steps.js'
+import type { CheckResult } from './check-registry.js'
+
+/** A step's window starts at the step, but not before the candidate's cold start (plan.exclude.duration) is over. */
+function coldEnd (r: RolloutRecord, plan: RolloutPlan): number {
+  const cold = plan.exclude?.durationMs ?? 0
+  return cold > 0 && r.trafficSince != null ? Math.max(r.stepStartedAt, r.trafficSince + cold) : r.stepStartedAt
+}
 
 /** Told of every decision the controller takes (events out, metrics). */
 export type DecisionListener = (model: string, r: RolloutRecord, d: Decision) => void
@@ -50,12 +59,14 @@ export interface ControllerOptions {
   shadow?: ShadowEvidence
   /** Runs verify steps. */
   verifier?: Verifier
+  /** Runs warm-up steps. */
+  warmer?: Warmer
 }
 
-/** A verify step's verification, running in the background while the loop goes on. */
-interface VerifyTask {
+/** A verify or warm-up step's work, running in the background while the loop goes on. */
+interface StepTask {
   key: string
-  result: VerificationRecord | Error | null
+  result: { checks: CheckResult[], record: VerificationRecord | null } | Error | null
 }
 
 export class RolloutController {
@@ -65,7 +76,7 @@ export class RolloutController {
   /** model -> `${rollout id}/${step}` and when it was last analysed. */
   readonly #last = new Map<string, { key: string, at: number }>()
   readonly #leased = new Set<string>()
-  readonly #verifying = new Map<string, VerifyTask>()
+  readonly #tasks = new Map<string, StepTask>()
   #timer: NodeJS.Timeout | null = null
   #running: Promise<void> | null = null
   #closed = false
@@ -103,7 +114,7 @@ export class RolloutController {
         continue
       }
       const plan = r.plan as RolloutPlan
-      this.#o.source.watch(model, [r.stable, r.version], outputOf(plan))
+      this.#o.source.watch(model, [r.stable, r.version], outputOf(plan), plan.exclude === null || plan.exclude.requests === 0 ? undefined : { version: r.version, requests: plan.exclude.requests })
       try {
         if (!(await this.#o.coordination.lease(model))) {
           this.#leased.delete(model)
@@ -160,9 +171,9 @@ export class RolloutController {
     if (decision.next === null) return
     const ctx: WriteContext = { now: decision.at, holdbackMs: this.#o.holdbackMs ?? DEFAULT_HOLDBACK_MS, actor: `rollout-controller@${this.#o.instanceId}` }
     // A verify step's record is stored with the version, in the same write as the step's outcome.
-    const task = this.#verifying.get(model)
-    const verified = plan.steps[r.step]?.kind === 'verify' && task?.key === `${r.id}/${r.step}` && task.result !== null && !(task.result instanceof Error) ? task.result : null
-    if (verified !== null) this.#verifying.delete(model)
+    const task = this.#tasks.get(model)
+    const verified = task?.key === `${r.id}/${r.step}` && task.result !== null && !(task.result instanceof Error) ? task.result.record : null
+    if (task?.key === `${r.id}/${r.step}`) this.#tasks.delete(model)
     const also = verified === null ? undefined : recordVerification(model, r.version, verified)
     await this.#write(model, revision, applyDecision(model, r, decision.next, ctx, also), `rollout-${decision.action}`, {
       version: r.version, reason: decision.reason, step: decision.step, weight: decision.weight, checks: decision.checks.map(c => ({ check: c.check, verdict: c.verdict, figures: c.figures, ...(c.segment === undefined ? {} : { segment: c.segment }) }))
@@ -171,7 +182,7 @@ export class RolloutController {
 
   async #evaluate (model: string, r: RolloutRecord, plan: RolloutPlan, now: number): Promise<Evaluation> {
     const step = r.status === 'watching' ? undefined : plan.steps[r.step]
-    if (step?.kind === 'verify') return this.#verify(model, r, step.suites, now)
+    if (step?.kind === 'verify' || step?.kind === 'warmup') return this.#task(model, r, step, now)
     if (step?.kind === 'shadow') {
       if (this.#o.shadow === undefined) return { at: now, source: 'down', error: 'no shadow evidence on this instance', checks: [] }
       try {
@@ -185,7 +196,7 @@ export class RolloutController {
       model,
       stable: r.stable,
       canary: r.version,
-      from: watching ? r.promotedAt ?? r.stepStartedAt : r.stepStartedAt,
+      from: watching ? r.promotedAt ?? r.stepStartedAt : coldEnd(r, plan),
       to: now,
       output: outputOf(plan),
       ...(watching ? { stableRange: { from: r.baseline!.from, to: r.baseline!.to } } : {})
@@ -202,24 +213,32 @@ export class RolloutController {
     return { at: now, source: 'ok', checks: analyse(plan.checks, data, watching ? watchAlphas(plan) : stepAlphas(plan)) }
   }
 
-  /** Starts the step's verification once; answers "running" (no checks) until it is done. */
-  #verify (model: string, r: RolloutRecord, suites: string[], now: number): Evaluation {
+  /** Starts the step's work once; answers "running" (no checks) until it is done. */
+  #task (model: string, r: RolloutRecord, step: TaskStep, now: number): Evaluation {
     const key = `${r.id}/${r.step}`
-    let task = this.#verifying.get(model)
+    let task = this.#tasks.get(model)
     if (task === undefined || task.key !== key) {
-      const verifier = this.#o.verifier
-      if (verifier === undefined) return { at: now, source: 'down', error: 'no verifier on this instance', checks: [] }
-      const t: VerifyTask = task = { key, result: null }
-      this.#verifying.set(model, t)
-      verifier.run(model, r.version, suites, `rollout-controller@${this.#o.instanceId}`).then(v => { t.result = v }, (err: unknown) => { t.result = err as Error })
+      const t: StepTask = task = { key, result: null }
+      this.#tasks.set(model, t)
+      this.#run(model, r, step).then(v => { t.result = v }, (err: unknown) => { t.result = err as Error })
     }
     if (task.result === null) return { at: now, source: 'ok', checks: [] }
     if (task.result instanceof Error) {
       // Tried again at the next look.
-      this.#verifying.delete(model)
+      this.#tasks.delete(model)
       return { at: now, source: 'down', error: task.result.message, checks: [] }
     }
-    return { at: now, source: 'ok', checks: verificationChecks(task.result) }
+    return { at: now, source: 'ok', checks: task.result.checks }
+  }
+
+  async #run (model: string, r: RolloutRecord, step: TaskStep): Promise<{ checks: CheckResult[], record: VerificationRecord | null }> {
+    if (step.kind === 'warmup') {
+      if (this.#o.warmer === undefined) throw new Error('no warmer on this instance')
+      return { checks: await this.#o.warmer.run(model, r.version, step), record: null }
+    }
+    if (this.#o.verifier === undefined) throw new Error('no verifier on this instance')
+    const record = await this.#o.verifier.run(model, r.version, step.suites, `rollout-controller@${this.#o.instanceId}`)
+    return { checks: verificationChecks(record), record }
   }
 
   async #write (model: string, revision: number, op: Parameters<StateStore['update']>[1], action: string, detail: Record<string, unknown>): Promise<void> {

@@ -14,7 +14,7 @@
  */
 import { LATENCY_CELLS, latencyCell } from '../observe/records.js'
 import type { RequestObserver, RequestOutcome } from '../observe/outcome.js'
-import { emptyVersionWindow, outputValue, type AnalysisSource, type VersionWindow, type WindowData, type WindowQuery } from './source.js'
+import { emptyVersionWindow, outputValue, type AnalysisSource, type SkipFirst, type VersionWindow, type WindowData, type WindowQuery } from './source.js'
 
 /** Seconds of history kept per watched version. */
 export const LOCAL_WINDOW_SECONDS = 1800
@@ -47,6 +47,9 @@ class Slot {
 
 class Series {
   readonly slots: Slot[] = Array.from({ length: LOCAL_WINDOW_SECONDS }, () => new Slot())
+  /** Each replica's first skipFirst answers are left out (its cold start); answers seen so far by replica. */
+  skipFirst = 0
+  readonly seenBy = new Map<string, number>()
   /** Parse every stride-th 2xx answer: the last full second's rate over OUTPUT_SAMPLES_PER_SECOND, so the sample spreads over each second instead of taking its first answers. */
   stride = 1
   constructor (public output: WindowQuery['output']) {}
@@ -64,15 +67,18 @@ export class LocalWindow implements RequestObserver, AnalysisSource {
     this.#now = now
   }
 
-  watch (model: string, versions: readonly string[], output: WindowQuery['output']): void {
+  watch (model: string, versions: readonly string[], output: WindowQuery['output'], skip?: SkipFirst): void {
     let byVersion = this.#series.get(model)
     if (byVersion === undefined) this.#series.set(model, byVersion = new Map())
     for (const v of versions) {
-      const s = byVersion.get(v)
-      if (s !== undefined) { s.output = output; continue }
-      if (this.#count >= MAX_WATCHED_SERIES) continue
-      byVersion.set(v, new Series(output))
-      this.#count++
+      let s = byVersion.get(v)
+      if (s !== undefined) s.output = output
+      else {
+        if (this.#count >= MAX_WATCHED_SERIES) continue
+        byVersion.set(v, s = new Series(output))
+        this.#count++
+      }
+      s.skipFirst = skip?.version === v ? skip.requests : 0
     }
   }
 
@@ -89,6 +95,13 @@ export class LocalWindow implements RequestObserver, AnalysisSource {
     if (o.version === null || o.traffic !== 'live') return
     const s = this.#series.get(o.model)?.get(o.version)
     if (s === undefined) return
+    if (s.skipFirst > 0 && o.replica !== null) {
+      const n = s.seenBy.get(o.replica) ?? 0
+      if (n < s.skipFirst) {
+        s.seenBy.set(o.replica, n + 1)
+        return
+      }
+    }
     const second = Math.floor(o.startedAt / 1000)
     const slot = s.slots[second % LOCAL_WINDOW_SECONDS]!
     if (slot.second !== second) {

@@ -7,6 +7,7 @@
  *   { approval: { distinct: true } } wait for `rollout approve` (by another token than the starter's when distinct)
  *   { shadow: { share: 20%, duration: 1m, … } }  mirror a share of live requests to the candidate, judge agreement, errors, latency
  *   { verify: { suites: [base] } }   run the model's named verification suites against every replica of the candidate
+ *   { warmup: { requests: 600, suite: base } }  send a suite's requests (golden, or replayed) to every replica first, unjudged
  * Each returns the validated step; the plan checks their order (plan.ts).
  */
 import { bool, duration, int, known, mapping, names, num, parseWeight, show, type Fail } from './plan-fields.js'
@@ -34,8 +35,19 @@ export interface ShadowStep {
   latencySlackMs: number
 }
 export interface VerifyStep { kind: 'verify', suites: string[] }
+export interface WarmupStep {
+  kind: 'warmup'
+  /** Requests sent to every replica of the candidate. */
+  requests: number
+  /** The model's suite whose requests are sent: its golden files' requests, else its replay of recorded traffic. */
+  suite: string
+  /** In flight per replica at once. */
+  concurrency: number
+}
 
-export type Step = WeightStep | PreviewStep | GateStep | ApprovalStep | ShadowStep | VerifyStep
+export type Step = WeightStep | PreviewStep | GateStep | ApprovalStep | ShadowStep | VerifyStep | WarmupStep
+/** Steps that run once in the background and pass or fail when done. */
+export type TaskStep = VerifyStep | WarmupStep
 /** Steps that judge the candidate over a window of time: they have a bake and checks. */
 export type JudgedStep = WeightStep | PreviewStep | ShadowStep
 
@@ -93,6 +105,19 @@ const PARSERS: Record<string, StepParser> = {
     const o = mapping(st.verify, `${p}.verify`, fail)
     known(o, `${p}.verify`, ['suites'], fail)
     return { kind: 'verify', suites: names(o.suites, `${p}.verify.suites`, NAME_RE, fail) }
+  },
+  warmup (st, p, fail) {
+    known(st, p, ['warmup'], fail)
+    const q = `${p}.warmup`
+    const o = mapping(st.warmup, q, fail)
+    known(o, q, ['requests', 'suite', 'concurrency'], fail)
+    if (typeof o.suite !== 'string' || !NAME_RE.test(o.suite)) fail(`${q}.suite`, `must name one of the model's verification suites (whose requests are sent), got ${show(o.suite)}`)
+    return {
+      kind: 'warmup',
+      requests: int(o.requests, `${q}.requests`, 1, 100_000, 500, fail),
+      suite: o.suite as string,
+      concurrency: int(o.concurrency, `${q}.concurrency`, 1, 64, 4, fail)
+    }
   }
 }
 

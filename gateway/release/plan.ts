@@ -12,7 +12,7 @@ import { parse as parseYaml } from 'yaml'
 import './builtin-checks.js'
 import type { Alphas, Checks } from './analysis.js'
 import { checkKind, checkKindNames } from './check-registry.js'
-import { duration, failFor, formatBp, known, mapping, num, parseDuration, PlanError, show, type Fail } from './plan-fields.js'
+import { duration, failFor, formatBp, int, known, mapping, num, parseDuration, PlanError, show, type Fail } from './plan-fields.js'
 import { isJudged, parseStep, type JudgedStep, type Step } from './plan-steps.js'
 import type { WindowQuery } from './source.js'
 
@@ -21,6 +21,14 @@ export type { Step, WeightStep, PreviewStep, JudgedStep } from './plan-steps.js'
 export type { Checks, ErrorsCheck, LatencyCheck, OutputsCheck } from './analysis.js'
 
 export type PlanStrategy = 'canary' | 'blue-green'
+
+/** The first requests (or seconds) of the candidate that analysis leaves out: its cold start. */
+export interface ExcludePlan {
+  /** Per replica of the candidate: its first this-many requests (the local source). */
+  requests: number
+  /** The candidate's first this-many ms of traffic in the rollout (any source). */
+  durationMs: number
+}
 
 export interface WatchPlan {
   /** How long the promoted version is judged against the previous one before the rollout is done. */
@@ -46,9 +54,11 @@ export interface RolloutPlan {
   holdbackMs: number | null
   /** The post-promotion watch, or null for none. */
   watch: WatchPlan | null
+  /** What analysis leaves out of the candidate's cold start, or null. */
+  exclude: ExcludePlan | null
 }
 
-export const PLAN_KEYS = ['strategy', 'steps', 'checks', 'interval', 'maxExtension', 'onNoData', 'noDataRollbackAfter', 'alpha', 'holdback', 'watch'] as const
+export const PLAN_KEYS = ['strategy', 'steps', 'checks', 'interval', 'maxExtension', 'onNoData', 'noDataRollbackAfter', 'alpha', 'holdback', 'watch', 'exclude'] as const
 export const DEFAULT_INTERVAL_MS = 30_000
 export const DEFAULT_MAX_EXTENSION_MS = 10 * 60_000
 export const DEFAULT_NO_DATA_ROLLBACK_MS = 15 * 60_000
@@ -88,8 +98,17 @@ export function validatePlan (raw: unknown, source = 'plan'): RolloutPlan {
     noDataRollbackAfterMs: duration(obj.noDataRollbackAfter, 'noDataRollbackAfter', DEFAULT_NO_DATA_ROLLBACK_MS, fail),
     alpha: num(obj.alpha, 'alpha', 1e-9, 0.5, DEFAULT_ALPHA, fail),
     holdbackMs: obj.holdback === undefined ? null : parseDuration(obj.holdback, 'holdback', fail),
-    watch: validateWatch(obj.watch, fail)
+    watch: validateWatch(obj.watch, fail),
+    exclude: validateExclude(obj.exclude, fail)
   }
+}
+
+function validateExclude (raw: unknown, fail: Fail): ExcludePlan | null {
+  if (raw === undefined || raw === null) return null
+  const o = mapping(raw, 'exclude', fail)
+  known(o, 'exclude', ['requests', 'duration'], fail)
+  if (o.requests === undefined && o.duration === undefined) fail('exclude', 'needs requests (per replica) or duration, or both')
+  return { requests: int(o.requests, 'exclude.requests', 0, 1e7, 0, fail), durationMs: duration(o.duration, 'exclude.duration', 0, fail) }
 }
 
 function validateSteps (raw: unknown, strategy: PlanStrategy, fail: Fail): Step[] {
@@ -157,9 +176,9 @@ export function verifiesBeforeWeight (plan: RolloutPlan): boolean {
   return false
 }
 
-/** The suites a plan's verify steps name. */
+/** The suites a plan's verify and warm-up steps name. */
 export function planSuites (plan: RolloutPlan): string[] {
-  return [...new Set(plan.steps.flatMap(s => s.kind === 'verify' ? s.suites : []))]
+  return [...new Set(plan.steps.flatMap(s => s.kind === 'verify' ? s.suites : s.kind === 'warmup' ? [s.suite] : []))]
 }
 
 /** Weight steps only, in order (what a canary goes through before promotion). */

@@ -48,12 +48,18 @@ export class SourceUnavailable extends Error {
   }
 }
 
+/** Leave out the first `requests` answers of each replica of `version` (its cold start; the local source only). */
+export interface SkipFirst {
+  version: string
+  requests: number
+}
+
 export interface AnalysisSource {
   readonly name: 'local' | 'clickhouse'
   /** Throws SourceUnavailable when the source is down. */
   window (q: WindowQuery): Promise<WindowData>
   /** Asks the source to keep what analysis of `model` needs (the local window only records watched models). */
-  watch (model: string, versions: readonly string[], output: WindowQuery['output']): void
+  watch (model: string, versions: readonly string[], output: WindowQuery['output'], skip?: SkipFirst): void
   /** The model's rollout ended: stop keeping what its analysis needed. */
   unwatch? (model: string): void
   close (): Promise<void>

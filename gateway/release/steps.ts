@@ -53,7 +53,7 @@ export function decide (r: RolloutRecord, plan: RolloutPlan, ev: Evaluation): De
   const views = checkViews(ev.checks)
 
   if (r.status === 'watching') return decideWatch(r, plan, ev, out)
-  if (step?.kind === 'verify' && r.status === 'running') return decideVerify(r, plan, ev, out)
+  if ((step?.kind === 'verify' || step?.kind === 'warmup') && r.status === 'running') return decideTask(r, plan, step.kind, ev, out)
   if (!isJudged(step) || (r.status !== 'running' && r.status !== 'held')) return out('wait', `rollout is ${r.status}`, null)
 
   const rollback = (reason: string): Decision =>
@@ -119,31 +119,36 @@ export function enter (r: RolloutRecord, plan: RolloutPlan, i: number, at: numbe
   }
   const what = s.kind === 'weight'
     ? `at ${formatBp(s.weight)}`
-    : s.kind === 'preview' ? `previewing ${r.version} for ${seconds(s.bakeMs)}` : s.kind === 'shadow' ? `mirroring ${formatBp(s.share)} of live requests to ${r.version} for ${seconds(s.bakeMs)}` : `verifying ${r.version} with suites ${s.suites.join(', ')}`
+    : s.kind === 'preview' ? `previewing ${r.version} for ${seconds(s.bakeMs)}` : s.kind === 'shadow'
+        ? `mirroring ${formatBp(s.share)} of live requests to ${r.version} for ${seconds(s.bakeMs)}`
+        : s.kind === 'verify' ? `verifying ${r.version} with suites ${s.suites.join(', ')}` : `warming ${r.version} up with ${s.requests} requests of suite ${s.suite} per replica`
   const reason = `${why}: step ${i + 1} ${what}`
-  return out('advance', reason, { ...base, status: 'running', step: i, stepStartedAt: at, noDataSince: null, reason }, i, w)
+  const trafficSince = base.trafficSince ?? (s.kind === 'weight' || s.kind === 'preview' ? at : null)
+  return out('advance', reason, { ...base, status: 'running', step: i, stepStartedAt: at, noDataSince: null, reason, trafficSince }, i, w)
 }
 
 /**
- * A verify step: the evaluation carries the verification's checks once it has
- * run (none while it runs). Pass: on to the next step; fail: roll back; the
- * verifier down (e.g. ClickHouse for a replay suite): as missing data.
+ * A verify or warm-up step: the evaluation carries the task's checks once it
+ * has run (none while it runs). Pass: on to the next step; fail: roll back; the
+ * task unable to run (e.g. ClickHouse down for a replay suite): as missing data.
  */
-function decideVerify (r: RolloutRecord, plan: RolloutPlan, ev: Evaluation, out: Out): Decision {
+function decideTask (r: RolloutRecord, plan: RolloutPlan, kind: 'verify' | 'warmup', ev: Evaluation, out: Out): Decision {
   const at = ev.at
   const views = checkViews(ev.checks)
+  const what = kind === 'verify' ? 'verification' : 'warm-up'
   if (ev.source === 'down') {
     const since = r.noDataSince ?? at
-    if (at - since >= plan.noDataRollbackAfterMs) return out('rollback', `verification could not run for ${seconds(at - since)} (${ev.error ?? 'down'})`, { ...r, status: 'rolled-back', reason: `verification could not run (${ev.error ?? 'down'})`, endedAt: at, checks: views }, r.step, 0)
-    return out('no-data', `verification could not run (${ev.error ?? 'down'}); retrying`, r.noDataSince === null ? { ...r, noDataSince: since } : null)
+    const reason = `${what} could not run (${ev.error ?? 'down'})`
+    if (at - since >= plan.noDataRollbackAfterMs) return out('rollback', `${reason} for ${seconds(at - since)}`, { ...r, status: 'rolled-back', reason, endedAt: at, checks: views }, r.step, 0)
+    return out('no-data', `${reason}; retrying`, r.noDataSince === null ? { ...r, noDataSince: since } : null)
   }
-  if (ev.checks.length === 0) return out('wait', `verifying ${r.version}`, null)
+  if (ev.checks.length === 0) return out('wait', `${what} of ${r.version} running`, null)
   const failed = ev.checks.filter(c => c.verdict !== 'pass')
   if (failed.length > 0) {
-    const reason = `verification failed: ${failed.map(c => `${c.check}: ${c.summary}`).join('; ')}`
+    const reason = `${what} failed: ${failed.map(c => `${c.check}: ${c.summary}`).join('; ')}`
     return out('rollback', reason, { ...r, status: 'rolled-back', reason, endedAt: at, checks: views }, r.step, 0)
   }
-  return enter(r, plan, r.step + 1, at, { ...r, noDataSince: null, checks: views }, `verification passed (${ev.checks.length} checks)`, out)
+  return enter(r, plan, r.step + 1, at, { ...r, noDataSince: null, checks: views }, `${what} passed (${kind === 'verify' ? `${ev.checks.length} checks` : ev.checks.map(c => c.summary).join('; ')})`, out)
 }
 
 /** After promotion: roll back on a failed check; the watch is over when its time is up. */

@@ -56,7 +56,7 @@ describe('blue-green under the rollout controller', () => {
     await good?.stop()
   })
 
-  it('a green that goes bad after the switch is switched back to blue by the watch', async () => {
+  it('a green that goes bad after the switch is switched back to blue by the watch', { timeout: 90_000 }, async () => {
     await releaseUnderLoad(bad.gw, async () => {
       expect((await startRollout(bad.gw, PLAN, 'green')).status).toBe(201)
       const switched = await waitForRollout(bad.gw, r => r.status !== 'running')
@@ -72,7 +72,7 @@ describe('blue-green under the rollout controller', () => {
     expect(model).toMatchObject({ strategy: 'blue-green', stable: 'blue', candidate: 'green' })
   })
 
-  it('a good green is judged in preview, switched to, watched and completes, blue kept as the preview', async () => {
+  it('a good green is judged in preview, switched to, watched and completes, blue kept as the preview', { timeout: 90_000 }, async () => {
     await releaseUnderLoad(good.gw, async () => {
       expect((await startRollout(good.gw, PLAN, 'green')).status).toBe(201)
       expect(await splitOf(good.gw)).toEqual({ blue: 10_000, green: 0 })

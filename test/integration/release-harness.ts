@@ -5,6 +5,8 @@ import { expect } from 'vitest'
 import { request, Pool } from 'undici'
 import { startModel, type ModelProcess, type StartModelOptions } from '../../scripts/processes/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
+import { join } from 'node:path'
+import { repoRoot } from '../../scripts/processes/ready-process.js'
 
 export const TOKEN = 'release-admin-token-0123456789'
 export const INFER_BODY = JSON.stringify({ inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP32', data: [620, 200, 7, 265] }] })
@@ -37,6 +39,10 @@ export interface GatewayOptions {
   plan?: Record<string, unknown>
   /** release.requireVerification of the model. */
   requireVerification?: boolean
+  /** verification.suites of the model. */
+  suites?: Record<string, unknown>
+  /** Extra keys at the top of the config (admin, gateway, …). */
+  top?: Record<string, unknown>
 }
 
 export function gatewayConfig (o: GatewayOptions): Record<string, unknown> {
@@ -52,11 +58,16 @@ export function gatewayConfig (o: GatewayOptions): Record<string, unknown> {
         release: { strategy: 'canary', stable: 'v1', ...(o.plan === undefined ? {} : { rollout: o.plan }), ...(o.requireVerification === undefined ? {} : { requireVerification: o.requireVerification }) },
         healthCheck: { enabled: false },
         outlierDetection: { enabled: false },
-        sampling: { rate: 1, captureBodies: true }
+        sampling: { rate: 1, captureBodies: true },
+        ...(o.suites === undefined ? {} : { verification: { suites: o.suites } })
       }
-    }
+    },
+    ...o.top
   }
 }
+
+/** The repository's golden set for the fraud model (config/golden/fraud.ndjson), as a suite with its own tolerance. */
+export const GOLDEN_FILE = join(repoRoot(), 'config', 'golden', 'fraud.ndjson')
 
 export interface ReleaseSetup {
   stable: ModelProcess

@@ -14,7 +14,7 @@ describe('a shadow step with low agreement', () => {
   beforeAll(async () => { s = await startSetup({ extraArgs: ['--flip-above-amount', '500'] }) })
   afterAll(async () => { await s?.stop() })
 
-  it('rolls back at the shadow step: no user answer from v3, v3 never given weight, the shadow checks in status and explain', async () => {
+  it('rolls back at the shadow step: no user answer from v3, v3 never given weight, the shadow checks in status and explain', { timeout: 90_000 }, async () => {
     const load = backgroundLoad(s.gw.url, { watch: 'v3' })
     try {
       await warm(load)

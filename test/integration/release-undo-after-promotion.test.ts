@@ -42,7 +42,7 @@ describe('rollback an hour after a promotion', () => {
     await Promise.all([v1?.stop(), v3?.stop()])
   })
 
-  it('returns to v1 at 100% on every instance in one call, with the CLI saying so; retire of v1 is refused until then', async () => {
+  it('returns to v1 at 100% on every instance in one call, with the CLI saying so; retire of v1 is refused until then', { timeout: 90_000 }, async () => {
     const [a, b] = gateways as [Gateway, Gateway]
     const load = backgroundLoad(`http://127.0.0.1:${a.port}`)
     try {
