@@ -11,7 +11,7 @@ describe('a version that degrades after its promotion', () => {
   beforeAll(async () => { s = await startSetup({ degradedErrorRate: 0.3 }) })
   afterAll(async () => { await s?.stop() })
 
-  it('is rolled back by the post-promotion watch: v1 back at 100%, the rollback audited as the controller\'s', async () => {
+  it('is rolled back by the post-promotion watch: v1 back at 100%, the rollback audited as the controller\'s', { timeout: 90_000 }, async () => {
     const load = backgroundLoad(s.gw.url)
     try {
       await warm(load)
