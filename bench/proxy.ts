@@ -11,7 +11,6 @@
  */
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -22,6 +21,7 @@ import { killAllNow, readyLine, start, stopAll, type Child } from './lib/child.j
 import { clockTicksPerSecond, treeCpuTicks } from './lib/proc-cpu.js'
 import { killLoad, runLoad, type LoadGenerator, type LoadOptions } from './lib/load.js'
 import { startNginx } from './lib/nginx.js'
+import { freePort } from './lib/ports.js'
 import { checkInfer, INFER_BODY } from './lib/payload.js'
 import { gatewayConfigYaml } from './lib/gateway-config.js'
 import { findTools, versionOf } from './lib/tools.js'
@@ -54,14 +54,6 @@ const bareProxyMain = join(here, 'bare-proxy.js')
 const binaryOriginMain = join(here, 'binary-origin.js')
 
 const log = (s: string): void => { process.stdout.write(`${s}\n`) }
-
-async function freePort (): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>((resolve) => { srv.listen(0, '127.0.0.1', resolve) })
-  const { port } = srv.address() as { port: number }
-  await new Promise<void>((resolve) => { srv.close(() => { resolve() }) })
-  return port
-}
 
 interface Contender {
   name: string

@@ -57,6 +57,7 @@ export const CATALOGUE = {
   GW_UPSTREAM_ERROR: { status: 502, message: p => `${ofModel(p)} sent ${p.limit === undefined ? 'an invalid response' : `a response larger than ${p.limit} bytes`}` },
   GW_NO_HEALTHY_REPLICA: { status: 503, message: p => `${ofModel(p)} has no healthy replica` },
   GW_REPLICA_BUSY: { status: 503, message: p => `every replica of ${ofModel(p)} is at its connection limit; no slot freed within ${p.timeoutMs ?? 0} ms` },
+  GW_OVERLOADED: { status: 503, message: p => `the gateway is overloaded (${p.detail ?? ''}); retry after ${p.limit ?? 1} s` },
   GW_CONFIG_INVALID: { status: 400, message: p => `config not reloaded, the running config stays: ${p.detail ?? ''}` },
   GW_STATE_UNAVAILABLE: { status: 503, message: p => `the shared routing state is unavailable (${p.detail ?? ''}); the gateway keeps serving with the state it has, changes are refused until it is back` },
   GW_UPSTREAM_TIMEOUT: { status: 504, message: p => `${ofModel(p)} did not answer within ${p.timeoutMs ?? 0} ms (the request's deadline, retries included)` }

@@ -9,7 +9,8 @@ import { start, waitForPort, type Child } from './child.js'
 /** Idle keep-alive connections nginx keeps to the origin (nginx docs: upstream `keepalive`). */
 const UPSTREAM_KEEPALIVE = 64
 
-export function nginxConf (dir: string, listenPort: number, originPort: number): string {
+export function nginxConf (dir: string, listenPort: number, originPort: number | readonly number[]): string {
+  const servers = (typeof originPort === 'number' ? [originPort] : originPort).map(p => `    server 127.0.0.1:${p};`).join('\n')
   return `daemon off;
 worker_processes 1;
 pid ${join(dir, 'nginx.pid')};
@@ -27,7 +28,7 @@ http {
   client_max_body_size 8m;
   client_body_buffer_size 2m;
   upstream origin {
-    server 127.0.0.1:${originPort};
+${servers}
     keepalive ${UPSTREAM_KEEPALIVE};
   }
   server {
@@ -43,7 +44,7 @@ http {
 `
 }
 
-export async function startNginx (nginx: string, dir: string, listenPort: number, originPort: number, cores: string | undefined): Promise<Child> {
+export async function startNginx (nginx: string, dir: string, listenPort: number, originPort: number | readonly number[], cores: string | undefined): Promise<Child> {
   await mkdir(dir, { recursive: true })
   const conf = join(dir, 'nginx.conf')
   await writeFile(conf, nginxConf(dir, listenPort, originPort))

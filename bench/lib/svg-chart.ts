@@ -19,7 +19,7 @@ const GAP = 14
 const TOP = 56
 const BOTTOM = 34
 
-function esc (s: string): string {
+export function esc (s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 }
 

@@ -1,5 +1,5 @@
 /** What a batch job is told, with its defaults (documented in README "Batch scoring"). */
-import { TRAFFIC_HEADER } from '../server/model-proxy.js'
+import { TRAFFIC_HEADER } from '../config/defaults.js'
 import type { Traffic } from '../observe/outcome.js'
 import type { Partition, PartitionBy } from './partition.js'
 import type { InputFormat } from './rows.js'
@@ -20,8 +20,8 @@ export const MAX_CONCURRENCY = 1_024
 
 /**
  * Sent on every batch request (header and value are the data plane's own), so
- * the gateway's pipeline records the traffic as batch in records and rollups
- * (issue 13: analysts tell batch and real time apart).
+ * the gateway's pipeline records the traffic as batch in records and rollups:
+ * analysts tell batch and real time apart.
  */
 export { TRAFFIC_HEADER }
 export const TRAFFIC_BATCH: Traffic = 'batch'

@@ -12,6 +12,10 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 1_000
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000
 export const DEFAULT_DRAIN_DELAY_MS = 0
+/** Load shedding is off unless configured (gateway.overload), as in @fastify/under-pressure and Envoy. */
+export const DEFAULT_OVERLOAD_MAX_EVENT_LOOP_DELAY_MS = 0
+export const DEFAULT_OVERLOAD_MAX_IN_FLIGHT = 0
+export const DEFAULT_OVERLOAD_RETRY_AFTER_S = 1
 export const DEFAULT_METRICS_PUBLIC = false
 export const DEFAULT_VALIDATE_JSON = true
 export const DEFAULT_ALLOW_VERSION_HEADER = false
@@ -63,3 +67,5 @@ export const VERSION_HEADER = 'x-model-version'
 export const REQUEST_ID_HEADER = 'x-request-id'
 /** Header set when a response came from the stable version because the chosen one had no healthy replica. */
 export const FALLBACK_HEADER = 'x-model-fallback'
+/** `batch` marks a batch job's requests, which the scoring logs and the release analysis keep apart from live traffic. */
+export const TRAFFIC_HEADER = 'x-gateway-traffic'

@@ -84,6 +84,8 @@ export interface GatewayConfig {
   shutdownTimeoutMs: number
   drainDelayMs: number
   validateJson: boolean
+  /** Load shedding (0 = that measure off). */
+  overload: { maxEventLoopDelayMs: number, maxInFlight: number, retryAfterS: number }
   admin: { enabled: boolean, host: string, port: number, tokens: AdminToken[], metricsPublic: boolean }
   discovery: { resolver: string | undefined, minIntervalMs: number, maxIntervalMs: number, timeoutMs: number }
   state: { store: 'memory' | 'redis', file: string | undefined, redisUrl: string | undefined, keyPrefix: string }
@@ -201,6 +203,11 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
     shutdownTimeoutMs: g.shutdownTimeoutMs ?? D.DEFAULT_SHUTDOWN_TIMEOUT_MS,
     drainDelayMs: g.drainDelayMs ?? D.DEFAULT_DRAIN_DELAY_MS,
     validateJson: g.validateJson ?? D.DEFAULT_VALIDATE_JSON,
+    overload: {
+      maxEventLoopDelayMs: g.overload?.maxEventLoopDelayMs ?? D.DEFAULT_OVERLOAD_MAX_EVENT_LOOP_DELAY_MS,
+      maxInFlight: g.overload?.maxInFlight ?? D.DEFAULT_OVERLOAD_MAX_IN_FLIGHT,
+      retryAfterS: g.overload?.retryAfterS ?? D.DEFAULT_OVERLOAD_RETRY_AFTER_S
+    },
     admin: {
       enabled: admin.enabled ?? true,
       host: admin.host ?? env.GATEWAY_ADMIN_HOST ?? D.DEFAULT_HOST,

@@ -191,7 +191,13 @@ export const ConfigSchema = Strict({
     /** On SIGTERM, keep serving this long with readiness false (a load balancer's deregistration delay). */
     drainDelayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
     /** Reject JSON that does not parse before it reaches a model (costs one JSON.parse per request). */
-    validateJson: Type.Optional(Type.Boolean())
+    validateJson: Type.Optional(Type.Boolean()),
+    /** Load shedding: 503 GW_OVERLOADED with Retry-After while the event loop lags or too many requests are in progress. */
+    overload: Type.Optional(Strict({
+      maxEventLoopDelayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
+      maxInFlight: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+      retryAfterS: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_600 }))
+    }))
   })),
   admin: Type.Optional(Strict({
     enabled: Type.Optional(Type.Boolean()),

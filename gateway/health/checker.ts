@@ -4,13 +4,13 @@
  * the same instant), and marked unhealthy after `unhealthyThreshold` failed
  * probes in a row, healthy again after `healthyThreshold` passing ones.
  *
- * Probes use a small undici Client per target, apart from the replica's
- * traffic pool: a hung replica saturates its pool with stuck requests, and a
- * probe queued behind them would measure the queue, not the replica. Each probe
- * has its own hard deadline (an AbortSignal), so a replica that accepts the
- * connection and never answers fails the probe after `timeoutMs`.
+ * Probes go on their own connection, apart from the replica's traffic pool: a
+ * hung replica saturates its pool with stuck requests, and a probe queued
+ * behind them would measure the queue, not the replica (http-probe.ts says how
+ * a probe is sent and why it costs what it does). Each probe has its own hard
+ * deadline, so a replica that accepts the connection and never answers fails
+ * the probe after `timeoutMs`.
  */
-import { Client } from 'undici'
 import type { Logger } from 'pino'
 import type { ResolvedModel } from '../config/load.js'
 import type { Replica } from '../proxy/replica.js'
@@ -18,14 +18,15 @@ import type { Model, Router, Snapshot as RoutingSnapshot, Version as VersionRout
 import { DEFAULT_HEALTH_PATH } from '../config/defaults.js'
 import type { HealthCheckResult, HealthResultSink } from './result.js'
 import { ProbeSlots } from './probe-slots.js'
-import { applyProbe, describeProbeError, nextProbeDelay, readCapped, type ProbeCounters } from './probe-logic.js'
+import { applyProbe, firstProbeDelay, nextProbeDelay, type ProbeCounters } from './probe-logic.js'
+import { buildProbeRequest, ProbeError, sendProbe, type Probe, type ProbeRequest } from './http-probe.js'
 
 export type HealthSettings = ResolvedModel['healthCheck']
 
 /** Bytes of a probe's response body kept for the expectBodyContains check; bodies beyond are not read further. */
 const MAX_PROBE_BODY_BYTES = 64 * 1024
 
-export { applyProbe, nextProbeDelay, type ProbeCounters } from './probe-logic.js'
+export { applyProbe, firstProbeDelay, nextProbeDelay, type ProbeCounters } from './probe-logic.js'
 
 /** One row of GET /admin/health. */
 export interface ReplicaHealth {
@@ -53,12 +54,14 @@ interface Target extends ProbeCounters {
   readonly replica: Replica
   /** Replaced by an equal object after a config reload, so later syncs compare by reference. */
   settings: HealthSettings
-  readonly origin: string
-  /** Only while a probe runs: every probe uses a fresh connection anyway, and 12,000 idle Clients cost memory (bench/scale.ts). */
-  client: Client | undefined
-  readonly path: string
-  readonly body: string | null
+  /** Built once: every probe of this target sends the same bytes. */
+  readonly request: ProbeRequest
+  readonly kind: HealthCheckResult['kind']
+  /** Only while a probe runs. */
+  inFlight: Probe | undefined
   timer: NodeJS.Timeout | undefined
+  /** Probes scheduled so far (the first is spread over the interval). */
+  scheduled: number
   probing: Promise<void> | undefined
   last: HealthCheckResult | undefined
 }
@@ -198,11 +201,11 @@ export class HealthChecker {
       version: version.name,
       replica,
       settings,
-      origin: new URL(replica.url).origin,
-      client: undefined,
-      path: replica.prefix + (infer ? version.inferPath : readyPath),
-      body: infer ? JSON.stringify(settings.inferPayload) : null,
+      request: buildProbeRequest(new URL(replica.url), replica.prefix + (infer ? version.inferPath : readyPath), infer ? JSON.stringify(settings.inferPayload) : null, null),
+      kind: infer ? 'infer' : 'http',
+      inFlight: undefined,
       timer: undefined,
+      scheduled: 0,
       probing: undefined,
       consecutiveFailures: 0,
       consecutiveSuccesses: 0,
@@ -213,15 +216,17 @@ export class HealthChecker {
   async #drop (t: Target): Promise<void> {
     clearTimeout(t.timer)
     t.timer = undefined
-    // Destroying the client aborts a probe in flight, so closing never waits out a probe timeout.
-    await t.client?.destroy().catch(() => {})
+    // Aborting a probe in flight means closing never waits out a probe timeout.
+    t.inFlight?.abort()
     await t.probing?.catch(() => {})
   }
 
   #schedule (t: Target): void {
     if (this.#closed || this.#targets.get(t.key) !== t) return
     clearTimeout(t.timer)
-    t.timer = setTimeout(() => { void this.#probe(t) }, nextProbeDelay(t.settings.intervalMs, t.settings.jitter, this.#opts.random))
+    const { intervalMs, jitter } = t.settings
+    const delay = t.scheduled++ === 0 ? firstProbeDelay(intervalMs, this.#opts.random) : nextProbeDelay(intervalMs, jitter, this.#opts.random)
+    t.timer = setTimeout(() => { void this.#probe(t) }, delay)
     t.timer.unref()
   }
 
@@ -248,32 +253,20 @@ export class HealthChecker {
     const at = Date.now()
     const start = performance.now()
     const s = t.settings
-    const kind = t.body === null ? 'http' : 'infer'
+    const kind = t.kind
     let status: number | null = null
     let error: string | null = null
-    const client = t.client = new Client(t.origin, { pipelining: 1, connect: { timeout: s.timeoutMs } })
+    const wantBody = kind === 'infer' && s.expectBodyContains !== undefined
+    const probe = t.inFlight = sendProbe(t.request, s.timeoutMs, wantBody ? MAX_PROBE_BODY_BYTES : 0)
     try {
-      const res = await client.request({
-        path: t.path,
-        method: t.body === null ? 'GET' : 'POST',
-        headers: t.body === null ? { 'user-agent': 'model-gateway-health' } : { 'content-type': 'application/json', 'user-agent': 'model-gateway-health' },
-        body: t.body,
-        // A fresh connection per probe: an idle keep-alive socket the replica closes between
-        // probes would otherwise fail a probe now and then for no fault of the replica.
-        reset: true,
-        signal: AbortSignal.timeout(s.timeoutMs),
-        headersTimeout: s.timeoutMs,
-        bodyTimeout: s.timeoutMs
-      })
-      status = res.statusCode
-      const text = await readCapped(res.body, MAX_PROBE_BODY_BYTES)
+      const res = await probe.result
+      status = res.status
       if (status < 200 || status >= 300) error = `status ${status}`
-      else if (kind === 'infer' && s.expectBodyContains !== undefined && !text.includes(s.expectBodyContains)) error = 'unexpected body'
+      else if (wantBody && !res.body.includes(s.expectBodyContains!)) error = 'unexpected body'
     } catch (err) {
-      error = describeProbeError(err)
+      error = err instanceof ProbeError ? err.reason : String(err)
     } finally {
-      t.client = undefined
-      void client.destroy().catch(() => {})
+      t.inFlight = undefined
     }
     if (this.#closed || this.#targets.get(t.key) !== t) return
     const result: HealthCheckResult = {

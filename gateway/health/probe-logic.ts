@@ -1,7 +1,6 @@
 /**
  * The small pieces of a health check that need no timers or sockets: when to
- * probe next, what a result does to a replica's verdict, how a probe's body is
- * read and its failure named.
+ * probe next and what a result does to a replica's verdict.
  */
 import type { ResolvedModel } from '../config/load.js'
 
@@ -14,6 +13,15 @@ type HealthSettings = ResolvedModel['healthCheck']
  */
 export function nextProbeDelay (intervalMs: number, jitter: number, random: () => number = Math.random): number {
   return Math.max(1, Math.round(intervalMs * (1 - jitter * random())))
+}
+
+/**
+ * Delay after a target's first probe: a random point within one interval. A
+ * fresh gateway probes every replica at once; without this, their later probes
+ * would stay bunched behind that burst for as long as the gateway runs.
+ */
+export function firstProbeDelay (intervalMs: number, random: () => number = Math.random): number {
+  return Math.max(1, Math.round(intervalMs * random()))
 }
 
 export interface ProbeCounters {
@@ -34,22 +42,4 @@ export function applyProbe (c: ProbeCounters, ok: boolean, healthy: boolean, s: 
   c.consecutiveSuccesses = 0
   c.consecutiveFailures++
   return healthy && c.consecutiveFailures < s.unhealthyThreshold
-}
-
-export async function readCapped (body: AsyncIterable<Buffer> & { destroy?: () => void }, max: number): Promise<string> {
-  const chunks: Buffer[] = []
-  let n = 0
-  for await (const chunk of body) {
-    chunks.push(chunk)
-    n += chunk.length
-    if (n >= max) break
-  }
-  return Buffer.concat(chunks).toString('utf8')
-}
-
-export function describeProbeError (err: unknown): string {
-  const e = err as { name?: string, code?: string, message?: string }
-  if (e.name === 'TimeoutError' || e.name === 'AbortError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT') return 'timeout'
-  if (typeof e.code === 'string' && e.code !== '') return e.code
-  return e.message ?? String(err)
 }

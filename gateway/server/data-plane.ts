@@ -19,9 +19,11 @@ import type { ReplicaFeedback } from '../proxy/feedback.js'
 import { ModelProxy, type Lifecycle } from './model-proxy.js'
 import { matchInferUrl, type InferTarget } from './infer-url.js'
 import { readBody } from './read-body.js'
+import { GATEWAY_VERSION } from '../version.js'
 import { answerClientError, answerError, answerJson, requestIdOf, type AnswerContext } from './answer.js'
 import { modelReadiness, serverReadiness, versionReadiness } from './readiness.js'
 import type { ShadowMirror } from '../proxy/shadow.js'
+import type { OverloadGuard } from './overload.js'
 
 export type { Lifecycle }
 
@@ -33,6 +35,8 @@ export interface DataPlaneDeps {
   logger: Logger
   lifecycle: Lifecycle
   shadow?: ShadowMirror | undefined
+  /** Sheds scoring requests while the gateway is overloaded; absent when shedding is off. */
+  overload?: OverloadGuard | undefined
 }
 
 type Params = Partial<Record<'model' | 'version', string>>
@@ -41,14 +45,27 @@ type Handler = (req: FastifyRequest<{ Params: Params }>, res: ServerResponse, ct
 
 /** Longer than common load balancers' idle timeouts (60 s), so they close first. */
 const KEEP_ALIVE_TIMEOUT_MS = 72_000
-const GATEWAY_VERSION = '0.2.0'
 
 export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInstance> {
   const { config, router, lifecycle } = deps
   const maxBodyLimit = Math.max(config.bodyLimitBytes, ...Object.values(config.models).map(m => m.bodyLimitBytes))
   const proxy = new ModelProxy({ ...deps, validateJson: config.validateJson })
 
+  const overload = deps.overload
+  const retryAfter = overload === undefined ? [] : ['retry-after', String(overload.settings.retryAfterS)]
+  function shed (req: IncomingMessage, res: ServerResponse, model: string): void {
+    const g = overload!
+    const detail = g.settings.maxInFlight > 0 && proxy.inFlight >= g.settings.maxInFlight
+      ? `${proxy.inFlight} requests in progress, limit ${g.settings.maxInFlight}`
+      : `event loop delay ${Math.round(g.eventLoopDelayMs)} ms, limit ${g.settings.maxEventLoopDelayMs} ms`
+    proxy.reject(req, res, new GatewayError('GW_OVERLOADED', { model, detail, limit: g.settings.retryAfterS }), model, requestIdOf(req), performance.now(), false, [...retryAfter])
+  }
+
   function infer (req: IncomingMessage, res: ServerResponse, target: InferTarget): void {
+    if (overload !== undefined && !overload.admit(proxy.inFlight)) {
+      shed(req, res, target.model)
+      return
+    }
     const limit = router.snapshot.models.get(target.model)?.cfg.bodyLimitBytes ?? config.bodyLimitBytes
     readBody(req, limit, (body) => {
       if (body === 'aborted') return

@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
-import { VERSION_HEADER } from '../config/defaults.js'
+import { TRAFFIC_HEADER, VERSION_HEADER } from '../config/defaults.js'
 import { errors, GatewayError } from '../errors.js'
 import type { Router, Version } from '../proxy/router.js'
 import { decide } from '../routing/decide.js'
@@ -46,16 +46,19 @@ export interface ModelProxyDeps {
   shadow?: ShadowMirror | undefined
 }
 
-/** Marks a batch job's requests, so rollups and records tell them from live traffic. */
-export const TRAFFIC_HEADER = 'x-gateway-traffic'
-
 export class ModelProxy {
   readonly #d: ModelProxyDeps
   /** Per-request warnings (failover, upstream errors) are logged at most every 10 s per kind, with a count. */
   readonly #throttle = new ThrottledLog()
+  #inFlight = 0
 
   constructor (deps: ModelProxyDeps) {
     this.#d = deps
+  }
+
+  /** Requests between arrival and answer (the overload guard's second measure). */
+  get inFlight (): number {
+    return this.#inFlight
   }
 
   /**
@@ -80,6 +83,7 @@ export class ModelProxy {
     const onClose = (): void => { if (!res.writableFinished) exchange?.cancel() }
     // `on`, not `once`: once wraps the listener in two more objects per request, and it is removed below anyway.
     res.on('close', onClose)
+    this.#inFlight++
     try {
       // decide
       if (body !== null) {
@@ -132,6 +136,7 @@ export class ModelProxy {
       ctx.close = d.lifecycle.closing
       if (e.code !== 'GW_CLIENT_CLOSED') answerError(res, e, ctx)
     } finally {
+      this.#inFlight--
       res.off('close', onClose)
       outcome.totalMs = performance.now() - start
       shadow?.primaryDone(outcome.version ?? '', outcome.status, outcome.responseBody, outcome.upstreamMs)
@@ -144,9 +149,9 @@ export class ModelProxy {
    * model, body over the limit) and still reports it, so metrics and rollups
    * count every request. Observers bound the names they label with.
    */
-  reject (req: IncomingMessage, res: ServerResponse, e: GatewayError, modelName: string, requestId: string, start: number, close: boolean): void {
+  reject (req: IncomingMessage, res: ServerResponse, e: GatewayError, modelName: string, requestId: string, start: number, close: boolean, extraHeaders?: string[]): void {
     const d = this.#d
-    answerError(res, e, { requestId, version: null, fallback: false, close: close || d.lifecycle.closing })
+    answerError(res, e, { requestId, version: null, fallback: false, close: close || d.lifecycle.closing }, extraHeaders)
     const outcome = newOutcome(requestId, modelName, null, undefined, null, req)
     outcome.status = e.statusCode
     outcome.errorCode = e.code

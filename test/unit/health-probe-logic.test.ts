@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { applyProbe, nextProbeDelay, type ProbeCounters } from '../../gateway/health/checker.js'
+import { applyProbe, firstProbeDelay, nextProbeDelay, type ProbeCounters } from '../../gateway/health/checker.js'
 
 describe('nextProbeDelay', () => {
   it('stays within [interval * (1 - jitter), interval]', () => {
@@ -53,5 +53,13 @@ describe('applyProbe', () => {
         if (!results[i]! && run >= u) expect(healthy).toBe(false)
       }
     }))
+  })
+})
+
+describe('firstProbeDelay', () => {
+  it('puts the probe after the first at a point within one interval chosen by the random source', () => {
+    expect(firstProbeDelay(60_000, () => 0.25)).toBe(15_000)
+    expect(firstProbeDelay(60_000, () => 0.999)).toBe(59_940)
+    expect(firstProbeDelay(60_000, () => 0)).toBe(1)
   })
 })
