@@ -28,6 +28,7 @@ const commands: Record<string, Loader> = {
   replicas: async () => (await import('./commands/replicas.js')).default,
   reload: async () => (await import('./commands/reload.js')).default,
   rollout: async () => (await import('./commands/rollout.js')).default,
+  template: async () => (await import('./commands/template.js')).default,
   // pipeline commands register here
   sampling: async () => (await import('./commands/sampling.js')).default,
   sink: async () => (await import('./commands/sink.js')).default,

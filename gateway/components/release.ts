@@ -9,7 +9,7 @@ export function releaseComponent (core: Core, shadow: ShadowComponent, now: () =
   return {
     name: 'release',
     observer: release.observer,
-    adminModules: [release.adminModule],
+    adminModules: release.adminModules,
     stop: () => release.close()
   }
 }

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { parse as parseYaml, YAMLParseError } from 'yaml'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
-import { ConfigSchema, type GatewayConfigFile, type ModelConfig, type AdminToken, type SuiteConfig } from './schema.js'
+import { ConfigSchema, type GatewayConfigFile, type ModelConfig, type AdminToken, type PolicyConfig, type SuiteConfig, type TemplateConfig } from './schema.js'
 import { lookupEnv, readEnv, type GatewayEnv } from './env.js'
 import * as D from './defaults.js'
 import { isReplicaUrl } from '../state/names.js'
@@ -73,6 +73,8 @@ export interface ResolvedModel {
   }
   /** Verification suites by name, as configured (files are read when the gateway starts: gateway/verify/suites.ts). */
   suites: Record<string, SuiteConfig>
+  /** What rollout policies and scoped admin tokens select this model by. */
+  labels: Record<string, string>
 }
 
 export interface GatewayConfig {
@@ -111,6 +113,8 @@ export interface GatewayConfig {
     holdbackMs: number
     /** null: no bound. */
     maxInProgress: number | null
+    templates: TemplateConfig[]
+    policies: PolicyConfig[]
     /** Raw `release.rollout` plans by model, checked when the release controller starts. */
     plans: Record<string, unknown>
   }
@@ -242,6 +246,8 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
       staleAfterMs: ro.staleAfterMs ?? D.DEFAULT_ROLLOUT_STALE_AFTER_MS,
       holdbackMs: ro.holdbackMs ?? D.DEFAULT_HOLDBACK_MS,
       maxInProgress: ro.maxInProgress ?? null,
+      templates: ro.templates ?? [],
+      policies: ro.policies ?? [],
       plans
     },
     models,
@@ -309,7 +315,8 @@ function resolveModel (name: string, m: ModelConfig, gatewayBodyLimit: number, f
       captureBodies: s.captureBodies ?? D.DEFAULT_CAPTURE_BODIES,
       maxBodyBytes: s.maxBodyBytes ?? D.DEFAULT_MAX_BODY_BYTES
     },
-    suites: suitesOf(name, m, file)
+    suites: suitesOf(name, m, file),
+    labels: { ...(m.labels ?? {}) }
   }
 }
 

@@ -145,9 +145,14 @@ export const SamplingSchema = Strict({
   maxBodyBytes: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_048_576 }))
 })
 
+/** Label names and values: what policies and scoped admin tokens select models by. */
+const Labels = Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$' }), Type.String({ maxLength: 128 }), { maxProperties: 32 })
+
 export const ModelSchema = Strict({
   versions: Type.Record(Name, VersionSchema),
   release: ReleaseSchema,
+  /** e.g. { tier: critical, team: fraud }: rollout policies and scoped admin tokens select models by them. */
+  labels: Type.Optional(Labels),
   sticky: Type.Optional(StickySchema),
   /** Allow choosing a version with the x-model-version request header. */
   allowVersionHeader: Type.Optional(Type.Boolean()),
@@ -178,7 +183,39 @@ export const AdminTokenSchema = Strict({
   name: Name,
   /** The token itself; use ${ENV_VAR} to keep it out of the file. */
   token: Type.String({ minLength: 16, maxLength: 512 }),
-  role: Type.Union([Type.Literal('admin'), Type.Literal('read')])
+  /** read: GET only; release: GET and the rollout verbs in `actions`; admin: everything. */
+  role: Type.Union([Type.Literal('admin'), Type.Literal('read'), Type.Literal('release')]),
+  /** The rollout verbs this token may use (default: all three). */
+  actions: Type.Optional(Type.Array(Type.Union([Type.Literal('start'), Type.Literal('approve'), Type.Literal('abort')]), { minItems: 1, maxItems: 3 })),
+  /** Only these models may be changed with this token… */
+  models: Type.Optional(Type.Array(Name, { minItems: 1, maxItems: 10_000 })),
+  /** …or the models carrying all of these labels. */
+  labels: Type.Optional(Labels)
+})
+
+/** A named, versioned rollout plan that models' plans refer to. */
+export const TemplateSchema = Strict({
+  name: Name,
+  version: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+  /** A rollout plan (gateway/release/plan.ts); checked when the gateway starts. */
+  plan: Type.Unknown()
+})
+
+/** What every rollout of the models it selects must have. */
+export const PolicySchema = Strict({
+  name: Name,
+  /** Selects models by name… */
+  models: Type.Optional(Type.Array(Name, { minItems: 1 })),
+  /** …or by labels (all must match). Neither: every model. */
+  labels: Type.Optional(Labels),
+  /** Check kinds the plan must enable. */
+  requireChecks: Type.Optional(Type.Array(Name, { minItems: 1 })),
+  /** Verification suites the plan's verify steps must run. */
+  requireSuites: Type.Optional(Type.Array(Name, { minItems: 1 })),
+  /** Highest canary weight of the first weight step, in basis points. */
+  maxFirstStepWeight: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+  /** The plan must have an approval step (distinct: by another token than the starter's). */
+  requireApproval: Type.Optional(Type.Union([Type.Literal('any'), Type.Literal('distinct')]))
 })
 
 export const ConfigSchema = Strict({
@@ -258,7 +295,10 @@ export const ConfigSchema = Strict({
     /** After a promotion the previous version stays held back this long (a plan's holdback overrides it). */
     holdbackMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 90 * 86_400_000 })),
     /** The release queue: at most this many rollouts in progress across the fleet; more wait their turn. */
-    maxInProgress: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 }))
+    maxInProgress: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+    /** Named, versioned plans; a model's release.rollout may name one (template, version, override). */
+    templates: Type.Optional(Type.Array(TemplateSchema, { maxItems: 1000 })),
+    policies: Type.Optional(Type.Array(PolicySchema, { maxItems: 200 }))
   })),
   models: Type.Record(Name, ModelSchema)
 })
@@ -272,6 +312,8 @@ export type OutlierConfig = Static<typeof OutlierSchema>
 export type SamplingConfig = Static<typeof SamplingSchema>
 export type SuiteConfig = Static<typeof SuiteSchema>
 export type AdminToken = Static<typeof AdminTokenSchema>
+export type TemplateConfig = Static<typeof TemplateSchema>
+export type PolicyConfig = Static<typeof PolicySchema>
 export type GatewayConfigFile = Static<typeof ConfigSchema>
 
 export type { TSchema }

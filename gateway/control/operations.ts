@@ -25,7 +25,7 @@ export function edit (state: RoutingState, model: string, change: (ms: ModelStat
     if (err instanceof StateError) throw errors.invalid(`model "${model}": ${err.path}: ${err.message}`, { model })
     throw err
   }
-  return { revision: state.revision + 1, models: { ...state.models, [model]: next } }
+  return { ...state, revision: state.revision + 1, models: { ...state.models, [model]: next } }
 }
 
 function requireVersion (model: string, ms: ModelState, version: string): void {

@@ -106,7 +106,7 @@ export function seedMissingModels (initial: RoutingState): Operation {
   return (state) => {
     const models = { ...state.models }
     for (const m of missingModels(state, initial)) models[m] = structuredClone(initial.models[m]!)
-    return { revision: state.revision + 1, models }
+    return { ...state, revision: state.revision + 1, models }
   }
 }
 
@@ -136,6 +136,6 @@ export function seedFromConfig (initial: RoutingState): Operation {
       ms.versions[version] = structuredClone(initial.models[model]!.versions[version]!)
       models[model] = ms
     }
-    return { revision: state.revision + 1, models }
+    return { ...state, revision: state.revision + 1, models }
   }
 }

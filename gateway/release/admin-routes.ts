@@ -1,8 +1,10 @@
 /**
  * The rollout admin API, on the admin listener beside the control routes:
- *   POST /admin/models/{m}/rollout           start: { version, plan? } (plan as a
- *                                            JSON object; without one, the model's
- *                                            release.rollout from the config)
+ *   POST /admin/models/{m}/rollout           start: { version, plan? | template?, templateVersion?,
+ *                                            override? } (a plan as a JSON object, or a plan
+ *                                            template; without either, the model's
+ *                                            release.rollout from the config); the model's
+ *                                            policies must hold, else 403 GW_POLICY_VIOLATION
  *   GET  /admin/models/{m}/rollout           status (the stored rollout + last analysis)
  *   POST /admin/models/{m}/rollout/pause|resume|abort|approve
  *   GET  /admin/models/{m}/rollout/explain   every decision with its figures (?limit=)
@@ -20,6 +22,11 @@ import { errors, GatewayError } from '../errors.js'
 import { NAME_PATTERN } from '../state/names.js'
 import type { RoutingState } from '../state/routing-state.js'
 import { PlanError, planSuites, validatePlan, type RolloutPlan } from './plan.js'
+import type { ReleaseAction } from '../admin/authorize.js'
+import type { PolicyConfig, TemplateConfig } from '../config/schema.js'
+import type { PlanSource } from './config-plans.js'
+import { allTemplates, resolveTemplate } from './templates.js'
+import { assertCompliant, policiesFor } from './policies.js'
 import { abortRollout, approveRollout, pauseRollout, resumeRollout, startRollout, type WriteContext } from './operations.js'
 import { rolloutView } from './status.js'
 import { inProgress, mayAdmitNow, queued, queuePosition } from './queue.js'
@@ -33,16 +40,23 @@ const Revision = Type.Optional(Type.Integer({ minimum: 0 }))
 const StartBody = Type.Object({
   version: Type.String({ pattern: NAME_PATTERN }),
   plan: Type.Optional(Type.Unknown()),
+  template: Type.Optional(Type.String({ pattern: NAME_PATTERN })),
+  templateVersion: Type.Optional(Type.Integer({ minimum: 1 })),
+  override: Type.Optional(Type.Object({})),
   revision: Revision
 }, strict)
+interface StartRequest { version: string, plan?: unknown, template?: string, templateVersion?: number, override?: Record<string, unknown>, revision?: number }
 const RevisionBody = Type.Object({ revision: Revision }, strict)
 const ExplainQuery = Type.Object({ limit: Type.Optional(Type.String({ pattern: '^\\d{1,5}$' })) }, strict)
 
 export interface RolloutAdminDeps {
   store: StateStore
   coordination: Coordination
-  /** Validated config plans by model. */
-  plans: Readonly<Record<string, RolloutPlan>>
+  /** The config's plans by model (whole plans, or template references). */
+  plans: Readonly<Record<string, PlanSource>>
+  templates: readonly TemplateConfig[]
+  policies: readonly PolicyConfig[]
+  labelsOf: (model: string) => Readonly<Record<string, string>>
   instanceId: string
   /** rollouts.holdbackMs */
   holdbackMs: number
@@ -56,9 +70,11 @@ export interface RolloutAdminDeps {
 interface ModelParams { model: string }
 type Verb = 'pause' | 'resume' | 'abort' | 'approve'
 const VERBS: Record<Verb, (model: string, ctx: WriteContext) => Operation> = { pause: pauseRollout, resume: resumeRollout, abort: abortRollout, approve: approveRollout }
+/** Which token action each verb needs (admin/authorize.ts): resume lets a rollout go on, pause stops it. */
+const ACTION_OF: Record<Verb, ReleaseAction> = { pause: 'abort', resume: 'approve', abort: 'abort', approve: 'approve' }
 
 export function rolloutAdminModule (deps: RolloutAdminDeps): AdminModule {
-  const { store, coordination, plans, instanceId } = deps
+  const { store, coordination, instanceId } = deps
   const now = deps.now ?? Date.now
   const ctxOf = (request: FastifyRequest): WriteContext => ({ now: now(), holdbackMs: deps.holdbackMs, actor: request.principal?.name ?? 'unknown' })
   return (app: FastifyInstance) => {
@@ -86,25 +102,21 @@ export function rolloutAdminModule (deps: RolloutAdminDeps): AdminModule {
         return { revision: revision ?? s.revision, rollout: r, view: rolloutView(model, r, last, now(), queuePosition(s, model)) }
       }
 
-      scope.post<{ Params: ModelParams, Body: { version: string, plan?: unknown, revision?: number } }>('/admin/models/:model/rollout', { schema: { body: StartBody } }, async (request, reply) => {
+      scope.post<{ Params: ModelParams, Body: StartRequest }>('/admin/models/:model/rollout', { schema: { body: StartBody }, config: { release: 'start' } }, async (request, reply) => {
         const { model } = request.params
         const { version } = request.body
-        let plan: RolloutPlan
-        try {
-          plan = request.body.plan === undefined ? configPlan(plans, model) : validatePlan(request.body.plan, 'body.plan')
-        } catch (err) {
-          if (err instanceof PlanError) throw errors.invalid(`invalid rollout plan: ${err.message}`, { model })
-          throw err
-        }
+        if (store.get().models[model] === undefined) throw errors.unknownModel(model)
+        const { plan, template } = planOf(request.body, model, deps, store.get())
+        assertCompliant(model, plan, policiesFor(model, deps.labelsOf(model), deps.policies))
         const missing = planSuites(plan).filter(n => !deps.suiteNames(model).includes(n))
         if (missing.length > 0) throw errors.invalid(`the plan verifies with suite(s) ${missing.join(', ')}, which model "${model}" does not define (has: ${deps.suiteNames(model).join(', ') || 'none'})`, { model })
         const admit = (state: RoutingState): boolean => mayAdmitNow(state, deps.maxInProgress)
-        const out = await write(request, model, 'rollout-start', startRollout(model, version, plan, ctxOf(request), admit), { version, plan }, request.body.revision)
+        const out = await write(request, model, 'rollout-start', startRollout(model, version, plan, ctxOf(request), admit, template), { version, plan, ...(template === null ? {} : { template }) }, request.body.revision)
         return reply.code(201).send(out)
       })
       scope.get<{ Params: ModelParams }>('/admin/models/:model/rollout', async (request) => status(request.params.model))
       for (const verb of Object.keys(VERBS) as Verb[]) {
-        scope.post<{ Params: ModelParams, Body: { revision?: number } }>(`/admin/models/:model/rollout/${verb}`, { schema: { body: RevisionBody } }, async (request) =>
+        scope.post<{ Params: ModelParams, Body: { revision?: number } }>(`/admin/models/:model/rollout/${verb}`, { schema: { body: RevisionBody }, config: { release: ACTION_OF[verb] } }, async (request) =>
           write(request, request.params.model, `rollout-${verb}`, VERBS[verb](request.params.model, ctxOf(request)), {}, request.body.revision))
       }
       scope.get<{ Params: ModelParams, Querystring: { limit?: string } }>('/admin/models/:model/rollout/explain', { schema: { querystring: ExplainQuery } }, async (request) => {
@@ -141,8 +153,19 @@ function noRollout (model: string): GatewayError {
   return new GatewayError('GW_NO_ROLLOUT', { model })
 }
 
-function configPlan (plans: Readonly<Record<string, RolloutPlan>>, model: string): RolloutPlan {
-  const p = plans[model]
-  if (p === undefined) throw errors.invalid(`no plan given and model "${model}" has no release.rollout in the config; pass a plan`, { model })
-  return p
+/** The plan a start asks for: the body's plan, a template (with an override), or the model's config plan. */
+function planOf (b: StartRequest, model: string, deps: RolloutAdminDeps, state: RoutingState): { plan: RolloutPlan, template: { name: string, version: number } | null } {
+  if (b.plan !== undefined && b.template !== undefined) throw errors.invalid('body: give either plan or template, not both', { model })
+  if (b.template === undefined && (b.templateVersion !== undefined || b.override !== undefined)) throw errors.invalid('body: templateVersion and override go with template', { model })
+  try {
+    if (b.plan !== undefined) return { plan: validatePlan(b.plan, 'body.plan'), template: null }
+    const templates = allTemplates(deps.templates, state)
+    if (b.template !== undefined) return resolveTemplate({ template: b.template, version: b.templateVersion ?? null, override: b.override ?? null }, templates, 'body')
+    const p = deps.plans[model]
+    if (p === undefined) throw errors.invalid(`no plan given and model "${model}" has no release.rollout in the config; pass a plan or a template`, { model })
+    return 'plan' in p ? { plan: p.plan, template: null } : resolveTemplate(p.ref, templates, `models.${model}.release.rollout`)
+  } catch (err) {
+    if (err instanceof PlanError) throw errors.invalid(`invalid rollout plan: ${err.message}`, { model })
+    throw err
+  }
 }

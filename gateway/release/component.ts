@@ -11,13 +11,14 @@ import type { RequestObserver } from '../observe/outcome.js'
 import type { StateStore } from '../control/store.js'
 import type { AdminModule } from '../admin/listener.js'
 import { DEFAULT_DATABASE } from '../sink/clickhouse.js'
-import { PlanError, validatePlan, type RolloutPlan } from './plan.js'
+import { configPlans } from './config-plans.js'
 import { LocalWindow } from './local-source.js'
 import { ClickHouseSource } from './clickhouse-source.js'
 import type { AnalysisSource } from './source.js'
 import { MemoryCoordination, RedisCoordination, type Coordination } from './coordination.js'
 import { RolloutController } from './controller.js'
 import { rolloutAdminModule } from './admin-routes.js'
+import { templateAdminModule } from './template-routes.js'
 import type { Router } from '../proxy/router.js'
 import type { ShadowTally } from '../observe/shadow-tally.js'
 import type { SuitesByModel } from '../verify/suites.js'
@@ -29,23 +30,8 @@ import { suiteWarmer } from './warmup.js'
 export interface ReleaseComponent {
   /** The local window's observer (null with the ClickHouse source). */
   observer: RequestObserver | null
-  adminModule: AdminModule
+  adminModules: AdminModule[]
   close (): Promise<void>
-}
-
-/** Validated `release.rollout` plans; a bad one is a config error naming the file and path. */
-export function configPlans (config: GatewayConfig): Record<string, RolloutPlan> {
-  const out: Record<string, RolloutPlan> = {}
-  for (const [model, raw] of Object.entries(config.rollouts.plans)) {
-    const base = `models.${model}.release.rollout`
-    try {
-      out[model] = validatePlan(raw, config.file)
-    } catch (err) {
-      if (err instanceof PlanError) throw new ConfigError(config.file, err.path === '' ? base : `${base}.${err.path}`, err.reason)
-      throw err
-    }
-  }
-  return out
 }
 
 export interface ReleaseOptions {
@@ -88,7 +74,7 @@ export function startRelease (config: GatewayConfig, store: StateStore, logger: 
   logger.info({ source: source.name, controller: ro.enabled, coordination: store.kind }, 'release controller ready')
   return {
     observer,
-    adminModule: rolloutAdminModule({ store, coordination, plans, instanceId: config.instanceId, holdbackMs: ro.holdbackMs, maxInProgress: ro.maxInProgress, now, suiteNames: verifier.suiteNames }),
+    adminModules: [templateAdminModule(store, ro.templates, now), rolloutAdminModule({ store, coordination, plans, instanceId: config.instanceId, holdbackMs: ro.holdbackMs, maxInProgress: ro.maxInProgress, now, suiteNames: verifier.suiteNames, templates: ro.templates, policies: ro.policies, labelsOf: (m) => config.models[m]?.labels ?? {} })],
     async close () {
       await controller?.close()
       await coordination.close()

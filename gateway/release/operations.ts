@@ -63,7 +63,7 @@ export function holdbackOf (plan: RolloutPlan, ctx: Pick<WriteContext, 'holdback
  * with a gate, an approval or a blue-green preview), or `queued` when `admit`
  * says no (the release queue is full), judged on the state the write applies to.
  */
-export function startRollout (model: string, version: string, plan: RolloutPlan, ctx: WriteContext, admit: (state: RoutingState) => boolean = () => true): ops.Operation {
+export function startRollout (model: string, version: string, plan: RolloutPlan, ctx: WriteContext, admit: (state: RoutingState) => boolean = () => true, template: RolloutRecord['template'] = null): ops.Operation {
   return (state) => {
     const ms = state.models[model]
     if (ms === undefined) throw errors.unknownModel(model)
@@ -96,7 +96,8 @@ export function startRollout (model: string, version: string, plan: RolloutPlan,
       promotedAt: null,
       baseline: null,
       approvals: [],
-      admittedAt: null
+      admittedAt: null,
+      template
     }
     if (!admit(state)) return compose(bg ? preview(model, version) : unchanged, setRecord(model, () => record))(state)
     return admitted(model, record, plan, ctx, bg ? preview(model, version) : unchanged)(state)

@@ -124,6 +124,19 @@ export interface ShadowState {
 export interface RoutingState {
   revision: number
   models: Record<string, ModelState>
+  /**
+   * Rollout plan templates added at runtime (beside the config's), by name:
+   * every version kept, oldest first. The data plane ignores them.
+   */
+  templates?: Record<string, StoredTemplate[]>
+}
+
+export interface StoredTemplate {
+  version: number
+  /** The plan as written (percentages, durations), so per-model overrides merge with it. */
+  plan: unknown
+  by: string
+  at: number
 }
 
 /** A semantic problem in a model's release, with the path (inside the model) that is wrong. */

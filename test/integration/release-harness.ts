@@ -66,6 +66,17 @@ export function gatewayConfig (o: GatewayOptions): Record<string, unknown> {
   }
 }
 
+/** A model of another name served by the fraud processes (upstream mapping): v1 stable, v3 registered; `extra` merged in (release keys into release). */
+export function mappedModel (stable: ModelProcess, canary: ModelProcess, extra: { release?: Record<string, unknown>, [k: string]: unknown } = {}): Record<string, unknown> {
+  const { release, ...rest } = extra
+  return {
+    versions: { v1: { replicas: [stable.url], upstream: { model: 'fraud' } }, v3: { replicas: [canary.url], upstream: { model: 'fraud' } } },
+    release: { strategy: 'canary', stable: 'v1', ...release },
+    healthCheck: { enabled: false },
+    ...rest
+  }
+}
+
 /** The repository's golden set for the fraud model (config/golden/fraud.ndjson), as a suite with its own tolerance. */
 export const GOLDEN_FILE = join(repoRoot(), 'config', 'golden', 'fraud.ndjson')
 

@@ -2,11 +2,11 @@
  * `model-gateway rollout start|status|pause|resume|abort|explain <model> …`:
  * automated canary rollouts through the admin API (gateway/release/).
  */
-import { readFile, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { adminCommand, table, UsageError, type CommandContext } from '../admin-command.js'
-import { AdminClientError } from '../admin-client.js'
-import { parsePlanText, PlanError, formatBp } from '../../release/plan.js'
+import { formatBp } from '../../release/plan.js'
+import { readPlan, readYaml } from '../plan-file.js'
 import { formatStatus, type RolloutView } from '../../release/status.js'
 import type { JournalEntry } from '../../release/coordination.js'
 import { timelineSvg } from '../../release/timeline-svg.js'
@@ -25,7 +25,9 @@ export default adminCommand('rollout', {
   usage: '<start|status|pause|resume|abort|approve|explain> <model> [version] | list',
   help: [
     '',
-    '  rollout start <model> <version> [--plan FILE]   grow <version> as a canary step by step (plan: YAML; default: the model\'s release.rollout)',
+    '  rollout start <model> <version> [--plan FILE | --template NAME [--template-version N] [--override FILE]]',
+    '                                                  roll <version> out step by step (plan: YAML, or a plan template with an',
+    '                                                  override merged over it; default: the model\'s release.rollout)',
     '  rollout status <model> [--once]                 step, weight, time left, each check\'s figures (live on a terminal until it ends)',
     '  rollout pause|resume|abort <model>              hold at the current weight / go on / roll back at once',
     '  rollout approve <model>                         pass an approval step (a plan may require another token than the starter\'s)',
@@ -36,7 +38,7 @@ export default adminCommand('rollout', {
     '  --once            print the status once even on a terminal',
     '  --svg FILE        with explain: write an SVG timeline of weight and check results'
   ],
-  options: { plan: { type: 'string' }, once: { type: 'boolean' }, svg: { type: 'string' } },
+  options: { plan: { type: 'string' }, template: { type: 'string' }, 'template-version': { type: 'string' }, override: { type: 'string' }, once: { type: 'boolean' }, svg: { type: 'string' } },
   minArgs: 1,
   maxArgs: 3,
   async run (ctx) {
@@ -53,6 +55,12 @@ export default adminCommand('rollout', {
       case 'start': {
         const body: Record<string, unknown> = { version }
         if (typeof ctx.flags.plan === 'string') body.plan = await readPlan(ctx.flags.plan)
+        if (typeof ctx.flags.template === 'string') body.template = ctx.flags.template
+        if (typeof ctx.flags['template-version'] === 'string') {
+          if (!/^\d{1,7}$/.test(ctx.flags['template-version'])) throw new UsageError(`--template-version must be a version number, got "${ctx.flags['template-version']}"`)
+          body.templateVersion = Number(ctx.flags['template-version'])
+        }
+        if (typeof ctx.flags.override === 'string') body.override = await readYaml(ctx.flags.override)
         if (ctx.revision !== undefined) body.revision = ctx.revision
         const res = await ctx.client.call<StatusResponse>('POST', base, body)
         ctx.out(`${model}: rollout of ${version} started; revision ${res.revision}`)
@@ -83,25 +91,6 @@ export default adminCommand('rollout', {
     return null
   }
 })
-
-async function readPlan (file: string): Promise<unknown> {
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (err) {
-    throw new AdminClientError(`${file}: cannot read the plan (${(err as NodeJS.ErrnoException).code ?? String(err)})`, null, null)
-  }
-  try {
-    // Checked here too, so an error names the file; the server checks it again.
-    parsePlanText(text, file)
-  } catch (err) {
-    if (err instanceof PlanError) throw new AdminClientError(`invalid rollout plan: ${err.message}`, null, 'GW_INVALID_ARGUMENT')
-    throw err
-  }
-  // Sent as the YAML's data (durations and percentages as written), validated again by the server.
-  const { parse } = await import('yaml')
-  return parse(text) as unknown
-}
 
 async function status (ctx: CommandContext, base: string): Promise<unknown> {
   const live = process.stdout.isTTY && !ctx.json && ctx.flags.once !== true
