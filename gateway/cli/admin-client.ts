@@ -147,8 +147,8 @@ export class AdminClient {
   }
 
   /** Any admin route as JSON; feature commands (e.g. rollout) build on it. */
-  call<T> (method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, body?: object): Promise<T> {
-    return this.#call(method, path, body)
+  call<T> (method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, body?: object, timeoutMs?: number): Promise<T> {
+    return this.#call(method, path, body, timeoutMs)
   }
 
   async #call<T> (method: 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: object, timeoutMs = this.#timeoutMs): Promise<T> {

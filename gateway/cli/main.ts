@@ -29,6 +29,7 @@ const commands: Record<string, Loader> = {
   reload: async () => (await import('./commands/reload.js')).default,
   rollout: async () => (await import('./commands/rollout.js')).default,
   template: async () => (await import('./commands/template.js')).default,
+  drill: async () => (await import('./commands/drill.js')).default,
   // pipeline commands register here
   sampling: async () => (await import('./commands/sampling.js')).default,
   sink: async () => (await import('./commands/sink.js')).default,

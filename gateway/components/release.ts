@@ -5,7 +5,7 @@ import type { Core } from './core.js'
 import type { ShadowComponent } from './shadow.js'
 
 export function releaseComponent (core: Core, shadow: ShadowComponent, now: () => number): Component {
-  const release = startRelease(core.config, core.store, core.logger, { now, router: core.router, shadowTally: shadow.tally, suites: shadow.suites, recorded: shadow.recorded })
+  const release = startRelease(core.config, core.store, core.logger, { now, router: core.router, shadowTally: shadow.tally, suites: shadow.suites, recorded: shadow.recorded, registry: core.registry })
   return {
     name: 'release',
     observer: release.observer,

@@ -115,6 +115,8 @@ export interface GatewayConfig {
     maxInProgress: number | null
     templates: TemplateConfig[]
     policies: PolicyConfig[]
+    drills: { everyMs: number | null, models: string[] | null, boundMs: number, weight: number }
+    webhooks: Array<{ url: string, secret: string, events: Array<'rollout' | 'drill' | 'staleness'> }>
     /** Raw `release.rollout` plans by model, checked when the release controller starts. */
     plans: Record<string, unknown>
   }
@@ -248,6 +250,8 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
       maxInProgress: ro.maxInProgress ?? null,
       templates: ro.templates ?? [],
       policies: ro.policies ?? [],
+      drills: { everyMs: ro.drills?.everyMs ?? null, models: ro.drills?.models ?? null, boundMs: ro.drills?.boundMs ?? D.DEFAULT_DRILL_BOUND_MS, weight: ro.drills?.weight ?? D.DEFAULT_DRILL_WEIGHT },
+      webhooks: (ro.webhooks ?? []).map(w => ({ url: w.url, secret: w.secret, events: w.events ?? ['rollout', 'drill', 'staleness'] })),
       plans
     },
     models,

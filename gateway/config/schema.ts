@@ -298,7 +298,25 @@ export const ConfigSchema = Strict({
     maxInProgress: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
     /** Named, versioned plans; a model's release.rollout may name one (template, version, override). */
     templates: Type.Optional(Type.Array(TemplateSchema, { maxItems: 1000 })),
-    policies: Type.Optional(Type.Array(PolicySchema, { maxItems: 200 }))
+    policies: Type.Optional(Type.Array(PolicySchema, { maxItems: 200 })),
+    /** Rollback drills on a schedule (`model-gateway drill <model>` runs one now). */
+    drills: Type.Optional(Strict({
+      /** Drill each model this often (none when unset). */
+      everyMs: Type.Optional(Type.Integer({ minimum: 60_000, maximum: 90 * 86_400_000 })),
+      /** The models drilled on the schedule (default: every model). */
+      models: Type.Optional(Type.Array(Name, { minItems: 1 })),
+      /** The rollback must have reached every instance this long after the controller wrote it. */
+      boundMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
+      /** The drill copy's canary weight, in basis points. */
+      weight: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 }))
+    })),
+    /** Events out: rollout changes, drill results and stale analysis data, as signed JSON POSTs. */
+    webhooks: Type.Optional(Type.Array(Strict({
+      url: Type.String({ pattern: '^https?://', maxLength: 2048 }),
+      /** HMAC-SHA256 key of the x-model-gateway-signature header; use ${ENV_VAR}. */
+      secret: Type.String({ minLength: 16, maxLength: 512 }),
+      events: Type.Optional(Type.Array(Type.Union([Type.Literal('rollout'), Type.Literal('drill'), Type.Literal('staleness')]), { minItems: 1, maxItems: 3 }))
+    }), { maxItems: 16 }))
   })),
   models: Type.Record(Name, ModelSchema)
 })

@@ -27,6 +27,7 @@ import type { PolicyConfig, TemplateConfig } from '../config/schema.js'
 import type { PlanSource } from './config-plans.js'
 import { allTemplates, resolveTemplate } from './templates.js'
 import { assertCompliant, policiesFor } from './policies.js'
+import { rolloutEvent, type EventSink } from './events.js'
 import { abortRollout, approveRollout, pauseRollout, resumeRollout, startRollout, type WriteContext } from './operations.js'
 import { rolloutView } from './status.js'
 import { inProgress, mayAdmitNow, queued, queuePosition } from './queue.js'
@@ -62,6 +63,8 @@ export interface RolloutAdminDeps {
   holdbackMs: number
   /** rollouts.maxInProgress, or null for no bound. */
   maxInProgress: number | null
+  /** Rollout changes out (webhooks). */
+  events: EventSink
   /** The model's verification suites (a plan's verify steps must name them). */
   suiteNames: (model: string) => string[]
   now?: () => number
@@ -89,6 +92,8 @@ export function rolloutAdminModule (deps: RolloutAdminDeps): AdminModule {
         const actor = request.principal?.name ?? 'unknown'
         const s = await store.update(revision, op, { actor, action, model, detail })
         request.log.info({ actor, action, model, revision: s.revision }, 'rollout changed')
+        const r = s.models[model]?.rollout
+        if (r != null) deps.events.emit(rolloutEvent(model, r, action.replace('rollout-', 'rollout.'), instanceId, now()))
         await journalNote(model, action.replace('rollout-', '') as JournalEntry['action'], `${action} by ${actor}`)
         return status(model, s.revision)
       }
@@ -111,7 +116,7 @@ export function rolloutAdminModule (deps: RolloutAdminDeps): AdminModule {
         const missing = planSuites(plan).filter(n => !deps.suiteNames(model).includes(n))
         if (missing.length > 0) throw errors.invalid(`the plan verifies with suite(s) ${missing.join(', ')}, which model "${model}" does not define (has: ${deps.suiteNames(model).join(', ') || 'none'})`, { model })
         const admit = (state: RoutingState): boolean => mayAdmitNow(state, deps.maxInProgress)
-        const out = await write(request, model, 'rollout-start', startRollout(model, version, plan, ctxOf(request), admit, template), { version, plan, ...(template === null ? {} : { template }) }, request.body.revision)
+        const out = await write(request, model, 'rollout-start', startRollout(model, version, plan, ctxOf(request), { admit, template }), { version, plan, ...(template === null ? {} : { template }) }, request.body.revision)
         return reply.code(201).send(out)
       })
       scope.get<{ Params: ModelParams }>('/admin/models/:model/rollout', async (request) => status(request.params.model))

@@ -26,6 +26,13 @@ import type { RecordedSource } from '../verify/replay.js'
 import { clickHouseEvidence, tallyEvidence, type ShadowEvidence } from './shadow-step.js'
 import { suiteVerifier } from './verifier.js'
 import { suiteWarmer } from './warmup.js'
+import type { Registry } from 'prom-client'
+import { NO_EVENTS, WebhookSender, type EventSink } from './events.js'
+import { registerReleaseMetrics } from './metrics.js'
+import { DrillService } from './drill-service.js'
+import { drillAdminModule } from './drill-routes.js'
+import type { RolloutCheckView, RolloutRecord } from '../state/rollout-record.js'
+import { checkViews, type Decision } from './steps.js'
 
 export interface ReleaseComponent {
   /** The local window's observer (null with the ClickHouse source). */
@@ -43,6 +50,8 @@ export interface ReleaseOptions {
   shadowTally: ShadowTally
   suites: SuitesByModel
   recorded: RecordedSource | null
+  /** Where the rollout and drill metrics register. */
+  registry: Registry
 }
 
 export function startRelease (config: GatewayConfig, store: StateStore, logger: Logger, opts: ReleaseOptions): ReleaseComponent {
@@ -68,15 +77,25 @@ export function startRelease (config: GatewayConfig, store: StateStore, logger: 
   const coordination: Coordination = store.kind === 'redis'
     ? new RedisCoordination(config.state.redisUrl!, config.state.keyPrefix, ro.leaseTtlMs, logger)
     : new MemoryCoordination()
+  const webhooks = ro.webhooks.length === 0 ? null : new WebhookSender(ro.webhooks, { logger, registry: opts.registry })
+  const events: EventSink = webhooks ?? NO_EVENTS
+  // The verdicts of this instance's latest analysis of each rollout, for /metrics.
+  const latest = new Map<string, { rolloutId: string, checks: RolloutCheckView[] }>()
+  const onDecision = (model: string, r: RolloutRecord, d: Decision): void => { latest.set(model, { rolloutId: r.id, checks: checkViews(d.checks) }) }
+  registerReleaseMetrics(opts.registry, store, latest, now)
   const controller = ro.enabled
-    ? new RolloutController({ store, source, coordination, instanceId: config.instanceId, logger, tickMs: ro.tickMs, staleAfterMs: ro.staleAfterMs, holdbackMs: ro.holdbackMs, maxInProgress: ro.maxInProgress, now, shadow, verifier, warmer }).start()
+    ? new RolloutController({ store, source, coordination, instanceId: config.instanceId, logger, tickMs: ro.tickMs, staleAfterMs: ro.staleAfterMs, holdbackMs: ro.holdbackMs, maxInProgress: ro.maxInProgress, now, shadow, verifier, warmer, events, onDecision }).start()
     : null
+  const drills = new DrillService({ config, store, coordination, events, logger, now })
+  drills.start()
   logger.info({ source: source.name, controller: ro.enabled, coordination: store.kind }, 'release controller ready')
   return {
     observer,
-    adminModules: [templateAdminModule(store, ro.templates, now), rolloutAdminModule({ store, coordination, plans, instanceId: config.instanceId, holdbackMs: ro.holdbackMs, maxInProgress: ro.maxInProgress, now, suiteNames: verifier.suiteNames, templates: ro.templates, policies: ro.policies, labelsOf: (m) => config.models[m]?.labels ?? {} })],
+    adminModules: [templateAdminModule(store, ro.templates, now), drillAdminModule(store, drills), rolloutAdminModule({ store, coordination, plans, instanceId: config.instanceId, holdbackMs: ro.holdbackMs, maxInProgress: ro.maxInProgress, now, suiteNames: verifier.suiteNames, templates: ro.templates, policies: ro.policies, labelsOf: (m) => config.models[m]?.labels ?? {}, events })],
     async close () {
+      await drills.close()
       await controller?.close()
+      webhooks?.close()
       await coordination.close()
       await source.close()
       await shadow.close()

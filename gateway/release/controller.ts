@@ -29,6 +29,7 @@ import { shadowChecks, type ShadowEvidence } from './shadow-step.js'
 import { verificationChecks, type Verifier } from './verifier.js'
 import type { Warmer } from './warmup.js'
 import type { TaskStep } from './plan-steps.js'
+import { rolloutEvent, type EventSink } from './events.js'
 import type { CheckResult } from './check-registry.js'
 
 /** A step's window starts at the step, but not before the candidate's cold start (plan.exclude.duration) is over. */
@@ -61,6 +62,8 @@ export interface ControllerOptions {
   verifier?: Verifier
   /** Runs warm-up steps. */
   warmer?: Warmer
+  /** Rollout changes and stale data, out (webhooks). */
+  events?: EventSink
 }
 
 /** A verify or warm-up step's work, running in the background while the loop goes on. */
@@ -77,6 +80,8 @@ export class RolloutController {
   readonly #last = new Map<string, { key: string, at: number }>()
   readonly #leased = new Set<string>()
   readonly #tasks = new Map<string, StepTask>()
+  /** Models whose analysis source was down or stale at their last look (for staleness events). */
+  readonly #stale = new Set<string>()
   #timer: NodeJS.Timeout | null = null
   #running: Promise<void> | null = null
   #closed = false
@@ -164,7 +169,9 @@ export class RolloutController {
     const last = this.#last.get(model)
     if (last !== undefined && last.key === key && now - last.at < plan.intervalMs) return
     this.#last.set(model, { key, at: now })
-    const decision = decide(r, plan, await this.#evaluate(model, r, plan, now))
+    const ev = await this.#evaluate(model, r, plan, now)
+    this.#staleness(model, r, ev)
+    const decision = decide(r, plan, ev)
     await this.#journal(model, r, decision)
     this.#logger.info({ model, version: r.version, action: decision.action, step: decision.step, weight: decision.weight, reason: decision.reason, checks: decision.checks.map(c => ({ check: c.check, verdict: c.verdict, figures: c.figures })) }, 'rollout decision')
     this.#o.onDecision?.(model, r, decision)
@@ -175,12 +182,24 @@ export class RolloutController {
     const verified = task?.key === `${r.id}/${r.step}` && task.result !== null && !(task.result instanceof Error) ? task.result.record : null
     if (task?.key === `${r.id}/${r.step}`) this.#tasks.delete(model)
     const also = verified === null ? undefined : recordVerification(model, r.version, verified)
-    await this.#write(model, revision, applyDecision(model, r, decision.next, ctx, also), `rollout-${decision.action}`, {
+    const written = await this.#write(model, revision, applyDecision(model, r, decision.next, ctx, also), `rollout-${decision.action}`, {
       version: r.version, reason: decision.reason, step: decision.step, weight: decision.weight, checks: decision.checks.map(c => ({ check: c.check, verdict: c.verdict, figures: c.figures, ...(c.segment === undefined ? {} : { segment: c.segment }) }))
     })
+    if (written) this.#o.events?.emit(rolloutEvent(model, decision.next, `rollout.${decision.action}`, this.#o.instanceId, decision.at, decision.checks))
+  }
+
+  /** An event when a model's analysis data goes missing or stale, and one when it is back. */
+  #staleness (model: string, r: RolloutRecord, ev: Evaluation): void {
+    const down = ev.source === 'down'
+    if (down === this.#stale.has(model)) return
+    if (down) this.#stale.add(model)
+    else this.#stale.delete(model)
+    this.#o.events?.emit({ event: 'staleness', type: down ? 'staleness.stale' : 'staleness.recovered', model, version: r.version, at: new Date(ev.at).toISOString(), instanceId: this.#o.instanceId, source: this.#o.source.name, ...(down ? { error: ev.error ?? '' } : {}) })
   }
 
   async #evaluate (model: string, r: RolloutRecord, plan: RolloutPlan, now: number): Promise<Evaluation> {
+    // A rollback drill: the same decision, write and propagation as a real failure, on purpose.
+    if (r.drill === true && r.status === 'running') return { at: now, source: 'ok', checks: [{ check: 'drill', verdict: 'fail', summary: 'rollback drill: this copy of stable is rolled back on purpose', figures: {} }] }
     const step = r.status === 'watching' ? undefined : plan.steps[r.step]
     if (step?.kind === 'verify' || step?.kind === 'warmup') return this.#task(model, r, step, now)
     if (step?.kind === 'shadow') {
@@ -241,14 +260,16 @@ export class RolloutController {
     return { checks: verificationChecks(record), record }
   }
 
-  async #write (model: string, revision: number, op: Parameters<StateStore['update']>[1], action: string, detail: Record<string, unknown>): Promise<void> {
+  /** Whether the write went through. */
+  async #write (model: string, revision: number, op: Parameters<StateStore['update']>[1], action: string, detail: Record<string, unknown>): Promise<boolean> {
     try {
       await this.#o.store.update(revision, op, { actor: `rollout-controller@${this.#o.instanceId}`, action, model, detail })
+      return true
     } catch (err) {
       // Stale revision or a changed rollout: someone else wrote first; the next tick reads the new state.
       if (err instanceof GatewayError && err.code === 'GW_CONFLICT') {
         this.#logger.info({ model, action, err: err.message }, 'rollout decision not applied: the state changed meanwhile')
-        return
+        return false
       }
       throw err
     }

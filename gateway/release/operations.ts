@@ -63,7 +63,16 @@ export function holdbackOf (plan: RolloutPlan, ctx: Pick<WriteContext, 'holdback
  * with a gate, an approval or a blue-green preview), or `queued` when `admit`
  * says no (the release queue is full), judged on the state the write applies to.
  */
-export function startRollout (model: string, version: string, plan: RolloutPlan, ctx: WriteContext, admit: (state: RoutingState) => boolean = () => true, template: RolloutRecord['template'] = null): ops.Operation {
+export interface StartOptions {
+  /** Whether it may take its first step now (the release queue); judged on the state the write applies to. */
+  admit?: (state: RoutingState) => boolean
+  template?: RolloutRecord['template']
+  /** A rollback drill: its target is a copy of stable, so the verification gate does not apply. */
+  drill?: boolean
+}
+
+export function startRollout (model: string, version: string, plan: RolloutPlan, ctx: WriteContext, opts: StartOptions = {}): ops.Operation {
+  const admit = opts.admit ?? (() => true)
   return (state) => {
     const ms = state.models[model]
     if (ms === undefined) throw errors.unknownModel(model)
@@ -78,7 +87,7 @@ export function startRollout (model: string, version: string, plan: RolloutPlan,
       throw errors.invalid(`the watch (${seconds(plan.watch.durationMs)}) outlasts the holdback (${seconds(holdbackOf(plan, ctx))}): a rollback at its end would have nothing to return to`, { model, version })
     }
     const gate = mayGiveWeight(ms, version)
-    if (!gate.ok && !verifiesBeforeWeight(plan)) throw new GatewayError('GW_NOT_VERIFIED', { model, version, detail: gate.reason })
+    if (!gate.ok && !verifiesBeforeWeight(plan) && opts.drill !== true) throw new GatewayError('GW_NOT_VERIFIED', { model, version, detail: gate.reason })
     const record: RolloutRecord = {
       id: randomUUID(),
       version,
@@ -97,7 +106,8 @@ export function startRollout (model: string, version: string, plan: RolloutPlan,
       baseline: null,
       approvals: [],
       admittedAt: null,
-      template
+      template: opts.template ?? null,
+      ...(opts.drill === true ? { drill: true } : {})
     }
     if (!admit(state)) return compose(bg ? preview(model, version) : unchanged, setRecord(model, () => record))(state)
     return admitted(model, record, plan, ctx, bg ? preview(model, version) : unchanged)(state)

@@ -160,6 +160,24 @@ ORDER BY (model, version, replica, instance_id, time, millis, kind)${ttl(f, 'tim
 ) ENGINE = ReplacingMergeTree
 PARTITION BY toYYYYMMDD(time)
 ORDER BY (model, shadow_version, time, request_id)${ttl(f, 'time', days)}`
+  },
+  {
+    id: 7,
+    name: 'drills',
+    sql: (db, f, days) => `CREATE TABLE IF NOT EXISTS ${db}.drills (
+  time DateTime,
+  model ${lc(f)},
+  instance_id ${lc(f)},
+  actor ${lc(f)},
+  passed UInt8,
+  rollback_ms Float64,
+  converged_ms Float64,
+  bound_ms Float64,
+  instances UInt32,
+  reason String
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(time)
+ORDER BY (model, time, instance_id)${ttl(f, 'time', days)}`
   }
 ]
 

@@ -57,6 +57,8 @@ export interface RolloutRecord {
   approvals?: ApprovalRecord[]
   /** Epoch ms the rollout left the release queue and took its first step (equals startedAt when it never waited). */
   admittedAt?: number | null
+  /** A rollback drill's rollout: the controller fails it on purpose, to exercise the automatic rollback. */
+  drill?: boolean
   /** The template the plan came from, when it came from one. */
   template?: { name: string, version: number } | null
   /** Epoch ms the candidate first had user traffic (its first weight or preview step): where plan.exclude.duration counts from. */

@@ -65,6 +65,26 @@ export interface ModelState {
    * it at 100% in one call, `retire` refuses it (unless forced) until `until`.
    */
   holdback?: HoldbackState | null
+  /** The last rollback drill of this model (gateway/release/drill.ts). */
+  lastDrill?: DrillRecord | null
+  /** Epoch ms the last drill that passed began. */
+  lastSuccessfulDrill?: number | null
+}
+
+/** What a rollback drill found: did the automatic rollback happen, and did every instance apply it in time. */
+export interface DrillRecord {
+  /** Epoch ms the drill began. */
+  at: number
+  passed: boolean
+  by: string
+  /** Why it failed, or what it measured. */
+  reason: string
+  /** From the drill's canary going live to the controller's rollback write. */
+  rollbackMs: number | null
+  /** From the rollback write until the last instance had applied it. */
+  convergedMs: number | null
+  boundMs: number
+  instances: number
 }
 
 export interface HoldbackState {

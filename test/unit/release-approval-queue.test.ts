@@ -37,7 +37,7 @@ describe('approval steps', () => {
 
 describe('release queue', () => {
   const plan = validatePlan({ steps: [{ weight: '10%', bake: '1m' }] })
-  const start = (s: RoutingState, m: string, t: number): RoutingState => startRollout(m, 'v3', plan, at(t), (x) => mayAdmitNow(x, 2))(s)
+  const start = (s: RoutingState, m: string, t: number): RoutingState => startRollout(m, 'v3', plan, at(t), { admit: (x) => mayAdmitNow(x, 2) })(s)
 
   it('beyond K in progress, rollouts queue in start order with their position, and are admitted oldest first as slots free', () => {
     let s = state(4)
