@@ -166,6 +166,16 @@ export function install(services: readonly ServiceName[]): void {
 }
 
 /** For diagnostics: the installed Kafka jar names. */
+/** promtool (Debian's prometheus package), installed when missing: the alert rules' tests run it. */
+export function promtoolBinary(): string {
+  const have = which('promtool')
+  if (have !== undefined) return have
+  aptInstall(['prometheus'])
+  const now = which('promtool')
+  if (now === undefined) throw new Error('install: the prometheus package did not bring promtool')
+  return now
+}
+
 export function kafkaJars(): string[] {
   return existsSync(KAFKA_LIBS) ? readdirSync(KAFKA_LIBS) : []
 }
