@@ -87,6 +87,8 @@ export interface ModelView {
   served: boolean
   requireVerification: boolean
   shadow: { version: string, weight: number } | null
+  /** The segments the canary is limited to, or null for everyone. */
+  canarySegments: string[] | null
   /** The previous version held back after the last promotion (rollback returns to it until `until`). */
   holdback: { version: string, since: string, until: string } | null
 }
@@ -323,6 +325,7 @@ export function modelView (router: Router, name: string, ms: ModelState): ModelV
     served: route !== undefined,
     requireVerification: ms.requireVerification === true,
     shadow: ms.shadow == null ? null : { version: ms.shadow.version, weight: ms.shadow.weight },
+    canarySegments: ms.canarySegments ?? null,
     holdback: ms.holdback == null ? null : { version: ms.holdback.version, since: new Date(ms.holdback.since).toISOString(), until: new Date(ms.holdback.until).toISOString() }
   }
 }

@@ -75,7 +75,17 @@ export interface ResolvedModel {
   suites: Record<string, SuiteConfig>
   /** What rollout policies and scoped admin tokens select this model by. */
   labels: Record<string, string>
+  /** Where a request's segment comes from, and the segments there are; null without segments. */
+  segments: ResolvedSegments | null
 }
+
+export interface ResolvedSegments {
+  from: { kind: 'header' | 'cookie' | 'field', name: string }
+  values: string[]
+}
+
+/** The segment of requests whose value is none of the configured ones. */
+export const OTHER_SEGMENT = 'other'
 
 export interface GatewayConfig {
   file: string
@@ -320,8 +330,19 @@ function resolveModel (name: string, m: ModelConfig, gatewayBodyLimit: number, f
       maxBodyBytes: s.maxBodyBytes ?? D.DEFAULT_MAX_BODY_BYTES
     },
     suites: suitesOf(name, m, file),
-    labels: { ...(m.labels ?? {}) }
+    labels: { ...(m.labels ?? {}) },
+    segments: segmentsOf(name, m, file)
   }
+}
+
+function segmentsOf (name: string, m: ModelConfig, file: string): ResolvedSegments | null {
+  const s = m.segments
+  if (s === undefined) return null
+  const given = [s.header === undefined ? null : { kind: 'header' as const, name: s.header.toLowerCase() }, s.cookie === undefined ? null : { kind: 'cookie' as const, name: s.cookie }, s.field === undefined ? null : { kind: 'field' as const, name: s.field.slice('parameters.'.length) }].filter(x => x !== null)
+  if (given.length !== 1) throw new ConfigError(file, `models.${name}.segments`, 'name exactly one of header, cookie or field')
+  if (new Set(s.values).size !== s.values.length) throw new ConfigError(file, `models.${name}.segments.values`, 'names a value twice')
+  if (s.values.includes(OTHER_SEGMENT)) throw new ConfigError(file, `models.${name}.segments.values`, `"${OTHER_SEGMENT}" is the segment of every other value; do not list it`)
+  return { from: given[0]!, values: [...s.values] }
 }
 
 function suitesOf (name: string, m: ModelConfig, file: string): Record<string, SuiteConfig> {

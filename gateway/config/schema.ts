@@ -153,6 +153,18 @@ export const ModelSchema = Strict({
   release: ReleaseSchema,
   /** e.g. { tier: critical, team: fraud }: rollout policies and scoped admin tokens select models by them. */
   labels: Type.Optional(Labels),
+  /**
+   * Segments of users (a region, a platform): read from a header, a cookie or a
+   * request parameter; rollouts judge each segment apart and may be limited to some.
+   */
+  segments: Type.Optional(Strict({
+    header: Type.Optional(HeaderName),
+    cookie: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]{1,128}$' })),
+    /** A request-level OIP parameter: "parameters.<name>" (read from the JSON body). */
+    field: Type.Optional(Type.String({ pattern: '^parameters\\.[A-Za-z0-9_.-]{1,64}$' })),
+    /** The segments by value; any other value (or none) is segment "other". */
+    values: Type.Array(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' }), { minItems: 1, maxItems: 32 })
+  })),
   sticky: Type.Optional(StickySchema),
   /** Allow choosing a version with the x-model-version request header. */
   allowVersionHeader: Type.Optional(Type.Boolean()),

@@ -19,6 +19,8 @@ export function edit (state: RoutingState, model: string, change: (ms: ModelStat
   const current = state.models[model]
   if (current === undefined) throw errors.unknownModel(model)
   const next = change(structuredClone(current))
+  // A segment limit belongs to the canary it was set for: gone with it.
+  if (next.canarySegments != null && (next.strategy !== 'canary' || next.candidate === null || next.candidate !== current.candidate)) next.canarySegments = null
   try {
     checkModelState(next)
   } catch (err) {
@@ -119,6 +121,18 @@ export function setSplit (model: string, weights: Readonly<Record<string, number
     ms.previous = null
     ms.split = split
     return fresh ? newRelease(model, ms) : ms
+  })
+}
+
+/**
+ * Limits the canary to requests of these segments (null: everyone). Within them
+ * a user's bucket decides as before; outside them everyone gets stable.
+ */
+export function limitCanary (model: string, segments: readonly string[] | null): Operation {
+  return (state) => edit(state, model, (ms) => {
+    if (segments !== null && (ms.strategy !== 'canary' || ms.candidate === null)) throw errors.invalid(`model "${model}" has no canary to limit to segments`, { model })
+    ms.canarySegments = segments === null ? null : [...segments]
+    return ms
   })
 }
 

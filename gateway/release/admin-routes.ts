@@ -58,6 +58,8 @@ export interface RolloutAdminDeps {
   templates: readonly TemplateConfig[]
   policies: readonly PolicyConfig[]
   labelsOf: (model: string) => Readonly<Record<string, string>>
+  /** The model's segments (its values and "other"), or null when it has none. */
+  segmentsOf: (model: string) => readonly string[] | null
   instanceId: string
   /** rollouts.holdbackMs */
   holdbackMs: number
@@ -113,6 +115,9 @@ export function rolloutAdminModule (deps: RolloutAdminDeps): AdminModule {
         if (store.get().models[model] === undefined) throw errors.unknownModel(model)
         const { plan, template } = planOf(request.body, model, deps, store.get())
         assertCompliant(model, plan, policiesFor(model, deps.labelsOf(model), deps.policies))
+        const known = deps.segmentsOf(model)
+        const unknown = (plan.segments ?? []).filter(x => known === null || !known.includes(x))
+        if (unknown.length > 0) throw errors.invalid(known === null ? `the plan limits the canary to segments, and model "${model}" declares none (segments in its config)` : `the plan names segment(s) ${unknown.join(', ')}, which model "${model}" does not have (has: ${known.join(', ')})`, { model })
         const missing = planSuites(plan).filter(n => !deps.suiteNames(model).includes(n))
         if (missing.length > 0) throw errors.invalid(`the plan verifies with suite(s) ${missing.join(', ')}, which model "${model}" does not define (has: ${deps.suiteNames(model).join(', ') || 'none'})`, { model })
         const admit = (state: RoutingState): boolean => mayAdmitNow(state, deps.maxInProgress)

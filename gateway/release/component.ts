@@ -5,7 +5,7 @@
  * provides the admin routes. app.ts adds it like any other component.
  */
 import type { GatewayConfig } from '../config/load.js'
-import { ConfigError } from '../config/load.js'
+import { ConfigError, OTHER_SEGMENT } from '../config/load.js'
 import type { Logger } from '../observe/log.js'
 import type { RequestObserver } from '../observe/outcome.js'
 import type { StateStore } from '../control/store.js'
@@ -84,14 +84,14 @@ export function startRelease (config: GatewayConfig, store: StateStore, logger: 
   const onDecision = (model: string, r: RolloutRecord, d: Decision): void => { latest.set(model, { rolloutId: r.id, checks: checkViews(d.checks) }) }
   registerReleaseMetrics(opts.registry, store, latest, now)
   const controller = ro.enabled
-    ? new RolloutController({ store, source, coordination, instanceId: config.instanceId, logger, tickMs: ro.tickMs, staleAfterMs: ro.staleAfterMs, holdbackMs: ro.holdbackMs, maxInProgress: ro.maxInProgress, now, shadow, verifier, warmer, events, onDecision }).start()
+    ? new RolloutController({ store, source, coordination, instanceId: config.instanceId, logger, tickMs: ro.tickMs, staleAfterMs: ro.staleAfterMs, holdbackMs: ro.holdbackMs, maxInProgress: ro.maxInProgress, now, shadow, verifier, warmer, events, onDecision, segmentCount: (m) => config.models[m]?.segments == null ? 0 : config.models[m]!.segments!.values.length + 1 }).start()
     : null
   const drills = new DrillService({ config, store, coordination, events, logger, now })
   drills.start()
   logger.info({ source: source.name, controller: ro.enabled, coordination: store.kind }, 'release controller ready')
   return {
     observer,
-    adminModules: [templateAdminModule(store, ro.templates, now), drillAdminModule(store, drills), rolloutAdminModule({ store, coordination, plans, instanceId: config.instanceId, holdbackMs: ro.holdbackMs, maxInProgress: ro.maxInProgress, now, suiteNames: verifier.suiteNames, templates: ro.templates, policies: ro.policies, labelsOf: (m) => config.models[m]?.labels ?? {}, events })],
+    adminModules: [templateAdminModule(store, ro.templates, now), drillAdminModule(store, drills), rolloutAdminModule({ store, coordination, plans, instanceId: config.instanceId, holdbackMs: ro.holdbackMs, maxInProgress: ro.maxInProgress, now, suiteNames: verifier.suiteNames, templates: ro.templates, policies: ro.policies, labelsOf: (m) => config.models[m]?.labels ?? {}, segmentsOf: (m) => { const s = config.models[m]?.segments; return s == null ? null : [...s.values, OTHER_SEGMENT] }, events })],
     async close () {
       await drills.close()
       await controller?.close()

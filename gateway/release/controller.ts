@@ -16,7 +16,7 @@ import { DEFAULT_HOLDBACK_MS, DEFAULT_ROLLOUT_STALE_AFTER_MS, DEFAULT_ROLLOUT_TI
 import type { StateStore } from '../control/store.js'
 import { GatewayError } from '../errors.js'
 import { isActive, type RolloutRecord } from '../state/rollout-record.js'
-import { analyse } from './analysis.js'
+import { analyseWithSegments } from './segments.js'
 import { outputOf, stepAlphas, watchAlphas, type RolloutPlan } from './plan.js'
 import { decide, seconds, type Decision, type Evaluation } from './steps.js'
 import { admitNext, inProgress, queued } from './queue.js'
@@ -64,6 +64,8 @@ export interface ControllerOptions {
   warmer?: Warmer
   /** Rollout changes and stale data, out (webhooks). */
   events?: EventSink
+  /** How many segments a model has (its configured values and "other"), or 0 without segments. */
+  segmentCount?: (model: string) => number
 }
 
 /** A verify or warm-up step's work, running in the background while the loop goes on. */
@@ -119,7 +121,7 @@ export class RolloutController {
         continue
       }
       const plan = r.plan as RolloutPlan
-      this.#o.source.watch(model, [r.stable, r.version], outputOf(plan), plan.exclude === null || plan.exclude.requests === 0 ? undefined : { version: r.version, requests: plan.exclude.requests })
+      this.#o.source.watch(model, [r.stable, r.version], outputOf(plan), plan.exclude == null || plan.exclude.requests === 0 ? undefined : { version: r.version, requests: plan.exclude.requests })
       try {
         if (!(await this.#o.coordination.lease(model))) {
           this.#leased.delete(model)
@@ -229,7 +231,9 @@ export class RolloutController {
     const stale = this.#o.staleAfterMs ?? DEFAULT_ROLLOUT_STALE_AFTER_MS
     if (data.newestAt === null) return { at: now, source: 'down', error: `${this.#o.source.name} source holds no data for "${model}"`, checks: [] }
     if (now - data.newestAt > stale) return { at: now, source: 'down', error: `${this.#o.source.name} source is stale: newest data ${Math.round((now - data.newestAt) / 1000)}s old (limit ${Math.round(stale / 1000)}s)`, checks: [] }
-    return { at: now, source: 'ok', checks: analyse(plan.checks, data, watching ? watchAlphas(plan) : stepAlphas(plan)) }
+    const segments = this.#o.segmentCount?.(model) ?? 0
+    const scope = segments === 0 ? null : { count: plan.segments == null ? segments : plan.segments.length, limitTo: plan.segments ?? null }
+    return { at: now, source: 'ok', checks: analyseWithSegments(plan.checks, data, watching ? watchAlphas(plan) : stepAlphas(plan), scope) }
   }
 
   /** Starts the step's work once; answers "running" (no checks) until it is done. */

@@ -24,8 +24,18 @@ export const MAX_WATCHED_SERIES = 64
 /** Past windows kept once summed (post-promotion baselines), so they outlive the slots they came from. */
 export const MAX_FROZEN_WINDOWS = 64
 
+/** One second of one segment. */
+interface SegmentCell {
+  requests: number
+  errors: number
+  readonly latency: Float64Array
+  readonly outputs: number[]
+}
+
 class Slot {
   second = -1
+  /** By segment, for models with segments (made on first use, emptied with the slot). */
+  segments: Map<string, SegmentCell> | null = null
   requests = 0
   errors = 0
   readonly latency = new Float64Array(LATENCY_CELLS)
@@ -42,6 +52,14 @@ class Slot {
     this.outputs.length = 0
     this.parsed = 0
     this.seen = 0
+    this.segments?.clear()
+  }
+
+  segment (name: string): SegmentCell {
+    this.segments ??= new Map()
+    let c = this.segments.get(name)
+    if (c === undefined) this.segments.set(name, c = { requests: 0, errors: 0, latency: new Float64Array(LATENCY_CELLS), outputs: [] })
+    return c
   }
 }
 
@@ -53,6 +71,14 @@ class Series {
   /** Parse every stride-th 2xx answer: the last full second's rate over OUTPUT_SAMPLES_PER_SECOND, so the sample spreads over each second instead of taking its first answers. */
   stride = 1
   constructor (public output: WindowQuery['output']) {}
+}
+
+function add (into: Record<string, VersionWindow>, name: string, c: SegmentCell): void {
+  const w = into[name] ??= emptyVersionWindow(LATENCY_CELLS)
+  w.requests += c.requests
+  w.errors += c.errors
+  for (let i = 0; i < LATENCY_CELLS; i++) w.latency[i]! += c.latency[i]!
+  for (const v of c.outputs) w.outputs.push(v)
 }
 
 export class LocalWindow implements RequestObserver, AnalysisSource {
@@ -110,16 +136,27 @@ export class LocalWindow implements RequestObserver, AnalysisSource {
       s.stride = prev.second === second - 1 ? Math.max(1, Math.ceil(prev.seen / OUTPUT_SAMPLES_PER_SECOND)) : s.stride
       slot.reset(second)
     }
+    const error = o.status >= 500 || o.status < 100
+    const cell = latencyCell(o.totalMs)
     slot.requests++
-    if (o.status >= 500 || o.status < 100) slot.errors++
-    slot.latency[latencyCell(o.totalMs)]! += 1
+    if (error) slot.errors++
+    slot.latency[cell]! += 1
+    const seg = o.segment == null ? null : slot.segment(o.segment)
+    if (seg !== null) {
+      seg.requests++
+      if (error) seg.errors++
+      seg.latency[cell]! += 1
+    }
     if (s.output !== null && o.status >= 200 && o.status < 300 && o.responseBody !== null && slot.seen++ % s.stride === 0 && slot.parsed < OUTPUT_SAMPLES_PER_SECOND) {
       slot.parsed++
       let v: number | null = null
       try {
         v = outputValue(JSON.parse(o.responseBody.toString('utf8')), s.output.name, s.output.index)
       } catch { /* not JSON (a binary tensor answer): nothing to watch */ }
-      if (v !== null) slot.outputs.push(v)
+      if (v !== null) {
+        slot.outputs.push(v)
+        seg?.outputs.push(v)
+      }
     }
   }
 
@@ -161,6 +198,7 @@ export class LocalWindow implements RequestObserver, AnalysisSource {
       out.errors += slot.errors
       for (let i = 0; i < LATENCY_CELLS; i++) out.latency[i]! += slot.latency[i]!
       for (const v of slot.outputs) out.outputs.push(v)
+      if (slot.segments !== null) for (const [name, c] of slot.segments) add(out.bySegment ??= {}, name, c)
     }
     return out
   }

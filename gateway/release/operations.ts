@@ -83,7 +83,7 @@ export function startRollout (model: string, version: string, plan: RolloutPlan,
     if (bg !== (plan.strategy === 'blue-green')) {
       throw errors.invalid(bg ? `model "${model}" uses blue-green; give it a blue-green plan (strategy: blue-green, preview steps)` : `model "${model}" uses ${ms.strategy}; a blue-green plan needs a blue-green model`, { model, version })
     }
-    if (plan.watch !== null && holdbackOf(plan, ctx) < plan.watch.durationMs) {
+    if (plan.watch != null && holdbackOf(plan, ctx) < plan.watch.durationMs) {
       throw errors.invalid(`the watch (${seconds(plan.watch.durationMs)}) outlasts the holdback (${seconds(holdbackOf(plan, ctx))}): a rollback at its end would have nothing to return to`, { model, version })
     }
     const gate = mayGiveWeight(ms, version)
@@ -241,7 +241,8 @@ function split (model: string, prev: RolloutRecord, next: RolloutRecord, ctx: Wr
     return bg ? ops.switchActive(model, next.version, hold) : ops.promote(model, next.version, hold)
   }
   if (wasPromoted || bg || next.status === 'queued') return unchanged
-  return ops.setCanary(model, next.version, weightAt(plan, next.step))
+  const canary = ops.setCanary(model, next.version, weightAt(plan, next.step))
+  return plan.segments == null ? canary : compose(canary, ops.limitCanary(model, plan.segments))
 }
 
 /** An operator changed the split by hand (promote, rollback, another canary): the rollout stops acting. */

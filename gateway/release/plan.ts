@@ -12,7 +12,7 @@ import { parse as parseYaml } from 'yaml'
 import './builtin-checks.js'
 import type { Alphas, Checks } from './analysis.js'
 import { checkKind, checkKindNames } from './check-registry.js'
-import { duration, failFor, formatBp, int, known, mapping, num, parseDuration, PlanError, show, type Fail } from './plan-fields.js'
+import { duration, failFor, formatBp, int, known, mapping, names, num, parseDuration, PlanError, show, type Fail } from './plan-fields.js'
 import { isJudged, parseStep, type JudgedStep, type Step } from './plan-steps.js'
 import type { WindowQuery } from './source.js'
 
@@ -56,9 +56,11 @@ export interface RolloutPlan {
   watch: WatchPlan | null
   /** What analysis leaves out of the candidate's cold start, or null. */
   exclude: ExcludePlan | null
+  /** A canary only these segments of users see (the model's segments), or null for everyone. */
+  segments: string[] | null
 }
 
-export const PLAN_KEYS = ['strategy', 'steps', 'checks', 'interval', 'maxExtension', 'onNoData', 'noDataRollbackAfter', 'alpha', 'holdback', 'watch', 'exclude'] as const
+export const PLAN_KEYS = ['strategy', 'steps', 'checks', 'interval', 'maxExtension', 'onNoData', 'noDataRollbackAfter', 'alpha', 'holdback', 'watch', 'exclude', 'segments'] as const
 export const DEFAULT_INTERVAL_MS = 30_000
 export const DEFAULT_MAX_EXTENSION_MS = 10 * 60_000
 export const DEFAULT_NO_DATA_ROLLBACK_MS = 15 * 60_000
@@ -85,6 +87,7 @@ export function validatePlan (raw: unknown, source = 'plan'): RolloutPlan {
   const strategy = (obj.strategy as PlanStrategy | undefined) ?? 'canary'
   const steps = validateSteps(obj.steps, strategy, fail)
   const checks = validateChecks(obj.checks, fail)
+  if (strategy === 'blue-green' && obj.segments !== undefined) fail('segments', 'limits a canary to segments; a blue-green switch moves everyone')
   if (obj.onNoData !== undefined && obj.onNoData !== 'hold' && obj.onNoData !== 'fail') fail('onNoData', `must be "hold" or "fail", got ${show(obj.onNoData)}`)
   const intervalMs = duration(obj.interval, 'interval', DEFAULT_INTERVAL_MS, fail)
   if (intervalMs < 100) fail('interval', 'must be at least 100ms')
@@ -99,9 +102,12 @@ export function validatePlan (raw: unknown, source = 'plan'): RolloutPlan {
     alpha: num(obj.alpha, 'alpha', 1e-9, 0.5, DEFAULT_ALPHA, fail),
     holdbackMs: obj.holdback === undefined ? null : parseDuration(obj.holdback, 'holdback', fail),
     watch: validateWatch(obj.watch, fail),
-    exclude: validateExclude(obj.exclude, fail)
+    exclude: validateExclude(obj.exclude, fail),
+    segments: obj.segments === undefined || obj.segments === null ? null : names(obj.segments, 'segments', SEGMENT_RE, fail)
   }
 }
+
+const SEGMENT_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 
 function validateExclude (raw: unknown, fail: Fail): ExcludePlan | null {
   if (raw === undefined || raw === null) return null
@@ -208,7 +214,7 @@ export function stepAlphas (plan: RolloutPlan): Alphas {
 /** Alphas of the post-promotion watch: one window, looks over its duration. */
 export function watchAlphas (plan: RolloutPlan): Alphas {
   const perCheck = plan.alpha / Math.max(1, Object.keys(plan.checks).length)
-  const looks = plan.watch === null ? 1 : Math.ceil(plan.watch.durationMs / plan.intervalMs) + 1
+  const looks = plan.watch == null ? 1 : Math.ceil(plan.watch.durationMs / plan.intervalMs) + 1
   return { sequential: perCheck, perLook: perCheck / looks }
 }
 

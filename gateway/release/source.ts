@@ -14,6 +14,8 @@ export interface VersionWindow {
   latency: number[]
   /** Watched output values from sampled 2xx responses (a sample). */
   outputs: number[]
+  /** The same, by segment (models with segments, sources that keep them: the local one). */
+  bySegment?: Record<string, VersionWindow>
 }
 
 export interface WindowQuery {

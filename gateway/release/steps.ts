@@ -73,7 +73,8 @@ export function decide (r: RolloutRecord, plan: RolloutPlan, ev: Evaluation): De
   const cleared: RolloutRecord | null = r.noDataSince !== null && r.status === 'running' ? { ...r, noDataSince: null } : null
   if (elapsed < step.bakeMs) return out('wait', `baking at ${where(plan, r.step)}: ${seconds(step.bakeMs - elapsed)} left`, cleared)
 
-  const inconclusive = ev.checks.filter(c => c.verdict === 'inconclusive')
+  // A segment short of data does not hold the step: the checks over all traffic decide when to go on.
+  const inconclusive = ev.checks.filter(c => c.verdict === 'inconclusive' && c.segment === undefined)
   if (inconclusive.length === 0) {
     const passed = `all checks passed at ${where(plan, r.step)}`
     return enter(r, plan, r.step + 1, at, { ...r, noDataSince: null, checks: views }, passed, out)
@@ -99,7 +100,7 @@ export function enter (r: RolloutRecord, plan: RolloutPlan, i: number, at: numbe
   const w = weightAt(plan, i)
   if (i >= plan.steps.length) {
     const verb = plan.strategy === 'blue-green' ? 'switched to' : 'promoted'
-    if (plan.watch !== null) {
+    if (plan.watch != null) {
       const reason = `${why}: ${verb} ${r.version}; watching it against ${r.stable} for ${seconds(plan.watch.durationMs)}`
       // The previous version over the step just passed, when both ran side by side.
       const baseline = { version: r.stable, from: r.stepStartedAt, to: at }

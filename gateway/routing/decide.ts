@@ -16,6 +16,8 @@ export interface RequestFacts {
   readonly explicitVersion: string | undefined
   /** From the version header; honoured only when the model allows it and the URL names none. */
   readonly headerVersion: string | undefined
+  /** The request's segment (models with segments); a canary limited to segments needs it. */
+  readonly segment?: string | undefined
 }
 
 export type Decision<R> =
@@ -29,7 +31,7 @@ export type Decision<R> =
 export function decide<R extends ReplicaLike> (model: ModelRoute<R>, facts: RequestFacts, random: () => number = Math.random): Decision<R> {
   let explicit = facts.explicitVersion
   if (explicit === undefined && model.cfg.allowVersionHeader && facts.headerVersion !== undefined && facts.headerVersion !== '') explicit = facts.headerVersion
-  const version = selectVersion(model, facts.stickyKey, explicit, random)
+  const version = selectVersion(model, facts.stickyKey, explicit, random, facts.segment)
   if (version === undefined) return { kind: 'unknown-version', version: explicit! }
   const replica = pickReplica(version.replicas, undefined, random)
   if (replica !== undefined) return { kind: 'route', version, replica, fallbackFrom: null }

@@ -19,6 +19,7 @@ import type { RequestObserver, RequestOutcome } from '../observe/outcome.js'
 import type { ReplicaFeedback } from '../proxy/feedback.js'
 import { ThrottledLog } from '../observe/throttled-log.js'
 import { stickyKeyOf, forwardHeaders, responseHeaders } from '../proxy/headers.js'
+import { segmentOf } from '../proxy/segment.js'
 import { answer, answerError, requestIdOf, type AnswerContext } from './answer.js'
 import type { ShadowMirror, ShadowTicket } from '../proxy/shadow.js'
 
@@ -93,8 +94,9 @@ export class ModelProxy {
         if (info instanceof GatewayError) throw info
         noteBody(outcome, info)
       }
+      if (cfg.segments !== null) outcome.segment = segmentOf(cfg.segments, req.headers, outcome.requestEncoding === null ? outcome.requestBody ?? body : null, outcome.requestHeaderLength)
       const headerVersion = req.headers[VERSION_HEADER]
-      const decision = decide(model, { stickyKey, explicitVersion, headerVersion: typeof headerVersion === 'string' ? headerVersion : undefined })
+      const decision = decide(model, { stickyKey, explicitVersion, headerVersion: typeof headerVersion === 'string' ? headerVersion : undefined, segment: outcome.segment ?? undefined })
       if (decision.kind === 'unknown-version') throw errors.unknownVersion(modelName, decision.version)
       outcome.version = ctx.version = decision.version.name
       if (decision.kind === 'no-replica') throw new GatewayError('GW_NO_HEALTHY_REPLICA', { model: modelName, version: decision.version.name })
@@ -182,6 +184,7 @@ function newOutcome (requestId: string, model: string, release: string | null, s
     fallback: false,
     fallbackFrom: null,
     stickyKey,
+    segment: null,
     requestBody: body instanceof ChunkedBody ? null : body,
     responseBody: null,
     traffic: req.headers[TRAFFIC_HEADER] === 'batch' ? 'batch' : 'live',

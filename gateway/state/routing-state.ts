@@ -55,6 +55,11 @@ export interface ModelState {
   requireVerification?: boolean
   /** The latest verification of each version (issue 11). */
   verifications?: Record<string, VerificationRecord>
+  /**
+   * canary: the segments the canary is limited to (a rollout's plan.segments);
+   * requests of other segments never get it. Null or absent: all users.
+   */
+  canarySegments?: string[] | null
   /** Live requests mirrored to a version off the response path (issue 11); null or absent: none. */
   shadow?: ShadowState | null
   /** The automated rollout of this model, current or last (gateway/release/); the data plane ignores it. */

@@ -43,6 +43,8 @@ export interface GatewayOptions {
   suites?: Record<string, unknown>
   /** Extra keys at the top of the config (admin, gateway, …). */
   top?: Record<string, unknown>
+  /** Extra keys of the fraud model (segments, …). */
+  model?: Record<string, unknown>
 }
 
 export function gatewayConfig (o: GatewayOptions): Record<string, unknown> {
@@ -59,7 +61,8 @@ export function gatewayConfig (o: GatewayOptions): Record<string, unknown> {
         healthCheck: { enabled: false },
         outlierDetection: { enabled: false },
         sampling: { rate: 1, captureBodies: true },
-        ...(o.suites === undefined ? {} : { verification: { suites: o.suites } })
+        ...(o.suites === undefined ? {} : { verification: { suites: o.suites } }),
+        ...o.model
       }
     },
     ...o.top
@@ -167,6 +170,8 @@ export interface BackgroundLoad {
   /** Answers per version so far (from x-model-version). */
   versions: Map<string, number>
   statuses: Map<number, number>
+  /** Answers per tag (LoadOptions.tag), then per version. */
+  tagged: Map<string, Map<string, number>>
   /** Epoch ms of the first answer from `watch`, or null. */
   firstFrom: number | null
   /** Epoch ms of the last answer from `watch`, or null. */
@@ -175,7 +180,18 @@ export interface BackgroundLoad {
 }
 
 /** Requests with sticky users (x-user-id) and `concurrency` in flight until stopped (or `maxMs` passed). */
-export function backgroundLoad (url: string, opts: { concurrency?: number, maxMs?: number, watch?: string, path?: string } = {}): BackgroundLoad {
+export interface LoadOptions {
+  concurrency?: number
+  maxMs?: number
+  watch?: string
+  path?: string
+  /** The n-th request's body (default features(n)). */
+  body?: (n: number) => string
+  /** A tag per request (e.g. its region): answers per tag and version land in `tagged`. */
+  tag?: (n: number) => string
+}
+
+export function backgroundLoad (url: string, opts: LoadOptions = {}): BackgroundLoad {
   const concurrency = opts.concurrency ?? 6
   const pool = new Pool(url, { connections: concurrency })
   const deadline = Date.now() + (opts.maxMs ?? 120_000)
@@ -184,6 +200,7 @@ export function backgroundLoad (url: string, opts: { concurrency?: number, maxMs
   const out: BackgroundLoad = {
     versions: new Map(),
     statuses: new Map(),
+    tagged: new Map(),
     firstFrom: null,
     lastFrom: null,
     async stop () {
@@ -200,11 +217,17 @@ export function backgroundLoad (url: string, opts: { concurrency?: number, maxMs
           path: opts.path ?? '/v2/models/fraud/infer',
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-user-id': `user-${n}` },
-          body: features(n)
+          body: opts.body?.(n) ?? features(n)
         })
         await res.body.text()
         out.statuses.set(res.statusCode, (out.statuses.get(res.statusCode) ?? 0) + 1)
         const v = res.headers['x-model-version']
+        if (typeof v === 'string' && opts.tag !== undefined) {
+          const t = opts.tag(n)
+          const m = out.tagged.get(t) ?? new Map<string, number>()
+          m.set(v, (m.get(v) ?? 0) + 1)
+          out.tagged.set(t, m)
+        }
         if (typeof v === 'string') {
           out.versions.set(v, (out.versions.get(v) ?? 0) + 1)
           if (v === opts.watch) {
