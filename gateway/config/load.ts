@@ -7,19 +7,18 @@ import { readFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { parse as parseYaml, YAMLParseError } from 'yaml'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
-import { ConfigSchema, type GatewayConfigFile, type ModelConfig, type AdminToken, type PolicyConfig, type SuiteConfig, type TemplateConfig } from './schema.js'
+import { ConfigSchema, type GatewayConfigFile, type ModelConfig, type AdminToken, type SuiteConfig } from './schema.js'
+import { ConfigError } from './config-error.js'
+import { resolveRollouts, segmentsOf, suitesOf, type ResolvedRollouts, type ResolvedSegments } from './release-config.js'
+
+export { OTHER_SEGMENT, type ResolvedRollouts, type ResolvedSegments } from './release-config.js'
 import { lookupEnv, readEnv, type GatewayEnv } from './env.js'
 import * as D from './defaults.js'
 import { isReplicaUrl } from '../state/names.js'
 import { modelStateFromConfig } from './initial-state.js'
 import { StateError, type RoutingState } from '../state/routing-state.js'
 
-export class ConfigError extends Error {
-  constructor (readonly file: string, readonly path: string, readonly reason: string) {
-    super(`${file}: ${path === '' ? '(root)' : path}: ${reason}`)
-    this.name = 'ConfigError'
-  }
-}
+export { ConfigError } from './config-error.js'
 
 /** A version's DNS discovery with defaults applied; replica URLs are `${scheme}://ADDRESS:${port}${path}`. */
 export interface ResolvedDiscovery {
@@ -79,13 +78,6 @@ export interface ResolvedModel {
   segments: ResolvedSegments | null
 }
 
-export interface ResolvedSegments {
-  from: { kind: 'header' | 'cookie' | 'field', name: string }
-  values: string[]
-}
-
-/** The segment of requests whose value is none of the configured ones. */
-export const OTHER_SEGMENT = 'other'
 
 export interface GatewayConfig {
   file: string
@@ -112,24 +104,7 @@ export interface GatewayConfig {
     rollupFlushMs: number
   }
   shadow: { maxInFlight: number, timeoutMs: number | undefined, maxOutputBytes: number }
-  rollouts: {
-    enabled: boolean
-    source: 'local' | 'clickhouse'
-    clickhouseUrl: string | undefined
-    clickhouseDatabase: string | undefined
-    tickMs: number
-    leaseTtlMs: number
-    staleAfterMs: number
-    holdbackMs: number
-    /** null: no bound. */
-    maxInProgress: number | null
-    templates: TemplateConfig[]
-    policies: PolicyConfig[]
-    drills: { everyMs: number | null, models: string[] | null, boundMs: number, weight: number }
-    webhooks: Array<{ url: string, secret: string, events: Array<'rollout' | 'drill' | 'staleness'> }>
-    /** Raw `release.rollout` plans by model, checked when the release controller starts. */
-    plans: Record<string, unknown>
-  }
+  rollouts: ResolvedRollouts
   models: Record<string, ResolvedModel>
   /** The routing state the config declares; the state store starts from it when it holds none. */
   initialState: RoutingState
@@ -207,9 +182,6 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
   const kafkaBrokers = logging.kafkaBrokers ?? env.KAFKA_BROKERS?.split(',').map(s => s.trim()).filter(s => s !== '')
   if (sink === 'kafka' && (kafkaBrokers === undefined || kafkaBrokers.length === 0)) throw new ConfigError(file, 'logging.kafkaBrokers', 'is required with sink "kafka" (or set KAFKA_BROKERS)')
   if (sink === 'file' && logging.file === undefined) throw new ConfigError(file, 'logging.file', 'is required with sink "file"')
-  const ro = cfg.rollouts ?? {}
-  const plans: Record<string, unknown> = {}
-  for (const [name, m] of Object.entries(cfg.models)) if (m.release.rollout !== undefined) plans[name] = m.release.rollout
   return {
     file,
     instanceId: g.instanceId ?? env.GATEWAY_INSTANCE_ID ?? `${hostname()}-${process.pid}`,
@@ -248,22 +220,7 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
       timeoutMs: cfg.shadow?.timeoutMs,
       maxOutputBytes: cfg.shadow?.maxOutputBytes ?? D.DEFAULT_SHADOW_MAX_OUTPUT_BYTES
     },
-    rollouts: {
-      enabled: ro.enabled ?? true,
-      source: ro.source ?? 'local',
-      clickhouseUrl: ro.clickhouseUrl ?? env.CLICKHOUSE_URL,
-      clickhouseDatabase: ro.clickhouseDatabase ?? env.CLICKHOUSE_DATABASE,
-      tickMs: ro.tickMs ?? D.DEFAULT_ROLLOUT_TICK_MS,
-      leaseTtlMs: ro.leaseTtlMs ?? D.DEFAULT_ROLLOUT_LEASE_TTL_MS,
-      staleAfterMs: ro.staleAfterMs ?? D.DEFAULT_ROLLOUT_STALE_AFTER_MS,
-      holdbackMs: ro.holdbackMs ?? D.DEFAULT_HOLDBACK_MS,
-      maxInProgress: ro.maxInProgress ?? null,
-      templates: ro.templates ?? [],
-      policies: ro.policies ?? [],
-      drills: { everyMs: ro.drills?.everyMs ?? null, models: ro.drills?.models ?? null, boundMs: ro.drills?.boundMs ?? D.DEFAULT_DRILL_BOUND_MS, weight: ro.drills?.weight ?? D.DEFAULT_DRILL_WEIGHT },
-      webhooks: (ro.webhooks ?? []).map(w => ({ url: w.url, secret: w.secret, events: w.events ?? ['rollout', 'drill', 'staleness'] })),
-      plans
-    },
+    rollouts: resolveRollouts(cfg, env),
     models,
     initialState
   }
@@ -333,24 +290,6 @@ function resolveModel (name: string, m: ModelConfig, gatewayBodyLimit: number, f
     labels: { ...(m.labels ?? {}) },
     segments: segmentsOf(name, m, file)
   }
-}
-
-function segmentsOf (name: string, m: ModelConfig, file: string): ResolvedSegments | null {
-  const s = m.segments
-  if (s === undefined) return null
-  const given = [s.header === undefined ? null : { kind: 'header' as const, name: s.header.toLowerCase() }, s.cookie === undefined ? null : { kind: 'cookie' as const, name: s.cookie }, s.field === undefined ? null : { kind: 'field' as const, name: s.field.slice('parameters.'.length) }].filter(x => x !== null)
-  if (given.length !== 1) throw new ConfigError(file, `models.${name}.segments`, 'name exactly one of header, cookie or field')
-  if (new Set(s.values).size !== s.values.length) throw new ConfigError(file, `models.${name}.segments.values`, 'names a value twice')
-  if (s.values.includes(OTHER_SEGMENT)) throw new ConfigError(file, `models.${name}.segments.values`, `"${OTHER_SEGMENT}" is the segment of every other value; do not list it`)
-  return { from: given[0]!, values: [...s.values] }
-}
-
-function suitesOf (name: string, m: ModelConfig, file: string): Record<string, SuiteConfig> {
-  const suites = m.verification?.suites ?? {}
-  for (const [s, suite] of Object.entries(suites)) {
-    if (suite.files === undefined && suite.replay === undefined) throw new ConfigError(file, `models.${name}.verification.suites.${s}`, 'needs files (golden sets) or replay (recorded traffic), or both')
-  }
-  return suites
 }
 
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g

@@ -2,19 +2,10 @@
  * The gateway's configuration schema. One TypeBox schema is the source of both
  * the runtime check (unknown keys rejected everywhere) and the TypeScript types.
  */
-import { MAX_REPLICAS, NAME_PATTERN, REPLICA_URL_PATTERN } from '../state/names.js'
-import { Type, type Static, type TSchema, type TProperties, type ObjectOptions } from '@sinclair/typebox'
-
-const Strict = <T extends TProperties>(props: T, opts: ObjectOptions = {}) =>
-  Type.Object(props, { additionalProperties: false, ...opts })
-
-const Port = Type.Integer({ minimum: 0, maximum: 65535 })
-const PositiveMs = Type.Integer({ minimum: 1, maximum: 3_600_000 })
-const Name = Type.String({ pattern: NAME_PATTERN })
-const HeaderName = Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]{1,128}$' })
-const BasisPoints = Type.Integer({ minimum: 0, maximum: 10_000 })
-const Rate = Type.Number({ minimum: 0, maximum: 1 })
-const ReplicaUrl = Type.String({ pattern: REPLICA_URL_PATTERN })
+import { MAX_REPLICAS } from '../state/names.js'
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { BasisPoints, HeaderName, Labels, Name, Port, PositiveMs, Rate, ReplicaUrl, Strict } from './schema-parts.js'
+import { RolloutsSchema, SegmentsSchema, SuiteSchema, type PolicySchema, type TemplateSchema } from './release-schema.js'
 
 /** Where the version lives upstream when not at /v2/models/{model}: another model name and/or a numbered version. */
 export const UpstreamSchema = Strict({
@@ -61,41 +52,6 @@ export const ReleaseSchema = Strict({
   requireVerification: Type.Optional(Type.Boolean()),
   /** The automated rollout plan used by `rollout start` without --plan; checked by gateway/release/plan.ts. */
   rollout: Type.Optional(Type.Unknown())
-})
-
-/** One golden file of a verification suite, with its own tolerances. */
-export const GoldenFileSchema = Strict({
-  /** NDJSON of OIP infer requests (optionally with expected outputs); relative to the config file. */
-  file: Type.String({ minLength: 1, maxLength: 1024 }),
-  /** Absolute tolerance of lines without their own. */
-  tolerance: Type.Optional(Type.Number({ minimum: 0 })),
-  /** Share of answers within tolerance of the stable version's needed (lines without expected outputs). */
-  minAgreement: Type.Optional(Rate)
-})
-
-/** Recorded stable traffic replayed to the candidate (from ClickHouse's sampled records). */
-export const ReplaySchema = Strict({
-  /** How far back to take recorded requests. */
-  windowMs: Type.Optional(Type.Integer({ minimum: 1_000, maximum: 30 * 86_400_000 })),
-  /** Requests replayed at most (the newest). */
-  requests: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
-  /** Requests in flight at once: the load the latency is judged under. */
-  concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
-  tolerance: Type.Optional(Type.Number({ minimum: 0 })),
-  minAgreement: Type.Optional(Rate),
-  maxErrorRate: Type.Optional(Rate),
-  /** Candidate p99 under load at most the recorded stable p99 x latencyRatio + latencySlackMs. */
-  latencyRatio: Type.Optional(Type.Number({ minimum: 1, maximum: 100 })),
-  latencySlackMs: Type.Optional(Type.Number({ minimum: 0, maximum: 60_000 }))
-})
-
-/** A named verification suite: golden files, and/or a replay of recorded traffic. */
-export const SuiteSchema = Strict({
-  files: Type.Optional(Type.Array(GoldenFileSchema, { minItems: 1, maxItems: 32 })),
-  replay: Type.Optional(ReplaySchema),
-  rounds: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
-  latencyRatio: Type.Optional(Type.Number({ minimum: 1, maximum: 100 })),
-  latencySlackMs: Type.Optional(Type.Number({ minimum: 0, maximum: 60_000 }))
 })
 
 export const StickySchema = Strict({
@@ -145,9 +101,6 @@ export const SamplingSchema = Strict({
   maxBodyBytes: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_048_576 }))
 })
 
-/** Label names and values: what policies and scoped admin tokens select models by. */
-const Labels = Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$' }), Type.String({ maxLength: 128 }), { maxProperties: 32 })
-
 export const ModelSchema = Strict({
   versions: Type.Record(Name, VersionSchema),
   release: ReleaseSchema,
@@ -157,14 +110,7 @@ export const ModelSchema = Strict({
    * Segments of users (a region, a platform): read from a header, a cookie or a
    * request parameter; rollouts judge each segment apart and may be limited to some.
    */
-  segments: Type.Optional(Strict({
-    header: Type.Optional(HeaderName),
-    cookie: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]{1,128}$' })),
-    /** A request-level OIP parameter: "parameters.<name>" (read from the JSON body). */
-    field: Type.Optional(Type.String({ pattern: '^parameters\\.[A-Za-z0-9_.-]{1,64}$' })),
-    /** The segments by value; any other value (or none) is segment "other". */
-    values: Type.Array(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' }), { minItems: 1, maxItems: 32 })
-  })),
+  segments: Type.Optional(SegmentsSchema),
   sticky: Type.Optional(StickySchema),
   /** Allow choosing a version with the x-model-version request header. */
   allowVersionHeader: Type.Optional(Type.Boolean()),
@@ -203,31 +149,6 @@ export const AdminTokenSchema = Strict({
   models: Type.Optional(Type.Array(Name, { minItems: 1, maxItems: 10_000 })),
   /** …or the models carrying all of these labels. */
   labels: Type.Optional(Labels)
-})
-
-/** A named, versioned rollout plan that models' plans refer to. */
-export const TemplateSchema = Strict({
-  name: Name,
-  version: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
-  /** A rollout plan (gateway/release/plan.ts); checked when the gateway starts. */
-  plan: Type.Unknown()
-})
-
-/** What every rollout of the models it selects must have. */
-export const PolicySchema = Strict({
-  name: Name,
-  /** Selects models by name… */
-  models: Type.Optional(Type.Array(Name, { minItems: 1 })),
-  /** …or by labels (all must match). Neither: every model. */
-  labels: Type.Optional(Labels),
-  /** Check kinds the plan must enable. */
-  requireChecks: Type.Optional(Type.Array(Name, { minItems: 1 })),
-  /** Verification suites the plan's verify steps must run. */
-  requireSuites: Type.Optional(Type.Array(Name, { minItems: 1 })),
-  /** Highest canary weight of the first weight step, in basis points. */
-  maxFirstStepWeight: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
-  /** The plan must have an approval step (distinct: by another token than the starter's). */
-  requireApproval: Type.Optional(Type.Union([Type.Literal('any'), Type.Literal('distinct')]))
 })
 
 export const ConfigSchema = Strict({
@@ -295,41 +216,7 @@ export const ConfigSchema = Strict({
     maxOutputBytes: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_048_576 }))
   })),
   /** The rollout controller every instance runs (gateway/release/). */
-  rollouts: Type.Optional(Strict({
-    enabled: Type.Optional(Type.Boolean()),
-    /** Where canary analysis reads: this instance's own traffic, or ClickHouse (fleet-wide). */
-    source: Type.Optional(Type.Union([Type.Literal('local'), Type.Literal('clickhouse')])),
-    clickhouseUrl: Type.Optional(Type.String()),
-    clickhouseDatabase: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' })),
-    tickMs: Type.Optional(Type.Integer({ minimum: 50, maximum: 60_000 })),
-    leaseTtlMs: Type.Optional(Type.Integer({ minimum: 500, maximum: 600_000 })),
-    staleAfterMs: Type.Optional(Type.Integer({ minimum: 500, maximum: 3_600_000 })),
-    /** After a promotion the previous version stays held back this long (a plan's holdback overrides it). */
-    holdbackMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 90 * 86_400_000 })),
-    /** The release queue: at most this many rollouts in progress across the fleet; more wait their turn. */
-    maxInProgress: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
-    /** Named, versioned plans; a model's release.rollout may name one (template, version, override). */
-    templates: Type.Optional(Type.Array(TemplateSchema, { maxItems: 1000 })),
-    policies: Type.Optional(Type.Array(PolicySchema, { maxItems: 200 })),
-    /** Rollback drills on a schedule (`model-gateway drill <model>` runs one now). */
-    drills: Type.Optional(Strict({
-      /** Drill each model this often (none when unset). */
-      everyMs: Type.Optional(Type.Integer({ minimum: 60_000, maximum: 90 * 86_400_000 })),
-      /** The models drilled on the schedule (default: every model). */
-      models: Type.Optional(Type.Array(Name, { minItems: 1 })),
-      /** The rollback must have reached every instance this long after the controller wrote it. */
-      boundMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
-      /** The drill copy's canary weight, in basis points. */
-      weight: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 }))
-    })),
-    /** Events out: rollout changes, drill results and stale analysis data, as signed JSON POSTs. */
-    webhooks: Type.Optional(Type.Array(Strict({
-      url: Type.String({ pattern: '^https?://', maxLength: 2048 }),
-      /** HMAC-SHA256 key of the x-model-gateway-signature header; use ${ENV_VAR}. */
-      secret: Type.String({ minLength: 16, maxLength: 512 }),
-      events: Type.Optional(Type.Array(Type.Union([Type.Literal('rollout'), Type.Literal('drill'), Type.Literal('staleness')]), { minItems: 1, maxItems: 3 }))
-    }), { maxItems: 16 }))
-  })),
+  rollouts: Type.Optional(RolloutsSchema),
   models: Type.Record(Name, ModelSchema)
 })
 
