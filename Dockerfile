@@ -17,11 +17,14 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY gateway ./gateway
+COPY proto ./proto
 COPY scorer-sdk ./scorer-sdk
 COPY scripts ./scripts
 COPY bench ./bench
 COPY test ./test
-RUN npx tsc -p tsconfig.json && npm prune --omit=dev --no-audit --no-fund
+COPY console ./console
+# npm run build: the TypeScript, and the console's bundle into dist/console (vite).
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM ${BASE_IMAGE}
 ENV NODE_ENV=production \
@@ -34,11 +37,13 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/package.json ./package.json
 COPY scorer-sdk/examples/fraud/*.json ./scorer-sdk/examples/fraud/
 COPY config ./config
+# The gRPC definition, read at run time where a message is decoded whole (dist/proto finds it here).
+COPY proto/grpc_predict_v2.proto ./proto/
 COPY config/gateway.yaml /etc/model-gateway/gateway.yaml
 # Numeric, so Kubernetes' runAsNonRoot can check it. Nothing in the image is
 # writable by this user: the gateway writes only where a config points (state
 # file, file log sink), which belongs on a mounted volume or /tmp.
 USER 10001:10001
-EXPOSE 8080 8081
+EXPOSE 8080 8081 8082
 ENTRYPOINT ["node", "dist/gateway/cli/main.js"]
 CMD ["serve"]

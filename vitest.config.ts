@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     exclude: ['node_modules', 'dist'],
+    // After each file: the shared services still answer (restarted, and the file failed, if not).
+    setupFiles: ['test/support/services-guard.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Integration tests start real processes and servers; running files one at a

@@ -1,5 +1,5 @@
 /**
- * Batch scoring benchmark (issue 13), in one run: the same rows scored by
+ * Batch scoring benchmark, in one run: the same rows scored by
  * `model-gateway batch` at batch size 1 and at 256, through the gateway and
  * directly against the model. Reports rows/s (median of the runs) and the
  * ratios; aims: B=256 >= 20x B=1, gateway >= 0.8x direct at B=256.

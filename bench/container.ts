@@ -2,7 +2,7 @@
 // Debian's package) on a base made only of Debian packages (debootstrap of
 // Debian trixie + its nodejs 20.19 and npm; no image registry is reachable
 // here), then runs the image with podman the way the README's container
-// section does and checks what issue 12 asks of it:
+// section does and checks what a Kubernetes deployment needs of it:
 //   - the gateway answers through a published port (it listens on 0.0.0.0 inside);
 //   - it runs as uid 10001, not root, with a read-only root filesystem (--read-only);
 //   - the same image runs `sink --help` and `migrate --help` (CLI entrypoint).

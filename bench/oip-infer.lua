@@ -1,7 +1,7 @@
 -- wrk script: POST one OIP v2 infer body per request, each with a new
 -- x-user-id, so a sticky-routing proxy hashes a fresh key every time (as it
 -- would with real users) instead of reusing one cached bucket.
--- Usage: wrk -s oip-infer.lua URL -- '<json body>'
+-- Usage: wrk -s oip-infer.lua URL -- '<json body>' ['<authorization header>']
 -- done() prints one line "BENCH_RESULT {json}" that the benchmark parses.
 
 local thread_count = 0
@@ -17,6 +17,9 @@ function init(args)
   wrk.method = "POST"
   wrk.body = args[1]
   wrk.headers["Content-Type"] = "application/json"
+  if args[2] ~= nil and args[2] ~= "" then
+    wrk.headers["Authorization"] = args[2]
+  end
 end
 
 function request()

@@ -22,7 +22,7 @@ import { clockTicksPerSecond, treeCpuTicks } from './lib/proc-cpu.js'
 import { killLoad, runLoad, type LoadGenerator, type LoadOptions } from './lib/load.js'
 import { startNginx } from './lib/nginx.js'
 import { freePort } from './lib/ports.js'
-import { checkInfer, INFER_BODY } from './lib/payload.js'
+import { BENCH_API_KEY, checkInfer, INFER_BODY } from './lib/payload.js'
 import { gatewayConfigYaml } from './lib/gateway-config.js'
 import { findTools, versionOf } from './lib/tools.js'
 import { markdown, ratios, summarise, targets, textTable, type ContenderSummary, type RunSample } from './lib/report.js'
@@ -61,6 +61,8 @@ interface Contender {
   baseUrl: string
   /** The process whose CPU is charged to the proxy; undefined for the direct baseline. */
   proxy: Child | undefined
+  /** Sent on every request (the data-plane API key of the keys-and-quotas contender). */
+  authorization?: string
 }
 
 async function main (): Promise<number> {
@@ -69,8 +71,8 @@ async function main (): Promise<number> {
   const runs = intEnv('BENCH_RUNS', DEFAULT_RUNS, 1)
   const warmupS = intEnv('BENCH_WARMUP_S', DEFAULT_WARMUP_S, 0)
 
-  // Up to 5 contenders in the main row and 4 in the binary row.
-  const budgetS = FIXED_OVERHEAD_S + 9 * (warmupS + runs * (durationS + RUN_OVERHEAD_S))
+  // Up to 6 contenders in the main row and 4 in the binary row.
+  const budgetS = FIXED_OVERHEAD_S + 10 * (warmupS + runs * (durationS + RUN_OVERHEAD_S))
   const watchdog = setTimeout(() => {
     process.stderr.write(`bench: still running after ${budgetS} s; stopping everything\n`)
     killAllNow()
@@ -122,11 +124,15 @@ async function main (): Promise<number> {
     const gateway = start('gateway', process.execPath, [...gatewayNodeArgs(), gatewayMain, '--config', configFile, '--port', '0', '--admin-port', '0'], serverCores)
     const reference = start('http-proxy', process.execPath, [referenceProxyMain, '--upstream', originUrl, '--port', '0'], serverCores)
     const bare = start('bare', process.execPath, [bareProxyMain, '--upstream', originUrl, '--port', '0'], serverCores)
-    const [gwReady, refReady, bareReady] = await Promise.all([readyLine(gateway), readyLine(reference), readyLine(bare)])
+    const keysConfig = join(tmp, 'gateway-keys.yaml')
+    await writeFile(keysConfig, gatewayConfigYaml(originUrl, originUrl, undefined, true))
+    const gatewayKeys = start('gateway-keys', process.execPath, [...gatewayNodeArgs(), gatewayMain, '--config', keysConfig, '--port', '0', '--admin-port', '0'], serverCores)
+    const [gwReady, refReady, bareReady, keysReady] = await Promise.all([readyLine(gateway), readyLine(reference), readyLine(bare), readyLine(gatewayKeys)])
 
     const contenders: Contender[] = [
       { name: 'direct', label: 'direct (no proxy)', baseUrl: originUrl, proxy: undefined },
       { name: 'gateway', label: 'model-gateway', baseUrl: `http://127.0.0.1:${Number(gwReady.port)}`, proxy: gateway },
+      { name: 'gateway-keys', label: 'model-gateway, keys + quotas on', baseUrl: `http://127.0.0.1:${Number(keysReady.port)}`, proxy: gatewayKeys, authorization: `Bearer ${BENCH_API_KEY}` },
       { name: 'bare', label: 'bare node:http + undici', baseUrl: `http://127.0.0.1:${Number(bareReady.port)}`, proxy: bare },
       { name: 'http-proxy', label: '@fastify/http-proxy', baseUrl: `http://127.0.0.1:${Number(refReady.port)}`, proxy: reference }
     ]
@@ -137,15 +143,15 @@ async function main (): Promise<number> {
     }
 
     for (const c of contenders) {
-      const headers = await checkInfer(c.baseUrl, c.name)
-      if (c.name === 'gateway' && headers.get('x-model-version') === null) throw new Error('gateway response has no x-model-version header')
+      const headers = await checkInfer(c.baseUrl, c.name, c.authorization)
+      if (c.name.startsWith('gateway') && headers.get('x-model-version') === null) throw new Error('gateway response has no x-model-version header')
     }
     log(`contenders: ${contenders.map((c) => c.name).join(', ')}; ${connections} connections, ${runs} runs × ${durationS} s, warm-up ${warmupS} s each; body ${Buffer.byteLength(INFER_BODY)} bytes`)
 
     const loadOpts: LoadOptions = { connections, durationS, threads: 1, cores: loadCores }
     if (warmupS > 0) {
       for (const c of contenders) {
-        const w = await runLoad(gen, c.baseUrl, { ...loadOpts, durationS: warmupS })
+        const w = await runLoad(gen, c.baseUrl, { ...loadOpts, durationS: warmupS, authorization: c.authorization })
         log(`warm-up  ${c.name.padEnd(10)} ${Math.round(w.reqPerSec).toString().padStart(7)} req/s`)
       }
     }
@@ -158,7 +164,7 @@ async function main (): Promise<number> {
       for (const [pos, c] of order.entries()) {
         const proxyBefore = c.proxy === undefined ? 0 : await treeCpuTicks(c.proxy.pid)
         const originBefore = await treeCpuTicks(origin.pid)
-        const r = await runLoad(gen, c.baseUrl, loadOpts)
+        const r = await runLoad(gen, c.baseUrl, { ...loadOpts, authorization: c.authorization })
         const proxyAfter = c.proxy === undefined ? 0 : await treeCpuTicks(c.proxy.pid)
         const originAfter = await treeCpuTicks(origin.pid)
         const perReq = (ticks: number): number => (ticks / ticksPerS) * 1e6 / Math.max(1, r.requests)
@@ -210,6 +216,7 @@ async function main (): Promise<number> {
       `POST /v2/models/fraud/infer, ${Buffer.byteLength(INFER_BODY)}-byte OIP v2 body, a new x-user-id per request; load by ${gen === 'wrk' ? wrkVersion : 'autocannon'}`,
       layout,
       `gateway: model fraud, v1 + v2 on the same origin, canary 10%, sticky header x-user-id, validateJson default, scoring log off`,
+      `gateway, keys + quotas on: the same, with access control on: every request carries an API key (authorization: Bearer), checked, scoped and counted against a quota far above the load`,
       `http-proxy: @fastify/http-proxy with default options; bare: node:http + one undici Pool, bodies buffered, no features (bench/bare-proxy.ts); nginx: ${nginxVersion}, 1 worker, upstream keepalive 64, access_log off`,
       `binary row: POST of a ${binaryBytes.toLocaleString('en-US')}-byte OIP request (JSON header + 1 MiB raw FP32, Inference-Header-Content-Length) to an origin that reads it whole (bench/binary-origin.ts), direct, through the gateway, a second bare proxy and a second nginx in front of that origin; min(connections, 8) connections`,
       `proxy CPU µs/req: utime+stime of the proxy process tree from /proc over each run, divided by requests`,

@@ -1,5 +1,5 @@
 /**
- * Scale benchmark (issue 12): 1,000 models × 3 versions × 4 replicas, each
+ * Scale benchmark: 1,000 models × 3 versions × 4 replicas, each
  * replica a distinct origin (a real listener on 127.1.0.x, see
  * lib/replica-farm.ts), against a one-model fleet of the same shape measured in
  * the same run. Figures:

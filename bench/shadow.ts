@@ -1,5 +1,5 @@
 /**
- * Shadow traffic benchmark (issue 11), in one run: one gateway, the same load
+ * Shadow traffic benchmark, in one run: one gateway, the same load
  * with the shadow at 0% (no shadow set) and at 100% (every request mirrored to
  * a second model process), interleaved run by run. Reports the client's p50/p99,
  * req/s and the gateway's CPU per request, and the 100%/0% ratios.
@@ -34,7 +34,7 @@ const DEFAULT_DURATION_S = 10
 const DEFAULT_RUNS = 5
 const DEFAULT_WARMUP_S = 3
 const TOKEN = 'bench-admin-token-not-secret-0123456789'
-/** The aim of issue 11: client p99 at 100% shadow at most 10% above 0%. */
+/** The aim: client p99 at 100% shadow at most 10% above 0%. */
 const P99_AIM = 1.10
 
 const here = dirname(fileURLToPath(import.meta.url))

@@ -21,6 +21,10 @@ import { reloadComponent } from './components/reload.js'
 import { pipelineComponent } from './components/pipeline.js'
 import { shadowComponent } from './components/shadow.js'
 import { releaseComponent } from './components/release.js'
+import { consoleComponent } from './components/console.js'
+import { tlsComponent } from './components/tls.js'
+import { accessComponent } from './components/access.js'
+import type { AccessComponent } from './access/component.js'
 import { startListeners, type ListenerOptions } from './components/listeners.js'
 
 export interface StartOptions extends ListenerOptions {
@@ -37,8 +41,12 @@ export interface Gateway {
   readonly adminPlane: FastifyInstance | null
   readonly port: number
   readonly adminPort: number | null
+  /** The gRPC listener's port; null when grpc is not enabled. */
+  readonly grpcPort: number | null
   /** This instance's shadow results: pre-traffic evidence without a pipeline. */
   readonly shadowTally: ShadowTally
+  /** Data-plane access control; null when access.enabled is off. */
+  readonly access: AccessComponent | null
   /** Re-reads the config file (SIGHUP, POST /admin/reload); rejects with GW_CONFIG_INVALID and keeps the running config when the file is bad. */
   reload (): Promise<ReloadResult>
   /** Graceful stop: readiness off, stop accepting, finish in-flight requests, stop the components, close pools. */
@@ -46,22 +54,26 @@ export interface Gateway {
 }
 
 export async function startGateway (config: GatewayConfig, logger: Logger, opts: StartOptions = {}): Promise<Gateway> {
+  // Certificate files first: one that does not load is a config error before anything starts.
+  const tls = await tlsComponent(config, logger)
   const core = await startCore(config, logger)
+  const access = await accessComponent(core)
   const metrics = metricsComponent(core)
   const health = healthComponent(core, metrics.metrics)
   const discovery = discoveryComponent(core)
-  const reload = reloadComponent(core, discovery.discovery, opts.env ?? readEnv())
+  const reload = reloadComponent(core, discovery.discovery, opts.env ?? readEnv(), tls, access.access)
   const pipeline = pipelineComponent(core)
   const shadow = shadowComponent(core, pipeline.pipeline)
   const now = opts.now ?? Date.now
-  const components: Component[] = [controlComponent(core, now), metrics, health, discovery, reload, pipeline, shadow, releaseComponent(core, shadow, now)]
+  const release = releaseComponent(core, shadow, now)
+  const components: Component[] = [tls, controlComponent(core, now), access, metrics, health, discovery, reload, pipeline, shadow, release, consoleComponent(core, release.series)]
   for (const c of components) {
     if (c.observer) core.observer.add(c.observer)
     if (c.healthSink) core.healthSinks.add(c.healthSink)
   }
   core.store.subscribe((state) => { for (const c of components) c.applyState?.(state) })
   for (const c of components) await c.start?.()
-  const listeners = await startListeners(core, components, health.feedback, shadow.mirror, opts)
+  const listeners = await startListeners(core, components, health.feedback, shadow.mirror, opts, { access: access.access?.gate, tls })
 
   let closing: Promise<void> | undefined
   return {
@@ -71,7 +83,9 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
     adminPlane: listeners.adminPlane,
     port: listeners.port,
     adminPort: listeners.adminPort,
+    grpcPort: listeners.grpcPort,
     shadowTally: shadow.tally,
+    access: access.access,
     reload: reload.reload,
     close () {
       closing ??= (async () => {

@@ -23,11 +23,19 @@ export interface ErrorParams {
   timeoutMs?: number
   /** The revision the routing state is at, when a write named a stale one (sent as currentRevision). */
   currentRevision?: number
+  /** Id of an admin write (sent back so the caller can look its outcome up). */
+  operationId?: string
+  /** A data-plane application (access control). */
+  application?: string
+  /** Whole seconds a client should wait before it tries again (429). */
+  retryAfterS?: number
 }
 
 interface Entry {
   readonly status: number
   readonly message: (p: ErrorParams) => string
+  /** Response headers that go with the error, as a flat [name, value, …] list. */
+  readonly headers?: (p: ErrorParams) => string[]
 }
 
 const q = (s: string | undefined, max = 200): string => JSON.stringify(truncate(s ?? '', max))
@@ -37,14 +45,21 @@ export const CATALOGUE = {
   GW_UNKNOWN_MODEL: { status: 404, message: p => `model ${q(p.model)} is not served by this gateway` },
   GW_UNKNOWN_VERSION: { status: 404, message: p => `model ${q(p.model)} has no version ${q(p.version)}${p.detail === undefined ? '' : ` (${p.detail})`}` },
   GW_NOT_FOUND: { status: 404, message: p => `no route for ${p.method ?? ''} ${truncate(p.url ?? '', 200)}` },
+  GW_UNKNOWN_APPLICATION: { status: 404, message: p => `application ${q(p.application)} is not registered${p.detail === undefined ? '' : ` (${p.detail})`}` },
   GW_NO_ROLLOUT: { status: 404, message: p => `model ${q(p.model)} has had no rollout` },
   GW_UNKNOWN_TEMPLATE: { status: 404, message: p => `no rollout plan template ${q(p.detail)}` },
   GW_METHOD_NOT_ALLOWED: { status: 405, message: p => `method ${p.method ?? ''} is not allowed on ${truncate(p.url ?? '', 200)}; use ${p.allowed ?? ''}` },
   GW_MALFORMED_JSON: { status: 400, message: p => `request body for model ${q(p.model)} is not valid JSON: ${p.detail ?? ''}` },
   GW_MALFORMED_BINARY: { status: 400, message: p => `request for model ${q(p.model)} uses the binary tensor extension wrongly: ${p.detail ?? ''}` },
+  GW_MALFORMED_PROTOBUF: { status: 400, message: p => `request${p.model === undefined ? '' : ` for model ${q(p.model)}`} is not a valid ${p.detail ?? 'protobuf message'}` },
   GW_BAD_REQUEST: { status: 400, message: p => p.detail ?? 'bad request' },
   GW_INVALID_ARGUMENT: { status: 400, message: p => p.detail ?? 'invalid argument' },
-  GW_UNAUTHORIZED: { status: 401, message: () => 'missing or invalid bearer token (send "authorization: Bearer <token>")' },
+  GW_UNAUTHORIZED: {
+    status: 401,
+    message: p => p.detail ?? 'missing or invalid bearer token (send "authorization: Bearer <token>")',
+    // RFC 6750 section 3: a 401 names the scheme it expects.
+    headers: () => ['www-authenticate', 'Bearer realm="model-gateway"']
+  },
   GW_FORBIDDEN: { status: 403, message: p => p.detail ?? 'this needs role "admin"' },
   GW_POLICY_VIOLATION: { status: 403, message: p => `the rollout plan for model ${q(p.model)} breaks its rollout policies: ${p.detail ?? ''}` },
   GW_CONFLICT: { status: 409, message: p => p.detail ?? 'conflict' },
@@ -52,16 +67,24 @@ export const CATALOGUE = {
   GW_BODY_TOO_LARGE: { status: 413, message: p => `request body is larger than the limit of ${p.limit ?? 0} bytes${p.model === undefined ? '' : ` for model ${q(p.model)}`}${p.detail === undefined ? '' : ` ${p.detail}`}` },
   GW_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: p => `content-type ${q(p.detail, 100)} is not supported; send application/json` },
   GW_UNSUPPORTED_ENCODING: { status: 415, message: p => `content-encoding ${q(p.detail, 100)} is not supported; send gzip, deflate or identity` },
+  GW_RATE_LIMITED: {
+    status: 429,
+    message: p => `${p.detail ?? 'over the quota'} for model ${q(p.model)}; retry after ${p.retryAfterS ?? 1} s`,
+    // RFC 9110 section 10.2.3: delay-seconds.
+    headers: p => ['retry-after', String(p.retryAfterS ?? 1)]
+  },
   GW_HEADERS_TOO_LARGE: { status: 431, message: () => 'request headers are larger than the limit' },
   GW_CLIENT_CLOSED: { status: 499, message: () => 'the client closed the connection before the answer' },
   GW_INTERNAL: { status: 500, message: () => 'internal gateway error' },
+  GW_NOT_IMPLEMENTED: { status: 501, message: p => `${p.method ?? 'this method'} is not implemented by this gateway${p.detail === undefined ? '' : `; ${p.detail}`}` },
   GW_UPSTREAM_UNAVAILABLE: { status: 502, message: p => `${ofModel(p)} refused or dropped the connection` },
   GW_UPSTREAM_ERROR: { status: 502, message: p => `${ofModel(p)} sent ${p.limit === undefined ? 'an invalid response' : `a response larger than ${p.limit} bytes`}` },
-  GW_NO_HEALTHY_REPLICA: { status: 503, message: p => `${ofModel(p)} has no healthy replica` },
+  GW_NO_HEALTHY_REPLICA: { status: 503, message: p => `${ofModel(p)} has no healthy replica${p.detail === undefined ? '' : ` ${p.detail}`}` },
   GW_REPLICA_BUSY: { status: 503, message: p => `every replica of ${ofModel(p)} is at its connection limit; no slot freed within ${p.timeoutMs ?? 0} ms` },
   GW_OVERLOADED: { status: 503, message: p => `the gateway is overloaded (${p.detail ?? ''}); retry after ${p.limit ?? 1} s` },
   GW_CONFIG_INVALID: { status: 400, message: p => `config not reloaded, the running config stays: ${p.detail ?? ''}` },
   GW_STATE_UNAVAILABLE: { status: 503, message: p => `the shared routing state is unavailable (${p.detail ?? ''}); the gateway keeps serving with the state it has, changes are refused until it is back` },
+  GW_WRITE_OUTCOME_UNKNOWN: { status: 503, message: p => `the change (operation ${p.operationId ?? ''}) was sent to the shared routing state, but whether it applied could not be read back (${p.detail ?? ''}); it cannot apply later than its deadline: GET /admin/operations/${p.operationId ?? ''} or the audit log says whether it did` },
   GW_UPSTREAM_TIMEOUT: { status: 504, message: p => `${ofModel(p)} did not answer within ${p.timeoutMs ?? 0} ms (the request's deadline, retries included)` }
 } as const satisfies Record<string, Entry>
 
@@ -72,6 +95,7 @@ export interface ErrorBody {
   code: ErrorCode
   model?: string
   version?: string
+  operationId?: string
   /** Only on a stale-revision conflict: the revision to re-read and retry from. */
   currentRevision?: number
 }
@@ -83,16 +107,23 @@ export class GatewayError extends Error {
   readonly version: string | undefined
   readonly replica: string | undefined
   readonly currentRevision: number | undefined
+  /** Set by the state store on every error of a write, so the caller can look the write up. */
+  operationId: string | undefined
+  /** Headers the answer carries besides the body (retry-after, www-authenticate); undefined when none. */
+  readonly headers: string[] | undefined
 
   constructor (code: ErrorCode, params: ErrorParams = {}, cause?: unknown) {
-    super(CATALOGUE[code].message(params), cause === undefined ? undefined : { cause })
+    const entry: Entry = CATALOGUE[code]
+    super(entry.message(params), cause === undefined ? undefined : { cause })
     this.name = 'GatewayError'
     this.code = code
-    this.statusCode = CATALOGUE[code].status
+    this.statusCode = entry.status
     this.model = params.model
     this.version = params.version
     this.replica = params.replica
     this.currentRevision = params.currentRevision
+    this.operationId = params.operationId
+    this.headers = entry.headers?.(params)
   }
 
   /** The JSON body sent to clients. Replica URLs are internal and stay out of it. */
@@ -101,6 +132,7 @@ export class GatewayError extends Error {
     if (this.model !== undefined) body.model = this.model
     if (this.version !== undefined) body.version = this.version
     if (this.currentRevision !== undefined) body.currentRevision = this.currentRevision
+    if (this.operationId !== undefined) body.operationId = this.operationId
     return body
   }
 }
@@ -114,7 +146,8 @@ export const errors = {
   conflict: (detail: string, ctx: { model?: string, version?: string } = {}) => new GatewayError('GW_CONFLICT', { ...ctx, detail }),
   staleRevision: (expected: number, actual: number) =>
     new GatewayError('GW_CONFLICT', { detail: `revision ${expected} is stale: the routing state is at revision ${actual}; re-read it and retry`, currentRevision: actual }),
-  stateUnavailable: (what: string, cause?: unknown) => new GatewayError('GW_STATE_UNAVAILABLE', { detail: what }, cause),
+  stateUnavailable: (what: string, cause?: unknown, operationId?: string) => new GatewayError('GW_STATE_UNAVAILABLE', { detail: what, operationId }, cause),
+  outcomeUnknown: (operationId: string, detail: string) => new GatewayError('GW_WRITE_OUTCOME_UNKNOWN', { operationId, detail }),
   bodyTooLarge: (limit: number, model?: string, detail?: string) => new GatewayError('GW_BODY_TOO_LARGE', { limit, model, detail }),
   badRequest: (detail: string) => new GatewayError('GW_BAD_REQUEST', { detail }),
   internal: (cause?: unknown) => new GatewayError('GW_INTERNAL', {}, cause)

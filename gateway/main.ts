@@ -1,5 +1,5 @@
 /**
- * Entry point: `node dist/gateway/main.js [--config FILE] [--port N] [--admin-port N]`.
+ * Entry point: `node dist/gateway/main.js [--config FILE] [--port N] [--admin-port N] [--grpc-port N]`.
  * Prints one JSON line `{"event":"ready",...}` on stdout once it serves.
  */
 import { parseArgs } from 'node:util'
@@ -19,7 +19,8 @@ async function main (): Promise<void> {
     options: {
       config: { type: 'string', short: 'c' },
       port: { type: 'string' },
-      'admin-port': { type: 'string' }
+      'admin-port': { type: 'string' },
+      'grpc-port': { type: 'string' }
     },
     strict: true,
     // `model-gateway serve …` reaches here with the command name still in argv.
@@ -40,6 +41,7 @@ async function main (): Promise<void> {
   const gw = await startGateway(config, logger, {
     port: values.port === undefined ? undefined : parsePort(values.port, '--port'),
     adminPort: values['admin-port'] === undefined ? undefined : parsePort(values['admin-port'], '--admin-port'),
+    grpcPort: values['grpc-port'] === undefined ? undefined : parsePort(values['grpc-port'], '--grpc-port'),
     env
   }).catch((err: unknown) => {
     // Parts of the config checked by their components (e.g. rollout plans) fail here.
@@ -49,7 +51,7 @@ async function main (): Promise<void> {
     }
     throw err
   })
-  process.stdout.write(`${JSON.stringify({ event: 'ready', port: gw.port, adminPort: gw.adminPort, instanceId: config.instanceId, pid: process.pid })}\n`)
+  process.stdout.write(`${JSON.stringify({ event: 'ready', port: gw.port, adminPort: gw.adminPort, grpcPort: gw.grpcPort, instanceId: config.instanceId, pid: process.pid })}\n`)
 
   let stopping = false
   const stop = (signal: string): void => {

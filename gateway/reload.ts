@@ -30,11 +30,11 @@ export interface ReloaderDeps {
   running: GatewayConfig
   store: StateStore
   logger: Logger
-  /** Applies the models of a loaded config (router, discovery). */
-  apply: (models: Readonly<Record<string, ResolvedModel>>) => void
+  /** Applies the models of a loaded config (router, discovery); `next` is the whole loaded config. */
+  apply: (models: Readonly<Record<string, ResolvedModel>>, next: GatewayConfig) => void
 }
 
-const RESTART_ONLY = ['host', 'port', 'bodyLimitBytes', 'shutdownTimeoutMs', 'drainDelayMs', 'validateJson', 'admin', 'state', 'logging', 'discovery'] as const
+const RESTART_ONLY = ['host', 'port', 'bodyLimitBytes', 'shutdownTimeoutMs', 'drainDelayMs', 'validateJson', 'tls', 'admin', 'state', 'logging', 'discovery'] as const
 
 export function createReloader (deps: ReloaderDeps): () => Promise<ReloadResult> {
   let queue: Promise<unknown> = Promise.resolve()
@@ -53,8 +53,10 @@ export function createReloader (deps: ReloaderDeps): () => Promise<ReloadResult>
     if (added.models.length > 0 || added.versions.length > 0) {
       await deps.store.update(undefined, seedFromConfig(next.initialState), { actor: 'config', action: 'reload', detail: { file: deps.file, ...added } })
     }
-    deps.apply(next.models)
-    const restartNeeded = RESTART_ONLY.filter(k => JSON.stringify(next[k]) !== JSON.stringify(deps.running[k]))
+    deps.apply(next.models, next)
+    const restartNeeded: string[] = RESTART_ONLY.filter(k => JSON.stringify(next[k]) !== JSON.stringify(deps.running[k]))
+    // New applications join the access state on reload; turning access control on or off, or its JWT settings, need a restart.
+    if (JSON.stringify(accessSettings(next)) !== JSON.stringify(accessSettings(deps.running))) restartNeeded.push('access')
     const result = { revision: deps.store.get().revision, file: deps.file, models: Object.keys(next.models), added, restartNeeded }
     deps.logger.info({ ...result }, 'config reloaded')
     if (restartNeeded.length > 0) deps.logger.warn({ settings: restartNeeded }, 'config reload: these settings changed and apply only after a restart')
@@ -65,4 +67,8 @@ export function createReloader (deps: ReloaderDeps): () => Promise<ReloadResult>
     queue = p.catch(() => undefined)
     return p
   }
+}
+
+function accessSettings (c: GatewayConfig): unknown {
+  return { enabled: c.access.enabled, jwt: c.access.jwt, file: c.access.file }
 }

@@ -1,5 +1,7 @@
 export { serve, DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_KEEP_ALIVE_TIMEOUT_MS, DEFAULT_PLATFORM } from './server.js'
 export type { ServeOptions, ScorerServer, PredictFn, PredictContext, PredictResult } from './server.js'
+export { serveGrpc } from './grpc-server.js'
+export type { ScorerGrpcServer } from './grpc-server.js'
 export {
   ScorerClient, parseRetryAfter, DEFAULT_TIMEOUT_MS, DEFAULT_RETRIES, DEFAULT_BACKOFF_MS,
   DEFAULT_MAX_RETRY_DELAY_MS, DEFAULT_STICKY_HEADER

@@ -1,4 +1,5 @@
 import { createServer } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { InvalidInputError, parseInferenceRequest } from './validate.js'
@@ -48,6 +49,11 @@ export interface ServeOptions {
   outputs?: readonly TensorMetadata[]
   maxBodyBytes?: number
   keepAliveTimeoutMs?: number
+  /**
+   * Serve HTTPS with this certificate and key (PEM). With `clientCa`, a client
+   * must present a certificate signed by it (mutual TLS), e.g. the gateway's.
+   */
+  tls?: { cert: Buffer | string, key: Buffer | string, clientCa?: Buffer | string }
 }
 
 export interface ScorerServer {
@@ -232,7 +238,10 @@ export async function serve (options: ServeOptions): Promise<ScorerServer> {
     }
     route.handle(req, res)
   }
-  const server = createServer(onRequest)
+  const tls = options.tls
+  const server = tls === undefined
+    ? createServer(onRequest)
+    : createTlsServer({ cert: tls.cert, key: tls.key, ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true }) }, onRequest)
   // An oversized upload announced with "Expect: 100-continue" is refused
   // before the client sends it (RFC 9110 section 10.1.1).
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
@@ -256,7 +265,7 @@ export async function serve (options: ServeOptions): Promise<ScorerServer> {
 
   let closing: Promise<void> | undefined
   return {
-    url: `http://${urlHost}:${actualPort}`,
+    url: `${tls === undefined ? 'http' : 'https'}://${urlHost}:${actualPort}`,
     port: actualPort,
     close () {
       closing ??= new Promise<void>((resolve) => {

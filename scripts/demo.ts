@@ -51,7 +51,14 @@ async function main (): Promise<void> {
           allowVersionHeader: true,
           fallbackToStable: true,
           versions: { v1: { replicas: replicas('v1') }, v2: { replicas: replicas('v2') } },
-          release: { strategy: 'canary', stable: 'v1', canary: 'v2', canaryWeight: 1000 },
+          release: {
+            strategy: 'canary',
+            stable: 'v1',
+            canary: 'v2',
+            canaryWeight: 1000,
+            // What "Start rollout" in the console (or `rollout start`) runs without a plan of its own.
+            rollout: { steps: [{ weight: '25%', bake: '1m' }, { weight: '50%', bake: '1m' }], interval: '5s', checks: { errors: {}, latency: {} } }
+          },
           healthCheck: { intervalMs: 10_000 },
           sampling: { rate: 0.1, versions: { v2: 1 } }
         }
@@ -82,6 +89,7 @@ async function main (): Promise<void> {
       '',
       `  gateway      http://127.0.0.1:${ready.port}   (fraud: v1 stable 90%, v2 canary 10%, sticky on x-user-id)`,
       `  admin API    http://127.0.0.1:${ready.adminPort ?? '-'}   token: ${token}`,
+      `  console      http://127.0.0.1:${ready.adminPort ?? '-'}/console/   (sign in with the token above)`,
       `  models       ${models.map(m => `${m.version}@${m.port}`).join('  ')}`,
       `  logs         ${logFile}`,
       `  scoring log  ${join(dir, 'scoring-log.ndjson')}`,

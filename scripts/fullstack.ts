@@ -96,12 +96,20 @@ async function main (): Promise<void> {
       gateway: { host: '127.0.0.1', port: PORT, instanceId: 'fullstack-1' },
       admin: { host: '127.0.0.1', port: ADMIN_PORT, metricsPublic: true, tokens: [{ name: 'fullstack', token, role: 'admin' }] },
       logging: { sink: 'kafka', kafkaBrokers: env.KAFKA_BROKERS.split(','), rollupFlushMs: 2_000 },
+      // Rollouts judge, and the console draws, the fleet's traffic from ClickHouse.
+      rollouts: { source: 'clickhouse', clickhouseUrl: env.CLICKHOUSE_URL },
       models: {
         fraud: {
           sticky: { header: 'x-user-id' },
           allowVersionHeader: true,
           versions: { v1: { replicas: replicas('v1') }, v2: { replicas: replicas('v2') } },
-          release: { strategy: 'canary', stable: 'v1', canary: 'v2', canaryWeight: 2000 },
+          release: {
+            strategy: 'canary',
+            stable: 'v1',
+            canary: 'v2',
+            canaryWeight: 2000,
+            rollout: { steps: [{ weight: '25%', bake: '2m' }, { weight: '50%', bake: '2m' }], interval: '15s', checks: { errors: {}, latency: {} } }
+          },
           healthCheck: { intervalMs: 10_000 },
           sampling: { rate: 0.1, versions: { v2: 1 } }
         }
@@ -114,6 +122,7 @@ async function main (): Promise<void> {
     log(`
 model-gateway full stack is up:
   gateway      http://127.0.0.1:${PORT}  (admin http://127.0.0.1:${ADMIN_PORT}, token ${token})
+  console      http://127.0.0.1:${ADMIN_PORT}/console/  (sign in with the token above; traffic from ClickHouse)
   models       fraud v1 (stable, 80%): ${replicas('v1').join(' ')}
                fraud v2 (canary, 20%): ${replicas('v2').join(' ')}
   scoring log  Kafka ${env.KAFKA_BROKERS} -> model-gateway sink -> ClickHouse ${env.CLICKHOUSE_URL} (database model_gateway)

@@ -6,7 +6,7 @@
  * (metrics, once they exist) stays on: there is no switch here to turn it off.
  */
 import { stringify } from 'yaml'
-import { MODEL, STICKY_HEADER } from './payload.js'
+import { BENCH_API_KEY, MODEL, STICKY_HEADER } from './payload.js'
 
 /** Basis points: 10% of users see the canary. */
 export const BENCH_CANARY_WEIGHT = 1000
@@ -18,12 +18,24 @@ export const BINARY_MODEL = 'tensors'
 const BINARY_BODY_LIMIT = 4 * 1024 * 1024
 
 /**
- * `v1Origin`/`v2Origin` are base URLs; the benchmark points both at the same
- * origin. `binaryOrigin` serves the binary-tensor row's model.
+ * Access control as a production gateway would run it: an application with an
+ * API key and a quota on every model. The quota is far above what the machine
+ * serves, so it never refuses and the benchmark measures what checking costs.
  */
-export function gatewayConfigYaml (v1Origin: string, v2Origin: string, binaryOrigin?: string): string {
+const BENCH_ACCESS = {
+  enabled: true,
+  applications: { bench: { models: ['*'], quota: { rps: 1_000_000, burst: 1_000_000 }, keys: [{ name: 'bench', key: BENCH_API_KEY }] } }
+}
+
+/**
+ * `v1Origin`/`v2Origin` are base URLs; the benchmark points both at the same
+ * origin. `binaryOrigin` serves the binary-tensor row's model. `access`: API
+ * keys and quotas on (requests must carry BENCH_API_KEY).
+ */
+export function gatewayConfigYaml (v1Origin: string, v2Origin: string, binaryOrigin?: string, access = false): string {
   return stringify({
     gateway: { host: '127.0.0.1' },
+    ...(access ? { access: BENCH_ACCESS } : {}),
     admin: { host: '127.0.0.1', tokens: [{ name: 'bench', token: BENCH_ADMIN_TOKEN, role: 'admin' }] },
     logging: { sink: 'off' },
     models: {

@@ -17,6 +17,8 @@ export interface LoadOptions {
   cores: string | undefined
   /** Another wrk script than the fraud infer one (wrk only): the Lua file under bench/, the path, the script's arguments. */
   script?: { lua: string, path: string, args: string[] }
+  /** An Authorization header on every request (a data-plane API key). */
+  authorization?: string
 }
 
 export interface LoadResult {
@@ -55,7 +57,7 @@ interface WrkSummary {
 async function runWrk (baseUrl: string, o: LoadOptions): Promise<LoadResult> {
   const script = o.script === undefined ? LUA_SCRIPT : join(dirname(LUA_SCRIPT), o.script.lua)
   const args = ['-t', String(o.threads), '-c', String(o.connections), '-d', `${o.durationS}s`,
-    '--timeout', '5s', '-s', script, baseUrl + (o.script?.path ?? INFER_PATH), '--', ...(o.script?.args ?? [INFER_BODY])]
+    '--timeout', '5s', '-s', script, baseUrl + (o.script?.path ?? INFER_PATH), '--', ...(o.script?.args ?? [INFER_BODY, o.authorization ?? ''])]
   const [cmd, argv] = o.cores === undefined ? ['wrk', args] : ['taskset', ['-c', o.cores, 'wrk', ...args]]
   const stdout = await new Promise<string>((resolve, reject) => {
     const child = execFile(cmd, argv, { timeout: o.durationS * 1000 + LOAD_TIMEOUT_SLACK_MS, maxBuffer: 1 << 20 }, (err, out, errOut) => {
@@ -92,7 +94,7 @@ async function runAutocannon (baseUrl: string, o: LoadOptions): Promise<LoadResu
       method: 'POST',
       body: INFER_BODY,
       // A new sticky key per request, as bench/oip-infer.lua does for wrk.
-      setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'content-type': 'application/json', [STICKY_HEADER]: `u-${++n}` } })
+      setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'content-type': 'application/json', [STICKY_HEADER]: `u-${++n}`, ...(o.authorization === undefined ? {} : { authorization: o.authorization }) } })
     }]
   })
   const durationS = Number(process.hrtime.bigint() - started) / 1e9

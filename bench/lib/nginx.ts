@@ -44,10 +44,21 @@ ${servers}
 `
 }
 
-export async function startNginx (nginx: string, dir: string, listenPort: number, originPort: number | readonly number[], cores: string | undefined): Promise<Child> {
+/**
+ * nginx as the reference gRPC proxy (bench/grpc.ts): HTTP/2 cleartext in,
+ * grpc_pass to the origin over kept-alive HTTP/2 connections, same minimal
+ * settings otherwise.
+ */
+export function nginxGrpcConf (dir: string, listenPort: number, originPort: number | readonly number[]): string {
+  return nginxConf(dir, listenPort, originPort)
+    .replace(`listen 127.0.0.1:${listenPort};`, `listen 127.0.0.1:${listenPort} http2;\n    http2_max_concurrent_streams 1024;`)
+    .replace(/proxy_pass http:\/\/origin;[\s\S]*?proxy_set_header Connection "";/, 'grpc_pass grpc://origin;')
+}
+
+export async function startNginx (nginx: string, dir: string, listenPort: number, originPort: number | readonly number[], cores: string | undefined, grpc = false): Promise<Child> {
   await mkdir(dir, { recursive: true })
   const conf = join(dir, 'nginx.conf')
-  await writeFile(conf, nginxConf(dir, listenPort, originPort))
+  await writeFile(conf, (grpc ? nginxGrpcConf : nginxConf)(dir, listenPort, originPort))
   const child = start('nginx', nginx, ['-p', dir, '-c', conf, '-e', join(dir, 'error.log')], cores)
   await waitForPort(child, listenPort)
   return child

@@ -48,6 +48,8 @@ export interface Ratios {
   gatewayVsDirect: number
   gatewayP99VsNginxP99: number
   gatewayVsBare: number
+  /** Proxy CPU per request with keys and quotas on, over the gateway's without. */
+  keysCpuVsGateway: number
 }
 
 export function ratios (by: Map<string, ContenderSummary>): Ratios {
@@ -62,7 +64,8 @@ export function ratios (by: Map<string, ContenderSummary>): Ratios {
     gatewayVsNginx: ratio(g?.reqPerSec ?? Number.NaN, get('nginx', rps)),
     gatewayVsDirect: ratio(g?.reqPerSec ?? Number.NaN, get('direct', rps)),
     gatewayP99VsNginxP99: ratio(g?.p99Us ?? Number.NaN, get('nginx', (s) => s.p99Us)),
-    gatewayVsBare: ratio(g?.reqPerSec ?? Number.NaN, get('bare', rps))
+    gatewayVsBare: ratio(g?.reqPerSec ?? Number.NaN, get('bare', rps)),
+    keysCpuVsGateway: ratio(get('gateway-keys', (s) => s.proxyCpuUsPerReq ?? Number.NaN), g?.proxyCpuUsPerReq ?? Number.NaN)
   }
 }
 
@@ -73,7 +76,8 @@ export function targets (r: Ratios): Target[] {
     { what: 'gateway / http-proxy throughput', value: r.gatewayVsHttpProxy, goal: '>= 1.5', met: check(r.gatewayVsHttpProxy, (v) => v >= 1.5) },
     { what: 'gateway / nginx throughput', value: r.gatewayVsNginx, goal: '>= 0.5', met: check(r.gatewayVsNginx, (v) => v >= 0.5) },
     { what: 'gateway p99 / nginx p99', value: r.gatewayP99VsNginxP99, goal: '<= 2', met: check(r.gatewayP99VsNginxP99, (v) => v <= 2) },
-    { what: 'gateway / bare node proxy throughput', value: r.gatewayVsBare, goal: '>= 0.9', met: check(r.gatewayVsBare, (v) => v >= 0.9) }
+    { what: 'gateway / bare node proxy throughput', value: r.gatewayVsBare, goal: '>= 0.9', met: check(r.gatewayVsBare, (v) => v >= 0.9) },
+    { what: 'keys + quotas on / off, CPU per request', value: r.keysCpuVsGateway, goal: '<= 1.05', met: check(r.keysCpuVsGateway, (v) => v <= 1.05) }
   ]
 }
 

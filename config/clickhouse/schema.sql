@@ -138,11 +138,47 @@ PARTITION BY toYYYYMMDD(time)
 ORDER BY (model, shadow_version, time, request_id)
 TTL time + INTERVAL 30 DAY;
 
+-- control_log: the control plane's durable record: every audit entry (routing
+-- change, seed, an operation's outcome) and every rollout decision, the entry
+-- kept whole as JSON in `entry`. It outlives Redis; `audit` and `rollout explain`
+-- read it when Redis has lost theirs. No TTL: it is the history. Read with FINAL.
+
+-- 7: control_log
+CREATE TABLE IF NOT EXISTS model_gateway.control_log (
+  time DateTime,
+  millis UInt16,
+  kind LowCardinality(String),
+  id String,
+  model LowCardinality(String),
+  instance_id LowCardinality(String),
+  action LowCardinality(String),
+  rollout_id String,
+  revision UInt64,
+  entry String
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(time)
+ORDER BY (kind, model, time, millis, id);
+
+-- application: the calling application when data-plane access control is on
+-- ('' otherwise), on records and as part of a rollup cell's identity, so
+-- versions can be compared per application. throttled: the cell's requests
+-- refused with 429 for the application's quota.
+
+-- 8: records_application
+ALTER TABLE model_gateway.records
+  ADD COLUMN application LowCardinality(String) DEFAULT '';
+
+-- 9: rollups_application
+ALTER TABLE model_gateway.rollups
+  ADD COLUMN application LowCardinality(String),
+  ADD COLUMN throttled UInt64 DEFAULT 0,
+  MODIFY ORDER BY (model, version, minute, instance_id, run_id, status_class, traffic, application);
+
 -- drills: one row per rollback drill (model-gateway drill, or rollouts.drills on a
 -- schedule): did the controller roll the copy of stable back, how long it took,
 -- and how long until every gateway instance had applied it. Written by the gateway.
 
--- 7: drills
+-- 10: drills
 CREATE TABLE IF NOT EXISTS model_gateway.drills (
   time DateTime,
   model LowCardinality(String),

@@ -5,6 +5,7 @@
  * every write is a compare-and-set (`revision` in the body or `If-Match`).
  * Bodies are checked against strict schemas (unknown keys are an error, not dropped).
  */
+import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
@@ -76,14 +77,14 @@ export function controlAdminModule (deps: ControlAdminDeps): AdminModule {
   return (app: FastifyInstance) => {
     app.server.once('listening', () => {
       const a = app.server.address()
-      if (a !== null && typeof a === 'object') store.setAddress(`http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`)
+      if (a !== null && typeof a === 'object') store.setAddress(`${app.initialConfig.https === undefined || app.initialConfig.https === false ? 'http' : 'https'}://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`)
     })
     void app.register(async (scope) => {
       scope.setValidatorCompiler(({ schema, httpPart }) => strictValidator(schema as TSchema, httpPart ?? 'body'))
 
       scope.get('/admin/models', async () => {
         const s = store.get()
-        return { revision: s.revision, instanceId, models: Object.keys(s.models).map(m => modelView(router, m, s.models[m]!)) }
+        return { revision: s.revision, instanceId, store: store.health(), models: Object.keys(s.models).map(m => modelView(router, m, s.models[m]!)) }
       })
 
       scope.get<{ Params: ModelParams }>('/admin/models/:model', async (request) => {
@@ -93,11 +94,12 @@ export function controlAdminModule (deps: ControlAdminDeps): AdminModule {
         return { revision: s.revision, instanceId, model: modelView(router, request.params.model, ms) }
       })
 
-      const write = async (request: FastifyRequest, model: string, action: string, detail: Record<string, unknown>, op: ops.Operation, bodyRevision: number | undefined): Promise<{ revision: number, model: ModelView }> => {
+      const write = async (request: FastifyRequest, model: string, action: string, detail: Record<string, unknown>, op: ops.Operation, bodyRevision: number | undefined): Promise<{ revision: number, operationId: string, model: ModelView }> => {
         const expected = expectedRevision(request, bodyRevision)
-        const s = await store.update(expected, op, { actor: request.principal?.name ?? 'unknown', action, model, detail })
-        request.log.info({ actor: request.principal?.name, action, model, detail, revision: s.revision }, 'routing state changed')
-        return { revision: s.revision, model: modelView(router, model, s.models[model]!) }
+        const operationId = randomUUID()
+        const s = await store.update(expected, op, { actor: request.principal?.name ?? 'unknown', action, model, detail, operationId })
+        request.log.info({ actor: request.principal?.name, action, model, detail, revision: s.revision, operationId }, 'routing state changed')
+        return { revision: s.revision, operationId, model: modelView(router, model, s.models[model]!) }
       }
 
       scope.put<{ Params: ModelParams, Body: { weights: Record<string, number>, revision?: number, force?: boolean } }>(
@@ -188,6 +190,12 @@ export function controlAdminModule (deps: ControlAdminDeps): AdminModule {
       scope.get<{ Querystring: { limit?: string } }>('/admin/audit', async (request) => {
         const limit = request.query.limit === undefined ? DEFAULT_AUDIT_LIMIT : parseLimit(request.query.limit)
         return { revision: store.get().revision, entries: await store.audit(limit) }
+      })
+
+      scope.get<{ Params: { id: string } }>('/admin/operations/:id', async (request) => {
+        const id = request.params.id
+        if (!/^[A-Za-z0-9-]{1,64}$/.test(id)) throw errors.invalid('an operation id is the one a write answered (letters, digits and dashes)')
+        return { revision: store.get().revision, operation: await store.operation(id) }
       })
 
       scope.get('/admin/instances', async () => {

@@ -10,11 +10,13 @@
  * AdminModule functions. Errors come from the one catalogue (gateway/errors.ts).
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto'
+import type { Server as TlsServer } from 'node:tls'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import type { AdminToken } from '../config/schema.js'
 import { errors, GatewayError, parserErrorResponse } from '../errors.js'
 import { refusal, type Principal, type ReleaseAction } from './authorize.js'
+import type { TlsMaterial } from '../tls/material.js'
 
 export type Role = 'read' | 'admin' | 'public'
 
@@ -42,10 +44,12 @@ const ADMIN_BODY_LIMIT = 64 * 1024
 /** RFC 7235 §2.1: the auth scheme is case-insensitive ("bearer", "BEARER" are the same scheme). */
 const BEARER = /^bearer +/i
 
-export async function buildAdminPlane (tokens: readonly AdminToken[], logger: Logger, modules: readonly AdminModule[], opts: AdminPlaneOptions = {}): Promise<FastifyInstance> {
+/** `tls`: serve over HTTPS with this certificate, following its rotations. */
+export async function buildAdminPlane (tokens: readonly AdminToken[], logger: Logger, modules: readonly AdminModule[], tls: TlsMaterial | null = null, opts: AdminPlaneOptions = {}): Promise<FastifyInstance> {
   const labelsOf = opts.labelsOf ?? (() => undefined)
   const log = logger.child({ plane: 'admin' })
   const app = Fastify({
+    ...(tls === null ? {} : { https: tls.options }),
     loggerInstance: log as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: ADMIN_BODY_LIMIT,
@@ -59,6 +63,8 @@ export async function buildAdminPlane (tokens: readonly AdminToken[], logger: Lo
       else socket.destroy()
     }
   })
+  // fastify types its server as http.Server whatever the options; with `https` it is a tls.Server.
+  if (tls !== null) tls.attach(app.server as unknown as TlsServer)
   // Digests of equal length let timingSafeEqual compare tokens of any length in constant time.
   const digests = tokens.map(t => ({
     principal: { name: t.name, role: t.role, actions: t.actions ?? null, models: t.models ?? null, labels: t.labels ?? null } satisfies Principal,
@@ -89,6 +95,7 @@ export async function buildAdminPlane (tokens: readonly AdminToken[], logger: Lo
   app.setErrorHandler((err: Error & { code?: string, statusCode?: number }, request, reply) => {
     const e = translate(err)
     if (e.statusCode >= 500 && e.code === 'GW_INTERNAL') request.log.error({ err }, 'admin request failed')
+    for (let i = 0; e.headers !== undefined && i < e.headers.length; i += 2) void reply.header(e.headers[i]!, e.headers[i + 1])
     return reply.code(e.statusCode).send(e.toJSON())
   })
   app.setNotFoundHandler((request, reply) => {

@@ -86,7 +86,7 @@ export function modelView (router: Router, name: string, ms: ModelState): ModelV
     candidate: ms.candidate,
     release: ms.release,
     releaseName: releaseName(ms),
-    // Batch scoring computes each row's version from split + seed, as the data plane does (issue 13).
+    // Batch scoring computes each row's version from split + seed, as the data plane does.
     seed: ms.seed,
     split: ms.split.map(e => ({ version: e.version, weight: e.weight })),
     versions,

@@ -1,5 +1,5 @@
 /**
- * Admin API of issue 11:
+ * Admin API of verification and shadow traffic:
  *   POST   /admin/models/{m}/versions/{v}/verify        run a verification (a golden set, or named suites), store its result
  *   GET    /admin/models/{m}/versions/{v}/verification  the stored result
  *   PUT    /admin/models/{m}/shadow                     mirror a share of live requests to a version

@@ -1,7 +1,7 @@
 /**
  * One CSV record per line (RFC 4180 fields: quoted with "" escapes, comma
  * separated). Records may not span lines: partitions and checkpoints cut the
- * input at line ends (issue 13), so a quoted newline would split a record.
+ * input at line ends, so a quoted newline would split a record.
  */
 
 export class CsvError extends Error {}

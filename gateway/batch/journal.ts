@@ -1,5 +1,5 @@
 /**
- * Output, rejects and checkpoint, kept consistent for --resume (issue 13: no
+ * Output, rejects and checkpoint, kept consistent for --resume (no
  * duplicate and no missing row after a crash). Rows are written in input order;
  * a checkpoint names the input offset after the last row written and the byte
  * length of both files at that point. Order on flush: write both files, fsync

@@ -1,5 +1,5 @@
 /**
- * A keyed canary for batch (issue 13): the version each row's key maps to, computed
+ * A keyed canary for batch: the version each row's key maps to, computed
  * with the data plane's own routing functions from the split and seed the admin API
  * reports. One micro-batch carries one request, and a request can carry only one
  * sticky key, so rows are grouped by the version their key maps to and each group

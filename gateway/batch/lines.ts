@@ -1,7 +1,7 @@
 /**
  * Reading an input file as lines with their byte offsets, so a partition can
  * own a byte range and a checkpoint can name the offset after the last row it
- * covers (issue 13: resume with no duplicate and no missing row).
+ * covers (resume with no duplicate and no missing row).
  */
 import { open, type FileHandle } from 'node:fs/promises'
 

@@ -45,6 +45,8 @@ export interface BatchOptions {
   /** Admin API, for the split and seed when keyColumn is set. */
   adminUrl?: string
   token?: string
+  /** Data-plane API key (MODEL_GATEWAY_API_KEY) when the gateway's access control is on; its application needs the batch right. */
+  apiKey?: string
   /** Input columns copied into each output row. */
   keep: string[]
   /** input name -> columns; inputs not named are filled from the column of the same name. */

@@ -29,7 +29,7 @@ const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
 
 /**
  * The mapping of every model input: `map` names columns per input; an input
- * not in it is filled from the column of the same name (issue 13: "from the
+ * not in it is filled from the column of the same name ("from the
  * model's metadata when names match").
  */
 export function buildMappings (inputs: readonly TensorMetadata[], map: ReadonlyMap<string, string[]>): InputMapping[] {

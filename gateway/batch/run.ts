@@ -1,5 +1,5 @@
 /**
- * A batch job (issue 13): read this worker's rows, pack them into micro-batches
+ * A batch job: read this worker's rows, pack them into micro-batches
  * of the version they go to, score them with bounded concurrency, write output
  * and rejects in input order, checkpoint as it goes.
  *
@@ -15,7 +15,7 @@ import { Journal } from './journal.js'
 import { partitionOf } from './partition.js'
 import { Progress } from './progress.js'
 import { buildMappings, inputValues, keyOf, parseRecord, RowError, type Field } from './rows.js'
-import { BatchAbort, scoreBatch, type ScoreContext, type ScoredRow } from './score.js'
+import { BatchAbort, BatchInterrupted, scoreBatch, type ScoreContext, type ScoredRow } from './score.js'
 import { openSource } from './source.js'
 import { fetchMetadata, scorerTransport, type Transport } from './transport.js'
 import type { BatchOptions, BatchSummary } from './options.js'
@@ -34,7 +34,7 @@ const COMPACT_AT = 8192
 export async function runBatch (o: BatchOptions, transport?: Transport): Promise<BatchSummary> {
   const startedAt = Date.now()
   const source = await openSource(o.input, o.inputFormat, o.partition, o.partitionBy)
-  const meta = await fetchMetadata(o.url, o.model, o.version, o.timeoutMs)
+  const meta = await fetchMetadata(o.url, o.model, o.version, o.timeoutMs, o.apiKey)
   const mappings = buildMappings(meta.inputs!, o.map)
   const outputs = (meta.outputs ?? []).map(t => t.name)
   if (outputs.length === 0) throw new BatchAbort(`model "${o.model}" declares no outputs; batch scoring names output columns after them`)
@@ -67,14 +67,15 @@ export async function runBatch (o: BatchOptions, transport?: Transport): Promise
   }
 
   const own = transport === undefined
-  const t = transport ?? scorerTransport(o.url, o.model, o.concurrency, o.timeoutMs)
+  const t = transport ?? scorerTransport(o.url, o.model, o.concurrency, o.timeoutMs, o.apiKey)
   let retries = 0
   let requests = 0
   const ctx: ScoreContext = {
     mappings,
     send: (inputs, version) => { requests++; return t.send(inputs, version) },
     policy: { retries: o.retries, backoffMs: o.backoffMs, maxBackoffMs: o.maxBackoffMs },
-    onRetry: () => { retries++ }
+    onRetry: () => { retries++ },
+    signal: o.signal
   }
   const versions: Record<string, number> = {}
   const queue: Entry[] = []
@@ -124,8 +125,10 @@ export async function runBatch (o: BatchOptions, transport?: Transport): Promise
       head = 0
     }
   }
+  const stopped = (): boolean => failure !== undefined || o.signal?.aborted === true
+  // Once stopped (a failure, or SIGTERM/SIGINT through o.signal) no new batch is sent; those in flight finish.
   const pump = (): void => {
-    while (failure === undefined && active < o.concurrency && readyHead < ready.length) {
+    while (!stopped() && active < o.concurrency && readyHead < ready.length) {
       const batch = ready[readyHead++]!
       if (readyHead >= COMPACT_AT) {
         ready = ready.slice(readyHead)
@@ -136,7 +139,8 @@ export async function runBatch (o: BatchOptions, transport?: Transport): Promise
         for (const r of batch.rows) r.done = true
         drain()
       }, (err: unknown) => {
-        failure ??= err as Error
+        // An interrupted batch stays unwritten: the checkpoint ends before its first row.
+        if (!(err instanceof BatchInterrupted)) failure ??= err as Error
       }).finally(() => {
         active--
         pump()
@@ -189,7 +193,6 @@ export async function runBatch (o: BatchOptions, transport?: Transport): Promise
 
   const flushTimer = setInterval(() => { journal.flush().catch((err: unknown) => { failure ??= err as Error }) }, o.checkpointIntervalMs)
   const progressTimer = setInterval(() => show(), o.progress === 'bar' ? 200 : o.progressIntervalMs)
-  const stopped = (): boolean => failure !== undefined || o.signal?.aborted === true
   try {
     for await (const chunk of readLines(o.input, journal.state.inputOffset, source.end, journal.state.line)) {
       for (const l of chunk) handle(l)
@@ -199,7 +202,7 @@ export async function runBatch (o: BatchOptions, transport?: Transport): Promise
         const oldest = queue[head]!
         if (!oldest.sent && !oldest.done) seal(oldest.group)
         pump()
-        if (active === 0 && readyHead === ready.length) break
+        if (stopped() || (active === 0 && readyHead === ready.length)) break
         await waitForProgress()
       }
       if (stopped()) break

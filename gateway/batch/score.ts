@@ -1,7 +1,7 @@
 /**
  * Scoring one micro-batch: retries with backoff while the failure is the
  * service's (5xx, 408, 429, no response), halving the batch on a 4xx until the
- * row(s) the model refuses are found, alone (issue 13: bad rows don't stop the
+ * row(s) the model refuses are found, alone (bad rows don't stop the
  * job, and nothing is dropped). The transport is injected, so this is pure
  * logic a unit test drives with a fake.
  */
@@ -41,6 +41,9 @@ const FATAL_STATUSES = new Set([401, 403, 404, 405])
 /** Retries ran out, or the answer says the job cannot succeed; the checkpoint keeps what was done. */
 export class BatchAbort extends Error {}
 
+/** The job was told to stop before this batch got its answer: its rows stay unscored (a resume scores them). */
+export class BatchInterrupted extends Error {}
+
 export function retryable (status: number): boolean {
   return status === 0 || status === 408 || status === 429 || status >= 500
 }
@@ -60,6 +63,8 @@ export interface ScoreContext {
   policy: RetryPolicy
   /** Told about every retry, for the progress display and the log. */
   onRetry?: (status: number, message: string, attempt: number) => void
+  /** Once aborted, no further request is sent for a batch (no retry, no halving): it ends with BatchInterrupted. */
+  signal?: AbortSignal
 }
 
 /** Scores `rows` on `version` (undefined: the gateway chooses); sets predictions or reason on every row. */
@@ -74,6 +79,7 @@ export async function scoreBatch (ctx: ScoreContext, rows: ScoredRow[], version:
     return
   }
   const half = rows.length >>> 1
+  if (ctx.signal?.aborted === true) throw new BatchInterrupted('stopped')
   await scoreBatch(ctx, rows.slice(0, half), version)
   await scoreBatch(ctx, rows.slice(half), version)
 }
@@ -88,8 +94,13 @@ async function sendWithRetry (ctx: ScoreContext, rows: ScoredRow[], version: str
     if (attempt >= ctx.policy.retries) {
       throw new BatchAbort(`gave up after ${attempt + 1} attempts at lines ${rows[0]!.line}-${rows[rows.length - 1]!.line}: ${outcome.status === 0 ? '' : `${outcome.status} `}${outcome.message}`)
     }
+    if (ctx.signal?.aborted === true) throw new BatchInterrupted('stopped')
     ctx.onRetry?.(outcome.status, outcome.message, attempt + 1)
-    await sleep(backoff(ctx.policy, attempt))
+    try {
+      await sleep(backoff(ctx.policy, attempt), undefined, ctx.signal === undefined ? undefined : { signal: ctx.signal })
+    } catch {
+      throw new BatchInterrupted('stopped')
+    }
   }
 }
 

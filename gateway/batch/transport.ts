@@ -12,11 +12,16 @@ import type { Send } from './score.js'
 
 export class MetadataError extends Error {}
 
-export async function fetchMetadata (url: string, model: string, version: string | undefined, timeoutMs: number): Promise<ModelMetadata> {
+/** The headers of every batch request: the traffic mark, and the API key when there is one. */
+function batchHeaders (apiKey: string | undefined): Record<string, string> {
+  return apiKey === undefined ? { [TRAFFIC_HEADER]: TRAFFIC_BATCH } : { [TRAFFIC_HEADER]: TRAFFIC_BATCH, authorization: `Bearer ${apiKey}` }
+}
+
+export async function fetchMetadata (url: string, model: string, version: string | undefined, timeoutMs: number, apiKey?: string): Promise<ModelMetadata> {
   const path = `/v2/models/${encodeURIComponent(model)}${version === undefined ? '' : `/versions/${encodeURIComponent(version)}`}`
   let res
   try {
-    res = await request(`${url.replace(/\/+$/, '')}${path}`, { headers: { [TRAFFIC_HEADER]: TRAFFIC_BATCH }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
+    res = await request(`${url.replace(/\/+$/, '')}${path}`, { headers: batchHeaders(apiKey), headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
   } catch (err) {
     throw new MetadataError(`cannot reach ${url} for the metadata of "${model}": ${(err as Error).message}`)
   }
@@ -37,8 +42,8 @@ export interface Transport {
   close (): Promise<void>
 }
 
-export function scorerTransport (url: string, model: string, connections: number, timeoutMs: number): Transport {
-  const client = new ScorerClient({ baseUrl: url, model, retries: 0, timeoutMs, connections, headers: { [TRAFFIC_HEADER]: TRAFFIC_BATCH } })
+export function scorerTransport (url: string, model: string, connections: number, timeoutMs: number, apiKey?: string): Transport {
+  const client = new ScorerClient({ baseUrl: url, model, retries: 0, timeoutMs, connections, headers: batchHeaders(apiKey) })
   return {
     async send (inputs, version) {
       try {

@@ -4,8 +4,8 @@
  * message says what went wrong in the operator's terms: the admin API is
  * unreachable, the token is missing or wrong, or the server's own error.
  */
-import { request } from 'undici'
-import type { AuditEntry } from '../control/store.js'
+import { Agent, request, type Dispatcher } from 'undici'
+import type { AuditEntry, OperationView, StoreHealth } from '../control/store.js'
 import type { ShadowState, VerificationRecord } from '../state/routing-state.js'
 
 export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:8081'
@@ -37,7 +37,8 @@ export interface ModelView {
   shadow?: { version: string, weight: number } | null
   holdback?: { version: string, since: string, until: string } | null
 }
-export interface ModelsResponse { revision: number, instanceId: string, models: ModelView[] }
+export interface ModelsResponse { revision: number, instanceId: string, store?: StoreHealth, models: ModelView[] }
+export interface OperationResponse { revision: number, operation: OperationView }
 export interface ModelResponse { revision: number, model: ModelView }
 /** GET /admin/audit returns the store's entries as they are (before/after included). */
 export type AuditEntryView = AuditEntry
@@ -55,12 +56,15 @@ export interface AdminClientOptions {
   url: string
   token: string | undefined
   timeoutMs?: number
+  /** PEM CA bundle to trust for an https:// admin API with a private CA. */
+  ca?: Buffer | undefined
 }
 
 export class AdminClient {
   readonly #base: string
   readonly #token: string | undefined
   readonly #timeoutMs: number
+  readonly #dispatcher: Dispatcher | undefined
 
   constructor (opts: AdminClientOptions) {
     let u: URL
@@ -73,6 +77,7 @@ export class AdminClient {
     this.#base = u.href.replace(/\/$/, '')
     this.#token = opts.token
     this.#timeoutMs = opts.timeoutMs ?? ADMIN_REQUEST_TIMEOUT_MS
+    this.#dispatcher = opts.ca === undefined ? undefined : new Agent({ connect: { ca: opts.ca } })
   }
 
   models (): Promise<ModelsResponse> {
@@ -129,6 +134,11 @@ export class AdminClient {
     return this.#call('GET', `/admin/audit${limit === undefined ? '' : `?limit=${limit}`}`)
   }
 
+  /** Whether the write with this operation id applied. */
+  operation (id: string): Promise<OperationResponse> {
+    return this.#call('GET', `/admin/operations/${enc(id)}`)
+  }
+
   instances (): Promise<InstancesResponse> {
     return this.#call('GET', '/admin/instances')
   }
@@ -162,7 +172,8 @@ export class AdminClient {
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs
+        bodyTimeout: timeoutMs,
+        dispatcher: this.#dispatcher
       })
     } catch (err) {
       const e = err as Error & { code?: string }

@@ -4,6 +4,7 @@
  * checks, errors printed as one line on stderr with exit code 1 (2 for usage),
  * and the status table.
  */
+import { readFile } from 'node:fs/promises'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { readEnv } from '../config/env.js'
 import { TOTAL_BP } from '../state/split.js'
@@ -43,6 +44,7 @@ export { UsageError }
 const COMMON: Options = {
   'admin-url': { type: 'string' },
   token: { type: 'string' },
+  ca: { type: 'string' },
   json: { type: 'boolean' },
   revision: { type: 'string' },
   help: { type: 'boolean', short: 'h' }
@@ -57,6 +59,7 @@ export function adminCommand (name: string, spec: AdminCommandSpec): Command {
     '',
     '  --admin-url URL   admin API base URL (env MODEL_GATEWAY_ADMIN_URL, default ' + DEFAULT_ADMIN_URL + ')',
     '  --token TOKEN     admin bearer token (env MODEL_GATEWAY_TOKEN)',
+    '  --ca FILE         CA bundle (PEM) for an https admin URL with a private CA (env MODEL_GATEWAY_CA)',
     '  --revision N      only apply if the routing state is still at revision N (else 409)',
     '  --json            print the server\'s JSON answer',
     ''
@@ -83,7 +86,8 @@ export function adminCommand (name: string, spec: AdminCommandSpec): Command {
         const revision = flags.revision === undefined ? undefined : parseRevision(flags.revision as string)
         const client = new AdminClient({
           url: (flags['admin-url'] as string | undefined) ?? env.MODEL_GATEWAY_ADMIN_URL ?? DEFAULT_ADMIN_URL,
-          token: (flags.token as string | undefined) ?? env.MODEL_GATEWAY_TOKEN
+          token: (flags.token as string | undefined) ?? env.MODEL_GATEWAY_TOKEN,
+          ca: await readCa((flags.ca as string | undefined) ?? env.MODEL_GATEWAY_CA)
         })
         const json = flags.json === true
         const lines: string[] = []
@@ -102,6 +106,15 @@ export function adminCommand (name: string, spec: AdminCommandSpec): Command {
         throw err
       }
     }
+  }
+}
+
+async function readCa (file: string | undefined): Promise<Buffer | undefined> {
+  if (file === undefined) return undefined
+  try {
+    return await readFile(file)
+  } catch (err) {
+    throw new AdminClientError(`cannot read the CA file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, null, null)
   }
 }
 

@@ -22,6 +22,7 @@ const commands: Record<string, Loader> = {
   register: async () => (await import('./commands/register.js')).default,
   retire: async () => (await import('./commands/retire.js')).default,
   audit: async () => (await import('./commands/audit.js')).default,
+  operation: async () => (await import('./commands/operation.js')).default,
   instances: async () => (await import('./commands/instances.js')).default,
   verify: async () => (await import('./commands/verify.js')).default,
   shadow: async () => (await import('./commands/shadow.js')).default,
@@ -30,6 +31,9 @@ const commands: Record<string, Loader> = {
   rollout: async () => (await import('./commands/rollout.js')).default,
   template: async () => (await import('./commands/template.js')).default,
   drill: async () => (await import('./commands/drill.js')).default,
+  // data-plane access control
+  apps: async () => (await import('./commands/apps.js')).default,
+  keys: async () => (await import('./commands/keys.js')).default,
   // pipeline commands register here
   sampling: async () => (await import('./commands/sampling.js')).default,
   sink: async () => (await import('./commands/sink.js')).default,

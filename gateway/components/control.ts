@@ -5,11 +5,13 @@
  */
 import { controlAdminModule } from '../admin/control-routes.js'
 import { requireVerificationDrift, syncRequireVerification } from '../control/release-gate.js'
+import { registerStoreMetrics } from '../control/store-metrics.js'
 import type { Component } from './component.js'
 import type { Core } from './core.js'
 
 export function controlComponent (core: Core, now: () => number): Component {
   const { config, store, router } = core
+  registerStoreMetrics(core.registry, store)
   return {
     name: 'control',
     // release.requireVerification comes from the config; the stored state follows it.
@@ -19,6 +21,9 @@ export function controlComponent (core: Core, now: () => number): Component {
     },
     adminModules: [controlAdminModule({ store, router, instanceId: config.instanceId, holdbackMs: config.rollouts.holdbackMs, now })],
     applyState: (state) => { router.apply(state) },
-    stop: () => store.close()
+    stop: async () => {
+      await store.close()
+      await core.controlLog.close()
+    }
   }
 }

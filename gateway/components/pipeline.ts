@@ -15,6 +15,8 @@ export function pipelineComponent (core: Core): PipelineComponent {
   if (pipeline === null) return { name: 'pipeline', pipeline }
   // Per-version sampling rates set at runtime live in the routing state.
   pipeline.applyState(core.store.get())
+  // Audit entries and rollout decisions also travel through it (the control_log table).
+  core.controlLog.attachPipeline(pipeline)
   return {
     name: 'pipeline',
     pipeline,

@@ -1,7 +1,11 @@
 /** Named defaults. Every option documented in the README takes its default from here. */
 export const DEFAULT_HOST = '127.0.0.1'
+/** What the gateway answers as its name (REST GET /v2, gRPC ServerMetadata); the version is package.json's (version.ts). */
+export const GATEWAY_NAME = 'model-gateway'
 export const DEFAULT_PORT = 8080
 export const DEFAULT_ADMIN_PORT = 8081
+/** The gRPC listener (inference.GRPCInferenceService), when grpc.enabled. */
+export const DEFAULT_GRPC_PORT = 8082
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024
 /** Largest model response the gateway buffers before it answers 502. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
@@ -12,6 +16,8 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 1_000
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000
 export const DEFAULT_DRAIN_DELAY_MS = 0
+/** The browser console on the admin listener. */
+export const DEFAULT_CONSOLE = true
 /** Load shedding is off unless configured (gateway.overload), as in @fastify/under-pressure and Envoy. */
 export const DEFAULT_OVERLOAD_MAX_EVENT_LOOP_DELAY_MS = 0
 export const DEFAULT_OVERLOAD_MAX_IN_FLIGHT = 0
@@ -44,13 +50,15 @@ export const DEFAULT_DISCOVERY_MAX_INTERVAL_MS = 30_000
 export const DEFAULT_DISCOVERY_TIMEOUT_MS = 2_000
 
 export const DEFAULT_STATE_KEY_PREFIX = 'model-gateway'
+/** Replicas that must confirm a state write before it is acknowledged; 0: the primary's answer is enough (one Redis, no replicas). */
+export const DEFAULT_MIN_REPLICA_ACKS = 0
 export const DEFAULT_TOPIC_PREFIX = 'model-gateway'
 export const DEFAULT_BUFFER_MAX_RECORDS = 50_000
 export const DEFAULT_BUFFER_MAX_BYTES = 64 * 1024 * 1024
 export const DEFAULT_FLUSH_INTERVAL_MS = 1_000
 export const DEFAULT_ROLLUP_FLUSH_MS = 5_000
 
-/** Shadow calls in flight per gateway instance at most (issue 11); beyond it a mirror is dropped and counted. */
+/** Shadow calls in flight per gateway instance at most; beyond it a mirror is dropped and counted. */
 export const DEFAULT_SHADOW_MAX_IN_FLIGHT = 64
 /** Bytes of each output kept in a shadow pair. */
 export const DEFAULT_SHADOW_MAX_OUTPUT_BYTES = 4096

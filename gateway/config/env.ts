@@ -14,6 +14,10 @@ export interface GatewayEnv {
   MODEL_GATEWAY_TOKEN: string | undefined
   /** Admin API base URL for the CLI. */
   MODEL_GATEWAY_ADMIN_URL: string | undefined
+  /** CA bundle (PEM file) the CLI trusts for an https admin URL. */
+  MODEL_GATEWAY_CA: string | undefined
+  /** Data-plane API key for `model-gateway batch` when access control is on. */
+  MODEL_GATEWAY_API_KEY: string | undefined
   REDIS_URL: string | undefined
   KAFKA_BROKERS: string | undefined
   CLICKHOUSE_URL: string | undefined
@@ -31,6 +35,8 @@ export function readEnv (source: NodeJS.ProcessEnv = process.env): Readonly<Gate
     GATEWAY_ADMIN_HOST: source.GATEWAY_ADMIN_HOST,
     MODEL_GATEWAY_TOKEN: source.MODEL_GATEWAY_TOKEN,
     MODEL_GATEWAY_ADMIN_URL: source.MODEL_GATEWAY_ADMIN_URL,
+    MODEL_GATEWAY_CA: source.MODEL_GATEWAY_CA,
+    MODEL_GATEWAY_API_KEY: source.MODEL_GATEWAY_API_KEY,
     REDIS_URL: source.REDIS_URL,
     KAFKA_BROKERS: source.KAFKA_BROKERS,
     CLICKHOUSE_URL: source.CLICKHOUSE_URL,

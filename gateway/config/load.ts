@@ -8,7 +8,6 @@ import { hostname } from 'node:os'
 import { parse as parseYaml, YAMLParseError } from 'yaml'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import { ConfigSchema, type GatewayConfigFile, type ModelConfig, type AdminToken, type SuiteConfig } from './schema.js'
-import { ConfigError } from './config-error.js'
 import { resolveRollouts, segmentsOf, suitesOf, type ResolvedRollouts, type ResolvedSegments } from './release-config.js'
 
 export { OTHER_SEGMENT, type ResolvedRollouts, type ResolvedSegments } from './release-config.js'
@@ -17,14 +16,17 @@ import * as D from './defaults.js'
 import { isReplicaUrl } from '../state/names.js'
 import { modelStateFromConfig } from './initial-state.js'
 import { StateError, type RoutingState } from '../state/routing-state.js'
+import type { TlsFiles } from '../tls/material.js'
+import { readUpstreamTls, resolveAccess, resolveListenerTls, resolveRedact, resolveUpstreamTls, ResolveError, type ResolvedAccess, type ResolvedRedact, type ResolvedUpstreamTls } from './resolve-access.js'
+import { ConfigError, describeSchemaError, jsonPointerToPath, substituteEnv } from './raw.js'
 
-export { ConfigError } from './config-error.js'
+export { ConfigError }
 
 /** A version's DNS discovery with defaults applied; replica URLs are `${scheme}://ADDRESS:${port}${path}`. */
 export interface ResolvedDiscovery {
   dns: string
   port: number
-  scheme: 'http' | 'https'
+  scheme: 'http' | 'https' | 'grpc' | 'grpcs'
   path: string
   family: 4 | 6 | 'any'
 }
@@ -76,6 +78,10 @@ export interface ResolvedModel {
   labels: Record<string, string>
   /** Where a request's segment comes from, and the segments there are; null without segments. */
   segments: ResolvedSegments | null
+  /** TLS to the replicas; null: the system's CAs for https:// replicas, no client certificate. */
+  tls: ResolvedUpstreamTls | null
+  /** Fields kept out of recorded bodies. */
+  redact: ResolvedRedact
 }
 
 
@@ -90,9 +96,20 @@ export interface GatewayConfig {
   validateJson: boolean
   /** Load shedding (0 = that measure off). */
   overload: { maxEventLoopDelayMs: number, maxInFlight: number, retryAfterS: number }
-  admin: { enabled: boolean, host: string, port: number, tokens: AdminToken[], metricsPublic: boolean }
+  /** Data-plane certificate files; null: plain HTTP. */
+  tls: TlsFiles | null
+  admin: { enabled: boolean, host: string, port: number, tokens: AdminToken[], metricsPublic: boolean, console: boolean, tls: TlsFiles | null }
+  grpc: { enabled: boolean, host: string, port: number, tls: { certFile: string, keyFile: string } | undefined }
   discovery: { resolver: string | undefined, minIntervalMs: number, maxIntervalMs: number, timeoutMs: number }
-  state: { store: 'memory' | 'redis', file: string | undefined, redisUrl: string | undefined, keyPrefix: string }
+  state: {
+    store: 'memory' | 'redis'
+    file: string | undefined
+    redisUrl: string | undefined
+    keyPrefix: string
+    sentinel: { name: string, hosts: Array<{ host: string, port: number }>, password: string | undefined, sentinelPassword: string | undefined } | undefined
+    minReplicaAcks: number
+    controlLog: { file: string | undefined, clickhouseUrl: string | undefined, clickhouseDatabase: string | undefined }
+  }
   logging: {
     sink: 'off' | 'file' | 'kafka'
     file: string | undefined
@@ -102,7 +119,11 @@ export interface GatewayConfig {
     bufferMaxBytes: number
     flushIntervalMs: number
     rollupFlushMs: number
+    /** Secret of the keyed hash for redact.hash fields. */
+    hashKey: string | undefined
   }
+  /** Who may score what: keys, JWTs, scopes, quotas. */
+  access: ResolvedAccess
   shadow: { maxInFlight: number, timeoutMs: number | undefined, maxOutputBytes: number }
   rollouts: ResolvedRollouts
   models: Record<string, ResolvedModel>
@@ -119,8 +140,11 @@ export async function loadConfigFile (file: string, env: Readonly<GatewayEnv> = 
   } catch (err) {
     throw new ConfigError(file, '', `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`)
   }
-  return parseConfig(text, file, env)
+  const config = parseConfig(text, file, env)
+  await readUpstreamTls(config.file, config.models)
+  return config
 }
+
 
 export function parseConfig (text: string, file: string, env: Readonly<GatewayEnv> = readEnv(), envLookup: (name: string) => string | undefined = lookupEnv): GatewayConfig {
   let raw: unknown
@@ -141,11 +165,16 @@ export function parseConfig (text: string, file: string, env: Readonly<GatewayEn
   const first = check.Check(raw) ? undefined : check.Errors(raw).First()
   if (first !== undefined) {
     const path = jsonPointerToPath(first.path)
-    throw new ConfigError(file, path, describeSchemaError(first.message, /token/i.test(path) ? undefined : first.value, first.schema))
+    throw new ConfigError(file, path, describeSchemaError(first.message, /token|key|secret/i.test(path) ? undefined : first.value, first.schema))
   }
   const cfg = raw as GatewayConfigFile
   if (Object.keys(cfg.models).length === 0) throw new ConfigError(file, 'models', 'must declare at least one model')
-  return resolve(cfg, file, env)
+  try {
+    return resolve(cfg, file, env)
+  } catch (err) {
+    if (err instanceof ResolveError) throw new ConfigError(file, err.path, err.reason)
+    throw err
+  }
 }
 
 function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv>): GatewayConfig {
@@ -176,12 +205,17 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
   const state = cfg.state ?? {}
   const store = state.store ?? 'memory'
   const redisUrl = state.redisUrl ?? env.REDIS_URL
-  if (store === 'redis' && redisUrl === undefined) throw new ConfigError(file, 'state.redisUrl', 'is required with store "redis" (or set REDIS_URL)')
+  state.sentinel?.hosts.forEach((h, i) => {
+    if (hostPort(h).port > 65535) throw new ConfigError(file, `state.sentinel.hosts[${i}]`, `port of "${h}" is above 65535`)
+  })
+  if (store === 'redis' && redisUrl === undefined && state.sentinel === undefined) throw new ConfigError(file, 'state.redisUrl', 'is required with store "redis" (or set REDIS_URL, or give state.sentinel)')
   const logging = cfg.logging ?? {}
   const sink = logging.sink ?? 'off'
   const kafkaBrokers = logging.kafkaBrokers ?? env.KAFKA_BROKERS?.split(',').map(s => s.trim()).filter(s => s !== '')
   if (sink === 'kafka' && (kafkaBrokers === undefined || kafkaBrokers.length === 0)) throw new ConfigError(file, 'logging.kafkaBrokers', 'is required with sink "kafka" (or set KAFKA_BROKERS)')
   if (sink === 'file' && logging.file === undefined) throw new ConfigError(file, 'logging.file', 'is required with sink "file"')
+  const hashed = Object.entries(models).find(([, m]) => m.redact.hash.length > 0)
+  if (hashed !== undefined && logging.hashKey === undefined) throw new ConfigError(file, 'logging.hashKey', `is required: model "${hashed[0]}" hashes fields (redact.hash)`)
   return {
     file,
     instanceId: g.instanceId ?? env.GATEWAY_INSTANCE_ID ?? `${hostname()}-${process.pid}`,
@@ -196,15 +230,36 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
       maxInFlight: g.overload?.maxInFlight ?? D.DEFAULT_OVERLOAD_MAX_IN_FLIGHT,
       retryAfterS: g.overload?.retryAfterS ?? D.DEFAULT_OVERLOAD_RETRY_AFTER_S
     },
+    tls: resolveListenerTls(g.tls),
     admin: {
       enabled: admin.enabled ?? true,
       host: admin.host ?? env.GATEWAY_ADMIN_HOST ?? D.DEFAULT_HOST,
       port: admin.port ?? D.DEFAULT_ADMIN_PORT,
       tokens,
-      metricsPublic: admin.metricsPublic ?? D.DEFAULT_METRICS_PUBLIC
+      metricsPublic: admin.metricsPublic ?? D.DEFAULT_METRICS_PUBLIC,
+      console: admin.console ?? D.DEFAULT_CONSOLE,
+      tls: resolveListenerTls(admin.tls)
+    },
+    grpc: {
+      enabled: cfg.grpc?.enabled ?? false,
+      host: cfg.grpc?.host ?? g.host ?? env.GATEWAY_HOST ?? D.DEFAULT_HOST,
+      port: cfg.grpc?.port ?? D.DEFAULT_GRPC_PORT,
+      tls: cfg.grpc?.tls
     },
     discovery: { resolver: discovery.resolver, minIntervalMs, maxIntervalMs, timeoutMs: discovery.timeoutMs ?? D.DEFAULT_DISCOVERY_TIMEOUT_MS },
-    state: { store, file: state.file, redisUrl, keyPrefix: state.keyPrefix ?? D.DEFAULT_STATE_KEY_PREFIX },
+    state: {
+      store,
+      file: state.file,
+      redisUrl,
+      keyPrefix: state.keyPrefix ?? D.DEFAULT_STATE_KEY_PREFIX,
+      sentinel: state.sentinel === undefined ? undefined : { name: state.sentinel.name, hosts: state.sentinel.hosts.map(hostPort), password: state.sentinel.password, sentinelPassword: state.sentinel.sentinelPassword },
+      minReplicaAcks: state.minReplicaAcks ?? D.DEFAULT_MIN_REPLICA_ACKS,
+      controlLog: {
+        file: state.controlLog?.file ?? (store === 'memory' && state.file !== undefined ? `${state.file}.control.ndjson` : undefined),
+        clickhouseUrl: state.controlLog?.clickhouseUrl,
+        clickhouseDatabase: state.controlLog?.clickhouseDatabase
+      }
+    },
     logging: {
       sink,
       file: logging.file,
@@ -213,8 +268,10 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
       bufferMaxRecords: logging.bufferMaxRecords ?? D.DEFAULT_BUFFER_MAX_RECORDS,
       bufferMaxBytes: logging.bufferMaxBytes ?? D.DEFAULT_BUFFER_MAX_BYTES,
       flushIntervalMs: logging.flushIntervalMs ?? D.DEFAULT_FLUSH_INTERVAL_MS,
-      rollupFlushMs: logging.rollupFlushMs ?? D.DEFAULT_ROLLUP_FLUSH_MS
+      rollupFlushMs: logging.rollupFlushMs ?? D.DEFAULT_ROLLUP_FLUSH_MS,
+      hashKey: logging.hashKey
     },
+    access: resolveAccess(cfg.access, Object.keys(models)),
     shadow: {
       maxInFlight: cfg.shadow?.maxInFlight ?? D.DEFAULT_SHADOW_MAX_IN_FLIGHT,
       timeoutMs: cfg.shadow?.timeoutMs,
@@ -229,7 +286,7 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
 function resolveModel (name: string, m: ModelConfig, gatewayBodyLimit: number, file: string): ResolvedModel {
   for (const [v, vc] of Object.entries(m.versions)) {
     (vc.replicas ?? []).forEach((u, i) => {
-      if (!isReplicaUrl(u)) throw new ConfigError(file, `models.${name}.versions.${v}.replicas.${i}`, `"${u.slice(0, 200)}" is not a valid http(s) base URL`)
+      if (!isReplicaUrl(u)) throw new ConfigError(file, `models.${name}.versions.${v}.replicas.${i}`, `"${u.slice(0, 200)}" is not a valid http(s) or grpc(s) base URL`)
     })
   }
   if (m.sticky?.header !== undefined && m.sticky.cookie !== undefined) {
@@ -288,40 +345,14 @@ function resolveModel (name: string, m: ModelConfig, gatewayBodyLimit: number, f
     },
     suites: suitesOf(name, m, file),
     labels: { ...(m.labels ?? {}) },
-    segments: segmentsOf(name, m, file)
+    segments: segmentsOf(name, m, file),
+    tls: resolveUpstreamTls(`models.${name}.tls`, m.tls),
+    redact: resolveRedact(m.redact)
   }
 }
 
-const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g
-
-/** Replaces ${NAME} and ${NAME:-default} in string values. A missing variable without a default is an error. */
-function substituteEnv (v: unknown, path: string, file: string, lookup: (name: string) => string | undefined): unknown {
-  if (typeof v === 'string') {
-    return v.replace(ENV_REF, (_m, name: string, def: string | undefined) => {
-      const val = lookup(name) ?? def
-      if (val === undefined) throw new ConfigError(file, path, `environment variable ${name} is not set`)
-      return val
-    })
-  }
-  if (Array.isArray(v)) return v.map((x, i) => substituteEnv(x, `${path}[${i}]`, file, lookup))
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {}
-    for (const [k, x] of Object.entries(v)) out[k] = substituteEnv(x, path === '' ? k : `${path}.${k}`, file, lookup)
-    return out
-  }
-  return v
-}
-
-function jsonPointerToPath (pointer: string): string {
-  return pointer.split('/').filter(p => p !== '').map(p => p.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc === '' ? p : `${acc}.${p}`), '')
-}
-
-function describeSchemaError (message: string, value: unknown, schema: { [k: string]: unknown }): string {
-  // Secrets never appear in messages: the caller hides token values; long strings are summarised.
-  if (message.startsWith('Unexpected property')) return 'unknown key (not in the schema)'
-  if (value === undefined) return message.toLowerCase()
-  const shown = typeof value === 'string' ? (value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value)) : JSON.stringify(value)
-  const hint = typeof schema.pattern === 'string' ? ` (must match ${schema.pattern})` : ''
-  return `${message.toLowerCase()}${hint}; got ${shown ?? 'nothing'}`
+/** "host:port" (the schema checked the shape); an IPv6 host loses its brackets. */
+function hostPort (s: string): { host: string, port: number } {
+  const i = s.lastIndexOf(':')
+  return { host: s.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port: Number(s.slice(i + 1)) }
 }

@@ -5,7 +5,7 @@
  */
 import * as D from './defaults.js'
 import type { GatewayEnv } from './env.js'
-import { ConfigError } from './config-error.js'
+import { ConfigError } from './raw.js'
 import type { GatewayConfigFile, ModelConfig, PolicyConfig, SuiteConfig, TemplateConfig } from './schema.js'
 
 export interface ResolvedSegments {

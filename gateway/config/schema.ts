@@ -6,6 +6,7 @@ import { MAX_REPLICAS } from '../state/names.js'
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { BasisPoints, HeaderName, Labels, Name, Port, PositiveMs, Rate, ReplicaUrl, Strict } from './schema-parts.js'
 import { RolloutsSchema, SegmentsSchema, SuiteSchema, type PolicySchema, type TemplateSchema } from './release-schema.js'
+import { AccessSchema, ListenerTlsSchema, RedactSchema, UpstreamTlsSchema } from './access-schema.js'
 
 /** Where the version lives upstream when not at /v2/models/{model}: another model name and/or a numbered version. */
 export const UpstreamSchema = Strict({
@@ -16,12 +17,12 @@ export const UpstreamSchema = Strict({
 /**
  * Replicas found by DNS (a Kubernetes headless Service answers with one A/AAAA
  * record per ready pod). Records carry no port, so every replica of the version
- * listens on `port`; each instance resolves for itself (issue 12).
+ * listens on `port`; each instance resolves for itself.
  */
 export const DiscoverySchema = Strict({
   dns: Type.String({ pattern: '^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\\.?$' }),
   port: Type.Integer({ minimum: 1, maximum: 65535 }),
-  scheme: Type.Optional(Type.Union([Type.Literal('http'), Type.Literal('https')])),
+  scheme: Type.Optional(Type.Union([Type.Literal('http'), Type.Literal('https'), Type.Literal('grpc'), Type.Literal('grpcs')])),
   /** Base path of every replica, e.g. "/fraud" for http://ADDRESS:PORT/fraud. */
   path: Type.Optional(Type.String({ pattern: '^(/[^\\s]*)?$', maxLength: 512 })),
   /** Which record types to ask for: 4 (A), 6 (AAAA) or both (default). */
@@ -134,7 +135,11 @@ export const ModelSchema = Strict({
   outlierDetection: Type.Optional(OutlierSchema),
   sampling: Type.Optional(SamplingSchema),
   /** Named verification suites (`verify --suite`, a plan's verify steps, policies' required suites). */
-  verification: Type.Optional(Strict({ suites: Type.Record(Name, SuiteSchema) }))
+  verification: Type.Optional(Strict({ suites: Type.Record(Name, SuiteSchema) })),
+  /** TLS to the replicas (https:// URLs): CA, client certificate (docs/security.md). */
+  tls: Type.Optional(UpstreamTlsSchema),
+  /** Fields kept out of recorded request and response bodies (docs/security.md). */
+  redact: Type.Optional(RedactSchema)
 })
 
 export const AdminTokenSchema = Strict({
@@ -167,6 +172,19 @@ export const ConfigSchema = Strict({
       maxEventLoopDelayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
       maxInFlight: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
       retryAfterS: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_600 }))
+    })),
+    /** Serve the data plane over TLS (docs/security.md). */
+    tls: Type.Optional(ListenerTlsSchema)
+  })),
+  /** The gRPC listener (Open Inference Protocol over gRPC); see docs/grpc.md. */
+  grpc: Type.Optional(Strict({
+    enabled: Type.Optional(Type.Boolean()),
+    host: Type.Optional(Type.String()),
+    port: Type.Optional(Port),
+    /** Serve TLS instead of h2c: PEM files of the certificate chain and its key. */
+    tls: Type.Optional(Strict({
+      certFile: Type.String({ minLength: 1 }),
+      keyFile: Type.String({ minLength: 1 })
     }))
   })),
   admin: Type.Optional(Strict({
@@ -175,7 +193,11 @@ export const ConfigSchema = Strict({
     port: Type.Optional(Port),
     tokens: Type.Optional(Type.Array(AdminTokenSchema, { maxItems: 64 })),
     /** Serve GET /metrics on the admin listener without a token. */
-    metricsPublic: Type.Optional(Type.Boolean())
+    metricsPublic: Type.Optional(Type.Boolean()),
+    /** Serve the browser console at /console and keep the per-version series it draws. */
+    console: Type.Optional(Type.Boolean()),
+    /** Serve the admin API over TLS. */
+    tls: Type.Optional(ListenerTlsSchema)
   })),
   /** How this instance resolves the DNS names of versions.<v>.discovery. */
   discovery: Type.Optional(Strict({
@@ -193,7 +215,26 @@ export const ConfigSchema = Strict({
     /** memory store: keep the last state in this file so a restart resumes it. */
     file: Type.Optional(Type.String()),
     redisUrl: Type.Optional(Type.String()),
-    keyPrefix: Type.Optional(Name)
+    keyPrefix: Type.Optional(Name),
+    /** Reach Redis through Redis Sentinel (the primary it names, followed across failovers) instead of redisUrl. */
+    sentinel: Type.Optional(Strict({
+      /** The primary's name as the sentinels know it (`sentinel monitor <name> …`). */
+      name: Type.String({ pattern: '^[A-Za-z0-9._-]{1,128}$' }),
+      /** Sentinels as "host:port"; any one that answers is enough. */
+      hosts: Type.Array(Type.String({ pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$' }), { minItems: 1, maxItems: 16 }),
+      password: Type.Optional(Type.String({ maxLength: 512 })),
+      sentinelPassword: Type.Optional(Type.String({ maxLength: 512 }))
+    })),
+    /** A write is acknowledged only once this many replicas have it (Redis WAIT), so a failover cannot lose it. */
+    minReplicaAcks: Type.Optional(Type.Integer({ minimum: 0, maximum: 16 })),
+    /** The durable record of the audit log and rollout decisions, read back when Redis has lost its copy. */
+    controlLog: Type.Optional(Strict({
+      /** Append every entry to this file (default for the memory store with state.file: <state.file>.control.ndjson). */
+      file: Type.Optional(Type.String({ minLength: 1 })),
+      /** Read the record back from ClickHouse's control_log (written through logging.sink kafka and the sink). */
+      clickhouseUrl: Type.Optional(Type.String()),
+      clickhouseDatabase: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }))
+    }))
   })),
   logging: Type.Optional(Strict({
     /** Where sampled records, rollups and health-check results go. */
@@ -204,7 +245,9 @@ export const ConfigSchema = Strict({
     bufferMaxRecords: Type.Optional(Type.Integer({ minimum: 1 })),
     bufferMaxBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
     flushIntervalMs: Type.Optional(PositiveMs),
-    rollupFlushMs: Type.Optional(PositiveMs)
+    rollupFlushMs: Type.Optional(PositiveMs),
+    /** Secret of the keyed hash that models' redact.hash fields get (use ${ENV_VAR}). */
+    hashKey: Type.Optional(Type.String({ minLength: 16, maxLength: 1024 }))
   })),
   /** Mirrored (shadow) requests; see docs/operator-guide.md. */
   shadow: Type.Optional(Strict({
@@ -217,6 +260,8 @@ export const ConfigSchema = Strict({
   })),
   /** The rollout controller every instance runs (gateway/release/). */
   rollouts: Type.Optional(RolloutsSchema),
+  /** Data-plane API keys, JWTs, scopes and quotas (docs/security.md). Off by default. */
+  access: Type.Optional(AccessSchema),
   models: Type.Record(Name, ModelSchema)
 })
 

@@ -94,7 +94,7 @@ export function registerVersion (model: string, version: string, replicas: reado
     if (ms.versions[version] !== undefined) throw errors.conflict(`model "${model}" already has version "${version}"`, { model, version })
     if (replicas.length === 0 || replicas.length > MAX_REPLICAS) throw errors.invalid(`a version needs 1 to ${MAX_REPLICAS} replicas, got ${replicas.length}`, { model, version })
     for (const url of replicas) {
-      if (!isReplicaUrl(url)) throw errors.invalid(`replica "${url.slice(0, 200)}" is not an http(s) base URL`, { model, version })
+      if (!isReplicaUrl(url)) throw errors.invalid(`replica "${url.slice(0, 200)}" is not an http(s) or grpc(s) base URL`, { model, version })
     }
     if (new Set(replicas).size !== replicas.length) throw errors.invalid('replicas must not repeat a URL', { model, version })
     for (const [k, v] of Object.entries(upstream ?? {})) {
@@ -136,7 +136,7 @@ export function retireVersion (model: string, version: string, now: number, forc
  * Sets the share of a version's requests recorded in full (0..1), or clears it
  * with null so the config's sampling rates apply again. Stored in the routing
  * state, so a version registered at runtime (a canary) can be sampled at 100%
- * on every instance (issue 10). The release and seed stay.
+ * on every instance. The release and seed stay.
  */
 export function setSampleRate (model: string, version: string, rate: number | null): Operation {
   return (state) => edit(state, model, (ms) => {
@@ -163,7 +163,7 @@ export function changeReplicas (model: string, version: string, add: readonly st
     if (add.length === 0 && remove.length === 0) throw errors.invalid('name at least one replica to add or remove', { model, version })
     const current = ms.versions[version]!.replicas
     for (const url of add) {
-      if (!isReplicaUrl(url)) throw errors.invalid(`replica "${url.slice(0, 200)}" is not an http(s) base URL`, { model, version })
+      if (!isReplicaUrl(url)) throw errors.invalid(`replica "${url.slice(0, 200)}" is not an http(s) or grpc(s) base URL`, { model, version })
       if (current.includes(url)) throw errors.conflict(`version "${version}" of "${model}" already has replica ${url}`, { model, version })
     }
     if (new Set(add).size !== add.length || new Set(remove).size !== remove.length) throw errors.invalid('a replica URL is named twice', { model, version })

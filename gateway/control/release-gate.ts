@@ -1,5 +1,5 @@
 /**
- * The control-plane side of issue 11: the verification gate and the shadow
+ * The control-plane side of verification and shadow traffic: the gate and the shadow
  * setting, as pure operations over the routing state. They run inside the
  * stores' compare-and-set like every other verb, so a verification result, a
  * shadow change or a forced canary is revisioned and audited the same way.

@@ -8,7 +8,10 @@ import type { Logger } from '../observe/log.js'
 import type { RoutingState } from '../state/routing-state.js'
 import type { Operation } from './operations.js'
 import { errors } from '../errors.js'
-import { auditEntry, DEFAULT_AUDIT_CAP, missingModels, parseStoredState, seedMissingModels, type AuditEntry, type AuditInput, type InstanceInfo, type StateListener, type StateStore } from './store.js'
+import { randomUUID } from 'node:crypto'
+import { auditEntry, auditRow, tagged, DEFAULT_AUDIT_CAP, missingModels, parseStoredState, seedMissingModels, type AuditEntry, type AuditInput, type InstanceInfo, type OperationView, type StateListener, type StateStore, type StoreHealth } from './store.js'
+import { ControlLog } from './control-log.js'
+import { auditWithRecord, operationFromAudit, operationFromRecord } from './audit-read.js'
 
 export interface MemoryStoreOptions {
   /** Keep the state in this file. */
@@ -16,6 +19,8 @@ export interface MemoryStoreOptions {
   instanceId: string
   logger: Logger
   auditCap?: number
+  /** The durable record of audit entries (a file for the embedded default), read back after a restart. */
+  controlLog?: ControlLog
 }
 
 export class MemoryStateStore implements StateStore {
@@ -24,6 +29,7 @@ export class MemoryStateStore implements StateStore {
   readonly #instanceId: string
   readonly #logger: Logger
   readonly #auditCap: number
+  readonly #log: ControlLog
   readonly #startedAt = new Date().toISOString()
   #state: RoutingState = { revision: 0, models: {} }
   #audit: AuditEntry[] = []
@@ -37,6 +43,7 @@ export class MemoryStateStore implements StateStore {
     this.#instanceId = opts.instanceId
     this.#logger = opts.logger
     this.#auditCap = opts.auditCap ?? DEFAULT_AUDIT_CAP
+    this.#log = opts.controlLog ?? ControlLog.none(opts.logger)
   }
 
   async init (initial: RoutingState): Promise<RoutingState> {
@@ -68,18 +75,21 @@ export class MemoryStateStore implements StateStore {
     return this.#state
   }
 
-  update (expectedRevision: number | undefined, op: Operation, audit: AuditInput): Promise<RoutingState> {
-    const run = async (): Promise<RoutingState> => {
+  update (expectedRevision: number | undefined, op: Operation, input: AuditInput): Promise<RoutingState> {
+    const audit = { ...input, operationId: input.operationId ?? randomUUID() }
+    const run = (): Promise<RoutingState> => tagged(audit.operationId, async () => {
       const before = this.#state
       if (expectedRevision !== undefined && expectedRevision !== before.revision) throw errors.staleRevision(expectedRevision, before.revision)
       const after = op(before)
       await this.#write(after)
       this.#state = after
-      this.#audit.unshift(auditEntry(audit, this.#instanceId, before, after))
+      const entry = auditEntry(audit, this.#instanceId, before, after)
+      this.#audit.unshift(entry)
       if (this.#audit.length > this.#auditCap) this.#audit.length = this.#auditCap
+      this.#log.append(auditRow(entry))
       for (const l of this.#listeners) l(after)
       return after
-    }
+    })
     const result = this.#queue.then(run, run)
     this.#queue = result.catch(() => undefined)
     return result
@@ -91,7 +101,17 @@ export class MemoryStateStore implements StateStore {
   }
 
   async audit (limit: number): Promise<AuditEntry[]> {
-    return this.#audit.slice(0, limit)
+    return auditWithRecord(async () => this.#audit.slice(0, limit), limit, this.#log)
+  }
+
+  async operation (id: string): Promise<OperationView> {
+    return operationFromAudit(id, this.#audit, 'audit log') ?? await operationFromRecord(id, this.#log) ??
+      { operationId: id, outcome: 'unknown', revision: null, action: null, model: null, source: 'no record of this operation' }
+  }
+
+  /** In-process: always answers (a state file that cannot be written fails that write alone). */
+  health (): StoreHealth {
+    return { kind: 'memory', available: true, unavailableSince: null, error: null, pendingOperations: [] }
   }
 
   async instances (): Promise<InstanceInfo[]> {

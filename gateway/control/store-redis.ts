@@ -1,62 +1,52 @@
 /**
- * The shared state store: the routing state of a fleet in Redis.
+ * The shared state store: the routing state of a fleet in Redis (one server, or
+ * a primary found through Redis Sentinel).
  *
- * Keys (under the configured prefix): `<p>:state` hash {revision, state JSON},
- * `<p>:audit` capped list (newest first), `<p>:instances` sorted set (id by last
- * heartbeat) and `<p>:instance:<id>` heartbeat with a TTL. A write is one Lua
- * script: compare the revision, store, append the audit entry, publish the new
- * revision on `<p>:revision`, so a write either happens whole or not at all.
- * Instances fetch and apply on the message, and also compare revisions on every
- * heartbeat in case a message was lost.
+ * Keys (under the configured prefix): `<p>:state` hash {revision, state JSON,
+ * op, ops} (redis-scripts.ts), `<p>:audit` capped list (newest first),
+ * `<p>:instances` sorted set (id by last heartbeat) and `<p>:instance:<id>`
+ * heartbeat with a TTL; channel `<p>:revision`. A write is one Lua script
+ * (compare the revision, store, record the operation id, append the audit
+ * entry, publish), run whole or not at all, and never after its deadline
+ * (redis-write.ts), so every admin write has a definite outcome.
  *
- * When Redis goes away the instance keeps serving with the state it has (the data
- * plane never waits on Redis); commands fail fast instead of queueing, so admin
- * writes answer 503 at once. When Redis is back the instance re-fetches, and if
- * Redis came back empty or older (no persistence) it seeds it again with the
- * newest state it has applied, so the fleet keeps its routing.
+ * Three connections: a writer (writes, heartbeats), a reader (reads, and the
+ * read-back of a write's outcome, which a write pause does not hold up) and a
+ * subscriber. Instances fetch and apply on a message, and compare revision and
+ * operation id on every heartbeat in case a message was lost.
+ *
+ * When Redis goes away the instance keeps serving with the state it has (the
+ * data plane never waits on Redis). When Redis is back the instance re-fetches;
+ * if Redis came back empty or older (no persistence, a failover that lost
+ * writes) it seeds it again with the newest state it has applied, and audits
+ * that, so the fleet keeps its routing.
  */
-import { Redis, type RedisOptions } from 'ioredis'
+import { randomUUID } from 'node:crypto'
+import type { Redis } from 'ioredis'
 import type { Logger } from '../observe/log.js'
 import type { RoutingState } from '../state/routing-state.js'
 import type { Operation } from './operations.js'
 import { errors } from '../errors.js'
-import { auditEntry, CAS_RETRIES, DEFAULT_AUDIT_CAP, missingModels, parseStoredState, seedMissingModels, type AuditEntry, type AuditInput, type InstanceInfo, type StateListener, type StateStore } from './store.js'
+import { auditEntry, auditRow, tagged, CAS_RETRIES, DEFAULT_AUDIT_CAP, missingModels, seedMissingModels, type AuditEntry, type AuditInput, type InstanceInfo, type OperationView, type StateListener, type StateStore, type StoreHealth } from './store.js'
+import { ControlLog } from './control-log.js'
+import { describeTarget, quit, redisClient, redisMs, type RedisTarget } from './redis-connection.js'
+import { casWrite, WRITE_DEADLINE_MS, type WriteTarget } from './redis-write.js'
+import { HealthTracker } from './store-health.js'
+import { PendingWrites } from './pending-writes.js'
+import { auditWithRecord, operationFromAudit, operationFromRecord } from './audit-read.js'
+import { StateSync, type StoredState } from './redis-sync.js'
 
 export const DEFAULT_HEARTBEAT_MS = 1_000
 export const DEFAULT_INSTANCE_TTL_MS = 5_000
-/** A command that has not answered by then fails: an admin write should get its 503 quickly, not hang. */
-export const REDIS_COMMAND_TIMEOUT_MS = 1_000
-export const REDIS_CONNECT_TIMEOUT_MS = 2_000
-/** Reconnect backoff: 100 ms more per attempt, at most this. */
-export const REDIS_MAX_RECONNECT_DELAY_MS = 1_000
-
-/** KEYS: state, audit. ARGV: expected revision, new state, new revision, audit entry, audit cap, channel. */
-const CAS_SCRIPT = `
-local cur = redis.call('HGET', KEYS[1], 'revision')
-if cur == false or cur ~= ARGV[1] then return {0, cur or '0'} end
-redis.call('HSET', KEYS[1], 'revision', ARGV[3], 'state', ARGV[2])
-redis.call('LPUSH', KEYS[2], ARGV[4])
-redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[5]) - 1)
-redis.call('PUBLISH', ARGV[6], ARGV[3])
-return {1, ARGV[3]}
-`
-
-/** KEYS: state. ARGV: revision, state, channel. Stores the state only if Redis holds none or an older one. */
-const SEED_SCRIPT = `
-local cur = redis.call('HGET', KEYS[1], 'revision')
-if cur == false or tonumber(cur) < tonumber(ARGV[1]) then
-  redis.call('HSET', KEYS[1], 'revision', ARGV[1], 'state', ARGV[2])
-  redis.call('PUBLISH', ARGV[3], ARGV[1])
-  return 1
-end
-return 0
-`
 
 export interface RedisStoreOptions {
-  url: string
+  target: RedisTarget
   keyPrefix: string
   instanceId: string
   logger: Logger
+  controlLog?: ControlLog
+  /** Replicas that must have a write before it is acknowledged (Redis WAIT); 0: the primary's word is enough. */
+  minReplicaAcks?: number
   heartbeatMs?: number
   instanceTtlMs?: number
   auditCap?: number
@@ -64,255 +54,232 @@ export interface RedisStoreOptions {
 
 export class RedisStateStore implements StateStore {
   readonly kind = 'redis'
-  readonly #cmd: Redis
+  readonly #o: RedisStoreOptions
+  readonly #write: Redis
+  readonly #read: Redis
   readonly #sub: Redis
   readonly #logger: Logger
-  readonly #instanceId: string
-  readonly #heartbeatMs: number
+  readonly #id: string
   readonly #ttlMs: number
-  readonly #auditCap: number
+  readonly #log: ControlLog
   readonly #startedAt = new Date().toISOString()
   readonly #keys: { state: string, audit: string, instances: string, instance: string, channel: string, instancePrefix: string }
-  #state: RoutingState = { revision: 0, models: {} }
-  #listeners = new Set<StateListener>()
+  readonly #health = new HealthTracker()
+  readonly #pending = new PendingWrites()
+  readonly #sync: StateSync
+  readonly #target: WriteTarget
   #address: string | null = null
   #timer: NodeJS.Timeout | undefined
-  #syncing: Promise<void> | undefined
-  #syncAgain = false
-  #connected = false
+  #beating = false
+  #generation = 0
   #closed = false
 
   constructor (opts: RedisStoreOptions) {
+    this.#o = opts
     this.#logger = opts.logger.child({ component: 'state-store', store: 'redis' })
-    this.#instanceId = opts.instanceId
-    this.#heartbeatMs = opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
+    this.#id = opts.instanceId
     this.#ttlMs = opts.instanceTtlMs ?? DEFAULT_INSTANCE_TTL_MS
-    this.#auditCap = opts.auditCap ?? DEFAULT_AUDIT_CAP
+    this.#log = opts.controlLog ?? ControlLog.none(opts.logger)
     const p = opts.keyPrefix
-    this.#keys = {
-      state: `${p}:state`,
-      audit: `${p}:audit`,
-      instances: `${p}:instances`,
-      instancePrefix: `${p}:instance:`,
-      instance: `${p}:instance:${opts.instanceId}`,
-      channel: `${p}:revision`
-    }
-    const options: RedisOptions = {
-      lazyConnect: true,
-      // Fail commands at once while disconnected instead of queueing them: the
-      // caller is an operator waiting for an answer, and the data plane never asks.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
-      connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
-      retryStrategy: (times) => Math.min(times * 100, REDIS_MAX_RECONNECT_DELAY_MS)
-    }
-    this.#cmd = new Redis(opts.url, { ...options, connectionName: `model-gateway:${opts.instanceId}` })
-    this.#sub = new Redis(opts.url, { ...options, commandTimeout: undefined, connectionName: `model-gateway:${opts.instanceId}:sub` })
-    // ioredis emits 'error' on every failed reconnect; without listeners they would crash the process.
-    this.#cmd.on('error', (err: Error) => { this.#logger.debug({ err: err.message }, 'redis connection error') })
-    this.#sub.on('error', (err: Error) => { this.#logger.debug({ err: err.message }, 'redis subscriber connection error') })
+    this.#keys = { state: `${p}:state`, audit: `${p}:audit`, instances: `${p}:instances`, instancePrefix: `${p}:instance:`, instance: `${p}:instance:${opts.instanceId}`, channel: `${p}:revision` }
+    this.#write = redisClient(opts.target, `model-gateway:${this.#id}:write`, this.#logger)
+    this.#read = redisClient(opts.target, `model-gateway:${this.#id}:read`, this.#logger)
+    this.#sub = redisClient(opts.target, `model-gateway:${this.#id}:sub`, this.#logger, { commandTimeout: undefined })
+    const auditCap = opts.auditCap ?? DEFAULT_AUDIT_CAP
+    this.#target = { write: this.#write, read: this.#read, keys: this.#keys, auditCap, minReplicaAcks: opts.minReplicaAcks ?? 0, generation: () => this.#generation }
+    this.#sync = new StateSync({
+      target: this.#target,
+      instanceId: this.#id,
+      logger: this.#logger,
+      log: this.#log,
+      pending: this.#pending,
+      reconcile: (revision, reason) => this.update(revision, s => ({ ...s, revision: s.revision + 1 }), { actor: `state-store@${this.#id}`, action: 'reconcile', detail: { reason } }).then(() => {})
+    })
   }
 
   async init (initial: RoutingState): Promise<RoutingState> {
     try {
-      await this.#cmd.connect()
-      await this.#sub.connect()
+      await Promise.all([this.#write.connect(), this.#read.connect(), this.#sub.connect()])
       this.#sub.on('message', (channel: string, message: string) => {
-        if (channel === this.#keys.channel && Number(message) > this.#state.revision) this.#sync()
+        if (channel === this.#keys.channel && Number(message) !== this.#sync.state.revision) this.#sync.run()
       })
       await this.#sub.subscribe(this.#keys.channel)
-      await this.#cmd.eval(SEED_SCRIPT, 1, this.#keys.state, String(initial.revision), JSON.stringify(initial), this.#keys.channel)
-      const stored = await this.#fetch()
-      if (stored === null) throw new Error('the state key vanished right after seeding')
-      this.#state = stored
+      await this.#sync.seedFromConfig(initial)
     } catch (err) {
-      this.#cmd.disconnect()
-      this.#sub.disconnect()
-      throw new Error(`cannot load the routing state from Redis: ${(err as Error).message}`, { cause: err })
+      for (const r of [this.#write, this.#read, this.#sub]) r.disconnect()
+      throw new Error(`cannot load the routing state from Redis (${describeTarget(this.#o.target)}): ${(err as Error).message}`, { cause: err })
     }
-    const missing = missingModels(this.#state, initial)
+    const missing = missingModels(this.#sync.state, initial)
     if (missing.length > 0) await this.update(undefined, seedMissingModels(initial), { actor: 'config', action: 'seed-models', detail: { models: missing } })
-    this.#connected = true
-    this.#cmd.on('close', () => {
-      if (!this.#connected || this.#closed) return
-      this.#connected = false
-      this.#logger.warn({ revision: this.#state.revision }, 'lost the connection to Redis; serving with the last routing state, changes are refused until it is back')
-    })
-    this.#cmd.on('ready', () => {
-      this.#connected = true
-      this.#logger.info('reconnected to Redis; resynchronising the routing state')
-      this.#sync()
-    })
-    // The subscriber resubscribes by itself; anything published meanwhile is caught up here.
-    this.#sub.on('ready', () => { this.#sync() })
-    this.#timer = setInterval(() => { void this.#heartbeat() }, this.#heartbeatMs)
+    this.#watchConnections()
+    this.#timer = setInterval(() => { void this.#heartbeat() }, this.#o.heartbeatMs ?? DEFAULT_HEARTBEAT_MS)
     this.#timer.unref()
     void this.#heartbeat()
-    return this.#state
+    return this.#sync.state
   }
 
   get (): RoutingState {
-    return this.#state
+    return this.#sync.state
   }
 
   async update (expectedRevision: number | undefined, op: Operation, audit: AuditInput): Promise<RoutingState> {
+    const operationId = audit.operationId ?? randomUUID()
+    return tagged(operationId, () => this.#update(expectedRevision, op, audit, operationId))
+  }
+
+  async #update (expectedRevision: number | undefined, op: Operation, audit: AuditInput, operationId: string): Promise<RoutingState> {
     for (let attempt = 0; ; attempt++) {
-      let current = await this.#call('read the state', () => this.#fetch())
-      if (current === null) {
-        // Redis restarted empty: put this instance's state back before changing it.
-        await this.#call('re-seed the state', () => this.#reseed())
-        current = await this.#call('read the state', () => this.#fetch())
-        if (current === null) throw errors.stateUnavailable('the state key is missing')
-      }
-      this.#adopt(current)
+      const { stored, now } = await this.#readForWrite(operationId)
+      this.#sync.adopt(stored)
+      const current = stored.state
       if (expectedRevision !== undefined && expectedRevision !== current.revision) throw errors.staleRevision(expectedRevision, current.revision)
       const next = op(current)
-      const entry = auditEntry(audit, this.#instanceId, current, next)
-      const base = current
-      const [ok, actual] = await this.#call('write the state', () => this.#cmd.eval(
-        CAS_SCRIPT, 2, this.#keys.state, this.#keys.audit,
-        String(base.revision), JSON.stringify(next), String(next.revision), JSON.stringify(entry), String(this.#auditCap), this.#keys.channel
-      ) as Promise<[number, string]>)
-      if (ok === 1) {
-        this.#adopt(next)
-        return next
+      const entry = auditEntry({ ...audit, operationId }, this.#id, current, next)
+      const deadline = now + WRITE_DEADLINE_MS
+      const r = await casWrite(this.#target, { base: current, next, entry, operationId, deadline })
+      switch (r.kind) {
+        case 'applied':
+          this.#sync.adopt({ state: next, op: operationId, ops: [`${operationId}:${next.revision}`, ...stored.ops] })
+          this.#log.append(auditRow(entry))
+          return next
+        case 'stale':
+          if (expectedRevision !== undefined || attempt >= CAS_RETRIES) throw errors.staleRevision(expectedRevision ?? current.revision, r.actual)
+          continue
+        case 'not-applied':
+          this.#failed(r.reason)
+          throw errors.stateUnavailable(`${r.reason}; the change was not applied and will not be`, undefined, operationId)
+        case 'unknown':
+          this.#failed(r.reason)
+          this.#pending.add({ operationId, deadline, action: audit.action, model: audit.model ?? null, actor: audit.actor, since: Date.now(), generation: this.#generation, replicaShortfall: r.replicaShortfall })
+          this.#logger.warn({ operationId, action: audit.action, model: audit.model, reason: r.reason }, 'admin write answered "outcome unknown"; reading it back once Redis answers')
+          throw errors.outcomeUnknown(operationId, r.reason)
       }
-      if (expectedRevision !== undefined || attempt >= CAS_RETRIES) throw errors.staleRevision(expectedRevision ?? base.revision, Number(actual))
     }
   }
 
   subscribe (listener: StateListener): () => void {
-    this.#listeners.add(listener)
-    return () => { this.#listeners.delete(listener) }
+    return this.#sync.subscribe(listener)
   }
 
   async audit (limit: number): Promise<AuditEntry[]> {
-    const rows = await this.#call('read the audit log', () => this.#cmd.lrange(this.#keys.audit, 0, Math.max(0, limit - 1)))
-    return rows.map(r => JSON.parse(r) as AuditEntry)
+    return auditWithRecord(() => this.#call('read the audit log', () => this.#auditList(limit)), limit, this.#log)
+  }
+
+  async operation (id: string): Promise<OperationView> {
+    const known = this.#pending.view(id) ?? this.#sync.operation(id)
+    if (known !== null) return known
+    const fromRedis = await this.#auditList(this.#target.auditCap).then(list => operationFromAudit(id, list, 'audit log (Redis)'), () => null)
+    return fromRedis ?? await operationFromRecord(id, this.#log) ?? { operationId: id, outcome: 'unknown', revision: null, action: null, model: null, source: 'no record of this operation' }
   }
 
   async instances (): Promise<InstanceInfo[]> {
-    const ids = await this.#call('read the instance registry', async () => {
-      await this.#cmd.zremrangebyscore(this.#keys.instances, '-inf', Date.now() - this.#ttlMs)
-      return this.#cmd.zrange(this.#keys.instances, 0, -1)
-    })
+    const ids = await this.#call('read the instance registry', () => this.#read.zrangebyscore(this.#keys.instances, Date.now() - this.#ttlMs, '+inf'))
     if (ids.length === 0) return []
-    const rows = await this.#call('read the instance registry', () => this.#cmd.mget(ids.map(id => this.#keys.instancePrefix + id)))
+    const rows = await this.#call('read the instance registry', () => this.#read.mget(ids.map(id => this.#keys.instancePrefix + id)))
     const out: InstanceInfo[] = []
     for (const r of rows) if (r !== null) out.push(JSON.parse(r) as InstanceInfo)
     return out.sort((a, b) => a.instanceId.localeCompare(b.instanceId))
   }
 
   async latestRevision (): Promise<number> {
-    const rev = await this.#call('read the revision', () => this.#cmd.hget(this.#keys.state, 'revision'))
-    return rev === null ? this.#state.revision : Number(rev)
+    const rev = await this.#call('read the revision', () => this.#read.hget(this.#keys.state, 'revision'))
+    return rev === null ? this.#sync.state.revision : Number(rev)
   }
 
   setAddress (address: string): void {
     this.#address = address
   }
 
+  health (): StoreHealth {
+    const h = this.#health
+    const iso = (t: number | null): string | null => t === null ? null : new Date(t).toISOString()
+    return { kind: 'redis', available: h.available, unavailableSince: iso(h.since), error: h.error, pendingOperations: this.#pending.views() }
+  }
+
   async close (): Promise<void> {
     this.#closed = true
+    this.#sync.close()
     clearInterval(this.#timer)
-    this.#listeners.clear()
     try {
-      await this.#cmd.multi().del(this.#keys.instance).zrem(this.#keys.instances, this.#instanceId).exec()
+      await this.#write.multi().del(this.#keys.instance).zrem(this.#keys.instances, this.#id).exec()
     } catch {
       // Redis is away: the heartbeat key expires by itself.
     }
-    await Promise.all([quit(this.#cmd), quit(this.#sub)])
+    await Promise.all([quit(this.#write), quit(this.#read), quit(this.#sub)])
   }
 
-  /** Runs a Redis command for an admin request, turning Redis trouble into 503 GW_STATE_UNAVAILABLE. */
+  /** The stored state and Redis's clock, read together; a Redis that came back empty is seeded again first. */
+  async #readForWrite (operationId: string): Promise<{ stored: StoredState, now: number }> {
+    try {
+      for (let i = 0; i < 2; i++) {
+        const res = await this.#read.pipeline().time().hmget(this.#keys.state, 'revision', 'state', 'op', 'ops').exec()
+        const [timeErr, time] = res![0]!
+        const [stateErr, fields] = res![1]!
+        if (timeErr !== null || stateErr !== null) throw timeErr ?? stateErr
+        const stored = StateSync.parse(fields as Array<string | null>)
+        if (stored !== null) return { stored, now: redisMs(time as string[]) }
+        await this.#sync.reseed(null)
+      }
+    } catch (err) {
+      this.#failed((err as Error).message)
+      throw errors.stateUnavailable(`cannot read the state in Redis: ${(err as Error).message}; nothing was written`, err, operationId)
+    }
+    throw errors.stateUnavailable('the state key is missing right after seeding it; nothing was written', undefined, operationId)
+  }
+
+  async #auditList (limit: number): Promise<AuditEntry[]> {
+    const rows = await this.#read.lrange(this.#keys.audit, 0, Math.max(0, limit - 1))
+    return rows.map(r => JSON.parse(r) as AuditEntry)
+  }
+
+  /** Runs a Redis read for an admin request, turning Redis trouble into 503 GW_STATE_UNAVAILABLE. */
   async #call<T> (what: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn()
     } catch (err) {
+      this.#failed((err as Error).message)
       throw errors.stateUnavailable(`cannot ${what} in Redis: ${(err as Error).message}`, err)
     }
   }
 
-  async #fetch (): Promise<RoutingState | null> {
-    const text = await this.#cmd.hget(this.#keys.state, 'state')
-    return text === null ? null : parseStoredState(text)
+  #failed (reason: string): void {
+    if (this.#health.fail(reason)) this.#logger.warn({ revision: this.#sync.state.revision, err: reason }, 'the routing state in Redis is unavailable; serving with the last state, changes are refused until it answers')
   }
 
-  /** Seeds Redis with this instance's state if Redis holds none or an older one. */
-  async #reseed (): Promise<boolean> {
-    const s = this.#state
-    const done = await this.#cmd.eval(SEED_SCRIPT, 1, this.#keys.state, String(s.revision), JSON.stringify(s), this.#keys.channel)
-    if (done === 1) this.#logger.warn({ revision: s.revision }, 'Redis held no (or an older) routing state; seeded it with this instance\'s state')
-    return done === 1
-  }
-
-  #adopt (state: RoutingState): void {
-    if (state.revision <= this.#state.revision) return
-    this.#state = state
-    for (const l of this.#listeners) {
-      try {
-        l(state)
-      } catch (err) {
-        this.#logger.error({ err, revision: state.revision }, 'applying a routing state failed')
-      }
+  #watchConnections (): void {
+    for (const r of [this.#write, this.#read]) {
+      r.on('close', () => { if (!this.#closed) this.#failed('lost the connection to Redis') })
+      r.on('ready', () => {
+        this.#generation++
+        this.#sync.reconnected()
+        this.#sync.run()
+      })
     }
-  }
-
-  /** Fetches and applies the stored state; concurrent calls are folded into one more round. */
-  #sync (): void {
-    if (this.#closed) return
-    if (this.#syncing !== undefined) {
-      this.#syncAgain = true
-      return
-    }
-    this.#syncing = (async () => {
-      do {
-        this.#syncAgain = false
-        try {
-          const stored = await this.#fetch()
-          if (stored === null || stored.revision < this.#state.revision) await this.#reseed()
-          else this.#adopt(stored)
-        } catch (err) {
-          this.#logger.debug({ err: (err as Error).message }, 'cannot synchronise the routing state yet')
-        }
-      } while (this.#syncAgain && !this.#closed)
-    })().finally(() => { this.#syncing = undefined })
+    // The subscriber resubscribes by itself; anything published meanwhile is caught up here.
+    this.#sub.on('ready', () => { this.#sync.run() })
   }
 
   async #heartbeat (): Promise<void> {
-    if (this.#closed || this.#cmd.status !== 'ready') return
+    if (this.#closed || this.#beating) return
+    this.#beating = true
     const now = Date.now()
-    const info: InstanceInfo = {
-      instanceId: this.#instanceId,
-      revision: this.#state.revision,
-      startedAt: this.#startedAt,
-      lastSeen: new Date(now).toISOString(),
-      address: this.#address
-    }
+    const info: InstanceInfo = { instanceId: this.#id, revision: this.#sync.state.revision, startedAt: this.#startedAt, lastSeen: new Date(now).toISOString(), address: this.#address }
     try {
-      const res = await this.#cmd.multi()
-        .set(this.#keys.instance, JSON.stringify(info), 'PX', this.#ttlMs)
-        .zadd(this.#keys.instances, now, this.#instanceId)
-        .hget(this.#keys.state, 'revision')
-        .exec()
-      const rev = res?.[2]?.[1] as string | null | undefined
-      // A lost pub/sub message, or Redis restarted empty: either way the revisions differ.
-      if (rev === null || (rev !== undefined && Number(rev) !== this.#state.revision)) this.#sync()
+      const [, head] = await Promise.all([
+        this.#write.multi()
+          .set(this.#keys.instance, JSON.stringify(info), 'PX', this.#ttlMs)
+          .zadd(this.#keys.instances, now, this.#id)
+          .zremrangebyscore(this.#keys.instances, '-inf', now - this.#ttlMs)
+          .exec(),
+        this.#read.hmget(this.#keys.state, 'revision', 'op')
+      ])
+      if (this.#health.ok()) this.#logger.info({ revision: this.#sync.state.revision }, 'the routing state in Redis answers again')
+      this.#sync.check(head[0] ?? null, head[1] ?? null)
+      if (this.#pending.size > 0) await this.#sync.settlePending()
     } catch (err) {
-      this.#logger.debug({ err: (err as Error).message }, 'heartbeat to Redis failed')
+      this.#failed(`heartbeat: ${(err as Error).message}`)
+    } finally {
+      this.#beating = false
     }
   }
-}
-
-async function quit (r: Redis): Promise<void> {
-  if (r.status === 'ready') {
-    try {
-      await r.quit()
-      return
-    } catch {
-      // fall through to a hard disconnect
-    }
-  }
-  r.disconnect()
 }

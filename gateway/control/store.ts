@@ -4,8 +4,11 @@
  * Redis store shares one state across a fleet of gateway instances with
  * compare-and-set on the revision and pub/sub to spread changes.
  */
+import { randomUUID } from 'node:crypto'
 import type { ModelState, RoutingState } from '../state/routing-state.js'
+import { controlRow, type ControlRow } from '../observe/control-row.js'
 import type { Operation } from './operations.js'
+import { GatewayError } from '../errors.js'
 
 /** Who changed what; the store adds when, the revisions and the model before/after. */
 export interface AuditInput {
@@ -14,6 +17,8 @@ export interface AuditInput {
   action: string
   model?: string
   detail?: Record<string, unknown>
+  /** The write's id, answered to the caller; the store makes one when none is given. */
+  operationId?: string
 }
 
 export interface AuditEntry {
@@ -27,6 +32,45 @@ export interface AuditEntry {
   revisionAfter: number
   before: ModelState | null
   after: ModelState | null
+  /** The write that made this entry (absent in entries written before operation ids existed). */
+  operationId?: string
+}
+
+/** Whether the store answers, as this instance sees it (the admin view, rollout status and /metrics show it). */
+export interface StoreHealth {
+  kind: 'memory' | 'redis'
+  available: boolean
+  /** ISO time of the first failure since the store last answered; null while it answers. */
+  unavailableSince: string | null
+  /** Why it is unavailable (the last failure). */
+  error: string | null
+  /** Writes answered GW_WRITE_OUTCOME_UNKNOWN whose outcome this instance has not read back yet. */
+  pendingOperations: PendingOperationView[]
+}
+
+export interface PendingOperationView {
+  operationId: string
+  action: string
+  model: string | null
+  actor: string
+  /** ISO time the write was answered "outcome unknown". */
+  since: string
+}
+
+/** What GET /admin/operations/:id answers. */
+export interface OperationView {
+  operationId: string
+  /**
+   * applied: the state holds it (revision says which); not-applied: read back
+   * after its deadline and absent, so it never will; pending: not read back yet;
+   * unknown: no record of this id here.
+   */
+  outcome: 'applied' | 'not-applied' | 'pending' | 'unknown'
+  revision: number | null
+  action: string | null
+  model: string | null
+  /** Where the answer comes from: the state, this instance's pending list, the audit log. */
+  source: string
 }
 
 export interface InstanceInfo {
@@ -64,6 +108,10 @@ export interface StateStore {
   latestRevision (): Promise<number>
   /** Where this instance's admin API listens; reported with its heartbeat. */
   setAddress (address: string): void
+  /** Whether the store answers (no I/O). */
+  health (): StoreHealth
+  /** The outcome of the write with this operation id. */
+  operation (id: string): Promise<OperationView>
   close (): Promise<void>
 }
 
@@ -74,6 +122,7 @@ export const CAS_RETRIES = 5
 export function auditEntry (input: AuditInput, instanceId: string, before: RoutingState, after: RoutingState): AuditEntry {
   const model = input.model ?? null
   return {
+    operationId: input.operationId ?? randomUUID(),
     at: new Date().toISOString(),
     actor: input.actor,
     action: input.action,
@@ -84,6 +133,16 @@ export function auditEntry (input: AuditInput, instanceId: string, before: Routi
     revisionAfter: after.revision,
     before: model === null ? null : before.models[model] ?? null,
     after: model === null ? null : after.models[model] ?? null
+  }
+}
+
+/** Runs a write, marking any GatewayError it throws with the write's operation id (answers of refused writes carry it too). */
+export async function tagged<T> (operationId: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write()
+  } catch (err) {
+    if (err instanceof GatewayError && err.operationId === undefined) err.operationId = operationId
+    throw err
   }
 }
 
@@ -138,4 +197,14 @@ export function seedFromConfig (initial: RoutingState): Operation {
     }
     return { ...state, revision: state.revision + 1, models }
   }
+}
+
+/** An audit entry as a row of the durable control log. */
+export function auditRow (e: AuditEntry): ControlRow {
+  return controlRow('audit', { id: auditKey(e), at: Date.parse(e.at), model: e.model, instanceId: e.instanceId, action: e.action, revision: e.revisionAfter }, e)
+}
+
+/** The identity of an audit entry: its operation id (older entries: when, where and which revision). */
+export function auditKey (e: AuditEntry): string {
+  return e.operationId ?? `${e.at}/${e.instanceId}/${e.revisionAfter}`
 }

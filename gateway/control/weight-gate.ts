@@ -1,7 +1,7 @@
 /**
  * Whether a version may be given traffic weight. The one place the rollout
  * controller asks: before the first step (`rollout start`) and on resume. A
- * model that requires verification (release.requireVerification, issue 11)
+ * model that requires verification (release.requireVerification)
  * refuses a version without a passed verification of its current replicas.
  */
 import type { ModelState } from '../state/routing-state.js'

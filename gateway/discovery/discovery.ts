@@ -3,7 +3,7 @@
  * names a DNS name, feeding what it finds into the router as an overlay on the
  * stored state (Router.setDiscovered), so a change swaps the snapshot like any
  * other. Addresses stay in this process: every gateway resolves for itself and
- * nothing discovered is written to the shared state (issue 12).
+ * nothing discovered is written to the shared state.
  */
 import { Counter, Gauge, type Registry } from 'prom-client'
 import type { Logger } from '../observe/log.js'

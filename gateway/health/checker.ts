@@ -9,7 +9,8 @@
  * behind them would measure the queue, not the replica (http-probe.ts says how
  * a probe is sent and why it costs what it does). Each probe has its own hard
  * deadline, so a replica that accepts the connection and never answers fails
- * the probe after `timeoutMs`.
+ * the probe after `timeoutMs`. A gRPC replica is probed over gRPC the same way
+ * (grpc-probe.ts).
  */
 import type { Logger } from 'pino'
 import type { ResolvedModel } from '../config/load.js'
@@ -20,6 +21,7 @@ import type { HealthCheckResult, HealthResultSink } from './result.js'
 import { ProbeSlots } from './probe-slots.js'
 import { applyProbe, firstProbeDelay, nextProbeDelay, type ProbeCounters } from './probe-logic.js'
 import { buildProbeRequest, ProbeError, sendProbe, type Probe, type ProbeRequest } from './http-probe.js'
+import { grpcProbeFor, sendGrpcProbe, type GrpcProbe } from './grpc-probe.js'
 
 export type HealthSettings = ResolvedModel['healthCheck']
 
@@ -57,6 +59,8 @@ interface Target extends ProbeCounters {
   /** Built once: every probe of this target sends the same bytes. */
   readonly request: ProbeRequest
   readonly kind: HealthCheckResult['kind']
+  /** Set for a gRPC replica: what it is asked over gRPC. */
+  readonly grpc: GrpcProbe | undefined
   /** Only while a probe runs. */
   inFlight: Probe | undefined
   timer: NodeJS.Timeout | undefined
@@ -201,8 +205,9 @@ export class HealthChecker {
       version: version.name,
       replica,
       settings,
-      request: buildProbeRequest(new URL(replica.url), replica.prefix + (infer ? version.inferPath : readyPath), infer ? JSON.stringify(settings.inferPayload) : null, null),
+      request: buildProbeRequest(new URL(replica.url), replica.prefix + (infer ? version.inferPath : readyPath), infer ? JSON.stringify(settings.inferPayload) : null, replica.tlsOptions()),
       kind: infer ? 'infer' : 'http',
+      grpc: replica.transport === 'grpc' ? grpcProbeFor(version, settings.inferPayload, settings.expectBodyContains) : undefined,
       inFlight: undefined,
       timer: undefined,
       scheduled: 0,
@@ -256,8 +261,11 @@ export class HealthChecker {
     const kind = t.kind
     let status: number | null = null
     let error: string | null = null
-    const wantBody = kind === 'infer' && s.expectBodyContains !== undefined
-    const probe = t.inFlight = sendProbe(t.request, s.timeoutMs, wantBody ? MAX_PROBE_BODY_BYTES : 0)
+    // A gRPC probe checks the answer itself (ready, or the expected text in the decoded answer).
+    const wantBody = kind === 'infer' && s.expectBodyContains !== undefined && t.grpc === undefined
+    const probe = t.inFlight = t.grpc === undefined
+      ? sendProbe(t.request, s.timeoutMs, wantBody ? MAX_PROBE_BODY_BYTES : 0)
+      : sendGrpcProbe(t.replica.host, t.replica.url.startsWith('grpcs:'), t.grpc, s.timeoutMs)
     try {
       const res = await probe.result
       status = res.status

@@ -86,7 +86,7 @@ export class OutlierDetector implements ReplicaFeedback {
     if (r.ejected || this.#closed) return
     const s = this.#settings(version.model)
     if (s === undefined || !s.enabled || n < s.consecutiveFailures) return
-    if (!ejectionAllowed(version.replicas, r, s.maxEjectionPercent)) {
+    if (!ejectionAllowed(version.byTransport[r.transport], r, s.maxEjectionPercent)) {
       // Logged once per threshold's worth of failures, not on every failing request.
       if (n % s.consecutiveFailures === 0) {
         this.#logger.warn({ model: version.model, version: version.name, replica: r.url, consecutiveFailures: n, maxEjectionPercent: s.maxEjectionPercent }, 'replica is failing but ejecting it would exceed the panic threshold; keeping it')

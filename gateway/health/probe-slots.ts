@@ -3,7 +3,7 @@
  * first served, before their deadline starts. A fresh gateway probes every
  * replica at once: with 12,000 replicas the probes queued in its own event loop
  * and nearly all failed with "timeout" for no fault of the replicas
- * (bench/scale.ts, issue 12).
+ * (bench/scale.ts).
  */
 export const MAX_CONCURRENT_PROBES = 256
 

@@ -1,6 +1,6 @@
 /**
  * The embedded sink: appends every batch to one NDJSON file, a line per message
- * `{"kind":"records"|"rollups"|"health"|"shadow","row":{…}}`. Writes are asynchronous
+ * `{"kind":"records"|"rollups"|"health"|"shadow"|"control","row":{…}}`. Writes are asynchronous
  * and go through the same bounded buffer as Kafka, so a slow disk drops records
  * instead of slowing requests.
  */
@@ -23,6 +23,7 @@ export class FileTransport implements PipelineTransport {
     add(parts, 'rollups', batch.rollups)
     add(parts, 'health', batch.health)
     add(parts, 'shadow', batch.shadow)
+    add(parts, 'control', batch.control)
     if (parts.length === 0) return
     this.#fh ??= await open(this.#path, 'a')
     try {

@@ -86,6 +86,7 @@ export class KafkaTransport implements PipelineTransport {
     if (batch.rollups.length > 0) topicMessages.push({ topic: this.#topics.rollups, messages: chunkByKey(batch.rollups) })
     if (batch.health.length > 0) topicMessages.push({ topic: this.#topics.health, messages: chunkByKey(batch.health) })
     if (batch.shadow.length > 0) topicMessages.push({ topic: this.#topics.shadow, messages: chunkByKey(batch.shadow) })
+    if (batch.control.length > 0) topicMessages.push({ topic: this.#topics.control, messages: chunkByKey(batch.control) })
     if (topicMessages.length === 0) return
     try {
       await producer.sendBatch({ topicMessages, compression: CompressionTypes.GZIP, acks: -1, timeout: 5_000 })

@@ -22,6 +22,8 @@ const UNKNOWN = 'unknown'
 /** Seconds; from sub-millisecond proxying to the default 10 s request timeout. */
 export const DURATION_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'] as const
+/** Refusals of data-plane access control, counted by model, application and code. */
+const REFUSALS: ReadonlySet<string> = new Set(['GW_UNAUTHORIZED', 'GW_FORBIDDEN', 'GW_RATE_LIMITED'])
 
 /** Everything counted per request for one (model, version) label pair. */
 class VersionStats {
@@ -34,6 +36,7 @@ class VersionStats {
 export class GatewayMetrics implements RequestObserver, HealthResultSink {
   readonly #router: Router
   readonly #fallback: Counter<'model' | 'from' | 'to'>
+  readonly #refused: Counter<'model' | 'application' | 'code'>
   readonly #ejections: Counter<'model' | 'version' | 'replica'>
   readonly #checkDuration: Histogram<'model' | 'version' | 'result'>
   /** Every label pair ever counted, so counters never go backwards when a snapshot drops a version. */
@@ -69,6 +72,7 @@ export class GatewayMetrics implements RequestObserver, HealthResultSink {
     histogram('upstream_duration_seconds', 'Time waiting on the replica (including one retry), for requests that reached one', s => s.upstream)
 
     this.#fallback = new Counter({ name: `${METRICS_PREFIX}fallback_total`, help: 'Requests served by the stable version because the chosen version had no healthy replica', labelNames: ['model', 'from', 'to'], registers })
+    this.#refused = new Counter({ name: `${METRICS_PREFIX}requests_refused_total`, help: 'Requests refused by access control: 401 (no or bad credential), 403 (out of scope), 429 (over quota), by model, application and code', labelNames: ['model', 'application', 'code'], registers })
     this.#ejections = new Counter({ name: `${METRICS_PREFIX}replica_ejections_total`, help: 'Passive outlier ejections', labelNames: ['model', 'version', 'replica'], registers })
     this.#checkDuration = new Histogram({ name: `${METRICS_PREFIX}health_check_duration_seconds`, help: 'Active health-check latency, by result (ok | fail)', labelNames: ['model', 'version', 'result'], buckets: [...DURATION_BUCKETS], registers })
 
@@ -119,6 +123,8 @@ export class GatewayMetrics implements RequestObserver, HealthResultSink {
     s.duration.observe(o.totalMs / 1000)
     if (o.upstreamMs > 0) s.upstream.observe(o.upstreamMs / 1000)
     if (o.fallback) this.#fallback.labels(s.model, this.#versionLabel(o.model, o.fallbackFrom ?? null), s.version).inc()
+    // Application names are bounded: registered applications only ('' for a caller not known).
+    if (o.errorCode !== null && REFUSALS.has(o.errorCode)) this.#refused.labels(s.model, o.application ?? '', o.errorCode).inc()
   }
 
   /** Health-check results (a HealthResultSink). */

@@ -33,14 +33,20 @@ export interface RequestOutcome {
   /** The request body: decoded when the gateway inflated a compressed one to validate it. */
   requestBody: Buffer | null
   responseBody: Buffer | null
-  /** Live user traffic, or a batch job's (`x-gateway-traffic: batch`). */
+  /** Live user traffic, or a batch job's (`x-gateway-traffic: batch`, honoured only from callers allowed to send it). */
   traffic: Traffic
+  /** The application that called (access control); '' or absent when access control is off or the caller is unknown. */
+  application?: string
   /** Binary tensor extension: length of the JSON part of the request body, -1 when not used. */
   requestHeaderLength: number
   /** Content-Encoding ('gzip' | 'deflate') when requestBody is still encoded; null when it is plain. */
   requestEncoding: string | null
   /** Binary tensor extension on the model's response: length of its JSON part, -1 when not used. */
   responseHeaderLength: number
+  /** Bytes of raw tensor contents kept out of requestBody (gRPC raw_input_contents); recorded by size only. */
+  readonly requestRawBytes?: number
+  /** Bytes of raw tensor contents kept out of responseBody (gRPC raw_output_contents). */
+  readonly responseRawBytes?: number
 }
 
 export type Traffic = 'live' | 'batch'

@@ -25,6 +25,8 @@ import { KafkaTransport } from './kafka-producer.js'
 import { FileTransport } from './file-sink.js'
 import type { ShadowPair, ShadowPairSink } from '../proxy/shadow.js'
 import { shadowRow } from './shadow-row.js'
+import type { ControlRow, ControlRowSink } from './control-row.js'
+import { Redactor } from './redact.js'
 
 /** Most records in one send. */
 export const MAX_BATCH_RECORDS = 10_000
@@ -36,6 +38,8 @@ export const MAX_BATCH_RECORDS = 10_000
 export const MAX_BATCH_BYTES = 1024 * 1024
 /** Health results buffered at most (they are few: one per replica per interval). */
 export const HEALTH_BUFFER_RECORDS = 10_000
+/** Control rows (audit entries, rollout decisions) buffered at most: a few per change, kept through long outages. */
+export const CONTROL_BUFFER_RECORDS = 20_000
 /** Rollup rows kept at most while the transport is down (cells x minutes); far above what hours of outage produce. */
 export const MAX_PENDING_ROLLUPS = 200_000
 /** At most one "dropped" log line per this many ms. */
@@ -43,7 +47,7 @@ export const DROP_LOG_INTERVAL_MS = 10_000
 export const RETRY_MIN_MS = 200
 export const RETRY_MAX_MS = 5_000
 /**
- * Sends are batched by time and by size (issue 10). A Kafka send has a fixed CPU
+ * Sends are batched by time and by size. A Kafka send has a fixed CPU
  * cost (request building, one gzip stream per partition, the acks round trip)
  * of the order of a millisecond: sent every 200 ms it was most of what logging
  * cost per request at moderate rates. So the buffer is sent once flushIntervalMs
@@ -66,6 +70,8 @@ export interface PipelineOptions {
   transport: PipelineTransport
   /** Bytes of each output kept in a shadow pair. */
   shadowMaxOutputBytes?: number
+  /** Secret of the keyed hash for models' redact.hash fields (logging.hashKey). */
+  hashKey?: string | undefined
   logger: Logger
   registry?: Registry
   /** Injected clock for tests; Date.now by default. */
@@ -78,14 +84,18 @@ interface Metrics {
   dropped: Counter<'kind'>
 }
 
-export class ScoringPipeline implements RequestObserver, HealthResultSink, ShadowPairSink {
+export class ScoringPipeline implements RequestObserver, HealthResultSink, ShadowPairSink, ControlRowSink {
   readonly #opts: PipelineOptions
   readonly #sampler: Sampler
+  /** Models whose recorded bodies lose or hash fields (models' `redact`). */
+  readonly #redactors: ReadonlyMap<string, Redactor>
   readonly #rollups: RollupCounters
   readonly #records: BoundedBuffer
   readonly #health: BoundedBuffer
   /** Shadow pairs: every mirrored request, bounded like records (dropped and counted when full). */
   readonly #shadow: BoundedBuffer
+  /** The control plane's durable record (observe/control-row.ts). */
+  readonly #control: BoundedBuffer
   /** Latest cumulative row per rollup cell, waiting to be sent. */
   readonly #pendingRollups = new Map<string, { key: string, row: RollupRow }>()
   readonly #metrics: Metrics | null
@@ -107,10 +117,12 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
     this.#opts = opts
     this.#now = opts.now ?? Date.now
     this.#sampler = new Sampler(opts.models)
+    this.#redactors = Redactor.forModels(opts.models, opts.hashKey)
     this.#rollups = new RollupCounters(opts.instanceId, this.runId, Object.keys(opts.models))
     this.#records = new BoundedBuffer(opts.bufferMaxRecords, opts.bufferMaxBytes)
     this.#health = new BoundedBuffer(HEALTH_BUFFER_RECORDS, Math.max(1024, Math.min(opts.bufferMaxBytes, 16 * 1024 * 1024)))
     this.#shadow = new BoundedBuffer(opts.bufferMaxRecords, opts.bufferMaxBytes)
+    this.#control = new BoundedBuffer(CONTROL_BUFFER_RECORDS, 64 * 1024 * 1024)
     this.#metrics = opts.registry === undefined ? null : this.#register(opts.registry)
     this.#lastRollupFlush = this.#now()
   }
@@ -123,11 +135,11 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
   }
 
   observe (o: RequestOutcome): void {
-    this.#rollups.record(o.model, o.version, o.status, o.totalMs, o.startedAt, o.traffic)
+    this.#rollups.record(o.model, o.version, o.status, o.totalMs, o.startedAt, o.traffic, o.application, o.errorCode === 'GW_RATE_LIMITED')
     const d = this.#sampler.decide(o.model, o.version, o.requestId, o.status, o.errorCode)
     if (d === null) return
     this.#sampledCount++
-    const rec = buildRecord(o, this.#opts.instanceId, d.rate, d.captureBodies, d.maxBodyBytes)
+    const rec = buildRecord(o, this.#opts.instanceId, d.rate, d.captureBodies, d.maxBodyBytes, this.#redactors.get(o.model) ?? null)
     this.#records.push(`${rec.model}/${rec.version}`, JSON.stringify(rec))
   }
 
@@ -142,8 +154,13 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
 
   /** A shadow pair, off the response path (see proxy/shadow.ts). */
   pair (p: ShadowPair): void {
-    const row = shadowRow(p, this.#opts.instanceId, this.#opts.shadowMaxOutputBytes ?? 4096)
+    const row = shadowRow(p, this.#opts.instanceId, this.#opts.shadowMaxOutputBytes ?? 4096, this.#redactors.get(p.model) ?? null)
     this.#shadow.push(`${row.model}/${row.shadow_version}`, JSON.stringify(row))
+  }
+
+  /** An audit entry or rollout decision, off any request path. */
+  control (row: ControlRow): void {
+    this.#control.push(row.model, JSON.stringify(row))
   }
 
   get bufferedRecords (): number { return this.#records.size }
@@ -178,7 +195,7 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
     try {
       if (this.#sending !== null) await bounded(this.#sending)
       this.#collectRollups()
-      while (this.#sending === null && this.#now() < deadline && (this.#records.size > 0 || this.#health.size > 0 || this.#shadow.size > 0 || this.#pendingRollups.size > 0)) {
+      while (this.#sending === null && this.#now() < deadline && (this.#records.size > 0 || this.#health.size > 0 || this.#shadow.size > 0 || this.#control.size > 0 || this.#pendingRollups.size > 0)) {
         const ok = await bounded(this.#drainOnce())
         if (!ok) await bounded(new Promise(resolve => setTimeout(resolve, 200)))
       }
@@ -198,7 +215,7 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
     const rollupsDue = now - this.#lastRollupFlush >= this.#opts.rollupFlushMs
     if (rollupsDue) this.#collectRollups()
     if (now < this.#retryAt) return
-    if (this.#records.size === 0 && this.#health.size === 0 && this.#shadow.size === 0 && this.#pendingRollups.size === 0) return
+    if (this.#records.size === 0 && this.#health.size === 0 && this.#shadow.size === 0 && this.#control.size === 0 && this.#pendingRollups.size === 0) return
     const due = rollupsDue || now - this.#lastSendAt >= this.#opts.flushIntervalMs || this.#records.size + this.#shadow.size >= SEND_AT_RECORDS || this.#records.bytes + this.#shadow.bytes >= SEND_AT_BYTES
     if (due) void this.#drainOnce()
   }
@@ -221,6 +238,7 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
     const records = this.#records.peek(MAX_BATCH_RECORDS, MAX_BATCH_BYTES)
     const health = this.#health.peek(1_000)
     const shadow = this.#shadow.peek(MAX_BATCH_RECORDS, MAX_BATCH_BYTES)
+    const control = this.#control.peek(1_000)
     const sentRollups: Array<[string, RollupRow]> = []
     const rollups: BufferedMessage[] = []
     for (const [cell, p] of this.#pendingRollups) {
@@ -228,18 +246,20 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
       rollups.push({ key: p.key, value: JSON.stringify(p.row) })
       if (rollups.length >= MAX_BATCH_RECORDS) break
     }
-    if (records.length === 0 && health.length === 0 && shadow.length === 0 && rollups.length === 0) return Promise.resolve(true)
+    if (records.length === 0 && health.length === 0 && shadow.length === 0 && control.length === 0 && rollups.length === 0) return Promise.resolve(true)
     this.#lastSendAt = this.#now()
-    const started = this.#opts.transport.send({ records, rollups, health, shadow }).then(() => {
+    const started = this.#opts.transport.send({ records, rollups, health, shadow, control }).then(() => {
       this.#records.release(records.length)
       this.#health.release(health.length)
       this.#shadow.release(shadow.length)
+      this.#control.release(control.length)
       // A cell flushed again while the send was in flight has a newer row: keep that one.
       for (const [cell, row] of sentRollups) if (this.#pendingRollups.get(cell)?.row === row) this.#pendingRollups.delete(cell)
       this.#metrics?.sent.inc({ kind: 'record' }, records.length)
       this.#metrics?.sent.inc({ kind: 'rollup' }, rollups.length)
       this.#metrics?.sent.inc({ kind: 'health' }, health.length)
       this.#metrics?.sent.inc({ kind: 'shadow' }, shadow.length)
+      this.#metrics?.sent.inc({ kind: 'control' }, control.length)
       if (this.#failures > 0) this.#opts.logger.info({ transport: this.#opts.transport.name, failures: this.#failures }, 'scoring-log transport is sending again')
       this.#failures = 0
       this.#retryAt = 0
@@ -273,6 +293,11 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
     if (ds > 0) {
       this.#metrics?.dropped.inc({ kind: 'shadow' }, ds)
       this.#dropsSinceLog += ds
+    }
+    const dc = this.#control.takeDropped()
+    if (dc > 0) {
+      this.#metrics?.dropped.inc({ kind: 'control' }, dc)
+      this.#dropsSinceLog += dc
     }
     const now = this.#now()
     if (this.#dropsSinceLog > 0 && (force || now - this.#lastDropLog >= DROP_LOG_INTERVAL_MS)) {
@@ -331,6 +356,7 @@ export function buildPipeline ({ config, logger, registry }: BuildPipelineDeps):
     rollupFlushMs: l.rollupFlushMs,
     transport,
     shadowMaxOutputBytes: config.shadow.maxOutputBytes,
+    hashKey: config.logging.hashKey,
     logger,
     registry
   }).start()

@@ -1,5 +1,5 @@
 /**
- * What of a request or response body a sampled record keeps (issue 9):
+ * What of a request or response body a sampled record keeps:
  * - binary tensor extension (`Inference-Header-Content-Length: N`): only the
  *   N-byte JSON header, plus the length of the raw tensor bytes after it. Raw
  *   binary never goes into a record.
@@ -7,9 +7,12 @@
  *   inflated with zlib's maxOutputLength set to the record's body limit, so a
  *   small body that would inflate without bound costs at most that much; a body
  *   that inflates past the limit is stored cut and flagged.
+ * - a model with `redact` fields: the JSON part is redacted whole first
+ *   (redact.ts); one that cannot be read whole is not kept.
  * Everything is cut to the record's body limit (maxBodyBytes).
  */
 import { gunzipSync, inflateSync, constants, type ZlibOptions } from 'node:zlib'
+import type { Redactor } from './redact.js'
 
 export interface BodyPart {
   /** The JSON (or text) kept, at most the body limit in UTF-8 bytes. */
@@ -29,7 +32,7 @@ export function bodyText (body: Buffer | null, max: number): string {
 }
 
 /** The part of a (decoded) body a record keeps, given the binary extension's header length (-1: none). */
-export function jsonPart (body: Buffer | null, headerLength: number, max: number, cut = false): BodyPart {
+export function jsonPart (body: Buffer | null, headerLength: number, max: number, cut = false, redactor: Redactor | null = null): BodyPart {
   if (body === null || body.length === 0) return cut ? { text: '', binaryBytes: 0, truncated: true } : EMPTY
   let json = body
   let binaryBytes = 0
@@ -39,22 +42,27 @@ export function jsonPart (body: Buffer | null, headerLength: number, max: number
     // A cut decode does not know where the body ends, so the binary length is unknown.
     binaryBytes = cut ? 0 : body.length - headerLength
   }
+  if (redactor !== null) {
+    const redacted = cut ? null : redactor.apply(json)
+    if (redacted === null) return { text: '', binaryBytes, truncated: true }
+    json = redacted
+  }
   return { text: bodyText(json, max), binaryBytes, truncated: cut || json.length > max }
 }
 
 /** The record's view of a request body: decoded within `max` when compressed, then the JSON part. */
-export function requestPart (body: Buffer | null, headerLength: number, encoding: string | null, max: number): BodyPart {
+export function requestPart (body: Buffer | null, headerLength: number, encoding: string | null, max: number, redactor: Redactor | null = null): BodyPart {
   if (max === 0 || body === null) return EMPTY
-  if (encoding === null || encoding === 'identity') return jsonPart(body, headerLength, max)
+  if (encoding === null || encoding === 'identity') return jsonPart(body, headerLength, max, false, redactor)
   const decoded = inflateBounded(body, encoding, max)
   if (decoded === null) return { text: '', binaryBytes: 0, truncated: true }
-  return jsonPart(decoded.data, headerLength, max, decoded.cut)
+  return jsonPart(decoded.data, headerLength, max, decoded.cut, redactor)
 }
 
 /** The record's view of a model's response body. */
-export function responsePart (body: Buffer | null, headerLength: number, max: number): BodyPart {
+export function responsePart (body: Buffer | null, headerLength: number, max: number, redactor: Redactor | null = null): BodyPart {
   if (max === 0 || body === null) return EMPTY
-  return jsonPart(body, headerLength, max)
+  return jsonPart(body, headerLength, max, false, redactor)
 }
 
 /**

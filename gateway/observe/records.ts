@@ -7,6 +7,7 @@ import { murmur3 } from '../routing/murmur.js'
 import type { RequestOutcome } from './outcome.js'
 import type { HealthCheckResult } from '../health/result.js'
 import { requestPart, responsePart } from './record-body.js'
+import type { Redactor } from './redact.js'
 
 /**
  * Seed of the sticky-key hash stored on records. Fixed (unlike the routing seed,
@@ -51,6 +52,8 @@ export interface ScoringRecord {
   /** 1 when the stored body is not the whole JSON part (cut at maxBodyBytes, inflated past it, or undecodable). */
   request_truncated: number
   response_truncated: number
+  /** The calling application (access control); '' when access control is off. */
+  application: string
 }
 
 /**
@@ -66,11 +69,15 @@ export interface RollupRow {
   instance_id: string
   /** Random per process start, so a restarted instance with a fixed id never overwrites its earlier counts. */
   run_id: string
-  /** 'live' or 'batch': batch traffic has its own cells, so analysts can keep it apart (issue 13). */
+  /** 'live' or 'batch': batch traffic has its own cells, so analysts can keep it apart. */
   traffic: string
+  /** The calling application: each has its own cells, so analysts can compare versions per application. */
+  application: string
   status_class: number
   flush_seq: number
   requests: number
+  /** Of `requests`, those refused with 429 for the application's quota. */
+  throttled: number
   latency_sum_ms: number
   /** Counts per LATENCY_BUCKETS_MS cell (not cumulative), LATENCY_CELLS long. */
   latency_buckets: number[]
@@ -94,11 +101,11 @@ export function hashStickyKey (key: string): number {
   return murmur3(key, STICKY_HASH_SEED)
 }
 
-export function buildRecord (o: RequestOutcome, instanceId: string, rate: number, captureBodies: boolean, maxBodyBytes: number): ScoringRecord {
+export function buildRecord (o: RequestOutcome, instanceId: string, rate: number, captureBodies: boolean, maxBodyBytes: number, redactor: Redactor | null = null): ScoringRecord {
   const hasKey = o.stickyKey !== undefined
   const max = captureBodies ? maxBodyBytes : 0
-  const req = requestPart(o.requestBody, o.requestHeaderLength, o.requestEncoding, max)
-  const res = responsePart(o.responseBody, o.responseHeaderLength, max)
+  const req = requestPart(o.requestBody, o.requestHeaderLength, o.requestEncoding, max, redactor)
+  const res = responsePart(o.responseBody, o.responseHeaderLength, max, redactor)
   return {
     time: Math.floor(o.startedAt / 1000),
     millis: o.startedAt % 1000,
@@ -120,10 +127,11 @@ export function buildRecord (o: RequestOutcome, instanceId: string, rate: number
     response_body: res.text,
     traffic: o.traffic,
     request_encoding: o.requestEncoding ?? '',
-    request_binary_bytes: req.binaryBytes,
-    response_binary_bytes: res.binaryBytes,
+    request_binary_bytes: req.binaryBytes + (o.requestRawBytes ?? 0),
+    response_binary_bytes: res.binaryBytes + (o.responseRawBytes ?? 0),
     request_truncated: req.truncated ? 1 : 0,
-    response_truncated: res.truncated ? 1 : 0
+    response_truncated: res.truncated ? 1 : 0,
+    application: o.application ?? ''
   }
 }
 

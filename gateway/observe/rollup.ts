@@ -1,6 +1,6 @@
 /**
- * Exact per-minute counters per (model, version, traffic kind, status class) with a latency
- * histogram, updated by every request. The hot path is two Map lookups and a few
+ * Exact per-minute counters per (model, version, traffic kind, application, status class) with a latency
+ * histogram, updated by every request. The hot path is three Map lookups and a few
  * typed-array increments: series and their minute slots are allocated once per
  * (model, version) and reused, so steady state allocates nothing per request.
  *
@@ -24,8 +24,9 @@ export const OVERFLOW_MODEL = '(overflow)'
 export const UNKNOWN_MODEL = '(unknown)'
 
 const CLASSES = 5
-/** Per class: [requests, latency sum, ...LATENCY_CELLS histogram cells]. */
-const STRIDE = 2 + LATENCY_CELLS
+/** Per class: [requests, latency sum, throttled, ...LATENCY_CELLS histogram cells]. */
+const STRIDE = 3 + LATENCY_CELLS
+const HISTOGRAM = 3
 
 class Slot {
   minute = -1
@@ -43,15 +44,18 @@ class Slot {
 
 class Series {
   readonly slots: Slot[] = []
-  constructor (readonly model: string, readonly version: string, readonly traffic: Traffic) {
+  constructor (readonly model: string, readonly version: string, readonly traffic: Traffic, readonly application: string) {
     for (let i = 0; i < ROLLUP_RING_MINUTES; i++) this.slots.push(new Slot())
   }
 }
 
+/** model -> version -> application -> series */
+type SeriesTree = Map<string, Map<string, Map<string, Series>>>
+
 export class RollupCounters {
-  /** model -> version -> series, one map per traffic kind (no key string built per request). */
-  readonly #live = new Map<string, Map<string, Series>>()
-  readonly #batch = new Map<string, Map<string, Series>>()
+  /** One tree per traffic kind (no key string built per request). */
+  readonly #live: SeriesTree = new Map()
+  readonly #batch: SeriesTree = new Map()
   readonly #known: ReadonlySet<string> | null
   readonly #instanceId: string
   readonly #runId: string
@@ -66,9 +70,10 @@ export class RollupCounters {
     this.#known = knownModels === undefined ? null : new Set(knownModels)
   }
 
-  record (model: string, version: string | null, status: number, totalMs: number, startedAt: number, traffic: Traffic = 'live'): void {
+  /** `throttled`: refused for the application's quota (429), counted besides the request. */
+  record (model: string, version: string | null, status: number, totalMs: number, startedAt: number, traffic: Traffic = 'live', application = '', throttled = false): void {
     if (this.#known !== null && !this.#known.has(model)) model = UNKNOWN_MODEL
-    const s = this.#seriesFor(model, version ?? '', traffic)
+    const s = this.#seriesFor(model, version ?? '', traffic, application)
     const minute = Math.floor(startedAt / 60_000)
     let slot = s.slots[minute % ROLLUP_RING_MINUTES]!
     if (slot.minute !== minute) {
@@ -86,7 +91,8 @@ export class RollupCounters {
     const d = slot.data
     d[base]! += 1
     d[base + 1]! += totalMs
-    d[base + 2 + latencyCell(totalMs)]! += 1
+    if (throttled) d[base + 2]! += 1
+    d[base + HISTOGRAM + latencyCell(totalMs)]! += 1
     slot.dirty[c] = 1
     slot.anyDirty = true
   }
@@ -96,10 +102,12 @@ export class RollupCounters {
     const out = this.#spilled
     this.#spilled = []
     const seq = ++this.#flushSeq
-    for (const series of [this.#live, this.#batch]) {
-      for (const byVersion of series.values()) {
-        for (const s of byVersion.values()) {
-          for (const slot of s.slots) if (slot.anyDirty) this.#emitSlot(s, slot, out, seq)
+    for (const tree of [this.#live, this.#batch]) {
+      for (const byVersion of tree.values()) {
+        for (const byApp of byVersion.values()) {
+          for (const s of byApp.values()) {
+            for (const slot of s.slots) if (slot.anyDirty) this.#emitSlot(s, slot, out, seq)
+          }
         }
       }
     }
@@ -110,21 +118,23 @@ export class RollupCounters {
     return this.#count
   }
 
-  #seriesFor (model: string, version: string, traffic: Traffic): Series {
-    const series = traffic === 'batch' ? this.#batch : this.#live
-    let byVersion = series.get(model)
-    let s = byVersion?.get(version)
+  #seriesFor (model: string, version: string, traffic: Traffic, application: string): Series {
+    const tree = traffic === 'batch' ? this.#batch : this.#live
+    let s = tree.get(model)?.get(version)?.get(application)
     if (s !== undefined) return s
     if (this.#count >= MAX_ROLLUP_SERIES) {
       model = OVERFLOW_MODEL
       version = ''
-      byVersion = series.get(model)
-      s = byVersion?.get(version)
+      application = ''
+      s = tree.get(model)?.get(version)?.get(application)
       if (s !== undefined) return s
     }
-    if (byVersion === undefined) series.set(model, byVersion = new Map())
-    s = new Series(model, version, traffic)
-    byVersion.set(version, s)
+    let byVersion = tree.get(model)
+    if (byVersion === undefined) tree.set(model, byVersion = new Map())
+    let byApp = byVersion.get(version)
+    if (byApp === undefined) byVersion.set(version, byApp = new Map())
+    s = new Series(model, version, traffic, application)
+    byApp.set(application, s)
     this.#count++
     return s
   }
@@ -142,11 +152,13 @@ export class RollupCounters {
         instance_id: this.#instanceId,
         run_id: this.#runId,
         traffic: s.traffic,
+        application: s.application,
         status_class: c + 1,
         flush_seq: seq,
         requests: d[base]!,
+        throttled: d[base + 2]!,
         latency_sum_ms: Math.round(d[base + 1]! * 1000) / 1000,
-        latency_buckets: Array.from(d.subarray(base + 2, base + STRIDE))
+        latency_buckets: Array.from(d.subarray(base + HISTOGRAM, base + STRIDE))
       })
     }
     slot.anyDirty = false
@@ -161,5 +173,5 @@ function oldest (slots: Slot[]): Slot {
 
 /** Identity of a rollup cell: rows with the same key replace each other (the higher flush_seq wins). */
 export function rollupKey (r: RollupRow): string {
-  return `${r.model}\u0000${r.version}\u0000${r.traffic}\u0000${r.minute}\u0000${r.status_class}`
+  return `${r.model}\u0000${r.version}\u0000${r.traffic}\u0000${r.application}\u0000${r.minute}\u0000${r.status_class}`
 }

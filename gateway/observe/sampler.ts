@@ -3,7 +3,7 @@
  * model's sampling rates, the version and the request id, so a retry that
  * carries the same x-request-id is sampled the same way on every instance.
  *
- * The rule that keeps `sum(1 / sample_rate)` unbiased (issue 10): a record's
+ * The rule that keeps `sum(1 / sample_rate)` unbiased: a record's
  * sample_rate is the probability that a request like it is recorded at all.
  * - alwaysSampleErrors on and the request is an error: it is recorded whatever
  *   its hash, so its rate is 1 (also when its hash falls inside the sample —

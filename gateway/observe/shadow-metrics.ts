@@ -1,5 +1,5 @@
 /**
- * Prometheus view of the shadow mirror (issue 11). The mirror counts in plain
+ * Prometheus view of the shadow mirror. The mirror counts in plain
  * fields on the request path; these read them when scraped.
  */
 import { Counter, Gauge, type Registry } from 'prom-client'

@@ -1,11 +1,12 @@
 /**
- * A shadow pair (issue 11) as the row of the shadow_pairs table: both answers
+ * A shadow pair as the row of the shadow_pairs table: both answers
  * (outputs cut to a size), both latencies and statuses, and how far the outputs
  * are apart (computed once by the mirror, so analysts' SQL needs no JSON
  * functions; 18.16 has none that would do it).
  */
 import type { ShadowPair } from '../proxy/shadow.js'
-import { bodyText } from './record-body.js'
+import { jsonPart } from './record-body.js'
+import type { Redactor } from './redact.js'
 
 export interface ShadowRow {
   time: number
@@ -29,7 +30,8 @@ export interface ShadowRow {
   max_abs_diff: number
 }
 
-export function shadowRow (p: ShadowPair, instanceId: string, maxOutputBytes: number): ShadowRow {
+/** `redactor`: the model's redaction, applied to both outputs before they are cut. */
+export function shadowRow (p: ShadowPair, instanceId: string, maxOutputBytes: number, redactor: Redactor | null = null): ShadowRow {
   const d = p.diff
   return {
     time: Math.floor(p.startedAt / 1000),
@@ -40,12 +42,12 @@ export function shadowRow (p: ShadowPair, instanceId: string, maxOutputBytes: nu
     primary_version: p.primaryVersion,
     primary_status: p.primaryStatus,
     primary_ms: round3(p.primaryMs),
-    primary_output: bodyText(p.primaryBody, maxOutputBytes),
+    primary_output: jsonPart(p.primaryBody, -1, maxOutputBytes, false, redactor).text,
     shadow_version: p.shadowVersion,
     shadow_status: p.shadowStatus,
     shadow_ms: round3(p.shadowMs),
     shadow_error: p.shadowError,
-    shadow_output: bodyText(p.shadowBody, maxOutputBytes),
+    shadow_output: jsonPart(p.shadowBody, -1, maxOutputBytes, false, redactor).text,
     comparable: d.comparable ? 1 : 0,
     exact: d.exact ? 1 : 0,
     max_abs_diff: d.maxAbsDiff

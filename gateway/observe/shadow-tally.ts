@@ -1,5 +1,5 @@
 /**
- * The shadow results of this instance, in process (issue 11): the same summary
+ * The shadow results of this instance, in process: the same summary
  * `model-gateway report shadow` reads from ClickHouse, for gateways without a
  * pipeline (the embedded default) and for the rollout controller's pre-traffic
  * evidence there. Counts are exact since start; tolerance agreement, difference

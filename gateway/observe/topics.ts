@@ -6,8 +6,8 @@
 import { Kafka, logLevel, type LogEntry } from 'kafkajs'
 import type { Logger } from './log.js'
 
-export type TopicKind = 'records' | 'rollups' | 'health' | 'shadow'
-export const TOPIC_KINDS: readonly TopicKind[] = ['records', 'rollups', 'health', 'shadow']
+export type TopicKind = 'records' | 'rollups' | 'health' | 'shadow' | 'control'
+export const TOPIC_KINDS: readonly TopicKind[] = ['records', 'rollups', 'health', 'shadow', 'control']
 /** Partitions per topic: several sink processes share the work, and keys (model/version) keep per-version order. */
 export const DEFAULT_TOPIC_PARTITIONS = 3
 
@@ -16,7 +16,7 @@ export function topicName (prefix: string, kind: TopicKind): string {
 }
 
 export function topicNames (prefix: string): Record<TopicKind, string> {
-  return { records: topicName(prefix, 'records'), rollups: topicName(prefix, 'rollups'), health: topicName(prefix, 'health'), shadow: topicName(prefix, 'shadow') }
+  return { records: topicName(prefix, 'records'), rollups: topicName(prefix, 'rollups'), health: topicName(prefix, 'health'), shadow: topicName(prefix, 'shadow'), control: topicName(prefix, 'control') }
 }
 
 /**

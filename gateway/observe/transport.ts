@@ -5,8 +5,10 @@ export interface PipelineBatch {
   records: BufferedMessage[]
   rollups: BufferedMessage[]
   health: BufferedMessage[]
-  /** Shadow pairs (issue 11). */
+  /** Shadow pairs. */
   shadow: BufferedMessage[]
+  /** Audit entries and rollout decisions: the control plane's durable record. */
+  control: BufferedMessage[]
 }
 
 export interface PipelineTransport {

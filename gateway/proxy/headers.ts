@@ -13,12 +13,16 @@ const SKIP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'p
 /** The gateway sets these itself on every response; a replica's own values would duplicate them. */
 const SKIP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length', 'date', VERSION_HEADER, REQUEST_ID_HEADER, FALLBACK_HEADER])
 
-/** Flat [name, value, …] list, the form undici takes without building another object. */
-export function forwardHeaders (headers: IncomingHttpHeaders, requestId: string): string[] {
+/**
+ * Flat [name, value, …] list, the form undici takes without building another
+ * object. `strip`: more headers the gateway consumed (a data-plane credential,
+ * a traffic mark it did not honour).
+ */
+export function forwardHeaders (headers: IncomingHttpHeaders, requestId: string, strip?: ReadonlySet<string>): string[] {
   const out: string[] = [REQUEST_ID_HEADER, requestId]
   const named = connectionOptions(headers.connection)
   for (const name in headers) {
-    if (SKIP_REQUEST.has(name) || (named !== undefined && named.includes(name))) continue
+    if (SKIP_REQUEST.has(name) || (named !== undefined && named.includes(name)) || (strip !== undefined && strip.has(name))) continue
     const v = headers[name]
     if (v === undefined) continue
     if (typeof v === 'string') out.push(name, v)
@@ -54,14 +58,21 @@ export const MAX_STICKY_KEY_LENGTH = 512
 
 /** The sticky key from the configured header or cookie; undefined when absent (then routing is weighted random). */
 export function stickyKeyOf (headers: IncomingHttpHeaders, header: string | undefined, cookie: string | undefined): string | undefined {
-  let key: string | undefined
   if (header !== undefined) {
     const v = headers[header]
-    key = typeof v === 'string' ? v : v?.[0]
-  } else if (cookie !== undefined) {
-    const c = headers.cookie
-    if (c !== undefined) key = cookieValue(c, cookie)
+    return stickyKeyFrom(typeof v === 'string' ? v : v?.[0], undefined, undefined)
   }
+  return stickyKeyFrom(undefined, headers.cookie, cookie)
+}
+
+/**
+ * The sticky key from what a transport read: the configured header's value, or
+ * the cookie header and the configured cookie's name. gRPC metadata carries the
+ * same names as REST headers, so one configuration serves both listeners.
+ */
+export function stickyKeyFrom (headerValue: string | undefined, cookieHeader: string | undefined, cookie: string | undefined): string | undefined {
+  let key = headerValue
+  if (key === undefined && cookie !== undefined && cookieHeader !== undefined) key = cookieValue(cookieHeader, cookie)
   if (key === undefined || key === '') return undefined
   return key.length > MAX_STICKY_KEY_LENGTH ? key.slice(0, MAX_STICKY_KEY_LENGTH) : key
 }

@@ -3,8 +3,16 @@
  * count (for power-of-two-choices) and its health. Replicas outlive routing
  * snapshots: the registry hands the same object to every snapshot that names the
  * same URL, so pools and health survive a traffic shift.
+ *
+ * A replica speaks one transport, told by its URL: `http(s)://` the REST
+ * protocol through an undici Pool, `grpc(s)://` gRPC through a channel the gRPC
+ * side makes (`channel()`). Slots, health and ejection are the same for both.
  */
+import type { ConnectionOptions } from 'node:tls'
 import { Pool } from 'undici'
+import type { ResolvedUpstreamTls } from '../config/resolve-access.js'
+import { secureOptions } from '../tls/material.js'
+import { transportOf, type Transport } from '../state/names.js'
 
 export interface PoolOptions {
   connectTimeoutMs: number
@@ -12,6 +20,8 @@ export interface PoolOptions {
   maxConnections: number
   /** Idle keep-alive sockets are closed after this long. */
   keepAliveTimeoutMs?: number
+  /** TLS to an https:// replica: CA, client certificate, server name (the model's `tls`). */
+  tls?: ResolvedUpstreamTls | null
 }
 
 /** Longer than the example model's 65 s keep-alive would risk writing to a socket the server closes. */
@@ -24,16 +34,21 @@ interface Waiter {
 
 export class Replica {
   readonly url: string
+  readonly transport: Transport
   /** Path prefix of the base URL ('' for http://host:port). */
   readonly prefix: string
+  /** host:port of the URL (a gRPC channel's target). */
+  readonly host: string
   readonly #origin: string
-  readonly #opts: PoolOptions
+  #opts: PoolOptions
   /**
    * Created on the first request: an undici Pool costs ~20 KB and ~0.3 ms to
    * build, and in a fleet of 12,000 replicas most are idle at any moment
    * (bench/scale.ts measured 4 s and 250 MB for eager pools).
    */
   #pool: Pool | undefined
+  /** The connection of a gRPC replica, made by the gRPC side on first use. */
+  #channel: Closable | undefined
   #closed = false
   readonly #maxConnections: number
   #inflight = 0
@@ -51,6 +66,8 @@ export class Replica {
   constructor (url: string, opts: PoolOptions) {
     const u = new URL(url)
     this.url = url
+    this.transport = transportOf(url)
+    this.host = u.host
     this.prefix = u.pathname === '/' ? '' : u.pathname.replace(/\/$/, '')
     this.#maxConnections = opts.maxConnections
     this.#origin = u.origin
@@ -63,13 +80,55 @@ export class Replica {
         pipelining: 1,
         connections: this.#opts.maxConnections,
         keepAliveTimeout: this.#opts.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS,
-        connect: { timeout: this.#opts.connectTimeoutMs }
+        connect: this.connectOptions(this.#opts.connectTimeoutMs)
       })
       // A request from an older snapshot that picks a replica already removed meets a
       // closed pool, as it would have before pools were lazy (it is retried elsewhere).
       if (this.#closed) void this.#pool.close()
     }
     return this.#pool
+  }
+
+  /** How connections to this replica are opened (undici `connect`): the timeout, and TLS options for https. */
+  connectOptions (timeoutMs: number): Record<string, unknown> {
+    return { timeout: timeoutMs, ...this.tlsOptions() }
+  }
+
+  /** TLS options for an https replica (CA, client certificate, server name); null when the model sets none. */
+  tlsOptions (): ConnectionOptions | null {
+    const t = this.#opts.tls
+    if (t == null) return null
+    const o: ConnectionOptions = { ...(t.contents === null ? {} : secureOptions(t.contents)), rejectUnauthorized: t.verify }
+    if (t.serverName !== undefined) o.servername = t.serverName
+    return o
+  }
+
+  /** The fingerprint of the TLS material in use ('' without). */
+  get tlsFingerprint (): string {
+    return this.#opts.tls?.contents?.fingerprint ?? ''
+  }
+
+  /**
+   * New TLS material (a reloaded config with rotated files): new connections
+   * use it; the old pool closes gracefully, its requests in flight finish.
+   */
+  setTls (tls: ResolvedUpstreamTls | null | undefined): void {
+    this.#opts = { ...this.#opts, tls }
+    const old = this.#pool
+    this.#pool = undefined
+    void old?.close()
+  }
+
+  /**
+   * The replica's connection for a transport other than HTTP, made by `make` on
+   * first use and closed with the replica.
+   */
+  channel<T extends Closable> (make: (r: Replica) => T): T {
+    if (this.#channel === undefined) {
+      this.#channel = make(this)
+      if (this.#closed) this.#channel.close()
+    }
+    return this.#channel as T
   }
 
   get inflight (): number { return this.#inflight }
@@ -143,8 +202,14 @@ export class Replica {
   /** Graceful: requests in flight finish. A replica that never served has nothing to close. */
   close (): Promise<void> {
     this.#closed = true
+    // A gRPC channel's close lets calls in flight finish.
+    this.#channel?.close()
     return this.#pool?.close() ?? Promise.resolve()
   }
+}
+
+export interface Closable {
+  close (): void
 }
 
 /** Hands out one Replica per URL and closes the pools of URLs no snapshot names any more. */
@@ -156,6 +221,8 @@ export class ReplicaRegistry {
     if (r === undefined) {
       r = new Replica(url, opts)
       this.#replicas.set(url, r)
+    } else if (r.tlsFingerprint !== (opts.tls?.contents?.fingerprint ?? '')) {
+      r.setTls(opts.tls)
     }
     return r
   }

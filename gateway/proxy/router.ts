@@ -6,7 +6,7 @@
  *
  * Rebuilds are incremental: a model whose stored state, config and discovered
  * replicas are unchanged keeps its route object, so one change among a thousand
- * models costs one route (bench/scale.ts, issue 12).
+ * models costs one route (bench/scale.ts).
  */
 import { buildModelRoute, type ModelRoute, type RoutingSnapshot, type VersionRoute } from '../routing/snapshot.js'
 import { sameModelState } from '../routing/same-state.js'
@@ -121,7 +121,7 @@ export class Router {
   #build (): Snapshot {
     const models = new Map<string, Model>()
     const built = new Map<string, Built>()
-    const replicaFor = (url: string, cfg: ResolvedModel): Replica => this.registry.get(url, { connectTimeoutMs: cfg.connectTimeoutMs, maxConnections: cfg.maxConnectionsPerReplica })
+    const replicaFor = (url: string, cfg: ResolvedModel): Replica => this.registry.get(url, { connectTimeoutMs: cfg.connectTimeoutMs, maxConnections: cfg.maxConnectionsPerReplica, tls: cfg.tls })
     for (const [name, ms] of Object.entries(this.#state.models)) {
       const cfg = this.#configs[name]
       // A model the stored state knows but this instance's config does not is not served here.

@@ -1,5 +1,5 @@
 /**
- * Shadow traffic (issue 11): a deterministic share of live infer requests is
+ * Shadow traffic: a deterministic share of live infer requests is
  * mirrored to a model's shadow version, and each pair of answers (primary and
  * shadow) is handed to a sink once both are in.
  *
@@ -155,7 +155,7 @@ export class ShadowMirror {
   #send (ticket: ShadowTicket, model: ModelRoute, version: VersionRoute, headers: string[], body: RequestBody): void {
     const start = performance.now()
     // A free slot on a replica of the shadow version, or no call: the shadow never queues behind live traffic.
-    const replica = pickReplica(version.replicas)
+    const replica = pickReplica(version.byTransport.rest)
     if (replica === undefined || !replica.tryAcquire()) {
       this.#inFlight--
       this.#stats.failed++

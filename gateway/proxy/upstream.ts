@@ -98,6 +98,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     if (this.#controller !== null && !this.#controller.aborted) this.#controller.abort(new ClientClosed())
   }
 
+
   onRequestStart (c: Dispatcher.DispatchController): void {
     this.#controller = c
     if (this.#cancelled) c.abort(new ClientClosed())
@@ -133,11 +134,20 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   }
 }
 
+/**
+ * Failure codes of a gRPC call (proxy/grpc-call.ts), named like undici's for
+ * the sets below: the channel had no connection (the call never left), the
+ * connection dropped under the call, the deadline passed.
+ */
+export const GRPC_NOT_CONNECTED = 'GRPC_NOT_CONNECTED'
+export const GRPC_DROPPED = 'GRPC_DROPPED'
+export const GRPC_DEADLINE = 'GRPC_DEADLINE'
+
 /** The connection never opened: no byte of the request reached the model. */
-const NOT_SENT_ERRORS = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'])
+const NOT_SENT_ERRORS = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', GRPC_NOT_CONNECTED])
 /** The connection dropped after it opened: the request may have reached the model. */
-const DROPPED_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'])
-const TIMEOUT_ERRORS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
+const DROPPED_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', GRPC_DROPPED])
+const TIMEOUT_ERRORS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', GRPC_DEADLINE])
 
 /**
  * The retry policy. A request is sent again (to another replica) only when no

@@ -12,6 +12,7 @@
  * Bodies are checked against strict TypeBox schemas. Writes go through the
  * state store's compare-and-set and audit log, like every other admin write.
  */
+import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type, type TSchema } from '@sinclair/typebox'
 import type { AdminModule } from '../admin/listener.js'
@@ -29,7 +30,8 @@ import { allTemplates, resolveTemplate } from './templates.js'
 import { assertCompliant, policiesFor } from './policies.js'
 import { rolloutEvent, type EventSink } from './events.js'
 import { abortRollout, approveRollout, pauseRollout, resumeRollout, startRollout, type WriteContext } from './operations.js'
-import { rolloutView } from './status.js'
+import { rolloutView, type ControlView } from './status.js'
+import type { RolloutController } from './controller.js'
 import { inProgress, mayAdmitNow, queued, queuePosition } from './queue.js'
 import type { Coordination, JournalEntry } from './coordination.js'
 
@@ -69,6 +71,8 @@ export interface RolloutAdminDeps {
   events: EventSink
   /** The model's verification suites (a plan's verify steps must name them). */
   suiteNames: (model: string) => string[]
+  /** This instance's controller (null when rollouts.enabled is off). */
+  controller?: RolloutController | null
   now?: () => number
 }
 
@@ -82,6 +86,24 @@ export function rolloutAdminModule (deps: RolloutAdminDeps): AdminModule {
   const { store, coordination, instanceId } = deps
   const now = deps.now ?? Date.now
   const ctxOf = (request: FastifyRequest): WriteContext => ({ now: now(), holdbackMs: deps.holdbackMs, actor: request.principal?.name ?? 'unknown' })
+  /** The newest decision each model's journal showed, for when the journal does not answer. */
+  const lastSeen = new Map<string, ControlView['lastDecision']>()
+  const control = async (model: string, journal: JournalEntry[] | null): Promise<ControlView> => {
+    const h = store.health()
+    let lease: ControlView['lease']
+    try {
+      const holder = await coordination.holder(model)
+      lease = { holder: holder?.instanceId ?? null, expiresInMs: holder?.expiresInMs ?? null }
+    } catch (err) {
+      lease = { holder: null, expiresInMs: null, error: `cannot read it: ${(err as Error).message}` }
+    }
+    const newest = journal?.[0]
+    if (newest !== undefined) lastSeen.set(model, { at: new Date(newest.at).toISOString(), instanceId: newest.instanceId, action: newest.action })
+    const local = deps.controller?.lastAnalysisAt(model) ?? null
+    let lastDecision = lastSeen.get(model) ?? null
+    if (local !== null && (lastDecision === null || Date.parse(lastDecision.at) < local)) lastDecision = { at: new Date(local).toISOString(), instanceId, action: 'analysis' }
+    return { store: { kind: h.kind, available: h.available, unavailableSince: h.unavailableSince, error: h.error }, lease, lastDecision, lastDecisionCached: journal === null }
+  }
   return (app: FastifyInstance) => {
     void app.register(async (scope) => {
       scope.setValidatorCompiler(({ schema, httpPart }) => strictValidator(schema as TSchema, httpPart ?? 'body'))
@@ -92,21 +114,23 @@ export function rolloutAdminModule (deps: RolloutAdminDeps): AdminModule {
       }
       const write = async (request: FastifyRequest, model: string, action: string, op: Operation, detail: Record<string, unknown>, revision: number | undefined): Promise<unknown> => {
         const actor = request.principal?.name ?? 'unknown'
-        const s = await store.update(revision, op, { actor, action, model, detail })
-        request.log.info({ actor, action, model, revision: s.revision }, 'rollout changed')
+        const operationId = randomUUID()
+        const s = await store.update(revision, op, { actor, action, model, detail, operationId })
+        request.log.info({ actor, action, model, revision: s.revision, operationId }, 'rollout changed')
         const r = s.models[model]?.rollout
         if (r != null) deps.events.emit(rolloutEvent(model, r, action.replace('rollout-', 'rollout.'), instanceId, now()))
         await journalNote(model, action.replace('rollout-', '') as JournalEntry['action'], `${action} by ${actor}`)
-        return status(model, s.revision)
+        return { operationId, ...await status(model, s.revision) }
       }
-      const status = async (model: string, revision?: number): Promise<unknown> => {
+      const status = async (model: string, revision?: number): Promise<Record<string, unknown>> => {
         const s = store.get()
         const ms = s.models[model]
         if (ms === undefined) throw errors.unknownModel(model)
         const r = ms.rollout
         if (r == null) throw noRollout(model)
-        const last = (await coordination.journal(model, 20).catch(() => [])).find(e => e.rolloutId === r.id && e.checks.length > 0) ?? null
-        return { revision: revision ?? s.revision, rollout: r, view: rolloutView(model, r, last, now(), queuePosition(s, model)) }
+        const journal = await coordination.journal(model, 20).catch(() => null)
+        const last = (journal ?? []).find(e => e.rolloutId === r.id && e.checks.length > 0) ?? null
+        return { revision: revision ?? s.revision, rollout: r, view: rolloutView(model, r, last, now(), { queuePosition: queuePosition(s, model), control: await control(model, journal) }) }
       }
 
       scope.post<{ Params: ModelParams, Body: StartRequest }>('/admin/models/:model/rollout', { schema: { body: StartBody }, config: { release: 'start' } }, async (request, reply) => {
@@ -140,7 +164,7 @@ export function rolloutAdminModule (deps: RolloutAdminDeps): AdminModule {
         if (!(limit >= 1 && limit <= MAX_EXPLAIN_LIMIT)) throw errors.invalid(`limit must be an integer from 1 to ${MAX_EXPLAIN_LIMIT}`)
         let entries: JournalEntry[]
         try {
-          entries = (await coordination.journal(model, limit)).filter(e => e.rolloutId === r.id)
+          entries = (await coordination.journal(model, limit, { durable: true })).filter(e => e.rolloutId === r.id)
         } catch (err) {
           throw errors.stateUnavailable(`cannot read the rollout journal: ${(err as Error).message}`, err)
         }
@@ -152,7 +176,7 @@ export function rolloutAdminModule (deps: RolloutAdminDeps): AdminModule {
         const positions = new Map(queued(s).map((q, i) => [q.model, i + 1]))
         const rollouts = Object.entries(s.models)
           .filter(([, ms]) => ms.rollout != null)
-          .map(([m, ms]) => rolloutView(m, ms.rollout!, null, at, positions.get(m) ?? null))
+          .map(([m, ms]) => rolloutView(m, ms.rollout!, null, at, { queuePosition: positions.get(m) ?? null }))
         return { revision: s.revision, maxInProgress: deps.maxInProgress, inProgress: inProgress(s), queued: positions.size, rollouts }
       })
     })

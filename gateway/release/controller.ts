@@ -109,6 +109,11 @@ export class RolloutController {
     this.#leased.clear()
   }
 
+  /** Epoch ms of this controller's last analysis of `model`, or null. */
+  lastAnalysisAt (model: string): number | null {
+    return this.#last.get(model)?.at ?? null
+  }
+
   /** One pass over every model; errors are logged, never thrown (the loop goes on). */
   async tick (): Promise<void> {
     const state = this.#o.store.get()

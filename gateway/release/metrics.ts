@@ -1,70 +1,124 @@
 /**
- * Rollout state on /metrics, read from the routing state at each scrape (so
- * every instance reports the fleet's rollouts alike), with the check verdicts
- * of this instance's latest analysis where it ran one:
- *   model_gateway_rollout_phase{model,phase}                1 for the rollout's status
- *   model_gateway_rollout_step{model}                       1-based step
- *   model_gateway_rollout_weight_ratio{model}               the candidate's share of traffic (0..1)
- *   model_gateway_rollout_check_verdict{model,check,segment} 1 pass, 0 inconclusive, -1 fail
- *   model_gateway_rollouts_in_progress, model_gateway_rollouts_queued
- *   model_gateway_holdback_remaining_seconds{model,version}
- *   model_gateway_drill_last_success_timestamp_seconds{model}, model_gateway_drill_seconds_since_last_success{model}
- *   model_gateway_drill_last_passed{model}                  1 when the model's last drill passed
+ * Release figures on /metrics, for dashboards and alerts: every model's split
+ * and, for its current or last rollout, the phase, step, canary weight and the
+ * verdict of each check; plus a counter of rollouts that ended, by outcome.
+ *
+ * Gauges are read from the routing state at scrape time (every instance shows
+ * the same phase and weight; a fleet's dashboards take max by model). Check
+ * verdicts come from the newest analysis this instance journaled (the lease
+ * holder's, the one that judges) and otherwise from the checks stored with the
+ * rollout's last change, so every instance has a value.
  */
-import { Gauge, type Registry } from 'prom-client'
-import type { StateStore } from '../control/store.js'
+import { Counter, Gauge, type Registry } from 'prom-client'
 import { METRICS_PREFIX } from '../observe/metrics.js'
-import type { RolloutCheckView } from '../state/rollout-record.js'
-import { rolloutView } from './status.js'
-import { inProgress, queued } from './queue.js'
+import type { StateStore } from '../control/store.js'
+import type { RoutingState } from '../state/routing-state.js'
+import type { RolloutRecord, RolloutStatus } from '../state/rollout-record.js'
+import { rolloutView, type RolloutView } from './status.js'
+import type { Coordination, JournalEntry } from './coordination.js'
 
-const VERDICT = { pass: 1, inconclusive: 0, fail: -1 } as const
+export const ROLLOUT_PHASES: readonly RolloutStatus[] = ['queued', 'running', 'paused', 'held', 'watching', 'promoted', 'rolled-back', 'aborted', 'superseded']
+const ENDED: ReadonlySet<RolloutStatus> = new Set(['promoted', 'rolled-back', 'aborted', 'superseded'])
+/** A verdict as a number a PromQL comparison can use: fail < inconclusive < pass. */
+export const VERDICT_VALUE: Readonly<Record<string, number>> = { fail: -1, inconclusive: 0, pass: 1 }
 
-export function registerReleaseMetrics (registry: Registry, store: StateStore, latest: ReadonlyMap<string, { rolloutId: string, checks: readonly RolloutCheckView[] }>, now: () => number): void {
-  const registers = [registry]
-  const each = (fn: (model: string, ms: ReturnType<StateStore['get']>['models'][string]) => void): void => {
-    for (const [model, ms] of Object.entries(store.get().models)) fn(model, ms)
-  }
-  new Gauge({
-    name: `${METRICS_PREFIX}rollout_phase`, help: 'The status of each model\'s current or last rollout (1 for the one it is in)', labelNames: ['model', 'phase'], registers,
-    collect () { this.reset(); each((m, ms) => { if (ms.rollout != null) this.set({ model: m, phase: ms.rollout.status }, 1) }) }
-  })
-  new Gauge({
-    name: `${METRICS_PREFIX}rollout_step`, help: 'The 1-based step of each model\'s rollout', labelNames: ['model'], registers,
-    collect () { this.reset(); each((m, ms) => { if (ms.rollout != null) this.set({ model: m }, rolloutView(m, ms.rollout, null, now()).step) }) }
-  })
-  new Gauge({
-    name: `${METRICS_PREFIX}rollout_weight_ratio`, help: 'The rollout candidate\'s share of traffic (0..1)', labelNames: ['model'], registers,
-    collect () { this.reset(); each((m, ms) => { if (ms.rollout != null) this.set({ model: m }, rolloutView(m, ms.rollout, null, now()).weight / 10_000) }) }
-  })
-  new Gauge({
-    name: `${METRICS_PREFIX}rollout_check_verdict`, help: 'Each check of the latest analysis of a rollout: 1 pass, 0 inconclusive, -1 fail', labelNames: ['model', 'check', 'segment'], registers,
-    collect () {
-      this.reset()
-      each((m, ms) => {
+type Checks = JournalEntry['checks']
+
+export class ReleaseMetrics {
+  /** model -> the newest journaled checks of its rollout (this instance's analyses). */
+  readonly #journaled = new Map<string, { rolloutId: string, checks: Checks }>()
+  /** Rollout ids already counted as ended, so a state replayed on subscribe is not counted twice. */
+  readonly #counted = new Set<string>()
+
+  constructor (registry: Registry, store: StateStore) {
+    const registers = [registry]
+    const state = (): RoutingState => store.get()
+    const journaled = this.#journaled
+    const ended = new Counter({ name: `${METRICS_PREFIX}rollouts_ended_total`, help: 'Rollouts that ended, by model and outcome (promoted, rolled-back, aborted, superseded), seen by this instance', labelNames: ['model', 'outcome'], registers })
+    // Every (model, outcome) starts at 0, so the first rollback is an increase Prometheus can see (a series born at 1 is not).
+    const zero = (s: RoutingState): void => { for (const model of Object.keys(s.models)) for (const o of ENDED) ended.labels(model, o).inc(0) }
+    zero(state())
+    // Rollouts that ended before this process started are not counted: the counter starts at this process.
+    for (const [, ms] of Object.entries(state().models)) if (ms.rollout != null && ENDED.has(ms.rollout.status)) this.#counted.add(ms.rollout.id)
+    store.subscribe((s) => {
+      zero(s)
+      for (const [model, ms] of Object.entries(s.models)) {
         const r = ms.rollout
-        if (r == null) return
-        const own = latest.get(m)
-        for (const c of own?.rolloutId === r.id && own.checks.length > 0 ? own.checks : r.checks) this.set({ model: m, check: c.check, segment: c.segment ?? 'all' }, VERDICT[c.verdict])
+        if (r == null || !ENDED.has(r.status) || this.#counted.has(r.id)) continue
+        this.#counted.add(r.id)
+        ended.labels(model, r.status).inc()
+      }
+    })
+    new Gauge({
+      name: `${METRICS_PREFIX}split_weight_bp`,
+      help: 'Share of traffic of each version in the routing state, in basis points (10000 = 100%)',
+      labelNames: ['model', 'version'],
+      registers,
+      collect () {
+        this.reset()
+        for (const [model, ms] of Object.entries(state().models)) for (const e of ms.split) this.labels(model, e.version).set(e.weight)
+      }
+    })
+    new Gauge({
+      name: `${METRICS_PREFIX}rollout_phase`,
+      help: '1 for the phase the model\'s current or last rollout is in (queued, running, paused, held, watching, promoted, rolled-back, aborted, superseded), 0 for the others',
+      labelNames: ['model', 'version', 'phase'],
+      registers,
+      collect () {
+        this.reset()
+        for (const [model, r] of rollouts(state())) for (const p of ROLLOUT_PHASES) this.labels(model, r.version, p).set(r.status === p ? 1 : 0)
+      }
+    })
+    // Step and weight as the rollout status shows them (release/status.ts).
+    const viewGauge = (name: string, help: string, pick: (v: RolloutView) => number): void => {
+      new Gauge({
+        name: `${METRICS_PREFIX}${name}`,
+        help,
+        labelNames: ['model', 'version'],
+        registers,
+        collect () {
+          this.reset()
+          for (const [model, r] of rollouts(state())) this.labels(model, r.version).set(pick(rolloutView(model, r, null, Date.now())))
+        }
       })
     }
-  })
-  new Gauge({ name: `${METRICS_PREFIX}rollouts_in_progress`, help: 'Rollouts holding a slot of the release queue', registers, collect () { this.set(inProgress(store.get())) } })
-  new Gauge({ name: `${METRICS_PREFIX}rollouts_queued`, help: 'Rollouts waiting in the release queue', registers, collect () { this.set(queued(store.get()).length) } })
-  new Gauge({
-    name: `${METRICS_PREFIX}holdback_remaining_seconds`, help: 'How long the previous version stays held back after a promotion (rollback returns to it)', labelNames: ['model', 'version'], registers,
-    collect () { this.reset(); each((m, ms) => { if (ms.holdback != null && ms.holdback.until > now()) this.set({ model: m, version: ms.holdback.version }, (ms.holdback.until - now()) / 1000) }) }
-  })
-  new Gauge({
-    name: `${METRICS_PREFIX}drill_last_success_timestamp_seconds`, help: 'When the model\'s last successful rollback drill began (epoch seconds)', labelNames: ['model'], registers,
-    collect () { this.reset(); each((m, ms) => { if (ms.lastSuccessfulDrill != null) this.set({ model: m }, ms.lastSuccessfulDrill / 1000) }) }
-  })
-  new Gauge({
-    name: `${METRICS_PREFIX}drill_seconds_since_last_success`, help: 'Time since the model\'s last successful rollback drill began', labelNames: ['model'], registers,
-    collect () { this.reset(); each((m, ms) => { if (ms.lastSuccessfulDrill != null) this.set({ model: m }, (now() - ms.lastSuccessfulDrill) / 1000) }) }
-  })
-  new Gauge({
-    name: `${METRICS_PREFIX}drill_last_passed`, help: '1 when the model\'s last rollback drill passed, 0 when it failed', labelNames: ['model'], registers,
-    collect () { this.reset(); each((m, ms) => { if (ms.lastDrill != null) this.set({ model: m }, ms.lastDrill.passed ? 1 : 0) }) }
-  })
+    viewGauge('rollout_step', 'The rollout\'s step, 1-based', v => v.step)
+    viewGauge('rollout_weight_bp', 'The canary weight the rollout gives its version now, in basis points', v => v.weight)
+    new Gauge({
+      name: `${METRICS_PREFIX}rollout_check_verdict`,
+      help: 'Verdict of each check of the rollout\'s newest analysis: 1 pass, 0 inconclusive, -1 fail',
+      labelNames: ['model', 'version', 'check'],
+      registers,
+      collect () {
+        this.reset()
+        for (const [model, r] of rollouts(state())) {
+          const j = journaled.get(model)
+          const checks = j !== undefined && j.rolloutId === r.id ? j.checks : r.checks
+          // Checks over all traffic; the per-segment ones are model_gateway_rollout_segment_check_verdict (lifecycle-metrics.ts).
+          for (const c of checks) if (c.segment === undefined) this.labels(model, r.version, c.check).set(VERDICT_VALUE[c.verdict] ?? 0)
+        }
+      }
+    })
+  }
+
+  /** The coordination, with every journaled analysis also kept here for the verdict gauge. */
+  watch (coordination: Coordination): Coordination {
+    const journaled = this.#journaled
+    return {
+      lease: (model) => coordination.lease(model),
+      release: (model) => coordination.release(model),
+      holder: (model) => coordination.holder(model),
+      held: () => coordination.held(),
+      journal: (model, limit, opts) => coordination.journal(model, limit, opts),
+      close: () => coordination.close(),
+      append: async (model, e) => {
+        if (e.checks.length > 0) journaled.set(model, { rolloutId: e.rolloutId, checks: e.checks })
+        await coordination.append(model, e)
+      }
+    }
+  }
+}
+
+function * rollouts (s: RoutingState): Generator<[string, RolloutRecord]> {
+  for (const [model, ms] of Object.entries(s.models)) if (ms.rollout != null) yield [model, ms.rollout]
 }

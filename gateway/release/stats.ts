@@ -2,7 +2,7 @@
  * The statistics behind canary analysis, as pure functions over counts and
  * samples. Nothing here knows about requests, rollups or plans.
  *
- * Sequential looks (issue 10: "checking every interval must not raise the
+ * Sequential looks ("checking every interval must not raise the
  * false-rollback rate"):
  * - error rates use an always-valid p-value from a mixture sequential
  *   probability ratio test (mSPRT; Johari, Pekelis, Walsh, "Always valid

@@ -38,9 +38,24 @@ export interface RolloutView {
   approvals: Array<{ step: number, by: string, at: string }>
   /** The newest analysis in the journal (its checks and decision), if any. */
   last: JournalEntry | null
+  /** Whether the controller can act: the state store, the lease, its latest decision. */
+  control?: ControlView
 }
 
-export function rolloutView (model: string, r: RolloutRecord, last: JournalEntry | null, now: number, queuePosition: number | null = null): RolloutView {
+/** What `rollout status` says besides the rollout: can the controller act, who would, when it last did. */
+export interface ControlView {
+  /** The state store as this instance sees it; unavailable means no controller can act. */
+  store: { kind: string, available: boolean, unavailableSince: string | null, error: string | null }
+  /** Which instance holds the model's lease; holder null: nobody; error: it could not be read. */
+  lease: { holder: string | null, expiresInMs: number | null, error?: string }
+  /** The controller's newest decision of any kind (a wait counts: it analysed), from the journal. */
+  lastDecision: { at: string, instanceId: string, action: string } | null
+  /** True when the journal could not be read and lastDecision is the last one this instance saw. */
+  lastDecisionCached: boolean
+}
+
+export function rolloutView (model: string, r: RolloutRecord, last: JournalEntry | null, now: number, extra: { queuePosition?: number | null, control?: ControlView } = {}): RolloutView {
+  const control = extra.control
   const plan = r.plan as RolloutPlan
   const s = plan.steps[r.step]
   const ended = r.endedAt !== null
@@ -73,9 +88,10 @@ export function rolloutView (model: string, r: RolloutRecord, last: JournalEntry
     startedAt: new Date(r.startedAt).toISOString(),
     startedBy: r.startedBy,
     endedAt: r.endedAt === null ? null : new Date(r.endedAt).toISOString(),
-    queuePosition,
+    queuePosition: extra.queuePosition ?? null,
     approvals: (r.approvals ?? []).map(a => ({ step: a.step + 1, by: a.by, at: new Date(a.at).toISOString() })),
-    last
+    last,
+    ...(control === undefined ? {} : { control })
   }
 }
 
@@ -84,10 +100,25 @@ export function progressBar (progress: number, width = 30): string {
   return `[${'#'.repeat(n)}${'.'.repeat(width - n)}] ${Math.round(progress * 100)}%`
 }
 
+/** The control lines: store outage first (it explains everything else), lease holder, last decision. */
+export function controlLines (c: ControlView, now: number): string[] {
+  const ago = (iso: string): string => `${seconds(now - Date.parse(iso))} ago`
+  const lines: string[] = []
+  if (!c.store.available) {
+    const since = c.store.unavailableSince
+    lines.push(`state store UNAVAILABLE${since === null ? '' : ` since ${since} (${ago(since)})`}: no controller can act, changes are refused${c.store.error === null ? '' : ` (${c.store.error})`}`)
+  }
+  const l = c.lease
+  lines.push(l.error !== undefined ? `lease: unknown (${l.error})` : l.holder === null ? 'lease: free (no controller holds it)' : `lease: held by ${l.holder}${l.expiresInMs === null ? '' : ` (${seconds(l.expiresInMs)} left)`}`)
+  const d = c.lastDecision
+  if (d !== null) lines.push(`controller last acted ${d.at} (${ago(d.at)}) on ${d.instanceId}: ${d.action}${c.lastDecisionCached ? ' (as last seen; the journal does not answer)' : ''}`)
+  return lines
+}
+
 const KIND_NOTE: Partial<Record<RolloutView['stepKind'], string>> = { gate: ' (manual gate)', approval: ' (approval)', preview: ' (preview)', watch: ' (post-promotion watch)' }
 
 /** The status as lines of text. */
-export function formatStatus (v: RolloutView): string[] {
+export function formatStatus (v: RolloutView, now = Date.now()): string[] {
   const where = v.status === 'queued'
     ? `queued: position ${v.queuePosition ?? '?'} in the release queue`
     : `step ${v.step}/${v.steps}${KIND_NOTE[v.stepKind] ?? ''}  ${v.strategy === 'blue-green' ? (v.weight === 10_000 ? 'switched' : 'preview at 0% (explicit-version traffic)') : `canary weight ${formatBp(v.weight)}`}  ` +
@@ -99,6 +130,13 @@ export function formatStatus (v: RolloutView): string[] {
     `started ${v.startedAt} by ${v.startedBy}${v.endedAt === null ? '' : `, ended ${v.endedAt}`}`
   ]
   for (const a of v.approvals) lines.push(`approved step ${a.step} by ${a.by} at ${a.at}`)
+  if (v.control !== undefined) {
+    const [first, ...rest] = controlLines(v.control, now)
+    // An outage explains everything else on the screen (a bake "0.0s left" that does not advance): it goes right under the title.
+    if (!v.control.store.available) lines.splice(1, 0, first!)
+    else rest.unshift(first!)
+    lines.push(...rest)
+  }
   if (v.last !== null) {
     lines.push(`last analysis ${new Date(v.last.at).toISOString()} on ${v.last.instanceId}: ${v.last.action} — ${v.last.reason}`)
     for (const c of v.last.checks) lines.push(`  ${(c.segment === undefined ? c.check : `${c.check}[${c.segment}]`).padEnd(8)} ${c.verdict.toUpperCase().padEnd(13)} ${c.summary}`)

@@ -8,6 +8,7 @@
 import type { ModelRoute, VersionRoute } from './snapshot.js'
 import { selectVersion } from './select-version.js'
 import { pickReplica, type ReplicaLike } from './pick-replica.js'
+import type { Transport } from '../state/names.js'
 
 /** What the request says that routing needs; the caller reads it off the wire. */
 export interface RequestFacts {
@@ -18,6 +19,8 @@ export interface RequestFacts {
   readonly headerVersion: string | undefined
   /** The request's segment (models with segments); a canary limited to segments needs it. */
   readonly segment?: string | undefined
+  /** The request's protocol: a replica is picked among the version's replicas that speak it (default REST). */
+  readonly transport?: Transport
 }
 
 export type Decision<R> =
@@ -28,15 +31,21 @@ export type Decision<R> =
   /** The chosen version (and stable, when fallback applies) has no available replica. */
   | { readonly kind: 'no-replica', readonly version: VersionRoute<R> }
 
+/** The version a request names explicitly: the URL's, else the header's where the model allows it; undefined when routed. */
+export function explicitVersionOf (model: Pick<ModelRoute<unknown>, 'cfg'>, facts: Omit<RequestFacts, 'stickyKey'>): string | undefined {
+  if (facts.explicitVersion !== undefined) return facts.explicitVersion
+  return model.cfg.allowVersionHeader && facts.headerVersion !== undefined && facts.headerVersion !== '' ? facts.headerVersion : undefined
+}
+
 export function decide<R extends ReplicaLike> (model: ModelRoute<R>, facts: RequestFacts, random: () => number = Math.random): Decision<R> {
-  let explicit = facts.explicitVersion
-  if (explicit === undefined && model.cfg.allowVersionHeader && facts.headerVersion !== undefined && facts.headerVersion !== '') explicit = facts.headerVersion
+  const explicit = explicitVersionOf(model, facts)
   const version = selectVersion(model, facts.stickyKey, explicit, random, facts.segment)
   if (version === undefined) return { kind: 'unknown-version', version: explicit! }
-  const replica = pickReplica(version.replicas, undefined, random)
+  const transport = facts.transport ?? 'rest'
+  const replica = pickReplica(version.byTransport[transport], undefined, random)
   if (replica !== undefined) return { kind: 'route', version, replica, fallbackFrom: null }
   if (model.cfg.fallbackToStable && version !== model.stable) {
-    const standIn = pickReplica(model.stable.replicas, undefined, random)
+    const standIn = pickReplica(model.stable.byTransport[transport], undefined, random)
     if (standIn !== undefined) return { kind: 'route', version: model.stable, replica: standIn, fallbackFrom: version }
   }
   return { kind: 'no-replica', version }

@@ -2,7 +2,7 @@
  * murmurhash3_32 of a string, equal to `murmurhash.v3(key, seed)`, without its
  * per-call TextEncoder allocation: for an ASCII key the UTF-8 bytes are the char
  * codes, so the key is hashed in place. That encode was about a sixth of the
- * per-record CPU at 100% sampling (issue 10, profiled with bench/pipeline.ts).
+ * per-record CPU at 100% sampling (profiled with bench/pipeline.ts).
  * A key with any non-ASCII character goes to the library, which encodes it.
  */
 import murmurhash from 'murmurhash'

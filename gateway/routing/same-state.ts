@@ -1,7 +1,7 @@
 /**
  * Structural equality of two model states. The Redis store parses every new
  * revision from JSON, so unchanged models arrive as new objects; comparing them
- * field by field lets the router keep their routes (issue 12: one change among
+ * field by field lets the router keep their routes (one change among
  * a thousand models must not rebuild a thousand routes).
  */
 import type { ModelState } from '../state/routing-state.js'

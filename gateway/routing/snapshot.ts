@@ -7,12 +7,19 @@
 import { layout, type BucketLayout } from './buckets.js'
 import type { SegmentLimit } from './select-version.js'
 import { releaseName, type ModelState, type RoutingState, type UpstreamName } from '../state/routing-state.js'
+import { transportOf, type Transport } from '../state/names.js'
 import type { ResolvedModel } from '../config/load.js'
 
 export interface VersionRoute<R = unknown> {
   readonly name: string
   readonly model: string
+  /** Every replica, whatever its transport. */
   readonly replicas: readonly R[]
+  /** The replicas a request of each transport is sent to (REST: http(s) URLs, gRPC: grpc(s) URLs). */
+  readonly byTransport: Readonly<Record<Transport, readonly R[]>>
+  /** The model name and version the replicas serve it under ('' for the version: the server's default). */
+  readonly upstreamModel: string
+  readonly upstreamVersion: string
   /**
    * Upstream paths, built once per snapshot instead of once per request. A version
    * may live upstream under another model name and/or as a numbered version
@@ -73,7 +80,7 @@ export function buildSnapshot<R> (
 /**
  * One model's route: the stored replicas of each version plus the ones this
  * instance discovered (deduplicated, stored ones first). Built alone so a change
- * to one model of a thousand rebuilds one route (issue 12).
+ * to one model of a thousand rebuilds one route.
  */
 export function buildModelRoute<R> (
   name: string,
@@ -87,10 +94,16 @@ export function buildModelRoute<R> (
     const base = upstreamBase(name, vs.upstream)
     const extra = discovered?.get(v) ?? NONE
     const urls = extra.length === 0 ? vs.replicas : [...new Set([...vs.replicas, ...extra])]
+    const replicas = urls.map(u => replicaFor(u, cfg))
+    const byTransport: Record<Transport, R[]> = { rest: [], grpc: [] }
+    urls.forEach((u, i) => { byTransport[transportOf(u)].push(replicas[i]!) })
     versions.set(v, {
       name: v,
       model: name,
-      replicas: urls.map(u => replicaFor(u, cfg)),
+      replicas,
+      byTransport,
+      upstreamModel: vs.upstream?.model ?? name,
+      upstreamVersion: vs.upstream?.version ?? '',
       inferPath: `${base}/infer`,
       metadataPath: base,
       readyPath: `${base}/ready`,

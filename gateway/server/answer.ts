@@ -54,8 +54,9 @@ export function answerJson (res: ServerResponse, status: number, value: unknown,
   answer(res, status, headers, JSON.stringify(value), ctx)
 }
 
+/** An error in the one shape, with the headers its catalogue entry names (retry-after, www-authenticate). */
 export function answerError (res: ServerResponse, e: GatewayError, ctx: AnswerContext, extra?: string[]): void {
-  answerJson(res, e.statusCode, e.toJSON(), ctx, extra)
+  answerJson(res, e.statusCode, e.toJSON(), ctx, e.headers === undefined ? extra : extra === undefined ? e.headers : [...e.headers, ...extra])
 }
 
 /**

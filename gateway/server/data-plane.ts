@@ -9,21 +9,25 @@
  * responder. The routes and their 405 answers come from one table (ROUTES).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type HTTPMethods } from 'fastify'
 import type { Logger } from 'pino'
 import type { GatewayConfig } from '../config/load.js'
+import { GATEWAY_NAME } from '../config/defaults.js'
 import { errors, GatewayError } from '../errors.js'
 import type { Router } from '../proxy/router.js'
 import type { RequestObserver } from '../observe/outcome.js'
 import type { ReplicaFeedback } from '../proxy/feedback.js'
 import { ModelProxy, type Lifecycle } from './model-proxy.js'
 import { matchInferUrl, type InferTarget } from './infer-url.js'
-import { readBody } from './read-body.js'
+import { discardable, discardBody, readBody } from './read-body.js'
 import { GATEWAY_VERSION } from '../version.js'
 import { answerClientError, answerError, answerJson, requestIdOf, type AnswerContext } from './answer.js'
 import { modelReadiness, serverReadiness, versionReadiness } from './readiness.js'
 import type { ShadowMirror } from '../proxy/shadow.js'
 import type { OverloadGuard } from './overload.js'
+import type { AccessGate } from '../access/gate.js'
+import type { TlsMaterial } from '../tls/material.js'
 
 export type { Lifecycle }
 
@@ -37,6 +41,10 @@ export interface DataPlaneDeps {
   shadow?: ShadowMirror | undefined
   /** Sheds scoring requests while the gateway is overloaded; absent when shedding is off. */
   overload?: OverloadGuard | undefined
+  /** Who may score what (access.enabled); any data-plane route may ask it (AccessGate.check). */
+  access?: AccessGate | undefined
+  /** Serve over TLS with this certificate, following its rotations. */
+  tls?: TlsMaterial | null
 }
 
 type Params = Partial<Record<'model' | 'version', string>>
@@ -70,8 +78,10 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
     readBody(req, limit, (body) => {
       if (body === 'aborted') return
       if (body === 'too-large') {
-        // The rest of the body is not read: close the connection after the answer.
-        proxy.reject(req, res, errors.bodyTooLarge(limit, target.model), target.model, requestIdOf(req), performance.now(), true)
+        // The rest of the body is read and dropped (bounded) so the client reads the answer; one too big to drain closes the connection.
+        const drain = discardable(req)
+        if (drain) discardBody(req)
+        proxy.reject(req, res, errors.bodyTooLarge(limit, target.model), target.model, requestIdOf(req), performance.now(), !drain)
         return
       }
       proxy.handle(req, res, target.model, target.version, body).catch((err: unknown) => {
@@ -99,7 +109,7 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
     { url: '/v2/models/:model/versions/:version/ready', method: 'GET', handler: (req, res, ctx) => ready(versionReadiness(router.snapshot, lifecycle, req.params.model!, req.params.version!), res, ctx) },
     { url: '/v2/health/live', method: 'GET', handler: (_req, res, ctx) => answerJson(res, 200, { live: true }, ctx) },
     { url: '/v2/health/ready', method: 'GET', handler: (_req, res, ctx) => ready(serverReadiness(router.snapshot, lifecycle), res, ctx) },
-    { url: '/v2', method: 'GET', handler: (_req, res, ctx) => answerJson(res, 200, { name: 'model-gateway', version: GATEWAY_VERSION, extensions: ['binary_tensor_data'] }, ctx) }
+    { url: '/v2', method: 'GET', handler: (_req, res, ctx) => answerJson(res, 200, { name: GATEWAY_NAME, version: GATEWAY_VERSION, extensions: ['binary_tensor_data'] }, ctx) }
   ]
 
   const app = Fastify({
@@ -113,7 +123,7 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     clientErrorHandler: answerClientError,
     serverFactory: (fastifyHandler) => {
-      const server = createServer((req, res) => {
+      const handler = (req: IncomingMessage, res: ServerResponse): void => {
         if (req.method === 'POST') {
           const target = matchInferUrl(req.url!)
           if (target !== null) {
@@ -122,7 +132,8 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
           }
         }
         fastifyHandler(req, res)
-      })
+      }
+      const server = deps.tls == null ? createServer(handler) : tlsServer(deps.tls, handler)
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS
       return server
     }
@@ -168,6 +179,13 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
   }
 
   return app
+}
+
+/** An HTTPS server that presents the material's certificate to every new connection, rotations included. */
+function tlsServer (tls: TlsMaterial, handler: (req: IncomingMessage, res: ServerResponse) => void): ReturnType<typeof createTlsServer> {
+  const server = createTlsServer(tls.options, handler)
+  tls.attach(server)
+  return server
 }
 
 function translateFrameworkError (err: Error & { code?: string, statusCode?: number }, request: FastifyRequest, config: GatewayConfig): GatewayError {

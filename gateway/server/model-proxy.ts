@@ -11,8 +11,8 @@ import type { Logger } from 'pino'
 import { TRAFFIC_HEADER, VERSION_HEADER } from '../config/defaults.js'
 import { errors, GatewayError } from '../errors.js'
 import type { Router, Version } from '../proxy/router.js'
-import { decide } from '../routing/decide.js'
-import { Exchange } from '../proxy/send.js'
+import { decide, explicitVersionOf } from '../routing/decide.js'
+import { HttpExchange } from '../proxy/send.js'
 import { BINARY_HEADER, binaryHeaderLength, checkBody, type BodyInfo } from '../proxy/oip-body.js'
 import { bodyLength, ChunkedBody, joinOnRead, type RequestBody } from '../proxy/request-body.js'
 import type { RequestObserver, RequestOutcome } from '../observe/outcome.js'
@@ -22,6 +22,7 @@ import { stickyKeyOf, forwardHeaders, responseHeaders } from '../proxy/headers.j
 import { segmentOf } from '../proxy/segment.js'
 import { answer, answerError, requestIdOf, type AnswerContext } from './answer.js'
 import type { ShadowMirror, ShadowTicket } from '../proxy/shadow.js'
+import type { AccessGate, Caller } from '../access/gate.js'
 
 export interface Lifecycle {
   /** Set first on shutdown, so readiness fails before the listener closes. */
@@ -43,9 +44,15 @@ export interface ModelProxyDeps {
   lifecycle: Lifecycle
   /** Reject bodies that are not JSON before they reach a model. */
   validateJson: boolean
-  /** Mirrors a share of requests to a shadow version (issue 11). */
+  /** Mirrors a share of requests to a shadow version. */
   shadow?: ShadowMirror | undefined
+  /** Data-plane access control (access.enabled); undefined: every caller may score every model. */
+  access?: AccessGate | undefined
 }
+
+/** With access control the credential stays at the gateway, and a traffic mark the caller may not set is dropped. */
+const STRIP_CREDENTIAL: ReadonlySet<string> = new Set(['authorization'])
+const STRIP_CREDENTIAL_AND_MARK: ReadonlySet<string> = new Set(['authorization', TRAFFIC_HEADER])
 
 export class ModelProxy {
   readonly #d: ModelProxyDeps
@@ -70,22 +77,40 @@ export class ModelProxy {
     const d = this.#d
     const start = performance.now()
     const requestId = requestIdOf(req)
+    // Who may call comes first: an unknown caller learns nothing, not even which models exist.
+    let caller: Caller | null = null
+    if (d.access !== undefined) {
+      let c = d.access.authenticate(req.headers)
+      if (c instanceof Promise) c = await c
+      if (c instanceof GatewayError) {
+        this.#refused(c, req, modelName, requestId)
+        this.reject(req, res, c, modelName, requestId, start, false)
+        return
+      }
+      caller = c
+    }
     const model = d.router.snapshot.models.get(modelName)
     if (model === undefined) {
-      this.reject(req, res, errors.unknownModel(modelName), modelName, requestId, start, false)
+      this.reject(req, res, errors.unknownModel(modelName), modelName, requestId, start, false, undefined, caller)
       return
     }
     const cfg = model.cfg
-    const stickyKey = stickyKeyOf(req.headers, cfg.stickyHeader, cfg.stickyCookie)
-    const outcome = newOutcome(requestId, modelName, model.release, stickyKey, body, req)
+    const stickyKey = caller?.stickyKey ?? stickyKeyOf(req.headers, cfg.stickyHeader, cfg.stickyCookie)
+    const outcome = newOutcome(requestId, modelName, model.release, stickyKey, body, req, caller, d.access !== undefined)
     const ctx: AnswerContext = { requestId, version: null, fallback: false, close: d.lifecycle.closing }
-    let exchange: Exchange | null = null
+    let exchange: HttpExchange | null = null
     let shadow: ShadowTicket | null = null
     const onClose = (): void => { if (!res.writableFinished) exchange?.cancel() }
     // `on`, not `once`: once wraps the listener in two more objects per request, and it is removed below anyway.
     res.on('close', onClose)
     this.#inFlight++
     try {
+      const h = req.headers[VERSION_HEADER]
+      const headerVersion = typeof h === 'string' ? h : undefined
+      if (caller !== null) {
+        const refused = d.access!.admit(caller, modelName, explicitVersionOf(model, { explicitVersion, headerVersion }), body !== null)
+        if (refused !== null) throw refused
+      }
       // decide
       if (body !== null) {
         if (bodyLength(body) > cfg.bodyLimitBytes) throw errors.bodyTooLarge(cfg.bodyLimitBytes, modelName)
@@ -95,8 +120,7 @@ export class ModelProxy {
         noteBody(outcome, info)
       }
       if (cfg.segments !== null) outcome.segment = segmentOf(cfg.segments, req.headers, outcome.requestEncoding === null ? outcome.requestBody ?? body : null, outcome.requestHeaderLength)
-      const headerVersion = req.headers[VERSION_HEADER]
-      const decision = decide(model, { stickyKey, explicitVersion, headerVersion: typeof headerVersion === 'string' ? headerVersion : undefined, segment: outcome.segment ?? undefined })
+      const decision = decide(model, { stickyKey, explicitVersion, headerVersion, segment: outcome.segment ?? undefined })
       if (decision.kind === 'unknown-version') throw errors.unknownVersion(modelName, decision.version)
       outcome.version = ctx.version = decision.version.name
       if (decision.kind === 'no-replica') throw new GatewayError('GW_NO_HEALTHY_REPLICA', { model: modelName, version: decision.version.name })
@@ -104,9 +128,9 @@ export class ModelProxy {
 
       // send (and mirror: the shadow call never delays this one, see proxy/shadow.ts)
       const version = decision.version
-      const headers = forwardHeaders(req.headers, requestId)
+      const headers = forwardHeaders(req.headers, requestId, caller === null ? undefined : caller.batch ? STRIP_CREDENTIAL : STRIP_CREDENTIAL_AND_MARK)
       shadow = d.shadow?.start(model, requestId, headers, body) ?? null
-      exchange = new Exchange({
+      exchange = new HttpExchange({
         model,
         version,
         method: body !== null ? 'POST' : 'GET',
@@ -131,6 +155,8 @@ export class ModelProxy {
       if (e.statusCode >= 500 && e.code !== 'GW_CLIENT_CLOSED') {
         const suppressed = this.#throttle.admit(`${e.code}:${modelName}:${outcome.version ?? ''}`)
         if (suppressed >= 0) d.logger.warn({ code: e.code, model: modelName, version: outcome.version, replica: e.replica, requestId, err: e.cause ?? e, suppressed }, e.message)
+      } else if (e.code === 'GW_FORBIDDEN') {
+        this.#refused(e, req, modelName, requestId)
       }
       outcome.status = e.statusCode
       outcome.errorCode = e.code
@@ -151,14 +177,20 @@ export class ModelProxy {
    * model, body over the limit) and still reports it, so metrics and rollups
    * count every request. Observers bound the names they label with.
    */
-  reject (req: IncomingMessage, res: ServerResponse, e: GatewayError, modelName: string, requestId: string, start: number, close: boolean, extraHeaders?: string[]): void {
+  reject (req: IncomingMessage, res: ServerResponse, e: GatewayError, modelName: string, requestId: string, start: number, close: boolean, extraHeaders?: string[], caller: Caller | null = null): void {
     const d = this.#d
     answerError(res, e, { requestId, version: null, fallback: false, close: close || d.lifecycle.closing }, extraHeaders)
-    const outcome = newOutcome(requestId, modelName, null, undefined, null, req)
+    const outcome = newOutcome(requestId, modelName, null, undefined, null, req, caller, d.access !== undefined)
     outcome.status = e.statusCode
     outcome.errorCode = e.code
     outcome.totalMs = performance.now() - start
     d.observer.observe(outcome)
+  }
+
+  /** Refusals of access control are worth a line (why, from where; never the credential), at most every 10 s per kind. */
+  #refused (e: GatewayError, req: IncomingMessage, model: string, requestId: string): void {
+    const suppressed = this.#throttle.admit(`refused:${e.code}`)
+    if (suppressed >= 0) this.#d.logger.warn({ code: e.code, reason: e.message, model, source: req.socket.remoteAddress, requestId, suppressed }, 'data-plane call refused')
   }
 
   #fellBack (outcome: RequestOutcome, ctx: AnswerContext, from: Version, to: Version): void {
@@ -169,7 +201,8 @@ export class ModelProxy {
   }
 }
 
-function newOutcome (requestId: string, model: string, release: string | null, stickyKey: string | undefined, body: RequestBody | null, req: IncomingMessage): RequestOutcome {
+/** `guarded`: access control is on, so the batch mark counts only from a caller with the batch right. */
+function newOutcome (requestId: string, model: string, release: string | null, stickyKey: string | undefined, body: RequestBody | null, req: IncomingMessage, caller: Caller | null, guarded: boolean): RequestOutcome {
   const outcome: RequestOutcome = {
     requestId,
     model,
@@ -187,7 +220,8 @@ function newOutcome (requestId: string, model: string, release: string | null, s
     segment: null,
     requestBody: body instanceof ChunkedBody ? null : body,
     responseBody: null,
-    traffic: req.headers[TRAFFIC_HEADER] === 'batch' ? 'batch' : 'live',
+    traffic: req.headers[TRAFFIC_HEADER] === 'batch' && (!guarded || caller?.batch === true) ? 'batch' : 'live',
+    application: caller?.application ?? '',
     requestHeaderLength: -1,
     requestEncoding: null,
     responseHeaderLength: -1

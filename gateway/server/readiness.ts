@@ -11,6 +11,7 @@
 import { errors, type GatewayError } from '../errors.js'
 import type { Model, Snapshot } from '../proxy/router.js'
 import type { Lifecycle } from './model-proxy.js'
+import type { Transport } from '../state/names.js'
 
 export interface Readiness {
   status: number
@@ -27,24 +28,25 @@ export function serverReadiness (_s: Snapshot, lifecycle: Lifecycle): Readiness 
   return { status: ready ? 200 : 503, body: { ready } }
 }
 
-export function modelReadiness (s: Snapshot, lifecycle: Lifecycle, name: string): Readiness {
+/** Model and version readiness count the replicas of the asking transport (a gRPC client's requests go to gRPC replicas). */
+export function modelReadiness (s: Snapshot, lifecycle: Lifecycle, name: string, transport: Transport = 'rest'): Readiness {
   const model = s.models.get(name)
   if (model === undefined) return fromError(errors.unknownModel(name))
-  const ready = !lifecycle.draining && servable(model)
+  const ready = !lifecycle.draining && servable(model, transport)
   return { status: ready ? 200 : 503, body: { name: model.name, ready } }
 }
 
-export function versionReadiness (s: Snapshot, lifecycle: Lifecycle, name: string, v: string): Readiness {
+export function versionReadiness (s: Snapshot, lifecycle: Lifecycle, name: string, v: string, transport: Transport = 'rest'): Readiness {
   const model = s.models.get(name)
   if (model === undefined) return fromError(errors.unknownModel(name))
   const version = model.versions.get(v)
   if (version === undefined) return fromError(errors.unknownVersion(name, v))
-  const ready = !lifecycle.draining && version.replicas.some(r => r.available)
+  const ready = !lifecycle.draining && version.byTransport[transport].some(r => r.available)
   return { status: ready ? 200 : 503, body: { name: model.name, version: version.name, ready }, version: version.name }
 }
 
 /** The model can answer: at least one of its versions has an available replica. */
-function servable (model: Model): boolean {
-  for (const v of model.versions.values()) if (v.replicas.some(r => r.available)) return true
+function servable (model: Model, transport: Transport): boolean {
+  for (const v of model.versions.values()) if (v.byTransport[transport].some(r => r.available)) return true
   return false
 }

@@ -59,7 +59,7 @@ export class KafkaSink {
   readonly #consumer: Consumer
   readonly #kindOf = new Map<string, TopicKind>()
   readonly #failures = new Map<string, number>()
-  readonly stats: SinkStats = { inserted: { records: 0, rollups: 0, health: 0, shadow: 0 }, skipped: 0, insertFailures: 0 }
+  readonly stats: SinkStats = { inserted: { records: 0, rollups: 0, health: 0, shadow: 0, control: 0 }, skipped: 0, insertFailures: 0 }
   #lastErrorLog = 0
   #ready = false
 

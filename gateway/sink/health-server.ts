@@ -1,5 +1,5 @@
 /**
- * The sink's probe endpoints for Kubernetes (issue 12): GET /health/live answers
+ * The sink's probe endpoints for Kubernetes: GET /health/live answers
  * 200 while the process serves; GET /health/ready answers 200 once the consumer
  * joined its group and until it stops, 503 otherwise. Both bodies carry the
  * insert counters and how many partitions are paused on failing inserts, so a

@@ -3,7 +3,7 @@
  * counts, shares, error rates and latency percentiles from the rollups (every
  * request, deduplicated with FINAL), and the mean prediction from the sampled
  * records' response bodies where there are any. Live traffic only: a batch job
- * (traffic = 'batch') would swamp a canary comparison (issue 13).
+ * (traffic = 'batch') would swamp a canary comparison.
  */
 import { LATENCY_BUCKETS_MS } from '../observe/records.js'
 import type { ClickHouse } from './clickhouse.js'

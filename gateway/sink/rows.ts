@@ -26,6 +26,10 @@ const FIELDS: Record<TopicKind, Record<string, FieldType>> = {
     primary_version: 'string', primary_status: 'number', primary_ms: 'number', primary_output: 'string',
     shadow_version: 'string', shadow_status: 'number', shadow_ms: 'number', shadow_error: 'string', shadow_output: 'string',
     comparable: 'number', exact: 'number', max_abs_diff: 'number'
+  },
+  control: {
+    time: 'number', millis: 'number', kind: 'string', id: 'string', model: 'string', instance_id: 'string',
+    action: 'string', rollout_id: 'string', revision: 'number', entry: 'string'
   }
 }
 
@@ -35,10 +39,11 @@ const FIELDS: Record<TopicKind, Record<string, FieldType>> = {
  * column with the type's zero value, not its DEFAULT, so the sink sets them.
  */
 const ADDED: Record<TopicKind, Record<string, string | number>> = {
-  records: { traffic: 'live', request_encoding: '', request_binary_bytes: 0, response_binary_bytes: 0, request_truncated: 0, response_truncated: 0 },
-  rollups: { traffic: 'live' },
+  records: { traffic: 'live', request_encoding: '', request_binary_bytes: 0, response_binary_bytes: 0, request_truncated: 0, response_truncated: 0, application: '' },
+  rollups: { traffic: 'live', application: '', throttled: 0 },
   health: {},
-  shadow: {}
+  shadow: {},
+  control: {}
 }
 
 /** The row, or a reason why the message cannot be stored. */

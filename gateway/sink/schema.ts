@@ -14,7 +14,7 @@
  *   is byte-for-byte the same row. A client retry with the same request id is a
  *   new request with another time and is kept.
  * - rollups: identity (model, version, minute, instance_id, run_id, status_class,
- *   traffic), version column flush_seq. A gateway sends cumulative counts for a cell on
+ *   traffic, application), version column flush_seq. A gateway sends cumulative counts for a cell on
  *   every flush; the row with the highest flush_seq holds the cell's total, so
  *   duplicates and replays never add up. run_id is random per process start, so
  *   a restarted gateway with a fixed instance id starts new cells instead of
@@ -23,7 +23,9 @@
  *   instances.
  * - health_checks: identity (model, version, replica, instance_id, time, millis, kind).
  * - shadow_pairs: identity (model, shadow_version, time, request_id), like records:
- *   one row per mirrored request (issue 11); a redelivered pair is the same row.
+ *   one row per mirrored request; a redelivered pair is the same row.
+ * - control_log: identity (kind, model, time, millis, id): an audit entry or a
+ *   rollout decision, sent again unchanged when redelivered.
  *
  * There is no materialized per-minute view over records: a view aggregates each
  * insert as it comes, so it would count redelivered records twice and could only
@@ -162,7 +164,46 @@ PARTITION BY toYYYYMMDD(time)
 ORDER BY (model, shadow_version, time, request_id)${ttl(f, 'time', days)}`
   },
   {
+    // The control plane's durable record (observe/control-row.ts): audit entries and rollout
+    // decisions, kept whole as JSON. It outlives Redis, so no TTL: it is the history.
     id: 7,
+    name: 'control_log',
+    sql: (db, f) => `CREATE TABLE IF NOT EXISTS ${db}.control_log (
+  time DateTime,
+  millis UInt16,
+  kind ${lc(f)},
+  id String,
+  model ${lc(f)},
+  instance_id ${lc(f)},
+  action ${lc(f)},
+  rollout_id String,
+  revision UInt64,
+  entry String
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(time)
+ORDER BY (kind, model, time, millis, id)`
+  },
+  {
+    // The calling application (data-plane access control), so analysts can compare versions per application.
+    id: 8,
+    name: 'records_application',
+    sql: (db, f) => `ALTER TABLE ${db}.records
+  ADD COLUMN application ${lc(f)} DEFAULT ''`
+  },
+  {
+    // As for traffic (migration 5): the application joins a rollup cell's identity, added without a DEFAULT
+    // so MODIFY ORDER BY takes it; rows stored before read '' (no access control then). throttled counts
+    // the cell's 429s for the application's quota.
+    id: 9,
+    name: 'rollups_application',
+    sql: (db, f) => `ALTER TABLE ${db}.rollups
+  ADD COLUMN application ${lc(f)},
+  ADD COLUMN throttled UInt64 DEFAULT 0,
+  MODIFY ORDER BY (model, version, minute, instance_id, run_id, status_class, traffic, application)`
+  },
+  {
+    // Rollback drills (gateway/release/drill.ts): one row per drill, written by the gateway that ran it.
+    id: 10,
     name: 'drills',
     sql: (db, f, days) => `CREATE TABLE IF NOT EXISTS ${db}.drills (
   time DateTime,
@@ -208,4 +249,4 @@ export async function migrate (ch: ClickHouse, retentionDays = DEFAULT_RETENTION
 }
 
 /** Table each topic kind lands in. */
-export const TABLE_OF = { records: 'records', rollups: 'rollups', health: 'health_checks', shadow: 'shadow_pairs' } as const
+export const TABLE_OF = { records: 'records', rollups: 'rollups', health: 'health_checks', shadow: 'shadow_pairs', control: 'control_log' } as const

@@ -1,6 +1,6 @@
 /**
  * `model-gateway report shadow <model>`: how a shadow version answered the live
- * requests mirrored to it, from shadow_pairs (issue 11): agreement with the
+ * requests mirrored to it, from shadow_pairs: agreement with the
  * primary (exact and within a tolerance), the distribution of the differences,
  * latency side by side and the shadow's errors. Also the summary the rollout
  * controller shows as pre-traffic evidence (shadowSummary).

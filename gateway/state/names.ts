@@ -4,7 +4,8 @@
  */
 export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$'
 export const NAME_RE = new RegExp(NAME_PATTERN)
-export const REPLICA_URL_PATTERN = '^https?://[^\\s/]+(/[^\\s]*)?$'
+/** http(s): the REST protocol; grpc(s): gRPC (h2c, or TLS with grpcs). */
+export const REPLICA_URL_PATTERN = '^(https?|grpcs?)://[^\\s/]+(/[^\\s]*)?$'
 export const REPLICA_URL_RE = new RegExp(REPLICA_URL_PATTERN)
 /** Replicas one version may list. */
 export const MAX_REPLICAS = 256
@@ -18,4 +19,11 @@ export function isReplicaUrl (url: string): boolean {
   } catch {
     return false
   }
+}
+
+/** How the gateway talks to a replica, told by its URL's scheme. */
+export type Transport = 'rest' | 'grpc'
+
+export function transportOf (url: string): Transport {
+  return url.startsWith('grpc') ? 'grpc' : 'rest'
 }

@@ -33,7 +33,7 @@ export interface ModelState {
   /**
    * Versions in registration order, each with its static replica base URLs. A
    * version whose replicas come from DNS may list none: each instance adds what
-   * it resolves in its own snapshot, never here (issue 12).
+   * it resolves in its own snapshot, never here.
    */
   versions: Record<string, VersionState>
   strategy: Strategy
@@ -51,16 +51,16 @@ export interface ModelState {
   seed: number
   /** blue-green: the version that was active before the last switch, so a rollback can switch back to it. */
   previous?: string | null
-  /** release.requireVerification: no weight for a version without a passed verification (issue 11). */
+  /** release.requireVerification: no weight for a version without a passed verification. */
   requireVerification?: boolean
-  /** The latest verification of each version (issue 11). */
+  /** The latest verification of each version. */
   verifications?: Record<string, VerificationRecord>
   /**
    * canary: the segments the canary is limited to (a rollout's plan.segments);
    * requests of other segments never get it. Null or absent: all users.
    */
   canarySegments?: string[] | null
-  /** Live requests mirrored to a version off the response path (issue 11); null or absent: none. */
+  /** Live requests mirrored to a version off the response path; null or absent: none. */
   shadow?: ShadowState | null
   /** The automated rollout of this model, current or last (gateway/release/); the data plane ignores it. */
   rollout?: RolloutRecord | null

@@ -1,5 +1,5 @@
 /**
- * Runs a verification of one version (issue 11): the golden set goes to each of
+ * Runs a verification of one version: the golden set goes to each of
  * its replicas and, for comparison, to each replica of the stable version; the
  * five checks judge what came back. The result is a VerificationRecord, which
  * the caller stores in the routing state (revisioned, audited).

@@ -32,11 +32,17 @@ export interface StartModelOptions {
   degradedErrorRate?: number
   /** "NAME=VALUE:RATE": calls whose parameters.NAME is VALUE answer 500 at RATE. */
   segmentFault?: string
+  /** Serve HTTPS with these PEM files; clientCa: require a client certificate it signed. */
+  tls?: { cert: string, key: string, clientCa?: string }
+  /** Serve gRPC too (on a free port): see grpcUrl. */
+  grpc?: boolean
 }
 
 export interface ModelProcess {
   url: string
   port: number
+  /** grpc://host:port when started with grpc, else null. */
+  grpcUrl: string | null
   pid: number
   name: string
   version: string
@@ -55,6 +61,7 @@ export interface ReadyLine {
   name: string
   version: string
   port: number
+  grpcPort?: number
   pid: number
 }
 
@@ -66,13 +73,15 @@ export async function startModel (options: StartModelOptions): Promise<ModelProc
   const { version, name = 'fraud', delayMs = 0, port = 0, host = '127.0.0.1', readyTimeoutMs = READY_TIMEOUT_MS, errorRate = 0, shift = 0 } = options
   const { child, ready, stderr } = await spawnReady<ReadyLine>(modelMainPath(), [
     '--version', version, '--name', name, '--port', String(port), '--host', host, '--delay-ms', String(delayMs),
-    '--error-rate', String(errorRate), '--shift', String(shift), ...rehearsalArgs(options), ...(options.extraArgs ?? [])
+    '--error-rate', String(errorRate), '--shift', String(shift), ...tlsArgs(options.tls), ...(options.grpc === true ? ['--grpc-port', '0'] : []), ...rehearsalArgs(options), ...(options.extraArgs ?? [])
   ], { label: `model ${name} ${version}`, readyTimeoutMs, stderrKeep: STDERR_KEEP })
 
   let stopping: Promise<void> | undefined
+  const urlHost = host.includes(':') ? `[${host}]` : host
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${ready.port}`,
+    url: `${options.tls === undefined ? 'http' : 'https'}://${urlHost}:${ready.port}`,
     port: ready.port,
+    grpcUrl: ready.grpcPort === undefined ? null : `grpc://${urlHost}:${ready.grpcPort}`,
     pid: ready.pid,
     name,
     version,
@@ -99,6 +108,11 @@ function rehearsalArgs (o: StartModelOptions): string[] {
   if (o.degradedErrorRate !== undefined) out.push('--degraded-error-rate', String(o.degradedErrorRate))
   if (o.segmentFault !== undefined) out.push('--segment-fault', o.segmentFault)
   return out
+}
+
+function tlsArgs (tls: StartModelOptions['tls']): string[] {
+  if (tls === undefined) return []
+  return ['--tls-cert', tls.cert, '--tls-key', tls.key, ...(tls.clientCa === undefined ? [] : ['--tls-client-ca', tls.clientCa])]
 }
 
 export interface HungServer {

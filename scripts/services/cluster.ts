@@ -5,7 +5,7 @@
 // SERVICES_PORT_OFFSET like the others; their last two digits differ from the
 // main services' so checkouts whose offsets differ by hundreds never collide.
 import { spawn } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { createConnection } from 'node:net'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -17,6 +17,8 @@ import { probeClickhouse } from './probes.js'
 export const CLUSTER_NAME = 'mg'
 const ZK_JARS = '/usr/share/java/zookeeper.jar'
 const ROOT = join(SERVICES_DIR, 'cluster')
+/** How long one `srvr` question to ZooKeeper may go unanswered before it is asked again. */
+const ZK_PROBE_TIMEOUT_MS = 2_000
 
 export const CLUSTER_PORTS = {
   zookeeper: 12141 + OFFSET,
@@ -47,7 +49,8 @@ function ours (pid: number, p: Proc): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     if (/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3))) return false
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(MARKER[p])
+    // Ours run in their own folder: a recycled pid may be another checkout's server of the same kind.
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(MARKER[p]) && readlinkSync(`/proc/${pid}/cwd`) === realpathSync(join(ROOT, p))
   } catch {
     return false
   }
@@ -139,11 +142,13 @@ function startClickhouse (shard: 1 | 2): void {
  */
 function zkOk (): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = createConnection({ host: '127.0.0.1', port: CLUSTER_PORTS.zookeeper }, () => s.end('srvr'))
+    const s = createConnection({ host: '127.0.0.1', port: CLUSTER_PORTS.zookeeper, timeout: ZK_PROBE_TIMEOUT_MS }, () => s.end('srvr'))
     let got = ''
     s.setEncoding('utf8').on('data', (c: string) => { got += c })
     s.on('close', () => { resolve(/^Mode: standalone$/m.test(got)) })
     s.on('error', () => { resolve(false) })
+    // A starting JVM may accept the connection and not answer yet: without this the wait never ends.
+    s.on('timeout', () => { s.destroy() })
   })
 }
 

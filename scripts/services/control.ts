@@ -1,7 +1,7 @@
 // What tests import: where the services are, and (for fault tests) stopping and
 // starting the ones this launcher runs.
 import { SERVICE_NAMES, type ServiceName } from './paths.js'
-import { ENV_KEYS, LOCAL_ENV, ensureRunning, readEnvFile, readState, stopManaged, type ServiceEnv } from './services.js'
+import { ENV_KEYS, LOCAL_ENV, ensureRunning, isOurProcess, readEnvFile, readPid, readState, restoreManaged, stopManaged, type ServiceEnv } from './services.js'
 
 export type { ServiceEnv, ServiceName }
 
@@ -41,4 +41,30 @@ export async function stopService(name: ServiceName): Promise<void> {
 export async function startService(name: ServiceName): Promise<void> {
   assertManaged(name, 'start')
   await ensureRunning(name, { truncateLog: false })
+}
+
+/**
+ * Sends `signal` to our process for this service (fault tests: SIGSTOP and
+ * SIGCONT stall and resume it, SIGKILL kills it without a goodbye). Returns its pid.
+ */
+export function signalService(name: ServiceName, signal: NodeJS.Signals): number {
+  assertManaged(name, 'stop')
+  const pid = readPid(name)
+  if (pid === undefined || !isOurProcess(pid, name)) throw new Error(`cannot signal ${name}: it is not running`)
+  process.kill(pid, signal)
+  return pid
+}
+
+/**
+ * Every service this launcher runs answers again: one whose process is gone is
+ * started, one that is alive but not answering is stopped and started. Resolves
+ * with the names it had to start (none when all answered); throws, naming the
+ * service and its log, when one cannot be brought back. Fault tests call it
+ * after each test, so a service they stopped never stays stopped for the next.
+ */
+export async function restoreServices(): Promise<ServiceName[]> {
+  const state = readState()
+  if (state === undefined) return []
+  const started = await Promise.all(state.managed.map(async (name) => ((await restoreManaged(name)) ? [name] : [])))
+  return started.flat()
 }

@@ -1,5 +1,8 @@
-// Installs what the launcher needs and the machine lacks: redis-server and
-// clickhouse-server from Debian, the Kafka broker jars from Maven Central.
+// Installs what the launcher needs and the machine lacks: redis-server,
+// redis-sentinel (the failover tests' sentinels) and clickhouse-server from
+// Debian, the Kafka broker jars from Maven Central; and the tools some tests
+// drive: Debian's chromium (the console's browser tests) and prometheus (its
+// promtool checks the alert rules).
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -48,6 +51,11 @@ export function redisServerBinary(): string | undefined {
   return which('redis-server')
 }
 
+/** Debian's redis-sentinel package: the sentinel mode of the same server, with its own command. */
+export function redisSentinelBinary(): string | undefined {
+  return which('redis-sentinel')
+}
+
 /** The ClickHouse server command: `clickhouse-server` or `clickhouse server`. */
 export function clickhouseServerCommand(): string[] | undefined {
   const s = which('clickhouse-server')
@@ -84,13 +92,35 @@ export function aptInstall(pkgs: string[]): void {
       }
     }
   }
-  // Belt and braces: if a system service did start anyway, stop it; we run our own.
-  for (const svc of ['redis-server', 'clickhouse-server']) {
-    if (existsSync(`/etc/init.d/${svc}`)) {
-      spawnSync('service', [svc, 'stop'], { stdio: 'ignore', env: { ...process.env, ...env } })
-    }
+  stopSystemServices()
+}
+
+/** The system user each Debian package runs its own service as. */
+const SYSTEM_SERVICES = [
+  { daemon: '/usr/bin/redis-server', user: 'redis' },
+  { daemon: '/usr/bin/redis-sentinel', user: 'redis' },
+  { daemon: '/usr/sbin/clickhouse-server', user: 'clickhouse' },
+  { daemon: '/usr/bin/prometheus', user: 'prometheus' }
+] as const
+
+/**
+ * Belt and braces: if a package's system service did start anyway, stop it; we
+ * run our own. Never `service clickhouse-server stop`: Debian's init script
+ * ends with `start-stop-daemon --stop --retry=0/30/KILL/5 --exec
+ * /usr/sbin/clickhouse-server` (no --user, no pid file), which SIGKILLs every
+ * ClickHouse on the machine 30 s later, ours and every other checkout's, with
+ * nothing in their logs. Only processes of the package's own user are stopped.
+ */
+function stopSystemServices(): void {
+  if (existsSync('/run/systemd/system')) {
+    spawnSync('systemctl', ['disable', '--now', 'redis-server', 'redis-sentinel', 'clickhouse-server', 'prometheus'], { stdio: 'ignore' })
+    return
   }
-  spawnSync('systemctl', ['disable', '--now', 'redis-server', 'clickhouse-server'], { stdio: 'ignore' })
+  if (!which('start-stop-daemon')) return
+  for (const s of SYSTEM_SERVICES) {
+    if (!existsSync(s.daemon)) continue
+    spawnSync('start-stop-daemon', ['--stop', '--quiet', '--oknodo', '--retry=TERM/10/KILL/5', '--user', s.user, '--exec', s.daemon], { stdio: 'ignore' })
+  }
 }
 
 function kafkaInstalled(): boolean {
@@ -149,12 +179,14 @@ function installKafka(): void {
 export function install(services: readonly ServiceName[]): void {
   const apt: string[] = []
   if (services.includes('redis') && !redisServerBinary()) apt.push('redis-server')
+  if (services.includes('redis') && !redisSentinelBinary()) apt.push('redis-sentinel')
   if (services.includes('clickhouse') && !clickhouseServerCommand()) apt.push('clickhouse-server', 'clickhouse-client')
   if (apt.length > 0) {
     const t0 = Date.now()
     aptInstall(apt)
     log(`apt install took ${((Date.now() - t0) / 1000).toFixed(1)} s`)
     if (services.includes('redis') && !redisServerBinary()) throw new Error('install: redis-server still missing after apt-get install')
+    if (services.includes('redis') && !redisSentinelBinary()) throw new Error('install: redis-sentinel still missing after apt-get install')
     if (services.includes('clickhouse') && !clickhouseServerCommand()) throw new Error('install: clickhouse-server still missing after apt-get install')
   }
   if (services.includes('kafka')) {
@@ -165,17 +197,23 @@ export function install(services: readonly ServiceName[]): void {
   }
 }
 
-/** For diagnostics: the installed Kafka jar names. */
-/** promtool (Debian's prometheus package), installed when missing: the alert rules' tests run it. */
-export function promtoolBinary(): string {
-  const have = which('promtool')
-  if (have !== undefined) return have
-  aptInstall(['prometheus'])
-  const now = which('promtool')
-  if (now === undefined) throw new Error('install: the prometheus package did not bring promtool')
-  return now
+/** The browser the console tests drive: Debian's package, never a downloaded build. */
+export const CHROMIUM = '/usr/bin/chromium'
+
+/** Installs chromium and promtool (Debian's prometheus package) when missing. Idempotent. */
+export function installTools(): void {
+  const apt: string[] = []
+  if (!existsSync(CHROMIUM)) apt.push('chromium')
+  if (!which('promtool')) apt.push('prometheus')
+  if (apt.length === 0) return
+  const t0 = Date.now()
+  aptInstall(apt)
+  log(`apt install took ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+  if (!existsSync(CHROMIUM)) throw new Error(`install: ${CHROMIUM} still missing after apt-get install chromium`)
+  if (!which('promtool')) throw new Error('install: promtool still missing after apt-get install prometheus')
 }
 
+/** For diagnostics: the installed Kafka jar names. */
 export function kafkaJars(): string[] {
   return existsSync(KAFKA_LIBS) ? readdirSync(KAFKA_LIBS) : []
 }

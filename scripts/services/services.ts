@@ -5,7 +5,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, unlin
 import { createServer } from 'node:net'
 import { join, relative } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { clickhouseServerCommand, install, redisServerBinary } from './install.js'
+import { clickhouseServerCommand, install, installTools, redisServerBinary } from './install.js'
 import {
   CONF_DIR,
   DATA_DIR,
@@ -24,6 +24,7 @@ import {
   pidFile,
   type ServiceName
 } from './paths.js'
+import { isOurProcess, readPid, readState, type State } from './liveness.js'
 import { probe } from './probes.js'
 import { CLICKHOUSE_USERS_XML, clickhouseConfigXml } from './clickhouse-xml.js'
 
@@ -49,13 +50,6 @@ export const LOCAL_ENV: ServiceEnv = {
 const READY_TIMEOUT_MS: Record<ServiceName, number> = { redis: 20_000, kafka: 60_000, clickhouse: 45_000 }
 /** How long a SIGTERM may take before SIGKILL. */
 const STOP_TIMEOUT_MS: Record<ServiceName, number> = { redis: 5_000, kafka: 20_000, clickhouse: 15_000 }
-/** A string in /proc/<pid>/cmdline that tells our process from a recycled pid. */
-const CMDLINE_MARKER: Record<ServiceName, string> = { redis: 'redis-server', kafka: 'kafka.Kafka', clickhouse: 'clickhouse' }
-
-export interface State {
-  external: Partial<Record<ServiceName, string>>
-  managed: ServiceName[]
-}
 
 function log(msg: string): void {
   process.stderr.write(`[services] ${msg}\n`)
@@ -73,14 +67,6 @@ export function externalFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<R
   return out
 }
 
-export function readState(): State | undefined {
-  try {
-    return JSON.parse(readFileSync(STATE_JSON, 'utf8')) as State
-  } catch {
-    return undefined
-  }
-}
-
 export function readEnvFile(): ServiceEnv | undefined {
   try {
     return JSON.parse(readFileSync(ENV_JSON, 'utf8')) as ServiceEnv
@@ -90,28 +76,6 @@ export function readEnvFile(): ServiceEnv | undefined {
 }
 
 // ---------------------------------------------------------------- processes
-
-export function readPid(name: ServiceName): number | undefined {
-  try {
-    const pid = Number.parseInt(readFileSync(pidFile(name), 'utf8').trim(), 10)
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/** True when pid is running and is our service (not a recycled pid). Zombies count as gone. */
-export function isOurProcess(pid: number, name: ServiceName): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
-    if (state === 'Z' || state === 'X') return false
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-    return cmdline.includes(CMDLINE_MARKER[name])
-  } catch {
-    return false
-  }
-}
 
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {
@@ -383,6 +347,7 @@ export async function up(): Promise<ServiceEnv> {
   const managed = SERVICE_NAMES.filter((n) => external[n] === undefined)
   for (const d of [SERVICES_DIR, DATA_DIR, CONF_DIR, LOG_DIR, ...managed.map(dataDir)]) mkdirSync(d, { recursive: true })
   install(managed)
+  installTools()
   const env: ServiceEnv = { ...LOCAL_ENV }
   for (const n of SERVICE_NAMES) if (external[n] !== undefined) env[ENV_KEYS[n]] = external[n]
   const state: State = { external, managed }
@@ -418,6 +383,30 @@ export async function stopManaged(name: ServiceName): Promise<void> {
   } catch {
     // no pid file
   }
+}
+
+/** How long a running service may take to answer before restoreManaged restarts it. */
+const RESTORE_GRACE_MS = 15_000
+
+/**
+ * Brings one managed service back to answering: nothing to do when it answers;
+ * started when its process is gone; stopped and started when its process is
+ * alive but does not answer within RESTORE_GRACE_MS (e.g. still shutting down).
+ * Resolves true when it had to start it; throws when it cannot.
+ */
+export async function restoreManaged(name: ServiceName): Promise<boolean> {
+  const url = LOCAL_ENV[ENV_KEYS[name]]
+  const pid = readPid(name)
+  if (pid !== undefined && isOurProcess(pid, name)) {
+    try {
+      await waitReady(name, url, pid, RESTORE_GRACE_MS)
+      return false
+    } catch {
+      await stopManaged(name)
+    }
+  }
+  await ensureRunning(name, { truncateLog: false })
+  return true
 }
 
 /** Stops every process the launcher started and removes data, configs and settings (logs stay). */
@@ -470,4 +459,4 @@ export async function status(): Promise<ServiceStatus[]> {
   )
 }
 
-export { REPO_ROOT }
+export { REPO_ROOT, isOurProcess, readPid, readState, type State }

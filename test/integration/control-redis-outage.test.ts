@@ -2,7 +2,7 @@
 // get 503 GW_STATE_UNAVAILABLE, and once Redis is back (empty: persistence is
 // off) the instances seed it again with their state and changes flow again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { serviceEnv, startService, stopService } from '../../scripts/services/control.js'
+import { restoreServices, serviceEnv, startService, stopService } from '../../scripts/services/control.js'
 import { startModel, type ModelProcess } from '../../scripts/processes/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { admin, fleetConfig } from '../support/redis-fleet.js'
@@ -17,7 +17,6 @@ const RECOVERY_DEADLINE_MS = 15_000
 describe('control plane: Redis outage', () => {
   const models: ModelProcess[] = []
   const gateways: GatewayProcess[] = []
-  let redisDown = false
 
   beforeAll(async () => {
     const { REDIS_URL } = serviceEnv()
@@ -28,7 +27,8 @@ describe('control plane: Redis outage', () => {
   })
 
   afterAll(async () => {
-    if (redisDown) await startService('redis')
+    // Redis answers again before the next file, or this fails naming it.
+    await restoreServices()
     await Promise.all(gateways.map(g => g.stop()))
     await Promise.all(models.map(m => m.stop()))
   })
@@ -46,8 +46,8 @@ describe('control plane: Redis outage', () => {
       request: i => ({ origin: (i % 2 === 0 ? a : b).url, headers: { 'x-user-id': `u-${i % 97}` } })
     })
     await eventually(() => expect(load.progress.ok).toBeGreaterThan(20))
+    const stoppedAt = Date.now()
     await stopService('redis')
-    redisDown = true
     const sentBeforeOutage = load.progress.sent
 
     for (const gw of [a, b]) {
@@ -61,16 +61,20 @@ describe('control plane: Redis outage', () => {
       expect(read.status).toBe(200)
       expect(read.json.revision).toBe(before)
       expect(read.json.model.split).toEqual([{ version: 'v2', weight: 3000 }, { version: 'v1', weight: 7000 }])
+      // The admin view says the store is away, and since when (the first failure after Redis stopped).
+      const view = (await admin(gw, 'GET', '/admin/models')).json
+      expect(view.store).toMatchObject({ kind: 'redis', available: false })
+      expect(Date.parse(view.store.unavailableSince!)).toBeGreaterThanOrEqual(stoppedAt - 1_000)
     }
     // Scoring goes on with Redis away.
     await eventually(() => expect(load.progress.sent - sentBeforeOutage).toBeGreaterThan(100))
 
     const sentDuringOutage = load.progress.sent - sentBeforeOutage
     await startService('redis')
-    redisDown = false
     const t0 = Date.now()
     const res = await eventually(async () => {
       const r = await admin(a, 'PUT', '/admin/models/fraud/split', { weights: { v1: 5000, v2: 5000 } })
+      expect(r.json.code).not.toBe('GW_WRITE_OUTCOME_UNKNOWN')
       expect(r.status).toBe(200)
       return r
     }, { timeoutMs: RECOVERY_DEADLINE_MS, intervalMs: 200 })

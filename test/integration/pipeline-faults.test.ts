@@ -3,7 +3,7 @@
 // within its bound; what was not counted as dropped arrives exactly once; rollup
 // totals stay exact.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startService, stopService } from '../../scripts/services/control.js'
+import { restoreServices, startService, stopService } from '../../scripts/services/control.js'
 import { SESSION_TIMEOUT_MS } from '../../gateway/sink/consumer.js'
 import { startModel, type ModelProcess } from '../../scripts/processes/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
@@ -19,6 +19,8 @@ const OUTAGE_MS = 20_000
  * fetch, insert). With kafkajs' default 30 s session this could not be met.
  */
 const RESTART_LANDING_DEADLINE_MS = SESSION_TIMEOUT_MS + 20_000
+/** Room for restoring a service: a stop that ends in SIGKILL plus a start, on a loaded machine. */
+const RESTORE_TIMEOUT_MS = 150_000
 
 let models: ModelProcess[] = []
 let gateways: GatewayProcess[] = []
@@ -32,16 +34,15 @@ afterAll(async () => {
   await Promise.allSettled(models.map(m => m.stop()))
 })
 afterEach(async () => {
-  // A failed test must not leave a service stopped for the next one.
-  await startService('kafka').catch(() => {})
-  await startService('clickhouse').catch(() => {})
+  // A failed test must not leave a service stopped for the next one; one that cannot be brought back fails here, by name.
+  await restoreServices()
   await Promise.allSettled(gateways.map(g => g.stop()))
   await Promise.allSettled(sinks.map(s => s.stop()))
   await dropIsolated(iso)
   gateways = []
   sinks = []
   iso = undefined
-})
+}, RESTORE_TIMEOUT_MS)
 
 const urls = (v: string): string[] => models.filter(m => m.version === v).map(m => m.url)
 

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { splitOf, startSetup, TOKEN, waitForRollout, type ReleaseSetup } from './release-harness.js'
+import { splitOf, startSetup, TOKEN, waitForRollout, ROLLOUT_TEST_TIMEOUT_MS, type ReleaseSetup } from './release-harness.js'
 
 // The operator's loop through `model-gateway rollout …` against a real gateway:
 // start from a plan file, status, pause and resume at a manual gate, abort,
@@ -60,5 +60,5 @@ describe('rollout CLI', () => {
     const picture = await readFile(svg, 'utf8')
     expect(picture.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true)
     expect(picture).toContain('rollout of fraud v3: aborted')
-  })
+  }, ROLLOUT_TEST_TIMEOUT_MS)
 })

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { serviceEnv } from '../../scripts/services/control.js'
-import { backgroundLoad, fastPlan, journalOf, startFleet, startRollout, waitForRollout, warm, type BackgroundLoad, type Fleet } from './release-harness.js'
+import { backgroundLoad, fastPlan, journalOf, startFleet, startRollout, waitForRollout, warm, ROLLOUT_TEST_TIMEOUT_MS, type BackgroundLoad, type Fleet } from './release-harness.js'
 
 // Two gateways share the routing state in Redis; the one holding the model's
 // lease runs the rollout. Killed mid-rollout, the other takes the lease when it
@@ -11,7 +11,7 @@ describe('rollout controller killed mid-rollout', () => {
   beforeAll(async () => { fleet = await startFleet(2, serviceEnv().REDIS_URL) })
   afterAll(async () => { await fleet?.stop() })
 
-  it('is replaced by the other instance, which resumes from the stored step and promotes', { timeout: 90_000 }, async () => {
+  it('is replaced by the other instance, which resumes from the stored step and promotes', async () => {
     const loads: BackgroundLoad[] = fleet.gateways.map(g => backgroundLoad(g.url, { concurrency: 3 }))
     try {
       await Promise.all(loads.map(l => warm(l, 150)))
@@ -36,5 +36,5 @@ describe('rollout controller killed mid-rollout', () => {
     } finally {
       await Promise.all(loads.map(l => l.stop()))
     }
-  })
+  }, ROLLOUT_TEST_TIMEOUT_MS)
 })

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { expectRolledBackInFirstStep, startSetup, type ReleaseSetup } from './release-harness.js'
+import { expectRolledBackInFirstStep, startSetup, ROLLOUT_TEST_TIMEOUT_MS, type ReleaseSetup } from './release-harness.js'
 
 describe('a canary answering 5% of requests with 500', () => {
   let s: ReleaseSetup
@@ -9,5 +9,5 @@ describe('a canary answering 5% of requests with 500', () => {
   it('is rolled back in its first step by the errors check, stable back at 100%', async () => {
     const figures = await expectRolledBackInFirstStep(s, 'errors', /^errors failed/)
     expect(figures.canaryErrorRate).toBeGreaterThan(0.02)
-  })
+  }, ROLLOUT_TEST_TIMEOUT_MS)
 })

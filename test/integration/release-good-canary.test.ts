@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { adminCall, backgroundLoad, warm, fastPlan, splitOf, startRollout, startSetup, waitForRollout, type ReleaseSetup } from './release-harness.js'
+import { adminCall, backgroundLoad, warm, fastPlan, splitOf, startRollout, startSetup, waitForRollout, ROLLOUT_TEST_TIMEOUT_MS, type ReleaseSetup } from './release-harness.js'
 
 describe('a good canary', () => {
   let s: ReleaseSetup
@@ -25,5 +25,5 @@ describe('a good canary', () => {
     const last = explain.json.entries.at(-1)
     expect(last.checks.map((c: { check: string, verdict: string }) => `${c.check}:${c.verdict}`)).toEqual(['errors:pass', 'latency:pass', 'outputs:pass'])
     expect(load.versions.get('v3') ?? 0).toBeGreaterThan(0)
-  })
+  }, ROLLOUT_TEST_TIMEOUT_MS)
 })

@@ -1,17 +1,26 @@
 // Shared by the release-*.test.ts files: a stable fraud model, a canary with
 // fault knobs, a gateway process with a fast rollout controller, a background
 // load with sticky users, and polling of the rollout status over the admin API.
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
 import { expect } from 'vitest'
 import { request, Pool } from 'undici'
 import { startModel, type ModelProcess, type StartModelOptions } from '../../scripts/processes/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
-import { join } from 'node:path'
 import { repoRoot } from '../../scripts/processes/ready-process.js'
+import { startGrpcLoad } from '../support/grpc-load.js'
 
 export const TOKEN = 'release-admin-token-0123456789'
 export const INFER_BODY = JSON.stringify({ inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP32', data: [620, 200, 7, 265] }] })
 
 /** Steps of a few seconds; checks on, with minimum samples the background load reaches in the first step. */
+/**
+ * Timeout of a test that runs a rollout under load: room for warm() (30 s) and
+ * waitForRollout() (up to 90 s) on a loaded machine, where bakes get extended
+ * (maxExtension 30 s); vitest's default 30 s would cut such a test short.
+ */
+export const ROLLOUT_TEST_TIMEOUT_MS = 150_000
+
 export function fastPlan (over: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     steps: [{ weight: '20%', bake: '6s' }, { weight: '50%', bake: '4s' }],
@@ -45,18 +54,27 @@ export interface GatewayOptions {
   top?: Record<string, unknown>
   /** Extra keys of the fraud model (segments, …). */
   model?: Record<string, unknown>
+  /** The protocol of the replicas and of the background load: REST (default) or gRPC only. */
+  transport?: 'rest' | 'grpc'
+  /** The config's gateway section (e.g. overload). */
+  gateway?: Record<string, unknown>
+  /** Admin tokens beside the harness's admin token (e.g. a read token). */
+  tokens?: Array<{ name: string, token: string, role: 'read' | 'admin' }>
 }
 
 export function gatewayConfig (o: GatewayOptions): Record<string, unknown> {
+  const replica = (m: ModelProcess): string => o.transport === 'grpc' ? m.grpcUrl! : m.url
   return {
-    admin: { tokens: [{ name: 'ops', token: TOKEN, role: 'admin' }] },
+    ...(o.transport === 'grpc' ? { grpc: { enabled: true } } : {}),
+    admin: { tokens: [{ name: 'ops', token: TOKEN, role: 'admin' }, ...(o.tokens ?? [])] },
+    ...(o.gateway === undefined ? {} : { gateway: o.gateway }),
     ...(o.state === undefined ? {} : { state: o.state }),
     ...(o.logging === undefined ? {} : { logging: o.logging }),
     rollouts: { tickMs: 100, ...o.rollouts },
     models: {
       fraud: {
         sticky: { header: 'x-user-id' },
-        versions: { v1: { replicas: [o.stable.url] }, v3: { replicas: [o.canary.url] } },
+        versions: { v1: { replicas: [replica(o.stable)] }, v3: { replicas: [replica(o.canary)] } },
         release: { strategy: 'canary', stable: 'v1', ...(o.plan === undefined ? {} : { rollout: o.plan }), ...(o.requireVerification === undefined ? {} : { requireVerification: o.requireVerification }) },
         healthCheck: { enabled: false },
         outlierDetection: { enabled: false },
@@ -87,13 +105,15 @@ export interface ReleaseSetup {
   stable: ModelProcess
   canary: ModelProcess
   gw: GatewayProcess
+  transport: 'rest' | 'grpc'
   stop (): Promise<void>
 }
 
 /** v1 (stable) and v3 (canary, v1's weights unless `canary.shift`), one gateway. */
 export async function startSetup (canary: Partial<StartModelOptions> = {}, stableDelayMs = 0, extra: Partial<GatewayOptions> = {}, warmCanary = true): Promise<ReleaseSetup> {
-  const stable = await startModel({ version: 'v1', delayMs: stableDelayMs })
-  const can = await startModel({ version: 'v3', ...canary })
+  const grpc = extra.transport === 'grpc'
+  const stable = await startModel({ version: 'v1', delayMs: stableDelayMs, grpc })
+  const can = await startModel({ version: 'v3', ...canary, grpc })
   const gw = await startGatewayProcess(gatewayConfig({ stable, canary: can, ...extra }), { env: { LOG_LEVEL: 'info' } })
   // A new model process answers its first few hundred requests slower (JIT); readiness probes warm it in a real deployment.
   await Promise.all([warmModel(stable.url), warmCanary ? warmModel(can.url) : Promise.resolve()])
@@ -101,6 +121,7 @@ export async function startSetup (canary: Partial<StartModelOptions> = {}, stabl
     stable,
     canary: can,
     gw,
+    transport: extra.transport ?? 'rest',
     async stop () {
       await gw.stop()
       await Promise.all([stable.stop(), can.stop()])
@@ -246,8 +267,26 @@ export function backgroundLoad (url: string, opts: LoadOptions = {}): Background
 
 /** A request body whose features vary with n, so predictions have a distribution to compare. */
 export function features (n: number): string {
+  return JSON.stringify({ inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP64', data: featureValues(n) }] })
+}
+
+export function featureValues (n: number): number[] {
   const u = (k: number): number => ((n * 2654435761 + k * 40503) >>> 0) % 1000 / 1000
-  return JSON.stringify({ inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP64', data: [50 + 1500 * u(1), 5 + 900 * u(2), 1 + 15 * u(3), 2 + 600 * u(4)] }] })
+  return [50 + 1500 * u(1), 5 + 900 * u(2), 1 + 15 * u(3), 2 + 600 * u(4)]
+}
+
+/** backgroundLoad's counterpart over gRPC (sticky users in metadata); `statuses` counts gRPC status codes. */
+export function grpcBackgroundLoad (target: string, opts: { concurrency?: number, maxMs?: number } = {}): BackgroundLoad {
+  const load = startGrpcLoad({ target, model: 'fraud', concurrency: opts.concurrency ?? 6, maxRequests: 1_000_000, maxMs: opts.maxMs ?? 120_000, features: featureValues, sticky: true })
+  const p = load.progress
+  return {
+    versions: p.versions,
+    statuses: p.codes,
+    tagged: new Map(),
+    firstFrom: null,
+    lastFrom: null,
+    async stop () { await load.stop() }
+  }
 }
 
 /** The model's split as the admin API shows it, version -> basis points. */
@@ -264,13 +303,14 @@ export interface Fleet {
 }
 
 /** `n` gateways sharing one routing state in Redis (own key prefix), each running a rollout controller. */
-export async function startFleet (n: number, redisUrl: string, rollouts: Record<string, unknown> = {}): Promise<Fleet> {
+export async function startFleet (n: number, redisUrl: string, rollouts: Record<string, unknown> = {}, extra: { state?: (i: number) => Record<string, unknown>, logging?: Record<string, unknown> } = {}): Promise<Fleet> {
   const stable = await startModel({ version: 'v1' })
   const canary = await startModel({ version: 'v3' })
   const state = { store: 'redis', redisUrl, keyPrefix: `release-test-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}` }
   const gateways: GatewayProcess[] = []
   for (let i = 0; i < n; i++) {
-    gateways.push(await startGatewayProcess(gatewayConfig({ stable, canary, state, rollouts: { leaseTtlMs: 1500, ...rollouts } }), { env: { LOG_LEVEL: 'info', GATEWAY_INSTANCE_ID: `gw-${i}` } }))
+    const config = gatewayConfig({ stable, canary, state: { ...state, ...extra.state?.(i) }, logging: extra.logging, rollouts: { leaseTtlMs: 1500, ...rollouts } })
+    gateways.push(await startGatewayProcess(config, { env: { LOG_LEVEL: 'info', GATEWAY_INSTANCE_ID: `gw-${i}` } }))
   }
   await Promise.all([warmModel(stable.url), warmModel(canary.url)])
   return {
@@ -320,4 +360,16 @@ export async function expectControllerRollback (gw: AdminTarget): Promise<any> {
   const entry = audit.json.entries.find((e: { action: string }) => e.action === 'rollout-rollback')
   expect(entry.actor).toMatch(/^rollout-controller@/)
   return entry
+}
+
+const CLI = join(process.cwd(), 'dist', 'gateway', 'cli', 'main.js')
+
+/** Runs `model-gateway rollout <args>` against `gw`; resolves with its stdout, rejects with its stderr. */
+export function rolloutCli (gw: GatewayProcess, ...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [CLI, 'rollout', ...args, '--admin-url', gw.adminUrl!, '--token', TOKEN], (err, stdout, stderr) => {
+      if (err !== null) reject(new Error(`${err.message}\n${stderr}`))
+      else resolve(stdout)
+    })
+  })
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { serviceEnv } from '../../scripts/services/control.js'
-import { adminCall, backgroundLoad, fastPlan, journalOf, startFleet, startRollout, waitForRollout, warm, type BackgroundLoad, type Fleet } from './release-harness.js'
+import { adminCall, backgroundLoad, fastPlan, journalOf, startFleet, startRollout, waitForRollout, warm, ROLLOUT_TEST_TIMEOUT_MS, type BackgroundLoad, type Fleet } from './release-harness.js'
 
 // Two gateways, two controller loops, one model: only the holder of the
 // model's lease analyses and writes.
@@ -27,5 +27,5 @@ describe('two rollout controllers on one model', () => {
     const writers = new Set((audit.json.entries as Array<{ actor: string }>).filter(e => e.actor.startsWith('rollout-controller@')).map(e => e.actor))
     expect([...writers]).toEqual([`rollout-controller@${[...analysts][0]}`])
     expect(fleet.gateways.every(g => g.alive())).toBe(true)
-  })
+  }, ROLLOUT_TEST_TIMEOUT_MS)
 })

@@ -1,6 +1,5 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { startService, stopService } from '../../scripts/services/control.js'
-import type { ServiceName } from '../../scripts/services/control.js'
+import { afterEach, describe, expect, it } from 'vitest'
+import { restoreServices, stopService } from '../../scripts/services/control.js'
 import { dropIsolated, isolated, startSink, waitFor, type Isolated, type SinkProcess } from './pipeline-harness.js'
 import { backgroundLoad, fastPlan, journalOf, startSetup, startRollout, waitForRollout, warm, type ReleaseSetup } from './release-harness.js'
 
@@ -10,21 +9,22 @@ import { backgroundLoad, fastPlan, journalOf, startSetup, startRollout, waitForR
 // advances, and rolls back once noDataRollbackAfter has passed.
 
 // A first step long enough that the outage (stopping a server takes seconds) begins inside it.
+/** Room for restoring the stopped service: a stop that ends in SIGKILL plus a start, on a loaded machine. */
+const RESTORE_TIMEOUT_MS = 150_000
+
 const PLAN = fastPlan({ steps: [{ weight: '20%', bake: '30s' }, { weight: '50%', bake: '8s' }], interval: '1s', noDataRollbackAfter: '10s' })
 
 describe('analysis source down mid-rollout', () => {
   let iso: Isolated | undefined
   let sink: SinkProcess | undefined
   let s: ReleaseSetup | undefined
-  let stopped: ServiceName | undefined
   afterEach(async () => {
-    if (stopped !== undefined) await startService(stopped)
-    stopped = undefined
+    // The stopped service answers again before anything else, or this fails naming it.
+    await restoreServices()
     await s?.stop()
     await sink?.stop()
     await dropIsolated(iso)
-  })
-  afterAll(async () => { if (stopped !== undefined) await startService(stopped) })
+  }, RESTORE_TIMEOUT_MS)
 
   for (const service of ['clickhouse', 'kafka'] as const) {
     it(`${service} stopped: the rollout holds at its weight, never advances, and rolls back after noDataRollbackAfter`, async () => {
@@ -41,7 +41,6 @@ describe('analysis source down mid-rollout', () => {
         expect((await startRollout(s.gw, PLAN)).status).toBe(201)
         // The source answers with fresh data before the outage.
         await waitFor('an analysis with data', () => journalOf(s!.gw), j => j.some(e => e.action === 'wait' || e.action === 'extend'), 30_000)
-        stopped = service
         await stopService(service)
         const done = await waitForRollout(s.gw, r => r.status !== 'running', 90_000)
         expect(done.json.rollout.status).toBe('rolled-back')

@@ -53,9 +53,9 @@ describe('events out', () => {
     expect(promote.checks.map((c: { check: string, verdict: string }) => `${c.check}:${c.verdict}`)).toEqual(['errors:pass', 'latency:pass', 'outputs:pass'])
 
     const metrics = await (await request(`${s.gw.adminUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).body.text()
-    expect(metrics).toContain('model_gateway_rollout_phase{model="fraud",phase="promoted"} 1')
-    expect(metrics).toContain('model_gateway_rollout_weight_ratio{model="fraud"} 1')
-    expect(metrics).toContain('model_gateway_rollout_check_verdict{model="fraud",check="errors",segment="all"} 1')
+    expect(metrics).toContain('model_gateway_rollout_phase{model="fraud",version="v3",phase="promoted"} 1')
+    expect(metrics).toContain('model_gateway_rollout_weight_bp{model="fraud",version="v3"} 10000')
+    expect(metrics).toContain('model_gateway_rollout_check_verdict{model="fraud",version="v3",check="errors"} 1')
     expect(metrics).toContain('model_gateway_webhook_events_total{event="rollout",outcome="retried"} 1')
     expect(metrics).toContain('model_gateway_webhook_events_total{event="rollout",outcome="delivered"} 3')
     expect(metrics).toMatch(/model_gateway_holdback_remaining_seconds\{model="fraud",version="v1"\} \d+/)

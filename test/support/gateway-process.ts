@@ -24,6 +24,7 @@ export interface GatewayReadyLine {
   event: 'ready'
   port: number
   adminPort: number | null
+  grpcPort: number | null
   instanceId: string
   pid: number
 }
@@ -33,6 +34,8 @@ export interface GatewayProcess {
   url: string
   /** Admin plane base URL, or null when the config disables it. */
   adminUrl: string | null
+  /** gRPC listener as host:port, or null unless the config enables grpc. */
+  grpcTarget: string | null
   port: number
   adminPort: number | null
   pid: number
@@ -55,7 +58,7 @@ export function gatewayMainPath (): string {
 
 /**
  * Writes `config` to a temporary file (an object as .json, a string as .yaml) and
- * starts `node dist/gateway/main.js --config FILE --port 0 --admin-port 0`.
+ * starts `node dist/gateway/main.js --config FILE --port 0 --admin-port 0 --grpc-port 0`.
  * Rejects with the gateway's stderr when it exits or prints no ready line in time.
  */
 export async function startGatewayProcess (config: object | string, options: StartGatewayProcessOptions = {}): Promise<GatewayProcess> {
@@ -68,7 +71,7 @@ export async function startGatewayProcess (config: object | string, options: Sta
 
   let started: ReadyProcess<GatewayReadyLine>
   try {
-    started = await spawnReady<GatewayReadyLine>(main, ['--config', configFile, '--port', '0', '--admin-port', '0', ...args], {
+    started = await spawnReady<GatewayReadyLine>(main, ['--config', configFile, '--port', '0', '--admin-port', '0', '--grpc-port', '0', ...args], {
       label: 'gateway',
       env: { ...process.env, ...env },
       readyTimeoutMs,
@@ -84,6 +87,7 @@ export async function startGatewayProcess (config: object | string, options: Sta
   return {
     url: `http://127.0.0.1:${ready.port}`,
     adminUrl: ready.adminPort === null ? null : `http://127.0.0.1:${ready.adminPort}`,
+    grpcTarget: ready.grpcPort === null ? null : `127.0.0.1:${ready.grpcPort}`,
     port: ready.port,
     adminPort: ready.adminPort,
     pid: ready.pid,

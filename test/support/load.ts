@@ -26,6 +26,10 @@ export interface LoadAnswer {
   /** The x-model-version header, when the answer has one. */
   version: string | undefined
   body: string
+  /** The answer's headers (e.g. retry-after). */
+  headers: Record<string, string | string[] | undefined>
+  /** performance.now() when the answer arrived. */
+  at: number
 }
 
 export interface LoadOptions {
@@ -45,6 +49,10 @@ export interface LoadOptions {
   pauseMs?: number
   /** Passed to undici: a request without an answer in this time counts as a client error. */
   headersTimeoutMs?: number
+  /** PEM CA to trust for https:// URLs. */
+  ca?: Buffer
+  /** A new connection (and TLS handshake) for every request instead of keep-alive. */
+  newConnectionEach?: boolean
 }
 
 export interface LoadResult {
@@ -76,7 +84,7 @@ const KEEP_FAILURES = 50
 
 export function startLoad (opts: LoadOptions): RunningLoad {
   const concurrency = opts.concurrency ?? 8
-  const agent = new Agent({ connections: concurrency, headersTimeout: opts.headersTimeoutMs })
+  const agent = new Agent({ connections: concurrency, headersTimeout: opts.headersTimeoutMs, ...(opts.ca === undefined ? {} : { connect: { ca: opts.ca } }) })
   const result: LoadResult = { sent: 0, ok: 0, statuses: {}, versions: {}, failures: [], failed: 0 }
   const deadline = Date.now() + opts.maxMs
   let stopped = false
@@ -100,12 +108,13 @@ export function startLoad (opts: LoadOptions): RunningLoad {
           path: req.path ?? '/v2/models/fraud/infer',
           method: 'POST',
           headers: { 'content-type': 'application/json', ...req.headers },
-          body: req.body ?? FRAUD_REQUEST
+          body: req.body ?? FRAUD_REQUEST,
+          reset: opts.newConnectionEach === true
         })
         const body = await res.body.text()
         const v = res.headers['x-model-version']
         const version = typeof v === 'string' ? v : undefined
-        opts.onAnswer?.({ i, status: res.statusCode, version, body })
+        opts.onAnswer?.({ i, status: res.statusCode, version, body, headers: res.headers, at: performance.now() })
         if (res.statusCode === 200) {
           result.ok++
           const key = version ?? 'none'

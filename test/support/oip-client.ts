@@ -75,11 +75,18 @@ export type ClientCall =
 
 export type ClientResult<T> = ({ ok: true } & T) | ClientError
 
-export interface OipClient {
-  /** Runs `calls` in order against the gateway at `gatewayUrl` (http://host:port). */
-  calls(gatewayUrl: string, calls: readonly ClientCall[]): Promise<ClientResult<Record<string, unknown>>[]>
-  call<T = Record<string, unknown>>(gatewayUrl: string, call: ClientCall): Promise<ClientResult<T>>
+export interface PythonClient<C> {
+  /** Runs `calls` in order against the gateway at `gatewayUrl` (http://host:port, or grpc://host:port for the gRPC client). */
+  calls(gatewayUrl: string, calls: readonly C[]): Promise<ClientResult<Record<string, unknown>>[]>
+  call<T = Record<string, unknown>>(gatewayUrl: string, call: C): Promise<ClientResult<T>>
   close(): Promise<void>
+}
+
+export type OipClient = PythonClient<ClientCall>
+
+/** `caFile`: for https:// gateway URLs, the CA the client checks the gateway's certificate against. */
+export function startOipClient (opts: { caFile?: string } = {}): Promise<OipClient> {
+  return startPythonClient<ClientCall>('oip_client.py', opts)
 }
 
 /**
@@ -88,9 +95,9 @@ export interface OipClient {
  * instead of reporting, or takes longer than CALL_TIMEOUT_MS (then the process
  * is killed). Start it first in beforeAll: its imports overlap the servers' start.
  */
-export async function startOipClient (): Promise<OipClient> {
+export async function startPythonClient<C extends { op: string }> (scriptName: string, opts: { caFile?: string } = {}): Promise<PythonClient<C>> {
   const env = await ensurePythonEnv('interop-mlserver')
-  const script = join(repoRoot(), 'test', 'support', 'interop', 'oip_client.py')
+  const script = join(repoRoot(), 'test', 'support', 'interop', scriptName)
   const child = spawn(env.python, [script, '--serve'], { stdio: ['pipe', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr = (stderr + c).slice(-16 * 1024) })
@@ -100,7 +107,7 @@ export async function startOipClient (): Promise<OipClient> {
   child.once('exit', () => { for (const w of waiting.splice(0)) w(null) })
   let queue: Promise<unknown> = Promise.resolve()
 
-  const calls = (gatewayUrl: string, batch: readonly ClientCall[]): Promise<ClientResult<Record<string, unknown>>[]> => {
+  const calls = (gatewayUrl: string, batch: readonly C[]): Promise<ClientResult<Record<string, unknown>>[]> => {
     const run = async (): Promise<ClientResult<Record<string, unknown>>[]> => {
       const ops = batch.map(c => c.op).join(', ')
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`tritonclient process has exited; stderr:\n${stderr}`)
@@ -113,7 +120,10 @@ export async function startOipClient (): Promise<OipClient> {
           clearTimeout(timer)
           resolve(l)
         })
-        child.stdin.write(`${JSON.stringify({ url: new URL(gatewayUrl).host, calls: batch })}\n`)
+        const u = new URL(gatewayUrl)
+        // https: the client checks the gateway's certificate against the test CA.
+        const tls = u.protocol === 'https:' ? { ca_certs: opts.caFile } : {}
+        child.stdin.write(`${JSON.stringify({ url: u.host, calls: batch, ...tls })}\n`)
       })
       if (line === null || !line.startsWith('[')) {
         throw new Error(`tritonclient (${ops}) crashed instead of reporting a result:\n${stderr}${line ?? ''}`)
@@ -127,7 +137,7 @@ export async function startOipClient (): Promise<OipClient> {
 
   return {
     calls,
-    async call<T> (gatewayUrl: string, c: ClientCall): Promise<ClientResult<T>> {
+    async call<T> (gatewayUrl: string, c: C): Promise<ClientResult<T>> {
       const [result] = await calls(gatewayUrl, [c])
       return result as ClientResult<T>
     },

@@ -20,6 +20,8 @@ const STDERR_KEEP = 32 * 1024
 
 export interface OipServer {
   url: string
+  /** grpc://host:port of the server's gRPC listener, null when it has none. */
+  grpcUrl: string | null
   stderr(): string
   alive(): boolean
   stop(): Promise<void>
@@ -57,7 +59,7 @@ async function waitReady (url: string, child: ChildProcess, label: string, stder
   throw new Error(`${label} was not ready at ${url} within ${OIP_SERVER_READY_TIMEOUT_MS} ms (last: ${last}); stderr:\n${stderr()}`)
 }
 
-async function startPython (envName: PythonEnvName, args: string[], port: number, label: string, cleanup: () => Promise<void>): Promise<OipServer> {
+async function startPython (envName: PythonEnvName, args: string[], port: number, grpcPort: number | null, label: string, cleanup: () => Promise<void>): Promise<OipServer> {
   const env = await ensurePythonEnv(envName)
   const child = spawn(env.python, args, {
     cwd: interopDir(),
@@ -78,6 +80,7 @@ async function startPython (envName: PythonEnvName, args: string[], port: number
   let stopping: Promise<void> | undefined
   return {
     url,
+    grpcUrl: grpcPort === null ? null : `grpc://127.0.0.1:${grpcPort}`,
     stderr: () => log,
     alive: () => child.exitCode === null && child.signalCode === null,
     stop () {
@@ -116,13 +119,15 @@ export async function startMlserver (models: MlserverModel[]): Promise<OipServer
       parameters: { ...(m.version !== undefined ? { version: m.version } : {}), extra: { factor: m.factor, delay_s: m.delaySeconds ?? 0 } }
     }))
   }
-  return startPython('interop-mlserver', ['-c', 'from mlserver.cli.main import main; main()', 'start', repo], httpPort, 'MLServer',
+  return startPython('interop-mlserver', ['-c', 'from mlserver.cli.main import main; main()', 'start', repo], httpPort, grpcPort, 'MLServer',
     () => rm(repo, { recursive: true, force: true }))
 }
 
-/** KServe's model server hosting one "scale" model under `name`, HTTP only (gRPC off). */
-export async function startKserve (name: string, factor: number): Promise<OipServer> {
+/** KServe's model server hosting one "scale" model under `name`: HTTP, and gRPC on another port when `grpc`. */
+export async function startKserve (name: string, factor: number, opts: { grpc?: boolean } = {}): Promise<OipServer> {
   const port = await closedPort()
-  return startPython('interop-kserve', ['kserve_scale.py', '--http_port', String(port), '--enable_grpc', 'false', '--model_name', name, '--factor', String(factor)], port, 'KServe',
+  const grpcPort = opts.grpc === true ? await closedPort() : null
+  const grpcArgs = grpcPort === null ? ['--enable_grpc', 'false'] : ['--enable_grpc', 'true', '--grpc_port', String(grpcPort)]
+  return startPython('interop-kserve', ['kserve_scale.py', '--http_port', String(port), ...grpcArgs, '--model_name', name, '--factor', String(factor)], port, grpcPort, 'KServe',
     async () => {})
 }

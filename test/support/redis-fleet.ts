@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { request } from 'undici'
 import type { AuditEntryView, InstanceView, ModelView } from '../../gateway/cli/admin-client.js'
+import type { StoreHealth } from '../../gateway/control/store.js'
 import type { GatewayProcess } from './gateway-process.js'
 import type { ModelProcess } from '../../scripts/processes/model-process.js'
 
@@ -10,7 +11,7 @@ import type { ModelProcess } from '../../scripts/processes/model-process.js'
 export const TOKEN = 'control-admin-token-0123456789'
 
 /** Any admin answer; each route fills in some of these. */
-export interface AdminBody { revision: number, model: ModelView, models: ModelView[], instances: InstanceView[], entries: AuditEntryView[], error: string, code: string }
+export interface AdminBody { revision: number, model: ModelView, models: ModelView[], instances: InstanceView[], entries: AuditEntryView[], store: StoreHealth, error: string, code: string }
 
 export async function admin (gw: GatewayProcess, method: 'GET' | 'PUT' | 'POST', path: string, body?: object): Promise<{ status: number, json: AdminBody }> {
   const res = await request(`${gw.adminUrl}${path}`, {
@@ -34,6 +35,16 @@ export function fleetConfig (redisUrl: string, v1: ModelProcess, v2: ModelProces
         healthCheck: { enabled: false }
       }
     }
+  }
+}
+
+/** Model fraud (one version), state and access control shared through Redis under a fresh prefix, with these applications. */
+export function accessFleetConfig (redisUrl: string, modelUrl: string, applications: object): object {
+  return {
+    admin: { tokens: [{ name: 'ops', token: TOKEN, role: 'admin' }] },
+    state: { store: 'redis', redisUrl, keyPrefix: `access-test-${randomUUID()}` },
+    access: { enabled: true, applications },
+    models: { fraud: { versions: { v1: { replicas: [modelUrl] } }, release: { strategy: 'canary', stable: 'v1' }, healthCheck: { enabled: false } } }
   }
 }
 

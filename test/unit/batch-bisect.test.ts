@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { BatchAbort, scoreBatch, type ScoreContext, type ScoredRow, type Send } from '../../gateway/batch/score.js'
+import { BatchAbort, BatchInterrupted, scoreBatch, type ScoreContext, type ScoredRow, type Send } from '../../gateway/batch/score.js'
 import type { InputMapping } from '../../gateway/batch/rows.js'
 
 // scoreBatch halves a batch the model refuses with a 4xx until the refused rows
@@ -61,5 +61,25 @@ describe('scoreBatch', () => {
     const send: Send = async () => ({ ok: false, status: 404, message: 'no version v9' })
     await expect(scoreBatch({ mappings: MAPPING, send, policy: POLICY }, rows([1, 2]), 'v9'))
       .rejects.toThrow(new BatchAbort('the version v9 answered 404: no version v9'))
+  })
+})
+
+describe('scoreBatch once the job is told to stop', () => {
+  it('sends no retry after a 503 and ends with BatchInterrupted, leaving the rows unscored', async () => {
+    const stop = new AbortController()
+    let calls = 0
+    const send: Send = async () => { calls++; stop.abort(); return { ok: false, status: 503, message: 'busy' } }
+    const batch = rows([1, 2, 3])
+    await expect(scoreBatch({ mappings: MAPPING, send, policy: POLICY, signal: stop.signal }, batch, undefined)).rejects.toBeInstanceOf(BatchInterrupted)
+    expect(calls).toBe(1)
+    expect(batch.every(r => r.predictions === undefined && r.reason === undefined)).toBe(true)
+  })
+
+  it('does not halve a refused batch to find the bad rows, and ends with BatchInterrupted', async () => {
+    const stop = new AbortController()
+    const model = fakeModel()
+    const send: Send = async (inputs, version) => { stop.abort(); return await model.send(inputs, version) }
+    await expect(scoreBatch({ mappings: MAPPING, send, policy: POLICY, signal: stop.signal }, rows([1, POISON, 3, 4]), undefined)).rejects.toBeInstanceOf(BatchInterrupted)
+    expect(model.calls).toEqual([4])
   })
 })

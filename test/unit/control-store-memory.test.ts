@@ -4,6 +4,8 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { pino } from 'pino'
 import { MemoryStateStore } from '../../gateway/control/store-memory.js'
+import { ControlLog } from '../../gateway/control/control-log.js'
+import { ControlLogFile } from '../../gateway/control/control-log-file.js'
 import { setSplit, setCanary } from '../../gateway/control/operations.js'
 import { modelStateFromConfig } from '../../gateway/config/initial-state.js'
 import { type RoutingState } from '../../gateway/state/routing-state.js'
@@ -84,5 +86,36 @@ describe('memory state store', () => {
     expect(s.revision).toBe(3)
     expect(s.models.fraud!.split[0]).toEqual({ version: 'v2', weight: 3000 })
     expect(s.models.other).toBeDefined()
+  })
+})
+
+async function open (dir: string): Promise<{ store: MemoryStateStore, file: ControlLogFile }> {
+  const file = new ControlLogFile(join(dir, 'state.json.control.ndjson'), logger)
+  const store = new MemoryStateStore({ file: join(dir, 'state.json'), instanceId: 'i1', logger, controlLog: new ControlLog({ sinks: [file], reader: file, logger, awaitPipeline: false }) })
+  await store.init(initial())
+  return { store, file }
+}
+
+// The embedded default keeps its audit log in a control-log file beside the
+// state file: after a restart `audit` and the operation lookup still know every
+// change; a refused write names its operation id.
+describe('memory store with a control-log file', () => {
+  it('still shows every change and operation after a restart, and refused writes carry their operation id', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'memory-record-'))
+    dirs.push(dir)
+    const first = await open(dir)
+    await first.store.update(undefined, setCanary('fraud', 'v2', 2000), { actor: 'ops', action: 'canary', model: 'fraud', operationId: 'op-a' })
+    await first.store.update(undefined, setCanary('fraud', 'v2', 3000), { actor: 'ops', action: 'canary', model: 'fraud', operationId: 'op-b' })
+    const refused = await first.store.update(7, setCanary('fraud', 'v2', 4000), { actor: 'ops', action: 'canary', model: 'fraud', operationId: 'op-c' }).catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(ControlError)
+    expect((refused as ControlError).toJSON()).toMatchObject({ code: 'GW_CONFLICT', operationId: 'op-c' })
+    await first.store.close()
+    await first.file.close()
+
+    const second = await open(dir)
+    expect((await second.store.audit(10)).map(e => [e.operationId, e.revisionAfter])).toEqual([['op-b', 3], ['op-a', 2]])
+    expect(await second.store.operation('op-a')).toMatchObject({ outcome: 'applied', revision: 2, action: 'canary' })
+    expect(await second.store.operation('op-c')).toMatchObject({ outcome: 'unknown' })
+    await second.file.close()
   })
 })

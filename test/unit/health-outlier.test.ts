@@ -17,7 +17,7 @@ const SETTINGS: OutlierSettings = { enabled: true, consecutiveFailures: 3, baseE
 
 function version (n: number): { route: VersionRoute, replicas: Replica[] } {
   const replicas = Array.from({ length: n }, (_, i) => replica(`http://127.0.0.1:${9000 + i}`))
-  return { route: { name: 'v2', model: 'fraud', replicas, inferPath: '/v2/models/fraud/infer', metadataPath: '/v2/models/fraud', readyPath: '/v2/models/fraud/ready', mapped: false }, replicas }
+  return { route: { name: 'v2', model: 'fraud', replicas, byTransport: { rest: replicas, grpc: [] }, upstreamModel: 'fraud', upstreamVersion: '', inferPath: '/v2/models/fraud/infer', metadataPath: '/v2/models/fraud', readyPath: '/v2/models/fraud/ready', mapped: false }, replicas }
 }
 
 function detector (settings: OutlierSettings = SETTINGS): { d: OutlierDetector, events: EjectionEvent[], logs: Array<{ msg: string, replica?: string, reason?: string }> } {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { MemoryStateStore } from '../../gateway/control/store-memory.js'
 import { MemoryCoordination } from '../../gateway/release/coordination.js'
+import { ControlLog } from '../../gateway/control/control-log.js'
 import { RolloutController } from '../../gateway/release/controller.js'
 import { startRollout } from '../../gateway/release/operations.js'
 import { validatePlan } from '../../gateway/release/plan.js'
@@ -35,7 +36,7 @@ describe('staleness events', () => {
     const src = source()
     const events: ReleaseEvent[] = []
     let t = Date.now()
-    const c = new RolloutController({ store, source: src, coordination: new MemoryCoordination(), instanceId: 'gw', logger, now: () => t, events: { emit: (e) => { events.push(e) } } })
+    const c = new RolloutController({ store, source: src, coordination: new MemoryCoordination('gw', ControlLog.none(logger)), instanceId: 'gw', logger, now: () => t, events: { emit: (e) => { events.push(e) } } })
     const look = async (): Promise<void> => { t += 200; await c.tick() }
     await look()
     src.down = true

@@ -1,5 +1,5 @@
 /**
- * `model-gateway batch`: score a file through the gateway (issue 13). Options
+ * `model-gateway batch`: score a file through the gateway. Options
  * are checked here; the job is gateway/batch/run.ts. Exit codes: 0 done, 1 the
  * job stopped (the message says why; --resume continues), 2 usage, 130
  * interrupted (checkpoint written; --resume continues).
@@ -49,6 +49,9 @@ in micro-batches, and writes one output row per input row, in input order.
   --progress auto|bar|json|off   bar on a terminal, JSON lines otherwise (default auto)
   --progress-interval-ms MS      between JSON progress lines (default ${DEFAULT_PROGRESS_INTERVAL_MS})
   --admin-url URL, --token TOKEN admin API (env MODEL_GATEWAY_ADMIN_URL, MODEL_GATEWAY_TOKEN)
+
+With access control on, the data-plane API key comes from MODEL_GATEWAY_API_KEY;
+its application needs the batch right, else its rows count as live traffic.
 
 In OUTPUT, REJECTS and CHECKPOINT, {i} stands for the partition index.
 `
@@ -134,6 +137,8 @@ export function batchOptions (argv: string[], env = readEnv(), isTTY = process.s
     keyColumn,
     adminUrl,
     token: str(f, 'token') ?? env.MODEL_GATEWAY_TOKEN,
+    // From the environment only, so the key never shows in a process listing.
+    apiKey: env.MODEL_GATEWAY_API_KEY,
     keep,
     map,
     partition,

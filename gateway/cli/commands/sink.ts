@@ -15,7 +15,7 @@ import { startSinkHealth, type SinkHealthServer } from '../../sink/health-server
 
 const HELP = `usage: model-gateway sink [options]
 
-Consumes <prefix>.records/.rollups/.health and inserts them into ClickHouse,
+Consumes <prefix>.records/.rollups/.health/.shadow/.control and inserts them into ClickHouse,
 committing offsets only after each insert. Run several for more throughput.
 
   --brokers H:P,...      Kafka brokers (default $KAFKA_BROKERS)

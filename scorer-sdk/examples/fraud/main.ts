@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { serve } from '../../server.js'
 import type { ScorerServer } from '../../server.js'
+import { serveGrpc, type ScorerGrpcServer } from '../../grpc-server.js'
 import { FRAUD_INPUTS, createPredict, loadWeights, withFaults } from './model.js'
 import { outputsFor, withKnobs } from './knobs.js'
 import { parseSegmentFault, withRehearsal, type RehearsalState } from './rehearsal.js'
@@ -8,6 +10,7 @@ import { parseSegmentFault, withRehearsal, type RehearsalState } from './rehears
 // Runnable fraud model. The only stdout line is the ready line, which the
 // tests, the demo and the benchmark parse to learn the port:
 // {"event":"ready","name":"fraud","version":"v1","port":12345,"pid":42}
+// (with --grpc-port, also "grpcPort": the same model over gRPC).
 
 function fail (message: string): never {
   process.stderr.write(`fraud model: ${message}\n`)
@@ -26,6 +29,8 @@ try {
     options: {
       version: { type: 'string', default: 'v1' },
       port: { type: 'string', default: '0' },
+      // Serve the Open Inference Protocol over gRPC too, on this port (0: any free one).
+      'grpc-port': { type: 'string' },
       host: { type: 'string', default: '127.0.0.1' },
       name: { type: 'string', default: 'fraud' },
       'delay-ms': { type: 'string', default: '0' },
@@ -41,7 +46,11 @@ try {
       'cold-requests': { type: 'string', default: '0' },
       'cold-delay-ms': { type: 'string', default: '0' },
       'degraded-error-rate': { type: 'string', default: '0' },
-      'segment-fault': { type: 'string' }
+      'segment-fault': { type: 'string' },
+      // HTTPS: certificate and key files; with --tls-client-ca, clients must present a certificate it signed.
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'tls-client-ca': { type: 'string' }
     },
     strict: true
   }).values
@@ -83,18 +92,30 @@ if (loaded.fellBack) {
 }
 
 // Handlers go in before the ready line: a parent may signal as soon as it reads it.
-const running: { server?: ScorerServer } = {}
+const running: { server?: ScorerServer, grpc?: ScorerGrpcServer } = {}
 let stopping = false
 const stop = (): void => {
   if (stopping) return
   stopping = true
   if (running.server === undefined) process.exit(0)
-  running.server.close().then(() => process.exit(0), () => process.exit(1))
+  Promise.all([running.server.close(), running.grpc?.close()]).then(() => process.exit(0), () => process.exit(1))
 }
 process.on('SIGTERM', stop)
 process.on('SIGINT', stop)
 
-const server = await serve({
+if ((args['tls-cert'] === undefined) !== (args['tls-key'] === undefined)) fail('--tls-cert and --tls-key go together')
+let tls: { cert: Buffer, key: Buffer, clientCa?: Buffer } | undefined
+try {
+  if (args['tls-cert'] !== undefined) {
+    tls = { cert: readFileSync(args['tls-cert']), key: readFileSync(args['tls-key']!) }
+    if (args['tls-client-ca'] !== undefined) tls.clientCa = readFileSync(args['tls-client-ca'])
+  }
+} catch (err) {
+  fail(`cannot read a TLS file: ${(err as Error).message}`)
+}
+
+const serveOptions = {
+  tls,
   name: args.name,
   version,
   host: args.host,
@@ -103,9 +124,13 @@ const server = await serve({
   inputs: FRAUD_INPUTS,
   outputs: outputsFor(knobs),
   predict: withRehearsal(withKnobs(withFaults(createPredict({ ...loaded.weights, intercept: loaded.weights.intercept + shift }, delayMs), errorRate), knobs), { coldRequests, coldDelayMs, degradedErrorRate, segmentFault }, rehearsal)
-}).catch((err: unknown) => fail(`cannot listen on ${args.host}:${port}: ${(err as Error).message}`))
-
+}
+const server = await serve(serveOptions).catch((err: unknown) => fail(`cannot listen on ${args.host}:${port}: ${(err as Error).message}`))
 running.server = server
+if (args['grpc-port'] !== undefined) {
+  const grpcPort = parsePort(args['grpc-port'], '--grpc-port')
+  running.grpc = await serveGrpc({ ...serveOptions, port: grpcPort }).catch((err: unknown) => fail(`cannot listen for gRPC on ${args.host}:${grpcPort}: ${(err as Error).message}`))
+}
 if (!stopping) {
-  process.stdout.write(`${JSON.stringify({ event: 'ready', name: args.name, version, port: server.port, pid: process.pid })}\n`)
+  process.stdout.write(`${JSON.stringify({ event: 'ready', name: args.name, version, port: server.port, ...(running.grpc === undefined ? {} : { grpcPort: running.grpc.port }), pid: process.pid })}\n`)
 }

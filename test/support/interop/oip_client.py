@@ -1,6 +1,7 @@
 """Drives tritonclient[http], a third-party OIP v2 client, for the interop tests.
 
 Usage: python oip_client.py '{"url": "127.0.0.1:PORT", "calls": [{"op": ..., ...}, ...]}'
+   (with "ca_certs": "FILE" the client speaks HTTPS and verifies the server against FILE)
    or: python oip_client.py --serve   (one such spec per stdin line)
 Prints one JSON line per spec: the list of results, one per call, in order
 (importing the client takes seconds, so a test keeps one process). Client exceptions are
@@ -132,7 +133,14 @@ def report(e):
 
 
 def run(spec):
-    client = httpclient.InferenceServerClient(url=spec["url"], network_timeout=spec.get("network_timeout_s", 30.0))
+    # "ca_certs": the gateway serves HTTPS; verify its certificate against this CA file.
+    ca = spec.get("ca_certs")
+    client = httpclient.InferenceServerClient(
+        url=spec["url"],
+        network_timeout=spec.get("network_timeout_s", 30.0),
+        ssl=ca is not None,
+        ssl_options={"ca_certs": ca} if ca is not None else None,
+    )
     try:
         return [call(client, c) for c in spec["calls"]]
     finally:

@@ -1,0 +1,171 @@
+/**
+ * Console benchmark: what the console costs the gateway, and whether its
+ * model page keeps up, under CONSOLE_RATE (5,000) requests per second.
+ *
+ * Two arms, alternated CONSOLE_ROUNDS (3) times, each on a fresh gateway with
+ * the same fraud model (v1 stable, v3 canary in a rollout with long steps):
+ *   off: `admin.console: false` (no console routes, no per-version series);
+ *   on:  the console on, and a headless Chromium signed in on the model page,
+ *        which reads the split, the rollout and the series every 0.8 s and the
+ *        journal, shadow and audit every 5 s.
+ * Load: autocannon at a fixed overall rate for CONSOLE_DURATION_S (15) seconds
+ * after a warm-up. Measured: the gateway process's CPU time (/proc) per answered
+ * request, and in the on arm the page's updates per second and the longest gap
+ * between two updates. Results: medians over rounds, the ratio on/off, and the
+ * machine's load average (the machine may be shared).
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { loadavg, tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { setTimeout as sleep } from 'node:timers/promises'
+import autocannon from 'autocannon'
+import { readyLine, start, stop, stopAll, type Child } from './lib/child.js'
+import { intEnv } from './lib/env.js'
+import { clockTicksPerSecond, treeCpuTicks } from './lib/proc-cpu.js'
+import { median } from './lib/stats.js'
+import { INFER_BODY, INFER_PATH } from './lib/payload.js'
+import { startModel, type ModelProcess } from '../scripts/processes/model-process.js'
+import { launchBrowser, signIn, type Browser } from '../scripts/processes/browser.js'
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const gatewayMain = join(repo, 'dist', 'gateway', 'main.js')
+const TOKEN = 'console-bench-token-0123456789'
+const RATE = intEnv('CONSOLE_RATE', 5000)
+const ROUNDS = intEnv('CONSOLE_ROUNDS', 3)
+const DURATION_S = intEnv('CONSOLE_DURATION_S', 15)
+const WARMUP_S = intEnv('CONSOLE_WARMUP_S', 5)
+const CONNECTIONS = intEnv('CONSOLE_CONNECTIONS', 32)
+
+type Arm = 'off' | 'on'
+interface RoundResult { arm: Arm, requests: number, reqPerSec: number, cpuUsPerReq: number, errors: number, pageUpdatesPerS: number | null, maxGapMs: number | null }
+
+const log = (s: string): void => { process.stderr.write(`[bench:console] ${s}\n`) }
+
+async function startGateway (dir: string, arm: Arm, stable: ModelProcess, canary: ModelProcess): Promise<{ child: Child, url: string, adminUrl: string }> {
+  const config = {
+    admin: { tokens: [{ name: 'bench', token: TOKEN, role: 'admin' }], console: arm === 'on' },
+    rollouts: { tickMs: 500 },
+    models: {
+      fraud: {
+        sticky: { header: 'x-user-id' },
+        versions: { v1: { replicas: [stable.url] }, v3: { replicas: [canary.url] } },
+        release: { strategy: 'canary', stable: 'v1' },
+        healthCheck: { intervalMs: 5000 }
+      }
+    }
+  }
+  const file = join(dir, `gateway-${arm}.json`)
+  await writeFile(file, JSON.stringify(config))
+  const child = start(`gateway-${arm}`, process.execPath, [gatewayMain, '--config', file, '--port', '0', '--admin-port', '0'], undefined, { ...process.env, LOG_LEVEL: 'warn' })
+  const ready = await readyLine(child) as { port: number, adminPort: number }
+  const adminUrl = `http://127.0.0.1:${ready.adminPort}`
+  // A rollout in its first, long step: the page shows (and reads) all it can.
+  const res = await fetch(`${adminUrl}/admin/models/fraud/rollout`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ version: 'v3', plan: { steps: [{ weight: '10%', bake: '1h' }], interval: '2s', checks: { errors: {}, latency: {}, outputs: {} } } })
+  })
+  if (res.status !== 201) throw new Error(`rollout start: ${res.status} ${await res.text()}`)
+  return { child, url: `http://127.0.0.1:${ready.port}`, adminUrl }
+}
+
+function load (url: string, durationS: number): Promise<autocannon.Result> {
+  return autocannon({
+    url: url + INFER_PATH,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: INFER_BODY,
+    connections: CONNECTIONS,
+    overallRate: RATE,
+    duration: durationS
+  })
+}
+
+/** Timestamps of every change of the model page's update counter, recorded in the page. */
+async function watchUpdates (b: Browser): Promise<() => Promise<number[]>> {
+  await b.page.evaluate(`(() => {
+    window.updateTimes = []
+    const el = document.querySelector('[data-testid=model-page]')
+    new MutationObserver(() => { window.updateTimes.push(performance.now()) }).observe(el, { attributes: true, attributeFilter: ['data-updates'] })
+  })()`)
+  return async () => await b.page.evaluate('window.updateTimes.splice(0)') as number[]
+}
+
+async function round (dir: string, arm: Arm, stable: ModelProcess, canary: ModelProcess, ticksPerS: number): Promise<RoundResult> {
+  const gw = await startGateway(dir, arm, stable, canary)
+  let browser: Browser | undefined
+  try {
+    await load(gw.url, WARMUP_S)
+    let updates: (() => Promise<number[]>) | undefined
+    if (arm === 'on') {
+      browser = await launchBrowser()
+      await signIn(browser.page, `${gw.adminUrl}/console/`, TOKEN)
+      await browser.page.goto(`${gw.adminUrl}/console/#/models/fraud`)
+      await browser.page.getByTestId('traffic').waitFor({ timeout: 30_000 })
+      updates = await watchUpdates(browser)
+    }
+    const cpu0 = await treeCpuTicks(gw.child.pid)
+    const t0 = performance.now()
+    const r = await load(gw.url, DURATION_S)
+    const cpu1 = await treeCpuTicks(gw.child.pid)
+    const wallS = (performance.now() - t0) / 1000
+    const times = updates === undefined ? null : await updates()
+    const requests = r.requests.total
+    const gaps = times === null ? [] : times.slice(1).map((t, i) => t - times[i]!)
+    return {
+      arm,
+      requests,
+      reqPerSec: requests / wallS,
+      cpuUsPerReq: ((cpu1 - cpu0) / ticksPerS) * 1e6 / requests,
+      errors: r.errors + r.timeouts + r.non2xx,
+      pageUpdatesPerS: times === null ? null : times.length / wallS,
+      maxGapMs: times === null ? null : Math.max(...gaps)
+    }
+  } finally {
+    await browser?.close()
+    await stop(gw.child)
+  }
+}
+
+async function main (): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-console-'))
+  const ticksPerS = await clockTicksPerSecond()
+  const models: ModelProcess[] = []
+  const loadBefore = loadavg()
+  const results: RoundResult[] = []
+  try {
+    models.push(await startModel({ version: 'v1' }), await startModel({ version: 'v3' }))
+    for (let i = 0; i < ROUNDS; i++) {
+      for (const arm of (i % 2 === 0 ? ['off', 'on'] : ['on', 'off']) as Arm[]) {
+        const r = await round(dir, arm, models[0]!, models[1]!, ticksPerS)
+        results.push(r)
+        log(`round ${i + 1} ${arm}: ${r.reqPerSec.toFixed(0)} req/s, ${r.cpuUsPerReq.toFixed(1)} µs CPU/request, ${r.errors} errors` +
+          (r.pageUpdatesPerS === null ? '' : `, page ${r.pageUpdatesPerS.toFixed(2)} updates/s, longest gap ${r.maxGapMs!.toFixed(0)} ms`))
+        await sleep(500)
+      }
+    }
+  } finally {
+    await stopAll()
+    await Promise.allSettled(models.map(m => m.stop()))
+    await rm(dir, { recursive: true, force: true })
+  }
+  const of = (arm: Arm, f: (r: RoundResult) => number | null): number => median(results.filter(r => r.arm === arm).map(f).filter((x): x is number => x !== null))
+  const summary = {
+    rate: RATE,
+    rounds: ROUNDS,
+    durationS: DURATION_S,
+    loadAverage: { before: loadBefore.map(x => Number(x.toFixed(2))), after: loadavg().map(x => Number(x.toFixed(2))) },
+    off: { reqPerSec: of('off', r => r.reqPerSec), cpuUsPerReq: of('off', r => r.cpuUsPerReq) },
+    on: { reqPerSec: of('on', r => r.reqPerSec), cpuUsPerReq: of('on', r => r.cpuUsPerReq), pageUpdatesPerS: of('on', r => r.pageUpdatesPerS), maxGapMs: Math.max(...results.filter(r => r.arm === 'on').map(r => r.maxGapMs ?? 0)) },
+    cpuRatioOnOff: of('on', r => r.cpuUsPerReq) / of('off', r => r.cpuUsPerReq),
+    runs: results
+  }
+  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`)
+}
+
+main().catch(async (err: unknown) => {
+  process.stderr.write(`bench:console: ${(err as Error).stack ?? String(err)}\n`)
+  await stopAll()
+  process.exit(1)
+})

@@ -1,0 +1,22 @@
+/**
+ * The browser console (admin.console): its files on the admin listener, the
+ * per-version series its model page draws (this instance's, or the fleet's
+ * from ClickHouse), and /admin/whoami, which its sign-in asks (served whether
+ * or not the console is).
+ */
+import { consoleAdminModule } from '../admin/console-routes.js'
+import { seriesAdminModule, type SeriesReader } from '../admin/series-routes.js'
+import { whoamiAdminModule } from '../admin/whoami-routes.js'
+import { TrafficSeries } from '../observe/series.js'
+import type { Component } from './component.js'
+import type { Core } from './core.js'
+
+export function consoleComponent (core: Core, fleetSeries: SeriesReader | null): Component {
+  if (!core.config.admin.console) return { name: 'console', adminModules: [whoamiAdminModule()] }
+  const local = new TrafficSeries(core.router)
+  return {
+    name: 'console',
+    observer: local,
+    adminModules: [whoamiAdminModule(), consoleAdminModule(core.logger), seriesAdminModule({ store: core.store, local, clickhouse: fleetSeries })]
+  }
+}
