@@ -24,7 +24,7 @@ COPY bench ./bench
 COPY test ./test
 COPY console ./console
 # npm run build: the TypeScript, and the console's bundle into dist/console (vite).
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+RUN npm run build && chmod +x dist/gateway/cli/main.js && npm prune --omit=dev --no-audit --no-fund
 
 FROM ${BASE_IMAGE}
 ENV NODE_ENV=production \
@@ -40,6 +40,12 @@ COPY config ./config
 # The gRPC definition, read at run time where a message is decoded whole (dist/proto finds it here).
 COPY proto/grpc_predict_v2.proto ./proto/
 COPY config/gateway.yaml /etc/model-gateway/gateway.yaml
+# The CLI the docs spell `npx model-gateway …` works here as it does in a clone
+# (npx finds the package's own bin in /app; its cache goes to /tmp, as the root
+# filesystem is read-only), and as plain `model-gateway` on PATH.
+RUN ln -s /app/dist/gateway/cli/main.js /usr/local/bin/model-gateway
+ENV npm_config_cache=/tmp/.npm \
+    npm_config_update_notifier=false
 # Numeric, so Kubernetes' runAsNonRoot can check it. Nothing in the image is
 # writable by this user: the gateway writes only where a config points (state
 # file, file log sink), which belongs on a mounted volume or /tmp.

@@ -129,12 +129,17 @@ async function main (): Promise<void> {
     check('the root filesystem is read-only', write.status !== 0 && /EROFS|read-only/i.test(write.stderr), write.stderr.split('\n').find(l => /Error/.test(l)) ?? `exit ${write.status}`)
     const tmp = sh('podman', ['exec', NAME, 'node', '-e', 'require("fs").writeFileSync("/tmp/x", "")'], { allowFail: true })
     check('/tmp is writable (a tmpfs with --read-only)', tmp.status === 0, `exit ${tmp.status}`)
+    // The docs' one spelling works inside the image too (kubectl exec … -- npx model-gateway status).
+    for (const spelling of [['npx', 'model-gateway'], ['model-gateway']]) {
+      const r = sh('podman', ['exec', '-e', 'MODEL_GATEWAY_TOKEN=bench-admin-token-0123456789', NAME, ...spelling, 'status'], { allowFail: true })
+      check(`\`${spelling.join(' ')} status\` runs in the container`, r.status === 0 && /^MODEL\s+VERSION/m.test(r.stdout), `exit ${r.status}: ${r.stderr.split('\n')[0] ?? ''}`)
+    }
   } finally {
     sh('podman', ['--runtime', 'runc', 'stop', '-t', '15', NAME], { allowFail: true })
   }
   for (const cmd of ['sink', 'migrate']) {
     const r = sh('podman', [...podmanRun(), '--rm', '--read-only', IMAGE, cmd, '--help'], { allowFail: true })
-    check(`the same image runs \`${cmd} --help\``, r.status === 0 && r.stdout.includes(`usage: model-gateway ${cmd}`), `exit ${r.status}`)
+    check(`the same image runs \`${cmd} --help\``, r.status === 0 && r.stdout.includes(`usage: npx model-gateway ${cmd}`), `exit ${r.status}`)
   }
   process.stdout.write(`\nimage ${IMAGE} on ${BASE}${size === '' ? '' : `, ${(Number(size) / 1e6).toFixed(0)} MB`}\n`)
   for (const [label, s] of timings) process.stdout.write(`${label.padEnd(44)} ${s.toFixed(1)} s\n`)

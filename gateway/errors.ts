@@ -63,7 +63,7 @@ export const CATALOGUE = {
   GW_FORBIDDEN: { status: 403, message: p => p.detail ?? 'this needs role "admin"' },
   GW_POLICY_VIOLATION: { status: 403, message: p => `the rollout plan for model ${q(p.model)} breaks its rollout policies: ${p.detail ?? ''}` },
   GW_CONFLICT: { status: 409, message: p => p.detail ?? 'conflict' },
-  GW_NOT_VERIFIED: { status: 409, message: p => `${ofModel(p)} may not receive traffic: ${p.detail ?? 'it has no passed verification'}; run "model-gateway verify ${p.model ?? ''} ${p.version ?? ''} --golden FILE", or pass --force` },
+  GW_NOT_VERIFIED: { status: 409, message: p => `${ofModel(p)} may not receive traffic: ${p.detail ?? 'it has no passed verification'}; run "npx model-gateway verify ${p.model ?? ''} ${p.version ?? ''} --golden FILE", or pass --force` },
   GW_BODY_TOO_LARGE: { status: 413, message: p => `request body is larger than the limit of ${p.limit ?? 0} bytes${p.model === undefined ? '' : ` for model ${q(p.model)}`}${p.detail === undefined ? '' : ` ${p.detail}`}` },
   GW_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: p => `content-type ${q(p.detail, 100)} is not supported; send application/json` },
   GW_UNSUPPORTED_ENCODING: { status: 415, message: p => `content-encoding ${q(p.detail, 100)} is not supported; send gzip, deflate or identity` },

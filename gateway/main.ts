@@ -1,13 +1,15 @@
 /**
- * Entry point: `node dist/gateway/main.js [--config FILE] [--port N] [--admin-port N] [--grpc-port N]`.
+ * Entry point: `npx model-gateway serve [--config FILE] [--port N] [--admin-port N] [--grpc-port N]`
+ * (`npm start` runs this file too).
  * Prints one JSON line `{"event":"ready",...}` on stdout once it serves.
  */
 import { parseArgs } from 'node:util'
-import { loadConfigFile, ConfigError } from './config/load.js'
+import { loadConfigFile, type GatewayConfig } from './config/load.js'
 import { readEnv } from './config/env.js'
 import { createLogger } from './observe/log.js'
-import { startGateway } from './app.js'
+import { startGateway, type Gateway } from './app.js'
 import { GatewayError } from './errors.js'
+import { describeStartupError, exitCodeOf, type ListenPlan } from './startup-error.js'
 
 const DEFAULT_CONFIG = 'config/gateway.yaml'
 /** After the drain, components (pipeline flush, pools) get this long to close before the process gives up. */
@@ -15,42 +17,38 @@ const CLOSERS_GRACE_MS = 5_000
 
 async function main (): Promise<void> {
   const env = readEnv()
-  const { values } = parseArgs({
-    options: {
-      config: { type: 'string', short: 'c' },
-      port: { type: 'string' },
-      'admin-port': { type: 'string' },
-      'grpc-port': { type: 'string' }
-    },
-    strict: true,
-    // `model-gateway serve …` reaches here with the command name still in argv.
-    args: process.argv.slice(2).filter((a, i) => !(i === 0 && a === 'serve'))
-  })
+  let values
+  try {
+    values = parseArgs({
+      options: {
+        config: { type: 'string', short: 'c' },
+        port: { type: 'string' },
+        'admin-port': { type: 'string' },
+        'grpc-port': { type: 'string' }
+      },
+      strict: true,
+      // `model-gateway serve …` reaches here with the command name still in argv.
+      args: process.argv.slice(2).filter((a, i) => !(i === 0 && a === 'serve'))
+    }).values
+  } catch (err) {
+    process.stderr.write(`model-gateway: ${(err as Error).message} (options: --config FILE, --port N, --admin-port N, --grpc-port N)\n`)
+    process.exit(2)
+  }
   const logger = createLogger(env.LOG_LEVEL ?? 'info')
   const file = values.config ?? env.GATEWAY_CONFIG ?? DEFAULT_CONFIG
-  let config
+  const port = values.port === undefined ? undefined : parsePort(values.port, '--port')
+  const adminPort = values['admin-port'] === undefined ? undefined : parsePort(values['admin-port'], '--admin-port')
+  const grpcPort = values['grpc-port'] === undefined ? undefined : parsePort(values['grpc-port'], '--grpc-port')
+  let config: GatewayConfig | undefined
+  let gw: Gateway
   try {
     config = await loadConfigFile(file, env)
+    gw = await startGateway(config, logger, { port, adminPort, grpcPort, env })
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`model-gateway: invalid config: ${err.message}\n`)
-      process.exit(2)
-    }
-    throw err
+    // Parts of the config checked by their components (e.g. rollout plans) fail in startGateway too.
+    const listen = config === undefined ? undefined : { host: config.host, port: port ?? config.port, adminHost: config.admin.host, adminPort: adminPort ?? config.admin.port }
+    failStart(err, listen, env.LOG_LEVEL)
   }
-  const gw = await startGateway(config, logger, {
-    port: values.port === undefined ? undefined : parsePort(values.port, '--port'),
-    adminPort: values['admin-port'] === undefined ? undefined : parsePort(values['admin-port'], '--admin-port'),
-    grpcPort: values['grpc-port'] === undefined ? undefined : parsePort(values['grpc-port'], '--grpc-port'),
-    env
-  }).catch((err: unknown) => {
-    // Parts of the config checked by their components (e.g. rollout plans) fail here.
-    if (err instanceof ConfigError) {
-      process.stderr.write(`model-gateway: invalid config: ${err.message}\n`)
-      process.exit(2)
-    }
-    throw err
-  })
   process.stdout.write(`${JSON.stringify({ event: 'ready', port: gw.port, adminPort: gw.adminPort, grpcPort: gw.grpcPort, instanceId: config.instanceId, pid: process.pid })}\n`)
 
   let stopping = false
@@ -85,6 +83,13 @@ async function main (): Promise<void> {
   process.on('SIGINT', () => { stop('SIGINT') })
 }
 
+/** One line on stderr that says what to do, then exit; the stack only with LOG_LEVEL=debug. */
+function failStart (err: unknown, listen: ListenPlan | undefined, level: string | undefined): never {
+  process.stderr.write(`model-gateway: ${describeStartupError(err, listen)}\n`)
+  if (level === 'debug' || level === 'trace') process.stderr.write(`${(err as Error).stack ?? String(err)}\n`)
+  process.exit(exitCodeOf(err))
+}
+
 function parsePort (s: string, flag: string): number {
   const n = Number(s)
   if (!Number.isInteger(n) || n < 0 || n > 65535) {
@@ -94,7 +99,4 @@ function parsePort (s: string, flag: string): number {
   return n
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`model-gateway: ${(err as Error).stack ?? String(err)}\n`)
-  process.exit(1)
-})
+main().catch((err: unknown) => { failStart(err, undefined, readEnv().LOG_LEVEL) })

@@ -129,13 +129,17 @@ model-gateway full stack is up:
                sampling: 10% of v1, 100% of v2; exact per-minute rollups for every request
 
 Send traffic:
-  for i in $(seq 1 500); do curl -s -o /dev/null http://127.0.0.1:${PORT}/v2/models/fraud/infer -H "x-user-id: user-$i" \\
+  for i in $(seq 1 500); do curl -s -o /dev/null http://127.0.0.1:${PORT}/v2/models/fraud/infer \\
+    -H 'content-type: application/json' -H "x-user-id: user-$i" \\
     -d '{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[620,200,7,265]}]}'; done
+  (or: npx model-gateway traffic --url http://127.0.0.1:${PORT} --rps 50 --users 1000 --duration 30s)
 
 Compare the versions (after a few seconds):
-  node dist/gateway/cli/main.js report fraud --since 15m --clickhouse ${env.CLICKHOUSE_URL}
+  npx model-gateway report fraud --since 15m --clickhouse ${env.CLICKHOUSE_URL}
 
-Analyst queries: config/clickhouse/queries.sql (docs/analyst-guide.md).
+Analyst queries by name (docs/analyst-guide.md):
+  npx model-gateway query --list
+  npx model-gateway query canary_vs_stable_by_minute --param model=fraud --since 15m --clickhouse ${env.CLICKHOUSE_URL}
 Ctrl-C stops everything this run started.`)
   } catch (err) {
     process.stderr.write(`fullstack: ${(err as Error).message}\n`)

@@ -2,10 +2,13 @@
 -- Every query runs on ClickHouse 18.16 and on current servers
 -- (test/integration/pipeline-queries.test.ts runs each one).
 --
--- Placeholders {model:String} and {since:UInt32} (epoch seconds) are bound by
--- `model-gateway` and the tests. With clickhouse-client on a current server pass
--- --param_model=fraud --param_since=$(date -d '-1 hour' +%s); on 18.16 replace
--- them by literals ('fraud', 1700000000).
+-- Run one by name on any server version (values bound safely, also on 18.16,
+-- which has no query parameters):
+--   npx model-gateway query requests_per_version --param model=fraud --since 1h
+-- Placeholders {model:String} and {since:UInt32} (epoch seconds). With
+-- clickhouse-client on a current server pass --param_model=fraud
+-- --param_since=$(date -d '-1 hour' +%s). docs/analyst-guide.md shows what each
+-- query prints (test/integration/analyst-queries.test.ts checks it).
 --
 -- Which table answers what:
 --   rollups  exact per-minute counts of EVERY request, per gateway process, model,
@@ -63,6 +66,14 @@ FROM (
   GROUP BY minute, version
 )
 ORDER BY minute, version;
+
+-- name: requests_per_application
+-- Requests and 429s (quota refusals, version '') per calling application and version; application '' without access control.
+SELECT application, version, sum(requests) AS requests, sum(throttled) AS throttled
+FROM model_gateway.rollups FINAL
+WHERE model = {model:String} AND minute >= toDateTime({since:UInt32})
+GROUP BY application, version
+ORDER BY application, version;
 
 -- name: batch_vs_live_per_version
 -- Exact requests and 5xx share per version and traffic kind ('' = live, stored before the column existed).
@@ -182,7 +193,7 @@ WHERE model = {model:String} AND time >= toDateTime({since:UInt32})
 GROUP BY version, replica
 ORDER BY version, replica;
 
--- Shadow traffic (issue 11): shadow_pairs holds one row per mirrored request, with
+-- Shadow traffic: shadow_pairs holds one row per mirrored request, with
 -- both answers. comparable/exact/max_abs_diff are computed by the gateway (same
 -- output names and shapes; every value equal; largest absolute difference). Read
 -- with FINAL (a redelivered pair collapses). Agreement is over the pairs both

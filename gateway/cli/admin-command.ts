@@ -52,7 +52,7 @@ const COMMON: Options = {
 
 export function adminCommand (name: string, spec: AdminCommandSpec): Command {
   const usage = [
-    `usage: model-gateway ${name} ${spec.usage} [--admin-url URL] [--token TOKEN] [--json]`,
+    `usage: npx model-gateway ${name} ${spec.usage} [--admin-url URL] [--token TOKEN] [--json]`,
     '',
     spec.summary,
     ...(spec.help ?? []),

@@ -9,7 +9,7 @@ type Loader = () => Promise<Command>
 
 const commands: Record<string, Loader> = {
   serve: async () => ({
-    summary: 'run the gateway (same as node dist/gateway/main.js)',
+    summary: 'run the gateway (what npm start runs): --config FILE, --port N, --admin-port N',
     run: async () => { await import('../main.js'); return -1 }
   }),
   // control plane commands register here
@@ -39,7 +39,9 @@ const commands: Record<string, Loader> = {
   sink: async () => (await import('./commands/sink.js')).default,
   migrate: async () => (await import('./commands/migrate.js')).default,
   report: async () => (await import('./commands/report.js')).default,
+  query: async () => (await import('./commands/query.js')).default,
   batch: async () => (await import('./commands/batch.js')).default,
+  traffic: async () => (await import('./commands/traffic.js')).default,
 }
 
 async function main (argv: string[]): Promise<void> {
@@ -61,9 +63,9 @@ async function main (argv: string[]): Promise<void> {
 }
 
 async function usage (): Promise<string> {
-  const lines = ['usage: model-gateway <command> [options]', '', 'commands:']
+  const lines = ['usage: npx model-gateway <command> [options]', '', 'commands:']
   for (const [name, load] of Object.entries(commands)) lines.push(`  ${name.padEnd(14)} ${(await load()).summary}`)
-  lines.push('', 'Run "model-gateway <command> --help" for the options of a command.', '')
+  lines.push('', 'Run "npx model-gateway <command> --help" for the options of a command.', '')
   return lines.join('\n')
 }
 

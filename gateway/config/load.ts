@@ -19,6 +19,7 @@ import { StateError, type RoutingState } from '../state/routing-state.js'
 import type { TlsFiles } from '../tls/material.js'
 import { readUpstreamTls, resolveAccess, resolveListenerTls, resolveRedact, resolveUpstreamTls, ResolveError, type ResolvedAccess, type ResolvedRedact, type ResolvedUpstreamTls } from './resolve-access.js'
 import { ConfigError, describeSchemaError, jsonPointerToPath, substituteEnv } from './raw.js'
+import { ConnectionSettingError, securityOf, type KafkaSecurity, type RedisSecurity } from './connections.js'
 
 export { ConfigError }
 
@@ -105,6 +106,8 @@ export interface GatewayConfig {
     store: 'memory' | 'redis'
     file: string | undefined
     redisUrl: string | undefined
+    /** ACL user, password and TLS of the Redis servers. */
+    redis: RedisSecurity
     keyPrefix: string
     sentinel: { name: string, hosts: Array<{ host: string, port: number }>, password: string | undefined, sentinelPassword: string | undefined } | undefined
     minReplicaAcks: number
@@ -114,6 +117,7 @@ export interface GatewayConfig {
     sink: 'off' | 'file' | 'kafka'
     file: string | undefined
     kafkaBrokers: string[] | undefined
+    kafkaSecurity: KafkaSecurity
     topicPrefix: string
     bufferMaxRecords: number
     bufferMaxBytes: number
@@ -138,7 +142,7 @@ export async function loadConfigFile (file: string, env: Readonly<GatewayEnv> = 
   try {
     text = await readFile(file, 'utf8')
   } catch (err) {
-    throw new ConfigError(file, '', `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`)
+    throw new ConfigError(file, '', `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)}); give another with --config FILE or GATEWAY_CONFIG`)
   }
   const config = parseConfig(text, file, env)
   await readUpstreamTls(config.file, config.models)
@@ -165,7 +169,7 @@ export function parseConfig (text: string, file: string, env: Readonly<GatewayEn
   const first = check.Check(raw) ? undefined : check.Errors(raw).First()
   if (first !== undefined) {
     const path = jsonPointerToPath(first.path)
-    throw new ConfigError(file, path, describeSchemaError(first.message, /token|key|secret/i.test(path) ? undefined : first.value, first.schema))
+    throw new ConfigError(file, path, describeSchemaError(first.message, /token|key|secret|password/i.test(path) ? undefined : first.value, first.schema))
   }
   const cfg = raw as GatewayConfigFile
   if (Object.keys(cfg.models).length === 0) throw new ConfigError(file, 'models', 'must declare at least one model')
@@ -214,6 +218,7 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
   const kafkaBrokers = logging.kafkaBrokers ?? env.KAFKA_BROKERS?.split(',').map(s => s.trim()).filter(s => s !== '')
   if (sink === 'kafka' && (kafkaBrokers === undefined || kafkaBrokers.length === 0)) throw new ConfigError(file, 'logging.kafkaBrokers', 'is required with sink "kafka" (or set KAFKA_BROKERS)')
   if (sink === 'file' && logging.file === undefined) throw new ConfigError(file, 'logging.file', 'is required with sink "file"')
+  const security = connectionSecurity(cfg, file, env)
   const hashed = Object.entries(models).find(([, m]) => m.redact.hash.length > 0)
   if (hashed !== undefined && logging.hashKey === undefined) throw new ConfigError(file, 'logging.hashKey', `is required: model "${hashed[0]}" hashes fields (redact.hash)`)
   return {
@@ -251,6 +256,7 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
       store,
       file: state.file,
       redisUrl,
+      redis: security.redis,
       keyPrefix: state.keyPrefix ?? D.DEFAULT_STATE_KEY_PREFIX,
       sentinel: state.sentinel === undefined ? undefined : { name: state.sentinel.name, hosts: state.sentinel.hosts.map(hostPort), password: state.sentinel.password, sentinelPassword: state.sentinel.sentinelPassword },
       minReplicaAcks: state.minReplicaAcks ?? D.DEFAULT_MIN_REPLICA_ACKS,
@@ -264,6 +270,7 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
       sink,
       file: logging.file,
       kafkaBrokers,
+      kafkaSecurity: security.kafka,
       topicPrefix: logging.topicPrefix ?? D.DEFAULT_TOPIC_PREFIX,
       bufferMaxRecords: logging.bufferMaxRecords ?? D.DEFAULT_BUFFER_MAX_RECORDS,
       bufferMaxBytes: logging.bufferMaxBytes ?? D.DEFAULT_BUFFER_MAX_BYTES,
@@ -277,9 +284,19 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
       timeoutMs: cfg.shadow?.timeoutMs,
       maxOutputBytes: cfg.shadow?.maxOutputBytes ?? D.DEFAULT_SHADOW_MAX_OUTPUT_BYTES
     },
-    rollouts: resolveRollouts(cfg, env),
+    rollouts: resolveRollouts(cfg, env, sink, security.clickhouse),
     models,
     initialState
+  }
+}
+
+/** TLS, SASL and credentials of the backing services; a bad environment setting is a config error naming the variable. */
+function connectionSecurity (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv>): ReturnType<typeof securityOf> {
+  try {
+    return securityOf(cfg, env)
+  } catch (err) {
+    if (err instanceof ConnectionSettingError) throw new ConfigError(file, `(environment) ${err.setting}`, err.message.slice(err.setting.length + 2))
+    throw err
   }
 }
 

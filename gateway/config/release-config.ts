@@ -3,6 +3,7 @@
  * their defaults, and each model's verification suites and segments checked
  * (an error names the file, the path and the reason).
  */
+import type { ClickHouseSecurity } from './connections.js'
 import * as D from './defaults.js'
 import type { GatewayEnv } from './env.js'
 import { ConfigError } from './raw.js'
@@ -21,6 +22,7 @@ export interface ResolvedRollouts {
   source: 'local' | 'clickhouse'
   clickhouseUrl: string | undefined
   clickhouseDatabase: string | undefined
+  clickhouse: ClickHouseSecurity
   tickMs: number
   leaseTtlMs: number
   staleAfterMs: number
@@ -35,15 +37,19 @@ export interface ResolvedRollouts {
   plans: Record<string, unknown>
 }
 
-export function resolveRollouts (cfg: GatewayConfigFile, env: Readonly<GatewayEnv>): ResolvedRollouts {
+export function resolveRollouts (cfg: GatewayConfigFile, env: Readonly<GatewayEnv>, sink: string, clickhouse: ClickHouseSecurity): ResolvedRollouts {
   const ro = cfg.rollouts ?? {}
+  const clickhouseUrl = ro.clickhouseUrl ?? env.CLICKHOUSE_URL
   const plans: Record<string, unknown> = {}
   for (const [name, m] of Object.entries(cfg.models)) if (m.release.rollout !== undefined) plans[name] = m.release.rollout
   return {
     enabled: ro.enabled ?? true,
-    source: ro.source ?? 'local',
-    clickhouseUrl: ro.clickhouseUrl ?? env.CLICKHOUSE_URL,
+    // A fleet with a pipeline judges canaries on fleet-wide data: each pod's
+    // own traffic is only its share of the canary's.
+    source: ro.source ?? (sink === 'kafka' && clickhouseUrl !== undefined ? 'clickhouse' : 'local'),
+    clickhouseUrl,
     clickhouseDatabase: ro.clickhouseDatabase ?? env.CLICKHOUSE_DATABASE,
+    clickhouse,
     tickMs: ro.tickMs ?? D.DEFAULT_ROLLOUT_TICK_MS,
     leaseTtlMs: ro.leaseTtlMs ?? D.DEFAULT_ROLLOUT_LEASE_TTL_MS,
     staleAfterMs: ro.staleAfterMs ?? D.DEFAULT_ROLLOUT_STALE_AFTER_MS,

@@ -5,7 +5,7 @@
  * gateway/release/plan.ts, with errors naming their path.
  */
 import { Type } from '@sinclair/typebox'
-import { CookieName, HeaderName, Labels, Name, Rate, Strict } from './schema-parts.js'
+import { CookieName, HeaderName, Labels, Name, Rate, Strict, TlsFilesSchema } from './schema-parts.js'
 
 /** One golden file of a verification suite, with its own tolerances. */
 export const GoldenFileSchema = Strict({
@@ -87,6 +87,11 @@ export const RolloutsSchema = Strict({
   source: Type.Optional(Type.Union([Type.Literal('local'), Type.Literal('clickhouse')])),
   clickhouseUrl: Type.Optional(Type.String()),
   clickhouseDatabase: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' })),
+  /** Default CLICKHOUSE_USER / CLICKHOUSE_PASSWORD; use ${ENV_VAR} for the password. */
+  clickhouseUser: Type.Optional(Type.String({ minLength: 1 })),
+  clickhousePassword: Type.Optional(Type.String()),
+  /** For an https URL signed by a private CA, or client certificates (default CLICKHOUSE_TLS_*_FILE). */
+  clickhouseTls: Type.Optional(TlsFilesSchema),
   tickMs: Type.Optional(Type.Integer({ minimum: 50, maximum: 60_000 })),
   leaseTtlMs: Type.Optional(Type.Integer({ minimum: 500, maximum: 600_000 })),
   staleAfterMs: Type.Optional(Type.Integer({ minimum: 500, maximum: 3_600_000 })),

@@ -16,3 +16,14 @@ export const Rate = Type.Number({ minimum: 0, maximum: 1 })
 export const ReplicaUrl = Type.String({ pattern: REPLICA_URL_PATTERN })
 /** Label names and values: what policies and scoped admin tokens select models by. */
 export const Labels = Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$' }), Type.String({ maxLength: 128 }), { maxProperties: 32 })
+
+/** PEM files for client-side TLS to a backing service (e.g. mounted from a Kubernetes Secret). */
+export const TlsFilesSchema = Strict({
+  /** CA bundle that signs the server's certificate (default: the system's CAs). */
+  caFile: Type.Optional(Type.String({ minLength: 1 })),
+  /** Client certificate and key, for servers that require them (mutual TLS). */
+  certFile: Type.Optional(Type.String({ minLength: 1 })),
+  keyFile: Type.Optional(Type.String({ minLength: 1 })),
+  /** Name to verify in the server's certificate when it differs from the address. */
+  servername: Type.Optional(Type.String({ minLength: 1, maxLength: 253 }))
+})

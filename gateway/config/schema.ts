@@ -4,7 +4,7 @@
  */
 import { MAX_REPLICAS } from '../state/names.js'
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
-import { BasisPoints, HeaderName, Labels, Name, Port, PositiveMs, Rate, ReplicaUrl, Strict } from './schema-parts.js'
+import { BasisPoints, HeaderName, Labels, Name, Port, PositiveMs, Rate, ReplicaUrl, Strict, TlsFilesSchema } from './schema-parts.js'
 import { RolloutsSchema, SegmentsSchema, SuiteSchema, type PolicySchema, type TemplateSchema } from './release-schema.js'
 import { AccessSchema, ListenerTlsSchema, RedactSchema, UpstreamTlsSchema } from './access-schema.js'
 
@@ -142,6 +142,16 @@ export const ModelSchema = Strict({
   redact: Type.Optional(RedactSchema)
 })
 
+/** true: TLS with the system's CAs; false: plaintext; an object: TLS with these files. */
+const TlsSetting = Type.Union([Type.Boolean(), TlsFilesSchema])
+
+export const KafkaSaslSchema = Strict({
+  mechanism: Type.Union([Type.Literal('plain'), Type.Literal('scram-sha-256'), Type.Literal('scram-sha-512')]),
+  username: Type.String({ minLength: 1 }),
+  /** Use ${ENV_VAR} to keep it out of the file. */
+  password: Type.String()
+})
+
 export const AdminTokenSchema = Strict({
   name: Name,
   /** The token itself; use ${ENV_VAR} to keep it out of the file. */
@@ -215,6 +225,12 @@ export const ConfigSchema = Strict({
     /** memory store: keep the last state in this file so a restart resumes it. */
     file: Type.Optional(Type.String()),
     redisUrl: Type.Optional(Type.String()),
+    /** Redis ACL user (default REDIS_USERNAME, else the default user). */
+    redisUsername: Type.Optional(Type.String({ minLength: 1 })),
+    /** Default REDIS_PASSWORD; use ${ENV_VAR} to keep it out of the file. */
+    redisPassword: Type.Optional(Type.String()),
+    /** TLS to Redis; a rediss:// URL turns it on with the system's CAs. */
+    redisTls: Type.Optional(TlsSetting),
     keyPrefix: Type.Optional(Name),
     /** Reach Redis through Redis Sentinel (the primary it names, followed across failovers) instead of redisUrl. */
     sentinel: Type.Optional(Strict({
@@ -241,6 +257,10 @@ export const ConfigSchema = Strict({
     sink: Type.Optional(Type.Union([Type.Literal('off'), Type.Literal('file'), Type.Literal('kafka')])),
     file: Type.Optional(Type.String()),
     kafkaBrokers: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
+    /** TLS to the brokers (default KAFKA_TLS and KAFKA_TLS_*_FILE). */
+    kafkaTls: Type.Optional(TlsSetting),
+    /** SASL authentication (default KAFKA_SASL_MECHANISM, _USERNAME, _PASSWORD). */
+    kafkaSasl: Type.Optional(KafkaSaslSchema),
     topicPrefix: Type.Optional(Name),
     bufferMaxRecords: Type.Optional(Type.Integer({ minimum: 1 })),
     bufferMaxBytes: Type.Optional(Type.Integer({ minimum: 1024 })),

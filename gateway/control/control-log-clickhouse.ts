@@ -5,6 +5,7 @@
  */
 import { ClickHouse } from '../sink/clickhouse.js'
 import type { ControlRow } from '../observe/control-row.js'
+import type { TlsFiles } from '../config/connections.js'
 import type { ControlLogReader, ControlQuery } from './control-log.js'
 
 export interface ClickHouseReaderOptions {
@@ -12,6 +13,7 @@ export interface ClickHouseReaderOptions {
   database: string
   username?: string | undefined
   password?: string | undefined
+  tls?: TlsFiles | null | undefined
 }
 
 export class ControlLogClickHouse implements ControlLogReader {
@@ -19,7 +21,7 @@ export class ControlLogClickHouse implements ControlLogReader {
   readonly #ch: ClickHouse
 
   constructor (o: ClickHouseReaderOptions) {
-    this.#ch = new ClickHouse({ url: o.url, database: o.database, username: o.username, password: o.password, requestTimeoutMs: 5_000 })
+    this.#ch = new ClickHouse({ url: o.url, database: o.database, username: o.username, password: o.password, tls: o.tls, requestTimeoutMs: 5_000 })
     this.name = `clickhouse ${o.database}.control_log`
   }
 

@@ -13,7 +13,7 @@ import type { RedisTarget } from './redis-connection.js'
 
 /** Where the state store's Redis is (the rollout coordination uses the same). */
 export function redisTarget (config: GatewayConfig): RedisTarget {
-  return { url: config.state.redisUrl, sentinel: config.state.sentinel }
+  return { url: config.state.redisUrl, sentinel: config.state.sentinel, security: config.state.redis }
 }
 
 /**
@@ -27,7 +27,9 @@ export async function createControlLog (config: GatewayConfig, logger: Logger): 
   let reader: ControlLogReader | null = file
   if (c.clickhouseUrl !== undefined) {
     const { ControlLogClickHouse } = await import('./control-log-clickhouse.js')
-    reader = new ControlLogClickHouse({ url: c.clickhouseUrl, database: c.clickhouseDatabase ?? DEFAULT_DATABASE })
+    // The same ClickHouse credentials as the rollout source (CLICKHOUSE_USER, CLICKHOUSE_PASSWORD, CLICKHOUSE_TLS_*).
+    const sec = config.rollouts.clickhouse
+    reader = new ControlLogClickHouse({ url: c.clickhouseUrl, database: c.clickhouseDatabase ?? DEFAULT_DATABASE, username: sec.username, password: sec.password, tls: sec.tls })
   }
   const sinks: ControlLogSinkCloser[] = file === null ? [] : [file]
   return new ControlLog({ sinks, reader, logger, awaitPipeline: config.logging.sink !== 'off' })

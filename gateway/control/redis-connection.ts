@@ -10,6 +10,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis'
 import type { Logger } from '../observe/log.js'
+import { readTlsFiles, type RedisSecurity } from '../config/connections.js'
 
 /** A command that has not answered by then fails: an admin write should get its answer quickly, not hang. */
 export const REDIS_COMMAND_TIMEOUT_MS = 1_000
@@ -27,10 +28,55 @@ export interface SentinelTarget {
   sentinelPassword?: string | undefined
 }
 
-/** Where Redis is: `url`, or `sentinel` (which wins when both are given). */
+/** Where Redis is: `url`, or `sentinel` (which wins when both are given); and how to authenticate. */
 export interface RedisTarget {
   url?: string | undefined
   sentinel?: SentinelTarget | undefined
+  /** ACL user, password and TLS of the Redis servers (state.redisUsername, redisPassword, redisTls). */
+  security?: RedisSecurity | undefined
+}
+
+/**
+ * The options a managed Redis asks for: an ACL user and password, TLS (a
+ * rediss:// URL, or CA / client certificate files). With Sentinel, TLS is for
+ * the servers it names (enableTLSForSentinelMode); the sentinels are reached as
+ * configured.
+ */
+export function securityOptions (target: RedisTarget): Partial<RedisOptions> {
+  const sec = target.security
+  const out: Partial<RedisOptions> = {}
+  if (sec?.username !== undefined) out.username = sec.username
+  if (sec?.password !== undefined) out.password = sec.password
+  const tls = sec?.tls ?? null
+  if (tls !== null || (target.sentinel === undefined && /^rediss:/i.test(target.url ?? ''))) {
+    const files = tls ?? {}
+    out.tls = { ...readTlsFiles(files, 'Redis'), ...(files.servername === undefined ? {} : { servername: files.servername }) }
+    if (target.sentinel !== undefined) out.enableTLSForSentinelMode = true
+  }
+  return out
+}
+
+/**
+ * One line: Redis, where, and the real reason — a refused password, a TLS
+ * failure, nothing listening — never the password. ioredis reports a refused
+ * AUTH as an 'error' event; the command that waited only hears "Connection is
+ * closed.", so the client's last error is asked first.
+ */
+export function describeRedisError (target: RedisTarget, err: unknown, last: Error | undefined): string {
+  const msg = (err as Error)?.message ?? String(err)
+  const reason = (/Connection is closed|Stream isn't writeable|max retries|connect ETIMEDOUT/i.test(msg) && last !== undefined ? last.message : msg).trim()
+  const where = `Redis at ${describeTarget(target)}`
+  if (/WRONGPASS|NOAUTH|invalid username-password|AUTH.*failed/i.test(reason)) return `${where} refused the credentials (${reason}); check REDIS_USERNAME / REDIS_PASSWORD (or state.redisUsername / redisPassword)`
+  if (/certificate|self[- ]signed|SSL|TLS|EPROTO|wrong version number/i.test(reason)) return `${where}: TLS failed (${reason}); check the rediss:// URL and REDIS_TLS_CA_FILE`
+  if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|connect/i.test(reason)) return `${where} is not reachable (${reason}); start Redis or set REDIS_URL / state.redisUrl (or use state.store: memory)`
+  return `${where}: ${reason}`
+}
+
+const lastErrors = new WeakMap<Redis, Error>()
+
+/** The last connection error of a client made by redisClient (undefined when none). */
+export function lastError (r: Redis): Error | undefined {
+  return lastErrors.get(r)
 }
 
 /** For logs and errors: where this target points, without passwords. */
@@ -61,6 +107,7 @@ export function redisClient (target: RedisTarget, name: string, logger: Logger, 
     connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
     retryStrategy: (times) => Math.min(times * 100, REDIS_MAX_RECONNECT_DELAY_MS),
     connectionName: name,
+    ...securityOptions(target),
     ...overrides
   }
   const s = target.sentinel
@@ -78,7 +125,10 @@ export function redisClient (target: RedisTarget, name: string, logger: Logger, 
       failoverDetector: true
     })
   // ioredis emits 'error' on every failed reconnect; without a listener it would crash the process.
-  client.on('error', (err: Error) => { logger.debug({ err: err.message, connection: name }, 'redis connection error') })
+  client.on('error', (err: Error) => {
+    lastErrors.set(client, err)
+    logger.debug({ err: err.message, connection: name }, 'redis connection error')
+  })
   return client
 }
 

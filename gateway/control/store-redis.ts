@@ -29,7 +29,7 @@ import type { Operation } from './operations.js'
 import { errors } from '../errors.js'
 import { auditEntry, auditRow, tagged, CAS_RETRIES, DEFAULT_AUDIT_CAP, missingModels, seedMissingModels, type AuditEntry, type AuditInput, type InstanceInfo, type OperationView, type StateListener, type StateStore, type StoreHealth } from './store.js'
 import { ControlLog } from './control-log.js'
-import { describeTarget, quit, redisClient, redisMs, type RedisTarget } from './redis-connection.js'
+import { describeRedisError, lastError, quit, redisClient, redisMs, type RedisTarget } from './redis-connection.js'
 import { casWrite, WRITE_DEADLINE_MS, type WriteTarget } from './redis-write.js'
 import { HealthTracker } from './store-health.js'
 import { PendingWrites } from './pending-writes.js'
@@ -107,7 +107,7 @@ export class RedisStateStore implements StateStore {
       await this.#sync.seedFromConfig(initial)
     } catch (err) {
       for (const r of [this.#write, this.#read, this.#sub]) r.disconnect()
-      throw new Error(`cannot load the routing state from Redis (${describeTarget(this.#o.target)}): ${(err as Error).message}`, { cause: err })
+      throw new Error(`cannot load the routing state: ${describeRedisError(this.#o.target, err, lastError(this.#write))}`, { cause: err })
     }
     const missing = missingModels(this.#sync.state, initial)
     if (missing.length > 0) await this.update(undefined, seedMissingModels(initial), { actor: 'config', action: 'seed-models', detail: { models: missing } })

@@ -7,7 +7,7 @@
  * answer was sent; a request that is not sampled never decodes anything.
  */
 import { inferMessageToJson } from '../../proto/oip-proto.js'
-import type { RequestOutcome, Traffic } from '../observe/outcome.js'
+import type { RequestKind, RequestOutcome, Traffic } from '../observe/outcome.js'
 import { scanFields } from '../proxy/oip-wire.js'
 
 /** Field of raw tensor contents in ModelInferResponse. */
@@ -25,6 +25,8 @@ export class GrpcOutcome implements RequestOutcome {
   fallbackFrom: string | null = null
   /** The calling application (access control); '' without. */
   application = ''
+  /** ModelMetadata calls are 'metadata': rollups and canary analysis count scoring only. */
+  kind: RequestKind = 'infer'
   readonly requestHeaderLength = -1
   readonly requestEncoding = null
   readonly responseHeaderLength = -1

@@ -12,7 +12,8 @@ import kafkajs, { CompressionTypes, Partitioners, type Kafka, type Producer, typ
 import type { Logger } from './log.js'
 import type { PipelineBatch, PipelineTransport } from './transport.js'
 import type { BufferedMessage } from './buffer.js'
-import { ensureTopics, kafkaClient, topicNames, type TopicKind } from './topics.js'
+import { describeKafkaError, ensureTopics, kafkaClient, topicNames, type TopicKind } from './topics.js'
+import { NO_KAFKA_SECURITY, type KafkaSecurity } from '../config/connections.js'
 
 /**
  * zlib level of the GZIP codec. kafkajs compresses at zlib's default (6); level 1
@@ -61,6 +62,8 @@ export interface KafkaTransportOptions {
   topicPrefix: string
   clientId: string
   logger: Logger
+  /** TLS and SASL (default: plaintext, no SASL). */
+  security?: KafkaSecurity
   /** Create the topics when first connected (default true). */
   createTopics?: boolean
 }
@@ -75,11 +78,20 @@ export class KafkaTransport implements PipelineTransport {
 
   constructor (opts: KafkaTransportOptions) {
     this.#opts = opts
-    this.#kafka = kafkaClient(opts.brokers, opts.clientId, opts.logger)
+    this.#kafka = kafkaClient(opts.brokers, opts.clientId, opts.logger, opts.security)
     this.#topics = topicNames(opts.topicPrefix)
   }
 
   async send (batch: PipelineBatch): Promise<void> {
+    try {
+      await this.#send(batch)
+    } catch (err) {
+      // The pipeline logs this message (rate-limited): make it say what to fix.
+      throw new Error(describeKafkaError(err, this.#opts.brokers, this.#opts.security ?? NO_KAFKA_SECURITY), { cause: err })
+    }
+  }
+
+  async #send (batch: PipelineBatch): Promise<void> {
     const producer = await this.#connected()
     const topicMessages: TopicMessages[] = []
     if (batch.records.length > 0) topicMessages.push({ topic: this.#topics.records, messages: chunkByKey(batch.records) })

@@ -6,7 +6,9 @@ export function createLogger (level = 'info', name = 'model-gateway'): Logger {
     name,
     level,
     redact: {
-      paths: ['authorization', 'token', '*.authorization', '*.token', 'headers.authorization', 'req.headers.authorization', 'config.admin.tokens'],
+      // Secrets of the backing services travel in objects named password/sasl/security; none is logged on purpose, these catch accidents.
+      paths: ['authorization', 'token', '*.authorization', '*.token', 'headers.authorization', 'req.headers.authorization', 'config.admin.tokens',
+        'password', '*.password', '*.*.password', 'sasl', '*.sasl', 'kafkaSecurity', '*.kafkaSecurity', 'config.state.redis', 'config.rollouts.clickhouse'],
       censor: '[redacted]'
     }
   }, destination({ fd: 2, sync: false }))

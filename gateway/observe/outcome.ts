@@ -35,6 +35,12 @@ export interface RequestOutcome {
   responseBody: Buffer | null
   /** Live user traffic, or a batch job's (`x-gateway-traffic: batch`, honoured only from callers allowed to send it). */
   traffic: Traffic
+  /**
+   * A scoring request (`POST …/infer`) or a metadata call (`GET /v2/models/{m}`
+   * and its version form), which goes through the same path to a version but
+   * scores nothing: rollups, records and canary analysis count scoring only.
+   */
+  kind: RequestKind
   /** The application that called (access control); '' or absent when access control is off or the caller is unknown. */
   application?: string
   /** Binary tensor extension: length of the JSON part of the request body, -1 when not used. */
@@ -50,6 +56,7 @@ export interface RequestOutcome {
 }
 
 export type Traffic = 'live' | 'batch'
+export type RequestKind = 'infer' | 'metadata'
 
 export interface RequestObserver {
   observe (o: RequestOutcome): void

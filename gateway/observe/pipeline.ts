@@ -135,6 +135,8 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
   }
 
   observe (o: RequestOutcome): void {
+    // Metadata calls score nothing: counted with them, a model's "requests" would not be its scoring requests.
+    if (o.kind !== 'infer') return
     this.#rollups.record(o.model, o.version, o.status, o.totalMs, o.startedAt, o.traffic, o.application, o.errorCode === 'GW_RATE_LIMITED')
     const d = this.#sampler.decide(o.model, o.version, o.requestId, o.status, o.errorCode)
     if (d === null) return
@@ -346,7 +348,7 @@ export function buildPipeline ({ config, logger, registry }: BuildPipelineDeps):
   let transport: PipelineTransport
   if (l.sink === 'off') return null
   if (l.sink === 'file') transport = new FileTransport(l.file!)
-  else transport = new KafkaTransport({ brokers: l.kafkaBrokers!, topicPrefix: l.topicPrefix, clientId: `model-gateway-${config.instanceId}`, logger })
+  else transport = new KafkaTransport({ brokers: l.kafkaBrokers!, security: l.kafkaSecurity, topicPrefix: l.topicPrefix, clientId: `model-gateway-${config.instanceId}`, logger })
   return new ScoringPipeline({
     instanceId: config.instanceId,
     models: config.models,

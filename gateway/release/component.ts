@@ -74,7 +74,7 @@ export function startRelease (config: GatewayConfig, store: StateStore, logger: 
   let series: ClickHouseSeries | null = null
   if (ro.source === 'clickhouse') {
     if (ro.clickhouseUrl === undefined) throw new ConfigError(config.file, 'rollouts.clickhouseUrl', 'is required with source "clickhouse" (or set CLICKHOUSE_URL)')
-    const ch = { url: ro.clickhouseUrl, database: ro.clickhouseDatabase ?? DEFAULT_DATABASE }
+    const ch = { url: ro.clickhouseUrl, database: ro.clickhouseDatabase ?? DEFAULT_DATABASE, username: ro.clickhouse.username, password: ro.clickhouse.password, tls: ro.clickhouse.tls }
     source = new ClickHouseSource(ch)
     shadow = clickHouseEvidence(ch)
     series = new ClickHouseSeries(ch)

@@ -126,7 +126,7 @@ export class RolloutController {
         continue
       }
       const plan = r.plan as RolloutPlan
-      this.#o.source.watch(model, [r.stable, r.version], outputOf(plan), plan.exclude == null || plan.exclude.requests === 0 ? undefined : { version: r.version, requests: plan.exclude.requests })
+      this.#o.source.watch(model, [r.stable, r.version], outputOf(plan), { version: r.version, requests: plan.exclude?.requests ?? 0 })
       try {
         if (!(await this.#o.coordination.lease(model))) {
           this.#leased.delete(model)

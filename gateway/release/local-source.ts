@@ -104,7 +104,8 @@ export class LocalWindow implements RequestObserver, AnalysisSource {
         byVersion.set(v, s = new Series(output))
         this.#count++
       }
-      s.skipFirst = skip?.version === v ? skip.requests : 0
+      // window() re-watches without a skip on every analysis: only the rollout's own watch sets the skip.
+      if (skip !== undefined) s.skipFirst = skip.version === v ? skip.requests : 0
     }
   }
 
@@ -118,7 +119,7 @@ export class LocalWindow implements RequestObserver, AnalysisSource {
 
   observe (o: RequestOutcome): void {
     // Live users only, as the ClickHouse source counts: a batch job is another population.
-    if (o.version === null || o.traffic !== 'live') return
+    if (o.version === null || o.traffic !== 'live' || o.kind !== 'infer') return
     const s = this.#series.get(o.model)?.get(o.version)
     if (s === undefined) return
     if (s.skipFirst > 0 && o.replica !== null) {

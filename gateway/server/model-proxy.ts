@@ -15,7 +15,7 @@ import { decide, explicitVersionOf } from '../routing/decide.js'
 import { HttpExchange } from '../proxy/send.js'
 import { BINARY_HEADER, binaryHeaderLength, checkBody, type BodyInfo } from '../proxy/oip-body.js'
 import { bodyLength, ChunkedBody, joinOnRead, type RequestBody } from '../proxy/request-body.js'
-import type { RequestObserver, RequestOutcome } from '../observe/outcome.js'
+import type { RequestKind, RequestObserver, RequestOutcome } from '../observe/outcome.js'
 import type { ReplicaFeedback } from '../proxy/feedback.js'
 import { ThrottledLog } from '../observe/throttled-log.js'
 import { stickyKeyOf, forwardHeaders, responseHeaders } from '../proxy/headers.js'
@@ -84,19 +84,19 @@ export class ModelProxy {
       if (c instanceof Promise) c = await c
       if (c instanceof GatewayError) {
         this.#refused(c, req, modelName, requestId)
-        this.reject(req, res, c, modelName, requestId, start, false)
+        this.reject(req, res, c, modelName, requestId, start, false, undefined, null, body === null ? 'metadata' : 'infer')
         return
       }
       caller = c
     }
     const model = d.router.snapshot.models.get(modelName)
     if (model === undefined) {
-      this.reject(req, res, errors.unknownModel(modelName), modelName, requestId, start, false, undefined, caller)
+      this.reject(req, res, errors.unknownModel(modelName), modelName, requestId, start, false, undefined, caller, body === null ? 'metadata' : 'infer')
       return
     }
     const cfg = model.cfg
     const stickyKey = caller?.stickyKey ?? stickyKeyOf(req.headers, cfg.stickyHeader, cfg.stickyCookie)
-    const outcome = newOutcome(requestId, modelName, model.release, stickyKey, body, req, caller, d.access !== undefined)
+    const outcome = newOutcome(requestId, modelName, model.release, stickyKey, body, req, caller, d.access !== undefined, body === null ? 'metadata' : 'infer')
     const ctx: AnswerContext = { requestId, version: null, fallback: false, close: d.lifecycle.closing }
     let exchange: HttpExchange | null = null
     let shadow: ShadowTicket | null = null
@@ -177,10 +177,10 @@ export class ModelProxy {
    * model, body over the limit) and still reports it, so metrics and rollups
    * count every request. Observers bound the names they label with.
    */
-  reject (req: IncomingMessage, res: ServerResponse, e: GatewayError, modelName: string, requestId: string, start: number, close: boolean, extraHeaders?: string[], caller: Caller | null = null): void {
+  reject (req: IncomingMessage, res: ServerResponse, e: GatewayError, modelName: string, requestId: string, start: number, close: boolean, extraHeaders?: string[], caller: Caller | null = null, kind: RequestKind = 'infer'): void {
     const d = this.#d
     answerError(res, e, { requestId, version: null, fallback: false, close: close || d.lifecycle.closing }, extraHeaders)
-    const outcome = newOutcome(requestId, modelName, null, undefined, null, req, caller, d.access !== undefined)
+    const outcome = newOutcome(requestId, modelName, null, undefined, null, req, caller, d.access !== undefined, kind)
     outcome.status = e.statusCode
     outcome.errorCode = e.code
     outcome.totalMs = performance.now() - start
@@ -202,7 +202,7 @@ export class ModelProxy {
 }
 
 /** `guarded`: access control is on, so the batch mark counts only from a caller with the batch right. */
-function newOutcome (requestId: string, model: string, release: string | null, stickyKey: string | undefined, body: RequestBody | null, req: IncomingMessage, caller: Caller | null, guarded: boolean): RequestOutcome {
+function newOutcome (requestId: string, model: string, release: string | null, stickyKey: string | undefined, body: RequestBody | null, req: IncomingMessage, caller: Caller | null, guarded: boolean, kind: RequestKind): RequestOutcome {
   const outcome: RequestOutcome = {
     requestId,
     model,
@@ -221,6 +221,7 @@ function newOutcome (requestId: string, model: string, release: string | null, s
     requestBody: body instanceof ChunkedBody ? null : body,
     responseBody: null,
     traffic: req.headers[TRAFFIC_HEADER] === 'batch' && (!guarded || caller?.batch === true) ? 'batch' : 'live',
+    kind,
     application: caller?.application ?? '',
     requestHeaderLength: -1,
     requestEncoding: null,

@@ -6,6 +6,7 @@
  */
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client'
 import { checkParams, identifier, inlineParams, type ParamValue } from './sql.js'
+import { addressOf, readTlsFiles, type TlsFiles } from '../config/connections.js'
 
 export interface ServerFeatures {
   version: string
@@ -28,6 +29,8 @@ export interface ClickHouseOptions {
   database: string
   username?: string
   password?: string
+  /** For an https URL: a private CA and/or a client certificate. */
+  tls?: TlsFiles | null
   /** Per-request timeout; inserts retried by the caller. */
   requestTimeoutMs?: number
 }
@@ -37,14 +40,20 @@ export const DEFAULT_DATABASE = 'model_gateway'
 export class ClickHouse {
   readonly client: ClickHouseClient
   readonly database: string
+  /** scheme://host:port, for messages (never credentials). */
+  readonly address: string
+  readonly username: string
   #features: ServerFeatures | null = null
 
   constructor (opts: ClickHouseOptions) {
     this.database = identifier(opts.database)
+    this.address = addressOf(opts.url)
+    this.username = opts.username ?? 'default'
     this.client = createClient({
       url: opts.url,
-      username: opts.username ?? 'default',
+      username: this.username,
       password: opts.password ?? '',
+      ...tlsOptions(opts.tls),
       request_timeout: opts.requestTimeoutMs ?? 30_000,
       compression: { request: false, response: false },
       // Below the server's keep-alive timeout (3 s on a default 18.16), so a reused socket is never one the server closed.
@@ -104,4 +113,28 @@ export class ClickHouse {
   async close (): Promise<void> {
     await this.client.close()
   }
+
+  /** One line naming ClickHouse, its address and what to check; never the password. */
+  describe (err: unknown): string {
+    const msg = ((err as Error)?.message ?? String(err)).split('\n')[0]!.replace(/, e\.what\(\) = DB::Exception$/, '')
+    if (isClickHouseAuthError(err)) return `ClickHouse at ${this.address} refused the credentials of user "${this.username}" (${msg}); check CLICKHOUSE_USER / CLICKHOUSE_PASSWORD`
+    if (/certificate|self[- ]signed|SSL|TLS|EPROTO|wrong version number/i.test(msg)) return `ClickHouse at ${this.address}: TLS failed (${msg}); check the URL's scheme and CLICKHOUSE_TLS_CA_FILE`
+    return `ClickHouse at ${this.address}: ${msg}`
+  }
+}
+
+/** Wrong password (193), unknown user (192), or AUTHENTICATION_FAILED (516) on newer servers. */
+export function isClickHouseAuthError (err: unknown): boolean {
+  const e = err as { code?: unknown, type?: unknown, message?: unknown } | null
+  if (e === null || typeof e !== 'object') return false
+  if (e.type === 'AUTHENTICATION_FAILED' || ['192', '193', '516'].includes(String(e.code))) return true
+  return typeof e.message === 'string' && /Code: (192|193|516)\b|Wrong password for user|Unknown user|Authentication failed/i.test(e.message)
+}
+
+function tlsOptions (tls: TlsFiles | null | undefined): { tls?: { ca_cert: Buffer } | { ca_cert: Buffer, cert: Buffer, key: Buffer } } {
+  if (tls === null || tls === undefined) return {}
+  const pem = readTlsFiles(tls, 'ClickHouse')
+  // The client's TLS options need a CA; without one, an https URL uses the system's CAs.
+  if (pem.ca === undefined) return {}
+  return pem.cert !== undefined && pem.key !== undefined ? { tls: { ca_cert: pem.ca, cert: pem.cert, key: pem.key } } : { tls: { ca_cert: pem.ca } }
 }

@@ -10,7 +10,8 @@
  */
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs'
 import type { Logger } from '../observe/log.js'
-import { TOPIC_KINDS, ensureTopics, kafkaClient, topicName, type TopicKind } from '../observe/topics.js'
+import { TOPIC_KINDS, describeKafkaError, ensureTopics, isKafkaAuthError, kafkaClient, topicName, type TopicKind } from '../observe/topics.js'
+import { NO_KAFKA_SECURITY, type KafkaSecurity } from '../config/connections.js'
 import type { ClickHouse } from './clickhouse.js'
 import { parseRow } from './rows.js'
 import { TABLE_OF } from './schema.js'
@@ -41,6 +42,8 @@ const ERROR_LOG_INTERVAL_MS = 10_000
 
 export interface SinkOptions {
   brokers: string[]
+  /** TLS and SASL (default: plaintext, no SASL). */
+  security?: KafkaSecurity
   topicPrefix: string
   groupId: string
   clickhouse: ClickHouse
@@ -70,7 +73,7 @@ export class KafkaSink {
 
   constructor (opts: SinkOptions) {
     this.#opts = opts
-    this.#kafka = kafkaClient(opts.brokers, `model-gateway-sink-${process.pid}`, opts.logger)
+    this.#kafka = kafkaClient(opts.brokers, `model-gateway-sink-${process.pid}`, opts.logger, opts.security)
     for (const k of TOPIC_KINDS) this.#kindOf.set(topicName(opts.topicPrefix, k), k)
     this.#consumer = this.#kafka.consumer({
       groupId: opts.groupId,
@@ -83,15 +86,21 @@ export class KafkaSink {
     })
   }
 
-  /** Creates the topics if needed, joins the group and starts consuming; resolves once the group was joined. */
+  /**
+   * Creates the topics if needed, joins the group and starts consuming; resolves
+   * once the group was joined. Rejects, with one line saying what to fix, when
+   * Kafka refuses the credentials: waiting cannot mend that.
+   */
   async start (): Promise<void> {
+    const security = this.#opts.security ?? NO_KAFKA_SECURITY
     // A sink started before Kafka is up waits for it instead of exiting.
     for (let attempt = 1; ; attempt++) {
       try {
         await ensureTopics(this.#kafka, this.#opts.topicPrefix)
         break
       } catch (err) {
-        if (attempt === 1) this.#opts.logger.warn({ err: (err as Error).message }, 'Kafka not reachable yet; retrying')
+        if (isKafkaAuthError(err)) throw new Error(describeKafkaError(err, this.#opts.brokers, security), { cause: err })
+        if (attempt === 1) this.#opts.logger.warn({ err: describeKafkaError(err, this.#opts.brokers, security) }, 'Kafka not reachable yet; retrying')
         await new Promise(resolve => setTimeout(resolve, Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(attempt, 10))))
       }
     }

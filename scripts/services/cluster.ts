@@ -5,7 +5,7 @@
 // SERVICES_PORT_OFFSET like the others; their last two digits differ from the
 // main services' so checkouts whose offsets differ by hundreds never collide.
 import { spawn } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createConnection } from 'node:net'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -13,6 +13,7 @@ import { CLICKHOUSE_USERS_XML, clickhouseConfigXml } from './clickhouse-xml.js'
 import { aptInstall, clickhouseServerCommand, which } from './install.js'
 import { OFFSET, SERVICES_DIR } from './paths.js'
 import { probeClickhouse } from './probes.js'
+import { runningWith } from './pid-check.js'
 
 export const CLUSTER_NAME = 'mg'
 const ZK_JARS = '/usr/share/java/zookeeper.jar'
@@ -46,14 +47,8 @@ function log (msg: string): void {
 }
 
 function ours (pid: number, p: Proc): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    if (/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3))) return false
-    // Ours run in their own folder: a recycled pid may be another checkout's server of the same kind.
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(MARKER[p]) && readlinkSync(`/proc/${pid}/cwd`) === realpathSync(join(ROOT, p))
-  } catch {
-    return false
-  }
+  // Ours run in their own folder: a recycled pid may be another checkout's server of the same kind.
+  return runningWith(pid, MARKER[p], join(ROOT, p))
 }
 
 function readPid (p: Proc): number | undefined {

@@ -7,6 +7,7 @@
 // building kustomize takes a few minutes once).
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse as parseYaml, parseAllDocuments } from 'yaml'
@@ -18,7 +19,13 @@ import { REPO } from './pipeline-harness.js'
 
 /** Oldest and newest Kubernetes minor versions the manifests are checked against. */
 const KUBERNETES_VERSIONS = ['1.29.0', '1.34.0']
-const BUILDS = ['config/deploy/base', 'config/deploy/overlays/fullstack'] as const
+const BUILDS = ['config/deploy/base', 'config/deploy/overlays/fullstack', 'config/deploy/overlays/production'] as const
+/** The models each build's gateway config declares: only the fullstack overlay brings the example. */
+const MODELS: Record<(typeof BUILDS)[number], string[]> = {
+  'config/deploy/base': ['my-model'],
+  'config/deploy/overlays/fullstack': ['fraud'],
+  'config/deploy/overlays/production': ['my-model']
+}
 
 // Parsed manifests are untyped JSON; the assertions check their shape.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -34,6 +41,22 @@ function validate (file: string, version: string): { status: number | null, out:
 
 function ofKind (docs: Obj[], kind: string): Obj[] {
   return docs.filter(d => d.kind === kind)
+}
+
+/**
+ * The environment a container of a workload gets: its ConfigMaps (envFrom) and
+ * env entries; a Secret's value stands as "<secret NAME/KEY>".
+ */
+function podEnv (docs: Obj[], workload: string, container: string): Record<string, string> {
+  const w = docs.find(d => d.metadata.name === workload && d.spec?.template !== undefined)!
+  const c = (w.spec.template.spec.containers as Obj[]).find(x => x.name === container)!
+  const out: Record<string, string> = {}
+  for (const f of (c.envFrom ?? []) as Obj[]) Object.assign(out, ofKind(docs, 'ConfigMap').find(m => m.metadata.name === f.configMapRef.name)!.data)
+  for (const e of (c.env ?? []) as Obj[]) {
+    const ref = e.valueFrom?.secretKeyRef
+    out[e.name] = e.value ?? (ref !== undefined ? `<secret ${ref.name}/${ref.key}>` : `<${Object.keys(e.valueFrom ?? {}).join()}>`)
+  }
+  return out
 }
 
 beforeAll(() => {
@@ -57,18 +80,19 @@ describe.each(BUILDS)('%s', (b) => {
     expect(r.out.split('\n').filter(l => l.startsWith('INFO') && l.includes(' passed ')).length).toBe(docs.length)
   })
 
-  it('the gateway config in the ConfigMap loads with the gateway\'s loader, with the endpoints and tokens the pods get', () => {
+  it('the gateway config in the ConfigMap loads with the gateway\'s loader, with the environment the gateway pods get', () => {
     const { docs } = built.get(b)!
     const configs = ofKind(docs, 'ConfigMap').filter(c => typeof c.data?.['gateway.yaml'] === 'string')
     expect(configs).toHaveLength(1)
-    const endpoints = ofKind(docs, 'ConfigMap').find(c => String(c.metadata.name).startsWith('model-gateway-endpoints'))!.data as Record<string, string>
-    const vars: Record<string, string> = { ...endpoints, MODEL_GATEWAY_ADMIN_TOKEN: 'a-token-of-at-least-16-chars', MODEL_GATEWAY_READ_TOKEN: 'another-token-of-16-chars', GATEWAY_HOST: '0.0.0.0', GATEWAY_ADMIN_HOST: '0.0.0.0' }
+    const env = podEnv(docs, 'model-gateway', 'gateway')
+    const vars: Record<string, string> = { ...env, GATEWAY_HOST: '0.0.0.0', GATEWAY_ADMIN_HOST: '0.0.0.0' }
     const config = parseConfig(configs[0]!.data['gateway.yaml'], `${b}:ConfigMap/${configs[0]!.metadata.name}/gateway.yaml`, readEnv(vars), (n) => vars[n])
     expect(config.host).toBe('0.0.0.0')
     expect(config.state.store).toBe('redis')
-    expect(config.state.redisUrl).toBe(endpoints.REDIS_URL)
-    expect(config.logging.kafkaBrokers).toEqual([endpoints.KAFKA_BROKERS])
-    expect(Object.keys(config.models)).toEqual(['fraud'])
+    expect(config.state.redisUrl).toBe(env.REDIS_URL)
+    expect(config.logging.kafkaBrokers).toEqual(env.KAFKA_BROKERS!.split(','))
+    expect(config.rollouts.source).toBe('clickhouse')
+    expect(Object.keys(config.models)).toEqual(MODELS[b])
   })
 
   it('every container of the project\'s image runs as non-root with a read-only root filesystem, no capabilities and the RuntimeDefault seccomp profile', () => {
@@ -103,6 +127,85 @@ describe('validation', () => {
     expect(r.out).toContain("'readinesProbe' was unexpected")
   })
 })
+
+describe('config/deploy/overlays/production', () => {
+  const P = 'config/deploy/overlays/production'
+  const WORKLOADS = [['model-gateway', 'gateway'], ['model-gateway-sink', 'sink'], ['model-gateway-migrate', 'migrate']] as const
+
+  it('the gateway connects to Redis, Kafka and ClickHouse over TLS with the users the endpoints name and the passwords of the Secret', () => {
+    const { docs } = built.get(P)!
+    const env = podEnv(docs, 'model-gateway', 'gateway')
+    const cm = ofKind(docs, 'ConfigMap').find(c => typeof c.data?.['gateway.yaml'] === 'string')!
+    const config = parseConfig(cm.data['gateway.yaml'], 'production gateway.yaml', readEnv(env), (n) => env[n])
+    expect(config.state.redisUrl!.startsWith('rediss://')).toBe(true)
+    expect(config.state.redis).toEqual({ username: 'model-gateway', password: '<secret model-gateway-backends/redis-password>', tls: { caFile: '/etc/model-gateway-tls/ca.pem', certFile: undefined, keyFile: undefined } })
+    expect(config.logging.kafkaSecurity).toEqual({
+      tls: { caFile: '/etc/model-gateway-tls/ca.pem', certFile: undefined, keyFile: undefined },
+      sasl: { mechanism: 'scram-sha-512', username: 'model-gateway', password: '<secret model-gateway-backends/kafka-sasl-password>' }
+    })
+    expect(config.rollouts.clickhouseUrl!.startsWith('https://')).toBe(true)
+    expect(config.rollouts.clickhouse.password).toBe('<secret model-gateway-backends/clickhouse-password>')
+  })
+
+  it('the gateway, the sink and the migrate Job get the Kafka and ClickHouse passwords from the Secret and the CA where the endpoints point', () => {
+    const { docs } = built.get(P)!
+    for (const [workload, container] of WORKLOADS) {
+      const env = podEnv(docs, workload, container)
+      expect({ workload, kafka: env.KAFKA_SASL_PASSWORD, clickhouse: env.CLICKHOUSE_PASSWORD })
+        .toEqual({ workload, kafka: '<secret model-gateway-backends/kafka-sasl-password>', clickhouse: '<secret model-gateway-backends/clickhouse-password>' })
+      const w = docs.find(d => d.metadata.name === workload && d.spec?.template !== undefined)!
+      const spec = w.spec.template.spec as Obj
+      const mounts = ((spec.containers as Obj[]).find(c => c.name === container)!.volumeMounts ?? []) as Obj[]
+      for (const key of ['KAFKA_TLS_CA_FILE', 'CLICKHOUSE_TLS_CA_FILE']) {
+        const file = env[key]!
+        const mount = mounts.find(m => file.startsWith(`${m.mountPath}/`))
+        const volume = (spec.volumes as Obj[]).find(v => v.name === mount?.name)
+        expect({ workload, key, secret: volume?.secret?.secretName, item: file.slice(String(mount?.mountPath).length + 1) }).toEqual({ workload, key, secret: 'model-gateway-tls', item: 'ca.pem' })
+      }
+    }
+  })
+
+  it('brings no example model and no backing service of its own', () => {
+    const { docs } = built.get(P)!
+    expect(ofKind(docs, 'StatefulSet')).toEqual([])
+    expect(docs.map(d => String(d.metadata.name)).filter(n => /fraud|^redis|^kafka|^clickhouse/.test(n))).toEqual([])
+  })
+
+  it('every Secret and key it refers to is created by the deployment guide, in a step after the namespace and before the apply', async () => {
+    const { docs } = built.get(P)!
+    const refs = new Set<string>()
+    for (const d of docs) {
+      const spec = d.spec?.template?.spec as Obj | undefined
+      if (spec === undefined) continue
+      for (const c of spec.containers as Obj[]) for (const e of (c.env ?? []) as Obj[]) if (e.valueFrom?.secretKeyRef !== undefined) refs.add(`${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`)
+      for (const v of (spec.volumes ?? []) as Obj[]) if (v.secret !== undefined) refs.add(`${v.secret.secretName}/ca.pem`)
+    }
+    const guide = await readFile(join(REPO, 'docs', 'deployment.md'), 'utf8')
+    const steps = guideCommands(guide)
+    const created = new Map<string, number>()
+    steps.forEach((cmd, i) => {
+      const m = /^kubectl -n model-serving create secret generic ([\w-]+) /.exec(cmd)
+      if (m === null) return
+      for (const k of cmd.matchAll(/ --from-(?:literal|file)=([\w.-]+)=/g)) created.set(`${m[1]}/${k[1]}`, i)
+    })
+    expect([...refs].filter(r => !created.has(r))).toEqual([])
+    const namespace = steps.findIndex(c => c.startsWith('kubectl create namespace model-serving'))
+    const apply = steps.findIndex(c => c.startsWith('kustomize build config/deploy/overlays/production | kubectl apply -f -'))
+    expect(namespace).toBeGreaterThanOrEqual(0)
+    expect(apply).toBeGreaterThan(Math.max(...created.values()))
+    expect(Math.min(...created.values())).toBeGreaterThan(namespace)
+  })
+})
+
+/** Shell commands of the guide's code blocks in order, continuation lines joined. */
+function guideCommands (markdown: string): string[] {
+  const out: string[] = []
+  for (const block of markdown.matchAll(/^```(?:sh|console)?\n([\s\S]*?)^```/gm)) {
+    const text = block[1]!.replace(/\\\n\s*/g, ' ')
+    for (const line of text.split('\n')) if (line.trim() !== '' && !line.trim().startsWith('#')) out.push(line.trim())
+  }
+  return out
+}
 
 describe('config/deploy/overlays/fullstack', () => {
   // A version names its replicas by a headless Service's DNS name (discovery)

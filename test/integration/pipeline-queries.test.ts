@@ -1,12 +1,12 @@
 // Every analyst query in config/clickhouse/queries.sql and the report command run
 // on the real server (ClickHouse 18.16 here), over rows whose answers we know.
 // Also: strings quoted for 18.16 come back unchanged from the server.
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { quoteString } from '../../gateway/sink/sql.js'
+import { forDatabase, loadNamedQueries } from '../../gateway/sink/named-queries.js'
 import { LATENCY_CELLS } from '../../gateway/observe/records.js'
 import { CLI, REPO, dropIsolated, isolated, type Isolated } from './pipeline-harness.js'
 
@@ -54,14 +54,8 @@ beforeAll(async () => {
 afterAll(async () => { await dropIsolated(iso) })
 
 async function namedQueries (): Promise<Map<string, string>> {
-  const text = await readFile(join(REPO, 'config', 'clickhouse', 'queries.sql'), 'utf8')
-  const out = new Map<string, string>()
-  for (const block of text.split(/^-- name: /m).slice(1)) {
-    const [name, ...rest] = block.split('\n')
-    const sql = rest.filter(l => !l.startsWith('--')).join('\n').trim().replace(/;$/, '').replaceAll('model_gateway.', `${iso.db}.`)
-    out.set(name!.trim(), sql)
-  }
-  return out
+  const all = await loadNamedQueries(join(REPO, 'config', 'clickhouse', 'queries.sql'))
+  return new Map(all.map(q => [q.name, forDatabase(q.sql, iso.db)]))
 }
 
 describe('analyst queries', () => {

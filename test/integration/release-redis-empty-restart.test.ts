@@ -24,7 +24,8 @@ describe('Redis killed and restarted empty mid-rollout', () => {
     iso = await isolated('control_restart')
     sink = await startSink(iso)
     const env = serviceEnv()
-    fleet = await startFleet(2, env.REDIS_URL, {}, {
+    // Judged on each instance's own traffic: with a pipeline and CLICKHOUSE_URL the default would be the fleet-wide source.
+    fleet = await startFleet(2, env.REDIS_URL, { source: 'local' }, {
       logging: { sink: 'kafka', kafkaBrokers: env.KAFKA_BROKERS.split(','), topicPrefix: iso.prefix, flushIntervalMs: 200 },
       state: () => ({ controlLog: { clickhouseUrl: env.CLICKHOUSE_URL, clickhouseDatabase: iso.db } })
     })

@@ -29,7 +29,7 @@ const T0 = 1_700_000_000_000
 function outcome (over: Partial<RequestOutcome>): RequestOutcome {
   return {
     requestId: 'r', model: 'fraud', version: 'v1', replica: null, release: null, status: 200, errorCode: null, startedAt: T0, totalMs: 3, upstreamMs: 2,
-    fallback: false, stickyKey: undefined, requestBody: null, responseBody: Buffer.from('{"outputs":[{"name":"p","data":[0.25]}]}'), traffic: 'live',
+    fallback: false, stickyKey: undefined, requestBody: null, responseBody: Buffer.from('{"outputs":[{"name":"p","data":[0.25]}]}'), traffic: 'live', kind: 'infer',
     requestHeaderLength: -1, requestEncoding: null, responseHeaderLength: -1, ...over
   }
 }

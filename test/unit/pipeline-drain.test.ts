@@ -28,7 +28,7 @@ const MODELS = { fraud: { sampling: { rate: 1, versions: {}, alwaysSampleErrors:
 function outcome (i: number, version = 'v1', status = 200): RequestOutcome {
   return {
     requestId: `r-${i}`, model: 'fraud', version, replica: 'http://m', release: 'v1', status, errorCode: null, startedAt: 1_900_000_000_000 + i,
-    totalMs: 3, upstreamMs: 2, fallback: false, stickyKey: 'user-secret-key', requestBody: Buffer.from('{"inputs":[1,2,3]}'), responseBody: Buffer.from('{"outputs":[]}'), traffic: 'live', requestHeaderLength: -1, requestEncoding: null, responseHeaderLength: -1
+    totalMs: 3, upstreamMs: 2, fallback: false, stickyKey: 'user-secret-key', requestBody: Buffer.from('{"inputs":[1,2,3]}'), responseBody: Buffer.from('{"outputs":[]}'), traffic: 'live', kind: 'infer', requestHeaderLength: -1, requestEncoding: null, responseHeaderLength: -1
   }
 }
 

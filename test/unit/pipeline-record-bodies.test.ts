@@ -14,7 +14,7 @@ function outcome (over: Partial<RequestOutcome>): RequestOutcome {
     requestId: 'r-1', model: 'fraud', version: 'v1', replica: 'http://m', release: 'v1>#1', status: 200, errorCode: null,
     startedAt: 1_900_000_000_123, totalMs: 3, upstreamMs: 2, fallback: false, stickyKey: undefined,
     requestBody: Buffer.from('{"inputs":[]}'), responseBody: Buffer.from('{"outputs":[]}'),
-    traffic: 'live', requestHeaderLength: -1, requestEncoding: null, responseHeaderLength: -1,
+    traffic: 'live', kind: 'infer', requestHeaderLength: -1, requestEncoding: null, responseHeaderLength: -1,
     ...over
   }
 }

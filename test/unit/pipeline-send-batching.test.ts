@@ -22,7 +22,7 @@ const MODELS = { fraud: { sampling: { rate: 1, versions: {}, alwaysSampleErrors:
 function outcome (i: number): RequestOutcome {
   return {
     requestId: `r-${i}`, model: 'fraud', version: 'v1', replica: 'http://m', release: 'v1', status: 200, errorCode: null, startedAt: Date.now(),
-    totalMs: 3, upstreamMs: 2, fallback: false, stickyKey: undefined, requestBody: null, responseBody: null, traffic: 'live', requestHeaderLength: -1, requestEncoding: null, responseHeaderLength: -1
+    totalMs: 3, upstreamMs: 2, fallback: false, stickyKey: undefined, requestBody: null, responseBody: null, traffic: 'live', kind: 'infer', requestHeaderLength: -1, requestEncoding: null, responseHeaderLength: -1
   }
 }
 

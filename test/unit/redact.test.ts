@@ -55,7 +55,7 @@ describe('Redactor', () => {
   })
 
   it('applies before the record is cut to maxBodyBytes, so a cut record never holds half a dropped field', () => {
-    const o = { requestId: 'r', model: 'm', version: 'v1', replica: null, release: null, status: 200, errorCode: null, startedAt: 0, totalMs: 1, upstreamMs: 1, fallback: false, stickyKey: undefined, requestBody: Buffer.from(JSON.stringify(REQUEST)), responseBody: null, traffic: 'live', requestHeaderLength: -1, requestEncoding: null, responseHeaderLength: -1 } satisfies RequestOutcome
+    const o = { requestId: 'r', model: 'm', version: 'v1', replica: null, release: null, status: 200, errorCode: null, startedAt: 0, totalMs: 1, upstreamMs: 1, fallback: false, stickyKey: undefined, requestBody: Buffer.from(JSON.stringify(REQUEST)), responseBody: null, traffic: 'live', kind: 'infer', requestHeaderLength: -1, requestEncoding: null, responseHeaderLength: -1 } satisfies RequestOutcome
     const rec = buildRecord(o, 'gw', 1, true, 60, r)
     expect(rec.request_body.length).toBeLessThanOrEqual(60)
     expect(rec.request_body).not.toContain('a@b.c')

@@ -1,8 +1,9 @@
 /**
- * `model-gateway batch`: score a file through the gateway. Options
- * are checked here; the job is gateway/batch/run.ts. Exit codes: 0 done, 1 the
- * job stopped (the message says why; --resume continues), 2 usage, 130
- * interrupted (checkpoint written; --resume continues).
+ * `model-gateway batch`: score a file through the gateway. Options are checked
+ * here; the job is gateway/batch/run.ts. Exit codes: 0 done, 1 the job stopped
+ * (the message says why; --resume continues), 2 usage, 3 done but more rows
+ * were rejected than --max-reject-share allows (default: any), 130 interrupted
+ * (checkpoint written; --resume continues).
  */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
@@ -19,12 +20,20 @@ import type { ProgressMode } from '../../batch/progress.js'
 import type { Command } from '../command.js'
 import { UsageError } from '../usage-error.js'
 
-const USAGE = `usage: model-gateway batch --model M --input FILE --output FILE [options]
+/** Done, but more rows rejected than --max-reject-share allows: a job that scored nothing must not look like a success. */
+export const EXIT_REJECTS = 3
+
+export interface CliBatchOptions extends BatchOptions {
+  /** Share of rows (0..1) that may be rejected before the exit code says so. */
+  maxRejectShare: number
+}
+
+const USAGE = `usage: npx model-gateway batch --model M --input FILE --output FILE [options]
 
 Scores every row of FILE (NDJSON, or CSV with a header line) through the gateway,
 in micro-batches, and writes one output row per input row, in input order.
 
-  --url URL               gateway (or model server) base URL (default ${DEFAULT_GATEWAY_URL})
+  --url URL               gateway (or model server) base URL (default $MODEL_GATEWAY_URL or ${DEFAULT_GATEWAY_URL})
   --model M               model name
   --input FILE            .csv is CSV, anything else NDJSON (--input-format to say)
   --output FILE           .csv is CSV, anything else NDJSON (--output-format to say)
@@ -45,6 +54,8 @@ in micro-batches, and writes one output row per input row, in input order.
   --partition-key COL     column hashed for --partition-by hash
   --resume                continue from the checkpoint (a fresh start when there is none)
   --retries N             retries of a batch on 5xx, 408, 429 or no answer (default ${DEFAULT_RETRIES})
+  --max-reject-share X    share of rows (0..1) that may be rejected and still exit 0
+                          (default 0: any rejected row makes the exit code 3)
   --timeout-ms MS         per request (default ${DEFAULT_TIMEOUT_MS})
   --progress auto|bar|json|off   bar on a terminal, JSON lines otherwise (default auto)
   --progress-interval-ms MS      between JSON progress lines (default ${DEFAULT_PROGRESS_INTERVAL_MS})
@@ -54,6 +65,8 @@ With access control on, the data-plane API key comes from MODEL_GATEWAY_API_KEY;
 its application needs the batch right, else its rows count as live traffic.
 
 In OUTPUT, REJECTS and CHECKPOINT, {i} stands for the partition index.
+Exit codes: 0 done, 1 stopped (the message says why; --resume continues), 2 usage,
+3 done with more rejected rows than --max-reject-share allows, 130 interrupted.
 `
 
 function int (flags: Record<string, unknown>, name: string, fallback: number, min: number, max: number): number {
@@ -81,14 +94,14 @@ function oneOf<T extends string> (value: string | undefined, name: string, allow
   return value as T
 }
 
-export function batchOptions (argv: string[], env = readEnv(), isTTY = process.stderr.isTTY === true): BatchOptions {
+export function batchOptions (argv: string[], env = readEnv(), isTTY = process.stderr.isTTY === true): CliBatchOptions {
   const { values } = parseArgs({
     args: argv,
     strict: true,
     options: Object.fromEntries([
       ...['url', 'model', 'input', 'output', 'rejects', 'checkpoint', 'batch-size', 'concurrency', 'version', 'key-column', 'keep',
         'map-file', 'partition', 'partition-by', 'partition-key', 'retries', 'timeout-ms', 'progress', 'progress-interval-ms',
-        'checkpoint-interval-ms', 'admin-url', 'token', 'input-format', 'output-format'].map(n => [n, { type: 'string' as const }]),
+        'checkpoint-interval-ms', 'admin-url', 'token', 'input-format', 'output-format', 'max-reject-share'].map(n => [n, { type: 'string' as const }]),
       ['map', { type: 'string' as const, multiple: true }],
       ['resume', { type: 'boolean' as const }]
     ])
@@ -122,8 +135,12 @@ export function batchOptions (argv: string[], env = readEnv(), isTTY = process.s
   const progress = str(f, 'progress') ?? 'auto'
   const adminUrl = str(f, 'admin-url') ?? env.MODEL_GATEWAY_ADMIN_URL
   if (keyColumn !== undefined && adminUrl === undefined) throw new UsageError('--key-column needs the admin API for the split and seed: --admin-url (or MODEL_GATEWAY_ADMIN_URL)')
+  const share = str(f, 'max-reject-share')
+  const maxRejectShare = share === undefined ? 0 : Number(share)
+  if (share !== undefined && (share.trim() === '' || !(maxRejectShare >= 0 && maxRejectShare <= 1))) throw new UsageError(`--max-reject-share must be a number from 0 to 1, got ${JSON.stringify(share)}`)
   return {
-    url: str(f, 'url') ?? DEFAULT_GATEWAY_URL,
+    maxRejectShare,
+    url: str(f, 'url') ?? env.MODEL_GATEWAY_URL ?? DEFAULT_GATEWAY_URL,
     model: required(f, 'model'),
     input,
     output,
@@ -163,7 +180,7 @@ const command: Command = {
       process.stdout.write(USAGE)
       return 0
     }
-    let options: BatchOptions
+    let options: CliBatchOptions
     try {
       options = batchOptions(argv)
     } catch (err) {
@@ -180,6 +197,11 @@ const command: Command = {
       if (!summary.complete) {
         process.stderr.write('model-gateway batch: interrupted; the checkpoint is written, continue with --resume\n')
         return 130
+      }
+      const share = summary.rejects / Math.max(1, summary.rows + summary.rejects)
+      if (summary.rejects > 0 && share > options.maxRejectShare) {
+        process.stderr.write(`model-gateway batch: ${summary.rejects} of ${summary.rows + summary.rejects} rows rejected (${(share * 100).toFixed(2)}%), more than --max-reject-share ${options.maxRejectShare} allows; the reasons are in ${summary.rejectsFile}\n`)
+        return EXIT_REJECTS
       }
       return 0
     } catch (err) {

@@ -3,17 +3,17 @@ import { parseArgs } from 'node:util'
 import type { Command } from '../command.js'
 import { readEnv } from '../../config/env.js'
 import { createLogger } from '../../observe/log.js'
-import { ClickHouse } from '../../sink/clickhouse.js'
 import { migrate, DEFAULT_RETENTION_DAYS } from '../../sink/schema.js'
-import { COMMON_OPTIONS, endpoints } from '../pipeline-options.js'
+import { COMMON_OPTIONS, SECURITY_HELP, endpoints, openClickHouse } from '../pipeline-options.js'
 import { UsageError } from '../usage-error.js'
 import { migrateCluster } from '../../sink/cluster-schema.js'
-import { DEFAULT_TOPIC_PARTITIONS, ensureTopics, kafkaClient } from '../../observe/topics.js'
+import { DEFAULT_TOPIC_PARTITIONS, describeKafkaError, ensureTopics, kafkaClient } from '../../observe/topics.js'
 
-const HELP = `usage: model-gateway migrate [options]
+const HELP = `usage: npx model-gateway migrate [options]
 
-Creates the ClickHouse database and tables (records, rollups, health_checks)
-and, with --kafka, the Kafka topics <prefix>.records/.rollups/.health.
+Creates the ClickHouse database and tables (records, rollups, health_checks,
+shadow_pairs) and, with --kafka, the Kafka topics
+<prefix>.records/.rollups/.health/.shadow.
 
   --clickhouse URL       ClickHouse HTTP URL (default $CLICKHOUSE_URL)
   --database NAME        database (default $CLICKHOUSE_DATABASE or model_gateway)
@@ -27,7 +27,7 @@ and, with --kafka, the Kafka topics <prefix>.records/.rollups/.health.
   --brokers H:P,...      Kafka brokers (default $KAFKA_BROKERS)
   --topic-prefix P       topic prefix (default model-gateway)
   --partitions N         partitions per new topic (default ${DEFAULT_TOPIC_PARTITIONS})
-`
+${SECURITY_HELP}`
 
 const command: Command = {
   summary: 'create the ClickHouse schema (and Kafka topics with --kafka)',
@@ -52,17 +52,24 @@ const command: Command = {
       for (const u of shardUrls) if (!/^https?:\/\/[^\s/]+/.test(u)) throw new UsageError(`--shard-urls must be http(s) URLs separated by ",", got "${u}"`)
       if (values.kafka === true && ep.brokers === undefined) throw new UsageError('--kafka needs --brokers (or KAFKA_BROKERS)')
 
-      const ch = new ClickHouse({ url: ep.clickhouseUrl, database: ep.database, username: ep.username, password: ep.password })
+      const ch = openClickHouse(ep)
       try {
         const r = values.cluster === undefined ? await migrate(ch, days) : await migrateCluster(ch, values.cluster, days, shardUrls)
         const where = values.cluster === undefined ? '' : ` on cluster ${values.cluster}`
         process.stdout.write(`ClickHouse ${r.serverVersion}: database ${ep.database}${where}; applied ${r.applied.length === 0 ? 'nothing new' : r.applied.join(', ')}${r.alreadyApplied.length > 0 ? `; already there: ${r.alreadyApplied.join(', ')}` : ''}\n`)
+      } catch (err) {
+        throw new Error(ch.describe(err), { cause: err })
       } finally {
         await ch.close()
       }
       if (values.kafka === true) {
         const logger = createLogger(env.LOG_LEVEL ?? 'warn', 'model-gateway-migrate')
-        const created = await ensureTopics(kafkaClient(ep.brokers!, 'model-gateway-migrate', logger), ep.topicPrefix, partitions)
+        let created: string[]
+        try {
+          created = await ensureTopics(kafkaClient(ep.brokers!, 'model-gateway-migrate', logger, ep.kafka), ep.topicPrefix, partitions)
+        } catch (err) {
+          throw new Error(describeKafkaError(err, ep.brokers!, ep.kafka), { cause: err })
+        }
         process.stdout.write(`Kafka: ${created.length === 0 ? 'topics already there' : `created ${created.join(', ')} (${partitions} partitions)`}\n`)
       }
       return 0

@@ -2,14 +2,13 @@
 import { parseArgs } from 'node:util'
 import type { Command } from '../command.js'
 import { readEnv } from '../../config/env.js'
-import { ClickHouse } from '../../sink/clickhouse.js'
-import { COMMON_OPTIONS, endpoints } from '../pipeline-options.js'
+import { COMMON_OPTIONS, SECURITY_HELP, endpoints, openClickHouse } from '../pipeline-options.js'
 import { UsageError } from '../usage-error.js'
 import { formatReport, parseDuration, versionReport } from '../../sink/report.js'
 import { DEFAULT_SHADOW_TOLERANCE, formatShadowReport, shadowReport } from '../../sink/shadow-report.js'
 
-const HELP = `usage: model-gateway report <model> [options]
-       model-gateway report shadow <model> [--tolerance X] [options]
+const HELP = `usage: npx model-gateway report <model> [options]
+       npx model-gateway report shadow <model> [--tolerance X] [options]
 
 Per-version comparison: requests and share (exact, from the per-minute rollups),
 4xx/5xx rates, mean and p50/p95/p99 latency, sampled records and the mean
@@ -24,7 +23,7 @@ the distribution of output differences, latency side by side, the shadow's error
   --clickhouse URL       ClickHouse HTTP URL (default $CLICKHOUSE_URL)
   --database NAME        database (default $CLICKHOUSE_DATABASE or model_gateway)
   --json                 print the rows as JSON instead of a table
-`
+${SECURITY_HELP}`
 
 const command: Command = {
   summary: 'compare the versions of a model (requests, errors, latency, predictions)',
@@ -54,7 +53,7 @@ const command: Command = {
       process.stderr.write(`model-gateway report: ${(err as Error).message}\n`)
       return 2
     }
-    const ch = new ClickHouse({ url: ep.clickhouseUrl, database: ep.database, username: ep.username, password: ep.password })
+    const ch = openClickHouse(ep)
     try {
       if (shadow) {
         const rows = await shadowReport(ch, model, Date.now() / 1000 - sinceS, tolerance)
@@ -65,7 +64,7 @@ const command: Command = {
       process.stdout.write(values.json === true ? `${JSON.stringify(rows)}\n` : formatReport(model, values.since ?? '1h', rows))
       return 0
     } catch (err) {
-      process.stderr.write(`model-gateway report: ${(err as Error).message}\n`)
+      process.stderr.write(`model-gateway report: ${ch.describe(err)}\n`)
       return 1
     } finally {
       await ch.close()

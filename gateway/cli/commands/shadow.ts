@@ -15,7 +15,7 @@ export default adminCommand('shadow', {
   help: [
     '',
     'Requests are chosen by a hash of their request id, the same on every instance. Clients never wait for the shadow;',
-    'each pair of answers goes to the shadow_pairs table (see "model-gateway report shadow <model>") and to the',
+    'each pair of answers goes to the shadow_pairs table (see "npx model-gateway report shadow <model>") and to the',
     'instance\'s own tally, which --summary reads (the instance behind --admin-url only).',
     '',
     '  --percent P     share of live requests to mirror (0.01 to 100)',

@@ -7,13 +7,13 @@ import { parseArgs } from 'node:util'
 import type { Command } from '../command.js'
 import { readEnv } from '../../config/env.js'
 import { createLogger } from '../../observe/log.js'
-import { ClickHouse } from '../../sink/clickhouse.js'
 import { KafkaSink, DEFAULT_GROUP } from '../../sink/consumer.js'
-import { COMMON_OPTIONS, endpoints } from '../pipeline-options.js'
+import { isClickHouseAuthError, type ClickHouse } from '../../sink/clickhouse.js'
+import { COMMON_OPTIONS, SECURITY_HELP, endpoints, openClickHouse } from '../pipeline-options.js'
 import { UsageError } from '../usage-error.js'
 import { startSinkHealth, type SinkHealthServer } from '../../sink/health-server.js'
 
-const HELP = `usage: model-gateway sink [options]
+const HELP = `usage: npx model-gateway sink [options]
 
 Consumes <prefix>.records/.rollups/.health/.shadow/.control and inserts them into ClickHouse,
 committing offsets only after each insert. Run several for more throughput.
@@ -26,7 +26,7 @@ committing offsets only after each insert. Run several for more throughput.
   --health-port N        serve GET /health/live and /health/ready on this port
                          (0 = any free port; default: no health endpoint)
   --health-host H        its listen address (default $GATEWAY_HOST or 127.0.0.1)
-`
+${SECURITY_HELP}`
 
 const STATS_LOG_MS = 30_000
 
@@ -57,13 +57,27 @@ const command: Command = {
       return 2
     }
     const logger = createLogger(env.LOG_LEVEL ?? 'info', 'model-gateway-sink')
-    const ch = new ClickHouse({ url: ep.clickhouseUrl, database: ep.database, username: ep.username, password: ep.password })
+    let ch
+    try {
+      ch = openClickHouse(ep)
+    } catch (err) {
+      process.stderr.write(`model-gateway sink: ${(err as Error).message}\n`)
+      return 1
+    }
     const groupId = values.group ?? DEFAULT_GROUP
-    const sink = new KafkaSink({ brokers: ep.brokers, topicPrefix: ep.topicPrefix, groupId, clickhouse: ch, logger })
+    const sink = new KafkaSink({ brokers: ep.brokers, security: ep.kafka, topicPrefix: ep.topicPrefix, groupId, clickhouse: ch, logger })
     // Up before the group join, so a liveness probe passes while Kafka is still coming up.
     let health: SinkHealthServer | undefined
     if (healthPort !== undefined) health = await startSinkHealth(values['health-host'] ?? env.GATEWAY_HOST ?? '127.0.0.1', healthPort, sink)
-    await sink.start()
+    try {
+      await checkClickHouse(ch, logger)
+      await sink.start()
+    } catch (err) {
+      process.stderr.write(`model-gateway sink: ${(err as Error).message}\n`)
+      await health?.close()
+      await ch.close()
+      return 1
+    }
     process.stdout.write(`${JSON.stringify({ event: 'ready', group: groupId, topicPrefix: ep.topicPrefix, database: ep.database, pid: process.pid, ...(health === undefined ? {} : { healthPort: health.port }) })}\n`)
     logger.info({ group: groupId, topicPrefix: ep.topicPrefix, database: ep.database }, 'sink consuming')
     const statsTimer = setInterval(() => { logger.info({ stats: sink.stats }, 'sink progress') }, STATS_LOG_MS)
@@ -88,6 +102,20 @@ const command: Command = {
     process.on('SIGTERM', () => { stop('SIGTERM') })
     process.on('SIGINT', () => { stop('SIGINT') })
     return -1
+  }
+}
+
+/**
+ * Asks ClickHouse once before consuming: refused credentials stop the sink with
+ * one line (no insert could ever succeed); a server that is not up yet only
+ * warns, as inserts pause and retry until it is.
+ */
+async function checkClickHouse (ch: ClickHouse, logger: ReturnType<typeof createLogger>): Promise<void> {
+  try {
+    await ch.features()
+  } catch (err) {
+    if (isClickHouseAuthError(err)) throw new Error(ch.describe(err), { cause: err })
+    logger.warn({ err: ch.describe(err) }, 'ClickHouse not reachable yet; inserts wait for it')
   }
 }
 
