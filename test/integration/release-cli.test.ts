@@ -49,7 +49,7 @@ describe('rollout CLI', () => {
 
     expect((await run('pause', 'fraud')).stdout).toContain('PAUSED — paused by ops')
     const aborted = await run('abort', 'fraud')
-    expect(aborted.stdout).toContain('rollout aborted (stable at 100%)')
+    expect(aborted.stdout).toContain('fraud: rollout aborted (v1 serves 100%)')
     expect(await splitOf(s.gw)).toEqual({ v1: 10_000 })
 
     const svg = join(dir, 'timeline.svg')

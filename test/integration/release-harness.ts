@@ -110,9 +110,10 @@ export interface ReleaseSetup {
 }
 
 /** v1 (stable) and v3 (canary, v1's weights unless `canary.shift`), one gateway. */
-export async function startSetup (canary: Partial<StartModelOptions> = {}, stableDelayMs = 0, extra: Partial<GatewayOptions> = {}, warmCanary = true): Promise<ReleaseSetup> {
+export async function startSetup (canary: Partial<StartModelOptions> = {}, stableOpts: number | Partial<StartModelOptions> = 0, extra: Partial<GatewayOptions> = {}, warmCanary = true): Promise<ReleaseSetup> {
   const grpc = extra.transport === 'grpc'
-  const stable = await startModel({ version: 'v1', delayMs: stableDelayMs, grpc })
+  // A number is the stable version's added delay (ms); an object, its model options.
+  const stable = await startModel({ version: 'v1', grpc, ...(typeof stableOpts === 'number' ? { delayMs: stableOpts } : stableOpts) })
   const can = await startModel({ version: 'v3', ...canary, grpc })
   const gw = await startGatewayProcess(gatewayConfig({ stable, canary: can, ...extra }), { env: { LOG_LEVEL: 'info' } })
   // A new model process answers its first few hundred requests slower (JIT); readiness probes warm it in a real deployment.
