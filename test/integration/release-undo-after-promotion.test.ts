@@ -44,14 +44,15 @@ describe('rollback an hour after a promotion', () => {
 
   it('returns to v1 at 100% on every instance in one call, with the CLI saying so; retire of v1 is refused until then', { timeout: 90_000 }, async () => {
     const [a, b] = gateways as [Gateway, Gateway]
-    const load = backgroundLoad(`http://127.0.0.1:${a.port}`)
+    // Traffic on both: whichever instance holds the controller's lease judges its own (the local source).
+    const loads = [a, b].map(g => backgroundLoad(`http://127.0.0.1:${g.port}`))
     try {
-      await warm(load)
+      await Promise.all(loads.map(l => warm(l)))
       expect((await startRollout(admin(a), fastPlan({ holdback: '2h', watch: { duration: '3s' } }))).status).toBe(201)
       const done = await waitForRollout(admin(a), r => r.status !== 'running' && r.status !== 'watching')
       expect(done.json.rollout.status).toBe('promoted')
     } finally {
-      await load.stop()
+      await Promise.all(loads.map(l => l.stop()))
     }
     offset = HOUR
     const refused = await adminCall(admin(b), 'DELETE', '/admin/models/fraud/versions/v1')
