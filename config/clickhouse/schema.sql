@@ -173,3 +173,24 @@ ALTER TABLE model_gateway.rollups
   ADD COLUMN application LowCardinality(String),
   ADD COLUMN throttled UInt64 DEFAULT 0,
   MODIFY ORDER BY (model, version, minute, instance_id, run_id, status_class, traffic, application);
+
+-- drills: one row per rollback drill (model-gateway drill, or rollouts.drills on a
+-- schedule): did the controller roll the copy of stable back, how long it took,
+-- and how long until every gateway instance had applied it. Written by the gateway.
+
+-- 10: drills
+CREATE TABLE IF NOT EXISTS model_gateway.drills (
+  time DateTime,
+  model LowCardinality(String),
+  instance_id LowCardinality(String),
+  actor LowCardinality(String),
+  passed UInt8,
+  rollback_ms Float64,
+  converged_ms Float64,
+  bound_ms Float64,
+  instances UInt32,
+  reason String
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(time)
+ORDER BY (model, time, instance_id)
+TTL time + INTERVAL 30 DAY;

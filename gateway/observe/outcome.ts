@@ -28,6 +28,8 @@ export interface RequestOutcome {
    * (records carry a hash, never the key).
    */
   stickyKey: string | undefined
+  /** The request's segment, for models that declare segments; null otherwise. */
+  segment?: string | null
   /** The request body: decoded when the gateway inflated a compressed one to validate it. */
   requestBody: Buffer | null
   responseBody: Buffer | null

@@ -200,6 +200,25 @@ ORDER BY (kind, model, time, millis, id)`
   ADD COLUMN application ${lc(f)},
   ADD COLUMN throttled UInt64 DEFAULT 0,
   MODIFY ORDER BY (model, version, minute, instance_id, run_id, status_class, traffic, application)`
+  },
+  {
+    // Rollback drills (gateway/release/drill.ts): one row per drill, written by the gateway that ran it.
+    id: 10,
+    name: 'drills',
+    sql: (db, f, days) => `CREATE TABLE IF NOT EXISTS ${db}.drills (
+  time DateTime,
+  model ${lc(f)},
+  instance_id ${lc(f)},
+  actor ${lc(f)},
+  passed UInt8,
+  rollback_ms Float64,
+  converged_ms Float64,
+  bound_ms Float64,
+  instances UInt32,
+  reason String
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(time)
+ORDER BY (model, time, instance_id)${ttl(f, 'time', days)}`
   }
 ]
 
