@@ -31,6 +31,8 @@ import { startListeners, type ListenerOptions } from './components/listeners.js'
 export interface StartOptions extends ListenerOptions {
   /** Environment for config reloads (default: the process's). */
   env?: Readonly<GatewayEnv>
+  /** The control and release plane's clock: holdbacks, rollout steps, the queue (default Date.now; tests move it). */
+  now?: () => number
 }
 
 export interface Gateway {
@@ -63,9 +65,10 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
   const reload = reloadComponent(core, discovery.discovery, opts.env ?? readEnv(), tls, access.access)
   const pipeline = pipelineComponent(core)
   const shadow = shadowComponent(core, pipeline.pipeline)
-  const release = releaseComponent(core)
+  const now = opts.now ?? Date.now
+  const release = releaseComponent(core, shadow, now)
   const outcomes = outcomesComponent(core)
-  const components: Component[] = [tls, controlComponent(core), access, metrics, health, discovery, reload, pipeline, shadow, release, outcomes, consoleComponent(core, release.series)]
+  const components: Component[] = [tls, controlComponent(core, now), access, metrics, health, discovery, reload, pipeline, shadow, release, outcomes, consoleComponent(core, release.series)]
   for (const c of components) {
     if (c.observer) core.observer.add(c.observer)
     if (c.healthSink) core.healthSinks.add(c.healthSink)

@@ -24,6 +24,8 @@ export interface ErrorParams {
   /** GW_INVALID_OUTCOME: the index of the bad item in the body and the field that is wrong. */
   item?: number
   field?: string
+  /** The revision the routing state is at, when a write named a stale one (sent as currentRevision). */
+  currentRevision?: number
   /** Id of an admin write (sent back so the caller can look its outcome up). */
   operationId?: string
   /** A data-plane application (access control). */
@@ -49,6 +51,7 @@ export const CATALOGUE = {
   GW_UNKNOWN_APPLICATION: { status: 404, message: p => `application ${q(p.application)} is not registered${p.detail === undefined ? '' : ` (${p.detail})`}` },
   GW_NO_ROLLOUT: { status: 404, message: p => `model ${q(p.model)} has had no rollout` },
   GW_OUTCOMES_NOT_ENABLED: { status: 404, message: p => `model ${q(p.model)} does not collect outcomes (its config has no outcomes section)` },
+  GW_UNKNOWN_TEMPLATE: { status: 404, message: p => `no rollout plan template ${q(p.detail)}` },
   GW_METHOD_NOT_ALLOWED: { status: 405, message: p => `method ${p.method ?? ''} is not allowed on ${truncate(p.url ?? '', 200)}; use ${p.allowed ?? ''}` },
   GW_MALFORMED_JSON: { status: 400, message: p => `request body for model ${q(p.model)} is not valid JSON: ${p.detail ?? ''}` },
   GW_MALFORMED_BINARY: { status: 400, message: p => `request for model ${q(p.model)} uses the binary tensor extension wrongly: ${p.detail ?? ''}` },
@@ -63,6 +66,7 @@ export const CATALOGUE = {
     headers: () => ['www-authenticate', 'Bearer realm="model-gateway"']
   },
   GW_FORBIDDEN: { status: 403, message: p => p.detail ?? 'this needs role "admin"' },
+  GW_POLICY_VIOLATION: { status: 403, message: p => `the rollout plan for model ${q(p.model)} breaks its rollout policies: ${p.detail ?? ''}` },
   GW_CONFLICT: { status: 409, message: p => p.detail ?? 'conflict' },
   GW_NOT_VERIFIED: { status: 409, message: p => `${ofModel(p)} may not receive traffic: ${p.detail ?? 'it has no passed verification'}; run "npx model-gateway verify ${p.model ?? ''} ${p.version ?? ''} --golden FILE", or pass --force` },
   GW_BODY_TOO_LARGE: { status: 413, message: p => `request body is larger than the limit of ${p.limit ?? 0} bytes${p.model === undefined ? '' : ` for model ${q(p.model)}`}${p.detail === undefined ? '' : ` ${p.detail}`}` },
@@ -100,6 +104,8 @@ export interface ErrorBody {
   item?: number
   field?: string
   operationId?: string
+  /** Only on a stale-revision conflict: the revision to re-read and retry from. */
+  currentRevision?: number
 }
 
 export class GatewayError extends Error {
@@ -110,6 +116,7 @@ export class GatewayError extends Error {
   readonly replica: string | undefined
   readonly item: number | undefined
   readonly field: string | undefined
+  readonly currentRevision: number | undefined
   /** Set by the state store on every error of a write, so the caller can look the write up. */
   operationId: string | undefined
   /** Headers the answer carries besides the body (retry-after, www-authenticate); undefined when none. */
@@ -126,6 +133,7 @@ export class GatewayError extends Error {
     this.replica = params.replica
     this.item = params.item
     this.field = params.field
+    this.currentRevision = params.currentRevision
     this.operationId = params.operationId
     this.headers = entry.headers?.(params)
   }
@@ -137,6 +145,7 @@ export class GatewayError extends Error {
     if (this.version !== undefined) body.version = this.version
     if (this.item !== undefined) body.item = this.item
     if (this.field !== undefined) body.field = this.field
+    if (this.currentRevision !== undefined) body.currentRevision = this.currentRevision
     if (this.operationId !== undefined) body.operationId = this.operationId
     return body
   }
@@ -150,7 +159,7 @@ export const errors = {
   invalid: (detail: string, ctx: { model?: string, version?: string } = {}) => new GatewayError('GW_INVALID_ARGUMENT', { ...ctx, detail }),
   conflict: (detail: string, ctx: { model?: string, version?: string } = {}) => new GatewayError('GW_CONFLICT', { ...ctx, detail }),
   staleRevision: (expected: number, actual: number) =>
-    new GatewayError('GW_CONFLICT', { detail: `revision ${expected} is stale: the routing state is at revision ${actual}; re-read it and retry` }),
+    new GatewayError('GW_CONFLICT', { detail: `revision ${expected} is stale: the routing state is at revision ${actual}; re-read it and retry`, currentRevision: actual }),
   stateUnavailable: (what: string, cause?: unknown, operationId?: string) => new GatewayError('GW_STATE_UNAVAILABLE', { detail: what, operationId }, cause),
   outcomeUnknown: (operationId: string, detail: string) => new GatewayError('GW_WRITE_OUTCOME_UNKNOWN', { operationId, detail }),
   bodyTooLarge: (limit: number, model?: string, detail?: string) => new GatewayError('GW_BODY_TOO_LARGE', { limit, model, detail }),

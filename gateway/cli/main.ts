@@ -29,6 +29,8 @@ const commands: Record<string, Loader> = {
   replicas: async () => (await import('./commands/replicas.js')).default,
   reload: async () => (await import('./commands/reload.js')).default,
   rollout: async () => (await import('./commands/rollout.js')).default,
+  template: async () => (await import('./commands/template.js')).default,
+  drill: async () => (await import('./commands/drill.js')).default,
   // data-plane access control
   apps: async () => (await import('./commands/apps.js')).default,
   keys: async () => (await import('./commands/keys.js')).default,

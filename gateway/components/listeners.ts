@@ -78,7 +78,7 @@ export async function startListeners (core: Core, components: readonly Component
   let adminPlane: FastifyInstance | null = null
   let adminPort: number | null = null
   if (config.admin.enabled) {
-    adminPlane = await buildAdminPlane(config.admin.tokens, logger, components.flatMap(c => c.adminModules ?? []), security.tls.admin)
+    adminPlane = await buildAdminPlane(config.admin.tokens, logger, components.flatMap(c => c.adminModules ?? []), security.tls.admin, { labelsOf: (m) => config.models[m]?.labels })
     await adminPlane.listen({ host: config.admin.host, port: opts.adminPort ?? config.admin.port })
     adminPort = (adminPlane.server.address() as { port: number }).port
     logger.info({ host: config.admin.host, port: adminPort, tokens: config.admin.tokens.length }, 'admin plane listening')

@@ -16,7 +16,7 @@ import type { RoutingState } from '../state/routing-state.js'
 import { bucketOf } from '../routing/buckets.js'
 import { pickReplica } from '../routing/pick-replica.js'
 import type { Model as ModelRoute, Version as VersionRoute } from './router.js'
-import { UpstreamCall, UpstreamFailure } from './upstream.js'
+import { translateUpstreamError, UpstreamCall, UpstreamFailure } from './upstream.js'
 import type { RequestBody } from './request-body.js'
 import { diffOutputs, NOT_COMPARABLE, parseOutputs, type OutputDiff } from './output-diff.js'
 
@@ -181,8 +181,9 @@ export class ShadowMirror {
     call.done.then(
       (res) => { done(res.statusCode, res.body, '') },
       (err: unknown) => {
-        const cause = err instanceof UpstreamFailure ? err.cause : err as Error
-        done(0, null, (cause as { code?: string }).code ?? cause.name)
+        // The gateway's own code (GW_UPSTREAM_TIMEOUT, …), as the data plane would answer, not undici's.
+        if (err instanceof UpstreamFailure) done(0, null, translateUpstreamError(err, model.name, version.name, replica.url, this.#opts.timeoutMs ?? model.cfg.requestTimeoutMs).code)
+        else done(0, null, (err as Error).name)
       }
     )
   }

@@ -68,35 +68,20 @@ export class ClickHouseSource implements AnalysisSource {
 
   async window (q: WindowQuery): Promise<WindowData> {
     const db = identifier(this.#ch.database)
-    const minuteFrom = Math.floor(q.from / 60_000) * 60
-    const params = { model: q.model, stable: q.stable, canary: q.canary, from: minuteFrom, to: Math.ceil(q.to / 1000) + 60 }
     try {
-      const [rollups, outputs, newest, outcomes] = await Promise.all([
-        this.#ch.select<RollupAgg>(WINDOW_ROLLUP_QUERY(db), params),
-        q.output === null ? Promise.resolve([]) : this.#ch.select<{ version: string, body: string }>(WINDOW_OUTPUT_QUERY(db), { ...params, from: Math.floor(q.from / 1000) }),
+      // The watch compares the new version now with the previous one before promotion: two ranges, two reads.
+      const s = q.stableRange
+      const [both, stableThen, newest, outcomes] = await Promise.all([
+        this.#versions(db, q, s === undefined ? [q.stable, q.canary] : [q.canary], q.from, q.to),
+        s === undefined ? Promise.resolve(null) : this.#versions(db, q, [q.stable], s.from, s.to),
         this.#ch.select<{ record_s: string | number, rollup_s: string | number }>(NEWEST_QUERY(db), { model: q.model, since: Math.floor(q.to / 1000) - 3600 }),
         this.#outcomes(q)
       ])
-      const windows = new Map<string, VersionWindow>([[q.stable, emptyVersionWindow(LATENCY_CELLS)], [q.canary, emptyVersionWindow(LATENCY_CELLS)]])
-      for (const r of rollups) {
-        const w = windows.get(r.version)
-        if (w === undefined) continue
-        w.requests = Number(r.n)
-        w.errors = Number(r.e)
-        w.latency = r.cells.map(Number)
-      }
-      if (q.output !== null) {
-        for (const r of outputs) {
-          let v: number | null = null
-          try { v = outputValue(JSON.parse(r.body), q.output.name, q.output.index) } catch { /* a truncated body: skip it */ }
-          if (v !== null) windows.get(r.version)?.outputs.push(v)
-        }
-      }
       const rec = Number(newest[0]?.record_s ?? 0)
       const roll = Number(newest[0]?.rollup_s ?? 0)
       // A rollup minute says only that the minute had traffic: count it as fresh up to its end.
       const newestAt = rec > 0 ? rec * 1000 : roll > 0 ? roll * 1000 + 60_000 : null
-      return { stable: windows.get(q.stable)!, canary: windows.get(q.canary)!, newestAt, ...(outcomes === undefined ? {} : { outcomes }) }
+      return { stable: (stableThen ?? both).get(q.stable)!, canary: both.get(q.canary)!, newestAt, ...(outcomes === undefined ? {} : { outcomes }) }
     } catch (err) {
       throw new SourceUnavailable(`ClickHouse query failed: ${(err as Error).message.split('\n')[0]!.slice(0, 200)}`, { cause: err })
     }
@@ -109,6 +94,31 @@ export class ClickHouseSource implements AnalysisSource {
     if (matureBefore <= q.from) return { stable: emptySums(), canary: emptySums(), matureBefore }
     const data = await queryOutcomes(this.#ch, { model: q.model, from: q.from, to: matureBefore, threshold: q.outcomes.threshold })
     return { stable: data.versions.get(q.stable)?.total ?? emptySums(), canary: data.versions.get(q.canary)?.total ?? emptySums(), matureBefore }
+  }
+
+  /** Counts, latency and sampled outputs of `versions` over [from, to). */
+  async #versions (db: string, q: WindowQuery, versions: string[], from: number, to: number): Promise<Map<string, VersionWindow>> {
+    const params = { model: q.model, stable: versions[0]!, canary: versions[1] ?? versions[0]!, from: Math.floor(from / 60_000) * 60, to: Math.ceil(to / 1000) + 60 }
+    const [rollups, outputs] = await Promise.all([
+      this.#ch.select<RollupAgg>(WINDOW_ROLLUP_QUERY(db), params),
+      q.output === null ? Promise.resolve([]) : this.#ch.select<{ version: string, body: string }>(WINDOW_OUTPUT_QUERY(db), { ...params, from: Math.floor(from / 1000), to: Math.ceil(to / 1000) })
+    ])
+    const windows = new Map<string, VersionWindow>(versions.map(v => [v, emptyVersionWindow(LATENCY_CELLS)]))
+    for (const r of rollups) {
+      const w = windows.get(r.version)
+      if (w === undefined) continue
+      w.requests = Number(r.n)
+      w.errors = Number(r.e)
+      w.latency = r.cells.map(Number)
+    }
+    if (q.output !== null) {
+      for (const r of outputs) {
+        let v: number | null = null
+        try { v = outputValue(JSON.parse(r.body), q.output.name, q.output.index) } catch { /* a truncated body: skip it */ }
+        if (v !== null) windows.get(r.version)?.outputs.push(v)
+      }
+    }
+    return windows
   }
 
   async close (): Promise<void> {

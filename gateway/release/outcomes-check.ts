@@ -20,6 +20,7 @@ import { BETTER, emptySums, sampleOf, TESTABLE_METRICS, type Direction, type Out
 import { DEFAULT_OUTCOME_THRESHOLD } from '../config/defaults.js'
 import { meanMsprt } from './outcome-stats.js'
 import { int, known, mapping, num, parseDuration, show, type Fail } from './plan-fields.js'
+import { registerCheckKind } from './check-registry.js'
 import type { WindowData, WindowQuery } from './source.js'
 
 export interface OutcomesCheck {
@@ -36,6 +37,8 @@ export interface OutcomesCheck {
   threshold: number
   /** Scale of the mSPRT's normal mixture: the size of a difference that matters, in the metric's units. */
   mixture: number
+  /** Set by an experiment plan: the test runs both ways and passes only on a winner. */
+  experiment?: boolean
 }
 
 export const OUTCOMES_KEYS = ['metric', 'direction', 'minEffect', 'maturity', 'minSamples', 'threshold', 'mixture'] as const
@@ -44,8 +47,7 @@ export const DEFAULT_MIN_OUTCOME_SAMPLES = 500
 /** Mixture scale at least (default max(minEffect, this)): five points of accuracy or rate; set `mixture` for values in other units. */
 export const DEFAULT_MIXTURE = 0.05
 
-export function parseOutcomesCheck (raw: unknown, fail: Fail): OutcomesCheck {
-  const path = 'checks.outcomes'
+export function parseOutcomesCheck (raw: unknown, fail: Fail, path = 'checks.outcomes'): OutcomesCheck {
   const c = mapping(raw ?? {}, path, fail)
   known(c, path, OUTCOMES_KEYS, fail)
   if (typeof c.metric !== 'string' || !(TESTABLE_METRICS as readonly string[]).includes(c.metric)) fail(`${path}.metric`, `must be one of ${TESTABLE_METRICS.join(', ')}, got ${show(c.metric)}`)
@@ -81,7 +83,7 @@ export interface OutcomesResult {
   figures: Record<string, number | null>
 }
 
-export function outcomesCheck (c: OutcomesCheck, d: WindowData, alpha: number, experiment: boolean): OutcomesResult {
+export function outcomesCheck (c: OutcomesCheck, d: WindowData, alpha: number, experiment = c.experiment === true): OutcomesResult {
   const o = d.outcomes
   const none = emptySums()
   const k = sampleOf(o?.canary ?? none, c.metric)
@@ -127,3 +129,10 @@ function fmt (x: number): string {
   if (x !== 0 && Math.abs(x) < 0.001) return x.toExponential(1)
   return String(Math.round(x * 1000) / 1000)
 }
+
+registerCheckKind<OutcomesCheck>({
+  name: 'outcomes',
+  sequential: true,
+  parse: (raw, path, fail) => parseOutcomesCheck(raw, fail, path),
+  run: (c, d, alpha) => outcomesCheck(c, d, alpha)
+})

@@ -15,6 +15,8 @@ export interface VersionWindow {
   latency: number[]
   /** Watched output values from sampled 2xx responses (a sample). */
   outputs: number[]
+  /** The same, by segment (models with segments, sources that keep them: the local one). */
+  bySegment?: Record<string, VersionWindow>
 }
 
 export interface WindowQuery {
@@ -25,6 +27,11 @@ export interface WindowQuery {
   from: number
   /** Epoch ms, exclusive. */
   to: number
+  /**
+   * The stable side over another range than [from, to): the post-promotion
+   * watch compares the new version now with the previous one before promotion.
+   */
+  stableRange?: { from: number, to: number }
   /** Which output to read from response bodies; null when the outputs check is off. */
   output: { name: string | null, index: number } | null
   /** The outcomes check's data: requests older than maturityMs at `to`, with their outcomes; null (or absent) when it is off. */
@@ -48,12 +55,20 @@ export class SourceUnavailable extends Error {
   }
 }
 
+/** Leave out the first `requests` answers of each replica of `version` (its cold start; the local source only). */
+export interface SkipFirst {
+  version: string
+  requests: number
+}
+
 export interface AnalysisSource {
   readonly name: 'local' | 'clickhouse'
   /** Throws SourceUnavailable when the source is down. */
   window (q: WindowQuery): Promise<WindowData>
   /** Asks the source to keep what analysis of `model` needs (the local window only records watched models). */
-  watch (model: string, versions: readonly string[], output: WindowQuery['output']): void
+  watch (model: string, versions: readonly string[], output: WindowQuery['output'], skip?: SkipFirst): void
+  /** The model's rollout ended: stop keeping what its analysis needed. */
+  unwatch? (model: string): void
   close (): Promise<void>
 }
 

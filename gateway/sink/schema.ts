@@ -213,7 +213,26 @@ ORDER BY (kind, model, time, millis, id)`
   MODIFY ORDER BY (model, version, minute, instance_id, run_id, status_class, traffic, application)`
   },
   {
+    // Rollback drills (gateway/release/drill.ts): one row per drill, written by the gateway that ran it.
     id: 10,
+    name: 'drills',
+    sql: (db, f, days) => `CREATE TABLE IF NOT EXISTS ${db}.drills (
+  time DateTime,
+  model ${lc(f)},
+  instance_id ${lc(f)},
+  actor ${lc(f)},
+  passed UInt8,
+  rollback_ms Float64,
+  converged_ms Float64,
+  bound_ms Float64,
+  instances UInt32,
+  reason String
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(time)
+ORDER BY (model, time, instance_id)${ttl(f, 'time', days)}`
+  },
+  {
+    id: 11,
     name: 'ledger',
     sql: (db, f, days) => `CREATE TABLE IF NOT EXISTS ${db}.ledger (
   time DateTime,
@@ -231,7 +250,7 @@ PARTITION BY toYYYYMMDD(time)
 ORDER BY (model, time, request_id)${ttl(f, 'time', days)}`
   },
   {
-    id: 11,
+    id: 12,
     name: 'outcomes',
     sql: (db, f, days) => `CREATE TABLE IF NOT EXISTS ${db}.outcomes (
   model ${lc(f)},
@@ -246,7 +265,7 @@ PARTITION BY toYYYYMM(at)
 ORDER BY (model, kind, request_id)${ttl(f, 'at', days)}`
   },
   {
-    id: 12,
+    id: 13,
     name: 'outcome_monitor',
     sql: (db, f) => `CREATE TABLE IF NOT EXISTS ${db}.outcome_monitor (
   run_at DateTime,

@@ -33,7 +33,7 @@ describe('rollout status: can the controller act', () => {
 
   it('puts an outage right under the title, with when it began', () => {
     const c = control({ store: { kind: 'redis', available: false, unavailableSince: '2026-01-01T00:00:48.000Z', error: 'heartbeat: Command timed out' }, lease: { holder: null, expiresInMs: null, error: 'cannot read it: Command timed out' }, lastDecisionCached: true })
-    const lines = formatStatus(rolloutView('fraud', record, null, NOW, c), NOW)
+    const lines = formatStatus(rolloutView('fraud', record, null, NOW, { control: c }), NOW)
     expect(lines[0]).toMatch(/^rollout of fraud v3 \(stable v1\): RUNNING/)
     expect(lines[1]).toBe('state store UNAVAILABLE since 2026-01-01T00:00:48.000Z (12.0s ago): no controller can act, changes are refused (heartbeat: Command timed out)')
     expect(lines).toContain('lease: unknown (cannot read it: Command timed out)')
