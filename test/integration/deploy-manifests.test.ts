@@ -119,7 +119,7 @@ describe.each(BUILDS)('%s', (b) => {
     expect(c.args.slice(0, 3)).toEqual(['monitor', '--window', '7d'])
     expect(c.args).toContain('$(PUSHGATEWAY_URL)')
     const endpoints = ofKind(docs, 'ConfigMap').find(m => String(m.metadata.name).startsWith('model-gateway-endpoints'))!.data as Record<string, string>
-    expect(endpoints.PUSHGATEWAY_URL).toMatch(/^http:\/\/pushgateway:9091$/)
+    expect(endpoints.PUSHGATEWAY_URL).toMatch(b === 'config/deploy/overlays/production' ? /^https?:\/\/[^\s/]+:\d+$/ : /^http:\/\/pushgateway:9091$/)
     expect(c.envFrom).toEqual([{ configMapRef: { name: ofKind(docs, 'ConfigMap').find(m => String(m.metadata.name).startsWith('model-gateway-endpoints'))!.metadata.name } }])
   })
 
