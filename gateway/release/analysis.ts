@@ -91,7 +91,7 @@ export function errorsCheck (c: ErrorsCheck, d: WindowData, alpha: number): Chec
   // A significant excess fails at once, even below the minimum sample: the test is valid at any size.
   if (t.pValue <= alpha) return { check: 'errors', verdict: 'fail', summary: `${text}: canary errors more`, figures }
   if (k.requests < c.minRequests || s.requests < c.minRequests) return { check: 'errors', verdict: 'inconclusive', summary: `${text}: needs ${c.minRequests} requests per version`, figures }
-  return { check: 'errors', verdict: 'pass', summary: text, figures }
+  return { check: 'errors', verdict: 'pass', summary: `${text}: not more errors than stable beyond +${pct(c.maxIncrease)} (p above alpha)`, figures }
 }
 
 export function latencyCheck (c: LatencyCheck, d: WindowData, alpha: number): CheckResult {
@@ -116,7 +116,8 @@ export function latencyCheck (c: LatencyCheck, d: WindowData, alpha: number): Ch
   const text = `${parts.join(', ')}, +${c.minIncreaseMs} ms at least; rank test p=${fmt(mw.pValue)} (alpha ${fmt(alpha)})`
   if (k.requests < c.minRequests || s.requests < c.minRequests) return { check: 'latency', verdict: 'inconclusive', summary: `${text}: needs ${c.minRequests} requests per version`, figures }
   if (over.length > 0 && mw.pValue <= alpha) return { check: 'latency', verdict: 'fail', summary: `${text}: canary slower at ${over.join(', ')}`, figures }
-  return { check: 'latency', verdict: 'pass', summary: text, figures }
+  const why = over.length === 0 ? `every quantile within its ratio or ${c.minIncreaseMs} ms of stable` : `${over.join(', ')} over the ratio but the rank test is not significant (p above alpha): noise, not a slower canary`
+  return { check: 'latency', verdict: 'pass', summary: `${text}: ${why}`, figures }
 }
 
 export function outputsCheck (c: OutputsCheck, d: WindowData, alpha: number): CheckResult {
@@ -131,7 +132,10 @@ export function outputsCheck (c: OutputsCheck, d: WindowData, alpha: number): Ch
   const shifted = p > c.maxPsi && ks.pValue <= alpha
   const moved = Math.abs(w.difference) > c.maxMeanShift && w.pValue <= alpha
   if (shifted || moved) return { check: 'outputs', verdict: 'fail', summary: `${text}: canary predictions ${shifted ? 'distribution shifted' : 'mean moved'}`, figures }
-  return { check: 'outputs', verdict: 'pass', summary: text, figures }
+  const notes: string[] = []
+  if (p > c.maxPsi) notes.push('PSI over its max but KS not significant')
+  if (Math.abs(w.difference) > c.maxMeanShift) notes.push('mean shift over its max but not significant')
+  return { check: 'outputs', verdict: 'pass', summary: `${text}: ${notes.length === 0 ? 'distribution and mean within their limits' : `${notes.join('; ')}, so not a real change`}`, figures }
 }
 
 function nan (x: number): number | null {

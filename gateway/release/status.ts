@@ -117,8 +117,40 @@ export function controlLines (c: ControlView, now: number): string[] {
 
 const KIND_NOTE: Partial<Record<RolloutView['stepKind'], string>> = { gate: ' (manual gate)', approval: ' (approval)', preview: ' (preview)', watch: ' (post-promotion watch)' }
 
-/** The status as lines of text. */
-export function formatStatus (v: RolloutView, now = Date.now()): string[] {
+/** Terminal width the status fits by default (`--wide`: one line per item, however long). */
+export const STATUS_COLUMNS = 100
+
+/** A line broken at spaces into lines of at most `width` columns, the continuations indented. */
+export function wrapLine (line: string, width = STATUS_COLUMNS, indent = '      '): string[] {
+  const out: string[] = []
+  let rest = line
+  while (rest.length > width) {
+    let cut = rest.lastIndexOf(' ', width)
+    if (cut <= indent.length) cut = width
+    out.push(rest.slice(0, cut).trimEnd())
+    rest = `${indent}${rest.slice(cut).trimStart()}`
+  }
+  out.push(rest)
+  return out
+}
+
+/** A check's line: the verdict and, first, why (the summary's last clause), then the figures it rests on. */
+function checkLine (c: JournalEntry['checks'][number], wide: boolean): string {
+  const name = (c.segment === undefined ? c.check : `${c.check}[${c.segment}]`).padEnd(8)
+  if (wide) return `  ${name} ${c.verdict.toUpperCase().padEnd(13)} ${c.summary}`
+  const cut = c.summary.lastIndexOf(': ')
+  const why = cut < 0 ? '' : c.summary.slice(cut + 2)
+  const figures = cut < 0 ? c.summary : c.summary.slice(0, cut)
+  return `  ${name} ${c.verdict.toUpperCase().padEnd(13)} ${why === '' ? figures : `${why} — ${figures}`}`
+}
+
+/** The status as lines of text, each within STATUS_COLUMNS unless `wide`. */
+export function formatStatus (v: RolloutView, now = Date.now(), wide = false): string[] {
+  const lines = statusLines(v, now, wide)
+  return wide ? lines : lines.flatMap(l => wrapLine(l))
+}
+
+function statusLines (v: RolloutView, now: number, wide: boolean): string[] {
   const where = v.status === 'queued'
     ? `queued: position ${v.queuePosition ?? '?'} in the release queue`
     : `step ${v.step}/${v.steps}${KIND_NOTE[v.stepKind] ?? ''}  ${v.strategy === 'blue-green' ? (v.weight === 10_000 ? 'switched' : 'preview at 0% (explicit-version traffic)') : `canary weight ${formatBp(v.weight)}`}  ` +
@@ -139,7 +171,7 @@ export function formatStatus (v: RolloutView, now = Date.now()): string[] {
   }
   if (v.last !== null) {
     lines.push(`last analysis ${new Date(v.last.at).toISOString()} on ${v.last.instanceId}: ${v.last.action} — ${v.last.reason}`)
-    for (const c of v.last.checks) lines.push(`  ${(c.segment === undefined ? c.check : `${c.check}[${c.segment}]`).padEnd(8)} ${c.verdict.toUpperCase().padEnd(13)} ${c.summary}`)
+    for (const c of v.last.checks) lines.push(checkLine(c, wide))
   }
   return lines
 }

@@ -28,7 +28,7 @@ export default adminCommand('rollout', {
     '  rollout start <model> <version> [--plan FILE | --template NAME [--template-version N] [--override FILE]]',
     '                                                  roll <version> out step by step (plan: YAML, or a plan template with an',
     '                                                  override merged over it; default: the model\'s release.rollout)',
-    '  rollout status <model> [--once]                 step, weight, time left, each check\'s figures (live on a terminal until it ends)',
+    '  rollout status <model> [--once] [--wide]        step, weight, time left, each check: why, then its figures (live on a terminal until it ends)',
     '  rollout pause|resume|abort <model>              hold at the current weight / go on / roll back at once',
     '  rollout approve <model>                         pass an approval step (a plan may require another token than the starter\'s)',
     '  rollout list                                    every model\'s rollout, the release queue and its positions',
@@ -36,9 +36,10 @@ export default adminCommand('rollout', {
     '',
     '  --plan FILE       rollout plan in YAML or JSON',
     '  --once            print the status once even on a terminal',
+    '  --wide            one line per item, however long (by default lines fit 100 columns)',
     '  --svg FILE        with explain: write an SVG timeline of weight and check results'
   ],
-  options: { plan: { type: 'string' }, template: { type: 'string' }, 'template-version': { type: 'string' }, override: { type: 'string' }, once: { type: 'boolean' }, svg: { type: 'string' } },
+  options: { plan: { type: 'string' }, template: { type: 'string' }, 'template-version': { type: 'string' }, override: { type: 'string' }, once: { type: 'boolean' }, wide: { type: 'boolean' }, svg: { type: 'string' } },
   minArgs: 1,
   maxArgs: 3,
   async run (ctx) {
@@ -64,7 +65,7 @@ export default adminCommand('rollout', {
         if (ctx.revision !== undefined) body.revision = ctx.revision
         const res = await ctx.client.call<StatusResponse>('POST', base, body)
         ctx.out(`${model}: rollout of ${version} started; revision ${res.revision}`)
-        for (const l of formatStatus(res.view)) ctx.out(l)
+        for (const l of formatStatus(res.view, Date.now(), ctx.flags.wide === true)) ctx.out(l)
         return res
       }
       case 'status':
@@ -75,7 +76,7 @@ export default adminCommand('rollout', {
       case 'abort': {
         const res = await ctx.client.call<StatusResponse>('POST', `${base}/${sub}`, ctx.revision === undefined ? {} : { revision: ctx.revision })
         ctx.out(`${model}: rollout ${sub === 'abort' ? `aborted (${res.view.weight === 0 || res.view.strategy === 'blue-green' ? `${res.view.stable} serves 100%` : 'stable at 100%'})` : `${sub}d`}; revision ${res.revision}`)
-        for (const l of formatStatus(res.view)) ctx.out(l)
+        for (const l of formatStatus(res.view, Date.now(), ctx.flags.wide === true)) ctx.out(l)
         return res
       }
       case 'explain': {
@@ -96,13 +97,13 @@ async function status (ctx: CommandContext, base: string): Promise<unknown> {
   const live = process.stdout.isTTY && !ctx.json && ctx.flags.once !== true
   let res = await ctx.client.call<StatusResponse>('GET', base)
   if (!live) {
-    for (const l of formatStatus(res.view)) ctx.out(l)
+    for (const l of formatStatus(res.view, Date.now(), ctx.flags.wide === true)) ctx.out(l)
     return res
   }
   // Live on a terminal: redraw every second until the rollout ends (Ctrl-C stops watching, not the rollout).
   let drawn = 0
   for (;;) {
-    const lines = formatStatus(res.view)
+    const lines = formatStatus(res.view, Date.now(), ctx.flags.wide === true)
     process.stdout.write(`${drawn > 0 ? `\x1b[${drawn}F\x1b[J` : ''}${lines.join('\n')}\n`)
     drawn = lines.length
     if (!ACTIVE.includes(res.rollout.status)) return res
