@@ -111,7 +111,7 @@ export function outcomesCheck (c: OutcomesCheck, d: WindowData, alpha: number, e
   if (o === undefined) return { check: 'outcomes', verdict: 'inconclusive', summary: `${text}: the source has no outcome data`, figures }
   if (k.n < c.minSamples || s.n < c.minSamples) return { check: 'outcomes', verdict: 'inconclusive', summary: `${text}: needs ${c.minSamples} matured samples per version`, figures }
   if (worse.pValue <= side) return { check: 'outcomes', verdict: 'fail', summary: `${text}: canary ${experiment ? 'loses' : 'worse'}`, figures }
-  if (!experiment) return { check: 'outcomes', verdict: 'pass', summary: text, figures }
+  if (!experiment) return { check: 'outcomes', verdict: 'pass', summary: `${text}: not worse than stable by more than minEffect (p above alpha)`, figures }
   if (better.pValue <= side) return { check: 'outcomes', verdict: 'pass', summary: `${text}: canary wins`, figures }
   return { check: 'outcomes', verdict: 'inconclusive', summary: `${text}: no winner yet`, figures }
 }
