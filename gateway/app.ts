@@ -24,6 +24,7 @@ import { releaseComponent } from './components/release.js'
 import { consoleComponent } from './components/console.js'
 import { tlsComponent } from './components/tls.js'
 import { accessComponent } from './components/access.js'
+import { outcomesComponent } from './components/outcomes.js'
 import type { AccessComponent } from './access/component.js'
 import { startListeners, type ListenerOptions } from './components/listeners.js'
 
@@ -66,14 +67,15 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
   const shadow = shadowComponent(core, pipeline.pipeline)
   const now = opts.now ?? Date.now
   const release = releaseComponent(core, shadow, now)
-  const components: Component[] = [tls, controlComponent(core, now), access, metrics, health, discovery, reload, pipeline, shadow, release, consoleComponent(core, release.series)]
+  const outcomes = outcomesComponent(core)
+  const components: Component[] = [tls, controlComponent(core, now), access, metrics, health, discovery, reload, pipeline, shadow, release, outcomes, consoleComponent(core, release.series)]
   for (const c of components) {
     if (c.observer) core.observer.add(c.observer)
     if (c.healthSink) core.healthSinks.add(c.healthSink)
   }
   core.store.subscribe((state) => { for (const c of components) c.applyState?.(state) })
   for (const c of components) await c.start?.()
-  const listeners = await startListeners(core, components, health.feedback, shadow.mirror, opts, { access: access.access?.gate, tls })
+  const listeners = await startListeners(core, components, health.feedback, shadow.mirror, opts, { access: access.access?.gate, tls }, outcomes.intake)
 
   let closing: Promise<void> | undefined
   return {

@@ -42,6 +42,8 @@ const commands: Record<string, Loader> = {
   query: async () => (await import('./commands/query.js')).default,
   batch: async () => (await import('./commands/batch.js')).default,
   traffic: async () => (await import('./commands/traffic.js')).default,
+  outcomes: async () => (await import('./commands/outcomes.js')).default,
+  monitor: async () => (await import('./commands/monitor.js')).default,
 }
 
 async function main (argv: string[]): Promise<void> {

@@ -74,6 +74,12 @@ export const DEFAULT_DRILL_BOUND_MS = 10_000
 /** The drill copy's canary weight (1%). */
 export const DEFAULT_DRILL_WEIGHT = 100
 
+/** The outcome intake: one request's bounds, and how long it waits for the queue to confirm. */
+export const DEFAULT_OUTCOMES_MAX_BODY_BYTES = 4 * 1024 * 1024
+export const DEFAULT_OUTCOMES_MAX_ITEMS = 50_000
+export const DEFAULT_OUTCOMES_TIMEOUT_MS = 10_000
+export const DEFAULT_OUTCOME_THRESHOLD = 0.5
+
 /** Header that names the version which served a response, and selects one when allowed. */
 export const VERSION_HEADER = 'x-model-version'
 export const REQUEST_ID_HEADER = 'x-request-id'

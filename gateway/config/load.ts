@@ -73,6 +73,8 @@ export interface ResolvedModel {
     captureBodies: boolean
     maxBodyBytes: number
   }
+  /** Outcome tracking (labels and business values by request id); null when the model has no `outcomes` section. */
+  outcomes: ResolvedOutcomes | null
   /** Verification suites by name, as configured (files are read when the gateway starts: gateway/verify/suites.ts). */
   suites: Record<string, SuiteConfig>
   /** What rollout policies and scoped admin tokens select this model by. */
@@ -85,6 +87,14 @@ export interface ResolvedModel {
   redact: ResolvedRedact
 }
 
+export interface ResolvedOutcomes {
+  /** Every live request goes to the assignment ledger. */
+  ledger: boolean
+  /** Output whose first element the ledger keeps as the request's prediction; null: none kept. */
+  prediction: string | null
+  label: 'binary' | 'numeric'
+  threshold: number
+}
 
 export interface GatewayConfig {
   file: string
@@ -131,6 +141,8 @@ export interface GatewayConfig {
   shadow: { maxInFlight: number, timeoutMs: number | undefined, maxOutputBytes: number }
   rollouts: ResolvedRollouts
   models: Record<string, ResolvedModel>
+  /** The outcome intake's bounds (per request). */
+  outcomes: { maxBodyBytes: number, maxItems: number, timeoutMs: number }
   /** The routing state the config declares; the state store starts from it when it holds none. */
   initialState: RoutingState
 }
@@ -218,6 +230,10 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
   const kafkaBrokers = logging.kafkaBrokers ?? env.KAFKA_BROKERS?.split(',').map(s => s.trim()).filter(s => s !== '')
   if (sink === 'kafka' && (kafkaBrokers === undefined || kafkaBrokers.length === 0)) throw new ConfigError(file, 'logging.kafkaBrokers', 'is required with sink "kafka" (or set KAFKA_BROKERS)')
   if (sink === 'file' && logging.file === undefined) throw new ConfigError(file, 'logging.file', 'is required with sink "file"')
+  for (const [name, m] of Object.entries(models)) {
+    // The ledger and accepted outcomes travel through the scoring-log pipeline: without one they would go nowhere.
+    if (m.outcomes !== null && sink === 'off') throw new ConfigError(file, `models.${name}.outcomes`, 'needs logging.sink "kafka" or "file": the ledger and the outcomes travel through the scoring-log pipeline')
+  }
   const security = connectionSecurity(cfg, file, env)
   const hashed = Object.entries(models).find(([, m]) => m.redact.hash.length > 0)
   if (hashed !== undefined && logging.hashKey === undefined) throw new ConfigError(file, 'logging.hashKey', `is required: model "${hashed[0]}" hashes fields (redact.hash)`)
@@ -285,6 +301,11 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
       maxOutputBytes: cfg.shadow?.maxOutputBytes ?? D.DEFAULT_SHADOW_MAX_OUTPUT_BYTES
     },
     rollouts: resolveRollouts(cfg, env, sink, security.clickhouse),
+    outcomes: {
+      maxBodyBytes: cfg.outcomes?.maxBodyBytes ?? D.DEFAULT_OUTCOMES_MAX_BODY_BYTES,
+      maxItems: cfg.outcomes?.maxItems ?? D.DEFAULT_OUTCOMES_MAX_ITEMS,
+      timeoutMs: cfg.outcomes?.timeoutMs ?? D.DEFAULT_OUTCOMES_TIMEOUT_MS
+    },
     models,
     initialState
   }
@@ -360,6 +381,14 @@ function resolveModel (name: string, m: ModelConfig, gatewayBodyLimit: number, f
       captureBodies: s.captureBodies ?? D.DEFAULT_CAPTURE_BODIES,
       maxBodyBytes: s.maxBodyBytes ?? D.DEFAULT_MAX_BODY_BYTES
     },
+    outcomes: m.outcomes === undefined
+      ? null
+      : {
+          ledger: m.outcomes.ledger ?? true,
+          prediction: m.outcomes.prediction ?? null,
+          label: m.outcomes.label ?? 'binary',
+          threshold: m.outcomes.threshold ?? D.DEFAULT_OUTCOME_THRESHOLD
+        },
     suites: suitesOf(name, m, file),
     labels: { ...(m.labels ?? {}) },
     segments: segmentsOf(name, m, file),

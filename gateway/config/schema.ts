@@ -102,6 +102,22 @@ export const SamplingSchema = Strict({
   maxBodyBytes: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_048_576 }))
 })
 
+/**
+ * Outcomes of the model's requests (labels, business values) arriving later by
+ * request id: the assignment ledger (every live request's version) and what
+ * the intake accepts for this model.
+ */
+export const ModelOutcomesSchema = Strict({
+  /** Record every live request's id, version, time and sticky bucket (default true). */
+  ledger: Type.Optional(Type.Boolean()),
+  /** Output tensor whose first element is stored on the ledger as the request's prediction. */
+  prediction: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.:/-]{1,128}$' })),
+  /** What `label` means: binary (0/1, true/false) or numeric (a regression target). */
+  label: Type.Optional(Type.Union([Type.Literal('binary'), Type.Literal('numeric')])),
+  /** Binary labels: a prediction at or above it counts as 1 (accuracy). */
+  threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1 }))
+})
+
 export const ModelSchema = Strict({
   versions: Type.Record(Name, VersionSchema),
   release: ReleaseSchema,
@@ -134,6 +150,7 @@ export const ModelSchema = Strict({
   healthCheck: Type.Optional(HealthCheckSchema),
   outlierDetection: Type.Optional(OutlierSchema),
   sampling: Type.Optional(SamplingSchema),
+  outcomes: Type.Optional(ModelOutcomesSchema),
   /** Named verification suites (`verify --suite`, a plan's verify steps, policies' required suites). */
   verification: Type.Optional(Strict({ suites: Type.Record(Name, SuiteSchema) })),
   /** TLS to the replicas (https:// URLs): CA, client certificate (docs/security.md). */
@@ -280,6 +297,13 @@ export const ConfigSchema = Strict({
   })),
   /** The rollout controller every instance runs (gateway/release/). */
   rollouts: Type.Optional(RolloutsSchema),
+  /** The outcome intake (POST /v2/models/{m}/outcomes): bounds of one request. */
+  outcomes: Type.Optional(Strict({
+    maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024 })),
+    maxItems: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+    /** How long an intake request waits for the queue (Kafka acks from all in-sync replicas, or the file's fsync). */
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 60_000 }))
+  })),
   /** Data-plane API keys, JWTs, scopes and quotas (docs/security.md). Off by default. */
   access: Type.Optional(AccessSchema),
   models: Type.Record(Name, ModelSchema)
@@ -292,6 +316,7 @@ export type ModelConfig = Static<typeof ModelSchema>
 export type HealthCheckConfig = Static<typeof HealthCheckSchema>
 export type OutlierConfig = Static<typeof OutlierSchema>
 export type SamplingConfig = Static<typeof SamplingSchema>
+export type ModelOutcomesConfig = Static<typeof ModelOutcomesSchema>
 export type SuiteConfig = Static<typeof SuiteSchema>
 export type AdminToken = Static<typeof AdminTokenSchema>
 export type TemplateConfig = Static<typeof TemplateSchema>

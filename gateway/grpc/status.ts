@@ -50,6 +50,10 @@ export const GRPC_STATUS = {
   GW_STATE_UNAVAILABLE: status.UNAVAILABLE,
   GW_OVERLOADED: status.UNAVAILABLE,
   GW_WRITE_OUTCOME_UNKNOWN: status.UNAVAILABLE,
+  // The outcome intake is REST only; these keep the table whole.
+  GW_INVALID_OUTCOME: status.INVALID_ARGUMENT,
+  GW_OUTCOMES_NOT_ENABLED: status.NOT_FOUND,
+  GW_OUTCOMES_UNAVAILABLE: status.UNAVAILABLE,
   GW_UPSTREAM_TIMEOUT: status.DEADLINE_EXCEEDED
 } as const satisfies Record<ErrorCode, status>
 

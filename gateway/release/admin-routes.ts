@@ -31,6 +31,7 @@ import { assertCompliant, policiesFor } from './policies.js'
 import { rolloutEvent, type EventSink } from './events.js'
 import { abortRollout, approveRollout, pauseRollout, resumeRollout, startRollout, type WriteContext } from './operations.js'
 import { rolloutView, type ControlView } from './status.js'
+import { outcomesSourceProblem } from './outcomes-check.js'
 import type { RolloutController } from './controller.js'
 import { inProgress, mayAdmitNow, queued, queuePosition } from './queue.js'
 import type { Coordination, JournalEntry } from './coordination.js'
@@ -63,6 +64,8 @@ export interface RolloutAdminDeps {
   /** The model's segments (its values and "other"), or null when it has none. */
   segmentsOf: (model: string) => readonly string[] | null
   instanceId: string
+  /** The analysis source: a plan it cannot serve (outcomes on the local source) is refused at start. */
+  source?: 'local' | 'clickhouse'
   /** rollouts.holdbackMs */
   holdbackMs: number
   /** rollouts.maxInProgress, or null for no bound. */
@@ -138,6 +141,8 @@ export function rolloutAdminModule (deps: RolloutAdminDeps): AdminModule {
         const { version } = request.body
         if (store.get().models[model] === undefined) throw errors.unknownModel(model)
         const { plan, template } = planOf(request.body, model, deps, store.get())
+        const problem = outcomesSourceProblem(plan.checks.outcomes, deps.source ?? 'local')
+        if (problem !== null) throw errors.invalid(`invalid rollout plan: ${problem}`, { model })
         assertCompliant(model, plan, policiesFor(model, deps.labelsOf(model), deps.policies))
         const known = deps.segmentsOf(model)
         const unknown = (plan.segments ?? []).filter(x => known === null || !known.includes(x))

@@ -10,6 +10,8 @@
  * - outputs: PSI and two-sample KS on the watched prediction, and the mean
  *   shift (Welch); fails when PSI is over its threshold and KS is significant,
  *   or the mean moved by more than its tolerance and the shift is significant.
+ * - outcomes: labels or business values of matured requests, an always-valid
+ *   mSPRT on the difference of the metric (outcomes-check.ts, registered there).
  * Which checks run, and with what alpha, comes from the plan through the check
  * registry (check-registry.ts); the built-in kinds register in builtin-checks.ts.
  */
@@ -17,6 +19,7 @@ import { histogramQuantile } from '../sink/report.js'
 import { checkKind, type CheckResult } from './check-registry.js'
 import { ksTwoSample, mannWhitneyHistogram, proportionMsprt, psi, welch } from './stats.js'
 import type { WindowData } from './source.js'
+import type { OutcomesCheck } from './outcomes-check.js'
 
 export type { CheckResult, Verdict } from './check-registry.js'
 
@@ -48,6 +51,7 @@ export interface Checks {
   errors?: ErrorsCheck
   latency?: LatencyCheck
   outputs?: OutputsCheck
+  outcomes?: OutcomesCheck
   [kind: string]: unknown
 }
 

@@ -6,6 +6,9 @@
  * source). Rollups are per minute, so a window is widened to whole minutes;
  * canary and stable are still compared over the same minutes.
  *
+ * With an outcomes check, also the outcome sums of each version's requests
+ * older than the maturity delay (gateway/outcomes/query.ts).
+ *
  * Freshness: the newest sampled record of the model (seconds), else the newest
  * rollup minute. When the pipeline stalls (Kafka or the sink down) it stops
  * moving and the controller treats the source as stale.
@@ -17,6 +20,8 @@ import { ClickHouse, type ClickHouseOptions } from '../sink/clickhouse.js'
 import { identifier } from '../sink/sql.js'
 import { LATENCY_CELLS } from '../observe/records.js'
 import { emptyVersionWindow, outputValue, SourceUnavailable, type AnalysisSource, type VersionWindow, type WindowData, type WindowQuery } from './source.js'
+import { queryOutcomes } from '../outcomes/query.js'
+import { emptySums } from '../outcomes/metrics.js'
 
 /** Sampled outputs read per version and window, at most (the newest). */
 export const MAX_OUTPUT_ROWS = 5_000
@@ -66,19 +71,29 @@ export class ClickHouseSource implements AnalysisSource {
     try {
       // The watch compares the new version now with the previous one before promotion: two ranges, two reads.
       const s = q.stableRange
-      const [both, stableThen, newest] = await Promise.all([
+      const [both, stableThen, newest, outcomes] = await Promise.all([
         this.#versions(db, q, s === undefined ? [q.stable, q.canary] : [q.canary], q.from, q.to),
         s === undefined ? Promise.resolve(null) : this.#versions(db, q, [q.stable], s.from, s.to),
-        this.#ch.select<{ record_s: string | number, rollup_s: string | number }>(NEWEST_QUERY(db), { model: q.model, since: Math.floor(q.to / 1000) - 3600 })
+        this.#ch.select<{ record_s: string | number, rollup_s: string | number }>(NEWEST_QUERY(db), { model: q.model, since: Math.floor(q.to / 1000) - 3600 }),
+        this.#outcomes(q)
       ])
       const rec = Number(newest[0]?.record_s ?? 0)
       const roll = Number(newest[0]?.rollup_s ?? 0)
       // A rollup minute says only that the minute had traffic: count it as fresh up to its end.
       const newestAt = rec > 0 ? rec * 1000 : roll > 0 ? roll * 1000 + 60_000 : null
-      return { stable: (stableThen ?? both).get(q.stable)!, canary: both.get(q.canary)!, newestAt }
+      return { stable: (stableThen ?? both).get(q.stable)!, canary: both.get(q.canary)!, newestAt, ...(outcomes === undefined ? {} : { outcomes }) }
     } catch (err) {
       throw new SourceUnavailable(`ClickHouse query failed: ${(err as Error).message.split('\n')[0]!.slice(0, 200)}`, { cause: err })
     }
+  }
+
+  /** Outcome sums of the window's requests older than the maturity delay (none yet: empty sums). */
+  async #outcomes (q: WindowQuery): Promise<WindowData['outcomes']> {
+    if (q.outcomes == null) return undefined
+    const matureBefore = q.to - q.outcomes.maturityMs
+    if (matureBefore <= q.from) return { stable: emptySums(), canary: emptySums(), matureBefore }
+    const data = await queryOutcomes(this.#ch, { model: q.model, from: q.from, to: matureBefore, threshold: q.outcomes.threshold })
+    return { stable: data.versions.get(q.stable)?.total ?? emptySums(), canary: data.versions.get(q.canary)?.total ?? emptySums(), matureBefore }
   }
 
   /** Counts, latency and sampled outputs of `versions` over [from, to). */

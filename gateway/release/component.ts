@@ -105,7 +105,7 @@ export function startRelease (config: GatewayConfig, store: StateStore, logger: 
   logger.info({ source: source.name, controller: ro.enabled, coordination: store.kind }, 'release controller ready')
   return {
     observer,
-    adminModules: [templateAdminModule(store, ro.templates, now), drillAdminModule(store, drills), rolloutAdminModule({ store, coordination, plans, instanceId: config.instanceId, holdbackMs: ro.holdbackMs, maxInProgress: ro.maxInProgress, now, suiteNames: verifier.suiteNames, templates: ro.templates, policies: ro.policies, labelsOf: (m) => config.models[m]?.labels ?? {}, segmentsOf: (m) => { const s = config.models[m]?.segments; return s == null ? null : [...s.values, OTHER_SEGMENT] }, events, controller })],
+    adminModules: [templateAdminModule(store, ro.templates, now), drillAdminModule(store, drills), rolloutAdminModule({ store, coordination, plans, instanceId: config.instanceId, holdbackMs: ro.holdbackMs, maxInProgress: ro.maxInProgress, now, suiteNames: verifier.suiteNames, templates: ro.templates, policies: ro.policies, labelsOf: (m) => config.models[m]?.labels ?? {}, segmentsOf: (m) => { const s = config.models[m]?.segments; return s == null ? null : [...s.values, OTHER_SEGMENT] }, events, controller, source: source.name })],
     series,
     async close () {
       await drills.close()

@@ -7,6 +7,7 @@
 import { ConfigError, type GatewayConfig } from '../config/load.js'
 import { PlanError, validatePlan, type RolloutPlan } from './plan.js'
 import { allTemplates, resolveTemplate, templateRef, type TemplateRef } from './templates.js'
+import { outcomesSourceProblem } from './outcomes-check.js'
 
 /** A model's plan from the config: a whole plan, or a template reference resolved when a rollout starts. */
 export type PlanSource = { plan: RolloutPlan } | { ref: TemplateRef }
@@ -19,7 +20,12 @@ export function configPlans (config: GatewayConfig): Record<string, PlanSource> 
     const base = `models.${model}.release.rollout`
     out[model] = asConfigError(config.file, base, () => {
       const ref = templateRef(raw, config.file)
-      if (ref === null) return { plan: validatePlan(raw, config.file) }
+      if (ref === null) {
+        const plan = validatePlan(raw, config.file)
+        const problem = outcomesSourceProblem(plan.checks.outcomes, config.rollouts.source)
+        if (problem !== null) throw new PlanError(config.file, 'checks.outcomes', problem)
+        return { plan }
+      }
       // A template the config defines is checked now; one added at runtime when a rollout starts.
       if (templates.has(ref.template)) resolveTemplate(ref, templates, config.file)
       return { ref }

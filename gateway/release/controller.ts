@@ -21,6 +21,8 @@ import { outputOf, stepAlphas, watchAlphas, type RolloutPlan } from './plan.js'
 import { decide, seconds, type Decision, type Evaluation } from './steps.js'
 import { admitNext, inProgress, queued } from './queue.js'
 import { applyDecision, drifted, supersede, type WriteContext } from './operations.js'
+import { decideExperiment } from './experiment.js'
+import { outcomesQuery } from './outcomes-check.js'
 import type { AnalysisSource, WindowQuery } from './source.js'
 import type { Coordination, JournalEntry } from './coordination.js'
 import type { VerificationRecord } from '../state/routing-state.js'
@@ -178,7 +180,7 @@ export class RolloutController {
     this.#last.set(model, { key, at: now })
     const ev = await this.#evaluate(model, r, plan, now)
     this.#staleness(model, r, ev)
-    const decision = decide(r, plan, ev)
+    const decision = plan.experiment === undefined ? decide(r, plan, ev) : decideExperiment(r, plan, ev)
     await this.#journal(model, r, decision)
     this.#logger.info({ model, version: r.version, action: decision.action, step: decision.step, weight: decision.weight, reason: decision.reason, checks: decision.checks.map(c => ({ check: c.check, verdict: c.verdict, figures: c.figures })) }, 'rollout decision')
     this.#o.onDecision?.(model, r, decision)
@@ -225,6 +227,7 @@ export class RolloutController {
       from: watching ? r.promotedAt ?? r.stepStartedAt : coldEnd(r, plan),
       to: now,
       output: outputOf(plan),
+      outcomes: outcomesQuery(plan.checks.outcomes),
       ...(watching ? { stableRange: { from: r.baseline!.from, to: r.baseline!.to } } : {})
     }
     let data

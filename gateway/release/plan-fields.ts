@@ -72,7 +72,7 @@ export function parseWeight (v: unknown, path: string, fail: Fail): number {
 export function parseDuration (v: unknown, path: string, fail: Fail): number {
   if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v
   const m = typeof v === 'string' ? /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(v.trim()) : null
-  if (m === null) return fail(path, `must be a duration like 500ms, 30s, 5m, 1h (or milliseconds), got ${show(v)}`)
+  if (m === null) return fail(path, `must be a duration like 500ms, 30s, 5m, 1h, 7d (or milliseconds), got ${show(v)}`)
   return Math.round(Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'])
 }
 

@@ -10,11 +10,13 @@
  */
 import { parse as parseYaml } from 'yaml'
 import './builtin-checks.js'
+import './outcomes-check.js'
 import type { Alphas, Checks } from './analysis.js'
 import { checkKind, checkKindNames } from './check-registry.js'
 import { duration, failFor, formatBp, int, known, mapping, names, num, parseDuration, PlanError, show, type Fail } from './plan-fields.js'
 import { isJudged, parseStep, type JudgedStep, type Step } from './plan-steps.js'
 import type { WindowQuery } from './source.js'
+import { expandExperiment, type ExperimentPlan } from './experiment-plan.js'
 
 export { PlanError, parseDuration, parseWeight, formatBp } from './plan-fields.js'
 export type { Step, WeightStep, PreviewStep, JudgedStep } from './plan-steps.js'
@@ -57,10 +59,11 @@ export interface RolloutPlan {
   /** What analysis leaves out of the candidate's cold start, or null. */
   exclude: ExcludePlan | null
   /** A canary only these segments of users see (the model's segments), or null for everyone. */
-  segments: string[] | null
+  segments: string[] | null  /** An experiment instead of steps: one split held until the outcomes check decides (experiment-plan.ts). */
+  experiment?: ExperimentPlan
 }
 
-export const PLAN_KEYS = ['strategy', 'steps', 'checks', 'interval', 'maxExtension', 'onNoData', 'noDataRollbackAfter', 'alpha', 'holdback', 'watch', 'exclude', 'segments'] as const
+export const PLAN_KEYS = ['strategy', 'steps', 'checks', 'interval', 'maxExtension', 'onNoData', 'noDataRollbackAfter', 'alpha', 'holdback', 'watch', 'exclude', 'segments', 'experiment'] as const
 export const DEFAULT_INTERVAL_MS = 30_000
 export const DEFAULT_MAX_EXTENSION_MS = 10 * 60_000
 export const DEFAULT_NO_DATA_ROLLBACK_MS = 15 * 60_000
@@ -81,12 +84,20 @@ export function parsePlanText (text: string, source: string): RolloutPlan {
 /** Checks a parsed plan; throws PlanError naming `source`, the field path and the reason. */
 export function validatePlan (raw: unknown, source = 'plan'): RolloutPlan {
   const fail = failFor(source)
-  const obj = mapping(raw, '', fail)
+  // A copy: an experiment writes the one step it stands for into it.
+  const obj = { ...mapping(raw, '', fail) }
   known(obj, '', PLAN_KEYS, fail)
   if (obj.strategy !== undefined && obj.strategy !== 'canary' && obj.strategy !== 'blue-green') fail('strategy', `must be "canary" or "blue-green", got ${show(obj.strategy)}`)
   const strategy = (obj.strategy as PlanStrategy | undefined) ?? 'canary'
+  if (strategy === 'blue-green' && obj.experiment !== undefined) fail('experiment', 'holds a split between two versions; a blue-green switch moves everyone (use strategy: canary)')
+  const experiment = expandExperiment(obj, fail)
   const steps = validateSteps(obj.steps, strategy, fail)
   const checks = validateChecks(obj.checks, fail)
+  if (experiment !== undefined) {
+    const oc = checks.outcomes
+    if (oc === undefined) return fail('checks.outcomes', 'is required in an experiment: it is the test that decides the winner')
+    checks.outcomes = { ...oc, experiment: true }
+  }
   if (strategy === 'blue-green' && obj.segments !== undefined) fail('segments', 'limits a canary to segments; a blue-green switch moves everyone')
   if (obj.onNoData !== undefined && obj.onNoData !== 'hold' && obj.onNoData !== 'fail') fail('onNoData', `must be "hold" or "fail", got ${show(obj.onNoData)}`)
   const intervalMs = duration(obj.interval, 'interval', DEFAULT_INTERVAL_MS, fail)
@@ -103,7 +114,8 @@ export function validatePlan (raw: unknown, source = 'plan'): RolloutPlan {
     holdbackMs: obj.holdback === undefined ? null : parseDuration(obj.holdback, 'holdback', fail),
     watch: validateWatch(obj.watch, fail),
     exclude: validateExclude(obj.exclude, fail),
-    segments: obj.segments === undefined || obj.segments === null ? null : names(obj.segments, 'segments', SEGMENT_RE, fail)
+    segments: obj.segments === undefined || obj.segments === null ? null : names(obj.segments, 'segments', SEGMENT_RE, fail),
+    ...(experiment === undefined ? {} : { experiment })
   }
 }
 

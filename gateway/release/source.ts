@@ -3,6 +3,7 @@
  * ClickHouse (fleet-wide, through the scoring-log pipeline) and the instance's
  * own in-process window (a single gateway with no pipeline, e.g. the demo).
  */
+import type { OutcomeSums } from '../outcomes/metrics.js'
 
 /** What one version did over the window. */
 export interface VersionWindow {
@@ -33,6 +34,8 @@ export interface WindowQuery {
   stableRange?: { from: number, to: number }
   /** Which output to read from response bodies; null when the outputs check is off. */
   output: { name: string | null, index: number } | null
+  /** The outcomes check's data: requests older than maturityMs at `to`, with their outcomes; null (or absent) when it is off. */
+  outcomes?: { maturityMs: number, threshold: number } | null
 }
 
 export interface WindowData {
@@ -40,6 +43,8 @@ export interface WindowData {
   canary: VersionWindow
   /** Newest data the source holds for the model (epoch ms), or null when it holds none; for staleness. */
   newestAt: number | null
+  /** Outcome sums of each version's matured requests (ClickHouse source, when the query asked for them). */
+  outcomes?: { stable: OutcomeSums, canary: OutcomeSums, matureBefore: number }
 }
 
 /** A source that cannot answer, or answers with data older than it should be. */
@@ -71,16 +76,5 @@ export function emptyVersionWindow (cells: number): VersionWindow {
   return { requests: 0, errors: 0, latency: new Array<number>(cells).fill(0), outputs: [] }
 }
 
-/**
- * The watched output of an OIP response body: outputs[] by name (or the first),
- * element `index` of its data. Null when the body does not have it.
- */
-export function outputValue (body: unknown, name: string | null, index: number): number | null {
-  const outputs = (body as { outputs?: unknown } | null)?.outputs
-  if (!Array.isArray(outputs)) return null
-  const out = (name === null ? outputs[0] : outputs.find(o => (o as { name?: unknown } | null)?.name === name)) as { data?: unknown } | undefined
-  const data = out?.data
-  if (!Array.isArray(data)) return null
-  const v = data[index]
-  return typeof v === 'number' && Number.isFinite(v) ? v : null
-}
+/** The watched output of an OIP response body (shared with the assignment ledger's prediction reader). */
+export { outputValue } from '../observe/prediction.js'

@@ -96,7 +96,7 @@ export class ModelProxy {
     }
     const cfg = model.cfg
     const stickyKey = caller?.stickyKey ?? stickyKeyOf(req.headers, cfg.stickyHeader, cfg.stickyCookie)
-    const outcome = newOutcome(requestId, modelName, model.release, stickyKey, body, req, caller, d.access !== undefined, body === null ? 'metadata' : 'infer')
+    const outcome = newOutcome(requestId, modelName, model.release, stickyKey, body, req, caller, d.access !== undefined, body === null ? 'metadata' : 'infer', model.seed)
     const ctx: AnswerContext = { requestId, version: null, fallback: false, close: d.lifecycle.closing }
     let exchange: HttpExchange | null = null
     let shadow: ShadowTicket | null = null
@@ -202,7 +202,7 @@ export class ModelProxy {
 }
 
 /** `guarded`: access control is on, so the batch mark counts only from a caller with the batch right. */
-function newOutcome (requestId: string, model: string, release: string | null, stickyKey: string | undefined, body: RequestBody | null, req: IncomingMessage, caller: Caller | null, guarded: boolean, kind: RequestKind): RequestOutcome {
+function newOutcome (requestId: string, model: string, release: string | null, stickyKey: string | undefined, body: RequestBody | null, req: IncomingMessage, caller: Caller | null, guarded: boolean, kind: RequestKind, seed?: number): RequestOutcome {
   const outcome: RequestOutcome = {
     requestId,
     model,
@@ -217,6 +217,7 @@ function newOutcome (requestId: string, model: string, release: string | null, s
     fallback: false,
     fallbackFrom: null,
     stickyKey,
+    seed,
     segment: null,
     requestBody: body instanceof ChunkedBody ? null : body,
     responseBody: null,

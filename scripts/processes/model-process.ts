@@ -19,7 +19,7 @@ export interface StartModelOptions {
   port?: number
   host?: string
   readyTimeoutMs?: number
-  /** Extra flags of the fraud example (knobs.ts), e.g. ['--weights', 'v2'] or ['--fail']. */
+  /** Extra flags of the fraud example (knobs.ts), e.g. ['--weights', 'v2'], ['--fail'] or ['--shuffle']. */
   extraArgs?: string[]
   /** Share of requests the model answers 500 (fault knob of the example). */
   errorRate?: number

@@ -39,6 +39,7 @@ try {
       'output-name': { type: 'string' },
       'flip-above-amount': { type: 'string' },
       fail: { type: 'boolean', default: false },
+      shuffle: { type: 'boolean', default: false },
       // Fault knobs for release tests and benchmarks: a share of requests answered 500, and a shift of the logit.
       'error-rate': { type: 'string', default: '0' },
       shift: { type: 'string', default: '0' },
@@ -76,7 +77,7 @@ try {
 }
 const flip = args['flip-above-amount'] === undefined ? undefined : Number(args['flip-above-amount'])
 if (flip !== undefined && !Number.isFinite(flip)) fail(`--flip-above-amount must be a number, got ${JSON.stringify(args['flip-above-amount'])}`)
-const knobs = { outputName: args['output-name'], flipAboveAmount: flip, fail: args.fail }
+const knobs = { outputName: args['output-name'], flipAboveAmount: flip, fail: args.fail, shuffle: args.shuffle }
 const coldRequests = Number(args['cold-requests'])
 const coldDelayMs = Number(args['cold-delay-ms'])
 const degradedErrorRate = Number(args['degraded-error-rate'])
