@@ -11,11 +11,21 @@
  *    the canary at 0), and how many user requests the canary answered. The
  *    baseline is the first step's bake time, the soonest a step could pass.
  *
+ * 3. Cold starts: ROLLOUT_COLD_RUNS (20) canaries, each a fresh process that
+ *    answers its first 200 requests 40 ms slower and is registered at runtime,
+ *    rolled out with a warm-up step (600 golden requests to its replica first):
+ *    how many are promoted.
+ *
+ * With ROLLOUT_SEGMENTS=1 (the default) users carry a region (x-region: eu, us,
+ * apac) and the model declares those segments, so every check also runs per
+ * segment (alpha split over them).
+ *
  * With REDIS_URL set, ROLLOUT_INSTANCES (2) gateways share the state in Redis
  * (lease, fenced writes, pub/sub); without it, one gateway with the memory
  * store. Analysis reads each controller's local window. Knobs: ROLLOUT_RUNS,
- * ROLLOUT_BAD_RUNS, ROLLOUT_CONCURRENCY (12), ROLLOUT_INSTANCES. A run that ends
- * held (too little data after the longest extension) is aborted and counted apart.
+ * ROLLOUT_BAD_RUNS, ROLLOUT_COLD_RUNS, ROLLOUT_SEGMENTS, ROLLOUT_CONCURRENCY (12),
+ * ROLLOUT_INSTANCES. A run that ends held (too little data after the longest
+ * extension) is aborted and counted apart.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -33,6 +43,10 @@ const gatewayMain = join(repo, 'dist', 'gateway', 'main.js')
 const TOKEN = 'rollout-bench-token-0123456789'
 const RUNS = intEnv('ROLLOUT_RUNS', 20)
 const BAD_RUNS = intEnv('ROLLOUT_BAD_RUNS', 3)
+const COLD_RUNS = intEnv('ROLLOUT_COLD_RUNS', 20)
+const SEGMENTS = intEnv('ROLLOUT_SEGMENTS', 1) === 1
+const REGIONS = ['eu', 'us', 'apac']
+const GOLDEN = join(repo, 'config', 'golden', 'fraud.ndjson')
 const CONCURRENCY = intEnv('ROLLOUT_CONCURRENCY', 12)
 const REDIS_URL = process.env.REDIS_URL
 const INSTANCES = REDIS_URL === undefined ? 1 : intEnv('ROLLOUT_INSTANCES', 2)
@@ -64,7 +78,7 @@ function log (s: string): void { process.stdout.write(`${s}\n`) }
 
 interface Gw { url: string, admin: string }
 
-async function admin (gw: Gw, method: 'GET' | 'POST', path: string, body?: object): Promise<{ status: number, json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+async function admin (gw: Gw, method: 'GET' | 'POST' | 'DELETE', path: string, body?: object): Promise<{ status: number, json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
   const res = await request(`${gw.admin}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) })
   const text = await res.body.text()
   return { status: res.statusCode, json: text === '' ? null : JSON.parse(text) }
@@ -88,7 +102,7 @@ function load (gws: Gw[]): Load {
     while (!stopped) {
       const n = i++
       try {
-        const res = await pool.request({ path: '/v2/models/fraud/infer', method: 'POST', headers: { 'content-type': 'application/json', 'x-user-id': `user-${n}` }, body: features(n) })
+        const res = await pool.request({ path: '/v2/models/fraud/infer', method: 'POST', headers: { 'content-type': 'application/json', 'x-user-id': `user-${n}`, 'x-region': REGIONS[n % REGIONS.length]! }, body: features(n) })
         await res.body.text()
         const v = res.headers['x-model-version']
         if (typeof v === 'string') {
@@ -110,11 +124,11 @@ async function weightOn (gw: Gw, version: string): Promise<number> {
 interface Outcome { status: string, step: number, reason: string, ms: number, canaryRequests: number, rolledBackEverywhereMs: number | null }
 
 /** One rollout of `version` under load, to its end; for a rollback, when every instance applied it. */
-async function rollout (gws: Gw[], version: string): Promise<Outcome> {
+async function rollout (gws: Gw[], version: string, plan: object = PLAN): Promise<Outcome> {
   const traffic = load(gws)
   await sleep(1000)
   const t0 = Date.now()
-  const res = await admin(gws[0]!, 'POST', '/admin/models/fraud/rollout', { version, plan: PLAN })
+  const res = await admin(gws[0]!, 'POST', '/admin/models/fraud/rollout', { version, plan })
   if (res.status !== 201) throw new Error(`rollout start answered ${res.status}: ${JSON.stringify(res.json)}`)
   let r: { status: string, step: number, reason: string }
   let everywhere: number | null = null
@@ -159,7 +173,9 @@ async function main (): Promise<void> {
           versions: Object.fromEntries(Object.entries(urls).map(([v, u]) => [v, { replicas: [u] }])),
           release: { strategy: 'canary', stable: 'v1' },
           healthCheck: { enabled: false },
-          outlierDetection: { enabled: false }
+          outlierDetection: { enabled: false },
+          verification: { suites: { base: { files: [{ file: GOLDEN, tolerance: 0.00001 }] } } },
+          ...(SEGMENTS ? { segments: { header: 'x-region', values: REGIONS } } : {})
         }
       }
     }
@@ -171,7 +187,7 @@ async function main (): Promise<void> {
       const ready = await readyLine(child)
       gws.push({ url: `http://127.0.0.1:${Number(ready.port)}`, admin: `http://127.0.0.1:${Number(ready.adminPort)}` })
     }
-    log(`${INSTANCES} gateway instance(s) (${REDIS_URL === undefined ? 'memory store' : 'Redis store'}), ${CONCURRENCY} requests in flight, stable delay ${STABLE_DELAY_MS} ms, first step ${PLAN.steps[0]!.weight} for ${FIRST_BAKE_S} s`)
+    log(`${INSTANCES} gateway instance(s) (${REDIS_URL === undefined ? 'memory store' : 'Redis store'}), ${CONCURRENCY} requests in flight, stable delay ${STABLE_DELAY_MS} ms, first step ${PLAN.steps[0]!.weight} for ${FIRST_BAKE_S} s, segments ${SEGMENTS ? REGIONS.join('/') : 'off'}`)
     // Warm every model process (JIT) before judging it.
     for (const v of Object.keys(urls)) for (let k = 0; k < 300; k++) await request(`${urls[v]}/v2/models/fraud/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: features(k) }).then(r => r.body.text())
 
@@ -199,6 +215,8 @@ async function main (): Promise<void> {
       }
     }
 
+    const cold = await coldStarts(gws, stable)
+
     const falseRollbacks = good.filter(o => o.status === 'rolled-back').length
     const held = good.filter(o => o.status === 'held').length
     log('')
@@ -213,10 +231,42 @@ async function main (): Promise<void> {
       const med = times.length === 0 ? NaN : median(times)
       log(`| ${CANARIES[v]!.label} | ${caught}/${os.length} | ${(med / 1000).toFixed(2)} s (${(tlo / 1000).toFixed(2)}–${(thi / 1000).toFixed(2)}) | ${(med / 1000 / FIRST_BAKE_S).toFixed(2)}x | ${median(os.map(o => o.canaryRequests))} (${rlo}–${rhi}) |`)
     }
+    if (cold.length > 0) log(`cold-start canary with warm-up: ${cold.filter(o => o.status === 'promoted').length}/${cold.length} promoted${cold.some(o => o.status !== 'promoted') ? ` (others: ${cold.filter(o => o.status !== 'promoted').map(o => `${o.status}: ${o.reason.slice(0, 80)}`).join('; ')})` : ''}, median ${(median(cold.map(o => o.ms)) / 1000).toFixed(1)} s per rollout`)
   } finally {
     await stopAll()
     await rm(tmp, { recursive: true, force: true })
   }
+}
+
+/**
+ * Each run: a fresh canary process, slow for its first 200 requests, registered
+ * at runtime and rolled out with a warm-up step first. The version it replaces
+ * is retired (forced past its holdback) and its process stopped.
+ */
+async function coldStarts (gws: Gw[], stable: string): Promise<Outcome[]> {
+  const out: Outcome[] = []
+  let current = stable
+  let currentChild: ReturnType<typeof start> | null = null
+  for (let run = 0; run < COLD_RUNS; run++) {
+    const version = `cold${run + 1}`
+    const child = start(`model ${version}`, process.execPath, [fraudMain, '--version', version, '--weights', 'v1', '--port', '0', '--delay-ms', String(STABLE_DELAY_MS), '--cold-requests', '200', '--cold-delay-ms', '40'])
+    const url = `http://127.0.0.1:${Number((await readyLine(child)).port)}`
+    const reg = await admin(gws[0]!, 'POST', '/admin/models/fraud/versions', { name: version, replicas: [url] })
+    if (reg.status !== 201) throw new Error(`register ${version} answered ${reg.status}: ${JSON.stringify(reg.json)}`)
+    const o = await rollout(gws, version, { ...PLAN, steps: [{ warmup: { requests: 600, suite: 'base', concurrency: 4 } }, ...PLAN.steps] })
+    out.push(o)
+    log(`  cold start ${String(run + 1).padStart(2)}/${COLD_RUNS} ${version}: ${o.status.padEnd(11)} ${(o.ms / 1000).toFixed(1)} s${o.status === 'promoted' ? '' : ` — ${o.reason}`}`)
+    const gone = o.status === 'promoted' ? current : version
+    await admin(gws[0]!, 'DELETE', `/admin/models/fraud/versions/${gone}?force=true`)
+    if (o.status === 'promoted') {
+      if (currentChild !== null) currentChild.proc.kill('SIGTERM')
+      current = version
+      currentChild = child
+    } else {
+      child.proc.kill('SIGTERM')
+    }
+  }
+  return out
 }
 
 process.on('SIGINT', () => { killAllNow(); process.exit(130) })

@@ -24,12 +24,15 @@ import { releaseComponent } from './components/release.js'
 import { consoleComponent } from './components/console.js'
 import { tlsComponent } from './components/tls.js'
 import { accessComponent } from './components/access.js'
+import { outcomesComponent } from './components/outcomes.js'
 import type { AccessComponent } from './access/component.js'
 import { startListeners, type ListenerOptions } from './components/listeners.js'
 
 export interface StartOptions extends ListenerOptions {
   /** Environment for config reloads (default: the process's). */
   env?: Readonly<GatewayEnv>
+  /** The control and release plane's clock: holdbacks, rollout steps, the queue (default Date.now; tests move it). */
+  now?: () => number
 }
 
 export interface Gateway {
@@ -62,15 +65,17 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
   const reload = reloadComponent(core, discovery.discovery, opts.env ?? readEnv(), tls, access.access)
   const pipeline = pipelineComponent(core)
   const shadow = shadowComponent(core, pipeline.pipeline)
-  const release = releaseComponent(core)
-  const components: Component[] = [tls, controlComponent(core), access, metrics, health, discovery, reload, pipeline, shadow, release, consoleComponent(core, release.series)]
+  const now = opts.now ?? Date.now
+  const release = releaseComponent(core, shadow, now)
+  const outcomes = outcomesComponent(core)
+  const components: Component[] = [tls, controlComponent(core, now), access, metrics, health, discovery, reload, pipeline, shadow, release, outcomes, consoleComponent(core, release.series)]
   for (const c of components) {
     if (c.observer) core.observer.add(c.observer)
     if (c.healthSink) core.healthSinks.add(c.healthSink)
   }
   core.store.subscribe((state) => { for (const c of components) c.applyState?.(state) })
   for (const c of components) await c.start?.()
-  const listeners = await startListeners(core, components, health.feedback, shadow.mirror, opts, { access: access.access?.gate, tls })
+  const listeners = await startListeners(core, components, health.feedback, shadow.mirror, opts, { access: access.access?.gate, tls }, outcomes.intake)
 
   let closing: Promise<void> | undefined
   return {

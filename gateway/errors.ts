@@ -21,6 +21,11 @@ export interface ErrorParams {
   url?: string
   allowed?: string
   timeoutMs?: number
+  /** GW_INVALID_OUTCOME: the index of the bad item in the body and the field that is wrong. */
+  item?: number
+  field?: string
+  /** The revision the routing state is at, when a write named a stale one (sent as currentRevision). */
+  currentRevision?: number
   /** Id of an admin write (sent back so the caller can look its outcome up). */
   operationId?: string
   /** A data-plane application (access control). */
@@ -45,12 +50,15 @@ export const CATALOGUE = {
   GW_NOT_FOUND: { status: 404, message: p => `no route for ${p.method ?? ''} ${truncate(p.url ?? '', 200)}` },
   GW_UNKNOWN_APPLICATION: { status: 404, message: p => `application ${q(p.application)} is not registered${p.detail === undefined ? '' : ` (${p.detail})`}` },
   GW_NO_ROLLOUT: { status: 404, message: p => `model ${q(p.model)} has had no rollout` },
+  GW_OUTCOMES_NOT_ENABLED: { status: 404, message: p => `model ${q(p.model)} does not collect outcomes (its config has no outcomes section)` },
+  GW_UNKNOWN_TEMPLATE: { status: 404, message: p => `no rollout plan template ${q(p.detail)}` },
   GW_METHOD_NOT_ALLOWED: { status: 405, message: p => `method ${p.method ?? ''} is not allowed on ${truncate(p.url ?? '', 200)}; use ${p.allowed ?? ''}` },
   GW_MALFORMED_JSON: { status: 400, message: p => `request body for model ${q(p.model)} is not valid JSON: ${p.detail ?? ''}` },
   GW_MALFORMED_BINARY: { status: 400, message: p => `request for model ${q(p.model)} uses the binary tensor extension wrongly: ${p.detail ?? ''}` },
   GW_MALFORMED_PROTOBUF: { status: 400, message: p => `request${p.model === undefined ? '' : ` for model ${q(p.model)}`} is not a valid ${p.detail ?? 'protobuf message'}` },
   GW_BAD_REQUEST: { status: 400, message: p => p.detail ?? 'bad request' },
   GW_INVALID_ARGUMENT: { status: 400, message: p => p.detail ?? 'invalid argument' },
+  GW_INVALID_OUTCOME: { status: 400, message: p => `outcome ${p.item ?? 0}${p.field === undefined ? '' : `, field ${q(p.field, 40)}`}: ${p.detail ?? 'invalid'}; nothing was accepted` },
   GW_UNAUTHORIZED: {
     status: 401,
     message: p => p.detail ?? 'missing or invalid bearer token (send "authorization: Bearer <token>")',
@@ -58,6 +66,7 @@ export const CATALOGUE = {
     headers: () => ['www-authenticate', 'Bearer realm="model-gateway"']
   },
   GW_FORBIDDEN: { status: 403, message: p => p.detail ?? 'this needs role "admin"' },
+  GW_POLICY_VIOLATION: { status: 403, message: p => `the rollout plan for model ${q(p.model)} breaks its rollout policies: ${p.detail ?? ''}` },
   GW_CONFLICT: { status: 409, message: p => p.detail ?? 'conflict' },
   GW_NOT_VERIFIED: { status: 409, message: p => `${ofModel(p)} may not receive traffic: ${p.detail ?? 'it has no passed verification'}; run "npx model-gateway verify ${p.model ?? ''} ${p.version ?? ''} --golden FILE", or pass --force` },
   GW_BODY_TOO_LARGE: { status: 413, message: p => `request body is larger than the limit of ${p.limit ?? 0} bytes${p.model === undefined ? '' : ` for model ${q(p.model)}`}${p.detail === undefined ? '' : ` ${p.detail}`}` },
@@ -80,6 +89,7 @@ export const CATALOGUE = {
   GW_OVERLOADED: { status: 503, message: p => `the gateway is overloaded (${p.detail ?? ''}); retry after ${p.limit ?? 1} s` },
   GW_CONFIG_INVALID: { status: 400, message: p => `config not reloaded, the running config stays: ${p.detail ?? ''}` },
   GW_STATE_UNAVAILABLE: { status: 503, message: p => `the shared routing state is unavailable (${p.detail ?? ''}); the gateway keeps serving with the state it has, changes are refused until it is back` },
+  GW_OUTCOMES_UNAVAILABLE: { status: 503, message: p => `outcomes not accepted: ${p.detail ?? 'the outcome queue is unavailable'}; send them again (an outcome stored twice counts once)` },
   GW_WRITE_OUTCOME_UNKNOWN: { status: 503, message: p => `the change (operation ${p.operationId ?? ''}) was sent to the shared routing state, but whether it applied could not be read back (${p.detail ?? ''}); it cannot apply later than its deadline: GET /admin/operations/${p.operationId ?? ''} or the audit log says whether it did` },
   GW_UPSTREAM_TIMEOUT: { status: 504, message: p => `${ofModel(p)} did not answer within ${p.timeoutMs ?? 0} ms (the request's deadline, retries included)` }
 } as const satisfies Record<string, Entry>
@@ -91,7 +101,11 @@ export interface ErrorBody {
   code: ErrorCode
   model?: string
   version?: string
+  item?: number
+  field?: string
   operationId?: string
+  /** Only on a stale-revision conflict: the revision to re-read and retry from. */
+  currentRevision?: number
 }
 
 export class GatewayError extends Error {
@@ -100,6 +114,9 @@ export class GatewayError extends Error {
   readonly model: string | undefined
   readonly version: string | undefined
   readonly replica: string | undefined
+  readonly item: number | undefined
+  readonly field: string | undefined
+  readonly currentRevision: number | undefined
   /** Set by the state store on every error of a write, so the caller can look the write up. */
   operationId: string | undefined
   /** Headers the answer carries besides the body (retry-after, www-authenticate); undefined when none. */
@@ -114,6 +131,9 @@ export class GatewayError extends Error {
     this.model = params.model
     this.version = params.version
     this.replica = params.replica
+    this.item = params.item
+    this.field = params.field
+    this.currentRevision = params.currentRevision
     this.operationId = params.operationId
     this.headers = entry.headers?.(params)
   }
@@ -123,6 +143,9 @@ export class GatewayError extends Error {
     const body: ErrorBody = { error: this.message, code: this.code }
     if (this.model !== undefined) body.model = this.model
     if (this.version !== undefined) body.version = this.version
+    if (this.item !== undefined) body.item = this.item
+    if (this.field !== undefined) body.field = this.field
+    if (this.currentRevision !== undefined) body.currentRevision = this.currentRevision
     if (this.operationId !== undefined) body.operationId = this.operationId
     return body
   }
@@ -136,7 +159,7 @@ export const errors = {
   invalid: (detail: string, ctx: { model?: string, version?: string } = {}) => new GatewayError('GW_INVALID_ARGUMENT', { ...ctx, detail }),
   conflict: (detail: string, ctx: { model?: string, version?: string } = {}) => new GatewayError('GW_CONFLICT', { ...ctx, detail }),
   staleRevision: (expected: number, actual: number) =>
-    new GatewayError('GW_CONFLICT', { detail: `revision ${expected} is stale: the routing state is at revision ${actual}; re-read it and retry` }),
+    new GatewayError('GW_CONFLICT', { detail: `revision ${expected} is stale: the routing state is at revision ${actual}; re-read it and retry`, currentRevision: actual }),
   stateUnavailable: (what: string, cause?: unknown, operationId?: string) => new GatewayError('GW_STATE_UNAVAILABLE', { detail: what, operationId }, cause),
   outcomeUnknown: (operationId: string, detail: string) => new GatewayError('GW_WRITE_OUTCOME_UNKNOWN', { operationId, detail }),
   bodyTooLarge: (limit: number, model?: string, detail?: string) => new GatewayError('GW_BODY_TOO_LARGE', { limit, model, detail }),

@@ -41,6 +41,14 @@ export interface InferOptions {
   requestId?: string
 }
 
+/** What a request turned out to be: the ground truth (`label`) or a business result (`value`), and when. */
+export interface Outcome {
+  label?: number | boolean
+  value?: number
+  /** When it happened: a Date, epoch milliseconds or an ISO 8601 string (default: when the gateway receives it). */
+  at?: Date | number | string
+}
+
 export interface InferResult {
   outputs: Tensor[]
   /** From the `x-model-version` response header, else the body's `model_version`. */
@@ -87,6 +95,7 @@ export class ScorerClient {
   readonly #stickyHeader: string
   readonly #headers: Record<string, string>
   readonly #inferPath: string
+  readonly #outcomesPath: string
 
   constructor (options: ScorerClientOptions) {
     const {
@@ -117,6 +126,7 @@ export class ScorerClient {
     this.#stickyHeader = stickyHeader.toLowerCase()
     this.#headers = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]))
     this.#inferPath = `${this.#prefix}/v2/models/${encodeURIComponent(model)}/infer`
+    this.#outcomesPath = `${this.#prefix}/v2/models/${encodeURIComponent(model)}/outcomes`
   }
 
   async infer (inputs: readonly RequestTensor[], options: InferOptions = {}): Promise<InferResult> {
@@ -127,8 +137,59 @@ export class ScorerClient {
     const headers: Record<string, string> = { ...this.#headers, 'content-type': 'application/json', 'x-request-id': requestId }
     const stickyKey = options.stickyKey ?? this.#stickyKey
     if (stickyKey !== undefined) headers[this.#stickyHeader] = stickyKey
-    const body = JSON.stringify({ id: requestId, inputs })
+    const { status, headers: resHeaders, text, requestId: echoed } = await this.#send(path, headers, JSON.stringify({ id: requestId, inputs }), requestId)
+    let parsed: InferenceResponse
+    try {
+      parsed = JSON.parse(text) as InferenceResponse
+    } catch (err) {
+      throw new ScorerError('response body is not JSON', { status, code: 'BAD_RESPONSE', requestId: echoed, body: text, cause: err })
+    }
+    if (!Array.isArray(parsed?.outputs)) {
+      throw new ScorerError("response has no 'outputs' array", { status, code: 'BAD_RESPONSE', requestId: echoed, body: parsed })
+    }
+    const headerVersion = resHeaders['x-model-version']
+    return {
+      outputs: parsed.outputs,
+      version: typeof headerVersion === 'string' ? headerVersion : parsed.model_version,
+      requestId: echoed,
+      status
+    }
+  }
 
+  /**
+   * Reports what a scored request turned out to be, by its request id (the
+   * `requestId` of infer's result): a business value (a number: revenue, 1 for
+   * a conversion), or `{ label }` — the ground truth — and optionally when it
+   * happened (`at`, default now). Resolves once the gateway has queued it
+   * durably; a 503 (queue unavailable) is retried like infer's. Reporting the
+   * same request again is harmless: the latest `at` wins.
+   */
+  async reportOutcome (requestId: string, outcome: number | Outcome): Promise<{ accepted: number }> {
+    return await this.reportOutcomes([{ ...(typeof outcome === 'number' ? { value: outcome } : outcome), requestId }])
+  }
+
+  /** Several outcomes in one request (at most the gateway's outcomes.maxItems). */
+  async reportOutcomes (outcomes: ReadonlyArray<Outcome & { requestId: string }>): Promise<{ accepted: number }> {
+    const items = outcomes.map(o => {
+      if (typeof o.requestId !== 'string' || o.requestId === '') throw new TypeError('reportOutcome: requestId must be the request id of a scored request')
+      if ((o.label === undefined) === (o.value === undefined)) throw new TypeError('reportOutcome: give a label or a value (not both)')
+      const item: Record<string, unknown> = { id: o.requestId }
+      if (o.label !== undefined) item.label = o.label
+      if (o.value !== undefined) item.value = o.value
+      if (o.at !== undefined) item.at = o.at instanceof Date ? o.at.toISOString() : o.at
+      return item
+    })
+    const id = randomUUID()
+    const { text, status, requestId } = await this.#send(this.#outcomesPath, { ...this.#headers, 'content-type': 'application/json', 'x-request-id': id }, JSON.stringify(items), id)
+    try {
+      return { accepted: (JSON.parse(text) as { accepted: number }).accepted }
+    } catch (err) {
+      throw new ScorerError('outcome answer is not JSON', { status, code: 'BAD_RESPONSE', requestId, body: text, cause: err })
+    }
+  }
+
+  /** One POST with the retry policy: connection failures before a response and 503s are retried; other non-2xx throw. */
+  async #send (path: string, headers: Record<string, string>, body: string, requestId: string): Promise<{ status: number, headers: Record<string, string | string[] | undefined>, text: string, requestId: string }> {
     for (let attempt = 0; ; attempt++) {
       const result = await this.#attempt(path, headers, body, requestId)
       const canRetry = attempt < this.#retries
@@ -149,23 +210,7 @@ export class ScorerClient {
         }
       }
       if (status < 200 || status >= 300) throw errorFromResponse(status, text, echoed)
-
-      let parsed: InferenceResponse
-      try {
-        parsed = JSON.parse(text) as InferenceResponse
-      } catch (err) {
-        throw new ScorerError('response body is not JSON', { status, code: 'BAD_RESPONSE', requestId: echoed, body: text, cause: err })
-      }
-      if (!Array.isArray(parsed?.outputs)) {
-        throw new ScorerError("response has no 'outputs' array", { status, code: 'BAD_RESPONSE', requestId: echoed, body: parsed })
-      }
-      const headerVersion = resHeaders['x-model-version']
-      return {
-        outputs: parsed.outputs,
-        version: typeof headerVersion === 'string' ? headerVersion : parsed.model_version,
-        requestId: echoed,
-        status
-      }
+      return { status, headers: resHeaders, text, requestId: echoed }
     }
   }
 

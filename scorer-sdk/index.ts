@@ -6,7 +6,7 @@ export {
   ScorerClient, parseRetryAfter, DEFAULT_TIMEOUT_MS, DEFAULT_RETRIES, DEFAULT_BACKOFF_MS,
   DEFAULT_MAX_RETRY_DELAY_MS, DEFAULT_STICKY_HEADER
 } from './client.js'
-export type { ScorerClientOptions, InferOptions, InferResult } from './client.js'
+export type { ScorerClientOptions, InferOptions, InferResult, Outcome } from './client.js'
 export { ScorerError, ScorerTimeoutError, ScorerConnectionError, ERROR_CODES } from './errors.js'
 export type { ScorerErrorOptions } from './errors.js'
 export { InvalidInputError, parseInferenceRequest } from './validate.js'

@@ -18,6 +18,12 @@
 --            with bodies. Kafka redelivery can store a record twice until parts
 --            merge: read with FINAL or count uniqExact(request_id).
 --   health_checks  active probe results.
+--   ledger   one row per live request of a model with an `outcomes` section (every
+--            request, not a sample): version, sticky bucket, prediction. Group by
+--            request_id (here: its cityHash64) to count a redelivered row once.
+--   outcomes labels (kind 'label') and business values (kind 'value') by request id;
+--            the latest `at` wins: argMax(x, at_ms) grouped by request_id.
+--   outcome_monitor  one row per model, version and `model-gateway monitor` run.
 --
 -- Traffic kind: records and rollups carry traffic = 'live' | 'batch' (batch jobs send
 -- x-gateway-traffic: batch). Rollup rows stored before that column existed read ''
@@ -243,3 +249,63 @@ WHERE model = {model:String} AND time >= toDateTime({since:UInt32}) AND NOT (sha
 GROUP BY shadow_version, shadow_status, shadow_error
 ORDER BY n DESC
 LIMIT 20;
+
+-- name: outcome_accuracy_per_version
+-- Binary labels: labelled requests, accuracy at 0.5 and Brier score per version, for
+-- requests since {since}: the ledger joined to the latest label of each request.
+SELECT version, count() AS requests, sum(hy) AS labelled,
+  round(countIf(hy = 1 AND hp = 1 AND (p >= 0.5) = (y >= 0.5)) / countIf(hy = 1 AND hp = 1), 4) AS accuracy,
+  round(sumIf(pow(p - y, 2), hy = 1 AND hp = 1) / countIf(hy = 1 AND hp = 1), 4) AS brier
+FROM (
+  SELECT cityHash64(request_id) AS h, any(version) AS version, any(prediction) AS p, any(has_prediction) AS hp
+  FROM model_gateway.ledger
+  WHERE model = {model:String} AND time >= toDateTime({since:UInt32})
+  GROUP BY h
+) ANY LEFT JOIN (
+  SELECT cityHash64(request_id) AS h, argMax(x, at_ms) AS y, toUInt8(1) AS hy
+  FROM model_gateway.outcomes
+  WHERE model = {model:String} AND kind = 'label'
+  GROUP BY h
+) USING (h)
+GROUP BY version
+ORDER BY version;
+
+-- name: business_value_per_version
+-- Business value per request (a request without one counts 0: every request is on the
+-- ledger) and the share of requests with a positive value, per version.
+SELECT version, count() AS requests, round(sum(v) / count(), 4) AS value_per_request, round(countIf(v > 0) / count(), 4) AS positive_rate
+FROM (
+  SELECT cityHash64(request_id) AS h, any(version) AS version
+  FROM model_gateway.ledger
+  WHERE model = {model:String} AND time >= toDateTime({since:UInt32})
+  GROUP BY h
+) ANY LEFT JOIN (
+  SELECT cityHash64(request_id) AS h, argMax(x, at_ms) AS v
+  FROM model_gateway.outcomes
+  WHERE model = {model:String} AND kind = 'value'
+  GROUP BY h
+) USING (h)
+GROUP BY version
+ORDER BY version;
+
+-- name: unmatched_outcomes
+-- Outcomes reported since {since} whose request id the ledger does not know, by kind.
+SELECT kind, count() AS outcomes, countIf(NOT known) AS unmatched
+FROM (
+  SELECT kind, cityHash64(request_id) AS h,
+    h IN (SELECT cityHash64(request_id) FROM model_gateway.ledger WHERE model = {model:String}) AS known
+  FROM model_gateway.outcomes
+  WHERE model = {model:String} AND at >= toDateTime({since:UInt32})
+  GROUP BY kind, h
+)
+GROUP BY kind
+ORDER BY kind;
+
+-- name: latest_monitor_results
+-- The last `model-gateway monitor` verdict per version of the model, with its reasons.
+SELECT version, max(run_at) AS last_run, argMax(stale, run_at) AS stale, argMax(metric, run_at) AS metric,
+  argMax(value, run_at) AS value, argMax(change, run_at) AS change, argMax(reasons, run_at) AS reasons
+FROM model_gateway.outcome_monitor
+WHERE model = {model:String}
+GROUP BY version
+ORDER BY version;

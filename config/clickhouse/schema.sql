@@ -173,3 +173,92 @@ ALTER TABLE model_gateway.rollups
   ADD COLUMN application LowCardinality(String),
   ADD COLUMN throttled UInt64 DEFAULT 0,
   MODIFY ORDER BY (model, version, minute, instance_id, run_id, status_class, traffic, application);
+
+-- drills: one row per rollback drill (model-gateway drill, or rollouts.drills on a
+-- schedule): did the controller roll the copy of stable back, how long it took,
+-- and how long until every gateway instance had applied it. Written by the gateway.
+
+-- 10: drills
+CREATE TABLE IF NOT EXISTS model_gateway.drills (
+  time DateTime,
+  model LowCardinality(String),
+  instance_id LowCardinality(String),
+  actor LowCardinality(String),
+  passed UInt8,
+  rollback_ms Float64,
+  converged_ms Float64,
+  bound_ms Float64,
+  instances UInt32,
+  reason String
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(time)
+ORDER BY (model, time, instance_id)
+TTL time + INTERVAL 30 DAY;
+
+-- ledger: the assignment ledger, one row per live request of a model with an outcomes section
+-- (every request, not a sample): its version, sticky bucket (65535: no sticky key), status and,
+-- with outcomes.prediction, the model's main output. Written by the gateway as RowBinary segments.
+-- Group by request_id (or cityHash64(request_id)) for exact counts before merges.
+
+-- 11: ledger
+CREATE TABLE IF NOT EXISTS model_gateway.ledger (
+  time DateTime,
+  millis UInt16,
+  request_id String,
+  model LowCardinality(String),
+  version LowCardinality(String),
+  release LowCardinality(String),
+  bucket UInt16,
+  status UInt16,
+  prediction Float64,
+  has_prediction UInt8
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMMDD(time)
+ORDER BY (model, time, request_id)
+TTL time + INTERVAL 30 DAY;
+
+-- outcomes: labels (kind 'label') and business values (kind 'value') by request id, from the
+-- intake, the outcomes topic and `outcomes load`. The latest `at` of a request and kind wins:
+-- read argMax(x, at_ms) grouped by request_id (exact before merges and across partitions).
+
+-- 12: outcomes
+CREATE TABLE IF NOT EXISTS model_gateway.outcomes (
+  model LowCardinality(String),
+  request_id String,
+  kind LowCardinality(String),
+  x Float64,
+  at DateTime,
+  at_ms UInt64,
+  received DateTime
+) ENGINE = ReplacingMergeTree(at_ms)
+PARTITION BY toYYYYMM(at)
+ORDER BY (model, kind, request_id)
+TTL at + INTERVAL 30 DAY;
+
+-- outcome_monitor: one row per model, version and `model-gateway monitor` run: the window's
+-- metric against the reference window, output and input drift (PSI), label match rate, stale or not.
+
+-- 13: outcome_monitor
+CREATE TABLE IF NOT EXISTS model_gateway.outcome_monitor (
+  run_at DateTime,
+  model LowCardinality(String),
+  version LowCardinality(String),
+  window_from DateTime,
+  window_to DateTime,
+  reference_from DateTime,
+  reference_to DateTime,
+  requests UInt64,
+  metric LowCardinality(String),
+  value Float64,
+  reference_value Float64,
+  change Float64,
+  output_psi Float64,
+  input_psi_max Float64,
+  input_psi String,
+  match_rate Float64,
+  coverage Float64,
+  stale UInt8,
+  reasons String
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(run_at)
+ORDER BY (model, version, run_at);

@@ -11,14 +11,14 @@ import { Type, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import type { AdminModule } from './listener.js'
 import type { Router } from '../proxy/router.js'
-import type { Replica } from '../proxy/replica.js'
 import { TOTAL_BP } from '../state/split.js'
-import type { ModelState } from '../state/routing-state.js'
-import { releaseName } from '../state/routing-state.js'
 import type { StateStore } from '../control/store.js'
 import { errors } from '../errors.js'
 import * as ops from '../control/operations.js'
 import { MAX_REPLICAS, NAME_PATTERN } from '../state/names.js'
+import { modelView, type ModelView } from './model-view.js'
+
+export { modelView, type ModelView, type ReplicaView, type VersionView } from './model-view.js'
 import { forcedDetail, gated, positive, versionOrCandidate } from '../control/release-gate.js'
 
 export const DEFAULT_AUDIT_LIMIT = 50
@@ -58,42 +58,13 @@ const ReplicasBody = Type.Object({
   revision: Type.Optional(Revision)
 }, strict)
 
-type Role = 'stable' | 'canary' | 'active' | 'preview' | 'split' | 'idle'
-
-/** `discovered`: found by this instance's DNS discovery, not in the stored state. */
-export interface ReplicaView { url: string, healthy: boolean | null, ejected: boolean | null, inflight: number | null, discovered?: boolean }
-export interface VersionView {
-  name: string
-  role: Role
-  weight: number
-  replicas: ReplicaView[]
-  healthyReplicas: number
-  totalReplicas: number
-  upstream?: { model?: string, version?: string }
-  /** The runtime sampling rate stored in the routing state; null when the config's rates apply. */
-  sampleRate: number | null
-  verified: boolean | null
-}
-export interface ModelView {
-  name: string
-  strategy: ModelState['strategy']
-  stable: string
-  candidate: string | null
-  release: number
-  releaseName: string
-  seed: number
-  split: Array<{ version: string, weight: number }>
-  versions: VersionView[]
-  /** False when the stored state names a model this instance's config does not serve. */
-  served: boolean
-  requireVerification: boolean
-  shadow: { version: string, weight: number } | null
-}
-
 export interface ControlAdminDeps {
   store: StateStore
   router: Router
   instanceId: string
+  /** How long a promotion or switch keeps the previous version held back (rollouts.holdbackMs). */
+  holdbackMs: number
+  now?: () => number
 }
 
 interface ModelParams { model: string }
@@ -101,6 +72,8 @@ interface VersionParams { model: string, version: string }
 
 export function controlAdminModule (deps: ControlAdminDeps): AdminModule {
   const { store, router, instanceId } = deps
+  const now = deps.now ?? Date.now
+  const hold = (): ops.Hold => ({ now: now(), holdbackMs: deps.holdbackMs })
   return (app: FastifyInstance) => {
     app.server.once('listening', () => {
       const a = app.server.address()
@@ -155,12 +128,12 @@ export function controlAdminModule (deps: ControlAdminDeps): AdminModule {
           const { version, force = false } = request.body
           const target = versionOrCandidate(version)
           const forced = forcedDetail(store.get(), model, target, force, request.principal?.name)
-          return write(request, model, 'promote', { ...versionDetail(version), ...forced }, gated(model, target, force, ops.promote(model, version)), request.body.revision)
+          return write(request, model, 'promote', { ...versionDetail(version), ...forced }, gated(model, target, force, ops.promote(model, version, hold())), request.body.revision)
         })
 
       scope.post<{ Params: ModelParams, Body: { revision?: number } }>(
         '/admin/models/:model/rollback', { schema: { body: RevisionBody } },
-        async (request) => write(request, request.params.model, 'rollback', {}, ops.rollback(request.params.model), request.body.revision))
+        async (request) => write(request, request.params.model, 'rollback', {}, ops.rollback(request.params.model, now(), request.principal?.name), request.body.revision))
 
       scope.post<{ Params: ModelParams, Body: { version?: string, revision?: number, force?: boolean } }>(
         '/admin/models/:model/switch', { schema: { body: TargetBody } },
@@ -169,7 +142,7 @@ export function controlAdminModule (deps: ControlAdminDeps): AdminModule {
           const { version, force = false } = request.body
           const target = versionOrCandidate(version)
           const forced = forcedDetail(store.get(), model, target, force, request.principal?.name)
-          return write(request, model, 'switch', { ...versionDetail(version), ...forced }, gated(model, target, force, ops.switchActive(model, version)), request.body.revision)
+          return write(request, model, 'switch', { ...versionDetail(version), ...forced }, gated(model, target, force, ops.switchActive(model, version, hold())), request.body.revision)
         })
 
       scope.post<{ Params: ModelParams, Body: { name: string, replicas: string[], upstream?: { model?: string, version?: string }, revision?: number } }>(
@@ -181,12 +154,18 @@ export function controlAdminModule (deps: ControlAdminDeps): AdminModule {
           return reply.code(201).send(out)
         })
 
-      scope.delete<{ Params: VersionParams, Querystring: { revision?: string } }>(
+      scope.delete<{ Params: VersionParams, Querystring: { revision?: string, force?: string } }>(
         '/admin/models/:model/versions/:version',
         async (request) => {
           const q = request.query.revision
           const rev = q === undefined ? undefined : parseRevision(q, 'query parameter revision')
-          return write(request, request.params.model, 'retire-version', { version: request.params.version }, ops.retireVersion(request.params.model, request.params.version), rev)
+          const f = request.query.force
+          if (f !== undefined && f !== 'true' && f !== 'false') throw errors.invalid(`query parameter force must be true or false, got ${JSON.stringify(f.slice(0, 40))}`)
+          const force = f === 'true'
+          const { model, version } = request.params
+          const held = store.get().models[model]?.holdback
+          const detail = force && held?.version === version && held.until > now() ? { version, force: true, forcedBy: request.principal?.name ?? 'unknown', heldUntil: new Date(held.until).toISOString() } : { version }
+          return write(request, model, 'retire-version', detail, ops.retireVersion(model, version, now(), force), rev)
         })
 
       scope.put<{ Params: VersionParams, Body: { rate: number | null, revision?: number } }>(
@@ -267,56 +246,5 @@ export function strictValidator (schema: TSchema, part: string): (data: unknown)
     const where = first === undefined || first.path === '' ? part : `${part}${first.path.replace(/\//g, '.')}`
     const msg = first === undefined ? 'is invalid' : first.message.startsWith('Unexpected property') ? 'is not a known field' : first.message.toLowerCase()
     return { error: errors.invalid(`${where}: ${msg}`) }
-  }
-}
-
-function roleOf (ms: ModelState, version: string, weight: number): Role {
-  if (ms.strategy === 'blue-green') return version === ms.stable ? 'active' : version === ms.candidate ? 'preview' : 'idle'
-  if (version === ms.stable) return 'stable'
-  if (version === ms.candidate) return 'canary'
-  return weight > 0 ? 'split' : 'idle'
-}
-
-export function modelView (router: Router, name: string, ms: ModelState): ModelView {
-  const route = router.snapshot.models.get(name)
-  const versions: VersionView[] = []
-  for (const [v, vs] of Object.entries(ms.versions)) {
-    const live = new Map<string, Replica>()
-    for (const r of route?.versions.get(v)?.replicas ?? []) live.set(r.url, r)
-    const replicas: ReplicaView[] = vs.replicas.map(url => {
-      const r = live.get(url)
-      return r === undefined ? { url, healthy: null, ejected: null, inflight: null } : { url, healthy: r.healthy, ejected: r.ejected, inflight: r.inflight }
-    })
-    const stored = new Set(vs.replicas)
-    for (const r of live.values()) {
-      if (!stored.has(r.url)) replicas.push({ url: r.url, healthy: r.healthy, ejected: r.ejected, inflight: r.inflight, discovered: true })
-    }
-    const weight = ms.split.find(e => e.version === v)?.weight ?? 0
-    versions.push({
-      name: v,
-      role: roleOf(ms, v, weight),
-      weight,
-      replicas,
-      healthyReplicas: replicas.filter(r => r.healthy === true && r.ejected !== true).length,
-      totalReplicas: replicas.length,
-      sampleRate: vs.sampleRate ?? null,
-      ...(vs.upstream === undefined ? {} : { upstream: vs.upstream }),
-      verified: ms.verifications?.[v]?.passed ?? null
-    })
-  }
-  return {
-    name,
-    strategy: ms.strategy,
-    stable: ms.stable,
-    candidate: ms.candidate,
-    release: ms.release,
-    releaseName: releaseName(ms),
-    // Batch scoring computes each row's version from split + seed, as the data plane does.
-    seed: ms.seed,
-    split: ms.split.map(e => ({ version: e.version, weight: e.weight })),
-    versions,
-    served: route !== undefined,
-    requireVerification: ms.requireVerification === true,
-    shadow: ms.shadow == null ? null : { version: ms.shadow.version, weight: ms.shadow.weight }
   }
 }

@@ -1,8 +1,11 @@
 /**
  * The admin listener, apart from the data plane. Every route needs a bearer
  * token from the config; tokens are compared in constant time. GET routes need
- * role "read" (or "admin"); everything else needs "admin", unless a route says
- * otherwise in its config (`config: { role: 'read' | 'admin' | 'public' }`).
+ * any role; everything else needs "admin", unless a route says otherwise in its
+ * config (`config: { role: 'read' | 'admin' | 'public' }`). A rollout verb's
+ * route names it (`config: { release: 'start' | 'approve' | 'abort' }`) and a
+ * "release" token may call it; tokens scoped to models or labels may change
+ * only those models (authorize.ts).
  * Feature modules (control, health, metrics, pipeline) add their routes through
  * AdminModule functions. Errors come from the one catalogue (gateway/errors.ts).
  */
@@ -12,14 +15,12 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Logger } from 'pino'
 import type { AdminToken } from '../config/schema.js'
 import { errors, GatewayError, parserErrorResponse } from '../errors.js'
+import { refusal, type Principal, type ReleaseAction } from './authorize.js'
 import type { TlsMaterial } from '../tls/material.js'
 
 export type Role = 'read' | 'admin' | 'public'
 
-export interface Principal {
-  name: string
-  role: 'read' | 'admin'
-}
+export type { Principal }
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -27,7 +28,14 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     role?: Role
+    /** The rollout verb this route is: a "release" token with that action may call it. */
+    release?: ReleaseAction
   }
+}
+
+export interface AdminPlaneOptions {
+  /** A model's labels, for tokens scoped by label. */
+  labelsOf?: (model: string) => Readonly<Record<string, string>> | undefined
 }
 
 export type AdminModule = (app: FastifyInstance) => void
@@ -37,7 +45,8 @@ const ADMIN_BODY_LIMIT = 64 * 1024
 const BEARER = /^bearer +/i
 
 /** `tls`: serve over HTTPS with this certificate, following its rotations. */
-export async function buildAdminPlane (tokens: readonly AdminToken[], logger: Logger, modules: readonly AdminModule[], tls: TlsMaterial | null = null): Promise<FastifyInstance> {
+export async function buildAdminPlane (tokens: readonly AdminToken[], logger: Logger, modules: readonly AdminModule[], tls: TlsMaterial | null = null, opts: AdminPlaneOptions = {}): Promise<FastifyInstance> {
+  const labelsOf = opts.labelsOf ?? (() => undefined)
   const log = logger.child({ plane: 'admin' })
   const app = Fastify({
     ...(tls === null ? {} : { https: tls.options }),
@@ -57,7 +66,10 @@ export async function buildAdminPlane (tokens: readonly AdminToken[], logger: Lo
   // fastify types its server as http.Server whatever the options; with `https` it is a tls.Server.
   if (tls !== null) tls.attach(app.server as unknown as TlsServer)
   // Digests of equal length let timingSafeEqual compare tokens of any length in constant time.
-  const digests = tokens.map(t => ({ name: t.name, role: t.role, digest: sha256(t.token) }))
+  const digests = tokens.map(t => ({
+    principal: { name: t.name, role: t.role, actions: t.actions ?? null, models: t.models ?? null, labels: t.labels ?? null } satisfies Principal,
+    digest: sha256(t.token)
+  }))
   app.decorateRequest('principal', null)
   app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
 
@@ -71,9 +83,11 @@ export async function buildAdminPlane (tokens: readonly AdminToken[], logger: Lo
       log.warn({ tokenName: 'none', source: request.ip, method: request.method, route: routeOf(request) }, 'admin call refused: missing or invalid bearer token')
       throw new GatewayError('GW_UNAUTHORIZED')
     }
-    if (required === 'admin' && p.role !== 'admin') {
-      log.warn({ tokenName: p.name, source: request.ip, method: request.method, route: routeOf(request) }, 'admin call refused: role "read" cannot change state')
-      throw new GatewayError('GW_FORBIDDEN', { detail: `token "${p.name}" has role "${p.role}"; this needs role "admin"` })
+    const model = (request.params as { model?: unknown } | undefined)?.model
+    const why = refusal(p, { write: required === 'admin', release: request.routeOptions.config.release, model: typeof model === 'string' ? model : undefined }, labelsOf)
+    if (why !== null) {
+      log.warn({ tokenName: p.name, source: request.ip, method: request.method, route: routeOf(request), reason: why }, 'admin call refused: the token may not do this')
+      throw new GatewayError('GW_FORBIDDEN', { detail: why })
     }
     request.principal = p
   })
@@ -122,7 +136,7 @@ function sha256 (s: string): Buffer {
   return createHash('sha256').update(s).digest()
 }
 
-function authenticate (request: FastifyRequest, digests: ReadonlyArray<{ name: string, role: 'read' | 'admin', digest: Buffer }>): Principal | null {
+function authenticate (request: FastifyRequest, digests: ReadonlyArray<{ principal: Principal, digest: Buffer }>): Principal | null {
   const h = request.headers.authorization
   if (typeof h !== 'string') return null
   const m = BEARER.exec(h)
@@ -131,7 +145,7 @@ function authenticate (request: FastifyRequest, digests: ReadonlyArray<{ name: s
   let found: Principal | null = null
   // Compare against every token (no early exit) so timing does not reveal which one matched.
   for (const t of digests) {
-    if (timingSafeEqual(d, t.digest) && found === null) found = { name: t.name, role: t.role }
+    if (timingSafeEqual(d, t.digest) && found === null) found = t.principal
   }
   return found
 }

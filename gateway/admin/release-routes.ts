@@ -1,6 +1,6 @@
 /**
  * Admin API of verification and shadow traffic:
- *   POST   /admin/models/{m}/versions/{v}/verify        run a verification, store its result
+ *   POST   /admin/models/{m}/versions/{v}/verify        run a verification (a golden set, or named suites), store its result
  *   GET    /admin/models/{m}/versions/{v}/verification  the stored result
  *   PUT    /admin/models/{m}/shadow                     mirror a share of live requests to a version
  *   DELETE /admin/models/{m}/shadow                     stop mirroring
@@ -20,11 +20,35 @@ import { GoldenError, goldenCases, MAX_GOLDEN_BYTES, MAX_GOLDEN_REQUESTS } from 
 import { DEFAULT_BUDGETS } from '../verify/checks.js'
 import { DEFAULT_ROUNDS, MAX_ROUNDS, runVerification } from '../verify/run.js'
 import { DEFAULT_SHADOW_TOLERANCE, type ShadowTally } from '../observe/shadow-tally.js'
+import { runSuites } from '../verify/suite-run.js'
+import type { LoadedSuite, SuitesByModel } from '../verify/suites.js'
+import type { RecordedSource } from '../verify/replay.js'
+import type { GoldenCase } from '../verify/golden.js'
+
+function casesOf (golden: unknown[], model: string, version: string): GoldenCase[] {
+  try {
+    return goldenCases(golden, 'golden')
+  } catch (err) {
+    if (err instanceof GoldenError) throw errors.invalid(err.message, { model, version })
+    throw err
+  }
+}
+
+/** The model's suites by name; an unknown name is refused, naming the ones it has. */
+export function suitesOf (all: SuitesByModel, model: string, names: readonly string[]): LoadedSuite[] {
+  const have = all[model] ?? {}
+  return names.map(n => {
+    const s = have[n]
+    if (s === undefined) throw errors.invalid(`model "${model}" has no verification suite "${n}" (has: ${Object.keys(have).join(', ') || 'none'})`, { model })
+    return s
+  })
+}
 
 const Name = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' })
 const strict = { additionalProperties: false } as const
 const VerifyBody = Type.Object({
-  golden: Type.Array(Type.Unknown(), { minItems: 1, maxItems: MAX_GOLDEN_REQUESTS }),
+  golden: Type.Optional(Type.Array(Type.Unknown(), { minItems: 1, maxItems: MAX_GOLDEN_REQUESTS })),
+  suites: Type.Optional(Type.Array(Name, { minItems: 1, maxItems: 32 })),
   tolerance: Type.Optional(Type.Number({ minimum: 0 })),
   minAgreement: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
   latencyRatio: Type.Optional(Type.Number({ minimum: 1, maximum: 100 })),
@@ -37,7 +61,7 @@ const ShadowBody = Type.Object({
   revision: Type.Optional(Type.Integer({ minimum: 0 }))
 }, strict)
 
-interface VerifyRequest { golden: unknown[], tolerance?: number, minAgreement?: number, latencyRatio?: number, latencySlackMs?: number, rounds?: number }
+interface VerifyRequest { golden?: unknown[], suites?: string[], tolerance?: number, minAgreement?: number, latencyRatio?: number, latencySlackMs?: number, rounds?: number }
 interface ModelParams { model: string }
 interface VersionParams { model: string, version: string }
 
@@ -45,9 +69,13 @@ export interface ReleaseAdminDeps {
   store: StateStore
   router: Router
   shadowTally: ShadowTally
+  /** The config's verification suites by model. */
+  suites: SuitesByModel
+  /** Recorded traffic for replay suites (ClickHouse), or null. */
+  recorded: RecordedSource | null
 }
 
-export function releaseAdminModule ({ store, router, shadowTally }: ReleaseAdminDeps): AdminModule {
+export function releaseAdminModule ({ store, router, shadowTally, suites, recorded }: ReleaseAdminDeps): AdminModule {
   return (app: FastifyInstance) => {
     void app.register(async (scope) => {
       scope.setValidatorCompiler(({ schema, httpPart }) => strictValidator(schema as TSchema, httpPart ?? 'body'))
@@ -62,16 +90,12 @@ export function releaseAdminModule ({ store, router, shadowTally }: ReleaseAdmin
           if (ms.versions[version] === undefined) throw errors.unknownVersion(model, version, Object.keys(ms.versions))
           const route = router.snapshot.models.get(model)
           if (route === undefined) throw errors.invalid(`model "${model}" is not served by this instance (not in its config)`, { model })
-          let cases
-          try {
-            cases = goldenCases(request.body.golden, 'golden')
-          } catch (err) {
-            if (err instanceof GoldenError) throw errors.invalid(err.message, { model, version })
-            throw err
-          }
           const b = request.body
           const actor = request.principal?.name ?? 'unknown'
-          const record = await runVerification(route, version, cases, {
+          if ((b.golden === undefined) === (b.suites === undefined)) throw errors.invalid('body: give either golden (a golden set) or suites (names of the model\'s verification suites)', { model, version })
+          const record = b.suites !== undefined
+            ? await runSuites(route, version, ms.versions[version]!.replicas, suitesOf(suites, model, b.suites), { timeoutMs: route.cfg.requestTimeoutMs, recorded, now: Date.now() }, actor)
+            : await runVerification(route, version, ms.versions[version]!.replicas, casesOf(b.golden!, model, version), {
             tolerance: b.tolerance ?? DEFAULT_BUDGETS.tolerance,
             minAgreement: b.minAgreement ?? DEFAULT_BUDGETS.minAgreement,
             latencyRatio: b.latencyRatio ?? DEFAULT_BUDGETS.latencyRatio,
@@ -79,7 +103,7 @@ export function releaseAdminModule ({ store, router, shadowTally }: ReleaseAdmin
             rounds: b.rounds ?? DEFAULT_ROUNDS,
             timeoutMs: route.cfg.requestTimeoutMs
           }, actor)
-          const detail = { version, passed: record.passed, failed: record.checks.filter(c => !c.passed).map(c => c.name), goldenRequests: record.goldenRequests }
+          const detail = { version, passed: record.passed, failed: record.checks.filter(c => !c.passed).map(c => c.suite === undefined ? c.name : `${c.suite}/${c.part ?? ''}/${c.name}`), goldenRequests: record.goldenRequests, ...(b.suites === undefined ? {} : { suites: b.suites }) }
           const s = await store.update(undefined, recordVerification(model, version, record), { actor, action: 'verify', model, detail })
           request.log.info({ actor, action: 'verify', model, detail, revision: s.revision }, 'verification stored')
           return { revision: s.revision, model: modelView(router, model, s.models[model]!), version, verification: record }

@@ -35,6 +35,7 @@ export interface ModelView {
   served: boolean
   requireVerification?: boolean
   shadow?: { version: string, weight: number } | null
+  holdback?: { version: string, since: string, until: string } | null
 }
 export interface ModelsResponse { revision: number, instanceId: string, store?: StoreHealth, models: ModelView[] }
 export interface OperationResponse { revision: number, operation: OperationView }
@@ -47,7 +48,7 @@ export interface ReloadResponse { revision: number, file: string, models: string
 export interface InstancesResponse { revision: number, instanceId: string, instances: InstanceView[] }
 
 export const VERIFY_TIMEOUT_MS = 300_000
-export interface VerifyRequestBody { golden: unknown[], tolerance?: number, minAgreement?: number, latencyRatio?: number, latencySlackMs?: number, rounds?: number }
+export interface VerifyRequestBody { golden?: unknown[], suites?: string[], tolerance?: number, minAgreement?: number, latencyRatio?: number, latencySlackMs?: number, rounds?: number }
 export interface VerifyResponse { revision: number, model: ModelView, version: string, verification: VerificationRecord }
 export interface ShadowResponse { revision: number, model: ModelView, shadow: ShadowState | null }
 
@@ -119,8 +120,9 @@ export class AdminClient {
     return this.#call('POST', '/admin/reload', {})
   }
 
-  retire (model: string, version: string, revision?: number): Promise<ModelResponse> {
-    return this.#call('DELETE', `/admin/models/${enc(model)}/versions/${enc(version)}${revision === undefined ? '' : `?revision=${revision}`}`)
+  retire (model: string, version: string, revision?: number, force?: boolean): Promise<ModelResponse> {
+    const q = [revision === undefined ? '' : `revision=${revision}`, force === true ? 'force=true' : ''].filter(x => x !== '').join('&')
+    return this.#call('DELETE', `/admin/models/${enc(model)}/versions/${enc(version)}${q === '' ? '' : `?${q}`}`)
   }
 
   /** Sets a version's runtime sampling rate (0..1); null clears it so the config's rates apply. */
@@ -155,8 +157,8 @@ export class AdminClient {
   }
 
   /** Any admin route as JSON; feature commands (e.g. rollout) build on it. */
-  call<T> (method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, body?: object): Promise<T> {
-    return this.#call(method, path, body)
+  call<T> (method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, body?: object, timeoutMs?: number): Promise<T> {
+    return this.#call(method, path, body, timeoutMs)
   }
 
   async #call<T> (method: 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: object, timeoutMs = this.#timeoutMs): Promise<T> {
@@ -186,12 +188,13 @@ export class AdminClient {
     }
     if (res.statusCode >= 200 && res.statusCode < 300) return json as T
     // The one error shape (gateway/errors.ts): {"error": "<message>", "code": "GW_…"}.
-    const answer = json as { error?: unknown, code?: unknown } | undefined
+    const answer = json as { error?: unknown, code?: unknown, currentRevision?: unknown } | undefined
     const message = typeof answer?.error === 'string' ? answer.error : undefined
     const code = typeof answer?.code === 'string' ? answer.code : null
+    // Only a stale revision means someone else wrote meanwhile; other 409s (not verified, held back, busy) say why themselves.
     const hint = res.statusCode === 401
       ? ' (pass --token or set MODEL_GATEWAY_TOKEN)'
-      : res.statusCode === 409 ? ' (someone changed the routing state meanwhile; check "status" and retry)' : ''
+      : res.statusCode === 409 && code === 'GW_CONFLICT' && typeof answer?.currentRevision === 'number' ? ' (someone changed the routing state meanwhile; check "status" and retry)' : ''
     throw new AdminClientError(`${res.statusCode}${code === null ? '' : ` ${code}`}: ${message ?? text.slice(0, 200)}${hint}`, res.statusCode, code)
   }
 }

@@ -29,6 +29,8 @@ const commands: Record<string, Loader> = {
   replicas: async () => (await import('./commands/replicas.js')).default,
   reload: async () => (await import('./commands/reload.js')).default,
   rollout: async () => (await import('./commands/rollout.js')).default,
+  template: async () => (await import('./commands/template.js')).default,
+  drill: async () => (await import('./commands/drill.js')).default,
   // data-plane access control
   apps: async () => (await import('./commands/apps.js')).default,
   keys: async () => (await import('./commands/keys.js')).default,
@@ -40,6 +42,8 @@ const commands: Record<string, Loader> = {
   query: async () => (await import('./commands/query.js')).default,
   batch: async () => (await import('./commands/batch.js')).default,
   traffic: async () => (await import('./commands/traffic.js')).default,
+  outcomes: async () => (await import('./commands/outcomes.js')).default,
+  monitor: async () => (await import('./commands/monitor.js')).default,
 }
 
 async function main (argv: string[]): Promise<void> {

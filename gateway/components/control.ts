@@ -9,7 +9,7 @@ import { registerStoreMetrics } from '../control/store-metrics.js'
 import type { Component } from './component.js'
 import type { Core } from './core.js'
 
-export function controlComponent (core: Core): Component {
+export function controlComponent (core: Core, now: () => number): Component {
   const { config, store, router } = core
   registerStoreMetrics(core.registry, store)
   return {
@@ -19,7 +19,7 @@ export function controlComponent (core: Core): Component {
       const drift = requireVerificationDrift(store.get(), config.initialState)
       if (drift.length > 0) await store.update(undefined, syncRequireVerification(config.initialState), { actor: 'config', action: 'sync-require-verification', detail: { models: drift } })
     },
-    adminModules: [controlAdminModule({ store, router, instanceId: config.instanceId })],
+    adminModules: [controlAdminModule({ store, router, instanceId: config.instanceId, holdbackMs: config.rollouts.holdbackMs, now })],
     applyState: (state) => { router.apply(state) },
     stop: async () => {
       await store.close()

@@ -18,6 +18,7 @@ import type { Component } from './component.js'
 import type { Core } from './core.js'
 import { startGrpcListener, type GrpcListener } from '../grpc/listener.js'
 import type { TlsComponent } from './tls.js'
+import type { OutcomeIntake } from '../server/outcome-intake.js'
 
 export interface ListenerOptions {
   /** Overrides the config's data-plane port (0 = any free port). */
@@ -46,7 +47,7 @@ export interface Listeners {
   close (): Promise<void>
 }
 
-export async function startListeners (core: Core, components: readonly Component[], feedback: ReplicaFeedback, shadow: ShadowMirror, opts: ListenerOptions, security: ListenerSecurity): Promise<Listeners> {
+export async function startListeners (core: Core, components: readonly Component[], feedback: ReplicaFeedback, shadow: ShadowMirror, opts: ListenerOptions, security: ListenerSecurity, outcomes: OutcomeIntake | null = null): Promise<Listeners> {
   const { config, router, observer, logger } = core
   const lifecycle: Lifecycle = { draining: false, closing: false }
   const guard = new OverloadGuard(config.overload)
@@ -63,7 +64,7 @@ export async function startListeners (core: Core, components: readonly Component
     if (shedding) logger.warn({ eventLoopDelayMs: Math.round(delayMs), limitMs: config.overload.maxEventLoopDelayMs }, 'event loop lags: shedding scoring requests with 503 GW_OVERLOADED')
     else logger.info({ eventLoopDelayMs: Math.round(delayMs), shed: guard.shed }, 'event loop caught up: admitting scoring requests again')
   }
-  const dataPlane = await buildDataPlane({ config, router, observer, feedback, logger, lifecycle, shadow, overload, access: security.access, tls: security.tls.data })
+  const dataPlane = await buildDataPlane({ config, router, observer, feedback, logger, lifecycle, shadow, overload, access: security.access, tls: security.tls.data, outcomes: outcomes ?? undefined })
   await dataPlane.listen({ host: config.host, port: opts.port ?? config.port })
   const port = (dataPlane.server.address() as { port: number }).port
   logger.info({ host: config.host, port, instanceId: config.instanceId, models: Object.keys(config.models) }, 'data plane listening')
@@ -77,7 +78,7 @@ export async function startListeners (core: Core, components: readonly Component
   let adminPlane: FastifyInstance | null = null
   let adminPort: number | null = null
   if (config.admin.enabled) {
-    adminPlane = await buildAdminPlane(config.admin.tokens, logger, components.flatMap(c => c.adminModules ?? []), security.tls.admin)
+    adminPlane = await buildAdminPlane(config.admin.tokens, logger, components.flatMap(c => c.adminModules ?? []), security.tls.admin, { labelsOf: (m) => config.models[m]?.labels })
     await adminPlane.listen({ host: config.admin.host, port: opts.adminPort ?? config.admin.port })
     adminPort = (adminPlane.server.address() as { port: number }).port
     logger.info({ host: config.admin.host, port: adminPort, tokens: config.admin.tokens.length }, 'admin plane listening')

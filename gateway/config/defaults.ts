@@ -72,6 +72,18 @@ export const SHADOW_HEADER = 'x-gateway-shadow'
 export const DEFAULT_ROLLOUT_TICK_MS = 1_000
 export const DEFAULT_ROLLOUT_LEASE_TTL_MS = 10_000
 export const DEFAULT_ROLLOUT_STALE_AFTER_MS = 60_000
+/** How long a promotion keeps the previous version held back (rollback returns to it, retire refuses it). */
+export const DEFAULT_HOLDBACK_MS = 24 * 3_600_000
+/** A rollback drill passes when every instance applied the rollback within this long of its write. */
+export const DEFAULT_DRILL_BOUND_MS = 10_000
+/** The drill copy's canary weight (1%). */
+export const DEFAULT_DRILL_WEIGHT = 100
+
+/** The outcome intake: one request's bounds, and how long it waits for the queue to confirm. */
+export const DEFAULT_OUTCOMES_MAX_BODY_BYTES = 4 * 1024 * 1024
+export const DEFAULT_OUTCOMES_MAX_ITEMS = 50_000
+export const DEFAULT_OUTCOMES_TIMEOUT_MS = 10_000
+export const DEFAULT_OUTCOME_THRESHOLD = 0.5
 
 /** Header that names the version which served a response, and selects one when allowed. */
 export const VERSION_HEADER = 'x-model-version'

@@ -7,7 +7,10 @@ import { readFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { parse as parseYaml, YAMLParseError } from 'yaml'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
-import { ConfigSchema, type GatewayConfigFile, type ModelConfig, type AdminToken } from './schema.js'
+import { ConfigSchema, type GatewayConfigFile, type ModelConfig, type AdminToken, type SuiteConfig } from './schema.js'
+import { resolveRollouts, segmentsOf, suitesOf, type ResolvedRollouts, type ResolvedSegments } from './release-config.js'
+
+export { OTHER_SEGMENT, type ResolvedRollouts, type ResolvedSegments } from './release-config.js'
 import { lookupEnv, readEnv, type GatewayEnv } from './env.js'
 import * as D from './defaults.js'
 import { isReplicaUrl } from '../state/names.js'
@@ -16,7 +19,7 @@ import { StateError, type RoutingState } from '../state/routing-state.js'
 import type { TlsFiles } from '../tls/material.js'
 import { readUpstreamTls, resolveAccess, resolveListenerTls, resolveRedact, resolveUpstreamTls, ResolveError, type ResolvedAccess, type ResolvedRedact, type ResolvedUpstreamTls } from './resolve-access.js'
 import { ConfigError, describeSchemaError, jsonPointerToPath, substituteEnv } from './raw.js'
-import { ConnectionSettingError, securityOf, type ClickHouseSecurity, type KafkaSecurity, type RedisSecurity } from './connections.js'
+import { ConnectionSettingError, securityOf, type KafkaSecurity, type RedisSecurity } from './connections.js'
 
 export { ConfigError }
 
@@ -70,10 +73,27 @@ export interface ResolvedModel {
     captureBodies: boolean
     maxBodyBytes: number
   }
+  /** Outcome tracking (labels and business values by request id); null when the model has no `outcomes` section. */
+  outcomes: ResolvedOutcomes | null
+  /** Verification suites by name, as configured (files are read when the gateway starts: gateway/verify/suites.ts). */
+  suites: Record<string, SuiteConfig>
+  /** What rollout policies and scoped admin tokens select this model by. */
+  labels: Record<string, string>
+  /** Where a request's segment comes from, and the segments there are; null without segments. */
+  segments: ResolvedSegments | null
   /** TLS to the replicas; null: the system's CAs for https:// replicas, no client certificate. */
   tls: ResolvedUpstreamTls | null
   /** Fields kept out of recorded bodies. */
   redact: ResolvedRedact
+}
+
+export interface ResolvedOutcomes {
+  /** Every live request goes to the assignment ledger. */
+  ledger: boolean
+  /** Output whose first element the ledger keeps as the request's prediction; null: none kept. */
+  prediction: string | null
+  label: 'binary' | 'numeric'
+  threshold: number
 }
 
 export interface GatewayConfig {
@@ -119,19 +139,10 @@ export interface GatewayConfig {
   /** Who may score what: keys, JWTs, scopes, quotas. */
   access: ResolvedAccess
   shadow: { maxInFlight: number, timeoutMs: number | undefined, maxOutputBytes: number, pipelining: number }
-  rollouts: {
-    enabled: boolean
-    source: 'local' | 'clickhouse'
-    clickhouseUrl: string | undefined
-    clickhouseDatabase: string | undefined
-    clickhouse: ClickHouseSecurity
-    tickMs: number
-    leaseTtlMs: number
-    staleAfterMs: number
-    /** Raw `release.rollout` plans by model, checked when the release controller starts. */
-    plans: Record<string, unknown>
-  }
+  rollouts: ResolvedRollouts
   models: Record<string, ResolvedModel>
+  /** The outcome intake's bounds (per request). */
+  outcomes: { maxBodyBytes: number, maxItems: number, timeoutMs: number }
   /** The routing state the config declares; the state store starts from it when it holds none. */
   initialState: RoutingState
 }
@@ -219,11 +230,11 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
   const kafkaBrokers = logging.kafkaBrokers ?? env.KAFKA_BROKERS?.split(',').map(s => s.trim()).filter(s => s !== '')
   if (sink === 'kafka' && (kafkaBrokers === undefined || kafkaBrokers.length === 0)) throw new ConfigError(file, 'logging.kafkaBrokers', 'is required with sink "kafka" (or set KAFKA_BROKERS)')
   if (sink === 'file' && logging.file === undefined) throw new ConfigError(file, 'logging.file', 'is required with sink "file"')
-  const ro = cfg.rollouts ?? {}
-  const clickhouseUrl = ro.clickhouseUrl ?? env.CLICKHOUSE_URL
+  for (const [name, m] of Object.entries(models)) {
+    // The ledger and accepted outcomes travel through the scoring-log pipeline: without one they would go nowhere.
+    if (m.outcomes !== null && sink === 'off') throw new ConfigError(file, `models.${name}.outcomes`, 'needs logging.sink "kafka" or "file": the ledger and the outcomes travel through the scoring-log pipeline')
+  }
   const security = connectionSecurity(cfg, file, env)
-  const plans: Record<string, unknown> = {}
-  for (const [name, m] of Object.entries(cfg.models)) if (m.release.rollout !== undefined) plans[name] = m.release.rollout
   const hashed = Object.entries(models).find(([, m]) => m.redact.hash.length > 0)
   if (hashed !== undefined && logging.hashKey === undefined) throw new ConfigError(file, 'logging.hashKey', `is required: model "${hashed[0]}" hashes fields (redact.hash)`)
   return {
@@ -290,18 +301,11 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
       maxOutputBytes: cfg.shadow?.maxOutputBytes ?? D.DEFAULT_SHADOW_MAX_OUTPUT_BYTES,
       pipelining: cfg.shadow?.pipelining ?? D.DEFAULT_SHADOW_PIPELINING
     },
-    rollouts: {
-      enabled: ro.enabled ?? true,
-      // A fleet with a pipeline judges canaries on fleet-wide data: each pod's
-      // own traffic is only its share of the canary's.
-      source: ro.source ?? (sink === 'kafka' && clickhouseUrl !== undefined ? 'clickhouse' : 'local'),
-      clickhouseUrl,
-      clickhouseDatabase: ro.clickhouseDatabase ?? env.CLICKHOUSE_DATABASE,
-      clickhouse: security.clickhouse,
-      tickMs: ro.tickMs ?? D.DEFAULT_ROLLOUT_TICK_MS,
-      leaseTtlMs: ro.leaseTtlMs ?? D.DEFAULT_ROLLOUT_LEASE_TTL_MS,
-      staleAfterMs: ro.staleAfterMs ?? D.DEFAULT_ROLLOUT_STALE_AFTER_MS,
-      plans
+    rollouts: resolveRollouts(cfg, env, sink, security.clickhouse),
+    outcomes: {
+      maxBodyBytes: cfg.outcomes?.maxBodyBytes ?? D.DEFAULT_OUTCOMES_MAX_BODY_BYTES,
+      maxItems: cfg.outcomes?.maxItems ?? D.DEFAULT_OUTCOMES_MAX_ITEMS,
+      timeoutMs: cfg.outcomes?.timeoutMs ?? D.DEFAULT_OUTCOMES_TIMEOUT_MS
     },
     models,
     initialState
@@ -378,6 +382,17 @@ function resolveModel (name: string, m: ModelConfig, gatewayBodyLimit: number, f
       captureBodies: s.captureBodies ?? D.DEFAULT_CAPTURE_BODIES,
       maxBodyBytes: s.maxBodyBytes ?? D.DEFAULT_MAX_BODY_BYTES
     },
+    outcomes: m.outcomes === undefined
+      ? null
+      : {
+          ledger: m.outcomes.ledger ?? true,
+          prediction: m.outcomes.prediction ?? null,
+          label: m.outcomes.label ?? 'binary',
+          threshold: m.outcomes.threshold ?? D.DEFAULT_OUTCOME_THRESHOLD
+        },
+    suites: suitesOf(name, m, file),
+    labels: { ...(m.labels ?? {}) },
+    segments: segmentsOf(name, m, file),
     tls: resolveUpstreamTls(`models.${name}.tls`, m.tls),
     redact: resolveRedact(m.redact)
   }

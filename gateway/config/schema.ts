@@ -2,20 +2,11 @@
  * The gateway's configuration schema. One TypeBox schema is the source of both
  * the runtime check (unknown keys rejected everywhere) and the TypeScript types.
  */
-import { MAX_REPLICAS, NAME_PATTERN, REPLICA_URL_PATTERN } from '../state/names.js'
-import { Type, type Static, type TSchema, type TProperties, type ObjectOptions } from '@sinclair/typebox'
+import { MAX_REPLICAS } from '../state/names.js'
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { BasisPoints, HeaderName, Labels, Name, Port, PositiveMs, Rate, ReplicaUrl, Strict, TlsFilesSchema } from './schema-parts.js'
+import { RolloutsSchema, SegmentsSchema, SuiteSchema, type PolicySchema, type TemplateSchema } from './release-schema.js'
 import { AccessSchema, ListenerTlsSchema, RedactSchema, UpstreamTlsSchema } from './access-schema.js'
-
-const Strict = <T extends TProperties>(props: T, opts: ObjectOptions = {}) =>
-  Type.Object(props, { additionalProperties: false, ...opts })
-
-const Port = Type.Integer({ minimum: 0, maximum: 65535 })
-const PositiveMs = Type.Integer({ minimum: 1, maximum: 3_600_000 })
-const Name = Type.String({ pattern: NAME_PATTERN })
-const HeaderName = Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]{1,128}$' })
-const BasisPoints = Type.Integer({ minimum: 0, maximum: 10_000 })
-const Rate = Type.Number({ minimum: 0, maximum: 1 })
-const ReplicaUrl = Type.String({ pattern: REPLICA_URL_PATTERN })
 
 /** Where the version lives upstream when not at /v2/models/{model}: another model name and/or a numbered version. */
 export const UpstreamSchema = Strict({
@@ -111,9 +102,32 @@ export const SamplingSchema = Strict({
   maxBodyBytes: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_048_576 }))
 })
 
+/**
+ * Outcomes of the model's requests (labels, business values) arriving later by
+ * request id: the assignment ledger (every live request's version) and what
+ * the intake accepts for this model.
+ */
+export const ModelOutcomesSchema = Strict({
+  /** Record every live request's id, version, time and sticky bucket (default true). */
+  ledger: Type.Optional(Type.Boolean()),
+  /** Output tensor whose first element is stored on the ledger as the request's prediction. */
+  prediction: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.:/-]{1,128}$' })),
+  /** What `label` means: binary (0/1, true/false) or numeric (a regression target). */
+  label: Type.Optional(Type.Union([Type.Literal('binary'), Type.Literal('numeric')])),
+  /** Binary labels: a prediction at or above it counts as 1 (accuracy). */
+  threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1 }))
+})
+
 export const ModelSchema = Strict({
   versions: Type.Record(Name, VersionSchema),
   release: ReleaseSchema,
+  /** e.g. { tier: critical, team: fraud }: rollout policies and scoped admin tokens select models by them. */
+  labels: Type.Optional(Labels),
+  /**
+   * Segments of users (a region, a platform): read from a header, a cookie or a
+   * request parameter; rollouts judge each segment apart and may be limited to some.
+   */
+  segments: Type.Optional(SegmentsSchema),
   sticky: Type.Optional(StickySchema),
   /** Allow choosing a version with the x-model-version request header. */
   allowVersionHeader: Type.Optional(Type.Boolean()),
@@ -136,21 +150,13 @@ export const ModelSchema = Strict({
   healthCheck: Type.Optional(HealthCheckSchema),
   outlierDetection: Type.Optional(OutlierSchema),
   sampling: Type.Optional(SamplingSchema),
+  outcomes: Type.Optional(ModelOutcomesSchema),
+  /** Named verification suites (`verify --suite`, a plan's verify steps, policies' required suites). */
+  verification: Type.Optional(Strict({ suites: Type.Record(Name, SuiteSchema) })),
   /** TLS to the replicas (https:// URLs): CA, client certificate (docs/security.md). */
   tls: Type.Optional(UpstreamTlsSchema),
   /** Fields kept out of recorded request and response bodies (docs/security.md). */
   redact: Type.Optional(RedactSchema)
-})
-
-/** PEM files for client-side TLS to a backing service (e.g. mounted from a Kubernetes Secret). */
-export const TlsFilesSchema = Strict({
-  /** CA bundle that signs the server's certificate (default: the system's CAs). */
-  caFile: Type.Optional(Type.String({ minLength: 1 })),
-  /** Client certificate and key, for servers that require them (mutual TLS). */
-  certFile: Type.Optional(Type.String({ minLength: 1 })),
-  keyFile: Type.Optional(Type.String({ minLength: 1 })),
-  /** Name to verify in the server's certificate when it differs from the address. */
-  servername: Type.Optional(Type.String({ minLength: 1, maxLength: 253 }))
 })
 
 /** true: TLS with the system's CAs; false: plaintext; an object: TLS with these files. */
@@ -167,7 +173,14 @@ export const AdminTokenSchema = Strict({
   name: Name,
   /** The token itself; use ${ENV_VAR} to keep it out of the file. */
   token: Type.String({ minLength: 16, maxLength: 512 }),
-  role: Type.Union([Type.Literal('admin'), Type.Literal('read')])
+  /** read: GET only; release: GET and the rollout verbs in `actions`; admin: everything. */
+  role: Type.Union([Type.Literal('admin'), Type.Literal('read'), Type.Literal('release')]),
+  /** The rollout verbs this token may use (default: all three). */
+  actions: Type.Optional(Type.Array(Type.Union([Type.Literal('start'), Type.Literal('approve'), Type.Literal('abort')]), { minItems: 1, maxItems: 3 })),
+  /** Only these models may be changed with this token… */
+  models: Type.Optional(Type.Array(Name, { minItems: 1, maxItems: 10_000 })),
+  /** …or the models carrying all of these labels. */
+  labels: Type.Optional(Labels)
 })
 
 export const ConfigSchema = Strict({
@@ -285,20 +298,13 @@ export const ConfigSchema = Strict({
     pipelining: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 }))
   })),
   /** The rollout controller every instance runs (gateway/release/). */
-  rollouts: Type.Optional(Strict({
-    enabled: Type.Optional(Type.Boolean()),
-    /** Where canary analysis reads: this instance's own traffic, or ClickHouse (fleet-wide). */
-    source: Type.Optional(Type.Union([Type.Literal('local'), Type.Literal('clickhouse')])),
-    clickhouseUrl: Type.Optional(Type.String()),
-    clickhouseDatabase: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' })),
-    /** Default CLICKHOUSE_USER / CLICKHOUSE_PASSWORD; use ${ENV_VAR} for the password. */
-    clickhouseUser: Type.Optional(Type.String({ minLength: 1 })),
-    clickhousePassword: Type.Optional(Type.String()),
-    /** For an https URL signed by a private CA, or client certificates (default CLICKHOUSE_TLS_*_FILE). */
-    clickhouseTls: Type.Optional(TlsFilesSchema),
-    tickMs: Type.Optional(Type.Integer({ minimum: 50, maximum: 60_000 })),
-    leaseTtlMs: Type.Optional(Type.Integer({ minimum: 500, maximum: 600_000 })),
-    staleAfterMs: Type.Optional(Type.Integer({ minimum: 500, maximum: 3_600_000 }))
+  rollouts: Type.Optional(RolloutsSchema),
+  /** The outcome intake (POST /v2/models/{m}/outcomes): bounds of one request. */
+  outcomes: Type.Optional(Strict({
+    maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024 })),
+    maxItems: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+    /** How long an intake request waits for the queue (Kafka acks from all in-sync replicas, or the file's fsync). */
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 60_000 }))
   })),
   /** Data-plane API keys, JWTs, scopes and quotas (docs/security.md). Off by default. */
   access: Type.Optional(AccessSchema),
@@ -312,7 +318,11 @@ export type ModelConfig = Static<typeof ModelSchema>
 export type HealthCheckConfig = Static<typeof HealthCheckSchema>
 export type OutlierConfig = Static<typeof OutlierSchema>
 export type SamplingConfig = Static<typeof SamplingSchema>
+export type ModelOutcomesConfig = Static<typeof ModelOutcomesSchema>
+export type SuiteConfig = Static<typeof SuiteSchema>
 export type AdminToken = Static<typeof AdminTokenSchema>
+export type TemplateConfig = Static<typeof TemplateSchema>
+export type PolicyConfig = Static<typeof PolicySchema>
 export type GatewayConfigFile = Static<typeof ConfigSchema>
 
 export type { TSchema }

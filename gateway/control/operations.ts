@@ -5,71 +5,14 @@
  * The stores run these inside their compare-and-set, so the same code decides on
  * every instance and in the tests.
  */
-import { releaseSeed, type SplitEntry } from '../state/split.js'
-import { TOTAL_BP } from '../state/split.js'
-import { checkModelState, releaseName, StateError, type ModelState, type RoutingState, type UpstreamName } from '../state/routing-state.js'
+import { type SplitEntry, TOTAL_BP } from '../state/split.js'
+import type { UpstreamName } from '../state/routing-state.js'
 import { isReplicaUrl, MAX_REPLICAS, NAME_RE as VERSION_NAME } from '../state/names.js'
 import { errors } from '../errors.js'
+import { canaryOf, checkWeight, edit, newRelease, requireVersion, switchTo, weightOf, type Operation } from './model-edit.js'
 
-export type Operation = (state: RoutingState) => RoutingState
-
-
-/** Applies `change` to a copy of one model and returns the next revision of the whole state. */
-export function edit (state: RoutingState, model: string, change: (ms: ModelState) => ModelState): RoutingState {
-  const current = state.models[model]
-  if (current === undefined) throw errors.unknownModel(model)
-  const next = change(structuredClone(current))
-  try {
-    checkModelState(next)
-  } catch (err) {
-    if (err instanceof StateError) throw errors.invalid(`model "${model}": ${err.path}: ${err.message}`, { model })
-    throw err
-  }
-  return { revision: state.revision + 1, models: { ...state.models, [model]: next } }
-}
-
-function requireVersion (model: string, ms: ModelState, version: string): void {
-  if (ms.versions[version] === undefined) throw errors.unknownVersion(model, version, Object.keys(ms.versions))
-}
-
-/** Starts a new release: the counter moves on and the sticky seed is derived anew, so users are sampled afresh. */
-function newRelease (model: string, ms: ModelState): ModelState {
-  ms.release += 1
-  ms.seed = releaseSeed(model, releaseName(ms))
-  return ms
-}
-
-function checkWeight (model: string, version: string, w: unknown): number {
-  if (typeof w !== 'number' || !Number.isInteger(w) || w < 0 || w > TOTAL_BP) {
-    throw errors.invalid(`weight of "${version}" must be an integer number of basis points between 0 and ${TOTAL_BP}, got ${JSON.stringify(w)}`, { model, version })
-  }
-  return w
-}
-
-function weightOf (ms: ModelState, version: string): number {
-  return ms.split.find(e => e.version === version)?.weight ?? 0
-}
-
-/** canary: `version` gets `weight`, the stable version the rest; layout [canary, stable] so a growing canary keeps its users. */
-function canaryOf (model: string, ms: ModelState, version: string, weight: number): ModelState {
-  const fresh = ms.strategy !== 'canary' || ms.candidate !== version
-  ms.strategy = 'canary'
-  ms.candidate = version
-  ms.previous = null
-  ms.split = [{ version, weight }, { version: ms.stable, weight: TOTAL_BP - weight }]
-  return fresh ? newRelease(model, ms) : ms
-}
-
-/** blue-green: `target` becomes active at 100%; the old active stays as the preview at 0%, warm and reachable by explicit selection. */
-function switchTo (model: string, ms: ModelState, target: string): ModelState {
-  const old = ms.stable
-  ms.strategy = 'blue-green'
-  ms.stable = target
-  ms.candidate = old === target ? ms.candidate : old
-  ms.previous = old === target ? ms.previous ?? null : old
-  ms.split = ms.candidate === null ? [{ version: target, weight: TOTAL_BP }] : [{ version: target, weight: TOTAL_BP }, { version: ms.candidate, weight: 0 }]
-  return newRelease(model, ms)
-}
+export { edit, type Operation } from './model-edit.js'
+export { promote, rollback, switchActive, type Hold } from './promotion.js'
 
 /**
  * Sets the traffic split. Weights are basis points per version (all known, integers,
@@ -122,6 +65,18 @@ export function setSplit (model: string, weights: Readonly<Record<string, number
   })
 }
 
+/**
+ * Limits the canary to requests of these segments (null: everyone). Within them
+ * a user's bucket decides as before; outside them everyone gets stable.
+ */
+export function limitCanary (model: string, segments: readonly string[] | null): Operation {
+  return (state) => edit(state, model, (ms) => {
+    if (segments !== null && (ms.strategy !== 'canary' || ms.candidate === null)) throw errors.invalid(`model "${model}" has no canary to limit to segments`, { model })
+    ms.canarySegments = segments === null ? null : [...segments]
+    return ms
+  })
+}
+
 /** Sends `weight` basis points to `version` as a canary of the stable version (any strategy becomes canary). */
 export function setCanary (model: string, version: string, weight: number): Operation {
   return (state) => edit(state, model, (ms) => {
@@ -129,62 +84,6 @@ export function setCanary (model: string, version: string, weight: number): Oper
     checkWeight(model, version, weight)
     if (version === ms.stable) throw errors.invalid(`"${version}" is the stable version; a canary must be another version`, { model, version })
     return canaryOf(model, ms, version, weight)
-  })
-}
-
-/**
- * The canary (or the named version) becomes the stable version at 100%; no
- * candidate is left; a new release starts. On a blue-green model this is a switch.
- */
-export function promote (model: string, version?: string): Operation {
-  return (state) => edit(state, model, (ms) => {
-    const target = version ?? ms.candidate
-    if (target === null) throw errors.invalid(`model "${model}" has no canary or preview to promote; name a version`, { model })
-    requireVersion(model, ms, target)
-    if (ms.strategy === 'blue-green') return switchTo(model, ms, target)
-    ms.strategy = 'canary'
-    ms.stable = target
-    ms.candidate = null
-    ms.previous = null
-    ms.split = [{ version: target, weight: TOTAL_BP }]
-    return newRelease(model, ms)
-  })
-}
-
-/**
- * Back to safety in one call, always allowed: the stable version at 100%, the
- * candidate cleared. Blue-green switches back to the version that was active
- * before the last switch (the one rolled away from stays as the preview, at 0%).
- */
-export function rollback (model: string): Operation {
-  return (state) => edit(state, model, (ms) => {
-    if (ms.strategy === 'blue-green') {
-      const back = ms.previous
-      if (back !== undefined && back !== null && ms.versions[back] !== undefined && back !== ms.stable) {
-        const s = switchTo(model, ms, back)
-        s.previous = null
-        return s
-      }
-      ms.split = ms.candidate === null ? [{ version: ms.stable, weight: TOTAL_BP }] : [{ version: ms.stable, weight: TOTAL_BP }, { version: ms.candidate, weight: 0 }]
-      return ms
-    }
-    ms.strategy = 'canary'
-    ms.candidate = null
-    ms.previous = null
-    ms.split = [{ version: ms.stable, weight: TOTAL_BP }]
-    return newRelease(model, ms)
-  })
-}
-
-/** blue-green: the preview (or the named version) becomes active at 100%; the old active becomes the preview at 0%. */
-export function switchActive (model: string, version?: string): Operation {
-  return (state) => edit(state, model, (ms) => {
-    if (ms.strategy !== 'blue-green') throw errors.invalid(`model "${model}" uses strategy "${ms.strategy}"; switch is for blue-green (use promote or set the split)`, { model })
-    const target = version ?? ms.candidate
-    if (target === null) throw errors.invalid(`model "${model}" has no preview version to switch to; register one first`, { model })
-    requireVersion(model, ms, target)
-    if (target === ms.stable) throw errors.invalid(`"${target}" is already the active version`, { model, version: target })
-    return switchTo(model, ms, target)
   })
 }
 
@@ -210,10 +109,17 @@ export function registerVersion (model: string, version: string, replicas: reado
   })
 }
 
-/** Removes a version that takes no traffic and is neither the stable version nor the candidate. */
-export function retireVersion (model: string, version: string): Operation {
+/**
+ * Removes a version that takes no traffic and is neither the stable version nor
+ * the candidate. A held-back version is refused until its holdback ends, unless `force`.
+ */
+export function retireVersion (model: string, version: string, now: number, force = false): Operation {
   return (state) => edit(state, model, (ms) => {
     requireVersion(model, ms, version)
+    const h = ms.holdback
+    if (h != null && h.version === version && h.until > now && !force) {
+      throw errors.conflict(`"${version}" is held back after the promotion of "${ms.stable}" until ${new Date(h.until).toISOString()} (rollback returns to it); retire it with force to give that up`, { model, version })
+    }
     if (version === ms.stable) throw errors.conflict(`"${version}" is the stable/active version of "${model}"; promote or switch to another version first`, { model, version })
     if (version === ms.candidate) throw errors.conflict(`"${version}" is the canary/preview of "${model}"; roll back first`, { model, version })
     const w = weightOf(ms, version)
@@ -221,6 +127,7 @@ export function retireVersion (model: string, version: string): Operation {
     delete ms.versions[version]
     ms.split = ms.split.filter(e => e.version !== version)
     if (ms.previous === version) ms.previous = null
+    if (ms.holdback?.version === version) ms.holdback = null
     return ms
   })
 }

@@ -116,7 +116,7 @@ export function syncRequireVerification (initial: RoutingState): Operation {
       const want = initial.models[m]?.requireVerification === true
       if ((ms.requireVerification === true) !== want) models[m] = { ...ms, requireVerification: want }
     }
-    return { revision: state.revision + 1, models }
+    return { ...state, revision: state.revision + 1, models }
   }
 }
 

@@ -165,7 +165,7 @@ export function seedMissingModels (initial: RoutingState): Operation {
   return (state) => {
     const models = { ...state.models }
     for (const m of missingModels(state, initial)) models[m] = structuredClone(initial.models[m]!)
-    return { revision: state.revision + 1, models }
+    return { ...state, revision: state.revision + 1, models }
   }
 }
 
@@ -195,7 +195,7 @@ export function seedFromConfig (initial: RoutingState): Operation {
       ms.versions[version] = structuredClone(initial.models[model]!.versions[version]!)
       models[model] = ms
     }
-    return { revision: state.revision + 1, models }
+    return { ...state, revision: state.revision + 1, models }
   }
 }
 

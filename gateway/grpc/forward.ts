@@ -102,6 +102,7 @@ export class GrpcForwarder {
     const cfg = model.cfg
     const stickyKey = caller?.stickyKey ?? stickyKeyFrom(cfg.stickyHeader === undefined ? undefined : first(md, cfg.stickyHeader), cfg.stickyCookie === undefined ? undefined : first(md, 'cookie'), cfg.stickyCookie)
     const outcome = new GrpcOutcome(requestId, model.name, model.release, stickyKey, first(md, TRAFFIC_HEADER) === 'batch' ? 'batch' : 'live', rpc === INFER ? call.request : null, scan.rawBytes)
+    outcome.seed = model.seed
     if (rpc !== INFER) outcome.kind = 'metadata'
     if (caller !== null) outcome.application = caller.application
     let exchange: GrpcExchange | null = null

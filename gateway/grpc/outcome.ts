@@ -25,6 +25,8 @@ export class GrpcOutcome implements RequestOutcome {
   fallbackFrom: string | null = null
   /** The calling application (access control); '' without. */
   application = ''
+  /** The model's sticky seed in the snapshot that routed the call (the ledger's bucket). */
+  seed: number | undefined = undefined
   /** ModelMetadata calls are 'metadata': rollups and canary analysis count scoring only. */
   kind: RequestKind = 'infer'
   readonly requestHeaderLength = -1

@@ -8,11 +8,12 @@
  */
 import { promisify } from 'node:util'
 import { gzip, unzip } from 'node:zlib'
-import kafkajs, { CompressionTypes, Partitioners, type Kafka, type Producer, type TopicMessages } from 'kafkajs'
+import kafkajs, { CompressionTypes, type TopicMessages } from 'kafkajs'
 import type { Logger } from './log.js'
 import type { PipelineBatch, PipelineTransport } from './transport.js'
 import type { BufferedMessage } from './buffer.js'
-import { describeKafkaError, ensureTopics, kafkaClient, topicNames, type TopicKind } from './topics.js'
+import { describeKafkaError, kafkaClient, topicNames, type TopicKind } from './topics.js'
+import { LazyProducer } from './lazy-producer.js'
 import { NO_KAFKA_SECURITY, type KafkaSecurity } from '../config/connections.js'
 
 /**
@@ -70,15 +71,13 @@ export interface KafkaTransportOptions {
 
 export class KafkaTransport implements PipelineTransport {
   readonly name = 'kafka'
-  readonly #kafka: Kafka
   readonly #topics: Record<TopicKind, string>
   readonly #opts: KafkaTransportOptions
-  #producer: Producer | null = null
-  #topicsReady = false
+  readonly #producer: LazyProducer
 
   constructor (opts: KafkaTransportOptions) {
     this.#opts = opts
-    this.#kafka = kafkaClient(opts.brokers, opts.clientId, opts.logger, opts.security)
+    this.#producer = new LazyProducer(kafkaClient(opts.brokers, opts.clientId, opts.logger, opts.security), opts.topicPrefix, opts.createTopics !== false)
     this.#topics = topicNames(opts.topicPrefix)
   }
 
@@ -92,48 +91,18 @@ export class KafkaTransport implements PipelineTransport {
   }
 
   async #send (batch: PipelineBatch): Promise<void> {
-    const producer = await this.#connected()
     const topicMessages: TopicMessages[] = []
     if (batch.records.length > 0) topicMessages.push({ topic: this.#topics.records, messages: chunkByKey(batch.records) })
     if (batch.rollups.length > 0) topicMessages.push({ topic: this.#topics.rollups, messages: chunkByKey(batch.rollups) })
     if (batch.health.length > 0) topicMessages.push({ topic: this.#topics.health, messages: chunkByKey(batch.health) })
     if (batch.shadow.length > 0) topicMessages.push({ topic: this.#topics.shadow, messages: chunkByKey(batch.shadow) })
     if (batch.control.length > 0) topicMessages.push({ topic: this.#topics.control, messages: chunkByKey(batch.control) })
+    if (batch.ledger.length > 0) topicMessages.push({ topic: this.#topics.ledger, messages: batch.ledger.map(m => ({ key: m.key, value: m.value })) })
     if (topicMessages.length === 0) return
-    try {
-      await producer.sendBatch({ topicMessages, compression: CompressionTypes.GZIP, acks: -1, timeout: 5_000 })
-    } catch (err) {
-      // Start from a fresh connection next time: kafkajs does not always recover a producer whose broker went away.
-      this.#producer = null
-      producer.disconnect().catch(() => {})
-      throw err
-    }
-  }
-
-  async #connected (): Promise<Producer> {
-    if (this.#producer !== null) return this.#producer
-    if (!this.#topicsReady && this.#opts.createTopics !== false) {
-      await ensureTopics(this.#kafka, this.#opts.topicPrefix)
-      this.#topicsReady = true
-    }
-    const p = this.#kafka.producer({
-      createPartitioner: Partitioners.DefaultPartitioner,
-      allowAutoTopicCreation: false,
-      retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 }
-    })
-    try {
-      await p.connect()
-    } catch (err) {
-      p.disconnect().catch(() => {})
-      throw err
-    }
-    this.#producer = p
-    return p
+    await this.#producer.use(p => p.sendBatch({ topicMessages, compression: CompressionTypes.GZIP, acks: -1, timeout: 5_000 }))
   }
 
   async close (): Promise<void> {
-    const p = this.#producer
-    this.#producer = null
-    if (p !== null) await p.disconnect()
+    await this.#producer.close()
   }
 }

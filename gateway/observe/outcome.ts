@@ -28,6 +28,10 @@ export interface RequestOutcome {
    * (records carry a hash, never the key).
    */
   stickyKey: string | undefined
+  /** The model's sticky seed in the snapshot that routed the request (the ledger derives the user's bucket from it). */
+  seed?: number
+  /** The request's segment, for models that declare segments; null otherwise. */
+  segment?: string | null
   /** The request body: decoded when the gateway inflated a compressed one to validate it. */
   requestBody: Buffer | null
   responseBody: Buffer | null

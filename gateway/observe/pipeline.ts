@@ -27,6 +27,7 @@ import type { ShadowPair, ShadowPairSink } from '../proxy/shadow.js'
 import { shadowRow } from './shadow-row.js'
 import type { ControlRow, ControlRowSink } from './control-row.js'
 import { Redactor } from './redact.js'
+import { LedgerBuffer, registerLedgerMetrics } from './ledger.js'
 
 /** Most records in one send. */
 export const MAX_BATCH_RECORDS = 10_000
@@ -94,6 +95,8 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
   readonly #health: BoundedBuffer
   /** Shadow pairs: every mirrored request, bounded like records (dropped and counted when full). */
   readonly #shadow: BoundedBuffer
+  /** The assignment ledger: every live request of a model that tracks outcomes (never sampled; dropped and counted when full). */
+  readonly #ledger: LedgerBuffer
   /** The control plane's durable record (observe/control-row.ts). */
   readonly #control: BoundedBuffer
   /** Latest cumulative row per rollup cell, waiting to be sent. */
@@ -122,6 +125,7 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
     this.#records = new BoundedBuffer(opts.bufferMaxRecords, opts.bufferMaxBytes)
     this.#health = new BoundedBuffer(HEALTH_BUFFER_RECORDS, Math.max(1024, Math.min(opts.bufferMaxBytes, 16 * 1024 * 1024)))
     this.#shadow = new BoundedBuffer(opts.bufferMaxRecords, opts.bufferMaxBytes)
+    this.#ledger = new LedgerBuffer(opts.models, Math.max(opts.bufferMaxBytes, 1024 * 1024))
     this.#control = new BoundedBuffer(CONTROL_BUFFER_RECORDS, 64 * 1024 * 1024)
     this.#metrics = opts.registry === undefined ? null : this.#register(opts.registry)
     this.#lastRollupFlush = this.#now()
@@ -138,6 +142,7 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
     // Metadata calls score nothing: counted with them, a model's "requests" would not be its scoring requests.
     if (o.kind !== 'infer') return
     this.#rollups.record(o.model, o.version, o.status, o.totalMs, o.startedAt, o.traffic, o.application, o.errorCode === 'GW_RATE_LIMITED')
+    if (o.traffic === 'live') this.#ledger.write(o)
     const d = this.#sampler.decide(o.model, o.version, o.requestId, o.status, o.errorCode)
     if (d === null) return
     this.#sampledCount++
@@ -168,6 +173,7 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
   get bufferedRecords (): number { return this.#records.size }
   get bufferedBytes (): number { return this.#records.bytes }
   get pendingRollups (): number { return this.#pendingRollups.size }
+  get ledgerBytes (): number { return this.#ledger.bytes }
 
   /** Sends what is buffered now (tests and shutdown); resolves when that send settled. */
   async flush (): Promise<void> {
@@ -197,14 +203,14 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
     try {
       if (this.#sending !== null) await bounded(this.#sending)
       this.#collectRollups()
-      while (this.#sending === null && this.#now() < deadline && (this.#records.size > 0 || this.#health.size > 0 || this.#shadow.size > 0 || this.#control.size > 0 || this.#pendingRollups.size > 0)) {
+      while (this.#sending === null && this.#now() < deadline && (this.#records.size > 0 || this.#health.size > 0 || this.#shadow.size > 0 || this.#control.size > 0 || this.#ledger.bytes > 0 || this.#pendingRollups.size > 0)) {
         const ok = await bounded(this.#drainOnce())
         if (!ok) await bounded(new Promise(resolve => setTimeout(resolve, 200)))
       }
     } finally {
       this.#logDrops(true)
-      if (this.#records.size > 0 || this.#pendingRollups.size > 0) {
-        this.#opts.logger.warn({ records: this.#records.size, rollups: this.#pendingRollups.size }, 'scoring-log pipeline closed with unsent data')
+      if (this.#records.size > 0 || this.#pendingRollups.size > 0 || this.#ledger.bytes > 0) {
+        this.#opts.logger.warn({ records: this.#records.size, rollups: this.#pendingRollups.size, ledgerBytes: this.#ledger.bytes }, 'scoring-log pipeline closed with unsent data')
       }
       await bounded(this.#opts.transport.close().catch((err: unknown) => { this.#opts.logger.warn({ err }, 'closing the scoring-log transport failed') }))
     }
@@ -217,8 +223,8 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
     const rollupsDue = now - this.#lastRollupFlush >= this.#opts.rollupFlushMs
     if (rollupsDue) this.#collectRollups()
     if (now < this.#retryAt) return
-    if (this.#records.size === 0 && this.#health.size === 0 && this.#shadow.size === 0 && this.#control.size === 0 && this.#pendingRollups.size === 0) return
-    const due = rollupsDue || now - this.#lastSendAt >= this.#opts.flushIntervalMs || this.#records.size + this.#shadow.size >= SEND_AT_RECORDS || this.#records.bytes + this.#shadow.bytes >= SEND_AT_BYTES
+    if (this.#records.size === 0 && this.#health.size === 0 && this.#shadow.size === 0 && this.#control.size === 0 && this.#ledger.bytes === 0 && this.#pendingRollups.size === 0) return
+    const due = rollupsDue || now - this.#lastSendAt >= this.#opts.flushIntervalMs || this.#records.size + this.#shadow.size >= SEND_AT_RECORDS || this.#records.bytes + this.#shadow.bytes + this.#ledger.bytes >= SEND_AT_BYTES
     if (due) void this.#drainOnce()
   }
 
@@ -240,6 +246,7 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
     const records = this.#records.peek(MAX_BATCH_RECORDS, MAX_BATCH_BYTES)
     const health = this.#health.peek(1_000)
     const shadow = this.#shadow.peek(MAX_BATCH_RECORDS, MAX_BATCH_BYTES)
+    const ledger = this.#ledger.peek(MAX_BATCH_BYTES)
     const control = this.#control.peek(1_000)
     const sentRollups: Array<[string, RollupRow]> = []
     const rollups: BufferedMessage[] = []
@@ -248,13 +255,14 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
       rollups.push({ key: p.key, value: JSON.stringify(p.row) })
       if (rollups.length >= MAX_BATCH_RECORDS) break
     }
-    if (records.length === 0 && health.length === 0 && shadow.length === 0 && control.length === 0 && rollups.length === 0) return Promise.resolve(true)
+    if (records.length === 0 && health.length === 0 && shadow.length === 0 && control.length === 0 && ledger.length === 0 && rollups.length === 0) return Promise.resolve(true)
     this.#lastSendAt = this.#now()
-    const started = this.#opts.transport.send({ records, rollups, health, shadow, control }).then(() => {
+    const started = this.#opts.transport.send({ records, rollups, health, shadow, control, ledger }).then(() => {
       this.#records.release(records.length)
       this.#health.release(health.length)
       this.#shadow.release(shadow.length)
       this.#control.release(control.length)
+      this.#ledger.release(ledger.length)
       // A cell flushed again while the send was in flight has a newer row: keep that one.
       for (const [cell, row] of sentRollups) if (this.#pendingRollups.get(cell)?.row === row) this.#pendingRollups.delete(cell)
       this.#metrics?.sent.inc({ kind: 'record' }, records.length)
@@ -262,6 +270,7 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
       this.#metrics?.sent.inc({ kind: 'health' }, health.length)
       this.#metrics?.sent.inc({ kind: 'shadow' }, shadow.length)
       this.#metrics?.sent.inc({ kind: 'control' }, control.length)
+      this.#metrics?.sent.inc({ kind: 'ledger' }, ledger.reduce((n, m) => n + m.rows, 0))
       if (this.#failures > 0) this.#opts.logger.info({ transport: this.#opts.transport.name, failures: this.#failures }, 'scoring-log transport is sending again')
       this.#failures = 0
       this.#retryAt = 0
@@ -279,31 +288,22 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
     }).finally(() => {
       this.#sending = null
       // More than one batch waiting: go on at once instead of waiting for the next tick.
-      if (!this.#closed && this.#retryAt === 0 && (this.#records.size >= MAX_BATCH_RECORDS || this.#records.bytes >= MAX_BATCH_BYTES)) setImmediate(() => { this.#tick() })
+      if (!this.#closed && this.#retryAt === 0 && (this.#records.size >= MAX_BATCH_RECORDS || this.#records.bytes >= MAX_BATCH_BYTES || this.#ledger.bytes >= MAX_BATCH_BYTES)) setImmediate(() => { this.#tick() })
     })
     this.#sending = started.then(() => {})
     return started
   }
 
   #logDrops (force: boolean): void {
-    const d = this.#records.takeDropped() + this.#health.takeDropped()
-    if (d > 0) {
-      this.#metrics?.dropped.inc({ kind: 'record' }, d)
-      this.#dropsSinceLog += d
-    }
-    const ds = this.#shadow.takeDropped()
-    if (ds > 0) {
-      this.#metrics?.dropped.inc({ kind: 'shadow' }, ds)
-      this.#dropsSinceLog += ds
-    }
-    const dc = this.#control.takeDropped()
-    if (dc > 0) {
-      this.#metrics?.dropped.inc({ kind: 'control' }, dc)
-      this.#dropsSinceLog += dc
+    const drops: Array<[string, number]> = [['record', this.#records.takeDropped() + this.#health.takeDropped()], ['shadow', this.#shadow.takeDropped()], ['control', this.#control.takeDropped()], ['ledger', this.#ledger.takeDropped()]]
+    for (const [kind, n] of drops) {
+      if (n === 0) continue
+      this.#metrics?.dropped.inc({ kind }, n)
+      this.#dropsSinceLog += n
     }
     const now = this.#now()
     if (this.#dropsSinceLog > 0 && (force || now - this.#lastDropLog >= DROP_LOG_INTERVAL_MS)) {
-      this.#opts.logger.warn({ dropped: this.#dropsSinceLog, sinceMs: this.#lastDropLog === 0 ? null : now - this.#lastDropLog, bufferMaxRecords: this.#records.maxRecords, bufferMaxBytes: this.#records.maxBytes }, 'scoring-log buffer full: records dropped')
+      this.#opts.logger.warn({ dropped: this.#dropsSinceLog, sinceMs: this.#lastDropLog === 0 ? null : now - this.#lastDropLog, bufferMaxRecords: this.#records.maxRecords, bufferMaxBytes: this.#records.maxBytes }, 'scoring-log buffer full: records dropped (or ledger rows, see model_gateway_pipeline_records_dropped_total by kind)')
       this.#dropsSinceLog = 0
       this.#lastDropLog = now
     }
@@ -332,6 +332,7 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
     const records = this.#records
     new Gauge({ name: 'model_gateway_pipeline_buffer_records', help: 'Records waiting in the pipeline buffer', registers: [registry], collect () { this.set(records.size) } })
     new Gauge({ name: 'model_gateway_pipeline_buffer_bytes', help: 'Bytes (approximately) waiting in the pipeline buffer', registers: [registry], collect () { this.set(records.bytes) } })
+    registerLedgerMetrics(registry, this.#ledger)
     return { sampled, sent, dropped }
   }
 }

@@ -7,8 +7,15 @@ import { Kafka, logLevel, type LogEntry, type SASLOptions } from 'kafkajs'
 import type { Logger } from './log.js'
 import { NO_KAFKA_SECURITY, readTlsFiles, type KafkaSecurity } from '../config/connections.js'
 
-export type TopicKind = 'records' | 'rollups' | 'health' | 'shadow' | 'control'
-export const TOPIC_KINDS: readonly TopicKind[] = ['records', 'rollups', 'health', 'shadow', 'control']
+/** Topics whose messages are JSON rows (one per line), checked by sink/rows.ts. */
+export type JsonTopicKind = 'records' | 'rollups' | 'health' | 'shadow' | 'control'
+/**
+ * ledger: RowBinary segments of the assignment ledger (observe/ledger.ts);
+ * outcomes: outcome items, from the gateway's intake or written by label jobs
+ * directly (observe/outcome-items.ts).
+ */
+export type TopicKind = JsonTopicKind | 'ledger' | 'outcomes'
+export const TOPIC_KINDS: readonly TopicKind[] = ['records', 'rollups', 'health', 'shadow', 'control', 'ledger', 'outcomes']
 /** Partitions per topic: several sink processes share the work, and keys (model/version) keep per-version order. */
 export const DEFAULT_TOPIC_PARTITIONS = 3
 
@@ -17,7 +24,7 @@ export function topicName (prefix: string, kind: TopicKind): string {
 }
 
 export function topicNames (prefix: string): Record<TopicKind, string> {
-  return { records: topicName(prefix, 'records'), rollups: topicName(prefix, 'rollups'), health: topicName(prefix, 'health'), shadow: topicName(prefix, 'shadow'), control: topicName(prefix, 'control') }
+  return Object.fromEntries(TOPIC_KINDS.map(k => [k, topicName(prefix, k)])) as Record<TopicKind, string>
 }
 
 /**

@@ -1,5 +1,6 @@
 /** Where the pipeline sends its batches: Kafka, a file, or nowhere. */
 import type { BufferedMessage } from './buffer.js'
+import type { BinaryMessage } from './ledger.js'
 
 export interface PipelineBatch {
   records: BufferedMessage[]
@@ -9,6 +10,8 @@ export interface PipelineBatch {
   shadow: BufferedMessage[]
   /** Audit entries and rollout decisions: the control plane's durable record. */
   control: BufferedMessage[]
+  /** Assignment-ledger segments (RowBinary), keyed model/version. */
+  ledger: BinaryMessage[]
 }
 
 export interface PipelineTransport {

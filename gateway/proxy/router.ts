@@ -79,6 +79,11 @@ export class Router {
     this.#swap()
   }
 
+  /** The replica URLs the routing state lists for a version (without what this instance discovered). */
+  storedReplicas (model: string, version: string): string[] {
+    return [...(this.#state.models[model]?.versions[version]?.replicas ?? [])]
+  }
+
   /** Called after every snapshot swap (health checks follow the replica set this way). */
   onChange (listener: (s: Snapshot) => void): void {
     this.#listeners.push(listener)

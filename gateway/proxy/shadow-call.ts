@@ -15,7 +15,7 @@ import { SHADOW_HEADER } from '../config/defaults.js'
 import { NOT_COMPARABLE, type OutputDiff } from './output-diff.js'
 import type { Replica } from './replica.js'
 import { ChunkedBody, type RequestBody } from './request-body.js'
-import { shadowErrorCode } from './upstream.js'
+import { translateUpstreamError, UpstreamFailure } from './upstream.js'
 import type { Model as ModelRoute, Version as VersionRoute } from './router.js'
 
 /** One mirrored request: both answers. Status 0 on the shadow side: no answer (error says why). */
@@ -47,9 +47,11 @@ export interface ShadowCallOwner {
 class ResponseTooLarge extends Error {
   readonly code = 'GW_RESPONSE_TOO_LARGE'
 }
+/** Named like undici's own, so translateUpstreamError gives it GW_UPSTREAM_TIMEOUT. */
 class DeadlinePassed extends Error {
-  readonly code = 'GW_UPSTREAM_TIMEOUT'
+  readonly code = 'UND_ERR_BODY_TIMEOUT'
 }
+/** Not a failure of the shadow version: recorded as it is. */
 class Cancelled extends Error {
   readonly code = 'GW_SHADOW_CANCELLED'
 }
@@ -210,8 +212,10 @@ export class ShadowCall implements ShadowPair, Dispatcher.DispatchHandler {
 
   onError (err: Error): void {
     this.#chunks = null
+    const url = this.#replica!.url
     this.#ended(true)
-    this.#shadowSettled(0, shadowErrorCode(err))
+    // The gateway's own code (GW_UPSTREAM_TIMEOUT, …), as the data plane would answer, not undici's.
+    this.#shadowSettled(0, err instanceof Cancelled ? err.code : translateUpstreamError(new UpstreamFailure(err, this.shadowStatus !== 0), this.model, this.shadowVersion, url, this.#deadline - this.#sentAt).code)
   }
 
   #ended (failed: boolean): void {

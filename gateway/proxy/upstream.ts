@@ -173,19 +173,6 @@ export function translateUpstreamError (f: UpstreamFailure, model: string, versi
   return new GatewayError('GW_UPSTREAM_ERROR', ctx, f.cause)
 }
 
-/**
- * What a shadow pair records as the shadow's error (shadow_pairs.shadow_error):
- * the gateway's own code for a timeout or a connection that failed, as a
- * client would have been told; a code the gateway gave itself as it is.
- */
-export function shadowErrorCode (err: Error): string {
-  const code = errorCode(err)
-  if (code.startsWith('GW_')) return code
-  if (TIMEOUT_ERRORS.has(code)) return 'GW_UPSTREAM_TIMEOUT'
-  if (NOT_SENT_ERRORS.has(code) || DROPPED_ERRORS.has(code)) return 'GW_UPSTREAM_UNAVAILABLE'
-  return 'GW_UPSTREAM_ERROR'
-}
-
 function errorCode (err: Error): string {
   return (err as { code?: string }).code ?? ''
 }

@@ -1,45 +1,94 @@
 /**
  * The rollout admin API, on the admin listener beside the control routes:
- *   POST /admin/models/{m}/rollout           start: { version, plan? } (plan as a
- *                                            JSON object; without one, the model's
- *                                            release.rollout from the config)
+ *   POST /admin/models/{m}/rollout           start: { version, plan? | template?, templateVersion?,
+ *                                            override? } (a plan as a JSON object, or a plan
+ *                                            template; without either, the model's
+ *                                            release.rollout from the config); the model's
+ *                                            policies must hold, else 403 GW_POLICY_VIOLATION
  *   GET  /admin/models/{m}/rollout           status (the stored rollout + last analysis)
- *   POST /admin/models/{m}/rollout/pause|resume|abort
+ *   POST /admin/models/{m}/rollout/pause|resume|abort|approve
  *   GET  /admin/models/{m}/rollout/explain   every decision with its figures (?limit=)
- * Writes go through the state store's compare-and-set and audit log, like every
- * other admin write.
+ *   GET  /admin/rollouts                     every model's rollout, the queue and its bound
+ * Bodies are checked against strict TypeBox schemas. Writes go through the
+ * state store's compare-and-set and audit log, like every other admin write.
  */
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { Type, type TSchema } from '@sinclair/typebox'
 import type { AdminModule } from '../admin/listener.js'
+import { strictValidator } from '../admin/control-routes.js'
 import type { StateStore } from '../control/store.js'
 import type { Operation } from '../control/operations.js'
 import { errors, GatewayError } from '../errors.js'
-import { PlanError, validatePlan, type RolloutPlan } from './plan.js'
-import { abortRollout, pauseRollout, resumeRollout, startRollout } from './operations.js'
+import { NAME_PATTERN } from '../state/names.js'
+import type { RoutingState } from '../state/routing-state.js'
+import { PlanError, planSuites, validatePlan, type RolloutPlan } from './plan.js'
+import type { ReleaseAction } from '../admin/authorize.js'
+import type { PolicyConfig, TemplateConfig } from '../config/schema.js'
+import type { PlanSource } from './config-plans.js'
+import { allTemplates, resolveTemplate } from './templates.js'
+import { assertCompliant, policiesFor } from './policies.js'
+import { rolloutEvent, type EventSink } from './events.js'
+import { abortRollout, approveRollout, pauseRollout, resumeRollout, startRollout, type WriteContext } from './operations.js'
 import { rolloutView, type ControlView } from './status.js'
-import type { Coordination, JournalEntry } from './coordination.js'
+import { outcomesSourceProblem } from './outcomes-check.js'
 import type { RolloutController } from './controller.js'
+import { inProgress, mayAdmitNow, queued, queuePosition } from './queue.js'
+import type { Coordination, JournalEntry } from './coordination.js'
 
 export const DEFAULT_EXPLAIN_LIMIT = 500
 export const MAX_EXPLAIN_LIMIT = 2000
 
+const strict = { additionalProperties: false } as const
+const Revision = Type.Optional(Type.Integer({ minimum: 0 }))
+const StartBody = Type.Object({
+  version: Type.String({ pattern: NAME_PATTERN }),
+  plan: Type.Optional(Type.Unknown()),
+  template: Type.Optional(Type.String({ pattern: NAME_PATTERN })),
+  templateVersion: Type.Optional(Type.Integer({ minimum: 1 })),
+  override: Type.Optional(Type.Object({})),
+  revision: Revision
+}, strict)
+interface StartRequest { version: string, plan?: unknown, template?: string, templateVersion?: number, override?: Record<string, unknown>, revision?: number }
+const RevisionBody = Type.Object({ revision: Revision }, strict)
+const ExplainQuery = Type.Object({ limit: Type.Optional(Type.String({ pattern: '^\\d{1,5}$' })) }, strict)
+
 export interface RolloutAdminDeps {
   store: StateStore
   coordination: Coordination
-  /** Validated config plans by model. */
-  plans: Readonly<Record<string, RolloutPlan>>
+  /** The config's plans by model (whole plans, or template references). */
+  plans: Readonly<Record<string, PlanSource>>
+  templates: readonly TemplateConfig[]
+  policies: readonly PolicyConfig[]
+  labelsOf: (model: string) => Readonly<Record<string, string>>
+  /** The model's segments (its values and "other"), or null when it has none. */
+  segmentsOf: (model: string) => readonly string[] | null
   instanceId: string
+  /** The analysis source: a plan it cannot serve (outcomes on the local source) is refused at start. */
+  source?: 'local' | 'clickhouse'
+  /** rollouts.holdbackMs */
+  holdbackMs: number
+  /** rollouts.maxInProgress, or null for no bound. */
+  maxInProgress: number | null
+  /** Rollout changes out (webhooks). */
+  events: EventSink
+  /** The model's verification suites (a plan's verify steps must name them). */
+  suiteNames: (model: string) => string[]
   /** This instance's controller (null when rollouts.enabled is off). */
   controller?: RolloutController | null
   now?: () => number
 }
 
 interface ModelParams { model: string }
+type Verb = 'pause' | 'resume' | 'abort' | 'approve'
+const VERBS: Record<Verb, (model: string, ctx: WriteContext) => Operation> = { pause: pauseRollout, resume: resumeRollout, abort: abortRollout, approve: approveRollout }
+/** Which token action each verb needs (admin/authorize.ts): resume lets a rollout go on, pause stops it. */
+const ACTION_OF: Record<Verb, ReleaseAction> = { pause: 'abort', resume: 'approve', abort: 'abort', approve: 'approve' }
 
 export function rolloutAdminModule (deps: RolloutAdminDeps): AdminModule {
-  const { store, coordination, plans, instanceId } = deps
+  const { store, coordination, instanceId } = deps
   const now = deps.now ?? Date.now
+  const ctxOf = (request: FastifyRequest): WriteContext => ({ now: now(), holdbackMs: deps.holdbackMs, actor: request.principal?.name ?? 'unknown' })
   /** The newest decision each model's journal showed, for when the journal does not answer. */
   const lastSeen = new Map<string, ControlView['lastDecision']>()
   const control = async (model: string, journal: JournalEntry[] | null): Promise<ControlView> => {
@@ -59,68 +108,82 @@ export function rolloutAdminModule (deps: RolloutAdminDeps): AdminModule {
     return { store: { kind: h.kind, available: h.available, unavailableSince: h.unavailableSince, error: h.error }, lease, lastDecision, lastDecisionCached: journal === null }
   }
   return (app: FastifyInstance) => {
-    const journalNote = async (model: string, action: JournalEntry['action'], reason: string): Promise<void> => {
-      const r = store.get().models[model]?.rollout
-      if (r == null) return
-      await coordination.append(model, { at: now(), instanceId, action, step: r.step, weight: rolloutView(model, r, null, now()).weight, reason, checks: [], rolloutId: r.id }).catch(() => {})
-    }
-    const write = async (request: FastifyRequest, model: string, action: string, op: Operation, detail: Record<string, unknown>): Promise<unknown> => {
-      const actor = request.principal?.name ?? 'unknown'
-      const operationId = randomUUID()
-      const s = await store.update(revisionOf(request.body), op, { actor, action, model, detail, operationId })
-      request.log.info({ actor, action, model, revision: s.revision, operationId }, 'rollout changed')
-      await journalNote(model, action.replace('rollout-', '') as JournalEntry['action'], `${action} by ${actor}`)
-      return { operationId, ...await status(model, s.revision) }
-    }
-    const status = async (model: string, revision?: number): Promise<Record<string, unknown>> => {
-      const s = store.get()
-      const ms = s.models[model]
-      if (ms === undefined) throw errors.unknownModel(model)
-      const r = ms.rollout
-      if (r == null) throw noRollout(model)
-      const journal = await coordination.journal(model, 20).catch(() => null)
-      const last = (journal ?? []).find(e => e.rolloutId === r.id && e.checks.length > 0) ?? null
-      return { revision: revision ?? s.revision, rollout: r, view: rolloutView(model, r, last, now(), await control(model, journal)) }
-    }
+    void app.register(async (scope) => {
+      scope.setValidatorCompiler(({ schema, httpPart }) => strictValidator(schema as TSchema, httpPart ?? 'body'))
+      const journalNote = async (model: string, action: JournalEntry['action'], reason: string): Promise<void> => {
+        const r = store.get().models[model]?.rollout
+        if (r == null) return
+        await coordination.append(model, { at: now(), instanceId, action, step: r.step, weight: rolloutView(model, r, null, now()).weight, reason, checks: [], rolloutId: r.id }).catch(() => {})
+      }
+      const write = async (request: FastifyRequest, model: string, action: string, op: Operation, detail: Record<string, unknown>, revision: number | undefined): Promise<unknown> => {
+        const actor = request.principal?.name ?? 'unknown'
+        const operationId = randomUUID()
+        const s = await store.update(revision, op, { actor, action, model, detail, operationId })
+        request.log.info({ actor, action, model, revision: s.revision, operationId }, 'rollout changed')
+        const r = s.models[model]?.rollout
+        if (r != null) deps.events.emit(rolloutEvent(model, r, action.replace('rollout-', 'rollout.'), instanceId, now()))
+        await journalNote(model, action.replace('rollout-', '') as JournalEntry['action'], `${action} by ${actor}`)
+        return { operationId, ...await status(model, s.revision) }
+      }
+      const status = async (model: string, revision?: number): Promise<Record<string, unknown>> => {
+        const s = store.get()
+        const ms = s.models[model]
+        if (ms === undefined) throw errors.unknownModel(model)
+        const r = ms.rollout
+        if (r == null) throw noRollout(model)
+        const journal = await coordination.journal(model, 20).catch(() => null)
+        const last = (journal ?? []).find(e => e.rolloutId === r.id && e.checks.length > 0) ?? null
+        return { revision: revision ?? s.revision, rollout: r, view: rolloutView(model, r, last, now(), { queuePosition: queuePosition(s, model), control: await control(model, journal) }) }
+      }
 
-    app.post<{ Params: ModelParams, Body: { version?: unknown, plan?: unknown, revision?: unknown } }>('/admin/models/:model/rollout', async (request, reply) => {
-      const { model } = request.params
-      const body = (request.body ?? {}) as Record<string, unknown>
-      for (const k of Object.keys(body)) if (!['version', 'plan', 'revision'].includes(k)) throw errors.invalid(`body.${k}: is not a known field (version, plan, revision)`)
-      if (typeof body.version !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(body.version)) throw errors.invalid('body.version: must name the version to roll out', { model })
-      let plan: RolloutPlan
-      try {
-        plan = body.plan === undefined ? configPlan(plans, model) : validatePlan(body.plan, 'body.plan')
-      } catch (err) {
-        if (err instanceof PlanError) throw errors.invalid(`invalid rollout plan: ${err.message}`, { model })
-        throw err
+      scope.post<{ Params: ModelParams, Body: StartRequest }>('/admin/models/:model/rollout', { schema: { body: StartBody }, config: { release: 'start' } }, async (request, reply) => {
+        const { model } = request.params
+        const { version } = request.body
+        if (store.get().models[model] === undefined) throw errors.unknownModel(model)
+        const { plan, template } = planOf(request.body, model, deps, store.get())
+        const problem = outcomesSourceProblem(plan.checks.outcomes, deps.source ?? 'local')
+        if (problem !== null) throw errors.invalid(`invalid rollout plan: ${problem}`, { model })
+        assertCompliant(model, plan, policiesFor(model, deps.labelsOf(model), deps.policies))
+        const known = deps.segmentsOf(model)
+        const unknown = (plan.segments ?? []).filter(x => known === null || !known.includes(x))
+        if (unknown.length > 0) throw errors.invalid(known === null ? `the plan limits the canary to segments, and model "${model}" declares none (segments in its config)` : `the plan names segment(s) ${unknown.join(', ')}, which model "${model}" does not have (has: ${known.join(', ')})`, { model })
+        const missing = planSuites(plan).filter(n => !deps.suiteNames(model).includes(n))
+        if (missing.length > 0) throw errors.invalid(`the plan verifies with suite(s) ${missing.join(', ')}, which model "${model}" does not define (has: ${deps.suiteNames(model).join(', ') || 'none'})`, { model })
+        const admit = (state: RoutingState): boolean => mayAdmitNow(state, deps.maxInProgress)
+        const out = await write(request, model, 'rollout-start', startRollout(model, version, plan, ctxOf(request), { admit, template }), { version, plan, ...(template === null ? {} : { template }) }, request.body.revision)
+        return reply.code(201).send(out)
+      })
+      scope.get<{ Params: ModelParams }>('/admin/models/:model/rollout', async (request) => status(request.params.model))
+      for (const verb of Object.keys(VERBS) as Verb[]) {
+        scope.post<{ Params: ModelParams, Body: { revision?: number } }>(`/admin/models/:model/rollout/${verb}`, { schema: { body: RevisionBody }, config: { release: ACTION_OF[verb] } }, async (request) =>
+          write(request, request.params.model, `rollout-${verb}`, VERBS[verb](request.params.model, ctxOf(request)), {}, request.body.revision))
       }
-      const out = await write(request, model, 'rollout-start', startRollout(model, body.version, plan, request.principal?.name ?? 'unknown', now()), { version: body.version, plan })
-      return reply.code(201).send(out)
-    })
-    app.get<{ Params: ModelParams }>('/admin/models/:model/rollout', async (request) => status(request.params.model))
-    app.post<{ Params: ModelParams }>('/admin/models/:model/rollout/pause', async (request) =>
-      write(request, request.params.model, 'rollout-pause', pauseRollout(request.params.model, request.principal?.name ?? 'unknown', now()), {}))
-    app.post<{ Params: ModelParams }>('/admin/models/:model/rollout/resume', async (request) =>
-      write(request, request.params.model, 'rollout-resume', resumeRollout(request.params.model, request.principal?.name ?? 'unknown', now()), {}))
-    app.post<{ Params: ModelParams }>('/admin/models/:model/rollout/abort', async (request) =>
-      write(request, request.params.model, 'rollout-abort', abortRollout(request.params.model, request.principal?.name ?? 'unknown', now()), {}))
-    app.get<{ Params: ModelParams, Querystring: { limit?: string } }>('/admin/models/:model/rollout/explain', async (request) => {
-      const { model } = request.params
-      const s = store.get()
-      const r = s.models[model]?.rollout
-      if (s.models[model] === undefined) throw errors.unknownModel(model)
-      if (r == null) throw noRollout(model)
-      const q = request.query.limit
-      const limit = q === undefined ? DEFAULT_EXPLAIN_LIMIT : /^\d{1,5}$/.test(q) && Number(q) >= 1 && Number(q) <= MAX_EXPLAIN_LIMIT ? Number(q) : NaN
-      if (Number.isNaN(limit)) throw errors.invalid(`limit must be an integer from 1 to ${MAX_EXPLAIN_LIMIT}`)
-      let entries: JournalEntry[]
-      try {
-        entries = (await coordination.journal(model, limit, { durable: true })).filter(e => e.rolloutId === r.id)
-      } catch (err) {
-        throw errors.stateUnavailable(`cannot read the rollout journal: ${(err as Error).message}`, err)
-      }
-      return { revision: s.revision, rollout: r, entries: entries.reverse() }
+      scope.get<{ Params: ModelParams, Querystring: { limit?: string } }>('/admin/models/:model/rollout/explain', { schema: { querystring: ExplainQuery } }, async (request) => {
+        const { model } = request.params
+        const s = store.get()
+        const r = s.models[model]?.rollout
+        if (s.models[model] === undefined) throw errors.unknownModel(model)
+        if (r == null) throw noRollout(model)
+        const q = request.query.limit
+        const limit = q === undefined ? DEFAULT_EXPLAIN_LIMIT : Number(q)
+        if (!(limit >= 1 && limit <= MAX_EXPLAIN_LIMIT)) throw errors.invalid(`limit must be an integer from 1 to ${MAX_EXPLAIN_LIMIT}`)
+        let entries: JournalEntry[]
+        try {
+          entries = (await coordination.journal(model, limit, { durable: true })).filter(e => e.rolloutId === r.id)
+        } catch (err) {
+          throw errors.stateUnavailable(`cannot read the rollout journal: ${(err as Error).message}`, err)
+        }
+        return { revision: s.revision, rollout: r, entries: entries.reverse() }
+      })
+      scope.get('/admin/rollouts', async () => {
+        const s = store.get()
+        const at = now()
+        const positions = new Map(queued(s).map((q, i) => [q.model, i + 1]))
+        const rollouts = Object.entries(s.models)
+          .filter(([, ms]) => ms.rollout != null)
+          .map(([m, ms]) => rolloutView(m, ms.rollout!, null, at, { queuePosition: positions.get(m) ?? null }))
+        return { revision: s.revision, maxInProgress: deps.maxInProgress, inProgress: inProgress(s), queued: positions.size, rollouts }
+      })
     })
   }
 }
@@ -129,15 +192,19 @@ function noRollout (model: string): GatewayError {
   return new GatewayError('GW_NO_ROLLOUT', { model })
 }
 
-function configPlan (plans: Readonly<Record<string, RolloutPlan>>, model: string): RolloutPlan {
-  const p = plans[model]
-  if (p === undefined) throw errors.invalid(`no plan given and model "${model}" has no release.rollout in the config; pass a plan`, { model })
-  return p
-}
-
-function revisionOf (body: unknown): number | undefined {
-  const r = (body as { revision?: unknown } | null | undefined)?.revision
-  if (r === undefined) return undefined
-  if (typeof r !== 'number' || !Number.isInteger(r) || r < 0) throw errors.invalid('body.revision: must be a revision number')
-  return r
+/** The plan a start asks for: the body's plan, a template (with an override), or the model's config plan. */
+function planOf (b: StartRequest, model: string, deps: RolloutAdminDeps, state: RoutingState): { plan: RolloutPlan, template: { name: string, version: number } | null } {
+  if (b.plan !== undefined && b.template !== undefined) throw errors.invalid('body: give either plan or template, not both', { model })
+  if (b.template === undefined && (b.templateVersion !== undefined || b.override !== undefined)) throw errors.invalid('body: templateVersion and override go with template', { model })
+  try {
+    if (b.plan !== undefined) return { plan: validatePlan(b.plan, 'body.plan'), template: null }
+    const templates = allTemplates(deps.templates, state)
+    if (b.template !== undefined) return resolveTemplate({ template: b.template, version: b.templateVersion ?? null, override: b.override ?? null }, templates, 'body')
+    const p = deps.plans[model]
+    if (p === undefined) throw errors.invalid(`no plan given and model "${model}" has no release.rollout in the config; pass a plan or a template`, { model })
+    return 'plan' in p ? { plan: p.plan, template: null } : resolveTemplate(p.ref, templates, `models.${model}.release.rollout`)
+  } catch (err) {
+    if (err instanceof PlanError) throw errors.invalid(`invalid rollout plan: ${err.message}`, { model })
+    throw err
+  }
 }

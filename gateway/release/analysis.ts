@@ -10,42 +10,71 @@
  * - outputs: PSI and two-sample KS on the watched prediction, and the mean
  *   shift (Welch); fails when PSI is over its threshold and KS is significant,
  *   or the mean moved by more than its tolerance and the shift is significant.
- * The fixed-sample tests run at alpha / (checks × most looks): see stats.ts.
+ * - outcomes: labels or business values of matured requests, an always-valid
+ *   mSPRT on the difference of the metric (outcomes-check.ts, registered there).
+ * Which checks run, and with what alpha, comes from the plan through the check
+ * registry (check-registry.ts); the built-in kinds register in builtin-checks.ts.
  */
 import { histogramQuantile } from '../sink/report.js'
-import type { Checks, RolloutPlan } from './plan.js'
-import { maxLooks } from './plan.js'
+import { checkKind, type CheckResult } from './check-registry.js'
 import { ksTwoSample, mannWhitneyHistogram, proportionMsprt, psi, welch } from './stats.js'
 import type { WindowData } from './source.js'
+import type { OutcomesCheck } from './outcomes-check.js'
 
-export type Verdict = 'pass' | 'fail' | 'inconclusive'
+export type { CheckResult, Verdict } from './check-registry.js'
 
-export interface CheckResult {
-  check: keyof Checks
-  verdict: Verdict
-  /** One line a person can read: the figures and why. */
-  summary: string
-  figures: Record<string, number | null>
+export interface ErrorsCheck {
+  /** Canary error rate may exceed stable's by this much (absolute, 0.005 = half a point) before it counts as worse. */
+  maxIncrease: number
+  minRequests: number
+}
+export interface LatencyCheck {
+  /** Highest allowed canary/stable ratio per quantile, e.g. { p50: 1.5, p95: 2 }. */
+  maxRatio: Record<string, number>
+  /** A quantile also has to be this many ms slower than stable's to count (a 2 ms vs 4 ms answer is not a regression). */
+  minIncreaseMs: number
+  minRequests: number
+}
+export interface OutputsCheck {
+  /** Output tensor name in the OIP response (outputs[].name); null: the first output. */
+  output: string | null
+  /** Element of that output's data to watch (0: the first row's prediction). */
+  index: number
+  maxPsi: number
+  /** Largest tolerated absolute difference of the mean prediction. */
+  maxMeanShift: number
+  minSamples: number
+}
+
+/** The enabled checks of a plan, by kind name, each with its validated settings. */
+export interface Checks {
+  errors?: ErrorsCheck
+  latency?: LatencyCheck
+  outputs?: OutputsCheck
+  outcomes?: OutcomesCheck
+  [kind: string]: unknown
+}
+
+/** Alpha of one test, already split over the enabled checks: per window for sequential tests, per look for the others. */
+export interface Alphas {
+  sequential: number
+  perLook: number
 }
 
 /** Scale of the normal mixture over the error-rate difference (Johari et al. suggest the size of effects that matter). */
 export const ERROR_MIXTURE_TAU = 0.05
 
-export function analyse (plan: RolloutPlan, data: WindowData): CheckResult[] {
-  const c = plan.checks
-  const enabled = Object.keys(c).length
-  // Bound the whole rollout by alpha: split across checks, the error check's mSPRT per weight step, the others per look.
-  const steps = plan.steps.filter(s => s.kind === 'weight').length
-  const alphaSeq = plan.alpha / enabled / steps
-  const alphaLook = plan.alpha / enabled / maxLooks(plan)
+export function analyse (checks: Checks, data: WindowData, alphas: Alphas): CheckResult[] {
   const out: CheckResult[] = []
-  if (c.errors !== undefined) out.push(errorsCheck(c.errors, data, alphaSeq))
-  if (c.latency !== undefined) out.push(latencyCheck(c.latency, data, alphaLook))
-  if (c.outputs !== undefined) out.push(outputsCheck(c.outputs, data, alphaLook))
+  for (const [name, config] of Object.entries(checks)) {
+    const kind = checkKind(name)
+    if (kind === undefined || config === undefined) continue
+    out.push(kind.run(config, data, kind.sequential ? alphas.sequential : alphas.perLook))
+  }
   return out
 }
 
-export function errorsCheck (c: NonNullable<Checks['errors']>, d: WindowData, alpha: number): CheckResult {
+export function errorsCheck (c: ErrorsCheck, d: WindowData, alpha: number): CheckResult {
   const s = d.stable
   const k = d.canary
   const t = proportionMsprt(k.errors, k.requests, s.errors, s.requests, c.maxIncrease, ERROR_MIXTURE_TAU)
@@ -62,10 +91,10 @@ export function errorsCheck (c: NonNullable<Checks['errors']>, d: WindowData, al
   // A significant excess fails at once, even below the minimum sample: the test is valid at any size.
   if (t.pValue <= alpha) return { check: 'errors', verdict: 'fail', summary: `${text}: canary errors more`, figures }
   if (k.requests < c.minRequests || s.requests < c.minRequests) return { check: 'errors', verdict: 'inconclusive', summary: `${text}: needs ${c.minRequests} requests per version`, figures }
-  return { check: 'errors', verdict: 'pass', summary: text, figures }
+  return { check: 'errors', verdict: 'pass', summary: `${text}: not more errors than stable beyond +${pct(c.maxIncrease)} (p above alpha)`, figures }
 }
 
-export function latencyCheck (c: NonNullable<Checks['latency']>, d: WindowData, alpha: number): CheckResult {
+export function latencyCheck (c: LatencyCheck, d: WindowData, alpha: number): CheckResult {
   const s = d.stable
   const k = d.canary
   const mw = mannWhitneyHistogram(k.latency, s.latency)
@@ -87,10 +116,11 @@ export function latencyCheck (c: NonNullable<Checks['latency']>, d: WindowData, 
   const text = `${parts.join(', ')}, +${c.minIncreaseMs} ms at least; rank test p=${fmt(mw.pValue)} (alpha ${fmt(alpha)})`
   if (k.requests < c.minRequests || s.requests < c.minRequests) return { check: 'latency', verdict: 'inconclusive', summary: `${text}: needs ${c.minRequests} requests per version`, figures }
   if (over.length > 0 && mw.pValue <= alpha) return { check: 'latency', verdict: 'fail', summary: `${text}: canary slower at ${over.join(', ')}`, figures }
-  return { check: 'latency', verdict: 'pass', summary: text, figures }
+  const why = over.length === 0 ? `every quantile within its ratio or ${c.minIncreaseMs} ms of stable` : `${over.join(', ')} over the ratio but the rank test is not significant (p above alpha): noise, not a slower canary`
+  return { check: 'latency', verdict: 'pass', summary: `${text}: ${why}`, figures }
 }
 
-export function outputsCheck (c: NonNullable<Checks['outputs']>, d: WindowData, alpha: number): CheckResult {
+export function outputsCheck (c: OutputsCheck, d: WindowData, alpha: number): CheckResult {
   const s = d.stable.outputs
   const k = d.canary.outputs
   const p = psi(s, k)
@@ -102,7 +132,10 @@ export function outputsCheck (c: NonNullable<Checks['outputs']>, d: WindowData, 
   const shifted = p > c.maxPsi && ks.pValue <= alpha
   const moved = Math.abs(w.difference) > c.maxMeanShift && w.pValue <= alpha
   if (shifted || moved) return { check: 'outputs', verdict: 'fail', summary: `${text}: canary predictions ${shifted ? 'distribution shifted' : 'mean moved'}`, figures }
-  return { check: 'outputs', verdict: 'pass', summary: text, figures }
+  const notes: string[] = []
+  if (p > c.maxPsi) notes.push('PSI over its max but KS not significant')
+  if (Math.abs(w.difference) > c.maxMeanShift) notes.push('mean shift over its max but not significant')
+  return { check: 'outputs', verdict: 'pass', summary: `${text}: ${notes.length === 0 ? 'distribution and mean within their limits' : `${notes.join('; ')}, so not a real change`}`, figures }
 }
 
 function nan (x: number): number | null {

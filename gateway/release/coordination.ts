@@ -29,11 +29,11 @@ export const JOURNAL_CAP = 2000
 export interface JournalEntry {
   at: number
   instanceId: string
-  action: Decision['action'] | 'start' | 'pause' | 'resume' | 'abort' | 'superseded'
+  action: Decision['action'] | 'start' | 'pause' | 'resume' | 'abort' | 'approve' | 'admit' | 'superseded'
   step: number
   weight: number
   reason: string
-  checks: Array<{ check: string, verdict: string, summary: string, figures: Record<string, number | null> }>
+  checks: Array<{ check: string, verdict: string, summary: string, figures: Record<string, number | null>, segment?: string }>
   rolloutId: string
 }
 

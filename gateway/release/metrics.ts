@@ -17,7 +17,7 @@ import type { RolloutRecord, RolloutStatus } from '../state/rollout-record.js'
 import { rolloutView, type RolloutView } from './status.js'
 import type { Coordination, JournalEntry } from './coordination.js'
 
-export const ROLLOUT_PHASES: readonly RolloutStatus[] = ['running', 'paused', 'held', 'promoted', 'rolled-back', 'aborted', 'superseded']
+export const ROLLOUT_PHASES: readonly RolloutStatus[] = ['queued', 'running', 'paused', 'held', 'watching', 'promoted', 'rolled-back', 'aborted', 'superseded']
 const ENDED: ReadonlySet<RolloutStatus> = new Set(['promoted', 'rolled-back', 'aborted', 'superseded'])
 /** A verdict as a number a PromQL comparison can use: fail < inconclusive < pass. */
 export const VERDICT_VALUE: Readonly<Record<string, number>> = { fail: -1, inconclusive: 0, pass: 1 }
@@ -61,7 +61,7 @@ export class ReleaseMetrics {
     })
     new Gauge({
       name: `${METRICS_PREFIX}rollout_phase`,
-      help: '1 for the phase the model\'s current or last rollout is in (running, paused, held, promoted, rolled-back, aborted, superseded), 0 for the others',
+      help: '1 for the phase the model\'s current or last rollout is in (queued, running, paused, held, watching, promoted, rolled-back, aborted, superseded), 0 for the others',
       labelNames: ['model', 'version', 'phase'],
       registers,
       collect () {
@@ -94,7 +94,8 @@ export class ReleaseMetrics {
         for (const [model, r] of rollouts(state())) {
           const j = journaled.get(model)
           const checks = j !== undefined && j.rolloutId === r.id ? j.checks : r.checks
-          for (const c of checks) this.labels(model, r.version, c.check).set(VERDICT_VALUE[c.verdict] ?? 0)
+          // Checks over all traffic; the per-segment ones are model_gateway_rollout_segment_check_verdict (lifecycle-metrics.ts).
+          for (const c of checks) if (c.segment === undefined) this.labels(model, r.version, c.check).set(VERDICT_VALUE[c.verdict] ?? 0)
         }
       }
     })

@@ -1,45 +1,45 @@
 /**
- * The rollout plan: steps of canary weight and bake time, manual gates, the
- * checks with their thresholds, and what to do when data is short or missing.
- * Written in YAML (under a model's `release.rollout`, or a file given to the CLI
- * or admin API); validated here by hand so every error names the field path
+ * The rollout plan: steps (canary weights with bake times, blue-green preview
+ * analysis, manual gates and approvals), the checks with their thresholds, what
+ * to do when data is short or missing, and what happens after promotion (the
+ * holdback of the previous version and the post-promotion watch). Written in
+ * YAML (under a model's `release.rollout`, a template, or a file given to the
+ * CLI or admin API); validated here by hand so every error names the field path
  * (and the file) and says what is wrong. The validated plan is plain JSON: it is
  * stored with the rollout in the routing state.
  */
 import { parse as parseYaml } from 'yaml'
-import { TOTAL_BP } from '../state/split.js'
+import './builtin-checks.js'
+import './outcomes-check.js'
+import type { Alphas, Checks } from './analysis.js'
+import { checkKind, checkKindNames } from './check-registry.js'
+import { duration, failFor, formatBp, int, known, mapping, names, num, parseDuration, PlanError, show, type Fail } from './plan-fields.js'
+import { isJudged, parseStep, type JudgedStep, type Step } from './plan-steps.js'
+import type { WindowQuery } from './source.js'
+import { expandExperiment, type ExperimentPlan } from './experiment-plan.js'
 
-export type Step = { kind: 'weight', weight: number, bakeMs: number } | { kind: 'gate' }
+export { PlanError, parseDuration, parseWeight, formatBp } from './plan-fields.js'
+export type { Step, WeightStep, PreviewStep, JudgedStep } from './plan-steps.js'
+export type { Checks, ErrorsCheck, LatencyCheck, OutputsCheck } from './analysis.js'
 
-export interface ErrorsCheck {
-  /** Canary error rate may exceed stable's by this much (absolute, 0.005 = half a point) before it counts as worse. */
-  maxIncrease: number
-  minRequests: number
+export type PlanStrategy = 'canary' | 'blue-green'
+
+/** The first requests (or seconds) of the candidate that analysis leaves out: its cold start. */
+export interface ExcludePlan {
+  /** Per replica of the candidate: its first this-many requests (the local source). */
+  requests: number
+  /** The candidate's first this-many ms of traffic in the rollout (any source). */
+  durationMs: number
 }
-export interface LatencyCheck {
-  /** Highest allowed canary/stable ratio per quantile, e.g. { p50: 1.5, p95: 2 }. */
-  maxRatio: Record<string, number>
-  /** A quantile also has to be this many ms slower than stable's to count (a 2 ms vs 4 ms answer is not a regression). */
-  minIncreaseMs: number
-  minRequests: number
-}
-export interface OutputsCheck {
-  /** Output tensor name in the OIP response (outputs[].name); null: the first output. */
-  output: string | null
-  /** Element of that output's data to watch (0: the first row's prediction). */
-  index: number
-  maxPsi: number
-  /** Largest tolerated absolute difference of the mean prediction. */
-  maxMeanShift: number
-  minSamples: number
-}
-export interface Checks {
-  errors?: ErrorsCheck
-  latency?: LatencyCheck
-  outputs?: OutputsCheck
+
+export interface WatchPlan {
+  /** How long the promoted version is judged against the previous one before the rollout is done. */
+  durationMs: number
 }
 
 export interface RolloutPlan {
+  /** canary: weight steps, then promote; blue-green: preview analysis, then the switch. */
+  strategy: PlanStrategy
   steps: Step[]
   checks: Checks
   /** How often the analysis runs. */
@@ -50,23 +50,25 @@ export interface RolloutPlan {
   onNoData: 'hold' | 'fail'
   /** Held without data (or with the source down) this long: roll back. */
   noDataRollbackAfterMs: number
-  /** Bound on the chance a good canary is rolled back, over the whole rollout (split across checks). */
+  /** Bound on the chance a good canary is rolled back, over the whole rollout (split across checks); the watch has its own. */
   alpha: number
+  /** After promotion the previous version stays held back this long (null: the config's rollouts.holdback). */
+  holdbackMs: number | null
+  /** The post-promotion watch, or null for none. */
+  watch: WatchPlan | null
+  /** What analysis leaves out of the candidate's cold start, or null. */
+  exclude: ExcludePlan | null
+  /** A canary only these segments of users see (the model's segments), or null for everyone. */
+  segments: string[] | null  /** An experiment instead of steps: one split held until the outcomes check decides (experiment-plan.ts). */
+  experiment?: ExperimentPlan
 }
 
-export const CHECK_NAMES = ['errors', 'latency', 'outputs'] as const
+export const PLAN_KEYS = ['strategy', 'steps', 'checks', 'interval', 'maxExtension', 'onNoData', 'noDataRollbackAfter', 'alpha', 'holdback', 'watch', 'exclude', 'segments', 'experiment'] as const
 export const DEFAULT_INTERVAL_MS = 30_000
 export const DEFAULT_MAX_EXTENSION_MS = 10 * 60_000
 export const DEFAULT_NO_DATA_ROLLBACK_MS = 15 * 60_000
 export const DEFAULT_ALPHA = 0.01
 export const MAX_STEPS = 50
-
-export class PlanError extends Error {
-  constructor (readonly source: string, readonly path: string, readonly reason: string) {
-    super(`${source}: ${path === '' ? '(root)' : path}: ${reason}`)
-    this.name = 'PlanError'
-  }
-}
 
 /** Parses YAML (or JSON, which is YAML) text and validates it; `source` names the file in errors. */
 export function parsePlanText (text: string, source: string): RolloutPlan {
@@ -81,146 +83,123 @@ export function parsePlanText (text: string, source: string): RolloutPlan {
 
 /** Checks a parsed plan; throws PlanError naming `source`, the field path and the reason. */
 export function validatePlan (raw: unknown, source = 'plan'): RolloutPlan {
-  const fail = (path: string, reason: string): never => { throw new PlanError(source, path, reason) }
-  const obj = mapping(raw, '', fail)
-  known(obj, '', ['steps', 'checks', 'interval', 'maxExtension', 'onNoData', 'noDataRollbackAfter', 'alpha'], fail)
-
-  if (!Array.isArray(obj.steps) || obj.steps.length === 0) fail('steps', 'must be a list of at least one step')
-  const rawSteps = obj.steps as unknown[]
-  if (rawSteps.length > MAX_STEPS) fail('steps', `has ${rawSteps.length} steps; at most ${MAX_STEPS}`)
-  const steps: Step[] = []
-  let last = 0
-  rawSteps.forEach((s, i) => {
-    const p = `steps[${i}]`
-    const st = mapping(s, p, fail)
-    if (st.gate !== undefined) {
-      known(st, p, ['gate'], fail)
-      if (st.gate !== 'manual' && st.gate !== true) fail(`${p}.gate`, `must be "manual", got ${show(st.gate)}`)
-      steps.push({ kind: 'gate' })
-      return
-    }
-    known(st, p, ['weight', 'bake'], fail)
-    if (st.weight === undefined) fail(p, 'needs weight (e.g. 5%) and bake (e.g. 10m), or is a gate (gate: manual)')
-    const weight = parseWeight(st.weight, `${p}.weight`, fail)
-    if (weight <= last) fail(`${p}.weight`, `${formatBp(weight)} must be more than the previous step's ${formatBp(last)} (weights only grow)`)
-    if (st.bake === undefined) fail(`${p}.bake`, 'is required (how long the step runs before it may advance, e.g. 5m)')
-    const bakeMs = parseDuration(st.bake, `${p}.bake`, fail)
-    if (bakeMs <= 0) fail(`${p}.bake`, 'must be more than zero')
-    last = weight
-    steps.push({ kind: 'weight', weight, bakeMs })
-  })
-  if (!steps.some(s => s.kind === 'weight')) fail('steps', 'must have at least one weight step')
-
-  const checksRaw = obj.checks === undefined ? { errors: {} } : mapping(obj.checks, 'checks', fail)
-  const checks: Checks = {}
-  for (const name of Object.keys(checksRaw)) {
-    if (!(CHECK_NAMES as readonly string[]).includes(name)) fail(`checks.${name}`, `unknown check (known: ${CHECK_NAMES.join(', ')})`)
+  const fail = failFor(source)
+  // A copy: an experiment writes the one step it stands for into it.
+  const obj = { ...mapping(raw, '', fail) }
+  known(obj, '', PLAN_KEYS, fail)
+  if (obj.strategy !== undefined && obj.strategy !== 'canary' && obj.strategy !== 'blue-green') fail('strategy', `must be "canary" or "blue-green", got ${show(obj.strategy)}`)
+  const strategy = (obj.strategy as PlanStrategy | undefined) ?? 'canary'
+  if (strategy === 'blue-green' && obj.experiment !== undefined) fail('experiment', 'holds a split between two versions; a blue-green switch moves everyone (use strategy: canary)')
+  const experiment = expandExperiment(obj, fail)
+  const steps = validateSteps(obj.steps, strategy, fail)
+  const checks = validateChecks(obj.checks, fail)
+  if (experiment !== undefined) {
+    const oc = checks.outcomes
+    if (oc === undefined) return fail('checks.outcomes', 'is required in an experiment: it is the test that decides the winner')
+    checks.outcomes = { ...oc, experiment: true }
   }
-  if (checksRaw.errors !== undefined) {
-    const c = mapping(checksRaw.errors ?? {}, 'checks.errors', fail)
-    known(c, 'checks.errors', ['maxIncrease', 'minRequests'], fail)
-    checks.errors = {
-      maxIncrease: num(c.maxIncrease, 'checks.errors.maxIncrease', 0, 1, 0.005, fail),
-      minRequests: int(c.minRequests, 'checks.errors.minRequests', 1, 1e9, 200, fail)
-    }
-  }
-  if (checksRaw.latency !== undefined) {
-    const c = mapping(checksRaw.latency ?? {}, 'checks.latency', fail)
-    known(c, 'checks.latency', ['maxRatio', 'minIncreaseMs', 'minRequests'], fail)
-    const ratios = c.maxRatio === undefined ? { p50: 1.5, p95: 1.5 } : mapping(c.maxRatio, 'checks.latency.maxRatio', fail)
-    const maxRatio: Record<string, number> = {}
-    for (const [q, v] of Object.entries(ratios)) {
-      const m = /^p(\d{1,2}(\.\d+)?)$/.exec(q)
-      if (m === null || Number(m[1]) <= 0) fail(`checks.latency.maxRatio.${q}`, 'must name a quantile like p50, p95 or p99.9')
-      maxRatio[q] = num(v, `checks.latency.maxRatio.${q}`, 1, 1000, 1.5, fail)
-    }
-    if (Object.keys(maxRatio).length === 0) fail('checks.latency.maxRatio', 'must name at least one quantile')
-    checks.latency = {
-      maxRatio,
-      minIncreaseMs: num(c.minIncreaseMs, 'checks.latency.minIncreaseMs', 0, 1e6, 5, fail),
-      minRequests: int(c.minRequests, 'checks.latency.minRequests', 1, 1e9, 200, fail)
-    }
-  }
-  if (checksRaw.outputs !== undefined) {
-    const c = mapping(checksRaw.outputs ?? {}, 'checks.outputs', fail)
-    known(c, 'checks.outputs', ['output', 'index', 'maxPsi', 'maxMeanShift', 'minSamples'], fail)
-    if (c.output !== undefined && (typeof c.output !== 'string' || c.output === '')) fail('checks.outputs.output', `must be an output name, got ${show(c.output)}`)
-    checks.outputs = {
-      output: (c.output as string | undefined) ?? null,
-      index: int(c.index, 'checks.outputs.index', 0, 1e6, 0, fail),
-      maxPsi: num(c.maxPsi, 'checks.outputs.maxPsi', 0, 100, 0.2, fail),
-      maxMeanShift: num(c.maxMeanShift, 'checks.outputs.maxMeanShift', 0, 1e12, 0.05, fail),
-      minSamples: int(c.minSamples, 'checks.outputs.minSamples', 2, 1e7, 100, fail)
-    }
-  }
-  if (Object.keys(checks).length === 0) fail('checks', 'must enable at least one check (errors, latency, outputs)')
-
+  if (strategy === 'blue-green' && obj.segments !== undefined) fail('segments', 'limits a canary to segments; a blue-green switch moves everyone')
   if (obj.onNoData !== undefined && obj.onNoData !== 'hold' && obj.onNoData !== 'fail') fail('onNoData', `must be "hold" or "fail", got ${show(obj.onNoData)}`)
-  const intervalMs = obj.interval === undefined ? DEFAULT_INTERVAL_MS : parseDuration(obj.interval, 'interval', fail)
+  const intervalMs = duration(obj.interval, 'interval', DEFAULT_INTERVAL_MS, fail)
   if (intervalMs < 100) fail('interval', 'must be at least 100ms')
   return {
+    strategy,
     steps,
     checks,
     intervalMs,
-    maxExtensionMs: obj.maxExtension === undefined ? DEFAULT_MAX_EXTENSION_MS : parseDuration(obj.maxExtension, 'maxExtension', fail),
+    maxExtensionMs: duration(obj.maxExtension, 'maxExtension', DEFAULT_MAX_EXTENSION_MS, fail),
     onNoData: (obj.onNoData as 'hold' | 'fail' | undefined) ?? 'hold',
-    noDataRollbackAfterMs: obj.noDataRollbackAfter === undefined ? DEFAULT_NO_DATA_ROLLBACK_MS : parseDuration(obj.noDataRollbackAfter, 'noDataRollbackAfter', fail),
-    alpha: num(obj.alpha, 'alpha', 1e-9, 0.5, DEFAULT_ALPHA, fail)
+    noDataRollbackAfterMs: duration(obj.noDataRollbackAfter, 'noDataRollbackAfter', DEFAULT_NO_DATA_ROLLBACK_MS, fail),
+    alpha: num(obj.alpha, 'alpha', 1e-9, 0.5, DEFAULT_ALPHA, fail),
+    holdbackMs: obj.holdback === undefined ? null : parseDuration(obj.holdback, 'holdback', fail),
+    watch: validateWatch(obj.watch, fail),
+    exclude: validateExclude(obj.exclude, fail),
+    segments: obj.segments === undefined || obj.segments === null ? null : names(obj.segments, 'segments', SEGMENT_RE, fail),
+    ...(experiment === undefined ? {} : { experiment })
   }
 }
 
-type Fail = (path: string, reason: string) => never
+const SEGMENT_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 
-function mapping (v: unknown, path: string, fail: Fail): Record<string, unknown> {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(path, `must be a mapping, got ${show(v)}`)
-  return v as Record<string, unknown>
+function validateExclude (raw: unknown, fail: Fail): ExcludePlan | null {
+  if (raw === undefined || raw === null) return null
+  const o = mapping(raw, 'exclude', fail)
+  known(o, 'exclude', ['requests', 'duration'], fail)
+  if (o.requests === undefined && o.duration === undefined) fail('exclude', 'needs requests (per replica) or duration, or both')
+  return { requests: int(o.requests, 'exclude.requests', 0, 1e7, 0, fail), durationMs: duration(o.duration, 'exclude.duration', 0, fail) }
 }
 
-function known (o: Record<string, unknown>, path: string, keys: readonly string[], fail: Fail): void {
-  for (const k of Object.keys(o)) if (!keys.includes(k)) fail(path === '' ? k : `${path}.${k}`, `unknown key (known: ${keys.join(', ')})`)
+function validateSteps (raw: unknown, strategy: PlanStrategy, fail: Fail): Step[] {
+  if (!Array.isArray(raw) || raw.length === 0) fail('steps', 'must be a list of at least one step')
+  const list = raw as unknown[]
+  if (list.length > MAX_STEPS) fail('steps', `has ${list.length} steps; at most ${MAX_STEPS}`)
+  const steps: Step[] = []
+  let last = 0
+  list.forEach((s, i) => {
+    const p = `steps[${i}]`
+    const step = parseStep(mapping(s, p, fail), p, fail)
+    if (step.kind === 'weight') {
+      if (strategy === 'blue-green') fail(`${p}.weight`, 'a blue-green plan switches all traffic at once: use preview steps, not weights (or strategy: canary)')
+      if (step.weight <= last) fail(`${p}.weight`, `${formatBp(step.weight)} must be more than the previous step's ${formatBp(last)} (weights only grow)`)
+      last = step.weight
+    }
+    if (step.kind === 'preview' && strategy !== 'blue-green') fail(`${p}.preview`, 'preview steps judge a blue-green preview; this plan is a canary (set strategy: blue-green)')
+    steps.push(step)
+  })
+  if (strategy === 'canary' && !steps.some(s => s.kind === 'weight')) fail('steps', 'must have at least one weight step')
+  if (strategy === 'blue-green' && !steps.some(s => s.kind === 'preview')) fail('steps', 'a blue-green plan needs at least one preview step (the preview judged before the switch)')
+  return steps
 }
 
-function num (v: unknown, path: string, min: number, max: number, def: number, fail: Fail): number {
-  if (v === undefined) return def
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) fail(path, `must be a number from ${min} to ${max}, got ${show(v)}`)
-  return v as number
+function validateChecks (raw: unknown, fail: Fail): Checks {
+  const given = raw === undefined ? { errors: {} } : mapping(raw, 'checks', fail)
+  const known = checkKindNames()
+  for (const name of Object.keys(given)) if (!known.includes(name)) fail(`checks.${name}`, `unknown check (known: ${known.join(', ')})`)
+  const checks: Checks = {}
+  // Registry order, so results always come in the same order whatever the plan's key order.
+  for (const name of known) {
+    if (given[name] === undefined) continue
+    checks[name] = checkKind(name)!.parse(mapping(given[name] ?? {}, `checks.${name}`, fail), `checks.${name}`, fail)
+  }
+  if (Object.keys(checks).length === 0) fail('checks', `must enable at least one check (${known.join(', ')})`)
+  return checks
 }
 
-function int (v: unknown, path: string, min: number, max: number, def: number, fail: Fail): number {
-  if (v === undefined) return def
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(path, `must be an integer from ${min} to ${max}, got ${show(v)}`)
-  return v as number
+function validateWatch (raw: unknown, fail: Fail): WatchPlan | null {
+  if (raw === undefined || raw === null) return null
+  const o = mapping(raw, 'watch', fail)
+  known(o, 'watch', ['duration'], fail)
+  if (o.duration === undefined) fail('watch.duration', 'is required (how long the promoted version is watched, e.g. 30m)')
+  const durationMs = parseDuration(o.duration, 'watch.duration', fail)
+  if (durationMs <= 0) fail('watch.duration', 'must be more than zero')
+  return { durationMs }
 }
 
-/** "5%", "0.5%", "50bp", or a plain number of percent -> basis points. */
-export function parseWeight (v: unknown, path: string, fail: Fail): number {
-  let bp: number
-  if (typeof v === 'number') bp = v * 100
-  else if (typeof v === 'string' && /^\d+(\.\d+)?%$/.test(v.trim())) bp = Number(v.trim().slice(0, -1)) * 100
-  else if (typeof v === 'string' && /^\d+bp$/.test(v.trim())) bp = Number(v.trim().slice(0, -2))
-  else return fail(path, `must be a percentage (5%), basis points (50bp) or a number of percent, got ${show(v)}`)
-  if (!Number.isInteger(Math.round(bp * 1e6) / 1e6) || bp <= 0 || bp > TOTAL_BP) fail(path, `must be more than 0 and at most 100% in whole basis points, got ${show(v)}`)
-  return Math.round(bp)
+/**
+ * Steps whose window the check kinds judge (weights, previews), in order: what
+ * the alpha is spread over. Shadow steps judge by fixed thresholds, not tests.
+ */
+export function judgedSteps (plan: RolloutPlan): Array<{ index: number, step: JudgedStep }> {
+  const out: Array<{ index: number, step: JudgedStep }> = []
+  plan.steps.forEach((step, index) => { if (isJudged(step) && step.kind !== 'shadow') out.push({ index, step }) })
+  return out
 }
 
-/** "500ms", "5s", "2m", "1h", or a number of milliseconds. */
-export function parseDuration (v: unknown, path: string, fail: Fail): number {
-  if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v
-  const m = typeof v === 'string' ? /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v.trim()) : null
-  if (m === null) return fail(path, `must be a duration like 500ms, 30s, 5m, 1h (or milliseconds), got ${show(v)}`)
-  return Math.round(Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'])
+/** Whether a verify step comes before the candidate's first weight (then the verification gate is its job, not the start's). */
+export function verifiesBeforeWeight (plan: RolloutPlan): boolean {
+  for (const s of plan.steps) {
+    if (s.kind === 'verify') return true
+    if (s.kind === 'weight') return false
+  }
+  return false
 }
 
-export function formatBp (bp: number): string {
-  return `${(bp / 100).toFixed(2).replace(/\.?0+$/, '')}%`
+/** The suites a plan's verify and warm-up steps name. */
+export function planSuites (plan: RolloutPlan): string[] {
+  return [...new Set(plan.steps.flatMap(s => s.kind === 'verify' ? s.suites : s.kind === 'warmup' ? [s.suite] : []))]
 }
 
-function show (v: unknown): string {
-  const s = JSON.stringify(v)
-  return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 60)}…` : s
-}
-
-/** Weight steps only, in order (what the canary goes through before promotion). */
+/** Weight steps only, in order (what a canary goes through before promotion). */
 export function weightSteps (plan: RolloutPlan): Array<{ index: number, weight: number, bakeMs: number }> {
   const out: Array<{ index: number, weight: number, bakeMs: number }> = []
   plan.steps.forEach((s, index) => { if (s.kind === 'weight') out.push({ index, weight: s.weight, bakeMs: s.bakeMs }) })
@@ -228,12 +207,34 @@ export function weightSteps (plan: RolloutPlan): Array<{ index: number, weight: 
 }
 
 /**
- * The most analysis looks a plan can take: per weight step, its bake time plus
- * the longest extension, divided by the interval. The fixed-sample tests run at
- * alpha / looks (Bonferroni over looks).
+ * The most analysis looks a plan can take before promotion: per judged step,
+ * its bake time plus the longest extension, divided by the interval. The
+ * fixed-sample tests run at alpha / looks (Bonferroni over looks).
  */
 export function maxLooks (plan: RolloutPlan): number {
   let n = 0
-  for (const s of weightSteps(plan)) n += Math.ceil((s.bakeMs + plan.maxExtensionMs) / plan.intervalMs) + 1
+  for (const { step } of judgedSteps(plan)) n += Math.ceil((step.bakeMs + plan.maxExtensionMs) / plan.intervalMs) + 1
   return Math.max(1, n)
+}
+
+/** Alphas before promotion: split over the checks, sequential tests per judged step, the others per look. */
+export function stepAlphas (plan: RolloutPlan): Alphas {
+  const perCheck = plan.alpha / Math.max(1, Object.keys(plan.checks).length)
+  return { sequential: perCheck / Math.max(1, judgedSteps(plan).length), perLook: perCheck / maxLooks(plan) }
+}
+
+/** Alphas of the post-promotion watch: one window, looks over its duration. */
+export function watchAlphas (plan: RolloutPlan): Alphas {
+  const perCheck = plan.alpha / Math.max(1, Object.keys(plan.checks).length)
+  const looks = plan.watch == null ? 1 : Math.ceil(plan.watch.durationMs / plan.intervalMs) + 1
+  return { sequential: perCheck, perLook: perCheck / looks }
+}
+
+/** The output the sources must collect for the plan's checks (the first check kind that names one). */
+export function outputOf (plan: RolloutPlan): WindowQuery['output'] {
+  for (const [name, config] of Object.entries(plan.checks)) {
+    const o = checkKind(name)?.output?.(config)
+    if (o != null) return o
+  }
+  return null
 }

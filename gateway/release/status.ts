@@ -1,25 +1,28 @@
 /**
- * `rollout status` as data and as text: where the rollout is (step, weight,
- * time left in the step), the checks of the last analysis with their figures,
- * and a progress bar over the plan. The admin API returns the data; the CLI
- * renders it (live on a terminal, once otherwise).
+ * `rollout status` as data and as text: where the rollout is (queued with its
+ * position, step, weight, time left in the step, the watch after promotion),
+ * the checks of the last analysis with their figures, and a progress bar over
+ * the plan. The admin API returns the data; the CLI renders it (live on a
+ * terminal, once otherwise).
  */
 import type { RolloutRecord } from '../state/rollout-record.js'
 import type { JournalEntry } from './coordination.js'
 import type { RolloutPlan } from './plan.js'
-import { formatBp } from './plan.js'
+import { formatBp } from './plan-fields.js'
+import type { Step } from './plan-steps.js'
 import { seconds, weightAt } from './steps.js'
 
 export interface RolloutView {
   model: string
   version: string
   stable: string
+  strategy: RolloutPlan['strategy']
   status: RolloutRecord['status']
   reason: string | null
   /** 1-based step number and the number of steps. */
   step: number
   steps: number
-  stepKind: 'weight' | 'gate' | 'done'
+  stepKind: Step['kind'] | 'watch' | 'done' | 'queued'
   weight: number
   bakeMs: number | null
   elapsedMs: number
@@ -29,6 +32,10 @@ export interface RolloutView {
   startedAt: string
   startedBy: string
   endedAt: string | null
+  /** Position in the release queue (1 = next), when queued. */
+  queuePosition: number | null
+  /** Who approved which approval step. */
+  approvals: Array<{ step: number, by: string, at: string }>
   /** The newest analysis in the journal (its checks and decision), if any. */
   last: JournalEntry | null
   /** Whether the controller can act: the state store, the lease, its latest decision. */
@@ -47,33 +54,42 @@ export interface ControlView {
   lastDecisionCached: boolean
 }
 
-export function rolloutView (model: string, r: RolloutRecord, last: JournalEntry | null, now: number, control?: ControlView): RolloutView {
+export function rolloutView (model: string, r: RolloutRecord, last: JournalEntry | null, now: number, extra: { queuePosition?: number | null, control?: ControlView } = {}): RolloutView {
+  const control = extra.control
   const plan = r.plan as RolloutPlan
   const s = plan.steps[r.step]
   const ended = r.endedAt !== null
   const elapsed = Math.max(0, (ended ? r.endedAt! : now) - r.stepStartedAt)
-  const total = plan.steps.reduce((a, x) => a + (x.kind === 'weight' ? x.bakeMs : 0), 0)
+  const bakeOf = (x: Step): number => x.kind === 'weight' || x.kind === 'preview' ? x.bakeMs : 0
+  const total = plan.steps.reduce((a, x) => a + bakeOf(x), 0) + (plan.watch?.durationMs ?? 0)
   let done = 0
-  for (let i = 0; i < Math.min(r.step, plan.steps.length); i++) { const x = plan.steps[i]!; if (x.kind === 'weight') done += x.bakeMs }
-  if (s?.kind === 'weight') done += Math.min(elapsed, s.bakeMs)
-  const weight = r.status === 'promoted' ? 10_000 : r.status === 'rolled-back' || r.status === 'aborted' ? 0 : weightAt(plan, r.step)
+  for (let i = 0; i < Math.min(r.step, plan.steps.length); i++) done += bakeOf(plan.steps[i]!)
+  if (s !== undefined) done += Math.min(elapsed, bakeOf(s))
+  const watching = r.status === 'watching'
+  if (watching) done += Math.min(elapsed, plan.watch?.durationMs ?? 0)
+  const promoted = r.status === 'promoted' || watching
+  const weight = promoted ? 10_000 : r.status === 'rolled-back' || r.status === 'aborted' || r.status === 'queued' ? 0 : weightAt(plan, r.step)
+  const bake = s !== undefined ? bakeOf(s) : watching ? plan.watch?.durationMs ?? 0 : 0
   return {
     model,
     version: r.version,
     stable: r.stable,
+    strategy: plan.strategy ?? 'canary',
     status: r.status,
     reason: r.reason,
     step: Math.min(r.step + 1, plan.steps.length),
     steps: plan.steps.length,
-    stepKind: s === undefined ? 'done' : s.kind,
+    stepKind: r.status === 'queued' ? 'queued' : watching ? 'watch' : s === undefined ? 'done' : s.kind,
     weight,
-    bakeMs: s?.kind === 'weight' ? s.bakeMs : null,
+    bakeMs: bake > 0 ? bake : null,
     elapsedMs: elapsed,
-    remainingMs: s?.kind === 'weight' ? Math.max(0, s.bakeMs - elapsed) : null,
+    remainingMs: bake > 0 && !ended ? Math.max(0, bake - elapsed) : null,
     progress: r.status === 'promoted' ? 1 : total === 0 ? 0 : done / total,
     startedAt: new Date(r.startedAt).toISOString(),
     startedBy: r.startedBy,
     endedAt: r.endedAt === null ? null : new Date(r.endedAt).toISOString(),
+    queuePosition: extra.queuePosition ?? null,
+    approvals: (r.approvals ?? []).map(a => ({ step: a.step + 1, by: a.by, at: new Date(a.at).toISOString() })),
     last,
     ...(control === undefined ? {} : { control })
   }
@@ -99,15 +115,53 @@ export function controlLines (c: ControlView, now: number): string[] {
   return lines
 }
 
-/** The status as lines of text. */
-export function formatStatus (v: RolloutView, now = Date.now()): string[] {
+const KIND_NOTE: Partial<Record<RolloutView['stepKind'], string>> = { gate: ' (manual gate)', approval: ' (approval)', preview: ' (preview)', watch: ' (post-promotion watch)' }
+
+/** Terminal width the status fits by default (`--wide`: one line per item, however long). */
+export const STATUS_COLUMNS = 100
+
+/** A line broken at spaces into lines of at most `width` columns, the continuations indented. */
+export function wrapLine (line: string, width = STATUS_COLUMNS, indent = '      '): string[] {
+  const out: string[] = []
+  let rest = line
+  while (rest.length > width) {
+    let cut = rest.lastIndexOf(' ', width)
+    if (cut <= indent.length) cut = width
+    out.push(rest.slice(0, cut).trimEnd())
+    rest = `${indent}${rest.slice(cut).trimStart()}`
+  }
+  out.push(rest)
+  return out
+}
+
+/** A check's line: the verdict and, first, why (the summary's last clause), then the figures it rests on. */
+function checkLine (c: JournalEntry['checks'][number], wide: boolean): string {
+  const name = (c.segment === undefined ? c.check : `${c.check}[${c.segment}]`).padEnd(8)
+  if (wide) return `  ${name} ${c.verdict.toUpperCase().padEnd(13)} ${c.summary}`
+  const cut = c.summary.lastIndexOf(': ')
+  const why = cut < 0 ? '' : c.summary.slice(cut + 2)
+  const figures = cut < 0 ? c.summary : c.summary.slice(0, cut)
+  return `  ${name} ${c.verdict.toUpperCase().padEnd(13)} ${why === '' ? figures : `${why} — ${figures}`}`
+}
+
+/** The status as lines of text, each within STATUS_COLUMNS unless `wide`. */
+export function formatStatus (v: RolloutView, now = Date.now(), wide = false): string[] {
+  const lines = statusLines(v, now, wide)
+  return wide ? lines : lines.flatMap(l => wrapLine(l))
+}
+
+function statusLines (v: RolloutView, now: number, wide: boolean): string[] {
+  const where = v.status === 'queued'
+    ? `queued: position ${v.queuePosition ?? '?'} in the release queue`
+    : `step ${v.step}/${v.steps}${KIND_NOTE[v.stepKind] ?? ''}  ${v.strategy === 'blue-green' ? (v.weight === 10_000 ? 'switched' : 'preview at 0% (explicit-version traffic)') : `canary weight ${formatBp(v.weight)}`}  ` +
+      (v.remainingMs === null ? '' : `${v.stepKind === 'watch' ? 'watch' : 'bake'} ${seconds(v.elapsedMs)} of ${seconds(v.bakeMs ?? 0)} (${seconds(v.remainingMs)} left)`)
   const lines = [
-    `rollout of ${v.model} ${v.version} (stable ${v.stable}): ${v.status.toUpperCase()}${v.reason === null ? '' : ` — ${v.reason}`}`,
-    `step ${v.step}/${v.steps}${v.stepKind === 'gate' ? ' (manual gate)' : ''}  canary weight ${formatBp(v.weight)}  ` +
-      (v.remainingMs === null ? '' : `bake ${seconds(v.elapsedMs)} of ${seconds(v.bakeMs ?? 0)} (${seconds(v.remainingMs)} left)`),
+    `rollout of ${v.model} ${v.version} (${v.strategy === 'blue-green' ? 'active' : 'stable'} ${v.stable}): ${v.status.toUpperCase()}${v.reason === null ? '' : ` — ${v.reason}`}`,
+    where.trimEnd(),
     progressBar(v.progress),
     `started ${v.startedAt} by ${v.startedBy}${v.endedAt === null ? '' : `, ended ${v.endedAt}`}`
   ]
+  for (const a of v.approvals) lines.push(`approved step ${a.step} by ${a.by} at ${a.at}`)
   if (v.control !== undefined) {
     const [first, ...rest] = controlLines(v.control, now)
     // An outage explains everything else on the screen (a bake "0.0s left" that does not advance): it goes right under the title.
@@ -117,7 +171,7 @@ export function formatStatus (v: RolloutView, now = Date.now()): string[] {
   }
   if (v.last !== null) {
     lines.push(`last analysis ${new Date(v.last.at).toISOString()} on ${v.last.instanceId}: ${v.last.action} — ${v.last.reason}`)
-    for (const c of v.last.checks) lines.push(`  ${c.check.padEnd(8)} ${c.verdict.toUpperCase().padEnd(13)} ${c.summary}`)
+    for (const c of v.last.checks) lines.push(checkLine(c, wide))
   }
   return lines
 }

@@ -17,6 +17,8 @@ export interface RequestFacts {
   readonly explicitVersion: string | undefined
   /** From the version header; honoured only when the model allows it and the URL names none. */
   readonly headerVersion: string | undefined
+  /** The request's segment (models with segments); a canary limited to segments needs it. */
+  readonly segment?: string | undefined
   /** The request's protocol: a replica is picked among the version's replicas that speak it (default REST). */
   readonly transport?: Transport
 }
@@ -37,7 +39,7 @@ export function explicitVersionOf (model: Pick<ModelRoute<unknown>, 'cfg'>, fact
 
 export function decide<R extends ReplicaLike> (model: ModelRoute<R>, facts: RequestFacts, random: () => number = Math.random): Decision<R> {
   const explicit = explicitVersionOf(model, facts)
-  const version = selectVersion(model, facts.stickyKey, explicit, random)
+  const version = selectVersion(model, facts.stickyKey, explicit, random, facts.segment)
   if (version === undefined) return { kind: 'unknown-version', version: explicit! }
   const transport = facts.transport ?? 'rest'
   const replica = pickReplica(version.byTransport[transport], undefined, random)

@@ -9,6 +9,9 @@ import type { ModelState } from '../state/routing-state.js'
 export function sameModelState (a: ModelState, b: ModelState): boolean {
   if (a.strategy !== b.strategy || a.stable !== b.stable || a.candidate !== b.candidate ||
     a.release !== b.release || a.seed !== b.seed || (a.previous ?? null) !== (b.previous ?? null)) return false
+  const sa = a.canarySegments ?? null
+  const sb = b.canarySegments ?? null
+  if ((sa === null) !== (sb === null) || (sa !== null && (sa.length !== sb!.length || sa.some((x, i) => x !== sb![i])))) return false
   if (a.split.length !== b.split.length) return false
   for (let i = 0; i < a.split.length; i++) {
     if (a.split[i]!.version !== b.split[i]!.version || a.split[i]!.weight !== b.split[i]!.weight) return false

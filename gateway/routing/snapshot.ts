@@ -5,6 +5,7 @@
  * routing stays free of pools and I/O: the proxy layer supplies its replicas.
  */
 import { layout, type BucketLayout } from './buckets.js'
+import type { SegmentLimit } from './select-version.js'
 import { releaseName, type ModelState, type RoutingState, type UpstreamName } from '../state/routing-state.js'
 import { transportOf, type Transport } from '../state/names.js'
 import type { ResolvedModel } from '../config/load.js'
@@ -40,6 +41,8 @@ export interface ModelRoute<R = unknown> {
   readonly stable: VersionRoute<R>
   /** Names the release in force, e.g. "v1>v2#3"; recorded with every sampled request. */
   readonly release: string
+  /** The canary limited to some segments (ModelState.canarySegments), or null. */
+  readonly limit: SegmentLimit<VersionRoute<R>> | null
 }
 
 export interface RoutingSnapshot<R = unknown> {
@@ -112,13 +115,16 @@ export function buildModelRoute<R> (
     if (route === undefined) throw new RangeError(`model "${name}": split names unknown version "${v}"`)
     return route
   }
+  const stable = resolve(ms.stable)
+  const limited = ms.canarySegments != null && ms.candidate !== null ? versions.get(ms.candidate) : undefined
   return {
     name,
     cfg,
     versions,
     layout: layout(ms.split, resolve),
     seed: ms.seed,
-    stable: resolve(ms.stable),
-    release: releaseName(ms)
+    stable,
+    release: releaseName(ms),
+    limit: limited === undefined ? null : { version: limited, segments: new Set(ms.canarySegments), otherwise: stable }
   }
 }

@@ -25,6 +25,8 @@ import { GATEWAY_VERSION } from '../version.js'
 import { answerClientError, answerError, answerJson, requestIdOf, type AnswerContext } from './answer.js'
 import { modelReadiness, serverReadiness, versionReadiness } from './readiness.js'
 import type { ShadowMirror } from '../proxy/shadow.js'
+import { matchOutcomesUrl } from './infer-url.js'
+import type { OutcomeIntake } from './outcome-intake.js'
 import type { OverloadGuard } from './overload.js'
 import type { AccessGate } from '../access/gate.js'
 import type { TlsMaterial } from '../tls/material.js'
@@ -39,6 +41,8 @@ export interface DataPlaneDeps {
   logger: Logger
   lifecycle: Lifecycle
   shadow?: ShadowMirror | undefined
+  /** POST /v2/models/{m}/outcomes; absent when there is no scoring-log pipeline to queue outcomes on. */
+  outcomes?: OutcomeIntake | undefined
   /** Sheds scoring requests while the gateway is overloaded; absent when shedding is off. */
   overload?: OverloadGuard | undefined
   /** Who may score what (access.enabled); any data-plane route may ask it (AccessGate.check). */
@@ -103,6 +107,8 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
     // POST …/infer is answered before the router (see serverFactory); listed for its 405s.
     { url: '/v2/models/:model/infer', method: 'POST', handler: () => {} },
     { url: '/v2/models/:model/versions/:version/infer', method: 'POST', handler: () => {} },
+    // Answered before the router too when there is an intake; reached only without one.
+    { url: '/v2/models/:model/outcomes', method: 'POST', handler: (req, res, ctx) => { answerError(res, router.snapshot.models.has(req.params.model!) ? new GatewayError('GW_OUTCOMES_NOT_ENABLED', { model: req.params.model }) : errors.unknownModel(req.params.model!), ctx) } },
     { url: '/v2/models/:model', method: 'GET', handler: metadata },
     { url: '/v2/models/:model/versions/:version', method: 'GET', handler: metadata },
     { url: '/v2/models/:model/ready', method: 'GET', handler: (req, res, ctx) => ready(modelReadiness(router.snapshot, lifecycle, req.params.model!), res, ctx) },
@@ -128,6 +134,11 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
           const target = matchInferUrl(req.url!)
           if (target !== null) {
             infer(req, res, target)
+            return
+          }
+          const outcomesOf = deps.outcomes === undefined ? null : matchOutcomesUrl(req.url!)
+          if (outcomesOf !== null) {
+            deps.outcomes!.handle(req, res, outcomesOf, lifecycle, deps.access)
             return
           }
         }

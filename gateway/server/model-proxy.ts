@@ -19,6 +19,7 @@ import type { RequestKind, RequestObserver, RequestOutcome } from '../observe/ou
 import type { ReplicaFeedback } from '../proxy/feedback.js'
 import { ThrottledLog } from '../observe/throttled-log.js'
 import { stickyKeyOf, forwardHeaders, responseHeaders } from '../proxy/headers.js'
+import { segmentOf } from '../proxy/segment.js'
 import { answer, answerError, requestIdOf, type AnswerContext } from './answer.js'
 import type { ShadowMirror, ShadowTicket } from '../proxy/shadow.js'
 import type { AccessGate, Caller } from '../access/gate.js'
@@ -95,7 +96,7 @@ export class ModelProxy {
     }
     const cfg = model.cfg
     const stickyKey = caller?.stickyKey ?? stickyKeyOf(req.headers, cfg.stickyHeader, cfg.stickyCookie)
-    const outcome = newOutcome(requestId, modelName, model.release, stickyKey, body, req, caller, d.access !== undefined, body === null ? 'metadata' : 'infer')
+    const outcome = newOutcome(requestId, modelName, model.release, stickyKey, body, req, caller, d.access !== undefined, body === null ? 'metadata' : 'infer', model.seed)
     const ctx: AnswerContext = { requestId, version: null, fallback: false, close: d.lifecycle.closing }
     let exchange: HttpExchange | null = null
     let shadow: ShadowTicket | null = null
@@ -118,7 +119,8 @@ export class ModelProxy {
         if (info instanceof GatewayError) throw info
         noteBody(outcome, info)
       }
-      const decision = decide(model, { stickyKey, explicitVersion, headerVersion })
+      if (cfg.segments !== null) outcome.segment = segmentOf(cfg.segments, req.headers, outcome.requestEncoding === null ? outcome.requestBody ?? body : null, outcome.requestHeaderLength)
+      const decision = decide(model, { stickyKey, explicitVersion, headerVersion, segment: outcome.segment ?? undefined })
       if (decision.kind === 'unknown-version') throw errors.unknownVersion(modelName, decision.version)
       outcome.version = ctx.version = decision.version.name
       if (decision.kind === 'no-replica') throw new GatewayError('GW_NO_HEALTHY_REPLICA', { model: modelName, version: decision.version.name })
@@ -200,7 +202,7 @@ export class ModelProxy {
 }
 
 /** `guarded`: access control is on, so the batch mark counts only from a caller with the batch right. */
-function newOutcome (requestId: string, model: string, release: string | null, stickyKey: string | undefined, body: RequestBody | null, req: IncomingMessage, caller: Caller | null, guarded: boolean, kind: RequestKind): RequestOutcome {
+function newOutcome (requestId: string, model: string, release: string | null, stickyKey: string | undefined, body: RequestBody | null, req: IncomingMessage, caller: Caller | null, guarded: boolean, kind: RequestKind, seed?: number): RequestOutcome {
   const outcome: RequestOutcome = {
     requestId,
     model,
@@ -215,6 +217,8 @@ function newOutcome (requestId: string, model: string, release: string | null, s
     fallback: false,
     fallbackFrom: null,
     stickyKey,
+    seed,
+    segment: null,
     requestBody: body instanceof ChunkedBody ? null : body,
     responseBody: null,
     traffic: req.headers[TRAFFIC_HEADER] === 'batch' && (!guarded || caller?.batch === true) ? 'batch' : 'live',

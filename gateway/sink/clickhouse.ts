@@ -4,6 +4,7 @@
  * features used: query parameters, TTL and LowCardinality exist only on newer
  * servers, so 18.16 gets inlined literals, no TTL and plain String columns.
  */
+import { Readable } from 'node:stream'
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client'
 import { checkParams, identifier, inlineParams, type ParamValue } from './sql.js'
 import { addressOf, readTlsFiles, type TlsFiles } from '../config/connections.js'
@@ -103,6 +104,21 @@ export class ClickHouse {
       // a plain MergeTree table; the setting exists on 18.16).
       clickhouse_settings: { input_format_skip_unknown_fields: 1, insert_distributed_sync: 1 }
     })
+  }
+
+  /**
+   * Inserts rows already in RowBinary (the assignment ledger's segments, passed
+   * through as the gateway wrote them). Same settings as insert().
+   */
+  async insertRowBinary (table: string, columns: readonly string[], segments: readonly Buffer[]): Promise<void> {
+    if (segments.length === 0) return
+    const r = await this.client.exec({
+      query: `INSERT INTO ${this.database}.${identifier(table)} (${columns.map(c => identifier(c)).join(', ')}) FORMAT RowBinary`,
+      values: Readable.from(segments),
+      clickhouse_settings: { insert_distributed_sync: 1 }
+    })
+    // The answer is empty; read it to the end so the socket goes back to the pool.
+    await new Promise<void>((resolve, reject) => { r.stream.on('end', resolve).on('error', reject).resume() })
   }
 
   async ping (): Promise<boolean> {

@@ -1,20 +1,20 @@
 /**
- * Kafka -> ClickHouse. A consumer group over the records, rollups and health
- * topics; each fetched batch (one topic-partition) becomes one JSONEachRow insert,
- * and its offsets are committed only after that insert succeeded. While
+ * Kafka -> ClickHouse. A consumer group over the pipeline's topics (records,
+ * rollups, health, shadow pairs, the assignment ledger and outcomes); each
+ * fetched batch (one topic-partition) becomes inserts of at most INSERT_BYTES
+ * each (batch-rows.ts), and offsets are committed only after an insert succeeded. While
  * ClickHouse fails, the partition is paused and its batch retried with backoff;
  * nothing is resolved or committed, so nothing is skipped: after a pause, a
  * rebalance or a crash, consumption resumes at the first uncommitted message.
  * Messages stored twice that way collapse in ClickHouse (see schema.ts).
  * Several sink processes in one group share the partitions.
  */
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs'
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs'
 import type { Logger } from '../observe/log.js'
 import { TOPIC_KINDS, describeKafkaError, ensureTopics, isKafkaAuthError, kafkaClient, topicName, type TopicKind } from '../observe/topics.js'
 import { NO_KAFKA_SECURITY, type KafkaSecurity } from '../config/connections.js'
 import type { ClickHouse } from './clickhouse.js'
-import { parseRow } from './rows.js'
-import { TABLE_OF } from './schema.js'
+import { batchInsert } from './batch-rows.js'
 
 export const DEFAULT_GROUP = 'model-gateway-sink'
 /**
@@ -36,6 +36,8 @@ export const HEARTBEAT_MS = 1_000
  * is dropped when its session expires.
  */
 export const REBALANCE_TIMEOUT_MS = 35_000
+/** Uncompressed message bytes per insert at most (a fetch is split into parts of this size). */
+export const INSERT_BYTES = 4 * 1024 * 1024
 export const RETRY_MIN_MS = 250
 export const RETRY_MAX_MS = 5_000
 const ERROR_LOG_INTERVAL_MS = 10_000
@@ -48,6 +50,8 @@ export interface SinkOptions {
   groupId: string
   clickhouse: ClickHouse
   logger: Logger
+  /** The consumer stopped for good (kafkajs will not restart it): the sink process should exit non-zero and be restarted. */
+  onFatal?: (err: Error) => void
 }
 
 export interface SinkStats {
@@ -62,7 +66,7 @@ export class KafkaSink {
   readonly #consumer: Consumer
   readonly #kindOf = new Map<string, TopicKind>()
   readonly #failures = new Map<string, number>()
-  readonly stats: SinkStats = { inserted: { records: 0, rollups: 0, health: 0, shadow: 0, control: 0 }, skipped: 0, insertFailures: 0 }
+  readonly stats: SinkStats = { inserted: { records: 0, rollups: 0, health: 0, shadow: 0, control: 0, ledger: 0, outcomes: 0 }, skipped: 0, insertFailures: 0 }
   #lastErrorLog = 0
   #ready = false
 
@@ -109,6 +113,8 @@ export class KafkaSink {
     })
     this.#consumer.on(this.#consumer.events.CRASH, (e) => {
       this.#opts.logger.warn({ err: e.payload.error?.message, restart: e.payload.restart }, 'sink consumer crashed')
+      // kafkajs gives up on some errors: the process must not linger (or exit 0) without consuming.
+      if (!e.payload.restart) this.#opts.onFatal?.(e.payload.error)
     })
     await this.#consumer.connect()
     await this.#consumer.subscribe({ topics: [...this.#kindOf.keys()], fromBeginning: true })
@@ -130,21 +136,30 @@ export class KafkaSink {
   async #eachBatch ({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }: EachBatchPayload): Promise<void> {
     const kind = this.#kindOf.get(batch.topic)
     if (kind === undefined || batch.messages.length === 0 || !isRunning() || isStale()) return
-    const rows: Array<Record<string, unknown>> = []
-    for (const m of batch.messages) {
-      // A message holds one row or several, newline-separated (the gateway joins rows per key).
-      for (const line of m.value === null ? [null] : m.value.toString('utf8').split('\n')) {
-        const r = parseRow(kind, line)
-        if ('row' in r) rows.push(r.row)
-        else {
-          this.stats.skipped++
-          this.#opts.logger.warn({ topic: batch.topic, partition: batch.partition, offset: m.offset, reason: r.error }, 'skipping a row that cannot be stored')
-        }
-      }
+    // A fetch can hold hundreds of thousands of rows (outcomes compress tenfold): insert and commit it in
+    // parts of at most INSERT_BYTES, so each step stays short and the member keeps heartbeating.
+    for (const part of parts(batch.messages, INSERT_BYTES)) {
+      if (!isRunning() || isStale()) return
+      if (!await this.#insertPart(kind, batch.topic, batch.partition, part, heartbeat, pause)) return
+      const last = part[part.length - 1]!.offset
+      resolveOffset(last)
+      await this.#consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }])
+      await heartbeat()
     }
-    const tp = `${batch.topic}:${batch.partition}`
+  }
+
+  /** One insert; false (partition paused, nothing committed) when ClickHouse refused it. */
+  async #insertPart (kind: TopicKind, topic: string, partition: number, messages: KafkaMessage[], heartbeat: () => Promise<void>, pause: () => () => void): Promise<boolean> {
+    const ins = batchInsert(kind, messages, (offset, reason) => {
+      this.stats.skipped++
+      this.#opts.logger.warn({ topic, partition, offset, reason }, 'skipping a row that cannot be stored')
+    })
+    const tp = `${topic}:${partition}`
+    // An insert can outlast the session timeout on a busy host: keep heartbeating meanwhile.
+    const beat = setInterval(() => { heartbeat().catch(() => {}) }, HEARTBEAT_MS)
     try {
-      await this.#opts.clickhouse.insert(TABLE_OF[kind], rows)
+      if (ins.binary.length > 0) await this.#opts.clickhouse.insertRowBinary(ins.table, ins.columns, ins.binary)
+      else await this.#opts.clickhouse.insert(ins.table, ins.json)
     } catch (err) {
       this.stats.insertFailures++
       const n = (this.#failures.get(tp) ?? 0) + 1
@@ -153,18 +168,36 @@ export class KafkaSink {
       const now = Date.now()
       if (now - this.#lastErrorLog >= ERROR_LOG_INTERVAL_MS) {
         this.#lastErrorLog = now
-        this.#opts.logger.warn({ err: (err as Error).message, topic: batch.topic, partition: batch.partition, messages: batch.messages.length, retryInMs: delay }, 'ClickHouse insert failed; partition paused, nothing committed')
+        this.#opts.logger.warn({ err: (err as Error).message, topic, partition, messages: messages.length, retryInMs: delay }, 'ClickHouse insert failed; partition paused, nothing committed')
       }
-      // Nothing resolved: once resumed, the partition is fetched again from the same offset.
+      // Nothing resolved: once resumed, the partition is fetched again from the first uncommitted offset.
       const resume = pause()
       setTimeout(resume, delay).unref()
-      return
+      return false
+    } finally {
+      clearInterval(beat)
     }
-    if (this.#failures.delete(tp)) this.#opts.logger.info({ topic: batch.topic, partition: batch.partition }, 'ClickHouse inserts succeed again')
-    this.stats.inserted[kind] += rows.length
-    const last = batch.lastOffset()
-    resolveOffset(last)
-    await this.#consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }])
-    await heartbeat()
+    if (this.#failures.delete(tp)) this.#opts.logger.info({ topic, partition }, 'ClickHouse inserts succeed again')
+    this.stats.inserted[kind] += ins.rows
+    return true
   }
+}
+
+/** Consecutive messages in parts of at most `maxBytes` of values (at least one message each). */
+export function parts (messages: readonly KafkaMessage[], maxBytes: number): KafkaMessage[][] {
+  const out: KafkaMessage[][] = []
+  let cur: KafkaMessage[] = []
+  let bytes = 0
+  for (const m of messages) {
+    const n = m.value?.length ?? 0
+    if (cur.length > 0 && bytes + n > maxBytes) {
+      out.push(cur)
+      cur = []
+      bytes = 0
+    }
+    cur.push(m)
+    bytes += n
+  }
+  if (cur.length > 0) out.push(cur)
+  return out
 }

@@ -3,11 +3,11 @@
  * parse or lacks a column would fail the whole batch on every retry and stall
  * its partition for good, so such a message is skipped and counted instead.
  */
-import type { TopicKind } from '../observe/topics.js'
+import type { JsonTopicKind } from '../observe/topics.js'
 
 type FieldType = 'string' | 'number' | 'array'
 
-const FIELDS: Record<TopicKind, Record<string, FieldType>> = {
+const FIELDS: Record<JsonTopicKind, Record<string, FieldType>> = {
   records: {
     time: 'number', millis: 'number', request_id: 'string', model: 'string', version: 'string', replica: 'string',
     instance_id: 'string', release: 'string', status: 'number', error_code: 'string', total_ms: 'number', upstream_ms: 'number',
@@ -38,7 +38,7 @@ const FIELDS: Record<TopicKind, Record<string, FieldType>> = {
  * gateway (which lacks them) gets. JSONEachRow on 18.16 would fill an omitted
  * column with the type's zero value, not its DEFAULT, so the sink sets them.
  */
-const ADDED: Record<TopicKind, Record<string, string | number>> = {
+const ADDED: Record<JsonTopicKind, Record<string, string | number>> = {
   records: { traffic: 'live', request_encoding: '', request_binary_bytes: 0, response_binary_bytes: 0, request_truncated: 0, response_truncated: 0, application: '' },
   rollups: { traffic: 'live', application: '', throttled: 0 },
   health: {},
@@ -47,7 +47,7 @@ const ADDED: Record<TopicKind, Record<string, string | number>> = {
 }
 
 /** The row, or a reason why the message cannot be stored. */
-export function parseRow (kind: TopicKind, value: string | null): { row: Record<string, unknown> } | { error: string } {
+export function parseRow (kind: JsonTopicKind, value: string | null): { row: Record<string, unknown> } | { error: string } {
   if (value === null || value === '') return { error: 'empty message' }
   let v: unknown
   try {

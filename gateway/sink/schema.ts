@@ -26,6 +26,17 @@
  *   one row per mirrored request; a redelivered pair is the same row.
  * - control_log: identity (kind, model, time, millis, id): an audit entry or a
  *   rollout decision, sent again unchanged when redelivered.
+ * - ledger: identity (model, time, request_id): one row per live request of a
+ *   model that tracks outcomes (every request, not a sample), its version and
+ *   sticky bucket and, where configured, its prediction. A redelivered segment
+ *   repeats rows exactly; a client retry with the same id in the same second is
+ *   the same request for outcome purposes and collapses too.
+ * - outcomes: identity (model, kind, request_id), version column at_ms: the
+ *   latest outcome of a request wins (a corrected label replaces the first),
+ *   and a duplicate collapses. Queries take argMax(x, at_ms) per request id,
+ *   which is exact before merges and across partitions (PARTITION BY month of
+ *   `at`: a correction in another month is never merged away, only out-voted).
+ * - outcome_monitor: one row per model, version and `model-gateway monitor` run.
  *
  * There is no materialized per-minute view over records: a view aggregates each
  * insert as it comes, so it would count redelivered records twice and could only
@@ -200,6 +211,85 @@ ORDER BY (kind, model, time, millis, id)`
   ADD COLUMN application ${lc(f)},
   ADD COLUMN throttled UInt64 DEFAULT 0,
   MODIFY ORDER BY (model, version, minute, instance_id, run_id, status_class, traffic, application)`
+  },
+  {
+    // Rollback drills (gateway/release/drill.ts): one row per drill, written by the gateway that ran it.
+    id: 10,
+    name: 'drills',
+    sql: (db, f, days) => `CREATE TABLE IF NOT EXISTS ${db}.drills (
+  time DateTime,
+  model ${lc(f)},
+  instance_id ${lc(f)},
+  actor ${lc(f)},
+  passed UInt8,
+  rollback_ms Float64,
+  converged_ms Float64,
+  bound_ms Float64,
+  instances UInt32,
+  reason String
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(time)
+ORDER BY (model, time, instance_id)${ttl(f, 'time', days)}`
+  },
+  {
+    id: 11,
+    name: 'ledger',
+    sql: (db, f, days) => `CREATE TABLE IF NOT EXISTS ${db}.ledger (
+  time DateTime,
+  millis UInt16,
+  request_id String,
+  model ${lc(f)},
+  version ${lc(f)},
+  release ${lc(f)},
+  bucket UInt16,
+  status UInt16,
+  prediction Float64,
+  has_prediction UInt8
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMMDD(time)
+ORDER BY (model, time, request_id)${ttl(f, 'time', days)}`
+  },
+  {
+    id: 12,
+    name: 'outcomes',
+    sql: (db, f, days) => `CREATE TABLE IF NOT EXISTS ${db}.outcomes (
+  model ${lc(f)},
+  request_id String,
+  kind ${lc(f)},
+  x Float64,
+  at DateTime,
+  at_ms UInt64,
+  received DateTime
+) ENGINE = ReplacingMergeTree(at_ms)
+PARTITION BY toYYYYMM(at)
+ORDER BY (model, kind, request_id)${ttl(f, 'at', days)}`
+  },
+  {
+    id: 13,
+    name: 'outcome_monitor',
+    sql: (db, f) => `CREATE TABLE IF NOT EXISTS ${db}.outcome_monitor (
+  run_at DateTime,
+  model ${lc(f)},
+  version ${lc(f)},
+  window_from DateTime,
+  window_to DateTime,
+  reference_from DateTime,
+  reference_to DateTime,
+  requests UInt64,
+  metric ${lc(f)},
+  value Float64,
+  reference_value Float64,
+  change Float64,
+  output_psi Float64,
+  input_psi_max Float64,
+  input_psi String,
+  match_rate Float64,
+  coverage Float64,
+  stale UInt8,
+  reasons String
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(run_at)
+ORDER BY (model, version, run_at)`
   }
 ]
 
@@ -230,4 +320,4 @@ export async function migrate (ch: ClickHouse, retentionDays = DEFAULT_RETENTION
 }
 
 /** Table each topic kind lands in. */
-export const TABLE_OF = { records: 'records', rollups: 'rollups', health: 'health_checks', shadow: 'shadow_pairs', control: 'control_log' } as const
+export const TABLE_OF = { records: 'records', rollups: 'rollups', health: 'health_checks', shadow: 'shadow_pairs', control: 'control_log', ledger: 'ledger', outcomes: 'outcomes' } as const

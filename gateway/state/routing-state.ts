@@ -55,10 +55,49 @@ export interface ModelState {
   requireVerification?: boolean
   /** The latest verification of each version. */
   verifications?: Record<string, VerificationRecord>
+  /**
+   * canary: the segments the canary is limited to (a rollout's plan.segments);
+   * requests of other segments never get it. Null or absent: all users.
+   */
+  canarySegments?: string[] | null
   /** Live requests mirrored to a version off the response path; null or absent: none. */
   shadow?: ShadowState | null
   /** The automated rollout of this model, current or last (gateway/release/); the data plane ignores it. */
   rollout?: RolloutRecord | null
+  /**
+   * The version that was stable before the last promotion (or active before the
+   * last switch), held back: registered with its replicas, `rollback` returns to
+   * it at 100% in one call, `retire` refuses it (unless forced) until `until`.
+   */
+  holdback?: HoldbackState | null
+  /** The last rollback drill of this model (gateway/release/drill.ts). */
+  lastDrill?: DrillRecord | null
+  /** Epoch ms the last drill that passed began. */
+  lastSuccessfulDrill?: number | null
+}
+
+/** What a rollback drill found: did the automatic rollback happen, and did every instance apply it in time. */
+export interface DrillRecord {
+  /** Epoch ms the drill began. */
+  at: number
+  passed: boolean
+  by: string
+  /** Why it failed, or what it measured. */
+  reason: string
+  /** From the drill's canary going live to the controller's rollback write. */
+  rollbackMs: number | null
+  /** From the rollback write until the last instance had applied it. */
+  convergedMs: number | null
+  boundMs: number
+  instances: number
+}
+
+export interface HoldbackState {
+  version: string
+  /** Epoch ms of the promotion that put it aside. */
+  since: number
+  /** Epoch ms until which it is held back. */
+  until: number
 }
 
 /** One check of a verification, with its figures and verdict. */
@@ -67,6 +106,10 @@ export interface VerificationCheck {
   passed: boolean
   /** Why it passed or failed, in one line. */
   detail: string
+  /** The suite it belongs to, when the verification ran named suites. */
+  suite?: string
+  /** Which part of the suite: a golden file, or "replay". */
+  part?: string
   figures: Record<string, number | string | boolean | null>
 }
 
@@ -75,12 +118,24 @@ export interface VerificationRecord {
   at: string
   /** The admin token's name that ran it. */
   by: string
-  /** The replica URLs verified; a version whose replicas changed since counts as unverified. */
+  /**
+   * The version's static replica URLs when it was verified; a version whose
+   * static replicas changed since counts as unverified.
+   */
   replicas: string[]
+  /**
+   * Replicas the verifying instance had found by DNS discovery and verified too.
+   * They come and go with the name (each instance resolves its own), so the gate
+   * does not compare them: a version that follows DNS stays verified while its
+   * static list (often empty) is unchanged.
+   */
+  discovered?: string[]
   /** The version compared against (the stable one at the time), or null when there was none. */
   baseline: string | null
   goldenRequests: number
   checks: VerificationCheck[]
+  /** The named suites it ran, when it ran suites. */
+  suites?: string[]
 }
 
 export interface ShadowState {
@@ -94,6 +149,19 @@ export interface ShadowState {
 export interface RoutingState {
   revision: number
   models: Record<string, ModelState>
+  /**
+   * Rollout plan templates added at runtime (beside the config's), by name:
+   * every version kept, oldest first. The data plane ignores them.
+   */
+  templates?: Record<string, StoredTemplate[]>
+}
+
+export interface StoredTemplate {
+  version: number
+  /** The plan as written (percentages, durations), so per-model overrides merge with it. */
+  plan: unknown
+  by: string
+  at: number
 }
 
 /** A semantic problem in a model's release, with the path (inside the model) that is wrong. */
@@ -130,4 +198,5 @@ export function checkModelState (s: ModelState): void {
   if (s.versions[s.stable] === undefined) throw new StateError('stable', `names unknown version "${s.stable}"`)
   if (s.candidate !== null && s.versions[s.candidate] === undefined) throw new StateError('candidate', `names unknown version "${s.candidate}"`)
   if (s.shadow != null && s.versions[s.shadow.version] === undefined) throw new StateError('shadow', `names version "${s.shadow.version}", which is not registered; stop the shadow first`)
+  if (s.holdback != null && s.versions[s.holdback.version] === undefined) throw new StateError('holdback', `names version "${s.holdback.version}", which is not registered`)
 }

@@ -28,9 +28,12 @@ export function replicasCheck (candidate: readonly ReplicaProbe[]): Verification
   const bad = [...silent, ...partly]
   return {
     name: 'replicas',
-    passed: bad.length === 0,
-    detail: bad.length === 0
-      ? `all ${candidate.length} replicas answered`
+    // No replica at all (a DNS name that resolves to nothing yet) verifies nothing.
+    passed: bad.length === 0 && candidate.length > 0,
+    detail: candidate.length === 0
+      ? 'the version has no replica to verify (none listed, none discovered)'
+      : bad.length === 0
+        ? `all ${candidate.length} replicas answered`
       : bad.map(p => `${p.url} ${silent.includes(p) ? 'did not answer' : 'did not answer every call'} (${p.metadataError ?? firstError(p)})`).join('; '),
     figures: { replicas: candidate.length, answering: candidate.length - bad.length }
   }

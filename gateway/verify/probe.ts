@@ -58,7 +58,8 @@ export async function probeReplica (t: ProbeTarget, cases: readonly GoldenCase[]
   return probe
 }
 
-async function call (t: ProbeTarget, path: string, body: Buffer | null, keepOutputs: boolean): Promise<Answer & { body: Buffer | null }> {
+/** One call to one replica, timed; keepOutputs parses a 2xx answer's outputs. Never throws. */
+export async function call (t: ProbeTarget, path: string, body: Buffer | null, keepOutputs: boolean): Promise<Answer & { body: Buffer | null }> {
   const headers = [...JSON_HEADERS, 'x-request-id', `verify-${randomUUID()}`]
   const start = performance.now()
   try {

@@ -20,7 +20,8 @@ export interface VerifyOptions extends Budgets {
 export const DEFAULT_ROUNDS = 3
 export const MAX_ROUNDS = 20
 
-export async function runVerification (route: Model, version: string, cases: readonly GoldenCase[], opts: VerifyOptions, actor: string): Promise<VerificationRecord> {
+/** `staticReplicas`: the version's replicas in the stored state; the route may hold discovered ones too. */
+export async function runVerification (route: Model, version: string, staticReplicas: readonly string[], cases: readonly GoldenCase[], opts: VerifyOptions, actor: string): Promise<VerificationRecord> {
   const target = route.versions.get(version)
   if (target === undefined) throw new RangeError(`model "${route.name}" has no version "${version}"`)
   const baselineName = route.stable.name === version ? null : route.stable.name
@@ -48,7 +49,8 @@ export async function runVerification (route: Model, version: string, cases: rea
     passed: checks.every(c => c.passed),
     at: new Date().toISOString(),
     by: actor,
-    replicas: target.replicas.map(r => r.url),
+    replicas: [...staticReplicas],
+    discovered: target.replicas.map(r => r.url).filter(u => !staticReplicas.includes(u)),
     baseline: baselineName,
     goldenRequests: cases.length,
     checks

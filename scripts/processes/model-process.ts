@@ -19,12 +19,19 @@ export interface StartModelOptions {
   port?: number
   host?: string
   readyTimeoutMs?: number
-  /** Extra flags of the fraud example (knobs.ts), e.g. ['--weights', 'v2'] or ['--fail']. */
+  /** Extra flags of the fraud example (knobs.ts), e.g. ['--weights', 'v2'], ['--fail'] or ['--shuffle']. */
   extraArgs?: string[]
   /** Share of requests the model answers 500 (fault knob of the example). */
   errorRate?: number
   /** Added to the model's logit: same schema, shifted predictions. */
   shift?: number
+  /** Cold start: the first coldRequests calls take coldDelayMs longer. */
+  coldRequests?: number
+  coldDelayMs?: number
+  /** After SIGUSR2 (ModelProcess.degrade()) this share of calls answers 500. */
+  degradedErrorRate?: number
+  /** "NAME=VALUE:RATE": calls whose parameters.NAME is VALUE answer 500 at RATE. */
+  segmentFault?: string
   /** Serve HTTPS with these PEM files; clientCa: require a client certificate it signed. */
   tls?: { cert: string, key: string, clientCa?: string }
   /** Serve gRPC too (on a free port): see grpcUrl. */
@@ -45,6 +52,8 @@ export interface ModelProcess {
   /** SIGTERM, then SIGKILL after STOP_TIMEOUT_MS; resolves once it has exited. */
   stop(): Promise<void>
   kill(signal?: NodeJS.Signals): void
+  /** Starts the fault of degradedErrorRate (SIGUSR2). */
+  degrade(): void
 }
 
 export interface ReadyLine {
@@ -64,7 +73,7 @@ export async function startModel (options: StartModelOptions): Promise<ModelProc
   const { version, name = 'fraud', delayMs = 0, port = 0, host = '127.0.0.1', readyTimeoutMs = READY_TIMEOUT_MS, errorRate = 0, shift = 0 } = options
   const { child, ready, stderr } = await spawnReady<ReadyLine>(modelMainPath(), [
     '--version', version, '--name', name, '--port', String(port), '--host', host, '--delay-ms', String(delayMs),
-    '--error-rate', String(errorRate), '--shift', String(shift), ...tlsArgs(options.tls), ...(options.grpc === true ? ['--grpc-port', '0'] : []), ...(options.extraArgs ?? [])
+    '--error-rate', String(errorRate), '--shift', String(shift), ...tlsArgs(options.tls), ...(options.grpc === true ? ['--grpc-port', '0'] : []), ...rehearsalArgs(options), ...(options.extraArgs ?? [])
   ], { label: `model ${name} ${version}`, readyTimeoutMs, stderrKeep: STDERR_KEEP })
 
   let stopping: Promise<void> | undefined
@@ -81,6 +90,9 @@ export async function startModel (options: StartModelOptions): Promise<ModelProc
     kill (signal: NodeJS.Signals = 'SIGTERM') {
       child.kill(signal)
     },
+    degrade () {
+      child.kill('SIGUSR2')
+    },
     stop () {
       stopping ??= (async () => {
         await stopProcess(child, STOP_TIMEOUT_MS)
@@ -88,6 +100,14 @@ export async function startModel (options: StartModelOptions): Promise<ModelProc
       return stopping
     }
   }
+}
+
+function rehearsalArgs (o: StartModelOptions): string[] {
+  const out: string[] = []
+  if (o.coldRequests !== undefined) out.push('--cold-requests', String(o.coldRequests), '--cold-delay-ms', String(o.coldDelayMs ?? 0))
+  if (o.degradedErrorRate !== undefined) out.push('--degraded-error-rate', String(o.degradedErrorRate))
+  if (o.segmentFault !== undefined) out.push('--segment-fault', o.segmentFault)
+  return out
 }
 
 function tlsArgs (tls: StartModelOptions['tls']): string[] {

@@ -1,8 +1,8 @@
 // Installs what the launcher needs and the machine lacks: redis-server,
 // redis-sentinel (the failover tests' sentinels) and clickhouse-server from
 // Debian, the Kafka broker jars from Maven Central; and the tools some tests
-// drive: Debian's chromium (the console's browser tests) and prometheus (its
-// promtool checks the alert rules).
+// drive: Debian's chromium (the console's browser tests), prometheus (its
+// promtool checks the alert rules) and prometheus-pushgateway (receives the monitor's gauges).
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -100,7 +100,8 @@ const SYSTEM_SERVICES = [
   { daemon: '/usr/bin/redis-server', user: 'redis' },
   { daemon: '/usr/bin/redis-sentinel', user: 'redis' },
   { daemon: '/usr/sbin/clickhouse-server', user: 'clickhouse' },
-  { daemon: '/usr/bin/prometheus', user: 'prometheus' }
+  { daemon: '/usr/bin/prometheus', user: 'prometheus' },
+  { daemon: '/usr/bin/prometheus-pushgateway', user: 'prometheus' }
 ] as const
 
 /**
@@ -200,17 +201,19 @@ export function install(services: readonly ServiceName[]): void {
 /** The browser the console tests drive: Debian's package, never a downloaded build. */
 export const CHROMIUM = '/usr/bin/chromium'
 
-/** Installs chromium and promtool (Debian's prometheus package) when missing. Idempotent. */
+/** Installs chromium, promtool (Debian's prometheus package) and a Pushgateway (the monitor's gauges) when missing. Idempotent. */
 export function installTools(): void {
   const apt: string[] = []
   if (!existsSync(CHROMIUM)) apt.push('chromium')
   if (!which('promtool')) apt.push('prometheus')
+  if (!which('prometheus-pushgateway')) apt.push('prometheus-pushgateway')
   if (apt.length === 0) return
   const t0 = Date.now()
   aptInstall(apt)
   log(`apt install took ${((Date.now() - t0) / 1000).toFixed(1)} s`)
   if (!existsSync(CHROMIUM)) throw new Error(`install: ${CHROMIUM} still missing after apt-get install chromium`)
   if (!which('promtool')) throw new Error('install: promtool still missing after apt-get install prometheus')
+  if (!which('prometheus-pushgateway')) throw new Error('install: prometheus-pushgateway still missing after apt-get install prometheus-pushgateway')
 }
 
 /** For diagnostics: the installed Kafka jar names. */

@@ -93,13 +93,15 @@ describe.each(BUILDS)('%s', (b) => {
     expect(config.logging.kafkaBrokers).toEqual(env.KAFKA_BROKERS!.split(','))
     expect(config.rollouts.source).toBe('clickhouse')
     expect(Object.keys(config.models)).toEqual(MODELS[b])
+    if (b === 'config/deploy/overlays/fullstack') expect(config.models.fraud!.outcomes).toEqual({ ledger: true, prediction: 'fraud_probability', label: 'binary', threshold: 0.5 })
   })
 
   it('every container of the project\'s image runs as non-root with a read-only root filesystem, no capabilities and the RuntimeDefault seccomp profile', () => {
     const { docs } = built.get(b)!
     const pods = [...ofKind(docs, 'Deployment'), ...ofKind(docs, 'StatefulSet'), ...ofKind(docs, 'Job')].map(d => ({ name: d.metadata.name as string, spec: d.spec.template.spec as Obj }))
+      .concat(ofKind(docs, 'CronJob').map(d => ({ name: d.metadata.name as string, spec: d.spec.jobTemplate.spec.template.spec as Obj })))
     const ours = pods.filter(p => (p.spec.containers as Obj[]).some(c => String(c.image).includes('model-gateway')))
-    expect(ours.length).toBeGreaterThanOrEqual(3)
+    expect(ours.length).toBeGreaterThanOrEqual(4)
     for (const p of ours) {
       expect({ pod: p.name, runAsNonRoot: p.spec.securityContext?.runAsNonRoot, seccomp: p.spec.securityContext?.seccompProfile?.type }).toEqual({ pod: p.name, runAsNonRoot: true, seccomp: 'RuntimeDefault' })
       for (const c of p.spec.containers as Obj[]) {
@@ -107,6 +109,18 @@ describe.each(BUILDS)('%s', (b) => {
           .toEqual({ pod: p.name, ro: true, esc: false, drop: ['ALL'] })
       }
     }
+  })
+
+  it('the monitor CronJob runs `model-gateway monitor` weekly over a 7-day window, pushing to the Pushgateway the endpoints name', () => {
+    const { docs } = built.get(b)!
+    const [cron] = ofKind(docs, 'CronJob')
+    expect(cron!.spec.schedule).toMatch(/^\S+ \S+ \* \* [0-6]$/)
+    const c = (cron!.spec.jobTemplate.spec.template.spec.containers as Obj[])[0]!
+    expect(c.args.slice(0, 3)).toEqual(['monitor', '--window', '7d'])
+    expect(c.args).toContain('$(PUSHGATEWAY_URL)')
+    const endpoints = ofKind(docs, 'ConfigMap').find(m => String(m.metadata.name).startsWith('model-gateway-endpoints'))!.data as Record<string, string>
+    expect(endpoints.PUSHGATEWAY_URL).toMatch(b === 'config/deploy/overlays/production' ? /^https?:\/\/[^\s/]+:\d+$/ : /^http:\/\/pushgateway:9091$/)
+    expect(c.envFrom).toEqual([{ configMapRef: { name: ofKind(docs, 'ConfigMap').find(m => String(m.metadata.name).startsWith('model-gateway-endpoints'))!.metadata.name } }])
   })
 
   it('the NetworkPolicy admits the admin port only from pods labelled model-gateway/admin-client=true', () => {

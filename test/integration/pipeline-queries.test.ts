@@ -49,6 +49,15 @@ beforeAll(async () => {
     // A batch job's requests: their own cells (same minute and status class), kept out of the live comparison.
     { ...roll('v1', 2, 2, 500, 4), traffic: 'batch' }
   ])
+  // The ledger: v1 requests l-0..3 (l-0 delivered twice), v2 l-4..5; labels (l-1 corrected later), values, one unknown id.
+  const led = (i: number, version: string, p: number) => ({ time: NOW - 40, millis: i, request_id: `l-${i}`, model: 'fraud', version, release: 'v1>v2#1', bucket: i, status: 200, prediction: p, has_prediction: 1 })
+  await iso.ch.insert('ledger', [led(0, 'v1', 0.9), led(0, 'v1', 0.9), led(1, 'v1', 0.2), led(2, 'v1', 0.7), led(3, 'v1', 0.4), led(4, 'v2', 0.6), led(5, 'v2', 0.1)])
+  const out = (id: string, kind: string, x: number, atMs: number) => ({ model: 'fraud', request_id: id, kind, x, at: Math.floor(atMs / 1000), at_ms: atMs, received: NOW })
+  await iso.ch.insert('outcomes', [
+    out('l-0', 'label', 1, NOW * 1000), out('l-1', 'label', 1, NOW * 1000 - 5000), out('l-1', 'label', 0, NOW * 1000), out('l-2', 'label', 0, NOW * 1000),
+    out('l-4', 'label', 1, NOW * 1000), out('ghost', 'label', 1, NOW * 1000), out('l-0', 'value', 30, NOW * 1000), out('l-4', 'value', 10, NOW * 1000)
+  ])
+  await iso.ch.insert('outcome_monitor', [{ run_at: NOW - 5, model: 'fraud', version: 'v2', window_from: NOW - 3600, window_to: NOW, reference_from: NOW - 7200, reference_to: NOW - 3600, requests: 2, metric: 'accuracy', value: 0.5, reference_value: 0.8, change: -0.3, output_psi: 0.1, input_psi_max: 0.9, input_psi: '{"amount":0.9}', match_rate: 1, coverage: 0.5, stale: 1, reasons: 'input drift: amount PSI 0.900' }])
   await iso.ch.insert('health_checks', [{ time: NOW - 10, millis: 1, instance_id: 'gw', model: 'fraud', version: 'v1', replica: 'http://127.0.0.1:1', kind: 'http', ok: 0, latency_ms: 3, status: 503, error: 'status 503' }])
 }, 60_000)
 afterAll(async () => { await dropIsolated(iso) })
@@ -81,6 +90,11 @@ describe('analyst queries', () => {
     expect(results.get('sample_weighted_requests_per_version')!.map(r => [r.version, Number(r.estimated_requests)])).toEqual([['v1', 20], ['v2', 20]])
     expect(results.get('sampled_errors')!).toHaveLength(2)
     expect(results.get('health_checks_per_replica')!.map(r => Number(r.failed))).toEqual([1])
+    // v1: l-0 (0.9, 1) right, l-1 (0.2, 0 after the correction) right, l-2 (0.7, 0) wrong, l-3 unlabelled; v2: l-4 (0.6, 1) right.
+    expect(results.get('outcome_accuracy_per_version')!.map(r => [r.version, Number(r.requests), Number(r.labelled), r.accuracy, r.brier])).toEqual([['v1', 4, 3, 0.6667, 0.18], ['v2', 2, 1, 1, 0.16]])
+    expect(results.get('business_value_per_version')!.map(r => [r.version, Number(r.requests), r.value_per_request, r.positive_rate])).toEqual([['v1', 4, 7.5, 0.25], ['v2', 2, 5, 0.5]])
+    expect(results.get('unmatched_outcomes')!.map(r => [r.kind, Number(r.outcomes), Number(r.unmatched)])).toEqual([['label', 5, 1], ['value', 2, 0]])
+    expect(results.get('latest_monitor_results')!.map(r => [r.version, Number(r.stale), r.reasons])).toEqual([['v2', 1, 'input drift: amount PSI 0.900']])
   })
 
   it('model-gateway report prints the per-version comparison', () => {

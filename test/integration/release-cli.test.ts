@@ -34,7 +34,7 @@ describe('rollout CLI', () => {
     const started = await run('start', 'fraud', 'v3', '--plan', plan)
     expect(started.stderr).toBe('')
     expect(started.stdout).toMatch(/rollout of v3 started; revision \d+/)
-    expect(started.stdout).toContain('PAUSED — manual gate before the first step')
+    expect(started.stdout).toContain('PAUSED — started by ops: manual gate before the first step')
 
     const status = await run('status', 'fraud', '--once')
     expect(status.stdout).toMatch(/^rollout of fraud v3 \(stable v1\): PAUSED/)
@@ -49,7 +49,7 @@ describe('rollout CLI', () => {
 
     expect((await run('pause', 'fraud')).stdout).toContain('PAUSED — paused by ops')
     const aborted = await run('abort', 'fraud')
-    expect(aborted.stdout).toContain('rollout aborted (stable at 100%)')
+    expect(aborted.stdout).toContain('fraud: rollout aborted (v1 serves 100%)')
     expect(await splitOf(s.gw)).toEqual({ v1: 10_000 })
 
     const svg = join(dir, 'timeline.svg')

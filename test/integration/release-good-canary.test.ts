@@ -14,7 +14,7 @@ describe('a good canary', () => {
       expect(started.status).toBe(201)
       expect(started.json.view).toMatchObject({ status: 'running', step: 1, weight: 2000 })
       const done = await waitForRollout(s.gw, r => r.status !== 'running')
-      expect({ status: done.json.rollout.status, reason: done.json.rollout.reason }).toEqual({ status: 'promoted', reason: 'all checks passed through 2 steps' })
+      expect({ status: done.json.rollout.status, reason: done.json.rollout.reason }).toEqual({ status: 'promoted', reason: 'all checks passed at 50%: promoted v3 (2 steps)' })
     } finally {
       await load.stop()
     }

@@ -7,6 +7,7 @@ import { expect } from 'vitest'
 import { request, Pool } from 'undici'
 import { startModel, type ModelProcess, type StartModelOptions } from '../../scripts/processes/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
+import { repoRoot } from '../../scripts/processes/ready-process.js'
 import { startGrpcLoad } from '../support/grpc-load.js'
 
 export const TOKEN = 'release-admin-token-0123456789'
@@ -47,6 +48,12 @@ export interface GatewayOptions {
   plan?: Record<string, unknown>
   /** release.requireVerification of the model. */
   requireVerification?: boolean
+  /** verification.suites of the model. */
+  suites?: Record<string, unknown>
+  /** Extra keys at the top of the config (admin, gateway, …). */
+  top?: Record<string, unknown>
+  /** Extra keys of the fraud model (segments, …). */
+  model?: Record<string, unknown>
   /** The protocol of the replicas and of the background load: REST (default) or gRPC only. */
   transport?: 'rest' | 'grpc'
   /** The config's gateway section (e.g. overload). */
@@ -71,11 +78,28 @@ export function gatewayConfig (o: GatewayOptions): Record<string, unknown> {
         release: { strategy: 'canary', stable: 'v1', ...(o.plan === undefined ? {} : { rollout: o.plan }), ...(o.requireVerification === undefined ? {} : { requireVerification: o.requireVerification }) },
         healthCheck: { enabled: false },
         outlierDetection: { enabled: false },
-        sampling: { rate: 1, captureBodies: true }
+        sampling: { rate: 1, captureBodies: true },
+        ...(o.suites === undefined ? {} : { verification: { suites: o.suites } }),
+        ...o.model
       }
-    }
+    },
+    ...o.top
   }
 }
+
+/** A model of another name served by the fraud processes (upstream mapping): v1 stable, v3 registered; `extra` merged in (release keys into release). */
+export function mappedModel (stable: ModelProcess, canary: ModelProcess, extra: { release?: Record<string, unknown>, [k: string]: unknown } = {}): Record<string, unknown> {
+  const { release, ...rest } = extra
+  return {
+    versions: { v1: { replicas: [stable.url], upstream: { model: 'fraud' } }, v3: { replicas: [canary.url], upstream: { model: 'fraud' } } },
+    release: { strategy: 'canary', stable: 'v1', ...release },
+    healthCheck: { enabled: false },
+    ...rest
+  }
+}
+
+/** The repository's golden set for the fraud model (config/golden/fraud.ndjson), as a suite with its own tolerance. */
+export const GOLDEN_FILE = join(repoRoot(), 'config', 'golden', 'fraud.ndjson')
 
 export interface ReleaseSetup {
   stable: ModelProcess
@@ -86,13 +110,14 @@ export interface ReleaseSetup {
 }
 
 /** v1 (stable) and v3 (canary, v1's weights unless `canary.shift`), one gateway. */
-export async function startSetup (canary: Partial<StartModelOptions> = {}, stableDelayMs = 0, extra: Partial<GatewayOptions> = {}): Promise<ReleaseSetup> {
+export async function startSetup (canary: Partial<StartModelOptions> = {}, stableOpts: number | Partial<StartModelOptions> = 0, extra: Partial<GatewayOptions> = {}, warmCanary = true): Promise<ReleaseSetup> {
   const grpc = extra.transport === 'grpc'
-  const stable = await startModel({ version: 'v1', delayMs: stableDelayMs, grpc })
+  // A number is the stable version's added delay (ms); an object, its model options.
+  const stable = await startModel({ version: 'v1', grpc, ...(typeof stableOpts === 'number' ? { delayMs: stableOpts } : stableOpts) })
   const can = await startModel({ version: 'v3', ...canary, grpc })
   const gw = await startGatewayProcess(gatewayConfig({ stable, canary: can, ...extra }), { env: { LOG_LEVEL: 'info' } })
   // A new model process answers its first few hundred requests slower (JIT); readiness probes warm it in a real deployment.
-  await Promise.all([warmModel(stable.url), warmModel(can.url)])
+  await Promise.all([warmModel(stable.url), warmCanary ? warmModel(can.url) : Promise.resolve()])
   return {
     stable,
     canary: can,
@@ -105,7 +130,7 @@ export async function startSetup (canary: Partial<StartModelOptions> = {}, stabl
   }
 }
 
-async function warmModel (url: string, n = 400): Promise<void> {
+export async function warmModel (url: string, n = 400): Promise<void> {
   const pool = new Pool(url, { connections: 4 })
   let i = 0
   const one = async (): Promise<void> => {
@@ -124,26 +149,29 @@ export interface AdminAnswer {
   json: any
 }
 
-export async function adminCall (gw: GatewayProcess, method: 'GET' | 'POST' | 'DELETE', path: string, body?: object): Promise<AdminAnswer> {
+/** Anything with an admin URL: a gateway process, or a gateway started in the test's own process. */
+export type AdminTarget = Pick<GatewayProcess, 'adminUrl'>
+
+export async function adminCall (gw: AdminTarget, method: 'GET' | 'POST' | 'DELETE', path: string, body?: object, token = TOKEN): Promise<AdminAnswer> {
   const res = await request(`${gw.adminUrl}${path}`, {
     method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body)
   })
   const text = await res.body.text()
   return { status: res.statusCode, json: text === '' ? null : JSON.parse(text) }
 }
 
-export async function startRollout (gw: GatewayProcess, plan: Record<string, unknown>, version = 'v3'): Promise<AdminAnswer> {
+export async function startRollout (gw: AdminTarget, plan: Record<string, unknown>, version = 'v3'): Promise<AdminAnswer> {
   return adminCall(gw, 'POST', '/admin/models/fraud/rollout', { version, plan })
 }
 
 /** Polls the rollout status until `done` holds; the last status on timeout. */
-export async function waitForRollout (gw: GatewayProcess, done: (rollout: { status: string, step: number }) => boolean, timeoutMs = 60_000): Promise<AdminAnswer> {
+export async function waitForRollout (gw: AdminTarget, done: (rollout: { status: string, step: number, reason: string | null }) => boolean, timeoutMs = 60_000, model = 'fraud'): Promise<AdminAnswer> {
   const deadline = Date.now() + timeoutMs
   let last: AdminAnswer | undefined
   while (Date.now() < deadline) {
-    last = await adminCall(gw, 'GET', '/admin/models/fraud/rollout').catch(() => last)
+    last = await adminCall(gw, 'GET', `/admin/models/${model}/rollout`).catch(() => last)
     if (last?.status === 200 && done(last.json.rollout)) return last
     await new Promise(resolve => setTimeout(resolve, 200))
   }
@@ -164,6 +192,8 @@ export interface BackgroundLoad {
   /** Answers per version so far (from x-model-version). */
   versions: Map<string, number>
   statuses: Map<number, number>
+  /** Answers per tag (LoadOptions.tag), then per version. */
+  tagged: Map<string, Map<string, number>>
   /** Epoch ms of the first answer from `watch`, or null. */
   firstFrom: number | null
   /** Epoch ms of the last answer from `watch`, or null. */
@@ -172,7 +202,18 @@ export interface BackgroundLoad {
 }
 
 /** Requests with sticky users (x-user-id) and `concurrency` in flight until stopped (or `maxMs` passed). */
-export function backgroundLoad (url: string, opts: { concurrency?: number, maxMs?: number, watch?: string } = {}): BackgroundLoad {
+export interface LoadOptions {
+  concurrency?: number
+  maxMs?: number
+  watch?: string
+  path?: string
+  /** The n-th request's body (default features(n)). */
+  body?: (n: number) => string
+  /** A tag per request (e.g. its region): answers per tag and version land in `tagged`. */
+  tag?: (n: number) => string
+}
+
+export function backgroundLoad (url: string, opts: LoadOptions = {}): BackgroundLoad {
   const concurrency = opts.concurrency ?? 6
   const pool = new Pool(url, { connections: concurrency })
   const deadline = Date.now() + (opts.maxMs ?? 120_000)
@@ -181,6 +222,7 @@ export function backgroundLoad (url: string, opts: { concurrency?: number, maxMs
   const out: BackgroundLoad = {
     versions: new Map(),
     statuses: new Map(),
+    tagged: new Map(),
     firstFrom: null,
     lastFrom: null,
     async stop () {
@@ -194,14 +236,20 @@ export function backgroundLoad (url: string, opts: { concurrency?: number, maxMs
       const n = i++
       try {
         const res = await pool.request({
-          path: '/v2/models/fraud/infer',
+          path: opts.path ?? '/v2/models/fraud/infer',
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-user-id': `user-${n}` },
-          body: features(n)
+          body: opts.body?.(n) ?? features(n)
         })
         await res.body.text()
         out.statuses.set(res.statusCode, (out.statuses.get(res.statusCode) ?? 0) + 1)
         const v = res.headers['x-model-version']
+        if (typeof v === 'string' && opts.tag !== undefined) {
+          const t = opts.tag(n)
+          const m = out.tagged.get(t) ?? new Map<string, number>()
+          m.set(v, (m.get(v) ?? 0) + 1)
+          out.tagged.set(t, m)
+        }
         if (typeof v === 'string') {
           out.versions.set(v, (out.versions.get(v) ?? 0) + 1)
           if (v === opts.watch) {
@@ -235,6 +283,7 @@ export function grpcBackgroundLoad (target: string, opts: { concurrency?: number
   return {
     versions: p.versions,
     statuses: p.codes,
+    tagged: new Map(),
     firstFrom: null,
     lastFrom: null,
     async stop () { await load.stop() }
@@ -242,7 +291,7 @@ export function grpcBackgroundLoad (target: string, opts: { concurrency?: number
 }
 
 /** The model's split as the admin API shows it, version -> basis points. */
-export async function splitOf (gw: GatewayProcess): Promise<Record<string, number>> {
+export async function splitOf (gw: AdminTarget): Promise<Record<string, number>> {
   const res = await adminCall(gw, 'GET', '/admin/models/fraud')
   return Object.fromEntries((res.json.model.split as Array<{ version: string, weight: number }>).map(e => [e.version, e.weight]))
 }
@@ -278,7 +327,7 @@ export async function startFleet (n: number, redisUrl: string, rollouts: Record<
 
 export interface JournalView { at: number, instanceId: string, action: string, step: number, weight: number, reason: string }
 
-export async function journalOf (gw: GatewayProcess): Promise<JournalView[]> {
+export async function journalOf (gw: AdminTarget): Promise<JournalView[]> {
   const res = await adminCall(gw, 'GET', '/admin/models/fraud/rollout/explain')
   return res.status === 200 ? res.json.entries as JournalView[] : []
 }
@@ -300,11 +349,18 @@ export async function expectRolledBackInFirstStep (s: ReleaseSetup, check: strin
   } finally {
     await load.stop()
   }
-  expect(await splitOf(s.gw)).toEqual({ v1: 10_000 })
-  const audit = await adminCall(s.gw, 'GET', '/admin/audit?limit=5')
+  const entry = await expectControllerRollback(s.gw)
+  return entry.detail.checks.find((c: { check: string }) => c.check === check).figures
+}
+
+/** v1 is back at 100% and the newest rollback in the audit log is the controller's; returns that entry. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function expectControllerRollback (gw: AdminTarget): Promise<any> {
+  expect(await splitOf(gw)).toEqual({ v1: 10_000 })
+  const audit = await adminCall(gw, 'GET', '/admin/audit?limit=5')
   const entry = audit.json.entries.find((e: { action: string }) => e.action === 'rollout-rollback')
   expect(entry.actor).toMatch(/^rollout-controller@/)
-  return entry.detail.checks.find((c: { check: string }) => c.check === check).figures
+  return entry
 }
 
 const CLI = join(process.cwd(), 'dist', 'gateway', 'cli', 'main.js')

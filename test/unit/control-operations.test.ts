@@ -7,6 +7,8 @@ import { GatewayError as ControlError } from '../../gateway/errors.js'
 import { bucketOf, layout, targetForBucket } from '../../gateway/routing/buckets.js'
 
 const R = ['http://127.0.0.1:9101']
+/** The operations' clock in these tests. */
+const T = 1_700_000_000_000
 
 function canaryState (canaryWeight?: number): RoutingState {
   return {
@@ -47,6 +49,16 @@ function codeOf (fn: () => unknown): string {
   throw new Error('expected a ControlError')
 }
 
+function errorOf (fn: () => unknown): ControlError {
+  try {
+    fn()
+  } catch (err) {
+    expect(err).toBeInstanceOf(ControlError)
+    return err as ControlError
+  }
+  throw new Error('expected a ControlError')
+}
+
 describe('control operations: validation', () => {
   const s = canaryState(1000)
   it.each([
@@ -64,9 +76,9 @@ describe('control operations: validation', () => {
     ['register without replicas', () => registerVersion('fraud', 'v4', [])(s), '400 GW_INVALID_ARGUMENT'],
     ['register a bad URL', () => registerVersion('fraud', 'v4', ['ftp://x'])(s), '400 GW_INVALID_ARGUMENT'],
     ['register a bad name', () => registerVersion('fraud', '../v4', R)(s), '400 GW_INVALID_ARGUMENT'],
-    ['retire the stable version', () => retireVersion('fraud', 'v1')(s), '409 GW_CONFLICT'],
-    ['retire the canary', () => retireVersion('fraud', 'v2')(s), '409 GW_CONFLICT'],
-    ['retire an unknown version', () => retireVersion('fraud', 'v9')(s), '404 GW_UNKNOWN_VERSION']
+    ['retire the stable version', () => retireVersion('fraud', 'v1', T)(s), '409 GW_CONFLICT'],
+    ['retire the canary', () => retireVersion('fraud', 'v2', T)(s), '409 GW_CONFLICT'],
+    ['retire an unknown version', () => retireVersion('fraud', 'v9', T)(s), '404 GW_UNKNOWN_VERSION']
   ])('%s', (_name, fn, expected) => {
     expect(codeOf(fn)).toBe(expected)
   })
@@ -75,9 +87,9 @@ describe('control operations: validation', () => {
     const before = structuredClone(s)
     setSplit('fraud', { v1: 5000, v2: 5000 })(s)
     promote('fraud')(s)
-    rollback('fraud')(s)
+    rollback('fraud', T)(s)
     registerVersion('fraud', 'v4', R)(s)
-    retireVersion('fraud', 'v3')(s)
+    retireVersion('fraud', 'v3', T)(s)
     expect(s).toEqual(before)
   })
 })
@@ -128,7 +140,7 @@ describe('control operations: canary', () => {
       fc.integer({ min: 0, max: 10000 }).map(w => setSplit('fraud', { v1: w, v2: 10000 - w })),
       fc.tuple(fc.integer({ min: 0, max: 5000 }), fc.integer({ min: 0, max: 5000 })).map(([x, y]) => setSplit('fraud', { v1: x, v2: y, v3: 10000 - x - y })),
       fc.constant(promote('fraud')),
-      fc.constant(rollback('fraud'))
+      fc.constant(rollback('fraud', T))
     )
     fc.assert(fc.property(fc.array(opArb, { maxLength: 20 }), (list) => {
       let s = canaryState(1000)
@@ -153,14 +165,33 @@ describe('control operations: canary', () => {
     const s0 = setSplit('fraud', { v1: 5000, v2: 5000 })(canaryState(1000))
     const p = promote('fraud')(s0).models.fraud!
     expect(p).toMatchObject({ stable: 'v2', candidate: null, split: [{ version: 'v2', weight: 10000 }], release: s0.models.fraud!.release + 1 })
-    const r = rollback('fraud')(s0).models.fraud!
+    const r = rollback('fraud', T)(s0).models.fraud!
     expect(r).toMatchObject({ stable: 'v1', candidate: null, split: [{ version: 'v1', weight: 10000 }] })
   })
 
-  it('rollback is always allowed, even with nothing to roll back', () => {
-    const s = rollback('fraud')(canaryState())
-    expect(s.revision).toBe(8)
-    expect(s.models.fraud!.split).toEqual([{ version: 'v1', weight: 10000 }])
+  it('rollback with no canary and nothing held back is refused with 409, naming why, and changes nothing', () => {
+    const s = canaryState()
+    const before = structuredClone(s)
+    const e = errorOf(() => rollback('fraud', T)(s))
+    expect(`${e.statusCode} ${e.code}`).toBe('409 GW_CONFLICT')
+    expect(e.message).toBe('model "fraud" has nothing to roll back: "v1" serves 100% with no canary, and no previous version is held back')
+    expect(s).toEqual(before)
+  })
+
+  it('promote with a hold keeps the old stable held back; rollback returns to it at 100% until the holdback ends', () => {
+    const promoted = promote('fraud', undefined, { now: T, holdbackMs: 3_600_000 })(canaryState(1000))
+    expect(promoted.models.fraud!.holdback).toEqual({ version: 'v1', since: T, until: T + 3_600_000 })
+    const back = rollback('fraud', T + 3_599_999)(promoted).models.fraud!
+    expect(back).toMatchObject({ stable: 'v1', candidate: null, holdback: null, split: [{ version: 'v1', weight: 10000 }] })
+    expect(back.release).toBe(promoted.models.fraud!.release + 1)
+    expect(errorOf(() => rollback('fraud', T + 3_600_000)(promoted)).message).toMatch(/the holdback of "v1" ended at /)
+  })
+
+  it('retire refuses the held-back version until its holdback ends, unless forced', () => {
+    const promoted = promote('fraud', undefined, { now: T, holdbackMs: 60_000 })(canaryState(0))
+    expect(errorOf(() => retireVersion('fraud', 'v1', T + 1000)(promoted)).message).toMatch(/^"v1" is held back after the promotion of "v2" until /)
+    expect(retireVersion('fraud', 'v1', T + 1000, true)(promoted).models.fraud!).toMatchObject({ holdback: null })
+    expect(retireVersion('fraud', 'v1', T + 60_000)(promoted).models.fraud!.versions.v1).toBeUndefined()
   })
 
   it('more than one version besides stable turns the model into an A/B/n split', () => {
@@ -176,7 +207,7 @@ describe('control operations: blue-green', () => {
     const s0 = blueGreenState()
     const s1 = switchActive('fraud')(s0)
     expect(s1.models.fraud!).toMatchObject({ stable: 'green', candidate: 'blue', previous: 'blue', split: [{ version: 'green', weight: 10000 }, { version: 'blue', weight: 0 }] })
-    const s2 = rollback('fraud')(s1)
+    const s2 = rollback('fraud', T)(s1)
     expect(s2.models.fraud!).toMatchObject({ stable: 'blue', candidate: 'green', split: [{ version: 'blue', weight: 10000 }, { version: 'green', weight: 0 }] })
     expect(s2.revision).toBe(s0.revision + 2)
   })
@@ -189,7 +220,7 @@ describe('control operations: blue-green', () => {
 
   it('a registered version becomes the preview when there is none, and a retired one leaves the split', () => {
     const base = blueGreenState()
-    const noPreview = retireVersion('fraud', 'green')
+    const noPreview = retireVersion('fraud', 'green', T)
     expect(codeOf(() => noPreview(base))).toBe('409 GW_CONFLICT')
     const promoted = switchActive('fraud')(base) // green active, blue preview
     const s1 = registerVersion('fraud', 'teal', ['http://127.0.0.1:9401', 'http://127.0.0.1:9402'])(promoted)
@@ -197,7 +228,7 @@ describe('control operations: blue-green', () => {
     expect(s1.models.fraud!.versions.teal).toEqual({ replicas: ['http://127.0.0.1:9401', 'http://127.0.0.1:9402'] })
     const s2 = switchActive('fraud', 'teal')(s1)
     expect(s2.models.fraud!).toMatchObject({ stable: 'teal', candidate: 'green' })
-    const s3 = retireVersion('fraud', 'blue')(s2)
+    const s3 = retireVersion('fraud', 'blue', T)(s2)
     expect(s3.models.fraud!.versions.blue).toBeUndefined()
     expect(s3.models.fraud!.split.map(e => e.version)).not.toContain('blue')
   })

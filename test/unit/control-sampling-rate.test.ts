@@ -52,7 +52,7 @@ describe('runtime sampling rates', () => {
     const s1 = setSampleRate('fraud', 'v1', 0.5)(state())
     sampler.applyState(s1)
     expect(sampler.rateOf('fraud', 'v1')).toBe(0.5)
-    const s2 = retireVersion('fraud', 'v3')(setSampleRate('fraud', 'v3', 1)(registerVersion('fraud', 'v3', ['http://127.0.0.1:9301'])(s1)))
+    const s2 = retireVersion('fraud', 'v3', Date.now())(setSampleRate('fraud', 'v3', 1)(registerVersion('fraud', 'v3', ['http://127.0.0.1:9301'])(s1)))
     expect(s2.models.fraud!.versions.v3).toBeUndefined()
     sampler.applyState(s2)
     expect(sampler.rateOf('fraud', 'v3')).toBe(0)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { matchInferUrl } from '../../gateway/server/infer-url.js'
+import { matchInferUrl, matchOutcomesUrl } from '../../gateway/server/infer-url.js'
 
 // The fast path must take exactly the inference URLs and leave the rest to fastify.
 describe('matchInferUrl', () => {
@@ -28,5 +28,18 @@ describe('matchInferUrl', () => {
     '/v2/health/ready'
   ])('%s is not', (url) => {
     expect(matchInferUrl(url)).toBeNull()
+  })
+})
+
+describe('matchOutcomesUrl', () => {
+  it.each([
+    ['/v2/models/fraud/outcomes', 'fraud'],
+    ['/v2/models/fraud/outcomes/', 'fraud'],
+    ['/v2/models/fr%20aud/outcomes?x=1', 'fr aud'],
+    ['/v2/models/fraud/versions/v1/outcomes', null],
+    ['/v2/models//outcomes', null],
+    ['/v2/models/fraud/infer', null]
+  ])('%s -> %s', (url, want) => {
+    expect(matchOutcomesUrl(url)).toBe(want)
   })
 })

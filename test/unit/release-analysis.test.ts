@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { analyse } from '../../gateway/release/analysis.js'
-import { validatePlan } from '../../gateway/release/plan.js'
+import { stepAlphas, validatePlan } from '../../gateway/release/plan.js'
 import { outputValue, type VersionWindow, type WindowData } from '../../gateway/release/source.js'
 import { LATENCY_CELLS, latencyCell } from '../../gateway/observe/records.js'
 import { seeded } from '../support/seeded-random.js'
@@ -33,7 +33,7 @@ function data (canary: Partial<{ errorRate: number, ms: number, mean: number, n:
   }
 }
 
-const verdicts = (d: WindowData): Record<string, string> => Object.fromEntries(analyse(plan, d).map(c => [c.check, c.verdict]))
+const verdicts = (d: WindowData): Record<string, string> => Object.fromEntries(analyse(plan.checks, d, stepAlphas(plan)).map(c => [c.check, c.verdict]))
 
 describe('canary analysis', () => {
   it('a canary like stable passes every check', () => {
@@ -52,7 +52,7 @@ describe('canary analysis', () => {
     expect(verdicts(data({ n: 50 }))).toEqual({ errors: 'inconclusive', latency: 'inconclusive', outputs: 'inconclusive' })
   })
   it('each result carries its figures', () => {
-    const errors = analyse(plan, data({ errorRate: 0.05, n: 1200 })).find(c => c.check === 'errors')!
+    const errors = analyse(plan.checks, data({ errorRate: 0.05, n: 1200 }), stepAlphas(plan)).find(c => c.check === 'errors')!
     expect(errors.figures.canaryRequests).toBe(1200)
     expect(errors.figures.canaryErrorRate).toBeGreaterThan(0.03)
     expect(errors.summary).toContain('canary errors more')

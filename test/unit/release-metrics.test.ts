@@ -31,8 +31,8 @@ describe('ReleaseMetrics', () => {
   it('starts the ended counter at 0 for every outcome of every model, and counts an abort once', async () => {
     const { store, registry } = await setup()
     expect(await registry.metrics()).toMatch(/^model_gateway_rollouts_ended_total\{model="fraud",outcome="rolled-back"\} 0$/m)
-    await store.update(undefined, startRollout('fraud', 'v3', plan, 'ops', Date.now()), { actor: 'ops', action: 'rollout-start', model: 'fraud' })
-    await store.update(undefined, abortRollout('fraud', 'ops', Date.now()), { actor: 'ops', action: 'rollout-abort', model: 'fraud' })
+    await store.update(undefined, startRollout('fraud', 'v3', plan, { now: Date.now(), holdbackMs: 3_600_000, actor: 'ops' }), { actor: 'ops', action: 'rollout-start', model: 'fraud' })
+    await store.update(undefined, abortRollout('fraud', { now: Date.now(), holdbackMs: 3_600_000, actor: 'ops' }), { actor: 'ops', action: 'rollout-abort', model: 'fraud' })
     // A later state that still carries the ended rollout does not count it again.
     await store.update(undefined, (s) => s, { actor: 'ops', action: 'noop', model: 'fraud' })
     const text = await registry.metrics()
@@ -43,7 +43,7 @@ describe('ReleaseMetrics', () => {
 
   it('shows the running rollout\'s step, weight and the split in basis points', async () => {
     const { store, registry } = await setup()
-    await store.update(undefined, startRollout('fraud', 'v3', plan, 'ops', Date.now()), { actor: 'ops', action: 'rollout-start', model: 'fraud' })
+    await store.update(undefined, startRollout('fraud', 'v3', plan, { now: Date.now(), holdbackMs: 3_600_000, actor: 'ops' }), { actor: 'ops', action: 'rollout-start', model: 'fraud' })
     const text = await registry.metrics()
     expect(text).toMatch(/^model_gateway_rollout_step\{model="fraud",version="v3"\} 1$/m)
     expect(text).toMatch(/^model_gateway_rollout_weight_bp\{model="fraud",version="v3"\} 2000$/m)
@@ -53,7 +53,7 @@ describe('ReleaseMetrics', () => {
 
   it('gives each check of the newest journaled analysis its verdict: fail -1, inconclusive 0, pass 1', async () => {
     const { store, registry, metrics } = await setup()
-    const s = await store.update(undefined, startRollout('fraud', 'v3', plan, 'ops', Date.now()), { actor: 'ops', action: 'rollout-start', model: 'fraud' })
+    const s = await store.update(undefined, startRollout('fraud', 'v3', plan, { now: Date.now(), holdbackMs: 3_600_000, actor: 'ops' }), { actor: 'ops', action: 'rollout-start', model: 'fraud' })
     const coordination = metrics.watch(new MemoryCoordination('gw-test', ControlLog.none(logger)))
     const checks = [
       { check: 'errors', verdict: 'fail', summary: '', figures: {} },

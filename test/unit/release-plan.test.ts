@@ -48,7 +48,7 @@ checks:
     ['steps: [{ weight: 5% }]', 'steps[0].bake', 'is required'],
     ['steps: [{ weight: 101%, bake: 1m }]', 'steps[0].weight', 'at most 100%'],
     ['steps: [{ weight: 5%, bake: soon }]', 'steps[0].bake', 'must be a duration'],
-    ['steps: [{ weight: 5%, bake: 1m }]\nchecks: { errorz: {} }', 'checks.errorz', 'unknown check (known: errors, latency, outputs)'],
+    ['steps: [{ weight: 5%, bake: 1m }]\nchecks: { errorz: {} }', 'checks.errorz', 'unknown check (known: errors, latency, outputs, outcomes)'],
     ['steps: [{ weight: 5%, bake: 1m }]\nchecks: { latency: { maxRatio: { median: 2 } } }', 'checks.latency.maxRatio.median', 'must name a quantile'],
     ['steps: [{ weight: 5%, bake: 1m }]\nonNoData: maybe', 'onNoData', 'must be "hold" or "fail"'],
     ['steps: [{ weight: 5%, bake: 1m, colour: red }]', 'steps[0].colour', 'unknown key'],

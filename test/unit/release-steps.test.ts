@@ -38,8 +38,8 @@ describe('rollout step decisions', () => {
   it('resume opens the gate onto the next weight step; passing the last step promotes', () => {
     const gated = record({ status: 'paused', step: 1 })
     const r = resumed(gated, plan, T0 + 20_000, 'ops')
-    expect(r).toMatchObject({ weight: 5000, promote: false, next: { status: 'running', step: 2, stepStartedAt: T0 + 20_000 } })
-    const d = decide(r.next, plan, ok(T0 + 30_000))
+    expect(r).toMatchObject({ weight: 5000, action: 'advance', next: { status: 'running', step: 2, stepStartedAt: T0 + 20_000 } })
+    const d = decide(r.next!, plan, ok(T0 + 30_000))
     expect(d.action).toBe('promote')
     expect(d.next?.status).toBe('promoted')
   })

@@ -1,7 +1,7 @@
 import { describe, expectTypeOf, it } from 'vitest'
 import { serve } from '../../scorer-sdk/index.js'
 import type {
-  Datatype, InferOptions, InferResult, PredictContext, RequestTensor, ScorerClient, ScorerError, ScorerServer,
+  Datatype, InferOptions, InferResult, Outcome, PredictContext, RequestTensor, ScorerClient, ScorerError, ScorerServer,
   ScorerTimeoutError, ServeOptions, Tensor
 } from '../../scorer-sdk/index.js'
 
@@ -18,6 +18,12 @@ describe('scorer-sdk public types', () => {
       status: number
     }>()
     expectTypeOf<InferOptions>().toEqualTypeOf<{ stickyKey?: string; version?: string; requestId?: string }>()
+  })
+
+  it('reportOutcome() takes a request id and a number (a value) or an Outcome, and resolves to what was accepted', () => {
+    expectTypeOf<ScorerClient['reportOutcome']>().parameters.toEqualTypeOf<[string, number | Outcome]>()
+    expectTypeOf<ScorerClient['reportOutcome']>().returns.resolves.toEqualTypeOf<{ accepted: number }>()
+    expectTypeOf<Outcome>().toEqualTypeOf<{ label?: number | boolean, value?: number, at?: Date | number | string }>()
   })
 
   it('accepts nested tensor data from applications', () => {

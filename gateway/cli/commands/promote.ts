@@ -11,7 +11,8 @@ export default adminCommand('promote', {
   async run (ctx) {
     const [model, version] = ctx.args as [string, string | undefined]
     const res = await ctx.client.promote(model, version, ctx.revision, ctx.flags.force === true)
-    printModel(ctx, res.model, res.revision, `${model}: promoted ${res.model.stable}`)
+    const h = res.model.holdback
+    printModel(ctx, res.model, res.revision, `${model}: promoted ${res.model.stable}${h == null ? '' : `; ${h.version} held back until ${h.until} (rollback returns to it)`}`)
     return res
   }
 })

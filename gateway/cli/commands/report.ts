@@ -9,6 +9,7 @@ import { DEFAULT_SHADOW_TOLERANCE, formatShadowReport, shadowReport } from '../.
 
 const HELP = `usage: npx model-gateway report <model> [options]
        npx model-gateway report shadow <model> [--tolerance X] [options]
+       npx model-gateway report outcomes <model> [--window 7d] [--svg FILE] [options]   (see "report outcomes --help")
 
 Per-version comparison: requests and share (exact, from the per-minute rollups),
 4xx/5xx rates, mean and p50/p95/p99 latency, sampled records and the mean
@@ -26,8 +27,9 @@ the distribution of output differences, latency side by side, the shadow's error
 ${SECURITY_HELP}`
 
 const command: Command = {
-  summary: 'compare the versions of a model (requests, errors, latency, predictions)',
+  summary: 'compare the versions of a model (requests, errors, latency, predictions; outcomes)',
   async run (argv) {
+    if (argv[0] === 'outcomes') return await (await import('./report-outcomes.js')).run(argv.slice(1))
     let parsed
     try {
       parsed = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, since: { type: 'string' }, json: { type: 'boolean' }, tolerance: { type: 'string' } }, allowPositionals: true, strict: true })

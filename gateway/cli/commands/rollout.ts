@@ -2,63 +2,81 @@
  * `model-gateway rollout start|status|pause|resume|abort|explain <model> …`:
  * automated canary rollouts through the admin API (gateway/release/).
  */
-import { readFile, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { adminCommand, UsageError, type CommandContext } from '../admin-command.js'
-import { AdminClientError } from '../admin-client.js'
-import { parsePlanText, PlanError, formatBp } from '../../release/plan.js'
+import { adminCommand, table, UsageError, type CommandContext } from '../admin-command.js'
+import { formatBp } from '../../release/plan.js'
+import { readPlan, readYaml } from '../plan-file.js'
 import { formatStatus, type RolloutView } from '../../release/status.js'
 import type { JournalEntry } from '../../release/coordination.js'
 import { timelineSvg } from '../../release/timeline-svg.js'
 import { seconds } from '../../release/steps.js'
 
 interface StatusResponse { revision: number, rollout: { status: string }, view: RolloutView }
+interface ListResponse { revision: number, maxInProgress: number | null, inProgress: number, queued: number, rollouts: RolloutView[] }
 interface ExplainResponse { revision: number, rollout: { version: string, status: string }, entries: JournalEntry[] }
 
-const SUBCOMMANDS = ['start', 'status', 'pause', 'resume', 'abort', 'explain'] as const
+const SUBCOMMANDS = ['start', 'status', 'pause', 'resume', 'abort', 'approve', 'explain', 'list'] as const
 const LIVE_REFRESH_MS = 1_000
-const ACTIVE = ['running', 'paused', 'held']
+const ACTIVE = ['queued', 'running', 'paused', 'held', 'watching']
 
 export default adminCommand('rollout', {
-  summary: 'automated canary rollout: start, status, pause, resume, abort, explain',
-  usage: '<start|status|pause|resume|abort|explain> <model> [version]',
+  summary: 'automated rollout: start, status, pause, resume, abort, approve, explain, list',
+  usage: '<start|status|pause|resume|abort|approve|explain> <model> [version] | list',
   help: [
     '',
-    '  rollout start <model> <version> [--plan FILE]   grow <version> as a canary step by step (plan: YAML; default: the model\'s release.rollout)',
-    '  rollout status <model> [--once]                 step, weight, time left, each check\'s figures (live on a terminal until it ends)',
+    '  rollout start <model> <version> [--plan FILE | --template NAME [--template-version N] [--override FILE]]',
+    '                                                  roll <version> out step by step (plan: YAML, or a plan template with an',
+    '                                                  override merged over it; default: the model\'s release.rollout)',
+    '  rollout status <model> [--once] [--wide]        step, weight, time left, each check: why, then its figures (live on a terminal until it ends)',
     '  rollout pause|resume|abort <model>              hold at the current weight / go on / roll back at once',
+    '  rollout approve <model>                         pass an approval step (a plan may require another token than the starter\'s)',
+    '  rollout list                                    every model\'s rollout, the release queue and its positions',
     '  rollout explain <model> [--svg FILE]            every decision with its numbers; --svg writes a timeline picture',
     '',
     '  --plan FILE       rollout plan in YAML or JSON',
     '  --once            print the status once even on a terminal',
+    '  --wide            one line per item, however long (by default lines fit 100 columns)',
     '  --svg FILE        with explain: write an SVG timeline of weight and check results'
   ],
-  options: { plan: { type: 'string' }, once: { type: 'boolean' }, svg: { type: 'string' } },
-  minArgs: 2,
+  options: { plan: { type: 'string' }, template: { type: 'string' }, 'template-version': { type: 'string' }, override: { type: 'string' }, once: { type: 'boolean' }, wide: { type: 'boolean' }, svg: { type: 'string' } },
+  minArgs: 1,
   maxArgs: 3,
   async run (ctx) {
     const [sub, model, version] = ctx.args as [string, string, string | undefined]
     if (!(SUBCOMMANDS as readonly string[]).includes(sub)) throw new UsageError(`unknown rollout subcommand "${sub}" (use ${SUBCOMMANDS.join(', ')})`)
+    if (sub === 'list') {
+      if (model !== undefined) throw new UsageError('rollout list takes no arguments')
+      return list(ctx)
+    }
+    if (model === undefined) throw new UsageError(`rollout ${sub} needs <model>`)
     if ((sub === 'start') !== (version !== undefined)) throw new UsageError(sub === 'start' ? 'rollout start needs <model> <version>' : `rollout ${sub} takes only <model>`)
     const base = `/admin/models/${encodeURIComponent(model)}/rollout`
     switch (sub) {
       case 'start': {
         const body: Record<string, unknown> = { version }
         if (typeof ctx.flags.plan === 'string') body.plan = await readPlan(ctx.flags.plan)
+        if (typeof ctx.flags.template === 'string') body.template = ctx.flags.template
+        if (typeof ctx.flags['template-version'] === 'string') {
+          if (!/^\d{1,7}$/.test(ctx.flags['template-version'])) throw new UsageError(`--template-version must be a version number, got "${ctx.flags['template-version']}"`)
+          body.templateVersion = Number(ctx.flags['template-version'])
+        }
+        if (typeof ctx.flags.override === 'string') body.override = await readYaml(ctx.flags.override)
         if (ctx.revision !== undefined) body.revision = ctx.revision
         const res = await ctx.client.call<StatusResponse>('POST', base, body)
         ctx.out(`${model}: rollout of ${version} started; revision ${res.revision}`)
-        for (const l of formatStatus(res.view)) ctx.out(l)
+        for (const l of formatStatus(res.view, Date.now(), ctx.flags.wide === true)) ctx.out(l)
         return res
       }
       case 'status':
         return status(ctx, base)
       case 'pause':
       case 'resume':
+      case 'approve':
       case 'abort': {
         const res = await ctx.client.call<StatusResponse>('POST', `${base}/${sub}`, ctx.revision === undefined ? {} : { revision: ctx.revision })
-        ctx.out(`${model}: rollout ${sub === 'abort' ? 'aborted (stable at 100%)' : `${sub}d`}; revision ${res.revision}`)
-        for (const l of formatStatus(res.view)) ctx.out(l)
+        ctx.out(`${model}: rollout ${sub === 'abort' ? `aborted (${res.view.weight === 0 || res.view.strategy === 'blue-green' ? `${res.view.stable} serves 100%` : 'stable at 100%'})` : `${sub}d`}; revision ${res.revision}`)
+        for (const l of formatStatus(res.view, Date.now(), ctx.flags.wide === true)) ctx.out(l)
         return res
       }
       case 'explain': {
@@ -75,42 +93,34 @@ export default adminCommand('rollout', {
   }
 })
 
-async function readPlan (file: string): Promise<unknown> {
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (err) {
-    throw new AdminClientError(`${file}: cannot read the plan (${(err as NodeJS.ErrnoException).code ?? String(err)})`, null, null)
-  }
-  try {
-    // Checked here too, so an error names the file; the server checks it again.
-    parsePlanText(text, file)
-  } catch (err) {
-    if (err instanceof PlanError) throw new AdminClientError(`invalid rollout plan: ${err.message}`, null, 'GW_INVALID_ARGUMENT')
-    throw err
-  }
-  // Sent as the YAML's data (durations and percentages as written), validated again by the server.
-  const { parse } = await import('yaml')
-  return parse(text) as unknown
-}
-
 async function status (ctx: CommandContext, base: string): Promise<unknown> {
   const live = process.stdout.isTTY && !ctx.json && ctx.flags.once !== true
   let res = await ctx.client.call<StatusResponse>('GET', base)
   if (!live) {
-    for (const l of formatStatus(res.view)) ctx.out(l)
+    for (const l of formatStatus(res.view, Date.now(), ctx.flags.wide === true)) ctx.out(l)
     return res
   }
   // Live on a terminal: redraw every second until the rollout ends (Ctrl-C stops watching, not the rollout).
   let drawn = 0
   for (;;) {
-    const lines = formatStatus(res.view)
+    const lines = formatStatus(res.view, Date.now(), ctx.flags.wide === true)
     process.stdout.write(`${drawn > 0 ? `\x1b[${drawn}F\x1b[J` : ''}${lines.join('\n')}\n`)
     drawn = lines.length
     if (!ACTIVE.includes(res.rollout.status)) return res
     await sleep(LIVE_REFRESH_MS)
     res = await ctx.client.call<StatusResponse>('GET', base)
   }
+}
+
+async function list (ctx: CommandContext): Promise<ListResponse> {
+  const res = await ctx.client.call<ListResponse>('GET', '/admin/rollouts')
+  ctx.out(`${res.inProgress} in progress${res.maxInProgress === null ? '' : ` (at most ${res.maxInProgress})`}, ${res.queued} queued; revision ${res.revision}`)
+  const rows = res.rollouts.map(v => [
+    v.model, v.version, v.status + (v.queuePosition === null ? '' : ` #${v.queuePosition}`),
+    v.status === 'queued' ? '-' : `${v.step}/${v.steps} ${v.stepKind}`, formatBp(v.weight), v.startedBy, v.startedAt
+  ])
+  for (const l of table(['MODEL', 'VERSION', 'STATUS', 'STEP', 'WEIGHT', 'BY', 'STARTED'], rows)) ctx.out(l)
+  return res
 }
 
 export function explainLines (res: ExplainResponse): string[] {

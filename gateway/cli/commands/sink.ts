@@ -65,7 +65,20 @@ const command: Command = {
       return 1
     }
     const groupId = values.group ?? DEFAULT_GROUP
-    const sink = new KafkaSink({ brokers: ep.brokers, security: ep.kafka, topicPrefix: ep.topicPrefix, groupId, clickhouse: ch, logger })
+    const sink = new KafkaSink({
+      brokers: ep.brokers,
+      security: ep.kafka,
+      topicPrefix: ep.topicPrefix,
+      groupId,
+      clickhouse: ch,
+      logger,
+      onFatal: (err) => {
+        // Exit 1 so the supervisor (a Deployment) starts a new sink: it resumes at the first uncommitted message.
+        logger.error({ err: err.message }, 'sink consumer stopped for good; exiting')
+        logger.flush()
+        process.exit(1)
+      }
+    })
     // Up before the group join, so a liveness probe passes while Kafka is still coming up.
     let health: SinkHealthServer | undefined
     if (healthPort !== undefined) health = await startSinkHealth(values['health-host'] ?? env.GATEWAY_HOST ?? '127.0.0.1', healthPort, sink)

@@ -1,6 +1,7 @@
 /** `model-gateway verify <model> <version> --golden FILE`: golden requests to every replica; the result gates traffic. */
 import { readFile } from 'node:fs/promises'
-import { adminCommand, table, UsageError } from '../admin-command.js'
+import { adminCommand, table, UsageError, type CommandContext } from '../admin-command.js'
+import type { VerificationRecord } from '../../state/routing-state.js'
 import type { VerifyRequestBody, VerifyResponse } from '../admin-client.js'
 import { GoldenError, goldenCases, parseGoldenText } from '../../verify/golden.js'
 
@@ -15,9 +16,19 @@ function number (flags: Record<string, unknown>, name: string, min: number, max:
   return n
 }
 
+function report (ctx: CommandContext, res: VerifyResponse): VerifyResponse {
+  const v = res.verification
+  const [model, version] = ctx.args as [string, string]
+  const what = v.suites === undefined ? `${v.goldenRequests} golden requests` : `suites ${v.suites.join(', ')}: ${v.goldenRequests} golden requests`
+  ctx.out(`${model} ${version}: verification ${v.passed ? 'PASSED' : 'FAILED'} (${what} x ${v.replicas.length + (v.discovered?.length ?? 0)} replicas, compared with ${v.baseline ?? 'no stable version'}); revision ${res.revision}`)
+  const name = (c: VerificationRecord['checks'][number]): string => c.suite === undefined ? c.name : `${c.suite}/${c.part ?? ''}/${c.name}`
+  for (const l of table(['CHECK', 'VERDICT', 'DETAIL'], v.checks.map(c => [name(c), c.passed ? 'pass' : 'FAIL', c.detail]))) ctx.out(l)
+  return res
+}
+
 export default adminCommand('verify', {
   summary: 'send a golden set to every replica of a version and store the verdict (gates canary/set-weights/switch)',
-  usage: '<model> <version> --golden FILE',
+  usage: '<model> <version> (--golden FILE | --suite NAME...)',
   help: [
     '',
     'FILE is NDJSON: one OIP infer request per line, optionally with "expected": {"<output>": [numbers]} and "tolerance": <abs>.',
@@ -25,7 +36,9 @@ export default adminCommand('verify', {
     'compatible with the stable version, outputs within tolerance, p99 latency within budget, zero errors.',
     'Exit code 0: passed; 3: ran and failed.',
     '',
-    '  --golden FILE          the golden set (required)',
+    '  --golden FILE          a golden set',
+    '  --suite NAME           instead of --golden: the model\'s named suite(s) from the config (golden files with their own',
+    '                         tolerances, and/or a replay of recorded traffic); repeat for several',
     '  --tolerance X          absolute tolerance of lines without their own (default 1e-6)',
     '  --min-agreement X      share (0..1) of answers within tolerance of the stable version\'s (default 0.99)',
     '  --latency-ratio X      replica p99 may be at most stable p99 x X + slack (default 2)',
@@ -34,6 +47,7 @@ export default adminCommand('verify', {
   ],
   options: {
     golden: { type: 'string' },
+    suite: { type: 'string', multiple: true },
     tolerance: { type: 'string' },
     'min-agreement': { type: 'string' },
     'latency-ratio': { type: 'string' },
@@ -45,6 +59,9 @@ export default adminCommand('verify', {
   async run (ctx) {
     const [model, version] = ctx.args as [string, string]
     const file = ctx.flags.golden
+    const suites = (ctx.flags as Record<string, unknown>).suite as string[] | undefined
+    if ((typeof file === 'string') === (suites !== undefined)) throw new UsageError('give --golden FILE or --suite NAME (not both)')
+    if (suites !== undefined) return report(ctx, await ctx.client.verify(model, version, { suites }))
     if (typeof file !== 'string') throw new UsageError('--golden FILE is required')
     let text: string
     try {
@@ -61,7 +78,7 @@ export default adminCommand('verify', {
       throw err
     }
     const body: VerifyRequestBody = { golden }
-    const opt = (key: keyof Omit<VerifyRequestBody, 'golden'>, flag: string, min: number, max: number): void => {
+    const opt = (key: keyof Omit<VerifyRequestBody, 'golden' | 'suites'>, flag: string, min: number, max: number): void => {
       const n = number(ctx.flags, flag, min, max)
       if (n !== undefined) body[key] = n
     }
@@ -71,11 +88,7 @@ export default adminCommand('verify', {
     opt('latencySlackMs', 'latency-slack-ms', 0, 60_000)
     opt('rounds', 'rounds', 1, 20)
     if (body.rounds !== undefined && !Number.isInteger(body.rounds)) throw new UsageError('--rounds must be an integer')
-    const res = await ctx.client.verify(model, version, body)
-    const v = res.verification
-    ctx.out(`${model} ${version}: verification ${v.passed ? 'PASSED' : 'FAILED'} (${v.goldenRequests} golden requests x ${v.replicas.length} replicas, compared with ${v.baseline ?? 'no stable version'}); revision ${res.revision}`)
-    for (const l of table(['CHECK', 'VERDICT', 'DETAIL'], v.checks.map(c => [c.name, c.passed ? 'pass' : 'FAIL', c.detail]))) ctx.out(l)
-    return res
+    return report(ctx, await ctx.client.verify(model, version, body))
   },
   exitCode: (res) => (res as VerifyResponse).verification.passed ? 0 : EXIT_VERIFICATION_FAILED
 })

@@ -5,6 +5,7 @@ import type { ScorerServer } from '../../server.js'
 import { serveGrpc, type ScorerGrpcServer } from '../../grpc-server.js'
 import { FRAUD_INPUTS, createPredict, loadWeights, withFaults } from './model.js'
 import { outputsFor, withKnobs } from './knobs.js'
+import { parseSegmentFault, withRehearsal, type RehearsalState } from './rehearsal.js'
 
 // Runnable fraud model. The only stdout line is the ready line, which the
 // tests, the demo and the benchmark parse to learn the port:
@@ -38,9 +39,15 @@ try {
       'output-name': { type: 'string' },
       'flip-above-amount': { type: 'string' },
       fail: { type: 'boolean', default: false },
+      shuffle: { type: 'boolean', default: false },
       // Fault knobs for release tests and benchmarks: a share of requests answered 500, and a shift of the logit.
       'error-rate': { type: 'string', default: '0' },
       shift: { type: 'string', default: '0' },
+      // Release rehearsals (rehearsal.ts): a cold start, a fault after SIGUSR2, a fault in one segment.
+      'cold-requests': { type: 'string', default: '0' },
+      'cold-delay-ms': { type: 'string', default: '0' },
+      'degraded-error-rate': { type: 'string', default: '0' },
+      'segment-fault': { type: 'string' },
       // HTTPS: certificate and key files; with --tls-client-ca, clients must present a certificate it signed.
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
@@ -70,7 +77,17 @@ try {
 }
 const flip = args['flip-above-amount'] === undefined ? undefined : Number(args['flip-above-amount'])
 if (flip !== undefined && !Number.isFinite(flip)) fail(`--flip-above-amount must be a number, got ${JSON.stringify(args['flip-above-amount'])}`)
-const knobs = { outputName: args['output-name'], flipAboveAmount: flip, fail: args.fail }
+const knobs = { outputName: args['output-name'], flipAboveAmount: flip, fail: args.fail, shuffle: args.shuffle }
+const coldRequests = Number(args['cold-requests'])
+const coldDelayMs = Number(args['cold-delay-ms'])
+const degradedErrorRate = Number(args['degraded-error-rate'])
+if (!Number.isInteger(coldRequests) || coldRequests < 0) fail(`--cold-requests must be an integer >= 0, got ${JSON.stringify(args['cold-requests'])}`)
+if (!(coldDelayMs >= 0)) fail(`--cold-delay-ms must be a number >= 0, got ${JSON.stringify(args['cold-delay-ms'])}`)
+if (!(degradedErrorRate >= 0 && degradedErrorRate <= 1)) fail(`--degraded-error-rate must be a number from 0 to 1, got ${JSON.stringify(args['degraded-error-rate'])}`)
+const segmentFault = args['segment-fault'] === undefined ? undefined : parseSegmentFault(args['segment-fault']) ?? fail(`--segment-fault must be NAME=VALUE:RATE (e.g. region=eu:0.3), got ${JSON.stringify(args['segment-fault'])}`)
+const rehearsal: RehearsalState = { degraded: false, served: 0 }
+// A version that degrades later: the test or rehearsal sends SIGUSR2 when it wants the fault to start.
+process.on('SIGUSR2', () => { rehearsal.degraded = true })
 if (loaded.fellBack) {
   process.stderr.write(`fraud model: no weights-${version}.json, serving ${version} with the v1 weights\n`)
 }
@@ -107,7 +124,7 @@ const serveOptions = {
   platform: 'scorer-sdk-node/logistic-regression',
   inputs: FRAUD_INPUTS,
   outputs: outputsFor(knobs),
-  predict: withKnobs(withFaults(createPredict({ ...loaded.weights, intercept: loaded.weights.intercept + shift }, delayMs), errorRate), knobs)
+  predict: withRehearsal(withKnobs(withFaults(createPredict({ ...loaded.weights, intercept: loaded.weights.intercept + shift }, delayMs), errorRate), knobs), { coldRequests, coldDelayMs, degradedErrorRate, segmentFault }, rehearsal)
 }
 const server = await serve(serveOptions).catch((err: unknown) => fail(`cannot listen on ${args.host}:${port}: ${(err as Error).message}`))
 running.server = server
