@@ -95,7 +95,9 @@ async function main (): Promise<void> {
             rollout: { steps: [{ weight: '25%', bake: '1m' }, { weight: '50%', bake: '1m' }], interval: '5s', checks: { errors: {}, latency: {} } }
           },
           healthCheck: { intervalMs: 10_000 },
-          sampling: { rate: 0.1, versions: { v2: 1 } }
+          sampling: { rate: 0.1, versions: { v2: 1 } },
+          // Labels by request id (POST /v2/models/fraud/outcomes), joined to the version that scored it.
+          outcomes: { prediction: 'fraud_probability' }
         }
       }
     }

@@ -31,6 +31,16 @@ function sh (line: string): { status: number | null, stdout: string, stderr: str
   return { status: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
+/** The status's lines with their continuations (indented, past 100 columns) joined back. */
+function unwrap (out: string): string[] {
+  const lines: string[] = []
+  for (const l of out.split('\n')) {
+    if (/^ {6}\S/.test(l) && lines.length > 0) lines[lines.length - 1] += ` ${l.trim()}`
+    else lines.push(l)
+  }
+  return lines
+}
+
 /** Runs the status line until the rollout has ended; returns its output. */
 async function untilEnded (statusLine: string): Promise<string> {
   return await eventually(() => {
@@ -78,15 +88,16 @@ describe('the demo release walkthrough (docs/demo.md)', () => {
     expect(s.stderr).toBe('')
     expect(s.stdout.split('\n')[0]).toMatch(/^fraud: rollout of v3 started; revision \d+$/)
     const out = await untilEnded(status!)
-    expect(out.split('\n')[0]).toBe('rollout of fraud v3 (stable v1): PROMOTED — all checks passed through 2 steps')
+    expect(unwrap(out)[0]).toBe('rollout of fraud v3 (stable v1): PROMOTED — all checks passed at 50%: promoted v3 (2 steps)')
   }, 260_000)
 
   it('the bad canary v4 (--error-rate 0.3) is rolled back by the errors check in its first step, as the page shows', async () => {
     const [start, status] = blocks[2]!
     expect(sh(start!).status).toBe(0)
     const out = await untilEnded(status!)
-    expect(out.split('\n')[0]).toMatch(/^rollout of fraud v4 \(stable v3\): ROLLED-BACK — errors failed: canary \d+\.\d+% of \d+ vs stable 0\.00% of \d+, always-valid p=\S+ \(alpha \S+\): canary errors more$/)
-    expect(out.split('\n')[1]).toMatch(/^step 1\/2 /)
+    expect(out.split('\n').every(l => l.length <= 100)).toBe(true)
+    expect(unwrap(out)[0]).toMatch(/^rollout of fraud v4 \(stable v3\): ROLLED-BACK — errors failed: canary \d+\.\d+% of \d+ vs stable 0\.00% of \d+, always-valid p=\S+ \(alpha \S+\): canary errors more$/)
+    expect(unwrap(out)[1]).toMatch(/^step 1\/2 /)
   }, 260_000)
 
   it('the audit shows the rollback and the promotion before → after', () => {
@@ -95,7 +106,7 @@ describe('the demo release walkthrough (docs/demo.md)', () => {
     const lines = r.stdout.split('\n')
     expect(lines[0]).toMatch(/^WHEN \(UTC\)\s+WHO\s+ACTION\s+MODEL\s+CHANGE\s+REVISION\s+NOTE$/)
     expect(lines.find(l => l.includes('rollout-rollback'))).toMatch(/rollout-rollback\s+fraud\s+weights v3 90→100, v4 10→0; canary v4→none; rollout of v4 running→rolled-back\s+\d+→\d+\s+errors failed: /)
-    expect(lines.find(l => l.includes('rollout-promote'))).toMatch(/rollout-promote\s+fraud\s+weights v1 50→0, v3 50→100; stable v1→v3; canary v3→none; rollout of v3 running→promoted\s+\d+→\d+\s+all checks passed through 2 steps$/)
+    expect(lines.find(l => l.includes('rollout-promote'))).toMatch(/rollout-promote\s+fraud\s+weights v1 50→0, v3 50→100; stable v1→v3; canary v3→none; rollout of v3 running→promoted\s+\d+→\d+\s+all checks passed at 50%: promoted v3 \(2 steps\)$/)
     for (const l of lines) expect(l.length).toBeLessThan(260)
   })
 })
