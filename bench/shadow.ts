@@ -1,8 +1,8 @@
 /**
  * Shadow traffic benchmark, in one run: one gateway, the same load
- * with the shadow at 0% (no shadow set) and at 100% (every request mirrored to
- * a second model process), interleaved run by run. Reports the client's p50/p99,
- * req/s and the gateway's CPU per request, and the 100%/0% ratios.
+ * with the shadow at 0% (no shadow set), at 10% and at 100% (every request
+ * mirrored to a second model process), interleaved run by run. Reports the
+ * client's p50/p99, req/s and the gateway's CPU per request, and the ratios to 0%.
  *
  * CPU layout on two cores: the load generator and the shadow model share core 0;
  * the gateway and the primary model share core 1. The shadow model's own work
@@ -12,7 +12,8 @@
  * "file", so the whole pipeline path runs).
  *
  * `npm run bench:shadow`. Knobs: BENCH_CONNECTIONS (32), BENCH_DURATION_S (10),
- * BENCH_RUNS (5), BENCH_WARMUP_S (3). Writes bench/results/shadow.md.
+ * BENCH_RUNS (5), BENCH_WARMUP_S (3), BENCH_SHADOW_PIPELINING (8). Writes
+ * bench/results/shadow.md.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
@@ -36,6 +37,8 @@ const DEFAULT_WARMUP_S = 3
 const TOKEN = 'bench-admin-token-not-secret-0123456789'
 /** The aim: client p99 at 100% shadow at most 10% above 0%. */
 const P99_AIM = 1.10
+/** shadow.pipelining of the gateway under test (BENCH_SHADOW_PIPELINING; 1 sends mirrors on the live connections). */
+const PIPELINING = intEnv('BENCH_SHADOW_PIPELINING', 8, 1)
 
 const here = dirname(fileURLToPath(import.meta.url))
 const repo = join(here, '..', '..')
@@ -66,7 +69,7 @@ async function main (): Promise<number> {
   const durationS = intEnv('BENCH_DURATION_S', DEFAULT_DURATION_S, 1)
   const runs = intEnv('BENCH_RUNS', DEFAULT_RUNS, 1)
   const warmupS = intEnv('BENCH_WARMUP_S', DEFAULT_WARMUP_S, 0)
-  const watchdog = setTimeout(() => { process.stderr.write('bench: over its time budget; stopping\n'); killAllNow(); process.exit(1) }, (300 + 2 * (warmupS + runs * (durationS + 5))) * 1000)
+  const watchdog = setTimeout(() => { process.stderr.write('bench: over its time budget; stopping\n'); killAllNow(); process.exit(1) }, (300 + 3 * (warmupS + runs * (durationS + 5))) * 1000)
   watchdog.unref()
 
   const tools = await findTools(log)
@@ -96,7 +99,8 @@ async function main (): Promise<number> {
           release: { strategy: 'canary', stable: 'v1' },
           sampling: { rate: 0.01 }
         }
-      }
+      },
+      shadow: { pipelining: PIPELINING }
     }))
     const gateway = start('gateway', process.execPath, [gatewayMain, '--config', configFile, '--port', '0', '--admin-port', '0'], serverCores)
     const ready = await readyLine(gateway)
@@ -106,6 +110,7 @@ async function main (): Promise<number> {
 
     const modes = [
       { name: 'shadow 0%', set: () => adminCall(adminUrl, 'DELETE') },
+      { name: 'shadow 10%', set: () => adminCall(adminUrl, 'PUT', { version: 'v2', weight: 1_000 }) },
       { name: 'shadow 100%', set: () => adminCall(adminUrl, 'PUT', { version: 'v2', weight: 10_000 }) }
     ]
     const loadOpts: LoadOptions = { connections, durationS, threads: 1, cores: loadCores }
@@ -140,12 +145,15 @@ async function main (): Promise<number> {
       }
     }
     const off = sum('shadow 0%')
+    const tenth = sum('shadow 10%')
     const on = sum('shadow 100%')
     const p99Ratio = on.p99Us / off.p99Us
+    const ratio = (name: string, x: Sample): string[] => [name, (x.reqPerSec / off.reqPerSec).toFixed(2), (x.p50Us / off.p50Us).toFixed(2), (x.p99Us / off.p99Us).toFixed(2), (x.cpuUsPerReq / off.cpuUsPerReq).toFixed(2), '']
     const rows = [
       ['mode', 'req/s (median, min–max)', 'p50 ms', 'p99 ms', 'gateway CPU µs/req', 'errors'],
-      ...([['shadow 0%', off], ['shadow 100%', on]] as const).map(([n, x]) => [n, `${Math.round(x.reqPerSec)} (${Math.round(x.range[0])}–${Math.round(x.range[1])})`, (x.p50Us / 1000).toFixed(2), (x.p99Us / 1000).toFixed(2), x.cpuUsPerReq.toFixed(0), String(x.errors)]),
-      ['100% / 0%', (on.reqPerSec / off.reqPerSec).toFixed(2), (on.p50Us / off.p50Us).toFixed(2), p99Ratio.toFixed(2), (on.cpuUsPerReq / off.cpuUsPerReq).toFixed(2), '']
+      ...([['shadow 0%', off], ['shadow 10%', tenth], ['shadow 100%', on]] as const).map(([n, x]) => [n, `${Math.round(x.reqPerSec)} (${Math.round(x.range[0])}–${Math.round(x.range[1])})`, (x.p50Us / 1000).toFixed(2), (x.p99Us / 1000).toFixed(2), x.cpuUsPerReq.toFixed(0), String(x.errors)]),
+      ratio('10% / 0%', tenth),
+      ratio('100% / 0%', on)
     ]
     const md = [
       '# Shadow traffic benchmark (`npm run bench:shadow`)',
@@ -158,7 +166,7 @@ async function main (): Promise<number> {
       '',
       `- ${connections} connections (closed loop), ${runs} runs x ${durationS} s per mode, modes interleaved (order alternates per run), ${warmupS} s warm-up each; medians over runs`,
       `- ${layout}`,
-      '- gateway: model fraud, stable v1 (primary process), shadow v2 (second process), scoring log to a file (sampling 1%, every shadow pair written), shadow.maxInFlight 64',
+      `- gateway: model fraud, stable v1 (primary process), shadow v2 (second process), scoring log to a file (sampling 1%, every shadow pair written), shadow.maxInFlight 64, shadow.pipelining ${PIPELINING}`,
       `- shadow calls at the end: ${mirrored}`,
       `- ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}; 1-minute load average ${loadAtStart.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end (other work on the machine adds noise)`,
       ''
@@ -168,7 +176,7 @@ async function main (): Promise<number> {
     await mkdir(join(repo, 'bench', 'results'), { recursive: true })
     await writeFile(join(repo, 'bench', 'results', 'shadow.md'), md)
     log('wrote bench/results/shadow.md')
-    return off.errors + on.errors > 0 ? 1 : 0
+    return off.errors + tenth.errors + on.errors > 0 ? 1 : 0
   } finally {
     clearTimeout(watchdog)
     await stopAll()

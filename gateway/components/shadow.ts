@@ -30,6 +30,7 @@ export function shadowComponent (core: Core, pipeline: ScoringPipeline | null): 
   const mirror = new ShadowMirror({
     maxInFlight: config.shadow.maxInFlight,
     timeoutMs: config.shadow.timeoutMs,
+    pipelining: config.shadow.pipelining,
     sink: { pair: (p) => { tally.pair(p); pipeline?.pair(p) } },
     logger
   })

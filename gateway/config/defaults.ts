@@ -62,6 +62,11 @@ export const DEFAULT_ROLLUP_FLUSH_MS = 5_000
 export const DEFAULT_SHADOW_MAX_IN_FLIGHT = 64
 /** Bytes of each output kept in a shadow pair. */
 export const DEFAULT_SHADOW_MAX_OUTPUT_BYTES = 4096
+/**
+ * Mirrored requests in flight on one shadow connection at most (HTTP/1.1
+ * pipelining; proxy/mirror-pool.ts). 1: one per connection, on the live pool.
+ */
+export const DEFAULT_SHADOW_PIPELINING = 1
 /** Header on every mirrored request, so a model can tell shadow traffic apart. */
 export const SHADOW_HEADER = 'x-gateway-shadow'
 export const DEFAULT_ROLLOUT_TICK_MS = 1_000

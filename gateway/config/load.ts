@@ -138,7 +138,7 @@ export interface GatewayConfig {
   }
   /** Who may score what: keys, JWTs, scopes, quotas. */
   access: ResolvedAccess
-  shadow: { maxInFlight: number, timeoutMs: number | undefined, maxOutputBytes: number }
+  shadow: { maxInFlight: number, timeoutMs: number | undefined, maxOutputBytes: number, pipelining: number }
   rollouts: ResolvedRollouts
   models: Record<string, ResolvedModel>
   /** The outcome intake's bounds (per request). */
@@ -298,7 +298,8 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
     shadow: {
       maxInFlight: cfg.shadow?.maxInFlight ?? D.DEFAULT_SHADOW_MAX_IN_FLIGHT,
       timeoutMs: cfg.shadow?.timeoutMs,
-      maxOutputBytes: cfg.shadow?.maxOutputBytes ?? D.DEFAULT_SHADOW_MAX_OUTPUT_BYTES
+      maxOutputBytes: cfg.shadow?.maxOutputBytes ?? D.DEFAULT_SHADOW_MAX_OUTPUT_BYTES,
+      pipelining: cfg.shadow?.pipelining ?? D.DEFAULT_SHADOW_PIPELINING
     },
     rollouts: resolveRollouts(cfg, env, sink, security.clickhouse),
     outcomes: {

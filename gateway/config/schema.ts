@@ -293,7 +293,9 @@ export const ConfigSchema = Strict({
     /** Deadline of one shadow call (default: the model's timeouts.requestMs). */
     timeoutMs: Type.Optional(PositiveMs),
     /** Output bytes of each side kept in a shadow pair. */
-    maxOutputBytes: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_048_576 }))
+    maxOutputBytes: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_048_576 })),
+    /** Shadow calls pipelined on one connection at most (1: one per connection). */
+    pipelining: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 }))
   })),
   /** The rollout controller every instance runs (gateway/release/). */
   rollouts: Type.Optional(RolloutsSchema),

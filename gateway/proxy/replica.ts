@@ -13,6 +13,7 @@ import { Pool } from 'undici'
 import type { ResolvedUpstreamTls } from '../config/resolve-access.js'
 import { secureOptions } from '../tls/material.js'
 import { transportOf, type Transport } from '../state/names.js'
+import { MirrorPool } from './mirror-pool.js'
 
 export interface PoolOptions {
   connectTimeoutMs: number
@@ -47,6 +48,8 @@ export class Replica {
    * (bench/scale.ts measured 4 s and 250 MB for eager pools).
    */
   #pool: Pool | undefined
+  /** The shadow's connections (mirror-pool.ts), made on the first mirrored request. */
+  #mirror: MirrorPool | undefined
   /** The connection of a gRPC replica, made by the gRPC side on first use. */
   #channel: Closable | undefined
   #closed = false
@@ -89,6 +92,15 @@ export class Replica {
     return this.#pool
   }
 
+  /** The shadow's own pipelined connections to this replica (proxy/mirror-pool.ts), `pipelining` deep. */
+  mirror (pipelining: number): MirrorPool {
+    if (this.#mirror === undefined) {
+      this.#mirror = new MirrorPool(this.#origin, this.connectOptions(this.#opts.connectTimeoutMs), this.#maxConnections, pipelining, this.#opts.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS)
+      if (this.#closed) void this.#mirror.close()
+    }
+    return this.#mirror
+  }
+
   /** How connections to this replica are opened (undici `connect`): the timeout, and TLS options for https. */
   connectOptions (timeoutMs: number): Record<string, unknown> {
     return { timeout: timeoutMs, ...this.tlsOptions() }
@@ -115,8 +127,11 @@ export class Replica {
   setTls (tls: ResolvedUpstreamTls | null | undefined): void {
     this.#opts = { ...this.#opts, tls }
     const old = this.#pool
+    const oldMirror = this.#mirror
     this.#pool = undefined
+    this.#mirror = undefined
     void old?.close()
+    void oldMirror?.close()
   }
 
   /**
@@ -204,7 +219,7 @@ export class Replica {
     this.#closed = true
     // A gRPC channel's close lets calls in flight finish.
     this.#channel?.close()
-    return this.#pool?.close() ?? Promise.resolve()
+    return Promise.all([this.#pool?.close(), this.#mirror?.close()]).then(() => {})
   }
 }
 

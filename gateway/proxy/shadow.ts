@@ -4,21 +4,29 @@
  * shadow) is handed to a sink once both are in.
  *
  * Nothing on the response path waits for the shadow: start() decides and
- * returns at once (the call itself is dispatched on the next turn of the event
- * loop, after the primary's), and primaryDone() only records. Shadow calls in
- * flight per instance are bounded; beyond the bound a mirror is dropped and
- * counted. Requests that are not mirrored cost one Map lookup and one hash, and
- * allocate nothing.
+ * returns at once, and primaryDone() only records. The calls chosen in one
+ * turn of the event loop are sent together on the next (after the primary's),
+ * and the pairs completed in one turn are compared and handed to the sinks
+ * together on a later one, so neither runs on the turn that answers a client.
+ * Shadow calls in flight per instance are bounded; beyond the bound a mirror is
+ * dropped and counted; a pair holds at most one response body per side (each
+ * within the model's maxResponseBytes). Requests that are not mirrored cost one
+ * Map lookup and one hash, and allocate nothing.
  */
 import type { Logger } from 'pino'
-import { SHADOW_HEADER } from '../config/defaults.js'
 import type { RoutingState } from '../state/routing-state.js'
 import { bucketOf } from '../routing/buckets.js'
 import { pickReplica } from '../routing/pick-replica.js'
-import type { Model as ModelRoute, Version as VersionRoute } from './router.js'
-import { translateUpstreamError, UpstreamCall, UpstreamFailure } from './upstream.js'
+import type { Model as ModelRoute } from './router.js'
+import type { Replica } from './replica.js'
+import type { MirrorPool } from './mirror-pool.js'
 import type { RequestBody } from './request-body.js'
-import { diffOutputs, NOT_COMPARABLE, parseOutputs, type OutputDiff } from './output-diff.js'
+import { diffOutputs, NOT_COMPARABLE, parseOutputs } from './output-diff.js'
+import { ShadowCall, type ShadowCallOwner, type ShadowPair } from './shadow-call.js'
+
+export type { ShadowPair }
+/** What the request path holds of a mirrored request: primaryDone() once the primary answered. */
+export type ShadowTicket = Pick<ShadowCall, 'primaryDone'>
 
 /**
  * Seed of the mirror hash: fixed, so the same request id is mirrored (or not) on
@@ -27,28 +35,12 @@ import { diffOutputs, NOT_COMPARABLE, parseOutputs, type OutputDiff } from './ou
 export const SHADOW_HASH_SEED = 0x5ad0_3c11
 /** At most one "shadow dropped" log line per this many ms. */
 export const SHADOW_DROP_LOG_MS = 10_000
+/** How often calls in flight are checked against their deadline (see ShadowCall.expire); a call ends at most this late. */
+const DEADLINE_SWEEP_MS = 250
 
 /** Bucket (0..9999) of a request id; mirrored when below the shadow's weight in basis points. */
 export function shadowBucket (requestId: string): number {
   return bucketOf(requestId, SHADOW_HASH_SEED)
-}
-
-/** One mirrored request: both answers. Status 0 on the shadow side: no answer (error says why). */
-export interface ShadowPair {
-  startedAt: number
-  requestId: string
-  model: string
-  primaryVersion: string
-  primaryStatus: number
-  primaryMs: number
-  primaryBody: Buffer | null
-  shadowVersion: string
-  shadowStatus: number
-  shadowMs: number
-  shadowError: string
-  shadowBody: Buffer | null
-  /** How far the outputs are apart (both 2xx OIP answers), computed once when the pair is complete. */
-  diff: OutputDiff
 }
 
 export interface ShadowPairSink {
@@ -68,13 +60,15 @@ export interface ShadowMirrorOptions {
   maxInFlight: number
   /** Deadline of one shadow call; undefined: the model's request timeout. */
   timeoutMs: number | undefined
+  /** Shadow calls pipelined on one connection at most; 1: one per connection, on the replica's live pool. */
+  pipelining?: number
   sink: ShadowPairSink | null
   logger: Logger
 }
 
 interface Target { version: string, weight: number }
 
-export class ShadowMirror {
+export class ShadowMirror implements ShadowCallOwner {
   readonly #opts: ShadowMirrorOptions
   #targets = new Map<string, Target>()
   #inFlight = 0
@@ -82,8 +76,20 @@ export class ShadowMirror {
   #lastDropLog = 0
   #dropsSinceLog = 0
   /** Shadow calls outstanding: close() cuts them off. */
-  readonly #calls = new Set<UpstreamCall>()
+  readonly #calls = new Set<ShadowCall>()
+  /** Calls chosen this turn, sent on the next; pairs completed, compared on the next. Two lists each, swapped per batch. */
+  #toSend: ShadowCall[] = []
+  #sending: ShadowCall[] = []
+  #toCompare: ShadowCall[] = []
+  #comparing: ShadowCall[] = []
+  /** The mirror pools written to by the batch being sent: corked until it is all dispatched. */
+  readonly #corked: MirrorPool[] = []
   #closed = false
+  readonly #sendBatch = (): void => { this.#flushSends() }
+  readonly #compareBatch = (): void => { this.#flushPairs() }
+  /** Runs while calls are in flight. */
+  #sweep: NodeJS.Timeout | null = null
+  readonly #sweepDeadlines = (): void => { this.#expireCalls() }
 
   constructor (opts: ShadowMirrorOptions) {
     if (!Number.isInteger(opts.maxInFlight) || opts.maxInFlight < 1) throw new RangeError(`maxInFlight must be an integer >= 1, got ${opts.maxInFlight}`)
@@ -98,15 +104,17 @@ export class ShadowMirror {
   }
 
   /**
-   * Called on the request path right after the version decision. Returns a
-   * ticket when this request is mirrored (the shadow call is on its way), else null.
+   * Called on the request path right after the version decision, with the
+   * primary's forwarded header list and body (used as they are, never copied:
+   * see ShadowCall.send). Returns a ticket when this request is mirrored (its
+   * call leaves on the next turn), else null.
    */
-  start (model: ModelRoute, requestId: string, forwardHeaders: readonly string[], body: RequestBody | null): ShadowTicket | null {
+  start (model: ModelRoute, requestId: string, forwardHeaders: string[], body: RequestBody | null): ShadowTicket | null {
     if (this.#targets.size === 0 || body === null || this.#closed) return null
     const t = this.#targets.get(model.name)
     if (t === undefined || shadowBucket(requestId) >= t.weight) return null
-    const version = model.versions.get(t.version)
     // Live traffic only: a batch job's rows are not what the shadow is meant to see.
+    const version = model.versions.get(t.version)
     if (version === undefined || isBatch(forwardHeaders)) return null
     if (this.#inFlight >= this.#opts.maxInFlight) {
       this.#dropped(model.name, t.version)
@@ -114,10 +122,11 @@ export class ShadowMirror {
     }
     this.#inFlight++
     this.#stats.mirrored++
-    const ticket = new ShadowTicket(this, model, version, requestId)
-    const headers = [...forwardHeaders, SHADOW_HEADER, '1']
-    setImmediate(() => { this.#send(ticket, model, version, headers, body) })
-    return ticket
+    const call = new ShadowCall(this, requestId, model, version, forwardHeaders, body)
+    if (this.#toSend.length === 0) setImmediate(this.#sendBatch)
+    this.#toSend.push(call)
+    this.#calls.add(call)
+    return call
   }
 
   /**
@@ -128,64 +137,100 @@ export class ShadowMirror {
   close (): void {
     this.#closed = true
     for (const c of this.#calls) c.cancel()
-    this.#calls.clear()
+    if (this.#sweep !== null) clearInterval(this.#sweep)
+    this.#sweep = null
   }
 
   stats (): ShadowStats {
     return { ...this.#stats, inFlight: this.#inFlight }
   }
 
-  /** @internal the ticket reports a finished pair. */
-  emit (p: ShadowPair): void {
+  /** @internal a call's slot is free again. */
+  callEnded (call: ShadowCall, replica: Replica, failed: boolean): void {
+    this.#calls.delete(call)
+    replica.release()
+    this.#inFlight--
+    if (failed) this.#stats.failed++
+  }
+
+  /** @internal both sides of a pair are in: compared with the others of this turn, on a later one. */
+  paired (call: ShadowCall): void {
+    if (this.#toCompare.length === 0) setImmediate(this.#compareBatch)
+    this.#toCompare.push(call)
+  }
+
+  #flushSends (): void {
+    const batch = this.#toSend
+    this.#toSend = this.#sending
+    this.#sending = batch
+    const corked = this.#corked
+    try {
+      for (let i = 0; i < batch.length; i++) this.#send(batch[i]!)
+    } finally {
+      for (let i = 0; i < corked.length; i++) corked[i]!.uncork()
+      corked.length = 0
+      batch.length = 0
+    }
+    if (this.#sweep === null && this.#calls.size > 0 && !this.#closed) this.#sweep = setInterval(this.#sweepDeadlines, DEADLINE_SWEEP_MS).unref()
+  }
+
+  #expireCalls (): void {
+    if (this.#calls.size === 0) {
+      clearInterval(this.#sweep!)
+      this.#sweep = null
+      return
+    }
+    const now = performance.now()
+    for (const c of this.#calls) c.expire(now)
+  }
+
+  #send (call: ShadowCall): void {
+    const replicas = call.replicas
+    // A free slot on a replica of the shadow version, or no call: the shadow never queues behind live traffic.
+    const replica = replicas === null ? undefined : pickReplica(replicas)
+    if (replica === undefined || this.#closed || !replica.tryAcquire()) {
+      this.#calls.delete(call)
+      this.#inFlight--
+      this.#stats.failed++
+      call.notSent(replica === undefined ? 'GW_NO_HEALTHY_REPLICA' : this.#closed ? 'GW_SHADOW_CANCELLED' : 'GW_REPLICA_BUSY')
+      return
+    }
+    const depth = this.#opts.pipelining ?? 1
+    if (depth === 1) {
+      call.send(replica, replica.pool, this.#opts.timeoutMs)
+      return
+    }
+    const mirror = replica.mirror(depth)
+    if (!this.#corked.includes(mirror)) {
+      mirror.cork()
+      this.#corked.push(mirror)
+    }
+    call.send(replica, mirror.pool, this.#opts.timeoutMs)
+  }
+
+  #flushPairs (): void {
+    const batch = this.#toCompare
+    this.#toCompare = this.#comparing
+    this.#comparing = batch
+    for (let i = 0; i < batch.length; i++) this.#emit(batch[i]!)
+    batch.length = 0
+  }
+
+  #emit (p: ShadowCall): void {
     if (p.primaryVersion === p.shadowVersion) {
       this.#stats.sameVersion++
       return
     }
-    if (this.#opts.sink === null) return
+    const sink = this.#opts.sink
+    if (sink === null) return
     const a = ok(p.primaryStatus) ? parseOutputs(p.primaryBody) : null
     const b = a !== null && ok(p.shadowStatus) ? parseOutputs(p.shadowBody) : null
     p.diff = a !== null && b !== null ? diffOutputs(a, b) : NOT_COMPARABLE
     try {
-      this.#opts.sink?.pair(p)
+      sink.pair(p)
     } catch (err) {
       this.#opts.logger.error({ err }, 'shadow pair sink failed')
     }
-  }
-
-  #send (ticket: ShadowTicket, model: ModelRoute, version: VersionRoute, headers: string[], body: RequestBody): void {
-    const start = performance.now()
-    // A free slot on a replica of the shadow version, or no call: the shadow never queues behind live traffic.
-    const replica = pickReplica(version.byTransport.rest)
-    if (replica === undefined || !replica.tryAcquire()) {
-      this.#inFlight--
-      this.#stats.failed++
-      ticket.shadowDone(0, null, 0, replica === undefined ? 'GW_NO_HEALTHY_REPLICA' : 'GW_REPLICA_BUSY')
-      return
-    }
-    const call = new UpstreamCall(replica.pool, {
-      path: replica.prefix + version.inferPath,
-      method: 'POST',
-      headers,
-      body,
-      deadline: start + (this.#opts.timeoutMs ?? model.cfg.requestTimeoutMs),
-      maxResponseBytes: model.cfg.maxResponseBytes
-    })
-    this.#calls.add(call)
-    const done = (status: number, resBody: Buffer | null, error: string): void => {
-      this.#calls.delete(call)
-      replica.release()
-      this.#inFlight--
-      if (error !== '' || status >= 500) this.#stats.failed++
-      ticket.shadowDone(status, resBody, performance.now() - start, error)
-    }
-    call.done.then(
-      (res) => { done(res.statusCode, res.body, '') },
-      (err: unknown) => {
-        // The gateway's own code (GW_UPSTREAM_TIMEOUT, …), as the data plane would answer, not undici's.
-        if (err instanceof UpstreamFailure) done(0, null, translateUpstreamError(err, model.name, version.name, replica.url, this.#opts.timeoutMs ?? model.cfg.requestTimeoutMs).code)
-        else done(0, null, (err as Error).name)
-      }
-    )
   }
 
   #dropped (model: string, version: string): void {
@@ -206,55 +251,4 @@ const ok = (status: number): boolean => status >= 200 && status < 300
 function isBatch (headers: readonly string[]): boolean {
   for (let i = 0; i < headers.length; i += 2) if (headers[i] === 'x-gateway-traffic' && headers[i + 1] === 'batch') return true
   return false
-}
-
-/** One mirrored request; the pair goes to the sink when both sides are done. */
-export class ShadowTicket {
-  readonly #mirror: ShadowMirror
-  readonly #pair: ShadowPair
-  #primary = false
-  #shadow = false
-
-  constructor (mirror: ShadowMirror, model: ModelRoute, version: VersionRoute, requestId: string) {
-    this.#mirror = mirror
-    this.#pair = {
-      startedAt: Date.now(),
-      requestId,
-      model: model.name,
-      primaryVersion: '',
-      primaryStatus: 0,
-      primaryMs: 0,
-      primaryBody: null,
-      shadowVersion: version.name,
-      shadowStatus: 0,
-      shadowMs: 0,
-      shadowError: '',
-      shadowBody: null,
-      diff: NOT_COMPARABLE
-    }
-  }
-
-  /** Called once the primary answered (or failed): its version, status, body and latency. */
-  primaryDone (version: string, status: number, body: Buffer | null, latencyMs: number): void {
-    if (this.#primary) return
-    this.#primary = true
-    const p = this.#pair
-    p.primaryVersion = version
-    p.primaryStatus = status
-    p.primaryBody = body
-    p.primaryMs = latencyMs
-    // Still on the response path: the pair is built on a later turn.
-    if (this.#shadow) setImmediate(() => { this.#mirror.emit(p) })
-  }
-
-  /** @internal */
-  shadowDone (status: number, body: Buffer | null, latencyMs: number, error: string): void {
-    const p = this.#pair
-    p.shadowStatus = status
-    p.shadowBody = body
-    p.shadowMs = latencyMs
-    p.shadowError = error
-    this.#shadow = true
-    if (this.#primary) this.#mirror.emit(p)
-  }
 }
