@@ -75,7 +75,8 @@ describe('npx model-gateway query, as the guide shows it', () => {
   it.each(['requests_per_version', 'error_rate_per_version', 'latency_percentiles_by_minute', 'requests_per_application', 'batch_vs_live_per_version',
     'sample_weighted_requests_per_version', 'latency_percentiles_from_records', 'canary_vs_stable_by_minute',
     'prediction_distribution_per_version', 'mean_prediction_per_version', 'sampled_errors', 'sticky_users_per_version',
-    'health_checks_per_replica', 'shadow_agreement', 'shadow_difference_distribution', 'shadow_latency_side_by_side', 'shadow_errors'])('%s prints the guide\'s output on the example data', (name) => {
+    'health_checks_per_replica', 'shadow_agreement', 'shadow_difference_distribution', 'shadow_latency_side_by_side', 'shadow_errors',
+    'outcome_accuracy_per_version', 'business_value_per_version', 'unmatched_outcomes', 'latest_monitor_results'])('%s prints the guide\'s output on the example data', (name) => {
     const ex = examples(guide).get(name)
     expect(ex?.command).toBeDefined()
     const r = spawnSync(process.execPath, [CLI, ...ex!.args, '--database', database], { encoding: 'utf8', env: { ...process.env, CLICKHOUSE_URL: env.CLICKHOUSE_URL } })

@@ -3,7 +3,11 @@
  * two minutes of a canary release of the fraud model (v1 stable at 80% sampled
  * at 10%, v2 canary at 20% sampled at 100%) called by two applications
  * (checkout, then mobile, three of whose requests went over its quota), a
- * batch job on v1 (nightly), health checks, and v3 mirrored as a shadow of v1. Fixed times (from 2026-01-15 10:00:00 UTC),
+ * batch job on v1 (nightly), health checks, v3 mirrored as a shadow of v1,
+ * and the outcomes of the release: the ledger of 40 live requests (20 per
+ * version) with their predictions, labels for 30 of them (one reported twice,
+ * the later one winning), business values, an outcome whose id no request has,
+ * and two weekly monitor verdicts. Fixed times (from 2026-01-15 10:00:00 UTC),
  * so the outputs are the same on every run.
  */
 import type { ClickHouse } from '../../gateway/sink/clickhouse.js'
@@ -82,4 +86,35 @@ export async function insertExampleData (ch: ClickHouse): Promise<void> {
     })
   }
   await ch.insert('shadow_pairs', pairs)
+  await insertOutcomeExamples(ch)
+}
+
+/** v1 right 14 times of 15 labelled, v2 right 10 of 15; values where a request led to a purchase. */
+async function insertOutcomeExamples (ch: ClickHouse): Promise<void> {
+  const ledger: object[] = []
+  const outcomes: object[] = []
+  for (const version of ['v1', 'v2']) {
+    for (let i = 0; i < 20; i++) {
+      const id = `led-${version}-${i}`
+      const p = version === 'v1' ? (i % 2 === 0 ? 0.9 : 0.1) : (i % 3 === 0 ? 0.8 : 0.3)
+      ledger.push({ time: T0 + i, millis: i, request_id: id, model: 'fraud', version, release: 'v1>v2#1', bucket: (i * 499) % 10_000, status: 200, prediction: p, has_prediction: 1 })
+      if (i < 15) {
+        const wrong = version === 'v1' ? i === 3 : i % 3 === 1
+        const truth = (p >= 0.5) !== wrong ? 1 : 0
+        outcomes.push({ model: 'fraud', request_id: id, kind: 'label', x: truth, at: T0 + 3600 + i, at_ms: (T0 + 3600 + i) * 1000, received: T0 + 3600 + i })
+      }
+      if (i % 4 === 0) outcomes.push({ model: 'fraud', request_id: id, kind: 'value', x: version === 'v1' ? 40 : 25, at: T0 + 7200 + i, at_ms: (T0 + 7200 + i) * 1000, received: T0 + 7200 + i })
+    }
+  }
+  // A label corrected later: the latest `at` wins (v1's request 0 stays right).
+  outcomes.push({ model: 'fraud', request_id: 'led-v1-0', kind: 'label', x: 0, at: T0 + 3000, at_ms: (T0 + 3000) * 1000, received: T0 + 3700 })
+  // An outcome for a request the ledger does not know.
+  outcomes.push({ model: 'fraud', request_id: 'led-unknown-1', kind: 'label', x: 1, at: T0 + 3650, at_ms: (T0 + 3650) * 1000, received: T0 + 3650 })
+  await ch.insert('ledger', ledger)
+  await ch.insert('outcomes', outcomes)
+  const verdict = (version: string, value: number, change: number, stale: number, reasons: string): object => ({
+    run_at: T0 + 7 * 86_400, model: 'fraud', version, window_from: T0, window_to: T0 + 7 * 86_400, reference_from: T0 - 7 * 86_400, reference_to: T0,
+    requests: 20, metric: 'accuracy', value, reference_value: value - change, change, output_psi: 0.02, input_psi_max: stale === 1 ? 0.31 : 0.04, input_psi: '{}', match_rate: 0.75, coverage: 0.75, stale, reasons
+  })
+  await ch.insert('outcome_monitor', [verdict('v1', 0.9333, -0.01, 0, ''), verdict('v2', 0.6667, -0.12, 1, 'accuracy fell 0.12 (max 0.05); input drift: features[0] PSI 0.31 (max 0.2)')])
 }
