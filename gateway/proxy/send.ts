@@ -2,8 +2,8 @@
  * send: the upstream call of one request, with the policies around it kept
  * small and apart: a slot on the replica (bounded wait), one deadline for the
  * whole request (retries included), cancellation when the client goes away,
- * and the retry policy of upstream.ts (`mayRetry`) applied once on another
- * replica of the same transport. Health feedback sees every attempt.
+ * and the retry policy of retry-policy.ts applied once on another replica of
+ * the same transport. Health feedback sees every attempt.
  *
  * The policies are the same for both transports; what one attempt is (an
  * undici dispatch for REST, a unary call on a channel for gRPC) is the one
@@ -15,7 +15,8 @@ import type { ReplicaFeedback } from './feedback.js'
 import type { Replica } from './replica.js'
 import type { RequestBody } from './request-body.js'
 import type { Model, Version } from './router.js'
-import { mayRetry, translateUpstreamError, UpstreamCall, UpstreamFailure, type UpstreamResponse } from './upstream.js'
+import { requestDeadline, retryOnAnotherReplica } from './retry-policy.js'
+import { translateUpstreamError, UpstreamCall, UpstreamFailure, type UpstreamResponse } from './upstream.js'
 
 export interface SendRequest {
   readonly model: Model
@@ -58,8 +59,7 @@ export abstract class Exchange<Res> {
 
   constructor (readonly req: SendRequest, first: Replica, readonly feedback: ReplicaFeedback) {
     this.replica = first
-    const own = req.start + req.model.cfg.requestTimeoutMs
-    this.#deadline = req.clientDeadline !== undefined && req.clientDeadline < own ? req.clientDeadline : own
+    this.#deadline = requestDeadline(req.start, req.model.cfg.requestTimeoutMs, req.clientDeadline)
   }
 
   /** Starts one attempt on `replica`, to be answered by `deadline` (performance.now() time). */
@@ -82,7 +82,7 @@ export abstract class Exchange<Res> {
     try {
       return await this.#try(this.replica, deadline)
     } catch (err) {
-      if (!(err instanceof UpstreamFailure) || this.#cancelled || !mayRetry(err, model.cfg.idempotent) || performance.now() >= deadline) throw this.#translate(err)
+      if (!retryOnAnotherReplica(err, { idempotent: model.cfg.idempotent, cancelled: this.#cancelled, now: performance.now(), deadline })) throw this.#translate(err)
       const other = pickReplica(version.byTransport[this.replica.transport], this.replica)
       if (other === undefined) throw this.#translate(err)
       this.replica = other

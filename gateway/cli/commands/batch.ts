@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { readEnv } from '../../config/env.js'
 import { runBatch } from '../../batch/run.js'
+import { EXIT_INTERRUPTED, EXIT_REJECTS, exitCode, rejectShare } from '../../batch/summary.js'
 import { parsePartition, type Partition, type PartitionBy } from '../../batch/partition.js'
 import { parseMapArgs, parseMapFile } from '../../batch/rows.js'
 import {
@@ -19,9 +20,6 @@ import {
 import type { ProgressMode } from '../../batch/progress.js'
 import type { Command } from '../command.js'
 import { UsageError } from '../usage-error.js'
-
-/** Done, but more rows rejected than --max-reject-share allows: a job that scored nothing must not look like a success. */
-export const EXIT_REJECTS = 3
 
 export interface CliBatchOptions extends BatchOptions {
   /** Share of rows (0..1) that may be rejected before the exit code says so. */
@@ -194,16 +192,13 @@ const command: Command = {
     try {
       const summary = await runBatch({ ...options, signal: controller.signal })
       process.stdout.write(`${JSON.stringify(summary)}\n`)
-      if (!summary.complete) {
+      const code = exitCode(summary, options.maxRejectShare)
+      if (code === EXIT_INTERRUPTED) {
         process.stderr.write('model-gateway batch: interrupted; the checkpoint is written, continue with --resume\n')
-        return 130
+      } else if (code === EXIT_REJECTS) {
+        process.stderr.write(`model-gateway batch: ${summary.rejects} of ${summary.rows + summary.rejects} rows rejected (${(rejectShare(summary) * 100).toFixed(2)}%), more than --max-reject-share ${options.maxRejectShare} allows; the reasons are in ${summary.rejectsFile}\n`)
       }
-      const share = summary.rejects / Math.max(1, summary.rows + summary.rejects)
-      if (summary.rejects > 0 && share > options.maxRejectShare) {
-        process.stderr.write(`model-gateway batch: ${summary.rejects} of ${summary.rows + summary.rejects} rows rejected (${(share * 100).toFixed(2)}%), more than --max-reject-share ${options.maxRejectShare} allows; the reasons are in ${summary.rejectsFile}\n`)
-        return EXIT_REJECTS
-      }
-      return 0
+      return code
     } catch (err) {
       process.stderr.write(`model-gateway batch: ${(err as Error).message}\n`)
       return 1
