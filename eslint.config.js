@@ -9,5 +9,15 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-restricted-imports': ['error', { patterns: [{ regex: '^(fs|http|net|path|os|crypto|child_process|stream|events|url|util|zlib|timers)(/.*)?$', message: 'use the node: prefix' }] }]
     }
+  },
+  {
+    // Just above the largest today (admin/control-routes.ts's module, 123 lines;
+    // config/load.ts, 361), so growth shows up in review; both are to come down
+    // to 80 and 350.
+    files: ['gateway/**/*.ts'],
+    rules: {
+      'max-lines-per-function': ['error', { max: 125, skipBlankLines: true, skipComments: true }],
+      'max-lines': ['error', { max: 365, skipBlankLines: true, skipComments: true }]
+    }
   }
 )
