@@ -261,7 +261,7 @@ FROM (
   FROM model_gateway.ledger
   WHERE model = {model:String} AND time >= toDateTime({since:UInt32})
   GROUP BY h
-) ANY LEFT JOIN (
+) GLOBAL ANY LEFT JOIN (
   SELECT cityHash64(request_id) AS h, argMax(x, at_ms) AS y, toUInt8(1) AS hy
   FROM model_gateway.outcomes
   WHERE model = {model:String} AND kind = 'label'
@@ -279,7 +279,7 @@ FROM (
   FROM model_gateway.ledger
   WHERE model = {model:String} AND time >= toDateTime({since:UInt32})
   GROUP BY h
-) ANY LEFT JOIN (
+) GLOBAL ANY LEFT JOIN (
   SELECT cityHash64(request_id) AS h, argMax(x, at_ms) AS v
   FROM model_gateway.outcomes
   WHERE model = {model:String} AND kind = 'value'
@@ -293,7 +293,7 @@ ORDER BY version;
 SELECT kind, count() AS outcomes, countIf(NOT known) AS unmatched
 FROM (
   SELECT kind, cityHash64(request_id) AS h,
-    h IN (SELECT cityHash64(request_id) FROM model_gateway.ledger WHERE model = {model:String}) AS known
+    h GLOBAL IN (SELECT cityHash64(request_id) FROM model_gateway.ledger WHERE model = {model:String}) AS known
   FROM model_gateway.outcomes
   WHERE model = {model:String} AND at >= toDateTime({since:UInt32})
   GROUP BY kind, h

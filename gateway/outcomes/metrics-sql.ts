@@ -1,6 +1,8 @@
 /**
  * The outcome queries, in SQL that ClickHouse 18.16 and current servers run
- * alike (ANY LEFT JOIN … USING, -If combinators, sumMap; no window functions).
+ * alike (GLOBAL ANY LEFT JOIN … USING, -If combinators, sumMap; no window functions).
+ * GLOBAL: a request's ledger row and its outcomes may sit on different shards
+ * of a cluster (Distributed tables); on one server it changes nothing.
  * Two queries, run side by side:
  *
  * - requests: ledger rows per version and time bucket — every request, the
@@ -54,11 +56,11 @@ function perRequest (db: string): string {
     FROM ${db}.outcomes
     WHERE model = {model:String}
     GROUP BY h
-  ) ANY LEFT JOIN (
+  ) GLOBAL ANY LEFT JOIN (
     SELECT cityHash64(request_id) AS h, toUInt8(1) AS known, toString(version) AS version, ${T} AS t0, prediction AS p, has_prediction AS hp
     FROM ${db}.ledger
     WHERE model = {model:String} AND time < toDateTime({to:UInt32})
-      AND cityHash64(request_id) IN (SELECT cityHash64(request_id) FROM ${db}.outcomes WHERE model = {model:String})
+      AND cityHash64(request_id) GLOBAL IN (SELECT cityHash64(request_id) FROM ${db}.outcomes WHERE model = {model:String})
   ) USING (h)`
 }
 

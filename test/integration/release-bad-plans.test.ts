@@ -44,7 +44,7 @@ describe('bad rollout plans', () => {
     const res = await adminCall(s.gw, 'POST', '/admin/models/fraud/rollout', { version: 'v3', plan: { steps: [{ weight: '5%', bake: '1m' }], checks: { accuracy: {} } } })
     expect(res.status).toBe(400)
     expect(res.json.code).toBe('GW_INVALID_ARGUMENT')
-    expect(res.json.error).toBe('invalid rollout plan: body.plan: checks.accuracy: unknown check (known: errors, latency, outputs)')
+    expect(res.json.error).toBe('invalid rollout plan: body.plan: checks.accuracy: unknown check (known: errors, latency, outputs, outcomes)')
   })
 
   it('the admin API refuses a zero bake time', async () => {
