@@ -12,7 +12,7 @@
  * "file", so the whole pipeline path runs).
  *
  * `npm run bench:shadow`. Knobs: BENCH_CONNECTIONS (32), BENCH_DURATION_S (10),
- * BENCH_RUNS (5), BENCH_WARMUP_S (3), BENCH_SHADOW_PIPELINING (8). Writes
+ * BENCH_RUNS (5), BENCH_WARMUP_S (3), BENCH_SHADOW_PIPELINING (the config's default, 1). Writes
  * bench/results/shadow.md.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -25,6 +25,7 @@ import { stringify } from 'yaml'
 import { killAllNow, readyLine, start, stopAll } from './lib/child.js'
 import { clockTicksPerSecond, treeCpuTicks } from './lib/proc-cpu.js'
 import { killLoad, runLoad, type LoadGenerator, type LoadOptions } from './lib/load.js'
+import { DEFAULT_SHADOW_PIPELINING } from '../gateway/config/defaults.js'
 import { checkInfer, MODEL } from './lib/payload.js'
 import { findTools } from './lib/tools.js'
 import { median, minMax } from './lib/stats.js'
@@ -38,7 +39,7 @@ const TOKEN = 'bench-admin-token-not-secret-0123456789'
 /** The aim: client p99 at 100% shadow at most 10% above 0%. */
 const P99_AIM = 1.10
 /** shadow.pipelining of the gateway under test (BENCH_SHADOW_PIPELINING; 1 sends mirrors on the live connections). */
-const PIPELINING = intEnv('BENCH_SHADOW_PIPELINING', 8, 1)
+const PIPELINING = intEnv('BENCH_SHADOW_PIPELINING', DEFAULT_SHADOW_PIPELINING, 1)
 
 const here = dirname(fileURLToPath(import.meta.url))
 const repo = join(here, '..', '..')
