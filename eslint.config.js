@@ -11,13 +11,13 @@ export default tseslint.config(
     }
   },
   {
-    // Just above the largest today (admin/control-routes.ts's module, 123 lines;
-    // config/load.ts, 361), so growth shows up in review; both are to come down
-    // to 80 and 350.
+    // Files: at most 350 lines. Functions: just above the largest today
+    // (admin/control-routes.ts's module, 123 lines), so growth shows up in
+    // review; to come down to 80.
     files: ['gateway/**/*.ts'],
     rules: {
       'max-lines-per-function': ['error', { max: 125, skipBlankLines: true, skipComments: true }],
-      'max-lines': ['error', { max: 365, skipBlankLines: true, skipComments: true }]
+      'max-lines': ['error', { max: 350, skipBlankLines: true, skipComments: true }]
     }
   }
 )

@@ -20,6 +20,7 @@ import type { TlsFiles } from '../tls/material.js'
 import { readUpstreamTls, resolveAccess, resolveListenerTls, resolveRedact, resolveUpstreamTls, ResolveError, type ResolvedAccess, type ResolvedRedact, type ResolvedUpstreamTls } from './resolve-access.js'
 import { ConfigError, describeSchemaError, jsonPointerToPath, substituteEnv } from './raw.js'
 import { ConnectionSettingError, securityOf, type KafkaSecurity, type RedisSecurity } from './connections.js'
+import { adminSection, loggingSection, stateSection } from './sections.js'
 
 export { ConfigError }
 
@@ -207,36 +208,12 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
     }
     models[name] = resolveModel(name, m, bodyLimit, file)
   }
-  const admin = cfg.admin ?? {}
-  const tokens = admin.tokens ?? []
-  const seen = new Set<string>()
-  tokens.forEach((t, i) => {
-    if (seen.has(t.name)) throw new ConfigError(file, `admin.tokens[${i}].name`, `token name "${t.name}" is used twice`)
-    seen.add(t.name)
-  })
   const discovery = cfg.discovery ?? {}
   const minIntervalMs = discovery.minIntervalMs ?? D.DEFAULT_DISCOVERY_MIN_INTERVAL_MS
   const maxIntervalMs = discovery.maxIntervalMs ?? Math.max(minIntervalMs, D.DEFAULT_DISCOVERY_MAX_INTERVAL_MS)
   if (maxIntervalMs < minIntervalMs) throw new ConfigError(file, 'discovery.maxIntervalMs', `${maxIntervalMs} is below discovery.minIntervalMs (${minIntervalMs})`)
-  const state = cfg.state ?? {}
-  const store = state.store ?? 'memory'
-  const redisUrl = state.redisUrl ?? env.REDIS_URL
-  state.sentinel?.hosts.forEach((h, i) => {
-    if (hostPort(h).port > 65535) throw new ConfigError(file, `state.sentinel.hosts[${i}]`, `port of "${h}" is above 65535`)
-  })
-  if (store === 'redis' && redisUrl === undefined && state.sentinel === undefined) throw new ConfigError(file, 'state.redisUrl', 'is required with store "redis" (or set REDIS_URL, or give state.sentinel)')
-  const logging = cfg.logging ?? {}
-  const sink = logging.sink ?? 'off'
-  const kafkaBrokers = logging.kafkaBrokers ?? env.KAFKA_BROKERS?.split(',').map(s => s.trim()).filter(s => s !== '')
-  if (sink === 'kafka' && (kafkaBrokers === undefined || kafkaBrokers.length === 0)) throw new ConfigError(file, 'logging.kafkaBrokers', 'is required with sink "kafka" (or set KAFKA_BROKERS)')
-  if (sink === 'file' && logging.file === undefined) throw new ConfigError(file, 'logging.file', 'is required with sink "file"')
-  for (const [name, m] of Object.entries(models)) {
-    // The ledger and accepted outcomes travel through the scoring-log pipeline: without one they would go nowhere.
-    if (m.outcomes !== null && sink === 'off') throw new ConfigError(file, `models.${name}.outcomes`, 'needs logging.sink "kafka" or "file": the ledger and the outcomes travel through the scoring-log pipeline')
-  }
   const security = connectionSecurity(cfg, file, env)
-  const hashed = Object.entries(models).find(([, m]) => m.redact.hash.length > 0)
-  if (hashed !== undefined && logging.hashKey === undefined) throw new ConfigError(file, 'logging.hashKey', `is required: model "${hashed[0]}" hashes fields (redact.hash)`)
+  const logging = loggingSection(cfg, file, env, models, security.kafka)
   return {
     file,
     instanceId: g.instanceId ?? env.GATEWAY_INSTANCE_ID ?? `${hostname()}-${process.pid}`,
@@ -252,15 +229,7 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
       retryAfterS: g.overload?.retryAfterS ?? D.DEFAULT_OVERLOAD_RETRY_AFTER_S
     },
     tls: resolveListenerTls(g.tls),
-    admin: {
-      enabled: admin.enabled ?? true,
-      host: admin.host ?? env.GATEWAY_ADMIN_HOST ?? D.DEFAULT_HOST,
-      port: admin.port ?? D.DEFAULT_ADMIN_PORT,
-      tokens,
-      metricsPublic: admin.metricsPublic ?? D.DEFAULT_METRICS_PUBLIC,
-      console: admin.console ?? D.DEFAULT_CONSOLE,
-      tls: resolveListenerTls(admin.tls)
-    },
+    admin: adminSection(cfg, file, env),
     grpc: {
       enabled: cfg.grpc?.enabled ?? false,
       host: cfg.grpc?.host ?? g.host ?? env.GATEWAY_HOST ?? D.DEFAULT_HOST,
@@ -268,32 +237,8 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
       tls: cfg.grpc?.tls
     },
     discovery: { resolver: discovery.resolver, minIntervalMs, maxIntervalMs, timeoutMs: discovery.timeoutMs ?? D.DEFAULT_DISCOVERY_TIMEOUT_MS },
-    state: {
-      store,
-      file: state.file,
-      redisUrl,
-      redis: security.redis,
-      keyPrefix: state.keyPrefix ?? D.DEFAULT_STATE_KEY_PREFIX,
-      sentinel: state.sentinel === undefined ? undefined : { name: state.sentinel.name, hosts: state.sentinel.hosts.map(hostPort), password: state.sentinel.password, sentinelPassword: state.sentinel.sentinelPassword },
-      minReplicaAcks: state.minReplicaAcks ?? D.DEFAULT_MIN_REPLICA_ACKS,
-      controlLog: {
-        file: state.controlLog?.file ?? (store === 'memory' && state.file !== undefined ? `${state.file}.control.ndjson` : undefined),
-        clickhouseUrl: state.controlLog?.clickhouseUrl,
-        clickhouseDatabase: state.controlLog?.clickhouseDatabase
-      }
-    },
-    logging: {
-      sink,
-      file: logging.file,
-      kafkaBrokers,
-      kafkaSecurity: security.kafka,
-      topicPrefix: logging.topicPrefix ?? D.DEFAULT_TOPIC_PREFIX,
-      bufferMaxRecords: logging.bufferMaxRecords ?? D.DEFAULT_BUFFER_MAX_RECORDS,
-      bufferMaxBytes: logging.bufferMaxBytes ?? D.DEFAULT_BUFFER_MAX_BYTES,
-      flushIntervalMs: logging.flushIntervalMs ?? D.DEFAULT_FLUSH_INTERVAL_MS,
-      rollupFlushMs: logging.rollupFlushMs ?? D.DEFAULT_ROLLUP_FLUSH_MS,
-      hashKey: logging.hashKey
-    },
+    state: stateSection(cfg, file, env, security.redis),
+    logging,
     access: resolveAccess(cfg.access, Object.keys(models)),
     shadow: {
       maxInFlight: cfg.shadow?.maxInFlight ?? D.DEFAULT_SHADOW_MAX_IN_FLIGHT,
@@ -301,7 +246,7 @@ function resolve (cfg: GatewayConfigFile, file: string, env: Readonly<GatewayEnv
       maxOutputBytes: cfg.shadow?.maxOutputBytes ?? D.DEFAULT_SHADOW_MAX_OUTPUT_BYTES,
       pipelining: cfg.shadow?.pipelining ?? D.DEFAULT_SHADOW_PIPELINING
     },
-    rollouts: resolveRollouts(cfg, env, sink, security.clickhouse),
+    rollouts: resolveRollouts(cfg, env, logging.sink, security.clickhouse),
     outcomes: {
       maxBodyBytes: cfg.outcomes?.maxBodyBytes ?? D.DEFAULT_OUTCOMES_MAX_BODY_BYTES,
       maxItems: cfg.outcomes?.maxItems ?? D.DEFAULT_OUTCOMES_MAX_ITEMS,
@@ -398,8 +343,3 @@ function resolveModel (name: string, m: ModelConfig, gatewayBodyLimit: number, f
   }
 }
 
-/** "host:port" (the schema checked the shape); an IPv6 host loses its brackets. */
-function hostPort (s: string): { host: string, port: number } {
-  const i = s.lastIndexOf(':')
-  return { host: s.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port: Number(s.slice(i + 1)) }
-}

@@ -96,24 +96,7 @@ const command: Command = {
     const statsTimer = setInterval(() => { logger.info({ stats: sink.stats }, 'sink progress') }, STATS_LOG_MS)
     statsTimer.unref()
 
-    let stopping = false
-    const stop = (signal: string): void => {
-      if (stopping) return
-      stopping = true
-      logger.info({ signal, stats: sink.stats }, 'sink stopping')
-      clearInterval(statsTimer)
-      const deadline = setTimeout(() => process.exit(1), 15_000)
-      deadline.unref()
-      sink.stop().then(() => ch.close()).then(() => health?.close()).then(() => {
-        logger.flush()
-        process.exit(0)
-      }, (err: unknown) => {
-        logger.error({ err }, 'sink stop failed')
-        process.exit(1)
-      })
-    }
-    process.on('SIGTERM', () => { stop('SIGTERM') })
-    process.on('SIGINT', () => { stop('SIGINT') })
+    stopOnSignals(sink, ch, health, logger, statsTimer)
     return -1
   }
 }
@@ -130,6 +113,29 @@ async function checkClickHouse (ch: ClickHouse, logger: ReturnType<typeof create
     if (isClickHouseAuthError(err)) throw new Error(ch.describe(err), { cause: err })
     logger.warn({ err: ch.describe(err) }, 'ClickHouse not reachable yet; inserts wait for it')
   }
+}
+
+
+/** SIGTERM or SIGINT: stop consuming, close ClickHouse and the health server, exit 0 (1 if that takes over 15 s or fails). */
+function stopOnSignals (sink: KafkaSink, ch: { close (): Promise<void> }, health: SinkHealthServer | undefined, logger: ReturnType<typeof createLogger>, statsTimer: NodeJS.Timeout): void {
+  let stopping = false
+  const stop = (signal: string): void => {
+    if (stopping) return
+    stopping = true
+    logger.info({ signal, stats: sink.stats }, 'sink stopping')
+    clearInterval(statsTimer)
+    const deadline = setTimeout(() => process.exit(1), 15_000)
+    deadline.unref()
+    sink.stop().then(() => ch.close()).then(() => health?.close()).then(() => {
+      logger.flush()
+      process.exit(0)
+    }, (err: unknown) => {
+      logger.error({ err }, 'sink stop failed')
+      process.exit(1)
+    })
+  }
+  process.on('SIGTERM', () => { stop('SIGTERM') })
+  process.on('SIGINT', () => { stop('SIGINT') })
 }
 
 export default command
