@@ -50,8 +50,8 @@ const CAPACITY_CONNECTIONS = 32
 const OVERLOAD_CONNECTIONS = 2048
 /** Offered load in the overload row, as a multiple of what the two replicas serve direct. */
 const OVERLOAD_FACTOR = 2
-/** The gateway's shedding settings in the overload row. */
-const OVERLOAD_SETTINGS = { maxEventLoopDelayMs: 50, retryAfterS: 1 }
+/** The gateway's shedding settings in the overload row: past 256 requests in flight (the two replicas hold far fewer) or 50 ms of event-loop delay, a fast 503. */
+const OVERLOAD_SETTINGS = { maxEventLoopDelayMs: 50, maxInFlight: 256, retryAfterS: 1 }
 const QUEUE_TIMEOUT_MS = 1_000
 const CLIENT_TIMEOUT_MS = 5_000
 
