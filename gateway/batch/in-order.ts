@@ -51,7 +51,7 @@ export class InOrderWriter {
   }
 
   /** A line of another partition: the checkpoint may pass it when no row before it waits. */
-  skip (end: number, nextLine: number): void {
+  passOver (end: number, nextLine: number): void {
     if (this.pending === 0) this.#sink.advance(end, nextLine)
   }
 

@@ -94,7 +94,7 @@ async function score (o: BatchOptions, job: Job, { batches, writer, pool }: Stag
   for await (const chunk of readLines(o.input, journal.state.inputOffset, job.source.end, journal.state.line)) {
     for (const l of chunk) {
       const entry = readEntry(job.rules, l)
-      if (entry === null) writer.skip(l.end, l.line + 1)
+      if (entry === null) writer.passOver(l.end, l.line + 1)
       else {
         writer.push(entry)
         if (!entry.done) batches.add(entry)
