@@ -3,6 +3,7 @@
  * dependency; the look of release/timeline-svg.ts). Used by `report outcomes
  * --svg` and `monitor --svg`.
  */
+import { escapeXml, svgOpen } from '../svg.js'
 
 export interface Line {
   label: string
@@ -16,10 +17,6 @@ const RIGHT = 130
 const TOP = 60
 const BOTTOM = 60
 const COLORS = ['#2f6fde', '#d64545', '#2e9e5b', '#e08a1e', '#8a4fd6', '#5b6372']
-
-function esc (s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
-}
 
 function label (t: number, spanMs: number): string {
   const iso = new Date(t).toISOString()
@@ -49,28 +46,21 @@ export function seriesSvg (title: string, subtitle: string, metric: string, line
   }
   for (let k = 0; k <= 4; k++) {
     const t = t0 + (t1 - t0) * k / 4
-    parts.push(`<text x="${x(t).toFixed(1)}" y="${HEIGHT - BOTTOM + 18}" text-anchor="middle" class="axis">${esc(label(t, t1 - t0))}</text>`)
+    parts.push(`<text x="${x(t).toFixed(1)}" y="${HEIGHT - BOTTOM + 18}" text-anchor="middle" class="axis">${escapeXml(label(t, t1 - t0))}</text>`)
   }
   lines.forEach((l, i) => {
     const color = COLORS[i % COLORS.length]!
     const pts = [...l.points].sort((a, b) => a.at - b.at)
     if (pts.length > 1) parts.push(`<path d="${pts.map((p, k) => `${k === 0 ? 'M' : 'L'}${x(p.at).toFixed(1)},${y(p.value).toFixed(1)}`).join(' ')}" fill="none" stroke="${color}" stroke-width="2.5"/>`)
-    for (const p of pts) parts.push(`<circle cx="${x(p.at).toFixed(1)}" cy="${y(p.value).toFixed(1)}" r="3.5" fill="${color}"><title>${esc(`${l.label} ${new Date(p.at).toISOString()}: ${metric} ${p.value.toFixed(4)}`)}</title></circle>`)
+    for (const p of pts) parts.push(`<circle cx="${x(p.at).toFixed(1)}" cy="${y(p.value).toFixed(1)}" r="3.5" fill="${color}"><title>${escapeXml(`${l.label} ${new Date(p.at).toISOString()}: ${metric} ${p.value.toFixed(4)}`)}</title></circle>`)
     parts.push(`<rect x="${WIDTH - RIGHT + 16}" y="${TOP + i * 22 - 9}" width="12" height="12" fill="${color}"/>`)
-    parts.push(`<text x="${WIDTH - RIGHT + 34}" y="${TOP + i * 22 + 2}" class="label">${esc(l.label)}</text>`)
+    parts.push(`<text x="${WIDTH - RIGHT + 34}" y="${TOP + i * 22 + 2}" class="label">${escapeXml(l.label)}</text>`)
   })
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${esc(title)}">
-  <style>
-    text { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; fill: #1f2430; }
-    .title { font-size: 16px; font-weight: 600; }
-    .sub { font-size: 11px; fill: #5b6372; }
-    .label { font-size: 13px; }
-    .axis { font-size: 11px; fill: #5b6372; }
-  </style>
+  return `${svgOpen(WIDTH, HEIGHT, title)}
   <rect width="100%" height="100%" fill="#ffffff"/>
-  <text x="12" y="24" class="title">${esc(title)}</text>
-  <text x="12" y="42" class="sub">${esc(subtitle.length > 150 ? `${subtitle.slice(0, 150)}…` : subtitle)}</text>
-  <text x="16" y="${TOP + plotH / 2}" class="label" transform="rotate(-90 16 ${TOP + plotH / 2})" text-anchor="middle">${esc(metric)}</text>
+  <text x="12" y="24" class="title">${escapeXml(title)}</text>
+  <text x="12" y="42" class="sub">${escapeXml(subtitle.length > 150 ? `${subtitle.slice(0, 150)}…` : subtitle)}</text>
+  <text x="16" y="${TOP + plotH / 2}" class="label" transform="rotate(-90 16 ${TOP + plotH / 2})" text-anchor="middle">${escapeXml(metric)}</text>
   ${parts.join('\n  ')}
 </svg>
 `

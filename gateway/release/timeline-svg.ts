@@ -4,6 +4,7 @@
  * a mark per analysis (pass, fail, inconclusive), and the decisions that
  * changed the rollout. No dependency; the same look as bench/lib/svg-chart.ts.
  */
+import { escapeXml, svgOpen } from '../svg.js'
 import type { JournalEntry } from './coordination.js'
 
 const WIDTH = 860
@@ -13,10 +14,6 @@ const TOP = 60
 const WEIGHT_H = 150
 const ROW_H = 26
 const COLORS = { pass: '#2e9e5b', fail: '#d64545', inconclusive: '#a0a7b4' } as const
-
-function esc (s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
-}
 
 export function timelineSvg (title: string, entries: readonly JournalEntry[]): string {
   const checks = [...new Set(entries.flatMap(e => e.checks.map(c => c.check)))]
@@ -44,12 +41,12 @@ export function timelineSvg (title: string, entries: readonly JournalEntry[]): s
   const rowsTop = TOP + WEIGHT_H + 30
   checks.forEach((c, i) => {
     const cy = rowsTop + i * ROW_H + ROW_H / 2
-    parts.push(`<text x="12" y="${cy + 4}" class="label">${esc(c)}</text>`)
+    parts.push(`<text x="12" y="${cy + 4}" class="label">${escapeXml(c)}</text>`)
     parts.push(`<line x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${cy}" y2="${cy}" stroke="#eef0f3"/>`)
     for (const e of entries) {
       const r = e.checks.find(k => k.check === c)
       if (r === undefined) continue
-      parts.push(`<circle cx="${x(e.at).toFixed(1)}" cy="${cy}" r="4.5" fill="${COLORS[r.verdict as keyof typeof COLORS] ?? '#a0a7b4'}"><title>${esc(`${new Date(e.at).toISOString()} ${r.verdict}: ${r.summary}`)}</title></circle>`)
+      parts.push(`<circle cx="${x(e.at).toFixed(1)}" cy="${cy}" r="4.5" fill="${COLORS[r.verdict as keyof typeof COLORS] ?? '#a0a7b4'}"><title>${escapeXml(`${new Date(e.at).toISOString()} ${r.verdict}: ${r.summary}`)}</title></circle>`)
     }
   })
   const marks = entries.filter(e => !['wait', 'extend', 'no-data'].includes(e.action))
@@ -58,10 +55,10 @@ export function timelineSvg (title: string, entries: readonly JournalEntry[]): s
     parts.push(`<line x1="${x(e.at).toFixed(1)}" x2="${x(e.at).toFixed(1)}" y1="${TOP - 6}" y2="${rowsTop + checks.length * ROW_H}" stroke="${color}" stroke-dasharray="3,3"/>`)
     // Labels near the right edge end at their line instead of running off the picture.
     const right = x(e.at) > WIDTH - RIGHT - 80
-    parts.push(`<text x="${(x(e.at) + (right ? -3 : 3)).toFixed(1)}" y="${TOP - 9}"${right ? ' text-anchor="end"' : ''} class="mark" fill="${color}">${esc(e.action)}</text>`)
+    parts.push(`<text x="${(x(e.at) + (right ? -3 : 3)).toFixed(1)}" y="${TOP - 9}"${right ? ' text-anchor="end"' : ''} class="mark" fill="${color}">${escapeXml(e.action)}</text>`)
   }
   const noData = entries.filter(e => e.action === 'no-data')
-  for (const e of noData) parts.push(`<rect x="${(x(e.at) - 2).toFixed(1)}" y="${TOP}" width="4" height="${WEIGHT_H}" fill="#f2b84b" opacity="0.5"><title>${esc(e.reason)}</title></rect>`)
+  for (const e of noData) parts.push(`<rect x="${(x(e.at) - 2).toFixed(1)}" y="${TOP}" width="4" height="${WEIGHT_H}" fill="#f2b84b" opacity="0.5"><title>${escapeXml(e.reason)}</title></rect>`)
   const axisY = rowsTop + checks.length * ROW_H + 18
   const secs = (t1 - t0) / 1000
   for (const frac of [0, 0.25, 0.5, 0.75, 1]) {
@@ -69,18 +66,10 @@ export function timelineSvg (title: string, entries: readonly JournalEntry[]): s
   }
   const last = entries[entries.length - 1]
   const subtitle = last === undefined ? 'no decisions yet' : `${entries.length} analyses · last: ${last.action} — ${last.reason}`
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label="${esc(title)}">
-  <style>
-    text { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; fill: #1f2430; }
-    .title { font-size: 16px; font-weight: 600; }
-    .sub { font-size: 11px; fill: #5b6372; }
-    .label { font-size: 13px; }
-    .axis { font-size: 11px; fill: #5b6372; }
-    .mark { font-size: 11px; font-weight: 600; }
-  </style>
+  return `${svgOpen(WIDTH, height, title, ['.mark { font-size: 11px; font-weight: 600; }'])}
   <rect width="100%" height="100%" fill="#ffffff"/>
-  <text x="12" y="24" class="title">${esc(title)}</text>
-  <text x="12" y="42" class="sub">${esc(subtitle.length > 140 ? `${subtitle.slice(0, 140)}…` : subtitle)}</text>
+  <text x="12" y="24" class="title">${escapeXml(title)}</text>
+  <text x="12" y="42" class="sub">${escapeXml(subtitle.length > 140 ? `${subtitle.slice(0, 140)}…` : subtitle)}</text>
   ${parts.join('\n  ')}
   <text x="12" y="${height - 12}" class="sub">time since the first analysis; dots: check verdicts per analysis (green pass, grey inconclusive, red fail); dashed lines: decisions that changed the rollout</text>
 </svg>
