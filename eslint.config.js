@@ -11,13 +11,13 @@ export default tseslint.config(
     }
   },
   {
-    // Files: at most 350 lines. Functions: just above the largest today
-    // (admin/control-routes.ts's module, 123 lines), so growth shows up in
-    // review; to come down to 80.
+    // Lengths count every line, blank and comment lines included. Set just
+    // above the largest today (functions: 80, cli/traffic-loop.ts's
+    // startTraffic; files: 345, config/load.ts), so growth shows up in review.
     files: ['gateway/**/*.ts'],
     rules: {
-      'max-lines-per-function': ['error', { max: 125, skipBlankLines: true, skipComments: true }],
-      'max-lines': ['error', { max: 350, skipBlankLines: true, skipComments: true }]
+      'max-lines-per-function': ['error', { max: 80 }],
+      'max-lines': ['error', { max: 350 }]
     }
   }
 )

@@ -70,10 +70,33 @@ export interface ControlAdminDeps {
 interface ModelParams { model: string }
 interface VersionParams { model: string, version: string }
 
+/** What every control route shares: the store, the router's view of it, and the one write path. */
+interface Routes {
+  store: StateStore
+  router: Router
+  instanceId: string
+  now: () => number
+  hold: () => ops.Hold
+  write: (request: FastifyRequest, model: string, action: string, detail: Record<string, unknown>, op: ops.Operation, bodyRevision: number | undefined) => Promise<{ revision: number, operationId: string, model: ModelView }>
+}
+
 export function controlAdminModule (deps: ControlAdminDeps): AdminModule {
   const { store, router, instanceId } = deps
   const now = deps.now ?? Date.now
-  const hold = (): ops.Hold => ({ now: now(), holdbackMs: deps.holdbackMs })
+  const routes: Routes = {
+    store,
+    router,
+    instanceId,
+    now,
+    hold: () => ({ now: now(), holdbackMs: deps.holdbackMs }),
+    write: async (request, model, action, detail, op, bodyRevision) => {
+      const expected = expectedRevision(request, bodyRevision)
+      const operationId = randomUUID()
+      const s = await store.update(expected, op, { actor: request.principal?.name ?? 'unknown', action, model, detail, operationId })
+      request.log.info({ actor: request.principal?.name, action, model, detail, revision: s.revision, operationId }, 'routing state changed')
+      return { revision: s.revision, operationId, model: modelView(router, model, s.models[model]!) }
+    }
+  }
   return (app: FastifyInstance) => {
     app.server.once('listening', () => {
       const a = app.server.address()
@@ -81,133 +104,137 @@ export function controlAdminModule (deps: ControlAdminDeps): AdminModule {
     })
     void app.register(async (scope) => {
       scope.setValidatorCompiler(({ schema, httpPart }) => strictValidator(schema as TSchema, httpPart ?? 'body'))
-
-      scope.get('/admin/models', async () => {
-        const s = store.get()
-        return { revision: s.revision, instanceId, store: store.health(), models: Object.keys(s.models).map(m => modelView(router, m, s.models[m]!)) }
-      })
-
-      scope.get<{ Params: ModelParams }>('/admin/models/:model', async (request) => {
-        const s = store.get()
-        const ms = s.models[request.params.model]
-        if (ms === undefined) throw errors.unknownModel(request.params.model)
-        return { revision: s.revision, instanceId, model: modelView(router, request.params.model, ms) }
-      })
-
-      const write = async (request: FastifyRequest, model: string, action: string, detail: Record<string, unknown>, op: ops.Operation, bodyRevision: number | undefined): Promise<{ revision: number, operationId: string, model: ModelView }> => {
-        const expected = expectedRevision(request, bodyRevision)
-        const operationId = randomUUID()
-        const s = await store.update(expected, op, { actor: request.principal?.name ?? 'unknown', action, model, detail, operationId })
-        request.log.info({ actor: request.principal?.name, action, model, detail, revision: s.revision, operationId }, 'routing state changed')
-        return { revision: s.revision, operationId, model: modelView(router, model, s.models[model]!) }
-      }
-
-      scope.put<{ Params: ModelParams, Body: { weights: Record<string, number>, revision?: number, force?: boolean } }>(
-        '/admin/models/:model/split', { schema: { body: SplitBody } },
-        async (request) => {
-          const { model } = request.params
-          const { weights, force = false } = request.body
-          const op = gated(model, () => positive(weights), force, ops.setSplit(model, weights))
-          return write(request, model, 'set-split', { weights, ...forcedDetail(store.get(), model, () => positive(weights), force, request.principal?.name) }, op, request.body.revision)
-        })
-
-      scope.post<{ Params: ModelParams, Body: { version: string, weight: number, revision?: number, force?: boolean } }>(
-        '/admin/models/:model/canary', { schema: { body: CanaryBody } },
-        async (request) => {
-          const { model } = request.params
-          const { version, weight, force = false } = request.body
-          const targets = weight > 0 ? [version] : []
-          const op = gated(model, () => targets, force, ops.setCanary(model, version, weight))
-          return write(request, model, 'canary', { version, weight, ...forcedDetail(store.get(), model, () => targets, force, request.principal?.name) }, op, request.body.revision)
-        })
-
-      scope.post<{ Params: ModelParams, Body: { version?: string, revision?: number, force?: boolean } }>(
-        '/admin/models/:model/promote', { schema: { body: TargetBody } },
-        async (request) => {
-          const { model } = request.params
-          const { version, force = false } = request.body
-          const target = versionOrCandidate(version)
-          const forced = forcedDetail(store.get(), model, target, force, request.principal?.name)
-          return write(request, model, 'promote', { ...versionDetail(version), ...forced }, gated(model, target, force, ops.promote(model, version, hold())), request.body.revision)
-        })
-
-      scope.post<{ Params: ModelParams, Body: { revision?: number } }>(
-        '/admin/models/:model/rollback', { schema: { body: RevisionBody } },
-        async (request) => write(request, request.params.model, 'rollback', {}, ops.rollback(request.params.model, now(), request.principal?.name), request.body.revision))
-
-      scope.post<{ Params: ModelParams, Body: { version?: string, revision?: number, force?: boolean } }>(
-        '/admin/models/:model/switch', { schema: { body: TargetBody } },
-        async (request) => {
-          const { model } = request.params
-          const { version, force = false } = request.body
-          const target = versionOrCandidate(version)
-          const forced = forcedDetail(store.get(), model, target, force, request.principal?.name)
-          return write(request, model, 'switch', { ...versionDetail(version), ...forced }, gated(model, target, force, ops.switchActive(model, version, hold())), request.body.revision)
-        })
-
-      scope.post<{ Params: ModelParams, Body: { name: string, replicas: string[], upstream?: { model?: string, version?: string }, revision?: number } }>(
-        '/admin/models/:model/versions', { schema: { body: RegisterBody } },
-        async (request, reply) => {
-          const { name, replicas, upstream } = request.body
-          const detail = upstream === undefined ? { version: name, replicas } : { version: name, replicas, upstream }
-          const out = await write(request, request.params.model, 'register-version', detail, ops.registerVersion(request.params.model, name, replicas, upstream), request.body.revision)
-          return reply.code(201).send(out)
-        })
-
-      scope.delete<{ Params: VersionParams, Querystring: { revision?: string, force?: string } }>(
-        '/admin/models/:model/versions/:version',
-        async (request) => {
-          const q = request.query.revision
-          const rev = q === undefined ? undefined : parseRevision(q, 'query parameter revision')
-          const f = request.query.force
-          if (f !== undefined && f !== 'true' && f !== 'false') throw errors.invalid(`query parameter force must be true or false, got ${JSON.stringify(f.slice(0, 40))}`)
-          const force = f === 'true'
-          const { model, version } = request.params
-          const held = store.get().models[model]?.holdback
-          const detail = force && held?.version === version && held.until > now() ? { version, force: true, forcedBy: request.principal?.name ?? 'unknown', heldUntil: new Date(held.until).toISOString() } : { version }
-          return write(request, model, 'retire-version', detail, ops.retireVersion(model, version, now(), force), rev)
-        })
-
-      scope.put<{ Params: VersionParams, Body: { rate: number | null, revision?: number } }>(
-        '/admin/models/:model/versions/:version/sampling', { schema: { body: SamplingBody } },
-        async (request) => {
-          const { model, version } = request.params
-          return write(request, model, 'set-sampling', { version, rate: request.body.rate }, ops.setSampleRate(model, version, request.body.rate), request.body.revision)
-        })
-
-      scope.patch<{ Params: VersionParams, Body: { add?: string[], remove?: string[], revision?: number } }>(
-        '/admin/models/:model/versions/:version/replicas', { schema: { body: ReplicasBody } },
-        async (request) => {
-          const { model, version } = request.params
-          const add = request.body.add ?? []
-          const remove = request.body.remove ?? []
-          // A version that also follows a DNS name may be left with no static replica.
-          const allowEmpty = router.configs[model]?.discovery[version] !== undefined
-          const action = remove.length === 0 ? 'add-replicas' : add.length === 0 ? 'remove-replicas' : 'change-replicas'
-          return write(request, model, action, { version, add, remove }, ops.changeReplicas(model, version, add, remove, allowEmpty), request.body.revision)
-        })
-
-      scope.get<{ Querystring: { limit?: string } }>('/admin/audit', async (request) => {
-        const limit = request.query.limit === undefined ? DEFAULT_AUDIT_LIMIT : parseLimit(request.query.limit)
-        return { revision: store.get().revision, entries: await store.audit(limit) }
-      })
-
-      scope.get<{ Params: { id: string } }>('/admin/operations/:id', async (request) => {
-        const id = request.params.id
-        if (!/^[A-Za-z0-9-]{1,64}$/.test(id)) throw errors.invalid('an operation id is the one a write answered (letters, digits and dashes)')
-        return { revision: store.get().revision, operation: await store.operation(id) }
-      })
-
-      scope.get('/admin/instances', async () => {
-        const [latest, list] = await Promise.all([store.latestRevision(), store.instances()])
-        return {
-          revision: latest,
-          instanceId,
-          instances: list.map(i => ({ ...i, current: i.revision === latest, self: i.instanceId === instanceId }))
-        }
-      })
+      stateReads(scope, routes)
+      weightWrites(scope, routes)
+      versionWrites(scope, routes)
+      logReads(scope, routes)
     })
   }
+}
+
+/** GET the routing state: every model, or one. */
+function stateReads (scope: FastifyInstance, { store, router, instanceId }: Routes): void {
+  scope.get('/admin/models', async () => {
+    const s = store.get()
+    return { revision: s.revision, instanceId, store: store.health(), models: Object.keys(s.models).map(m => modelView(router, m, s.models[m]!)) }
+  })
+
+  scope.get<{ Params: ModelParams }>('/admin/models/:model', async (request) => {
+    const s = store.get()
+    const ms = s.models[request.params.model]
+    if (ms === undefined) throw errors.unknownModel(request.params.model)
+    return { revision: s.revision, instanceId, model: modelView(router, request.params.model, ms) }
+  })
+}
+
+/** Writes that move traffic between versions: split, canary, promote, rollback, switch. */
+function weightWrites (scope: FastifyInstance, { store, now, hold, write }: Routes): void {
+  scope.put<{ Params: ModelParams, Body: { weights: Record<string, number>, revision?: number, force?: boolean } }>(
+    '/admin/models/:model/split', { schema: { body: SplitBody } },
+    async (request) => {
+      const { model } = request.params
+      const { weights, force = false } = request.body
+      const op = gated(model, () => positive(weights), force, ops.setSplit(model, weights))
+      return write(request, model, 'set-split', { weights, ...forcedDetail(store.get(), model, () => positive(weights), force, request.principal?.name) }, op, request.body.revision)
+    })
+
+  scope.post<{ Params: ModelParams, Body: { version: string, weight: number, revision?: number, force?: boolean } }>(
+    '/admin/models/:model/canary', { schema: { body: CanaryBody } },
+    async (request) => {
+      const { model } = request.params
+      const { version, weight, force = false } = request.body
+      const targets = weight > 0 ? [version] : []
+      const op = gated(model, () => targets, force, ops.setCanary(model, version, weight))
+      return write(request, model, 'canary', { version, weight, ...forcedDetail(store.get(), model, () => targets, force, request.principal?.name) }, op, request.body.revision)
+    })
+
+  // Promote and switch both move all traffic to a version (the candidate when none is named).
+  const toVersion = (action: 'promote' | 'switch', opOf: (model: string, version: string | undefined, h: ops.Hold) => ops.Operation) =>
+    async (request: FastifyRequest<{ Params: ModelParams, Body: { version?: string, revision?: number, force?: boolean } }>) => {
+      const { model } = request.params
+      const { version, force = false } = request.body
+      const target = versionOrCandidate(version)
+      const forced = forcedDetail(store.get(), model, target, force, request.principal?.name)
+      return write(request, model, action, { ...versionDetail(version), ...forced }, gated(model, target, force, opOf(model, version, hold())), request.body.revision)
+    }
+
+  scope.post<{ Params: ModelParams, Body: { version?: string, revision?: number, force?: boolean } }>(
+    '/admin/models/:model/promote', { schema: { body: TargetBody } }, toVersion('promote', ops.promote))
+
+  scope.post<{ Params: ModelParams, Body: { revision?: number } }>(
+    '/admin/models/:model/rollback', { schema: { body: RevisionBody } },
+    async (request) => write(request, request.params.model, 'rollback', {}, ops.rollback(request.params.model, now(), request.principal?.name), request.body.revision))
+
+  scope.post<{ Params: ModelParams, Body: { version?: string, revision?: number, force?: boolean } }>(
+    '/admin/models/:model/switch', { schema: { body: TargetBody } }, toVersion('switch', ops.switchActive))
+}
+
+/** Writes that change a model's versions: register, retire, sampling, replicas. */
+function versionWrites (scope: FastifyInstance, { store, router, now, write }: Routes): void {
+  scope.post<{ Params: ModelParams, Body: { name: string, replicas: string[], upstream?: { model?: string, version?: string }, revision?: number } }>(
+    '/admin/models/:model/versions', { schema: { body: RegisterBody } },
+    async (request, reply) => {
+      const { name, replicas, upstream } = request.body
+      const detail = upstream === undefined ? { version: name, replicas } : { version: name, replicas, upstream }
+      const out = await write(request, request.params.model, 'register-version', detail, ops.registerVersion(request.params.model, name, replicas, upstream), request.body.revision)
+      return reply.code(201).send(out)
+    })
+
+  scope.delete<{ Params: VersionParams, Querystring: { revision?: string, force?: string } }>(
+    '/admin/models/:model/versions/:version',
+    async (request) => {
+      const q = request.query.revision
+      const rev = q === undefined ? undefined : parseRevision(q, 'query parameter revision')
+      const f = request.query.force
+      if (f !== undefined && f !== 'true' && f !== 'false') throw errors.invalid(`query parameter force must be true or false, got ${JSON.stringify(f.slice(0, 40))}`)
+      const force = f === 'true'
+      const { model, version } = request.params
+      const held = store.get().models[model]?.holdback
+      const detail = force && held?.version === version && held.until > now() ? { version, force: true, forcedBy: request.principal?.name ?? 'unknown', heldUntil: new Date(held.until).toISOString() } : { version }
+      return write(request, model, 'retire-version', detail, ops.retireVersion(model, version, now(), force), rev)
+    })
+
+  scope.put<{ Params: VersionParams, Body: { rate: number | null, revision?: number } }>(
+    '/admin/models/:model/versions/:version/sampling', { schema: { body: SamplingBody } },
+    async (request) => {
+      const { model, version } = request.params
+      return write(request, model, 'set-sampling', { version, rate: request.body.rate }, ops.setSampleRate(model, version, request.body.rate), request.body.revision)
+    })
+
+  scope.patch<{ Params: VersionParams, Body: { add?: string[], remove?: string[], revision?: number } }>(
+    '/admin/models/:model/versions/:version/replicas', { schema: { body: ReplicasBody } },
+    async (request) => {
+      const { model, version } = request.params
+      const add = request.body.add ?? []
+      const remove = request.body.remove ?? []
+      // A version that also follows a DNS name may be left with no static replica.
+      const allowEmpty = router.configs[model]?.discovery[version] !== undefined
+      const action = remove.length === 0 ? 'add-replicas' : add.length === 0 ? 'remove-replicas' : 'change-replicas'
+      return write(request, model, action, { version, add, remove }, ops.changeReplicas(model, version, add, remove, allowEmpty), request.body.revision)
+    })
+}
+
+/** The audit log, one operation, and the instance registry. */
+function logReads (scope: FastifyInstance, { store, instanceId }: Routes): void {
+  scope.get<{ Querystring: { limit?: string } }>('/admin/audit', async (request) => {
+    const limit = request.query.limit === undefined ? DEFAULT_AUDIT_LIMIT : parseLimit(request.query.limit)
+    return { revision: store.get().revision, entries: await store.audit(limit) }
+  })
+
+  scope.get<{ Params: { id: string } }>('/admin/operations/:id', async (request) => {
+    const id = request.params.id
+    if (!/^[A-Za-z0-9-]{1,64}$/.test(id)) throw errors.invalid('an operation id is the one a write answered (letters, digits and dashes)')
+    return { revision: store.get().revision, operation: await store.operation(id) }
+  })
+
+  scope.get('/admin/instances', async () => {
+    const [latest, list] = await Promise.all([store.latestRevision(), store.instances()])
+    return {
+      revision: latest,
+      instanceId,
+      instances: list.map(i => ({ ...i, current: i.revision === latest, self: i.instanceId === instanceId }))
+    }
+  })
 }
 
 function versionDetail (version: string | undefined): Record<string, unknown> {

@@ -2,7 +2,13 @@
  * Scoring logs: exact per-minute rollups and sampled records to Kafka or a file
  * (logging.sink). Absent when logging is off.
  */
-import { buildPipeline, type ScoringPipeline } from '../observe/pipeline.js'
+import type { Registry } from 'prom-client'
+import type { GatewayConfig } from '../config/load.js'
+import type { Logger } from '../observe/log.js'
+import { ScoringPipeline } from '../observe/pipeline.js'
+import type { PipelineTransport } from '../observe/transport.js'
+import { KafkaTransport } from '../observe/kafka-producer.js'
+import { FileTransport } from '../observe/file-sink.js'
 import type { Component } from './component.js'
 import type { Core } from './core.js'
 
@@ -25,4 +31,32 @@ export function pipelineComponent (core: Core): PipelineComponent {
     applyState: (state) => { pipeline.applyState(state) },
     stop: () => pipeline.close()
   }
+}
+
+interface BuildPipelineDeps {
+  config: GatewayConfig
+  logger: Logger
+  registry?: Registry
+}
+
+/** The pipeline for config.logging, or null when logging.sink is 'off'. */
+function buildPipeline ({ config, logger, registry }: BuildPipelineDeps): ScoringPipeline | null {
+  const l = config.logging
+  let transport: PipelineTransport
+  if (l.sink === 'off') return null
+  if (l.sink === 'file') transport = new FileTransport(l.file!)
+  else transport = new KafkaTransport({ brokers: l.kafkaBrokers!, security: l.kafkaSecurity, topicPrefix: l.topicPrefix, clientId: `model-gateway-${config.instanceId}`, logger })
+  return new ScoringPipeline({
+    instanceId: config.instanceId,
+    models: config.models,
+    bufferMaxRecords: l.bufferMaxRecords,
+    bufferMaxBytes: l.bufferMaxBytes,
+    flushIntervalMs: l.flushIntervalMs,
+    rollupFlushMs: l.rollupFlushMs,
+    transport,
+    shadowMaxOutputBytes: config.shadow.maxOutputBytes,
+    hashKey: config.logging.hashKey,
+    logger,
+    registry
+  }).start()
 }

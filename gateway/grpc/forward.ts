@@ -20,7 +20,7 @@ import { decide, explicitVersionOf } from '../routing/decide.js'
 import { stickyKeyFrom } from '../proxy/headers.js'
 import type { WireError} from '../proxy/oip-wire.js';
 import { rewriteNameVersion, scanFields, type WireFields } from '../proxy/oip-wire.js'
-import { GrpcExchange } from '../proxy/grpc-call.js'
+import { GrpcExchange, type GrpcAnswer } from '../proxy/grpc-call.js'
 import { ThrottledLog } from '../observe/throttled-log.js'
 import { rpcPath } from '../../proto/oip-proto.js'
 import type { Lifecycle } from '../server/model-proxy.js'
@@ -137,34 +137,29 @@ export class GrpcForwarder {
       outcome.status = httpStatusOf(response.code)
 
       // answer
-      if (response.code !== status.OK) {
-        const trailers = response.trailers ?? new Metadata()
-        answerIds(trailers, requestId, version.name, outcome.fallback)
-        callback({ code: response.code, details: response.details, metadata: trailers })
-        return
-      }
-      const body = rpc.rewriteAnswer && version.mapped ? rewriteAnswer(response.message!, model.name, version.name) : response.message!
-      if (rpc === INFER) outcome.response = response.message
-      const headers = new Metadata()
-      answerIds(headers, requestId, version.name, outcome.fallback)
-      call.sendMetadata(headers)
-      callback(null, body)
+      answerCall(rpc, call, callback, response, model, version, outcome)
     } catch (err) {
-      const e = err instanceof GatewayError ? err : errors.internal(err)
-      if (e.statusCode >= 500 && e.code !== 'GW_CLIENT_CLOSED') {
-        const suppressed = this.#throttle.admit(`${e.code}:${model.name}:${outcome.version ?? ''}`)
-        if (suppressed >= 0) d.logger.warn({ code: e.code, model: model.name, version: outcome.version, replica: e.replica, requestId, err: e.cause ?? e, suppressed, transport: 'grpc' }, e.message)
-      }
-      outcome.status = e.statusCode
-      outcome.errorCode = e.code
-      if (e.replica !== undefined) outcome.replica = e.replica
-      // A cancelled call has no one to answer; grpc-js drops a callback after cancellation anyway.
-      if (e.code !== 'GW_CLIENT_CLOSED') callback(grpcError(e, requestId, outcome.version))
+      this.#failed(err, callback, outcome)
     } finally {
       call.off('cancelled', onCancel)
       outcome.totalMs = performance.now() - start
       d.observer.observe(outcome)
     }
+  }
+
+  /** A call that failed after its model was known: logged (throttled) when the gateway or the model is at fault, counted, answered. */
+  #failed (err: unknown, callback: Callback, outcome: GrpcOutcome): void {
+    const e = err instanceof GatewayError ? err : errors.internal(err)
+    const { model, requestId } = outcome
+    if (e.statusCode >= 500 && e.code !== 'GW_CLIENT_CLOSED') {
+      const suppressed = this.#throttle.admit(`${e.code}:${model}:${outcome.version ?? ''}`)
+      if (suppressed >= 0) this.#d.logger.warn({ code: e.code, model, version: outcome.version, replica: e.replica, requestId, err: e.cause ?? e, suppressed, transport: 'grpc' }, e.message)
+    }
+    outcome.status = e.statusCode
+    outcome.errorCode = e.code
+    if (e.replica !== undefined) outcome.replica = e.replica
+    // A cancelled call has no one to answer; grpc-js drops a callback after cancellation anyway.
+    if (e.code !== 'GW_CLIENT_CLOSED') callback(grpcError(e, requestId, outcome.version))
   }
 
   /** A request refused before a version was chosen; still observed, so every request is counted. */
@@ -183,6 +178,22 @@ export class GrpcForwarder {
     outcome.fallback = true
     outcome.fallbackFrom = from.name
   }
+}
+
+/** The model's answer to the client, with the gateway's ids (and name and version, for a version mapped upstream). */
+function answerCall (rpc: Rpc, call: Call, callback: Callback, response: GrpcAnswer, model: Model, version: Version, outcome: GrpcOutcome): void {
+  if (response.code !== status.OK) {
+    const trailers = response.trailers ?? new Metadata()
+    answerIds(trailers, outcome.requestId, version.name, outcome.fallback)
+    callback({ code: response.code, details: response.details, metadata: trailers })
+    return
+  }
+  const body = rpc.rewriteAnswer && version.mapped ? rewriteAnswer(response.message!, model.name, version.name) : response.message!
+  if (rpc === INFER) outcome.response = response.message
+  const headers = new Metadata()
+  answerIds(headers, outcome.requestId, version.name, outcome.fallback)
+  call.sendMetadata(headers)
+  callback(null, body)
 }
 
 function noReplica (model: Model, version: Version): GatewayError {

@@ -21,8 +21,6 @@ import { RollupCounters, rollupKey } from './rollup.js'
 import { Sampler } from './sampler.js'
 import { buildRecord, healthRow, type RollupRow } from './records.js'
 import type { PipelineTransport } from './transport.js'
-import { KafkaTransport } from './kafka-producer.js'
-import { FileTransport } from './file-sink.js'
 import type { ShadowPair, ShadowPairSink } from '../proxy/shadow.js'
 import { shadowRow } from './shadow-row.js'
 import type { ControlRow, ControlRowSink } from './control-row.js'
@@ -335,32 +333,4 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
     registerLedgerMetrics(registry, this.#ledger)
     return { sampled, sent, dropped }
   }
-}
-
-export interface BuildPipelineDeps {
-  config: GatewayConfig
-  logger: Logger
-  registry?: Registry
-}
-
-/** The pipeline for config.logging, or null when logging.sink is 'off'. */
-export function buildPipeline ({ config, logger, registry }: BuildPipelineDeps): ScoringPipeline | null {
-  const l = config.logging
-  let transport: PipelineTransport
-  if (l.sink === 'off') return null
-  if (l.sink === 'file') transport = new FileTransport(l.file!)
-  else transport = new KafkaTransport({ brokers: l.kafkaBrokers!, security: l.kafkaSecurity, topicPrefix: l.topicPrefix, clientId: `model-gateway-${config.instanceId}`, logger })
-  return new ScoringPipeline({
-    instanceId: config.instanceId,
-    models: config.models,
-    bufferMaxRecords: l.bufferMaxRecords,
-    bufferMaxBytes: l.bufferMaxBytes,
-    flushIntervalMs: l.flushIntervalMs,
-    rollupFlushMs: l.rollupFlushMs,
-    transport,
-    shadowMaxOutputBytes: config.shadow.maxOutputBytes,
-    hashKey: config.logging.hashKey,
-    logger,
-    registry
-  }).start()
 }

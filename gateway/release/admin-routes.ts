@@ -85,13 +85,38 @@ const VERBS: Record<Verb, (model: string, ctx: WriteContext) => Operation> = { p
 /** Which token action each verb needs (admin/authorize.ts): resume lets a rollout go on, pause stops it. */
 const ACTION_OF: Record<Verb, ReleaseAction> = { pause: 'abort', resume: 'approve', abort: 'abort', approve: 'approve' }
 
+/** What the rollout routes share: the clock, the write path and the status answer. */
+interface Routes {
+  deps: RolloutAdminDeps
+  now: () => number
+  ctxOf: (request: FastifyRequest) => WriteContext
+  write: (request: FastifyRequest, model: string, action: string, op: Operation, detail: Record<string, unknown>, revision: number | undefined) => Promise<unknown>
+  status: (model: string, revision?: number) => Promise<Record<string, unknown>>
+}
+
 export function rolloutAdminModule (deps: RolloutAdminDeps): AdminModule {
-  const { store, coordination, instanceId } = deps
   const now = deps.now ?? Date.now
-  const ctxOf = (request: FastifyRequest): WriteContext => ({ now: now(), holdbackMs: deps.holdbackMs, actor: request.principal?.name ?? 'unknown' })
+  const routes = rolloutRoutes(deps, now, controlReader(deps))
+  return (app: FastifyInstance) => {
+    void app.register(async (scope) => {
+      scope.setValidatorCompiler(({ schema, httpPart }) => strictValidator(schema as TSchema, httpPart ?? 'body'))
+      startRoute(scope, routes)
+      scope.get<{ Params: ModelParams }>('/admin/models/:model/rollout', async (request) => routes.status(request.params.model))
+      for (const verb of Object.keys(VERBS) as Verb[]) {
+        scope.post<{ Params: ModelParams, Body: { revision?: number } }>(`/admin/models/:model/rollout/${verb}`, { schema: { body: RevisionBody }, config: { release: ACTION_OF[verb] } }, async (request) =>
+          routes.write(request, request.params.model, `rollout-${verb}`, VERBS[verb](request.params.model, routes.ctxOf(request)), {}, request.body.revision))
+      }
+      readRoutes(scope, routes)
+    })
+  }
+}
+
+/** Who controls a model's rollout: the store's health, the lease holder, the newest decision. */
+function controlReader (deps: RolloutAdminDeps): (model: string, journal: JournalEntry[] | null) => Promise<ControlView> {
+  const { store, coordination, instanceId } = deps
   /** The newest decision each model's journal showed, for when the journal does not answer. */
   const lastSeen = new Map<string, ControlView['lastDecision']>()
-  const control = async (model: string, journal: JournalEntry[] | null): Promise<ControlView> => {
+  return async (model, journal) => {
     const h = store.health()
     let lease: ControlView['lease']
     try {
@@ -107,85 +132,91 @@ export function rolloutAdminModule (deps: RolloutAdminDeps): AdminModule {
     if (local !== null && (lastDecision === null || Date.parse(lastDecision.at) < local)) lastDecision = { at: new Date(local).toISOString(), instanceId, action: 'analysis' }
     return { store: { kind: h.kind, available: h.available, unavailableSince: h.unavailableSince, error: h.error }, lease, lastDecision, lastDecisionCached: journal === null }
   }
-  return (app: FastifyInstance) => {
-    void app.register(async (scope) => {
-      scope.setValidatorCompiler(({ schema, httpPart }) => strictValidator(schema as TSchema, httpPart ?? 'body'))
-      const journalNote = async (model: string, action: JournalEntry['action'], reason: string): Promise<void> => {
-        const r = store.get().models[model]?.rollout
-        if (r == null) return
-        await coordination.append(model, { at: now(), instanceId, action, step: r.step, weight: rolloutView(model, r, null, now()).weight, reason, checks: [], rolloutId: r.id }).catch(() => {})
-      }
-      const write = async (request: FastifyRequest, model: string, action: string, op: Operation, detail: Record<string, unknown>, revision: number | undefined): Promise<unknown> => {
-        const actor = request.principal?.name ?? 'unknown'
-        const operationId = randomUUID()
-        const s = await store.update(revision, op, { actor, action, model, detail, operationId })
-        request.log.info({ actor, action, model, revision: s.revision, operationId }, 'rollout changed')
-        const r = s.models[model]?.rollout
-        if (r != null) deps.events.emit(rolloutEvent(model, r, action.replace('rollout-', 'rollout.'), instanceId, now()))
-        await journalNote(model, action.replace('rollout-', '') as JournalEntry['action'], `${action} by ${actor}`)
-        return { operationId, ...await status(model, s.revision) }
-      }
-      const status = async (model: string, revision?: number): Promise<Record<string, unknown>> => {
-        const s = store.get()
-        const ms = s.models[model]
-        if (ms === undefined) throw errors.unknownModel(model)
-        const r = ms.rollout
-        if (r == null) throw noRollout(model)
-        const journal = await coordination.journal(model, 20).catch(() => null)
-        const last = (journal ?? []).find(e => e.rolloutId === r.id && e.checks.length > 0) ?? null
-        return { revision: revision ?? s.revision, rollout: r, view: rolloutView(model, r, last, now(), { queuePosition: queuePosition(s, model), control: await control(model, journal) }) }
-      }
+}
 
-      scope.post<{ Params: ModelParams, Body: StartRequest }>('/admin/models/:model/rollout', { schema: { body: StartBody }, config: { release: 'start' } }, async (request, reply) => {
-        const { model } = request.params
-        const { version } = request.body
-        if (store.get().models[model] === undefined) throw errors.unknownModel(model)
-        const { plan, template } = planOf(request.body, model, deps, store.get())
-        const problem = outcomesSourceProblem(plan.checks.outcomes, deps.source ?? 'local')
-        if (problem !== null) throw errors.invalid(`invalid rollout plan: ${problem}`, { model })
-        assertCompliant(model, plan, policiesFor(model, deps.labelsOf(model), deps.policies))
-        const known = deps.segmentsOf(model)
-        const unknown = (plan.segments ?? []).filter(x => known === null || !known.includes(x))
-        if (unknown.length > 0) throw errors.invalid(known === null ? `the plan limits the canary to segments, and model "${model}" declares none (segments in its config)` : `the plan names segment(s) ${unknown.join(', ')}, which model "${model}" does not have (has: ${known.join(', ')})`, { model })
-        const missing = planSuites(plan).filter(n => !deps.suiteNames(model).includes(n))
-        if (missing.length > 0) throw errors.invalid(`the plan verifies with suite(s) ${missing.join(', ')}, which model "${model}" does not define (has: ${deps.suiteNames(model).join(', ') || 'none'})`, { model })
-        const admit = (state: RoutingState): boolean => mayAdmitNow(state, deps.maxInProgress)
-        const out = await write(request, model, 'rollout-start', startRollout(model, version, plan, ctxOf(request), { admit, template }), { version, plan, ...(template === null ? {} : { template }) }, request.body.revision)
-        return reply.code(201).send(out)
-      })
-      scope.get<{ Params: ModelParams }>('/admin/models/:model/rollout', async (request) => status(request.params.model))
-      for (const verb of Object.keys(VERBS) as Verb[]) {
-        scope.post<{ Params: ModelParams, Body: { revision?: number } }>(`/admin/models/:model/rollout/${verb}`, { schema: { body: RevisionBody }, config: { release: ACTION_OF[verb] } }, async (request) =>
-          write(request, request.params.model, `rollout-${verb}`, VERBS[verb](request.params.model, ctxOf(request)), {}, request.body.revision))
-      }
-      scope.get<{ Params: ModelParams, Querystring: { limit?: string } }>('/admin/models/:model/rollout/explain', { schema: { querystring: ExplainQuery } }, async (request) => {
-        const { model } = request.params
-        const s = store.get()
-        const r = s.models[model]?.rollout
-        if (s.models[model] === undefined) throw errors.unknownModel(model)
-        if (r == null) throw noRollout(model)
-        const q = request.query.limit
-        const limit = q === undefined ? DEFAULT_EXPLAIN_LIMIT : Number(q)
-        if (!(limit >= 1 && limit <= MAX_EXPLAIN_LIMIT)) throw errors.invalid(`limit must be an integer from 1 to ${MAX_EXPLAIN_LIMIT}`)
-        let entries: JournalEntry[]
-        try {
-          entries = (await coordination.journal(model, limit, { durable: true })).filter(e => e.rolloutId === r.id)
-        } catch (err) {
-          throw errors.stateUnavailable(`cannot read the rollout journal: ${(err as Error).message}`, err)
-        }
-        return { revision: s.revision, rollout: r, entries: entries.reverse() }
-      })
-      scope.get('/admin/rollouts', async () => {
-        const s = store.get()
-        const at = now()
-        const positions = new Map(queued(s).map((q, i) => [q.model, i + 1]))
-        const rollouts = Object.entries(s.models)
-          .filter(([, ms]) => ms.rollout != null)
-          .map(([m, ms]) => rolloutView(m, ms.rollout!, null, at, { queuePosition: positions.get(m) ?? null }))
-        return { revision: s.revision, maxInProgress: deps.maxInProgress, inProgress: inProgress(s), queued: positions.size, rollouts }
-      })
-    })
+/** The write path (store, event, journal) and the status answer every write returns. */
+function rolloutRoutes (deps: RolloutAdminDeps, now: () => number, control: ReturnType<typeof controlReader>): Routes {
+  const { store, coordination, instanceId } = deps
+  const journalNote = async (model: string, action: JournalEntry['action'], reason: string): Promise<void> => {
+    const r = store.get().models[model]?.rollout
+    if (r == null) return
+    await coordination.append(model, { at: now(), instanceId, action, step: r.step, weight: rolloutView(model, r, null, now()).weight, reason, checks: [], rolloutId: r.id }).catch(() => {})
   }
+  const status = async (model: string, revision?: number): Promise<Record<string, unknown>> => {
+    const s = store.get()
+    const ms = s.models[model]
+    if (ms === undefined) throw errors.unknownModel(model)
+    const r = ms.rollout
+    if (r == null) throw noRollout(model)
+    const journal = await coordination.journal(model, 20).catch(() => null)
+    const last = (journal ?? []).find(e => e.rolloutId === r.id && e.checks.length > 0) ?? null
+    return { revision: revision ?? s.revision, rollout: r, view: rolloutView(model, r, last, now(), { queuePosition: queuePosition(s, model), control: await control(model, journal) }) }
+  }
+  const write = async (request: FastifyRequest, model: string, action: string, op: Operation, detail: Record<string, unknown>, revision: number | undefined): Promise<unknown> => {
+    const actor = request.principal?.name ?? 'unknown'
+    const operationId = randomUUID()
+    const s = await store.update(revision, op, { actor, action, model, detail, operationId })
+    request.log.info({ actor, action, model, revision: s.revision, operationId }, 'rollout changed')
+    const r = s.models[model]?.rollout
+    if (r != null) deps.events.emit(rolloutEvent(model, r, action.replace('rollout-', 'rollout.'), instanceId, now()))
+    await journalNote(model, action.replace('rollout-', '') as JournalEntry['action'], `${action} by ${actor}`)
+    return { operationId, ...await status(model, s.revision) }
+  }
+  const ctxOf = (request: FastifyRequest): WriteContext => ({ now: now(), holdbackMs: deps.holdbackMs, actor: request.principal?.name ?? 'unknown' })
+  return { deps, now, ctxOf, write, status }
+}
+
+/** POST …/rollout: the plan is checked against the analysis source, the policies, the segments and the suites before it is stored. */
+function startRoute (scope: FastifyInstance, { deps, ctxOf, write }: Routes): void {
+  const { store } = deps
+  scope.post<{ Params: ModelParams, Body: StartRequest }>('/admin/models/:model/rollout', { schema: { body: StartBody }, config: { release: 'start' } }, async (request, reply) => {
+    const { model } = request.params
+    const { version } = request.body
+    if (store.get().models[model] === undefined) throw errors.unknownModel(model)
+    const { plan, template } = planOf(request.body, model, deps, store.get())
+    const problem = outcomesSourceProblem(plan.checks.outcomes, deps.source ?? 'local')
+    if (problem !== null) throw errors.invalid(`invalid rollout plan: ${problem}`, { model })
+    assertCompliant(model, plan, policiesFor(model, deps.labelsOf(model), deps.policies))
+    const known = deps.segmentsOf(model)
+    const unknown = (plan.segments ?? []).filter(x => known === null || !known.includes(x))
+    if (unknown.length > 0) throw errors.invalid(known === null ? `the plan limits the canary to segments, and model "${model}" declares none (segments in its config)` : `the plan names segment(s) ${unknown.join(', ')}, which model "${model}" does not have (has: ${known.join(', ')})`, { model })
+    const missing = planSuites(plan).filter(n => !deps.suiteNames(model).includes(n))
+    if (missing.length > 0) throw errors.invalid(`the plan verifies with suite(s) ${missing.join(', ')}, which model "${model}" does not define (has: ${deps.suiteNames(model).join(', ') || 'none'})`, { model })
+    const admit = (state: RoutingState): boolean => mayAdmitNow(state, deps.maxInProgress)
+    const out = await write(request, model, 'rollout-start', startRollout(model, version, plan, ctxOf(request), { admit, template }), { version, plan, ...(template === null ? {} : { template }) }, request.body.revision)
+    return reply.code(201).send(out)
+  })
+}
+
+/** GET …/rollout/explain (the journal) and GET /admin/rollouts (every model's rollout and the queue). */
+function readRoutes (scope: FastifyInstance, { deps, now }: Routes): void {
+  const { store, coordination } = deps
+  scope.get<{ Params: ModelParams, Querystring: { limit?: string } }>('/admin/models/:model/rollout/explain', { schema: { querystring: ExplainQuery } }, async (request) => {
+    const { model } = request.params
+    const s = store.get()
+    const r = s.models[model]?.rollout
+    if (s.models[model] === undefined) throw errors.unknownModel(model)
+    if (r == null) throw noRollout(model)
+    const q = request.query.limit
+    const limit = q === undefined ? DEFAULT_EXPLAIN_LIMIT : Number(q)
+    if (!(limit >= 1 && limit <= MAX_EXPLAIN_LIMIT)) throw errors.invalid(`limit must be an integer from 1 to ${MAX_EXPLAIN_LIMIT}`)
+    let entries: JournalEntry[]
+    try {
+      entries = (await coordination.journal(model, limit, { durable: true })).filter(e => e.rolloutId === r.id)
+    } catch (err) {
+      throw errors.stateUnavailable(`cannot read the rollout journal: ${(err as Error).message}`, err)
+    }
+    return { revision: s.revision, rollout: r, entries: entries.reverse() }
+  })
+  scope.get('/admin/rollouts', async () => {
+    const s = store.get()
+    const at = now()
+    const positions = new Map(queued(s).map((q, i) => [q.model, i + 1]))
+    const rollouts = Object.entries(s.models)
+      .filter(([, ms]) => ms.rollout != null)
+      .map(([m, ms]) => rolloutView(m, ms.rollout!, null, at, { queuePosition: positions.get(m) ?? null }))
+    return { revision: s.revision, maxInProgress: deps.maxInProgress, inProgress: inProgress(s), queued: positions.size, rollouts }
+  })
 }
 
 function noRollout (model: string): GatewayError {

@@ -59,64 +59,10 @@ type Handler = (req: FastifyRequest<{ Params: Params }>, res: ServerResponse, ct
 const KEEP_ALIVE_TIMEOUT_MS = 72_000
 
 export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInstance> {
-  const { config, router, lifecycle } = deps
+  const { config, lifecycle } = deps
   const maxBodyLimit = Math.max(config.bodyLimitBytes, ...Object.values(config.models).map(m => m.bodyLimitBytes))
   const proxy = new ModelProxy({ ...deps, validateJson: config.validateJson })
-
-  const overload = deps.overload
-  const retryAfter = overload === undefined ? [] : ['retry-after', String(overload.settings.retryAfterS)]
-  function shed (req: IncomingMessage, res: ServerResponse, model: string): void {
-    const g = overload!
-    const detail = g.settings.maxInFlight > 0 && proxy.inFlight >= g.settings.maxInFlight
-      ? `${proxy.inFlight} requests in progress, limit ${g.settings.maxInFlight}`
-      : `event loop delay ${Math.round(g.eventLoopDelayMs)} ms, limit ${g.settings.maxEventLoopDelayMs} ms`
-    proxy.reject(req, res, new GatewayError('GW_OVERLOADED', { model, detail, limit: g.settings.retryAfterS }), model, requestIdOf(req), performance.now(), false, [...retryAfter])
-  }
-
-  function infer (req: IncomingMessage, res: ServerResponse, target: InferTarget): void {
-    if (overload !== undefined && !overload.admit(proxy.inFlight)) {
-      shed(req, res, target.model)
-      return
-    }
-    const limit = router.snapshot.models.get(target.model)?.cfg.bodyLimitBytes ?? config.bodyLimitBytes
-    readBody(req, limit, (body) => {
-      if (body === 'aborted') return
-      if (body === 'too-large') {
-        // The rest of the body is read and dropped (bounded) so the client reads the answer; one too big to drain closes the connection.
-        const drain = discardable(req)
-        if (drain) discardBody(req)
-        proxy.reject(req, res, errors.bodyTooLarge(limit, target.model), target.model, requestIdOf(req), performance.now(), !drain)
-        return
-      }
-      proxy.handle(req, res, target.model, target.version, body).catch((err: unknown) => {
-        deps.logger.error({ err }, 'unexpected error in the request path')
-        answerError(res, errors.internal(err), { requestId: requestIdOf(req), version: null, fallback: false, close: lifecycle.closing })
-      })
-    })
-  }
-
-  // Metadata comes from the chosen version, through the same path as inference.
-  const metadata: Handler = (req, res) => proxy.handle(req.raw, res, req.params.model!, req.params.version, null)
-  const ready = (r: { status: number, body: unknown, version?: string }, res: ServerResponse, ctx: AnswerContext): void => {
-    if (r.version !== undefined) ctx.version = r.version
-    answerJson(res, r.status, r.body, ctx)
-  }
-
-  /** Every data-plane route: the one list the routes and their 405 answers are made from. */
-  const ROUTES: ReadonlyArray<{ url: string, method: 'GET' | 'POST', handler: Handler }> = [
-    // POST …/infer is answered before the router (see serverFactory); listed for its 405s.
-    { url: '/v2/models/:model/infer', method: 'POST', handler: () => {} },
-    { url: '/v2/models/:model/versions/:version/infer', method: 'POST', handler: () => {} },
-    // Answered before the router too when there is an intake; reached only without one.
-    { url: '/v2/models/:model/outcomes', method: 'POST', handler: (req, res, ctx) => { answerError(res, router.snapshot.models.has(req.params.model!) ? new GatewayError('GW_OUTCOMES_NOT_ENABLED', { model: req.params.model }) : errors.unknownModel(req.params.model!), ctx) } },
-    { url: '/v2/models/:model', method: 'GET', handler: metadata },
-    { url: '/v2/models/:model/versions/:version', method: 'GET', handler: metadata },
-    { url: '/v2/models/:model/ready', method: 'GET', handler: (req, res, ctx) => ready(modelReadiness(router.snapshot, lifecycle, req.params.model!), res, ctx) },
-    { url: '/v2/models/:model/versions/:version/ready', method: 'GET', handler: (req, res, ctx) => ready(versionReadiness(router.snapshot, lifecycle, req.params.model!, req.params.version!), res, ctx) },
-    { url: '/v2/health/live', method: 'GET', handler: (_req, res, ctx) => answerJson(res, 200, { live: true }, ctx) },
-    { url: '/v2/health/ready', method: 'GET', handler: (_req, res, ctx) => ready(serverReadiness(router.snapshot, lifecycle), res, ctx) },
-    { url: '/v2', method: 'GET', handler: (_req, res, ctx) => answerJson(res, 200, { name: GATEWAY_NAME, version: GATEWAY_VERSION, extensions: ['binary_tensor_data'] }, ctx) }
-  ]
+  const infer = inferEntry(deps, proxy)
 
   const app = Fastify({
     // No fastify logger: with one, fastify builds a child logger for every request.
@@ -153,7 +99,76 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
   // Bodies on the other routes are not used; they are read (within the limit) and dropped.
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => { done(null, body) })
+  addRoutes(app, deps, routesOf(deps, proxy))
+  return app
+}
 
+/** POST …/infer on the raw request: shed when overloaded, read the body within the model's limit, hand it to the proxy. */
+function inferEntry (deps: DataPlaneDeps, proxy: ModelProxy): (req: IncomingMessage, res: ServerResponse, target: InferTarget) => void {
+  const { config, router, lifecycle } = deps
+  const overload = deps.overload
+  const retryAfter = overload === undefined ? [] : ['retry-after', String(overload.settings.retryAfterS)]
+  function shed (req: IncomingMessage, res: ServerResponse, model: string): void {
+    const g = overload!
+    const detail = g.settings.maxInFlight > 0 && proxy.inFlight >= g.settings.maxInFlight
+      ? `${proxy.inFlight} requests in progress, limit ${g.settings.maxInFlight}`
+      : `event loop delay ${Math.round(g.eventLoopDelayMs)} ms, limit ${g.settings.maxEventLoopDelayMs} ms`
+    proxy.reject(req, res, new GatewayError('GW_OVERLOADED', { model, detail, limit: g.settings.retryAfterS }), model, requestIdOf(req), performance.now(), false, [...retryAfter])
+  }
+
+  return function infer (req: IncomingMessage, res: ServerResponse, target: InferTarget): void {
+    if (overload !== undefined && !overload.admit(proxy.inFlight)) {
+      shed(req, res, target.model)
+      return
+    }
+    const limit = router.snapshot.models.get(target.model)?.cfg.bodyLimitBytes ?? config.bodyLimitBytes
+    readBody(req, limit, (body) => {
+      if (body === 'aborted') return
+      if (body === 'too-large') {
+        // The rest of the body is read and dropped (bounded) so the client reads the answer; one too big to drain closes the connection.
+        const drain = discardable(req)
+        if (drain) discardBody(req)
+        proxy.reject(req, res, errors.bodyTooLarge(limit, target.model), target.model, requestIdOf(req), performance.now(), !drain)
+        return
+      }
+      proxy.handle(req, res, target.model, target.version, body).catch((err: unknown) => {
+        deps.logger.error({ err }, 'unexpected error in the request path')
+        answerError(res, errors.internal(err), { requestId: requestIdOf(req), version: null, fallback: false, close: lifecycle.closing })
+      })
+    })
+  }
+}
+
+type Route = { url: string, method: 'GET' | 'POST', handler: Handler }
+
+/** Every data-plane route: the one list the routes and their 405 answers are made from. */
+function routesOf ({ router, lifecycle }: DataPlaneDeps, proxy: ModelProxy): readonly Route[] {
+  // Metadata comes from the chosen version, through the same path as inference.
+  const metadata: Handler = (req, res) => proxy.handle(req.raw, res, req.params.model!, req.params.version, null)
+  const ready = (r: { status: number, body: unknown, version?: string }, res: ServerResponse, ctx: AnswerContext): void => {
+    if (r.version !== undefined) ctx.version = r.version
+    answerJson(res, r.status, r.body, ctx)
+  }
+  return [
+    // POST …/infer is answered before the router (see serverFactory); listed for its 405s.
+    { url: '/v2/models/:model/infer', method: 'POST', handler: () => {} },
+    { url: '/v2/models/:model/versions/:version/infer', method: 'POST', handler: () => {} },
+    // Answered before the router too when there is an intake; reached only without one.
+    { url: '/v2/models/:model/outcomes', method: 'POST', handler: (req, res, ctx) => { answerError(res, router.snapshot.models.has(req.params.model!) ? new GatewayError('GW_OUTCOMES_NOT_ENABLED', { model: req.params.model }) : errors.unknownModel(req.params.model!), ctx) } },
+    { url: '/v2/models/:model', method: 'GET', handler: metadata },
+    { url: '/v2/models/:model/versions/:version', method: 'GET', handler: metadata },
+    { url: '/v2/models/:model/ready', method: 'GET', handler: (req, res, ctx) => ready(modelReadiness(router.snapshot, lifecycle, req.params.model!), res, ctx) },
+    { url: '/v2/models/:model/versions/:version/ready', method: 'GET', handler: (req, res, ctx) => ready(versionReadiness(router.snapshot, lifecycle, req.params.model!, req.params.version!), res, ctx) },
+    { url: '/v2/health/live', method: 'GET', handler: (_req, res, ctx) => answerJson(res, 200, { live: true }, ctx) },
+    { url: '/v2/health/ready', method: 'GET', handler: (_req, res, ctx) => ready(serverReadiness(router.snapshot, lifecycle), res, ctx) },
+    { url: '/v2', method: 'GET', handler: (_req, res, ctx) => answerJson(res, 200, { name: GATEWAY_NAME, version: GATEWAY_VERSION, extensions: ['binary_tensor_data'] }, ctx) }
+  ]
+}
+
+const ALL_METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']
+
+/** The routes on fastify, each with its 405s, and every error and 404 answered through answer.ts. */
+function addRoutes (app: FastifyInstance, { config, logger, lifecycle }: DataPlaneDeps, routes: readonly Route[]): void {
   const contextOf = (request: FastifyRequest): AnswerContext => {
     const params = request.params as Params | undefined
     return { requestId: requestIdOf(request.raw), version: params?.version ?? null, fallback: false, close: lifecycle.closing }
@@ -165,13 +180,12 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
 
   app.setErrorHandler((err: Error & { code?: string, statusCode?: number }, request, reply) => {
     const e = translateFrameworkError(err, request, config)
-    if (e.statusCode >= 500) deps.logger.error({ err, code: e.code, url: request.url }, 'request failed')
+    if (e.statusCode >= 500) logger.error({ err, code: e.code, url: request.url }, 'request failed')
     fail(request, reply, e)
   })
   app.setNotFoundHandler((request, reply) => { fail(request, reply, new GatewayError('GW_NOT_FOUND', { method: request.method, url: request.url })) })
 
-  const ALL: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']
-  for (const r of ROUTES) {
+  for (const r of routes) {
     app.route<{ Params: Params }>({
       method: r.method,
       url: r.url,
@@ -183,13 +197,11 @@ export async function buildDataPlane (deps: DataPlaneDeps): Promise<FastifyInsta
     // Wrong methods on known routes get 405 with Allow, not a generic 404.
     const allowed = r.method === 'GET' ? ['GET', 'HEAD'] : [r.method]
     app.route({
-      method: ALL.filter(m => !allowed.includes(m)),
+      method: ALL_METHODS.filter(m => !allowed.includes(m)),
       url: r.url,
       handler: (request, reply) => { fail(request, reply, new GatewayError('GW_METHOD_NOT_ALLOWED', { method: request.method, url: request.url, allowed: allowed.join(', ') }), ['allow', allowed.join(', ')]) }
     })
   }
-
-  return app
 }
 
 /** An HTTPS server that presents the material's certificate to every new connection, rotations included. */

@@ -13,6 +13,7 @@ import { errors, GatewayError } from '../errors.js'
 import type { Router, Version } from '../proxy/router.js'
 import { decide, explicitVersionOf } from '../routing/decide.js'
 import { HttpExchange } from '../proxy/send.js'
+import type { UpstreamResponse } from '../proxy/upstream.js'
 import { BINARY_HEADER, binaryHeaderLength, checkBody, type BodyInfo } from '../proxy/oip-body.js'
 import { bodyLength, ChunkedBody, joinOnRead, type RequestBody } from '../proxy/request-body.js'
 import type { RequestKind, RequestObserver, RequestOutcome } from '../observe/outcome.js'
@@ -130,39 +131,16 @@ export class ModelProxy {
       const version = decision.version
       const headers = forwardHeaders(req.headers, requestId, caller === null ? undefined : caller.batch ? STRIP_CREDENTIAL : STRIP_CREDENTIAL_AND_MARK)
       shadow = d.shadow?.start(model, requestId, headers, body) ?? null
-      exchange = new HttpExchange({
-        model,
-        version,
-        method: body !== null ? 'POST' : 'GET',
-        path: body !== null ? version.inferPath : version.metadataPath,
-        headers,
-        body,
-        start
-      }, decision.replica, d.feedback)
+      exchange = new HttpExchange({ model, version, method: body !== null ? 'POST' : 'GET', path: body !== null ? version.inferPath : version.metadataPath, headers, body, start }, decision.replica, d.feedback)
       const upStart = performance.now()
       const { response, replica } = await exchange.run()
-      outcome.upstreamMs = performance.now() - upStart
-      outcome.replica = replica.url
-      outcome.status = response.statusCode
-      outcome.responseBody = response.body
-      outcome.responseHeaderLength = binaryHeaderLength(response.headers[BINARY_HEADER])
+      noteResponse(outcome, response, replica.url, upStart)
 
       // answer
       ctx.close = d.lifecycle.closing
       answer(res, response.statusCode, responseHeaders(response.headers), response.body, ctx)
     } catch (err) {
-      const e = err instanceof GatewayError ? err : errors.internal(err)
-      if (e.statusCode >= 500 && e.code !== 'GW_CLIENT_CLOSED') {
-        const suppressed = this.#throttle.admit(`${e.code}:${modelName}:${outcome.version ?? ''}`)
-        if (suppressed >= 0) d.logger.warn({ code: e.code, model: modelName, version: outcome.version, replica: e.replica, requestId, err: e.cause ?? e, suppressed }, e.message)
-      } else if (e.code === 'GW_FORBIDDEN') {
-        this.#refused(e, req, modelName, requestId)
-      }
-      outcome.status = e.statusCode
-      outcome.errorCode = e.code
-      if (e.replica !== undefined) outcome.replica = e.replica
-      ctx.close = d.lifecycle.closing
-      if (e.code !== 'GW_CLIENT_CLOSED') answerError(res, e, ctx)
+      this.#failed(err, req, res, outcome, ctx)
     } finally {
       this.#inFlight--
       res.off('close', onClose)
@@ -170,6 +148,23 @@ export class ModelProxy {
       shadow?.primaryDone(outcome.version ?? '', outcome.status, outcome.responseBody, outcome.upstreamMs)
       d.observer.observe(outcome)
     }
+  }
+
+  /** A request that failed after its model was known: logged (throttled) when the gateway or the model is at fault, counted, answered. */
+  #failed (err: unknown, req: IncomingMessage, res: ServerResponse, outcome: RequestOutcome, ctx: AnswerContext): void {
+    const e = err instanceof GatewayError ? err : errors.internal(err)
+    const { model, requestId } = outcome
+    if (e.statusCode >= 500 && e.code !== 'GW_CLIENT_CLOSED') {
+      const suppressed = this.#throttle.admit(`${e.code}:${model}:${outcome.version ?? ''}`)
+      if (suppressed >= 0) this.#d.logger.warn({ code: e.code, model, version: outcome.version, replica: e.replica, requestId, err: e.cause ?? e, suppressed }, e.message)
+    } else if (e.code === 'GW_FORBIDDEN') {
+      this.#refused(e, req, model, requestId)
+    }
+    outcome.status = e.statusCode
+    outcome.errorCode = e.code
+    if (e.replica !== undefined) outcome.replica = e.replica
+    ctx.close = this.#d.lifecycle.closing
+    if (e.code !== 'GW_CLIENT_CLOSED') answerError(res, e, ctx)
   }
 
   /**
@@ -230,6 +225,14 @@ function newOutcome (requestId: string, model: string, release: string | null, s
   }
   if (body instanceof ChunkedBody) joinOnRead(outcome, body)
   return outcome
+}
+
+function noteResponse (outcome: RequestOutcome, response: UpstreamResponse, replica: string, upStart: number): void {
+  outcome.upstreamMs = performance.now() - upStart
+  outcome.replica = replica
+  outcome.status = response.statusCode
+  outcome.responseBody = response.body
+  outcome.responseHeaderLength = binaryHeaderLength(response.headers[BINARY_HEADER])
 }
 
 function noteBody (outcome: RequestOutcome, info: BodyInfo): void {
