@@ -1,13 +1,15 @@
 /**
  * The rows the scoring-log pipeline carries. Each Kafka message value is one of
  * these as a JSON object whose keys are the ClickHouse column names, so the sink
- * validates and inserts it as a JSONEachRow line without reshaping it.
+ * validates and inserts it as a JSONEachRow line without reshaping it. The
+ * columns themselves are listed once, in columns.ts.
  */
 import { murmur3 } from '../routing/murmur.js'
 import type { RequestOutcome } from './outcome.js'
 import type { HealthCheckResult } from '../health/result.js'
 import { requestPart, responsePart } from './record-body.js'
 import type { Redactor } from './redact.js'
+import type { HEALTH_COLUMNS, RECORD_COLUMNS, ROLLUP_COLUMNS, RowOf } from './columns.js'
 
 /**
  * Seed of the sticky-key hash stored on records. Fixed (unlike the routing seed,
@@ -21,81 +23,13 @@ export const LATENCY_BUCKETS_MS: readonly number[] = Object.freeze([1, 2, 5, 10,
 /** Number of histogram cells: one per bound plus the overflow cell. */
 export const LATENCY_CELLS = LATENCY_BUCKETS_MS.length + 1
 
-/** One sampled request. `time` is whole seconds (ClickHouse DateTime) and `millis` the rest, because 18.16 has no DateTime64. */
-export interface ScoringRecord {
-  time: number
-  millis: number
-  request_id: string
-  model: string
-  version: string
-  replica: string
-  instance_id: string
-  release: string
-  status: number
-  error_code: string
-  total_ms: number
-  upstream_ms: number
-  /** murmurhash3_32(stickyKey, STICKY_HASH_SEED); 0 with has_sticky_key = 0 when the request had none. */
-  sticky_hash: number
-  has_sticky_key: number
-  sample_rate: number
-  fallback: number
-  request_body: string
-  response_body: string
-  /** 'live' or 'batch' (x-gateway-traffic: batch). */
-  traffic: string
-  /** Content-Encoding of the request ('gzip', 'deflate'); '' when sent as is. request_body holds the decoded JSON. */
-  request_encoding: string
-  /** Binary tensor extension: bytes of raw tensor data after the JSON header (never stored themselves); 0 for plain JSON. */
-  request_binary_bytes: number
-  response_binary_bytes: number
-  /** 1 when the stored body is not the whole JSON part (cut at maxBodyBytes, inflated past it, or undecodable). */
-  request_truncated: number
-  response_truncated: number
-  /** The calling application (access control); '' when access control is off. */
-  application: string
-}
+/** One sampled request; its columns are RECORD_COLUMNS (columns.ts). */
+export type ScoringRecord = RowOf<typeof RECORD_COLUMNS>
 
-/**
- * One per-minute rollup cell of one gateway process. Counts are cumulative for
- * (run, minute, model, version, status class): a later flush of the same cell
- * carries larger counts and a larger flush_seq, and replaces the earlier row in
- * ClickHouse (ReplacingMergeTree(flush_seq)). See gateway/sink/schema.ts.
- */
-export interface RollupRow {
-  minute: number
-  model: string
-  version: string
-  instance_id: string
-  /** Random per process start, so a restarted instance with a fixed id never overwrites its earlier counts. */
-  run_id: string
-  /** 'live' or 'batch': batch traffic has its own cells, so analysts can keep it apart. */
-  traffic: string
-  /** The calling application: each has its own cells, so analysts can compare versions per application. */
-  application: string
-  status_class: number
-  flush_seq: number
-  requests: number
-  /** Of `requests`, those refused with 429 for the application's quota. */
-  throttled: number
-  latency_sum_ms: number
-  /** Counts per LATENCY_BUCKETS_MS cell (not cumulative), LATENCY_CELLS long. */
-  latency_buckets: number[]
-}
+/** One per-minute rollup cell of one gateway process; its columns are ROLLUP_COLUMNS (columns.ts). See gateway/sink/schema.ts. */
+export type RollupRow = RowOf<typeof ROLLUP_COLUMNS>
 
-export interface HealthRow {
-  time: number
-  millis: number
-  instance_id: string
-  model: string
-  version: string
-  replica: string
-  kind: string
-  ok: number
-  latency_ms: number
-  status: number
-  error: string
-}
+export type HealthRow = RowOf<typeof HEALTH_COLUMNS>
 
 export function hashStickyKey (key: string): number {
   return murmur3(key, STICKY_HASH_SEED)

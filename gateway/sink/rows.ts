@@ -4,23 +4,29 @@
  * its partition for good, so such a message is skipped and counted instead.
  */
 import type { JsonTopicKind } from '../observe/topics.js'
+import { HEALTH_COLUMNS, jsonTypeOf, RECORD_COLUMNS, ROLLUP_COLUMNS, type Column, type JsonType } from '../observe/columns.js'
 
-type FieldType = 'string' | 'number' | 'array'
+type FieldType = JsonType
+
+/** Columns every message of the kind carries (those of the table's creating migration). */
+function required (columns: readonly Column[]): Record<string, FieldType> {
+  const first = columns[0]!.since
+  return Object.fromEntries(columns.filter(c => c.since === first).map(c => [c.name, jsonTypeOf(c.type)]))
+}
+
+/**
+ * Columns added by later migrations, with the value a message from an older
+ * gateway (which lacks them) gets. JSONEachRow on 18.16 would fill an omitted
+ * column with the type's zero value, not its DEFAULT, so the sink sets them.
+ */
+function added (columns: readonly Column[]): Record<string, string | number> {
+  return Object.fromEntries(columns.filter(c => c.fill !== undefined).map(c => [c.name, c.fill!]))
+}
 
 const FIELDS: Record<JsonTopicKind, Record<string, FieldType>> = {
-  records: {
-    time: 'number', millis: 'number', request_id: 'string', model: 'string', version: 'string', replica: 'string',
-    instance_id: 'string', release: 'string', status: 'number', error_code: 'string', total_ms: 'number', upstream_ms: 'number',
-    sticky_hash: 'number', has_sticky_key: 'number', sample_rate: 'number', fallback: 'number', request_body: 'string', response_body: 'string'
-  },
-  rollups: {
-    minute: 'number', model: 'string', version: 'string', instance_id: 'string', run_id: 'string', status_class: 'number',
-    flush_seq: 'number', requests: 'number', latency_sum_ms: 'number', latency_buckets: 'array'
-  },
-  health: {
-    time: 'number', millis: 'number', instance_id: 'string', model: 'string', version: 'string', replica: 'string',
-    kind: 'string', ok: 'number', latency_ms: 'number', status: 'number', error: 'string'
-  },
+  records: required(RECORD_COLUMNS),
+  rollups: required(ROLLUP_COLUMNS),
+  health: required(HEALTH_COLUMNS),
   shadow: {
     time: 'number', millis: 'number', request_id: 'string', model: 'string', instance_id: 'string',
     primary_version: 'string', primary_status: 'number', primary_ms: 'number', primary_output: 'string',
@@ -33,14 +39,9 @@ const FIELDS: Record<JsonTopicKind, Record<string, FieldType>> = {
   }
 }
 
-/**
- * Columns added by later migrations, with the value a message from an older
- * gateway (which lacks them) gets. JSONEachRow on 18.16 would fill an omitted
- * column with the type's zero value, not its DEFAULT, so the sink sets them.
- */
 const ADDED: Record<JsonTopicKind, Record<string, string | number>> = {
-  records: { traffic: 'live', request_encoding: '', request_binary_bytes: 0, response_binary_bytes: 0, request_truncated: 0, response_truncated: 0, application: '' },
-  rollups: { traffic: 'live', application: '', throttled: 0 },
+  records: added(RECORD_COLUMNS),
+  rollups: added(ROLLUP_COLUMNS),
   health: {},
   shadow: {},
   control: {}

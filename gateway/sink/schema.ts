@@ -44,6 +44,7 @@
  */
 import type { ClickHouse, ServerFeatures } from './clickhouse.js'
 import { identifier } from './sql.js'
+import { HEALTH_COLUMNS, RECORD_COLUMNS, ROLLUP_COLUMNS, type Column } from '../observe/columns.js'
 
 export const DEFAULT_RETENTION_DAYS = 30
 
@@ -57,6 +58,20 @@ function lc (f: ServerFeatures): string {
   return f.lowCardinality ? 'LowCardinality(String)' : 'String'
 }
 
+function typeOf (c: Column, f: ServerFeatures): string {
+  return c.type === 'lc' ? lc(f) : c.type
+}
+
+/** The column list of the CREATE TABLE in migration `id` (columns.ts). */
+function created (columns: readonly Column[], id: number, f: ServerFeatures): string {
+  return columns.filter(c => c.since === id).map(c => `  ${c.name} ${typeOf(c, f)}`).join(',\n')
+}
+
+/** The ADD COLUMN clauses of the ALTER in migration `id` (columns.ts). */
+function addedIn (columns: readonly Column[], id: number, f: ServerFeatures): string {
+  return columns.filter(c => c.since === id).map(c => `  ADD COLUMN ${c.name} ${typeOf(c, f)}${c.ddlDefault === true ? ` DEFAULT ${typeof c.fill === 'string' ? `'${c.fill}'` : String(c.fill)}` : ''}`).join(',\n')
+}
+
 function ttl (f: ServerFeatures, column: string, days: number): string {
   return f.ttl && days > 0 ? `\nTTL ${column} + INTERVAL ${Math.floor(days)} DAY` : ''
 }
@@ -66,24 +81,7 @@ export const MIGRATIONS: readonly Migration[] = [
     id: 1,
     name: 'records',
     sql: (db, f, days) => `CREATE TABLE IF NOT EXISTS ${db}.records (
-  time DateTime,
-  millis UInt16,
-  request_id String,
-  model ${lc(f)},
-  version ${lc(f)},
-  replica ${lc(f)},
-  instance_id ${lc(f)},
-  release ${lc(f)},
-  status UInt16,
-  error_code ${lc(f)},
-  total_ms Float64,
-  upstream_ms Float64,
-  sticky_hash UInt32,
-  has_sticky_key UInt8,
-  sample_rate Float64,
-  fallback UInt8,
-  request_body String,
-  response_body String
+${created(RECORD_COLUMNS, 1, f)}
 ) ENGINE = ReplacingMergeTree
 PARTITION BY toYYYYMMDD(time)
 ORDER BY (model, version, time, request_id)${ttl(f, 'time', days)}`
@@ -92,16 +90,7 @@ ORDER BY (model, version, time, request_id)${ttl(f, 'time', days)}`
     id: 2,
     name: 'rollups',
     sql: (db, f, days) => `CREATE TABLE IF NOT EXISTS ${db}.rollups (
-  minute DateTime,
-  model ${lc(f)},
-  version ${lc(f)},
-  instance_id ${lc(f)},
-  run_id String,
-  status_class UInt8,
-  flush_seq UInt64,
-  requests UInt64,
-  latency_sum_ms Float64,
-  latency_buckets Array(UInt64)
+${created(ROLLUP_COLUMNS, 2, f)}
 ) ENGINE = ReplacingMergeTree(flush_seq)
 PARTITION BY toYYYYMMDD(minute)
 ORDER BY (model, version, minute, instance_id, run_id, status_class)${ttl(f, 'minute', days)}`
@@ -110,33 +99,18 @@ ORDER BY (model, version, minute, instance_id, run_id, status_class)${ttl(f, 'mi
     id: 3,
     name: 'health_checks',
     sql: (db, f, days) => `CREATE TABLE IF NOT EXISTS ${db}.health_checks (
-  time DateTime,
-  millis UInt16,
-  instance_id ${lc(f)},
-  model ${lc(f)},
-  version ${lc(f)},
-  replica ${lc(f)},
-  kind ${lc(f)},
-  ok UInt8,
-  latency_ms Float64,
-  status UInt16,
-  error String
+${created(HEALTH_COLUMNS, 3, f)}
 ) ENGINE = ReplacingMergeTree
 PARTITION BY toYYYYMMDD(time)
 ORDER BY (model, version, replica, instance_id, time, millis, kind)${ttl(f, 'time', days)}`
   },
   {
-    // Issues 9 and 13: the traffic kind, and what a record keeps of binary-tensor and compressed bodies.
+    // The traffic kind, and what a record keeps of binary-tensor and compressed bodies.
     // Columns added with defaults, so rows stored before read as live traffic with plain JSON bodies.
     id: 4,
     name: 'records_traffic_and_bodies',
     sql: (db, f) => `ALTER TABLE ${db}.records
-  ADD COLUMN traffic ${lc(f)} DEFAULT 'live',
-  ADD COLUMN request_encoding ${lc(f)} DEFAULT '',
-  ADD COLUMN request_binary_bytes UInt64 DEFAULT 0,
-  ADD COLUMN response_binary_bytes UInt64 DEFAULT 0,
-  ADD COLUMN request_truncated UInt8 DEFAULT 0,
-  ADD COLUMN response_truncated UInt8 DEFAULT 0`
+${addedIn(RECORD_COLUMNS, 4, f)}`
   },
   {
     // A rollup cell's identity is its ORDER BY: traffic joins it, else a batch row and a live row of the
@@ -146,7 +120,7 @@ ORDER BY (model, version, replica, instance_id, time, millis, kind)${ttl(f, 'tim
     id: 5,
     name: 'rollups_traffic',
     sql: (db, f) => `ALTER TABLE ${db}.rollups
-  ADD COLUMN traffic ${lc(f)},
+${addedIn(ROLLUP_COLUMNS, 5, f)},
   MODIFY ORDER BY (model, version, minute, instance_id, run_id, status_class, traffic)`
   },
   {
@@ -199,7 +173,7 @@ ORDER BY (kind, model, time, millis, id)`
     id: 8,
     name: 'records_application',
     sql: (db, f) => `ALTER TABLE ${db}.records
-  ADD COLUMN application ${lc(f)} DEFAULT ''`
+${addedIn(RECORD_COLUMNS, 8, f)}`
   },
   {
     // As for traffic (migration 5): the application joins a rollup cell's identity, added without a DEFAULT
@@ -208,8 +182,7 @@ ORDER BY (kind, model, time, millis, id)`
     id: 9,
     name: 'rollups_application',
     sql: (db, f) => `ALTER TABLE ${db}.rollups
-  ADD COLUMN application ${lc(f)},
-  ADD COLUMN throttled UInt64 DEFAULT 0,
+${addedIn(ROLLUP_COLUMNS, 9, f)},
   MODIFY ORDER BY (model, version, minute, instance_id, run_id, status_class, traffic, application)`
   },
   {
