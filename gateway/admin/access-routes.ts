@@ -6,9 +6,9 @@
  * change is audited (who, what, which key id; never a key).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { Type, type TSchema } from '@sinclair/typebox'
+import { Type, type Static } from '@sinclair/typebox'
 import type { AdminModule } from './listener.js'
-import { strictValidator } from './control-routes.js'
+import { QueryValue } from './validation.js'
 import type { AccessComponent } from '../access/component.js'
 import type { AccessAuditInput } from '../access/store.js'
 import { addKey, deleteApplication, generateKey, putApplication, revokeKey, rotateKey, type AccessOperation } from '../access/operations.js'
@@ -31,21 +31,27 @@ export interface ApplicationView extends Omit<ApplicationState, 'keys'> { name: 
 /** What a key operation answers: the application after it, and the new key (shown this once). */
 export interface NewKeyView { revision: number, application: ApplicationView, key: string, id: string, name: string }
 
+/** GET /admin/applications */
+export interface ApplicationsAnswer { revision: number, instances: number, applications: ApplicationView[] }
+/** GET, PUT /admin/applications/{app} and DELETE of a key: the application after it. */
+export interface ApplicationAnswer { revision: number, application: ApplicationView }
+
 export interface AccessAdminDeps {
   access: AccessComponent
   /** Models this gateway serves, for checking an application's scope. */
   models: () => readonly string[]
 }
 
-interface AppParams { app: string }
-interface KeyParams { app: string, key: string }
+const AppParams = Type.Object({ app: Type.String() })
+const KeyParams = Type.Object({ app: Type.String(), key: Type.String() })
+const AuditQuery = Type.Object({ limit: QueryValue })
+type OnApp = { Params: Static<typeof AppParams> }
+type OnKey = { Params: Static<typeof KeyParams> }
 
 export function accessAdminModule ({ access, models }: AccessAdminDeps): AdminModule {
   const { store } = access
   return (app: FastifyInstance) => {
     void app.register(async (scope) => {
-      scope.setValidatorCompiler(({ schema, httpPart }) => strictValidator(schema as TSchema, httpPart ?? 'body'))
-
       const write = async (request: FastifyRequest, op: AccessOperation, audit: Omit<AccessAuditInput, 'actor'>): Promise<AccessState> => {
         const actor = request.principal?.name ?? 'unknown'
         const s = await store.update(op, { ...audit, actor })
@@ -58,17 +64,17 @@ export function accessAdminModule ({ access, models }: AccessAdminDeps): AdminMo
         return view(name, a)
       }
 
-      scope.get('/admin/applications', async () => {
+      scope.get('/admin/applications', async (): Promise<ApplicationsAnswer> => {
         const s = store.get()
         return { revision: s.revision, instances: access.quotas.instances, applications: Object.entries(s.applications).map(([n, a]) => view(n, a)) }
       })
 
-      scope.get<{ Params: AppParams }>('/admin/applications/:app', async (request) => {
+      scope.get<OnApp>('/admin/applications/:app', { schema: { params: AppParams } }, async (request): Promise<ApplicationAnswer> => {
         const s = store.get()
         return { revision: s.revision, application: one(s, request.params.app) }
       })
 
-      scope.put<{ Params: AppParams, Body: Record<string, unknown> }>('/admin/applications/:app', { schema: { body: ApplicationBody } }, async (request) => {
+      scope.put<OnApp & { Body: Static<typeof ApplicationBody> }>('/admin/applications/:app', { schema: { params: AppParams, body: ApplicationBody } }, async (request): Promise<ApplicationAnswer> => {
         const name = checkName(request.params.app)
         let spec
         try {
@@ -81,13 +87,13 @@ export function accessAdminModule ({ access, models }: AccessAdminDeps): AdminMo
         return { revision: s.revision, application: one(s, name) }
       })
 
-      scope.delete<{ Params: AppParams }>('/admin/applications/:app', async (request) => {
+      scope.delete<OnApp>('/admin/applications/:app', { schema: { params: AppParams } }, async (request) => {
         const name = request.params.app
         const s = await write(request, deleteApplication(name), { action: 'delete-application', application: name })
         return { revision: s.revision, deleted: name }
       })
 
-      scope.post<{ Params: AppParams, Body: { name: string } }>('/admin/applications/:app/keys', { schema: { body: KeyBody } }, async (request, reply) => {
+      scope.post<OnApp & { Body: Static<typeof KeyBody> }>('/admin/applications/:app/keys', { schema: { params: AppParams, body: KeyBody } }, async (request, reply) => {
         const app = request.params.app
         const key = generateKey()
         const hash = hashKey(key)
@@ -95,7 +101,7 @@ export function accessAdminModule ({ access, models }: AccessAdminDeps): AdminMo
         return reply.code(201).send(newKey(s, one(s, app), key, hash, request.body.name))
       })
 
-      scope.post<{ Params: KeyParams, Body: { graceSeconds?: number } }>('/admin/applications/:app/keys/:key/rotate', { schema: { body: RotateBody } }, async (request, reply) => {
+      scope.post<OnKey & { Body: Static<typeof RotateBody> }>('/admin/applications/:app/keys/:key/rotate', { schema: { params: KeyParams, body: RotateBody } }, async (request, reply) => {
         const { app, key: name } = request.params
         const graceS = request.body.graceSeconds ?? 0
         const key = generateKey()
@@ -104,13 +110,13 @@ export function accessAdminModule ({ access, models }: AccessAdminDeps): AdminMo
         return reply.code(201).send(newKey(s, one(s, app), key, hash, name))
       })
 
-      scope.delete<{ Params: KeyParams }>('/admin/applications/:app/keys/:key', async (request) => {
+      scope.delete<OnKey>('/admin/applications/:app/keys/:key', { schema: { params: KeyParams } }, async (request) => {
         const { app, key } = request.params
         const s = await write(request, revokeKey(app, key), { action: 'revoke-key', application: app, detail: { key } })
         return { revision: s.revision, application: one(s, app) }
       })
 
-      scope.get<{ Querystring: { limit?: string } }>('/admin/access/audit', async (request) => {
+      scope.get<{ Querystring: Static<typeof AuditQuery> }>('/admin/access/audit', { schema: { querystring: AuditQuery } }, async (request) => {
         const q = request.query.limit
         const limit = q === undefined ? DEFAULT_ACCESS_AUDIT_LIMIT : /^\d{1,4}$/.test(q) && Number(q) >= 1 && Number(q) <= 1000 ? Number(q) : NaN
         if (Number.isNaN(limit)) throw errors.invalid(`limit must be an integer from 1 to 1000, got ${JSON.stringify(q!.slice(0, 40))}`)

@@ -7,15 +7,15 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { Type, type TSchema } from '@sinclair/typebox'
-import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import type { AdminModule } from './listener.js'
 import type { Router } from '../proxy/router.js'
 import { TOTAL_BP } from '../state/split.js'
-import type { StateStore } from '../control/store.js'
+import type { AuditEntry, InstanceInfo, OperationView, StateStore, StoreHealth } from '../control/store.js'
 import { errors } from '../errors.js'
 import * as ops from '../control/operations.js'
-import { MAX_REPLICAS, NAME_PATTERN } from '../state/names.js'
+import { MAX_REPLICAS } from '../state/names.js'
+import { ModelParams, Name, QueryValue, VersionParams } from './validation.js'
 import { modelView, type ModelView } from './model-view.js'
 
 export { modelView, type ModelView, type ReplicaView, type VersionView } from './model-view.js'
@@ -24,7 +24,6 @@ import { forcedDetail, gated, positive, versionOrCandidate } from '../control/re
 export const DEFAULT_AUDIT_LIMIT = 50
 export const MAX_AUDIT_LIMIT = 1000
 
-const Name = Type.String({ pattern: NAME_PATTERN })
 const Revision = Type.Integer({ minimum: 0 })
 const strict = { additionalProperties: false } as const
 
@@ -67,8 +66,26 @@ export interface ControlAdminDeps {
   now?: () => number
 }
 
-interface ModelParams { model: string }
-interface VersionParams { model: string, version: string }
+const RetireQuery = Type.Object({ revision: QueryValue, force: QueryValue })
+const AuditQuery = Type.Object({ limit: QueryValue })
+const OperationParams = Type.Object({ id: Type.String() })
+
+type OnModel<B extends TSchema> = { Params: Static<typeof ModelParams>, Body: Static<B> }
+type OnVersion<B extends TSchema> = { Params: Static<typeof VersionParams>, Body: Static<B> }
+
+/** GET /admin/models */
+export interface ModelsAnswer { revision: number, instanceId: string, store: StoreHealth, models: ModelView[] }
+/** GET /admin/models/{m} */
+export interface ModelAnswer { revision: number, instanceId: string, model: ModelView }
+/** Every write: the model after it, and the id to look the operation up by. */
+export interface WriteAnswer { revision: number, operationId: string, model: ModelView }
+/** GET /admin/audit: the store's entries as they are (before/after included). */
+export interface AuditAnswer { revision: number, entries: AuditEntry[] }
+/** GET /admin/operations/{id} */
+export interface OperationAnswer { revision: number, operation: OperationView }
+export interface InstanceView extends InstanceInfo { current: boolean, self: boolean }
+/** GET /admin/instances */
+export interface InstancesAnswer { revision: number, instanceId: string, instances: InstanceView[] }
 
 /** What every control route shares: the store, the router's view of it, and the one write path. */
 interface Routes {
@@ -77,7 +94,7 @@ interface Routes {
   instanceId: string
   now: () => number
   hold: () => ops.Hold
-  write: (request: FastifyRequest, model: string, action: string, detail: Record<string, unknown>, op: ops.Operation, bodyRevision: number | undefined) => Promise<{ revision: number, operationId: string, model: ModelView }>
+  write: (request: FastifyRequest, model: string, action: string, detail: Record<string, unknown>, op: ops.Operation, bodyRevision: number | undefined) => Promise<WriteAnswer>
 }
 
 export function controlAdminModule (deps: ControlAdminDeps): AdminModule {
@@ -103,7 +120,6 @@ export function controlAdminModule (deps: ControlAdminDeps): AdminModule {
       if (a !== null && typeof a === 'object') store.setAddress(`${app.initialConfig.https === undefined || app.initialConfig.https === false ? 'http' : 'https'}://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`)
     })
     void app.register(async (scope) => {
-      scope.setValidatorCompiler(({ schema, httpPart }) => strictValidator(schema as TSchema, httpPart ?? 'body'))
       stateReads(scope, routes)
       weightWrites(scope, routes)
       versionWrites(scope, routes)
@@ -114,12 +130,12 @@ export function controlAdminModule (deps: ControlAdminDeps): AdminModule {
 
 /** GET the routing state: every model, or one. */
 function stateReads (scope: FastifyInstance, { store, router, instanceId }: Routes): void {
-  scope.get('/admin/models', async () => {
+  scope.get('/admin/models', async (): Promise<ModelsAnswer> => {
     const s = store.get()
     return { revision: s.revision, instanceId, store: store.health(), models: Object.keys(s.models).map(m => modelView(router, m, s.models[m]!)) }
   })
 
-  scope.get<{ Params: ModelParams }>('/admin/models/:model', async (request) => {
+  scope.get<{ Params: Static<typeof ModelParams> }>('/admin/models/:model', { schema: { params: ModelParams } }, async (request): Promise<ModelAnswer> => {
     const s = store.get()
     const ms = s.models[request.params.model]
     if (ms === undefined) throw errors.unknownModel(request.params.model)
@@ -129,8 +145,8 @@ function stateReads (scope: FastifyInstance, { store, router, instanceId }: Rout
 
 /** Writes that move traffic between versions: split, canary, promote, rollback, switch. */
 function weightWrites (scope: FastifyInstance, { store, now, hold, write }: Routes): void {
-  scope.put<{ Params: ModelParams, Body: { weights: Record<string, number>, revision?: number, force?: boolean } }>(
-    '/admin/models/:model/split', { schema: { body: SplitBody } },
+  scope.put<OnModel<typeof SplitBody>>(
+    '/admin/models/:model/split', { schema: { params: ModelParams, body: SplitBody } },
     async (request) => {
       const { model } = request.params
       const { weights, force = false } = request.body
@@ -138,8 +154,8 @@ function weightWrites (scope: FastifyInstance, { store, now, hold, write }: Rout
       return write(request, model, 'set-split', { weights, ...forcedDetail(store.get(), model, () => positive(weights), force, request.principal?.name) }, op, request.body.revision)
     })
 
-  scope.post<{ Params: ModelParams, Body: { version: string, weight: number, revision?: number, force?: boolean } }>(
-    '/admin/models/:model/canary', { schema: { body: CanaryBody } },
+  scope.post<OnModel<typeof CanaryBody>>(
+    '/admin/models/:model/canary', { schema: { params: ModelParams, body: CanaryBody } },
     async (request) => {
       const { model } = request.params
       const { version, weight, force = false } = request.body
@@ -150,7 +166,7 @@ function weightWrites (scope: FastifyInstance, { store, now, hold, write }: Rout
 
   // Promote and switch both move all traffic to a version (the candidate when none is named).
   const toVersion = (action: 'promote' | 'switch', opOf: (model: string, version: string | undefined, h: ops.Hold) => ops.Operation) =>
-    async (request: FastifyRequest<{ Params: ModelParams, Body: { version?: string, revision?: number, force?: boolean } }>) => {
+    async (request: FastifyRequest<OnModel<typeof TargetBody>>) => {
       const { model } = request.params
       const { version, force = false } = request.body
       const target = versionOrCandidate(version)
@@ -158,21 +174,21 @@ function weightWrites (scope: FastifyInstance, { store, now, hold, write }: Rout
       return write(request, model, action, { ...versionDetail(version), ...forced }, gated(model, target, force, opOf(model, version, hold())), request.body.revision)
     }
 
-  scope.post<{ Params: ModelParams, Body: { version?: string, revision?: number, force?: boolean } }>(
-    '/admin/models/:model/promote', { schema: { body: TargetBody } }, toVersion('promote', ops.promote))
+  scope.post<OnModel<typeof TargetBody>>(
+    '/admin/models/:model/promote', { schema: { params: ModelParams, body: TargetBody } }, toVersion('promote', ops.promote))
 
-  scope.post<{ Params: ModelParams, Body: { revision?: number } }>(
-    '/admin/models/:model/rollback', { schema: { body: RevisionBody } },
+  scope.post<OnModel<typeof RevisionBody>>(
+    '/admin/models/:model/rollback', { schema: { params: ModelParams, body: RevisionBody } },
     async (request) => write(request, request.params.model, 'rollback', {}, ops.rollback(request.params.model, now(), request.principal?.name), request.body.revision))
 
-  scope.post<{ Params: ModelParams, Body: { version?: string, revision?: number, force?: boolean } }>(
-    '/admin/models/:model/switch', { schema: { body: TargetBody } }, toVersion('switch', ops.switchActive))
+  scope.post<OnModel<typeof TargetBody>>(
+    '/admin/models/:model/switch', { schema: { params: ModelParams, body: TargetBody } }, toVersion('switch', ops.switchActive))
 }
 
 /** Writes that change a model's versions: register, retire, sampling, replicas. */
 function versionWrites (scope: FastifyInstance, { store, router, now, write }: Routes): void {
-  scope.post<{ Params: ModelParams, Body: { name: string, replicas: string[], upstream?: { model?: string, version?: string }, revision?: number } }>(
-    '/admin/models/:model/versions', { schema: { body: RegisterBody } },
+  scope.post<OnModel<typeof RegisterBody>>(
+    '/admin/models/:model/versions', { schema: { params: ModelParams, body: RegisterBody } },
     async (request, reply) => {
       const { name, replicas, upstream } = request.body
       const detail = upstream === undefined ? { version: name, replicas } : { version: name, replicas, upstream }
@@ -180,8 +196,8 @@ function versionWrites (scope: FastifyInstance, { store, router, now, write }: R
       return reply.code(201).send(out)
     })
 
-  scope.delete<{ Params: VersionParams, Querystring: { revision?: string, force?: string } }>(
-    '/admin/models/:model/versions/:version',
+  scope.delete<{ Params: Static<typeof VersionParams>, Querystring: Static<typeof RetireQuery> }>(
+    '/admin/models/:model/versions/:version', { schema: { params: VersionParams, querystring: RetireQuery } },
     async (request) => {
       const q = request.query.revision
       const rev = q === undefined ? undefined : parseRevision(q, 'query parameter revision')
@@ -194,15 +210,15 @@ function versionWrites (scope: FastifyInstance, { store, router, now, write }: R
       return write(request, model, 'retire-version', detail, ops.retireVersion(model, version, now(), force), rev)
     })
 
-  scope.put<{ Params: VersionParams, Body: { rate: number | null, revision?: number } }>(
-    '/admin/models/:model/versions/:version/sampling', { schema: { body: SamplingBody } },
+  scope.put<OnVersion<typeof SamplingBody>>(
+    '/admin/models/:model/versions/:version/sampling', { schema: { params: VersionParams, body: SamplingBody } },
     async (request) => {
       const { model, version } = request.params
       return write(request, model, 'set-sampling', { version, rate: request.body.rate }, ops.setSampleRate(model, version, request.body.rate), request.body.revision)
     })
 
-  scope.patch<{ Params: VersionParams, Body: { add?: string[], remove?: string[], revision?: number } }>(
-    '/admin/models/:model/versions/:version/replicas', { schema: { body: ReplicasBody } },
+  scope.patch<OnVersion<typeof ReplicasBody>>(
+    '/admin/models/:model/versions/:version/replicas', { schema: { params: VersionParams, body: ReplicasBody } },
     async (request) => {
       const { model, version } = request.params
       const add = request.body.add ?? []
@@ -216,18 +232,18 @@ function versionWrites (scope: FastifyInstance, { store, router, now, write }: R
 
 /** The audit log, one operation, and the instance registry. */
 function logReads (scope: FastifyInstance, { store, instanceId }: Routes): void {
-  scope.get<{ Querystring: { limit?: string } }>('/admin/audit', async (request) => {
+  scope.get<{ Querystring: Static<typeof AuditQuery> }>('/admin/audit', { schema: { querystring: AuditQuery } }, async (request): Promise<AuditAnswer> => {
     const limit = request.query.limit === undefined ? DEFAULT_AUDIT_LIMIT : parseLimit(request.query.limit)
     return { revision: store.get().revision, entries: await store.audit(limit) }
   })
 
-  scope.get<{ Params: { id: string } }>('/admin/operations/:id', async (request) => {
+  scope.get<{ Params: Static<typeof OperationParams> }>('/admin/operations/:id', { schema: { params: OperationParams } }, async (request): Promise<OperationAnswer> => {
     const id = request.params.id
     if (!/^[A-Za-z0-9-]{1,64}$/.test(id)) throw errors.invalid('an operation id is the one a write answered (letters, digits and dashes)')
     return { revision: store.get().revision, operation: await store.operation(id) }
   })
 
-  scope.get('/admin/instances', async () => {
+  scope.get('/admin/instances', async (): Promise<InstancesAnswer> => {
     const [latest, list] = await Promise.all([store.latestRevision(), store.instances()])
     return {
       revision: latest,
@@ -260,18 +276,4 @@ function parseLimit (s: string): number {
   const n = /^\d{1,6}$/.test(s) ? Number(s) : NaN
   if (!(n >= 1 && n <= MAX_AUDIT_LIMIT)) throw errors.invalid(`limit must be an integer from 1 to ${MAX_AUDIT_LIMIT}, got ${JSON.stringify(s.slice(0, 40))}`)
   return n
-}
-
-/** Compiles a TypeBox schema into a fastify validator that rejects (rather than strips) unknown keys. */
-export function strictValidator (schema: TSchema, part: string): (data: unknown) => { value?: unknown, error?: Error } {
-  const check = TypeCompiler.Compile(schema)
-  return (data) => {
-    // POST promote/rollback/switch may come without a body.
-    const value = data === undefined || data === null ? {} : data
-    if (check.Check(value)) return { value }
-    const first = check.Errors(value).First()
-    const where = first === undefined || first.path === '' ? part : `${part}${first.path.replace(/\//g, '.')}`
-    const msg = first === undefined ? 'is invalid' : first.message.startsWith('Unexpected property') ? 'is not a known field' : first.message.toLowerCase()
-    return { error: errors.invalid(`${where}: ${msg}`) }
-  }
 }

@@ -3,13 +3,17 @@
  * is healthy (active checks), ejected (passive), its failure counters and its
  * last check. `?model=` narrows it to one model.
  */
+import { Type, type Static } from '@sinclair/typebox'
 import type { AdminModule } from './listener.js'
+import { QueryValue } from './validation.js'
 import { errors } from '../errors.js'
 import type { HealthChecker } from '../health/checker.js'
 
+const HealthQuery = Type.Object({ model: QueryValue })
+
 export function healthAdminModule (checker: HealthChecker): AdminModule {
   return (app) => {
-    app.get<{ Querystring: { model?: string } }>('/admin/health', async (request) => {
+    app.get<{ Querystring: Static<typeof HealthQuery> }>('/admin/health', { schema: { querystring: HealthQuery } }, async (request) => {
       const model = request.query.model
       let replicas = checker.status()
       if (model !== undefined) {

@@ -17,6 +17,8 @@ import type { AdminToken } from '../config/schema.js'
 import { errors, GatewayError, parserErrorResponse } from '../errors.js'
 import { refusal, type Principal, type ReleaseAction } from './authorize.js'
 import type { TlsMaterial } from '../tls/material.js'
+import type { TSchema } from '@sinclair/typebox'
+import { strictValidator } from './validation.js'
 
 export type Role = 'read' | 'admin' | 'public'
 
@@ -103,6 +105,8 @@ export async function buildAdminPlane (tokens: readonly AdminToken[], logger: Lo
     return reply.code(e.statusCode).send(e.toJSON())
   })
   app.get('/healthz', { config: { role: 'public' } }, async () => ({ ok: true }))
+  // Every module's routes declare their input as TypeBox schemas, checked one way (validation.ts).
+  app.setValidatorCompiler(({ schema, httpPart }) => strictValidator(schema as TSchema, httpPart ?? 'body'))
 
   for (const m of modules) m(app)
   return app

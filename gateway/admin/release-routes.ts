@@ -8,12 +8,14 @@
  * Writes go through the store's compare-and-set and audit log, like every verb.
  */
 import type { FastifyInstance } from 'fastify'
-import { Type, type TSchema } from '@sinclair/typebox'
+import { Type, type Static } from '@sinclair/typebox'
 import type { AdminModule } from './listener.js'
+import { ModelParams, QueryValue, VersionParams } from './validation.js'
 import type { Router } from '../proxy/router.js'
 import type { StateStore } from '../control/store.js'
 import { errors } from '../errors.js'
-import { modelView, strictValidator } from './control-routes.js'
+import { modelView, type ModelView } from './control-routes.js'
+import type { ShadowState, VerificationRecord } from '../state/routing-state.js'
 import { recordVerification, setShadow, stopShadow } from '../control/release-gate.js'
 import { TOTAL_BP } from '../state/split.js'
 import { GoldenError, goldenCases, MAX_GOLDEN_BYTES, MAX_GOLDEN_REQUESTS } from '../verify/golden.js'
@@ -61,9 +63,16 @@ const ShadowBody = Type.Object({
   revision: Type.Optional(Type.Integer({ minimum: 0 }))
 }, strict)
 
-interface VerifyRequest { golden?: unknown[], suites?: string[], tolerance?: number, minAgreement?: number, latencyRatio?: number, latencySlackMs?: number, rounds?: number }
-interface ModelParams { model: string }
-interface VersionParams { model: string, version: string }
+const ShadowQuery = Type.Object({ version: QueryValue, tolerance: QueryValue })
+
+/** What POST …/verify takes (the CLI sends it as is). */
+export type VerifyRequest = Static<typeof VerifyBody>
+type OnModel = { Params: Static<typeof ModelParams> }
+/** POST …/verify: the model after the verification was stored, and the verification. */
+export interface VerifyAnswer { revision: number, model: ModelView, version: string, verification: VerificationRecord }
+/** PUT and DELETE …/shadow */
+export interface ShadowAnswer { revision: number, model: ModelView, shadow: ShadowState | null }
+type OnVersion = { Params: Static<typeof VersionParams> }
 
 export interface ReleaseAdminDeps {
   store: StateStore
@@ -78,12 +87,10 @@ export interface ReleaseAdminDeps {
 export function releaseAdminModule ({ store, router, shadowTally, suites, recorded }: ReleaseAdminDeps): AdminModule {
   return (app: FastifyInstance) => {
     void app.register(async (scope) => {
-      scope.setValidatorCompiler(({ schema, httpPart }) => strictValidator(schema as TSchema, httpPart ?? 'body'))
-
-      scope.post<{ Params: VersionParams, Body: VerifyRequest }>(
+      scope.post<OnVersion & { Body: VerifyRequest }>(
         '/admin/models/:model/versions/:version/verify',
-        { schema: { body: VerifyBody }, bodyLimit: MAX_GOLDEN_BYTES + 64 * 1024 },
-        async (request) => {
+        { schema: { params: VersionParams, body: VerifyBody }, bodyLimit: MAX_GOLDEN_BYTES + 64 * 1024 },
+        async (request): Promise<VerifyAnswer> => {
           const { model, version } = request.params
           const ms = store.get().models[model]
           if (ms === undefined) throw errors.unknownModel(model)
@@ -109,7 +116,7 @@ export function releaseAdminModule ({ store, router, shadowTally, suites, record
           return { revision: s.revision, model: modelView(router, model, s.models[model]!), version, verification: record }
         })
 
-      scope.get<{ Params: VersionParams }>('/admin/models/:model/versions/:version/verification', async (request) => {
+      scope.get<OnVersion>('/admin/models/:model/versions/:version/verification', { schema: { params: VersionParams } }, async (request) => {
         const { model, version } = request.params
         const s = store.get()
         const ms = s.models[model]
@@ -118,9 +125,9 @@ export function releaseAdminModule ({ store, router, shadowTally, suites, record
         return { revision: s.revision, version, required: ms.requireVerification === true, verification: ms.verifications?.[version] ?? null }
       })
 
-      scope.put<{ Params: ModelParams, Body: { version: string, weight: number, revision?: number } }>(
-        '/admin/models/:model/shadow', { schema: { body: ShadowBody } },
-        async (request) => {
+      scope.put<OnModel & { Body: Static<typeof ShadowBody> }>(
+        '/admin/models/:model/shadow', { schema: { params: ModelParams, body: ShadowBody } },
+        async (request): Promise<ShadowAnswer> => {
           const { model } = request.params
           const { version, weight, revision } = request.body
           const actor = request.principal?.name ?? 'unknown'
@@ -128,7 +135,7 @@ export function releaseAdminModule ({ store, router, shadowTally, suites, record
           return { revision: s.revision, model: modelView(router, model, s.models[model]!), shadow: s.models[model]!.shadow ?? null }
         })
 
-      scope.get<{ Params: ModelParams, Querystring: { version?: string, tolerance?: string } }>('/admin/models/:model/shadow', async (request) => {
+      scope.get<OnModel & { Querystring: Static<typeof ShadowQuery> }>('/admin/models/:model/shadow', { schema: { params: ModelParams, querystring: ShadowQuery } }, async (request) => {
         const { model } = request.params
         const ms = store.get().models[model]
         if (ms === undefined) throw errors.unknownModel(model)
@@ -138,7 +145,7 @@ export function releaseAdminModule ({ store, router, shadowTally, suites, record
         return { revision: store.get().revision, shadow: ms.shadow ?? null, summary: version === undefined ? null : shadowTally.summary(model, version, tol) }
       })
 
-      scope.delete<{ Params: ModelParams }>('/admin/models/:model/shadow', async (request) => {
+      scope.delete<OnModel>('/admin/models/:model/shadow', { schema: { params: ModelParams } }, async (request): Promise<ShadowAnswer> => {
         const { model } = request.params
         const actor = request.principal?.name ?? 'unknown'
         const before = store.get().models[model]?.shadow ?? null

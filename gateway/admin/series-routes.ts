@@ -9,7 +9,9 @@
  * From this instance's own traffic (observe/series.ts), or from ClickHouse's
  * rollups and sampled records (the fleet) when the release source is ClickHouse.
  */
+import { Type, type Static } from '@sinclair/typebox'
 import type { AdminModule } from './listener.js'
+import { ModelParams, QueryValue } from './validation.js'
 import type { StateStore } from '../control/store.js'
 import { errors } from '../errors.js'
 import { LATENCY_CELLS } from '../observe/records.js'
@@ -65,10 +67,12 @@ export interface SeriesDeps {
   now?: () => number
 }
 
+const SeriesQuery = Type.Object({ seconds: QueryValue, step: QueryValue })
+
 export function seriesAdminModule (deps: SeriesDeps): AdminModule {
   const now = deps.now ?? Date.now
   return (app) => {
-    app.get<{ Params: { model: string }, Querystring: { seconds?: string, step?: string } }>('/admin/models/:model/series', async (request) => {
+    app.get<{ Params: Static<typeof ModelParams>, Querystring: Static<typeof SeriesQuery> }>('/admin/models/:model/series', { schema: { params: ModelParams, querystring: SeriesQuery } }, async (request) => {
       const { model } = request.params
       const ms = deps.store.get().models[model]
       if (ms === undefined) throw errors.unknownModel(model)

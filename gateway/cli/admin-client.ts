@@ -5,8 +5,9 @@
  * unreachable, the token is missing or wrong, or the server's own error.
  */
 import { Agent, request, type Dispatcher } from 'undici'
-import type { AuditEntry, OperationView, StoreHealth } from '../control/store.js'
-import type { ShadowState, VerificationRecord } from '../state/routing-state.js'
+import type { AuditAnswer, InstancesAnswer, ModelAnswer, ModelsAnswer, OperationAnswer, WriteAnswer } from '../admin/control-routes.js'
+import type { ShadowAnswer, VerifyAnswer, VerifyRequest } from '../admin/release-routes.js'
+import type { ReloadResult } from '../reload.js'
 
 export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:8081'
 export const ADMIN_REQUEST_TIMEOUT_MS = 10_000
@@ -18,39 +19,23 @@ export class AdminClientError extends Error {
   }
 }
 
-export interface SplitEntryView { version: string, weight: number }
-export interface ReplicaView { url: string, healthy: boolean | null, ejected: boolean | null, inflight: number | null, discovered?: boolean }
-export interface VersionView { name: string, role: string, weight: number, replicas: ReplicaView[], healthyReplicas: number, totalReplicas: number, sampleRate?: number | null, verified?: boolean | null }
-export interface ModelView {
-  name: string
-  strategy: string
-  stable: string
-  candidate: string | null
-  release: number
-  releaseName: string
-  /** Sticky seed of the release in force. */
-  seed: number
-  split: SplitEntryView[]
-  versions: VersionView[]
-  served: boolean
-  requireVerification?: boolean
-  shadow?: { version: string, weight: number } | null
-  holdback?: { version: string, since: string, until: string } | null
-}
-export interface ModelsResponse { revision: number, instanceId: string, store?: StoreHealth, models: ModelView[] }
-export interface OperationResponse { revision: number, operation: OperationView }
-export interface ModelResponse { revision: number, model: ModelView }
-/** GET /admin/audit returns the store's entries as they are (before/after included). */
-export type AuditEntryView = AuditEntry
-export interface AuditResponse { revision: number, entries: AuditEntryView[] }
-export interface InstanceView { instanceId: string, revision: number, startedAt: string, lastSeen: string, address: string | null, current: boolean, self: boolean }
-export interface ReloadResponse { revision: number, file: string, models: string[], added: { models: string[], versions: Array<{ model: string, version: string }> }, restartNeeded: string[] }
-export interface InstancesResponse { revision: number, instanceId: string, instances: InstanceView[] }
+// The admin API's answers as the server types them (admin/): one definition,
+// type-tested in test/unit/admin-view-types.test.ts.
+export type { ModelView, ReplicaView, VersionView } from '../admin/model-view.js'
+export type { InstanceView } from '../admin/control-routes.js'
+export type ModelsResponse = ModelsAnswer
+/** A model read or a write (writes add the operation id). */
+export type ModelResponse = ModelAnswer | WriteAnswer
+export type OperationResponse = OperationAnswer
+export type AuditResponse = AuditAnswer
+export type AuditEntryView = AuditAnswer['entries'][number]
+export type InstancesResponse = InstancesAnswer
+export type ReloadResponse = ReloadResult
+export type VerifyRequestBody = VerifyRequest
+export type VerifyResponse = VerifyAnswer
+export type ShadowResponse = ShadowAnswer
 
 export const VERIFY_TIMEOUT_MS = 300_000
-export interface VerifyRequestBody { golden?: unknown[], suites?: string[], tolerance?: number, minAgreement?: number, latencyRatio?: number, latencySlackMs?: number, rounds?: number }
-export interface VerifyResponse { revision: number, model: ModelView, version: string, verification: VerificationRecord }
-export interface ShadowResponse { revision: number, model: ModelView, shadow: ShadowState | null }
 
 export interface AdminClientOptions {
   url: string

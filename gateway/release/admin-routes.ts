@@ -14,14 +14,15 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { Type, type TSchema } from '@sinclair/typebox'
+import { Type, type Static } from '@sinclair/typebox'
 import type { AdminModule } from '../admin/listener.js'
-import { strictValidator } from '../admin/control-routes.js'
+import { ModelParams } from '../admin/validation.js'
 import type { StateStore } from '../control/store.js'
 import type { Operation } from '../control/operations.js'
 import { errors, GatewayError } from '../errors.js'
 import { NAME_PATTERN } from '../state/names.js'
 import type { RoutingState } from '../state/routing-state.js'
+import type { RolloutRecord } from '../state/rollout-record.js'
 import { PlanError, planSuites, validatePlan, type RolloutPlan } from './plan.js'
 import type { ReleaseAction } from '../admin/authorize.js'
 import type { PolicyConfig, TemplateConfig } from '../config/schema.js'
@@ -30,7 +31,7 @@ import { allTemplates, resolveTemplate } from './templates.js'
 import { assertCompliant, policiesFor } from './policies.js'
 import { rolloutEvent, type EventSink } from './events.js'
 import { abortRollout, approveRollout, pauseRollout, resumeRollout, startRollout, type WriteContext } from './operations.js'
-import { rolloutView, type ControlView } from './status.js'
+import { rolloutView, type ControlView, type RolloutView } from './status.js'
 import { outcomesSourceProblem } from './outcomes-check.js'
 import type { RolloutController } from './controller.js'
 import { inProgress, mayAdmitNow, queued, queuePosition } from './queue.js'
@@ -49,7 +50,7 @@ const StartBody = Type.Object({
   override: Type.Optional(Type.Object({})),
   revision: Revision
 }, strict)
-interface StartRequest { version: string, plan?: unknown, template?: string, templateVersion?: number, override?: Record<string, unknown>, revision?: number }
+type StartRequest = Static<typeof StartBody>
 const RevisionBody = Type.Object({ revision: Revision }, strict)
 const ExplainQuery = Type.Object({ limit: Type.Optional(Type.String({ pattern: '^\\d{1,5}$' })) }, strict)
 
@@ -79,19 +80,28 @@ export interface RolloutAdminDeps {
   now?: () => number
 }
 
-interface ModelParams { model: string }
+type OnModel = { Params: Static<typeof ModelParams> }
 type Verb = 'pause' | 'resume' | 'abort' | 'approve'
 const VERBS: Record<Verb, (model: string, ctx: WriteContext) => Operation> = { pause: pauseRollout, resume: resumeRollout, abort: abortRollout, approve: approveRollout }
 /** Which token action each verb needs (admin/authorize.ts): resume lets a rollout go on, pause stops it. */
 const ACTION_OF: Record<Verb, ReleaseAction> = { pause: 'abort', resume: 'approve', abort: 'abort', approve: 'approve' }
+
+/** GET /admin/models/{m}/rollout: the stored rollout and how it stands. */
+export interface RolloutAnswer { revision: number, rollout: RolloutRecord, view: RolloutView }
+/** Every rollout write: the rollout after it, and the id to look the operation up by. */
+export interface RolloutWriteAnswer extends RolloutAnswer { operationId: string }
+/** GET /admin/models/{m}/rollout/explain: the rollout's journal, oldest first. */
+export interface ExplainAnswer { revision: number, rollout: RolloutRecord, entries: JournalEntry[] }
+/** GET /admin/rollouts */
+export interface RolloutsAnswer { revision: number, maxInProgress: number | null, inProgress: number, queued: number, rollouts: RolloutView[] }
 
 /** What the rollout routes share: the clock, the write path and the status answer. */
 interface Routes {
   deps: RolloutAdminDeps
   now: () => number
   ctxOf: (request: FastifyRequest) => WriteContext
-  write: (request: FastifyRequest, model: string, action: string, op: Operation, detail: Record<string, unknown>, revision: number | undefined) => Promise<unknown>
-  status: (model: string, revision?: number) => Promise<Record<string, unknown>>
+  write: (request: FastifyRequest, model: string, action: string, op: Operation, detail: Record<string, unknown>, revision: number | undefined) => Promise<RolloutWriteAnswer>
+  status: (model: string, revision?: number) => Promise<RolloutAnswer>
 }
 
 export function rolloutAdminModule (deps: RolloutAdminDeps): AdminModule {
@@ -99,11 +109,10 @@ export function rolloutAdminModule (deps: RolloutAdminDeps): AdminModule {
   const routes = rolloutRoutes(deps, now, controlReader(deps))
   return (app: FastifyInstance) => {
     void app.register(async (scope) => {
-      scope.setValidatorCompiler(({ schema, httpPart }) => strictValidator(schema as TSchema, httpPart ?? 'body'))
       startRoute(scope, routes)
-      scope.get<{ Params: ModelParams }>('/admin/models/:model/rollout', async (request) => routes.status(request.params.model))
+      scope.get<OnModel>('/admin/models/:model/rollout', { schema: { params: ModelParams } }, async (request) => routes.status(request.params.model))
       for (const verb of Object.keys(VERBS) as Verb[]) {
-        scope.post<{ Params: ModelParams, Body: { revision?: number } }>(`/admin/models/:model/rollout/${verb}`, { schema: { body: RevisionBody }, config: { release: ACTION_OF[verb] } }, async (request) =>
+        scope.post<OnModel & { Body: Static<typeof RevisionBody> }>(`/admin/models/:model/rollout/${verb}`, { schema: { params: ModelParams, body: RevisionBody }, config: { release: ACTION_OF[verb] } }, async (request) =>
           routes.write(request, request.params.model, `rollout-${verb}`, VERBS[verb](request.params.model, routes.ctxOf(request)), {}, request.body.revision))
       }
       readRoutes(scope, routes)
@@ -142,7 +151,7 @@ function rolloutRoutes (deps: RolloutAdminDeps, now: () => number, control: Retu
     if (r == null) return
     await coordination.append(model, { at: now(), instanceId, action, step: r.step, weight: rolloutView(model, r, null, now()).weight, reason, checks: [], rolloutId: r.id }).catch(() => {})
   }
-  const status = async (model: string, revision?: number): Promise<Record<string, unknown>> => {
+  const status = async (model: string, revision?: number): Promise<RolloutAnswer> => {
     const s = store.get()
     const ms = s.models[model]
     if (ms === undefined) throw errors.unknownModel(model)
@@ -152,7 +161,7 @@ function rolloutRoutes (deps: RolloutAdminDeps, now: () => number, control: Retu
     const last = (journal ?? []).find(e => e.rolloutId === r.id && e.checks.length > 0) ?? null
     return { revision: revision ?? s.revision, rollout: r, view: rolloutView(model, r, last, now(), { queuePosition: queuePosition(s, model), control: await control(model, journal) }) }
   }
-  const write = async (request: FastifyRequest, model: string, action: string, op: Operation, detail: Record<string, unknown>, revision: number | undefined): Promise<unknown> => {
+  const write = async (request: FastifyRequest, model: string, action: string, op: Operation, detail: Record<string, unknown>, revision: number | undefined): Promise<RolloutWriteAnswer> => {
     const actor = request.principal?.name ?? 'unknown'
     const operationId = randomUUID()
     const s = await store.update(revision, op, { actor, action, model, detail, operationId })
@@ -169,7 +178,7 @@ function rolloutRoutes (deps: RolloutAdminDeps, now: () => number, control: Retu
 /** POST …/rollout: the plan is checked against the analysis source, the policies, the segments and the suites before it is stored. */
 function startRoute (scope: FastifyInstance, { deps, ctxOf, write }: Routes): void {
   const { store } = deps
-  scope.post<{ Params: ModelParams, Body: StartRequest }>('/admin/models/:model/rollout', { schema: { body: StartBody }, config: { release: 'start' } }, async (request, reply) => {
+  scope.post<OnModel & { Body: StartRequest }>('/admin/models/:model/rollout', { schema: { params: ModelParams, body: StartBody }, config: { release: 'start' } }, async (request, reply) => {
     const { model } = request.params
     const { version } = request.body
     if (store.get().models[model] === undefined) throw errors.unknownModel(model)
@@ -191,7 +200,7 @@ function startRoute (scope: FastifyInstance, { deps, ctxOf, write }: Routes): vo
 /** GET …/rollout/explain (the journal) and GET /admin/rollouts (every model's rollout and the queue). */
 function readRoutes (scope: FastifyInstance, { deps, now }: Routes): void {
   const { store, coordination } = deps
-  scope.get<{ Params: ModelParams, Querystring: { limit?: string } }>('/admin/models/:model/rollout/explain', { schema: { querystring: ExplainQuery } }, async (request) => {
+  scope.get<OnModel & { Querystring: Static<typeof ExplainQuery> }>('/admin/models/:model/rollout/explain', { schema: { params: ModelParams, querystring: ExplainQuery } }, async (request): Promise<ExplainAnswer> => {
     const { model } = request.params
     const s = store.get()
     const r = s.models[model]?.rollout
@@ -208,7 +217,7 @@ function readRoutes (scope: FastifyInstance, { deps, now }: Routes): void {
     }
     return { revision: s.revision, rollout: r, entries: entries.reverse() }
   })
-  scope.get('/admin/rollouts', async () => {
+  scope.get('/admin/rollouts', async (): Promise<RolloutsAnswer> => {
     const s = store.get()
     const at = now()
     const positions = new Map(queued(s).map((q, i) => [q.model, i + 1]))

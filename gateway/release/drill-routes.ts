@@ -5,9 +5,9 @@
  *   GET  /admin/models/{m}/drill   the model's last drill and when the last one passed
  */
 import type { FastifyInstance } from 'fastify'
-import { Type, type TSchema } from '@sinclair/typebox'
+import { Type, type Static } from '@sinclair/typebox'
 import type { AdminModule } from '../admin/listener.js'
-import { strictValidator } from '../admin/control-routes.js'
+import { ModelParams } from '../admin/validation.js'
 import type { StateStore } from '../control/store.js'
 import { errors } from '../errors.js'
 import { TOTAL_BP } from '../state/split.js'
@@ -21,8 +21,7 @@ const DrillBody = Type.Object({
 export function drillAdminModule (store: StateStore, drills: DrillService): AdminModule {
   return (app: FastifyInstance) => {
     void app.register(async (scope) => {
-      scope.setValidatorCompiler(({ schema, httpPart }) => strictValidator(schema as TSchema, httpPart ?? 'body'))
-      scope.post<{ Params: { model: string }, Body: { boundMs?: number, weight?: number } }>('/admin/models/:model/drill', { schema: { body: DrillBody } }, async (request) => {
+      scope.post<{ Params: Static<typeof ModelParams>, Body: Static<typeof DrillBody> }>('/admin/models/:model/drill', { schema: { params: ModelParams, body: DrillBody } }, async (request) => {
         const { model } = request.params
         if (store.get().models[model] === undefined) throw errors.unknownModel(model)
         const d = drills.defaults
@@ -35,7 +34,7 @@ export function drillAdminModule (store: StateStore, drills: DrillService): Admi
         }
         return { revision: store.get().revision, model, drill }
       })
-      scope.get<{ Params: { model: string } }>('/admin/models/:model/drill', async (request) => {
+      scope.get<{ Params: Static<typeof ModelParams> }>('/admin/models/:model/drill', { schema: { params: ModelParams } }, async (request) => {
         const ms = store.get().models[request.params.model]
         if (ms === undefined) throw errors.unknownModel(request.params.model)
         return { revision: store.get().revision, model: request.params.model, drill: ms.lastDrill ?? null, lastSuccessAt: ms.lastSuccessfulDrill == null ? null : new Date(ms.lastSuccessfulDrill).toISOString() }

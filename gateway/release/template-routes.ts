@@ -7,9 +7,8 @@
  * optionally a version (default: the newest).
  */
 import type { FastifyInstance } from 'fastify'
-import { Type, type TSchema } from '@sinclair/typebox'
+import { Type, type Static } from '@sinclair/typebox'
 import type { AdminModule } from '../admin/listener.js'
-import { strictValidator } from '../admin/control-routes.js'
 import type { StateStore } from '../control/store.js'
 import type { TemplateConfig } from '../config/schema.js'
 import { GatewayError } from '../errors.js'
@@ -22,7 +21,6 @@ const NameParams = Type.Object({ name: Type.String({ pattern: NAME_PATTERN }) })
 export function templateAdminModule (store: StateStore, config: readonly TemplateConfig[], now: () => number): AdminModule {
   return (app: FastifyInstance) => {
     void app.register(async (scope) => {
-      scope.setValidatorCompiler(({ schema, httpPart }) => strictValidator(schema as TSchema, httpPart ?? 'body'))
       scope.get('/admin/rollout-templates', async () => {
         const s = store.get()
         const templates = [...allTemplates(config, s)].map(([name, list]) => ({
@@ -32,13 +30,13 @@ export function templateAdminModule (store: StateStore, config: readonly Templat
         }))
         return { revision: s.revision, templates }
       })
-      scope.get<{ Params: { name: string } }>('/admin/rollout-templates/:name', { schema: { params: NameParams } }, async (request) => {
+      scope.get<{ Params: Static<typeof NameParams> }>('/admin/rollout-templates/:name', { schema: { params: NameParams } }, async (request) => {
         const s = store.get()
         const list = allTemplates(config, s).get(request.params.name)
         if (list === undefined) throw new GatewayError('GW_UNKNOWN_TEMPLATE', { detail: request.params.name })
         return { revision: s.revision, name: request.params.name, versions: list.map(t => ({ version: t.version, source: t.source, by: t.by, at: t.at === 0 ? null : new Date(t.at).toISOString(), plan: t.plan })) }
       })
-      scope.post<{ Params: { name: string }, Body: { plan: Record<string, unknown>, revision?: number } }>('/admin/rollout-templates/:name', { schema: { params: NameParams, body: AddBody } }, async (request, reply) => {
+      scope.post<{ Params: Static<typeof NameParams>, Body: Static<typeof AddBody> }>('/admin/rollout-templates/:name', { schema: { params: NameParams, body: AddBody } }, async (request, reply) => {
         const { name } = request.params
         const actor = request.principal?.name ?? 'unknown'
         const s = await store.update(request.body.revision, addTemplate(name, request.body.plan, config, actor, now()), { actor, action: 'template-add', detail: { template: name, plan: request.body.plan } })

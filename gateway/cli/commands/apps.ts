@@ -4,10 +4,10 @@
  * explicit versions, rights and quotas. Keys: `model-gateway keys`.
  */
 import { adminCommand, table, UsageError, type CommandContext } from '../admin-command.js'
-import type { ApplicationView } from '../../admin/access-routes.js'
+import type { ApplicationAnswer, ApplicationsAnswer, ApplicationView } from '../../admin/access-routes.js'
 
-interface AppsResponse { revision: number, instances: number, applications: ApplicationView[] }
-interface AppResponse { revision: number, application: ApplicationView }
+type AppsResponse = ApplicationsAnswer
+type AppResponse = ApplicationAnswer
 
 const SUBCOMMANDS = ['list', 'show', 'set', 'delete'] as const
 

@@ -7,14 +7,14 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { adminCommand, table, UsageError, type CommandContext } from '../admin-command.js'
 import { formatBp } from '../../release/plan.js'
 import { readPlan, readYaml } from '../plan-file.js'
-import { formatStatus, type RolloutView } from '../../release/status.js'
-import type { JournalEntry } from '../../release/coordination.js'
+import { formatStatus } from '../../release/status.js'
+import type { ExplainAnswer, RolloutAnswer, RolloutsAnswer } from '../../release/admin-routes.js'
 import { timelineSvg } from '../../release/timeline-svg.js'
 import { seconds } from '../../release/steps.js'
 
-interface StatusResponse { revision: number, rollout: { status: string }, view: RolloutView }
-interface ListResponse { revision: number, maxInProgress: number | null, inProgress: number, queued: number, rollouts: RolloutView[] }
-interface ExplainResponse { revision: number, rollout: { version: string, status: string }, entries: JournalEntry[] }
+type StatusResponse = RolloutAnswer
+type ListResponse = RolloutsAnswer
+type ExplainResponse = ExplainAnswer
 
 const SUBCOMMANDS = ['start', 'status', 'pause', 'resume', 'abort', 'approve', 'explain', 'list'] as const
 const LIVE_REFRESH_MS = 1_000
