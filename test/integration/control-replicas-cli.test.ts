@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startModel, type ModelProcess } from '../../scripts/processes/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { recordsIn } from '../support/discovery-fleet.js'
-import { startLoadLoop } from '../support/load-loop.js'
+import { startLoadLoop } from '../support/load.js'
 import { eventually } from '../support/eventually.js'
 import { admin, TOKEN } from '../support/redis-fleet.js'
 

@@ -10,7 +10,6 @@ import { ClickHouse } from '../../gateway/sink/clickhouse.js'
 import { migrate } from '../../gateway/sink/schema.js'
 import { ensureTopics, kafkaClient } from '../../gateway/observe/topics.js'
 import { createLogger } from '../../gateway/observe/log.js'
-import { eventually } from '../support/eventually.js'
 import { startLoad, type LoadResult, type RunningLoad } from '../support/load.js'
 
 export type { LoadResult } from '../support/load.js'
@@ -157,11 +156,5 @@ export async function metricValue (adminUrl: string, name: string, labels = ''):
 /** The fraud fixture under the name newer pipeline tests import. */
 export { FRAUD_REQUEST as INFER_BODY } from '../support/oip.js'
 
-/** Polls `fn` until `done` holds (built on eventually); for tests not yet moved to eventually(). */
-export async function waitFor<T> (what: string, fn: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  return await eventually(async () => {
-    const v = await fn()
-    if (!done(v)) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(v)}`)
-    return v
-  }, { timeoutMs, intervalMs: 500 })
-}
+/** The polling helper beside eventually(), under the name the pipeline tests import. */
+export { waitFor } from '../support/eventually.js'

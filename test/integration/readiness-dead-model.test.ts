@@ -7,7 +7,7 @@ import { startModel, type ModelProcess } from '../../scripts/processes/model-pro
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { closedPort } from '../support/ports.js'
 import { eventually } from '../support/eventually.js'
-import { INFER_BODY } from '../support/load-loop.js'
+import { FRAUD_REQUEST as INFER_BODY } from '../support/oip.js'
 
 // A refused connection fails a probe at once; the live model gets a generous timeout on a busy machine.
 const HEALTH = { enabled: true, intervalMs: 100, timeoutMs: 2_000, jitter: 0, unhealthyThreshold: 2, healthyThreshold: 1 }

@@ -4,11 +4,13 @@
 import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { expect } from 'vitest'
-import { request, Pool } from 'undici'
+import { request } from 'undici'
 import { startModel, type ModelProcess, type StartModelOptions } from '../../scripts/processes/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { repoRoot } from '../../scripts/processes/ready-process.js'
 import { startGrpcLoad } from '../support/grpc-load.js'
+import { runLoad, startLoad } from '../support/load.js'
+import { eventually } from '../support/eventually.js'
 
 export const TOKEN = 'release-admin-token-0123456789'
 export const INFER_BODY = JSON.stringify({ inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP32', data: [620, 200, 7, 265] }] })
@@ -131,16 +133,9 @@ export async function startSetup (canary: Partial<StartModelOptions> = {}, stabl
 }
 
 export async function warmModel (url: string, n = 400): Promise<void> {
-  const pool = new Pool(url, { connections: 4 })
-  let i = 0
-  const one = async (): Promise<void> => {
-    while (i < n) {
-      const res = await pool.request({ path: '/v2/models/fraud/infer', method: 'POST', headers: { 'content-type': 'application/json' }, body: features(i++) })
-      await res.body.text()
-    }
-  }
-  await Promise.all([one(), one(), one(), one()])
-  await pool.close()
+  const r = await runLoad({ url, concurrency: 4, maxRequests: n, maxMs: 120_000, request: (i) => ({ body: features(i) }), stopWorkerOnError: true })
+  const error = Object.keys(r.statuses).find(k => k.startsWith('error'))
+  if (error !== undefined) throw new Error(`warming the model failed: ${error}`)
 }
 
 export interface AdminAnswer {
@@ -168,24 +163,20 @@ export async function startRollout (gw: AdminTarget, plan: Record<string, unknow
 
 /** Polls the rollout status until `done` holds; the last status on timeout. */
 export async function waitForRollout (gw: AdminTarget, done: (rollout: { status: string, step: number, reason: string | null }) => boolean, timeoutMs = 60_000, model = 'fraud'): Promise<AdminAnswer> {
-  const deadline = Date.now() + timeoutMs
   let last: AdminAnswer | undefined
-  while (Date.now() < deadline) {
+  return await eventually(async () => {
     last = await adminCall(gw, 'GET', `/admin/models/${model}/rollout`).catch(() => last)
     if (last?.status === 200 && done(last.json.rollout)) return last
-    await new Promise(resolve => setTimeout(resolve, 200))
-  }
-  throw new Error(`rollout did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last?.json?.rollout ?? last)}`)
+    throw new Error(`rollout did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last?.json?.rollout ?? last)}`)
+  }, { timeoutMs, intervalMs: 200 })
 }
 
 /** Waits until the load has had `n` answers (a warm gateway and models before the rollout starts). */
 export async function warm (load: BackgroundLoad, n = 300, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
   const answered = (): number => [...load.statuses.values()].reduce((a, b) => a + b, 0)
-  while (answered() < n) {
-    if (Date.now() > deadline) throw new Error(`load reached only ${answered()} answers in ${timeoutMs} ms`)
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
+  await eventually(() => {
+    if (answered() < n) throw new Error(`load reached only ${answered()} answers in ${timeoutMs} ms`)
+  }, { timeoutMs, intervalMs: 100 })
 }
 
 export interface BackgroundLoad {
@@ -214,11 +205,6 @@ export interface LoadOptions {
 }
 
 export function backgroundLoad (url: string, opts: LoadOptions = {}): BackgroundLoad {
-  const concurrency = opts.concurrency ?? 6
-  const pool = new Pool(url, { connections: concurrency })
-  const deadline = Date.now() + (opts.maxMs ?? 120_000)
-  let stopped = false
-  let i = 0
   const out: BackgroundLoad = {
     versions: new Map(),
     statuses: new Map(),
@@ -226,43 +212,32 @@ export function backgroundLoad (url: string, opts: LoadOptions = {}): Background
     firstFrom: null,
     lastFrom: null,
     async stop () {
-      stopped = true
-      await running
-      await pool.close()
+      await load.stop()
     }
   }
-  const worker = async (): Promise<void> => {
-    while (!stopped && Date.now() < deadline) {
-      const n = i++
-      try {
-        const res = await pool.request({
-          path: opts.path ?? '/v2/models/fraud/infer',
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-user-id': `user-${n}` },
-          body: opts.body?.(n) ?? features(n)
-        })
-        await res.body.text()
-        out.statuses.set(res.statusCode, (out.statuses.get(res.statusCode) ?? 0) + 1)
-        const v = res.headers['x-model-version']
-        if (typeof v === 'string' && opts.tag !== undefined) {
-          const t = opts.tag(n)
-          const m = out.tagged.get(t) ?? new Map<string, number>()
-          m.set(v, (m.get(v) ?? 0) + 1)
-          out.tagged.set(t, m)
-        }
-        if (typeof v === 'string') {
-          out.versions.set(v, (out.versions.get(v) ?? 0) + 1)
-          if (v === opts.watch) {
-            out.firstFrom ??= Date.now()
-            out.lastFrom = Date.now()
-          }
-        }
-      } catch {
-        await new Promise(resolve => setTimeout(resolve, 50))
+  const load = startLoad({
+    url,
+    concurrency: opts.concurrency ?? 6,
+    maxRequests: Number.MAX_SAFE_INTEGER,
+    maxMs: opts.maxMs ?? 120_000,
+    request: (n) => ({ path: opts.path, headers: { 'x-user-id': `user-${n}` }, body: opts.body?.(n) ?? features(n) }),
+    errorPauseMs: 50,
+    onAnswer: ({ i: n, status, version: v }) => {
+      out.statuses.set(status, (out.statuses.get(status) ?? 0) + 1)
+      if (v === undefined) return
+      if (opts.tag !== undefined) {
+        const t = opts.tag(n)
+        const m = out.tagged.get(t) ?? new Map<string, number>()
+        m.set(v, (m.get(v) ?? 0) + 1)
+        out.tagged.set(t, m)
+      }
+      out.versions.set(v, (out.versions.get(v) ?? 0) + 1)
+      if (v === opts.watch) {
+        out.firstFrom ??= Date.now()
+        out.lastFrom = Date.now()
       }
     }
-  }
-  const running = Promise.all(Array.from({ length: concurrency }, worker))
+  })
   return out
 }
 

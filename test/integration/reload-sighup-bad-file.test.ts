@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startModel, type ModelProcess } from '../../scripts/processes/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
-import { INFER_BODY } from '../support/load-loop.js'
+import { FRAUD_REQUEST as INFER_BODY } from '../support/oip.js'
 import { eventually } from '../support/eventually.js'
 import { TOKEN } from '../support/redis-fleet.js'
 

@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startModel, type ModelProcess } from '../../scripts/processes/model-process.js'
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js'
 import { gatewayConfig, INFER_BODY, load, type Isolated } from './pipeline-harness.js'
+import { runLoad } from '../support/load.js'
 
 let model: ModelProcess | undefined
 let gw: GatewayProcess | undefined
@@ -65,15 +66,6 @@ describe('graceful shutdown', () => {
 
 /** Requests marked as a batch job's, as the batch scorer sends them; resolves with how many got a 200. */
 async function batchLoad (url: string, n: number): Promise<number> {
-  let ok = 0
-  for (let i = 0; i < n; i++) {
-    const res = await fetch(`${url}/v2/models/fraud/infer`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-gateway-traffic': 'batch', 'x-request-id': `batch-${i}` },
-      body: INFER_BODY
-    })
-    await res.arrayBuffer()
-    if (res.status === 200) ok++
-  }
-  return ok
+  const r = await runLoad({ url, concurrency: 1, maxRequests: n, maxMs: 60_000, request: (i) => ({ headers: { 'x-gateway-traffic': 'batch', 'x-request-id': `batch-${i}` }, body: INFER_BODY }) })
+  return r.ok
 }

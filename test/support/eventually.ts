@@ -22,3 +22,12 @@ export async function eventually<T> (fn: () => T | Promise<T>, opts: EventuallyO
     await sleep(interval)
   }
 }
+
+/** Polls `fn` until `done` holds for its value (built on eventually); the timeout's error names `what` and the last value. */
+export async function waitFor<T> (what: string, fn: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  return await eventually(async () => {
+    const v = await fn()
+    if (!done(v)) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(v)}`)
+    return v
+  }, { timeoutMs, intervalMs: 500 })
+}

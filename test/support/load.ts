@@ -30,6 +30,8 @@ export interface LoadAnswer {
   headers: Record<string, string | string[] | undefined>
   /** performance.now() when the answer arrived. */
   at: number
+  /** Date.now() when the request was sent. */
+  sentAt: number
 }
 
 export interface LoadOptions {
@@ -43,10 +45,14 @@ export interface LoadOptions {
   request?: (i: number) => LoadRequest
   /** Called with every answer, before it is counted. */
   onAnswer?: (answer: LoadAnswer) => void
+  /** Called for every request that got no answer, with the client-side error's code (or message). */
+  onError?: (i: number, sentAt: number, code: string) => void
   /** A worker ends at its first request that got no answer (a client-side error). */
   stopWorkerOnError?: boolean
   /** Pacing: each worker waits this long after each answer (keeps a long run's volume small). */
   pauseMs?: number
+  /** A worker waits this long after a request that got no answer (the gateway restarting, say) before the next. */
+  errorPauseMs?: number
   /** Passed to undici: a request without an answer in this time counts as a client error. */
   headersTimeoutMs?: number
   /** PEM CA to trust for https:// URLs. */
@@ -102,6 +108,7 @@ export function startLoad (opts: LoadOptions): RunningLoad {
       const req = opts.request?.(i) ?? {}
       const origin = req.origin ?? opts.url
       if (origin === undefined) throw new Error('startLoad: no url for request ' + String(i))
+      const sentAt = Date.now()
       try {
         const res = await agent.request({
           origin,
@@ -114,7 +121,7 @@ export function startLoad (opts: LoadOptions): RunningLoad {
         const body = await res.body.text()
         const v = res.headers['x-model-version']
         const version = typeof v === 'string' ? v : undefined
-        opts.onAnswer?.({ i, status: res.statusCode, version, body, headers: res.headers, at: performance.now() })
+        opts.onAnswer?.({ i, status: res.statusCode, version, body, headers: res.headers, at: performance.now(), sentAt })
         if (res.statusCode === 200) {
           result.ok++
           const key = version ?? 'none'
@@ -125,8 +132,10 @@ export function startLoad (opts: LoadOptions): RunningLoad {
         }
       } catch (err) {
         const { code, syscall } = err as { code?: string, syscall?: string }
+        opts.onError?.(i, sentAt, code ?? (err as Error).message)
         count(['error', code ?? 'unknown', syscall].filter(Boolean).join(' '), `${code ?? ''} ${(err as Error).message}`)
         if (opts.stopWorkerOnError === true) return
+        if (opts.errorPauseMs !== undefined) await sleep(opts.errorPauseMs)
       }
       if (opts.pauseMs !== undefined) await sleep(opts.pauseMs)
     }
@@ -148,4 +157,58 @@ export function startLoad (opts: LoadOptions): RunningLoad {
 /** Runs a load to its bounds and returns the counts. */
 export async function runLoad (opts: LoadOptions): Promise<LoadResult> {
   return await startLoad(opts).done
+}
+
+/** One answer of a load loop: the request's id (`${prefix}-${i}`), when it was sent, its status (0 with `error` when none came). */
+export interface LoopAnswer {
+  id: string
+  sentAt: number
+  status: number
+  /** Error code when the request failed without an HTTP answer. */
+  error: string | null
+}
+
+export interface LoadLoop {
+  /** Answers so far, in completion order. */
+  readonly answers: readonly LoopAnswer[]
+  /** Stops sending and waits for the requests in flight. */
+  stop(): Promise<readonly LoopAnswer[]>
+  /** Waits until maxRequests were answered (or maxMs passed). */
+  done(): Promise<readonly LoopAnswer[]>
+}
+
+export interface LoadLoopOptions {
+  path?: string
+  concurrency?: number
+  maxRequests?: number
+  maxMs?: number
+  prefix?: string
+}
+
+/**
+ * startLoad for tests that change something while traffic flows and then ask
+ * which requests were sent after a given moment: every request gets the id
+ * `${prefix}-${i}` and each answer is kept with the time it was sent.
+ */
+export function startLoadLoop (baseUrl: string, opts: LoadLoopOptions = {}): LoadLoop {
+  const { path, concurrency = 4, maxRequests = 20_000, maxMs = 60_000, prefix = 'load' } = opts
+  const answers: LoopAnswer[] = []
+  const load = startLoad({
+    url: baseUrl,
+    concurrency,
+    maxRequests,
+    maxMs,
+    request: (i) => ({ path, headers: { 'x-request-id': `${prefix}-${i}` } }),
+    onAnswer: (a) => { answers.push({ id: `${prefix}-${a.i}`, sentAt: a.sentAt, status: a.status, error: null }) },
+    onError: (i, sentAt, code) => { answers.push({ id: `${prefix}-${i}`, sentAt, status: 0, error: code }) }
+  })
+  const finished = load.done.then(() => answers)
+  return {
+    answers,
+    stop: async () => {
+      await load.stop()
+      return answers
+    },
+    done: () => finished
+  }
 }
