@@ -9,10 +9,12 @@
  * So a channel keeps its connection between probes when the replica says it
  * will keep it longer than the time to the next probe: a probe that reads no
  * body is sent as HTTP/1.1, and the connection is kept when the answer has a
- * Content-Length (its body is skipped), no `Connection: close`, and a
- * `Keep-Alive: timeout=N` hint (4 s when absent, as undici assumes) that,
- * less a second of margin, outlasts the wait. Otherwise the connection ends
- * with the answer. A probe that reads the body (an infer probe with
+ * Content-Length (its body is skipped), no `Connection: close`, and no
+ * `Keep-Alive: timeout=N` hint that, less a second of margin, falls short of
+ * the wait. Otherwise the connection ends with the answer. A replica that gave
+ * no hint and then closed the kept connection while it sat idle has shown the
+ * same: either way it gets the one-shot request, and is asked again every 16
+ * probes (its settings may change). A probe that reads the body (an infer probe with
  * expectBodyContains) is sent as HTTP/1.0 (RFC 1945) with `Connection: close`:
  * the replica answers without chunked framing and closes after the body (RFC
  * 9112 §6.3), so reading to the end of the stream is reading the body, capped.
@@ -222,11 +224,14 @@ export class ProbeChannel {
 
   #onEnd (err: ProbeError | null): void {
     if (this.#resolve === null) {
+      // The replica closed the kept connection before the next probe: it does not hold one that long.
+      this.#sinceDeclined = 0
       this.#drop()
       return
     }
     if (this.#answer === null && this.#reused && this.#head === null) {
       // The replica closed the kept connection as the probe was written: once more, fresh.
+      this.#sinceDeclined = 0
       this.#drop()
       this.#connect()
       return
@@ -256,12 +261,12 @@ export class ProbeChannel {
     if (this.#keepForMs === 0 || this.#socket === null) return false
     const holdMs = answer.keepAliveMs - KEEP_ALIVE_MARGIN_MS
     // bodyLeft is 0 once a Content-Length body was read whole; a chunked or unframed answer cannot be skipped.
-    if (answer.close || this.#bodyLeft !== 0 || holdMs <= this.#keepForMs) {
+    if (answer.close || this.#bodyLeft !== 0 || (answer.keepAliveMs >= 0 && holdMs <= this.#keepForMs)) {
       this.#sinceDeclined = 0
       return false
     }
     this.#sinceDeclined = -1
-    this.#keptUntil = performance.now() + holdMs
+    this.#keptUntil = answer.keepAliveMs >= 0 ? performance.now() + holdMs : Number.POSITIVE_INFINITY
     return true
   }
 }

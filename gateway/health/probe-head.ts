@@ -9,18 +9,16 @@ export interface ProbeHead {
   contentLength: number
   /** The replica ends the connection: `Connection: close`, or an HTTP/1.0 answer without `Connection: keep-alive` (RFC 9112 §9.3). */
   close: boolean
-  /** The replica's `Keep-Alive: timeout=N` in ms; 4 s when it gives none, as undici assumes. */
+  /** The replica's `Keep-Alive: timeout=N` in ms; -1 when it gives none (nginx and Go's net/http by default). */
   keepAliveMs: number
 }
-
-export const ASSUMED_KEEP_ALIVE_MS = 4_000
 
 /** Parses the head up to `end` (the index of the blank line); null when it is not an HTTP status line. */
 export function parseProbeHead (head: Buffer, end: number): ProbeHead | null {
   const status = parseStatus(head)
   if (status === 0) return null
   const http10 = head[7] === 0x30 && head[5] === 0x31
-  const out: ProbeHead = { status, contentLength: -1, close: http10, keepAliveMs: ASSUMED_KEEP_ALIVE_MS }
+  const out: ProbeHead = { status, contentLength: -1, close: http10, keepAliveMs: -1 }
   const text = head.toString('latin1', 0, end)
   let chunked = false
   let at = text.indexOf('\r\n')

@@ -42,6 +42,12 @@ describe('ProbeChannel', () => {
     expect(await threeProbes(r)).toBe(1)
   })
 
+  it('sends three probes over one connection when the replica gives no idle timeout', async () => {
+    // keepAliveTimeout 0: Node gives no Keep-Alive hint (nor do nginx and Go's net/http by default) and keeps idle connections.
+    const r = await replica(0)
+    expect(await threeProbes(r)).toBe(1)
+  })
+
   it('opens a connection per probe when the replica would close it before the next probe', async () => {
     const r = await replica(3_000)
     expect(await threeProbes(r)).toBe(3)
