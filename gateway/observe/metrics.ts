@@ -23,12 +23,20 @@ export const METRICS_PREFIX = 'model_gateway_'
 const UNKNOWN = 'unknown'
 /** Seconds; from sub-millisecond proxying to the default 10 s request timeout. */
 export const DURATION_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
-const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'] as const
+/** Index i counts statuses i00–i99; index 0 counts answers without a valid status. */
+export const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'] as const
 /** Refusals of data-plane access control, counted by model, application and code. */
 const REFUSALS: ReadonlySet<string> = new Set(['GW_UNAUTHORIZED', 'GW_FORBIDDEN', 'GW_RATE_LIMITED'])
 
+/** What has been counted for one (model, version) label pair since the process started. */
+export interface VersionCounts {
+  /** Answers by status class (STATUS_CLASSES). */
+  readonly requests: Float64Array
+  readonly duration: HistogramCell
+}
+
 /** Everything counted per request for one (model, version) label pair. */
-class VersionStats {
+class VersionStats implements VersionCounts {
   readonly requests = new Float64Array(STATUS_CLASSES.length)
   readonly duration = new HistogramCell(DURATION_BUCKETS)
   readonly upstream = new HistogramCell(DURATION_BUCKETS)
@@ -127,6 +135,15 @@ export class GatewayMetrics implements RequestObserver, HealthResultSink {
     if (o.fallback) this.#fallback.labels(s.model, this.#versionLabel(o.model, o.fallbackFrom ?? null), s.version).inc()
     // Application names are bounded: registered applications only ('' for a caller not known).
     if (o.errorCode !== null && REFUSALS.has(o.errorCode)) this.#refused.labels(s.model, o.application ?? '', o.errorCode).inc()
+  }
+
+  /**
+   * The running totals of a (model, version) pair, undefined before its first
+   * request: for readers that sample them off the request path (the console's
+   * series), so they add nothing per request.
+   */
+  counted (model: string, version: string): VersionCounts | undefined {
+    return this.#stats.get(`${model}\u0000${version}`)
   }
 
   /** Health-check results (a HealthResultSink). */
