@@ -68,7 +68,7 @@ export async function startGateway (config: GatewayConfig, logger: Logger, opts:
   const now = opts.now ?? Date.now
   const release = releaseComponent(core, shadow, now)
   const outcomes = outcomesComponent(core)
-  const components: Component[] = [tls, controlComponent(core, now), access, metrics, health, discovery, reload, pipeline, shadow, release, outcomes, consoleComponent(core, release.series)]
+  const components: Component[] = [tls, controlComponent(core, now), access, metrics, health, discovery, reload, pipeline, shadow, release, outcomes, consoleComponent(core, metrics, release.series)]
   for (const c of components) {
     if (c.observer) core.observer.add(c.observer)
     if (c.healthSink) core.healthSinks.add(c.healthSink)

@@ -2,7 +2,7 @@
 // timeline, per-version traffic over time, shadow agreement and the audit trail.
 // The split, the rollout and the series are read every 0.8 s; the journal,
 // the shadow summary and the audit every 5 s.
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useRef } from 'preact/hooks'
 import { api, ApiError, enc, errorText } from './api'
 import { usePoll } from './poll'
 import { pct } from './format'
@@ -55,7 +55,6 @@ export function ModelPage ({ model, canAct }: { model: string, canAct: boolean }
     ])
     return { journal: explain?.entries ?? [], shadow, audit: audit.entries.filter(e => e.model === model).slice(0, 25) }
   }, SLOW_EVERY_MS, [model])
-  const now = useNow(250)
 
   if (live.data === null) return live.error === null ? <p>Loading…</p> : <p class='error' role='alert'>{errorText(live.error)}</p>
   const { model: m, rollout, series } = live.data
@@ -76,7 +75,7 @@ export function ModelPage ({ model, canAct }: { model: string, canAct: boolean }
         </table>
         {canAct && <ActionBar actions={modelActions(m, rollout)} onDone={refresh} />}
       </section>
-      {rollout !== null && <RolloutPanel r={rollout} fetchedAt={live.data.at} now={now} />}
+      {rollout !== null && <RolloutPanel r={rollout} fetchedAt={live.data.at} />}
       {canAct && (rollout === null || !['running', 'paused', 'held'].includes(rollout.view.status)) && <StartRollout model={m} onDone={refresh} />}
       {slow.data !== null && <Timeline entries={slow.data.journal} />}
       {series !== null && <TrafficCharts model={m} series={series} />}
@@ -84,13 +83,4 @@ export function ModelPage ({ model, canAct }: { model: string, canAct: boolean }
       {slow.data !== null && <AuditTrail entries={slow.data.audit} />}
     </div>
   )
-}
-
-function useNow (everyMs: number): number {
-  const [now, setNow] = useState(Date.now())
-  useEffect(() => {
-    const t = setInterval(() => { setNow(Date.now()) }, everyMs)
-    return () => { clearInterval(t) }
-  }, [everyMs])
-  return now
 }

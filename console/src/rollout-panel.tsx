@@ -1,9 +1,12 @@
 // The rollout in progress (or the last one): step, weight, time left in the
 // step, and each check of the newest analysis with its figures and verdict.
+import { useEffect, useState } from 'preact/hooks'
 import { duration, num, pct } from './format'
 import type { JournalEntry, RolloutAnswer } from './types'
 
-export function RolloutPanel ({ r, fetchedAt, now }: { r: RolloutAnswer, fetchedAt: number, now: number }) {
+export function RolloutPanel ({ r, fetchedAt }: { r: RolloutAnswer, fetchedAt: number }) {
+  // The clock lives here, not in the page: a tick redraws this panel only, not the page's charts.
+  const now = useNow(250)
   const v = r.view
   const live = v.status === 'running'
   // Time left counts down between polls from what the gateway said when asked.
@@ -42,4 +45,13 @@ export function RolloutPanel ({ r, fetchedAt, now }: { r: RolloutAnswer, fetched
       )}
     </section>
   )
+}
+
+function useNow (everyMs: number): number {
+  const [now, setNow] = useState(Date.now())
+  useEffect(() => {
+    const t = setInterval(() => { setNow(Date.now()) }, everyMs)
+    return () => { clearInterval(t) }
+  }, [everyMs])
+  return now
 }

@@ -14,8 +14,8 @@ import type { AdminModule } from './listener.js'
 import { ModelParams, QueryValue } from './validation.js'
 import type { StateStore } from '../control/store.js'
 import { errors } from '../errors.js'
-import { LATENCY_CELLS } from '../observe/records.js'
-import { SERIES_SECONDS, type TrafficSeries } from '../observe/series.js'
+import { LATENCY_BUCKETS_MS, LATENCY_CELLS } from '../observe/records.js'
+import { LATENCY_BOUNDS_MS, SERIES_LATENCY_CELLS, SERIES_SECONDS, type TrafficSeries } from '../observe/series.js'
 import { histogramQuantile } from '../sink/report.js'
 
 export const DEFAULT_SERIES_SECONDS = 300
@@ -26,6 +26,7 @@ export const MAX_CLICKHOUSE_SECONDS = 86_400
 export interface StepBucket {
   requests: number
   errors: number
+  /** Counts per latency cell: LATENCY_BUCKETS_MS (the rollups'), or the bounds given to seriesPoint. */
   latency: number[]
   outputs: number[]
 }
@@ -90,20 +91,20 @@ export function seriesAdminModule (deps: SeriesDeps): AdminModule {
         return answer('clickhouse', model, step, from, to, now(), versions, (v, t) => buckets.get(v)?.get(t))
       }
       return answer('local', model, step, from, to, now(), versions, (v, t) => {
-        const b = emptyBucket()
+        const b = emptyBucket(SERIES_LATENCY_CELLS)
         for (const s of deps.local.slots(model, v, t, t + step)) {
           b.requests += s.requests
           b.errors += s.errors
-          for (let i = 0; i < LATENCY_CELLS; i++) b.latency[i]! += s.latency[i]!
+          for (let i = 0; i < SERIES_LATENCY_CELLS; i++) b.latency[i]! += s.latency[i]!
           for (const x of s.outputs) b.outputs.push(x)
         }
         return b
-      })
+      }, LATENCY_BOUNDS_MS)
     })
   }
 }
 
-function answer (source: SeriesAnswer['source'], model: string, step: number, from: number, to: number, nowMs: number, versions: string[], bucket: (version: string, t: number) => StepBucket | undefined): SeriesAnswer {
+function answer (source: SeriesAnswer['source'], model: string, step: number, from: number, to: number, nowMs: number, versions: string[], bucket: (version: string, t: number) => StepBucket | undefined, bounds: readonly number[] = LATENCY_BUCKETS_MS): SeriesAnswer {
   const nowSecond = Math.floor(nowMs / 1000)
   return {
     source,
@@ -114,19 +115,19 @@ function answer (source: SeriesAnswer['source'], model: string, step: number, fr
     versions: versions.map(version => {
       const points: SeriesPoint[] = []
       // The current step is still filling: its rate is over the seconds it has had, not the whole step.
-      for (let t = from; t < to; t += step) points.push(seriesPoint(t, Math.max(1, Math.min(step, nowSecond - t)), bucket(version, t) ?? emptyBucket()))
+      for (let t = from; t < to; t += step) points.push(seriesPoint(t, Math.max(1, Math.min(step, nowSecond - t)), bucket(version, t) ?? emptyBucket(bounds.length + 1), bounds))
       return { version, points }
     })
   }
 }
 
-export function emptyBucket (): StepBucket {
-  return { requests: 0, errors: 0, latency: new Array<number>(LATENCY_CELLS).fill(0), outputs: [] }
+export function emptyBucket (cells = LATENCY_CELLS): StepBucket {
+  return { requests: 0, errors: 0, latency: new Array<number>(cells).fill(0), outputs: [] }
 }
 
-/** `seconds`: how long the step has run (the whole step, except for the current one). */
-export function seriesPoint (t: number, seconds: number, b: StepBucket): SeriesPoint {
-  const q = (p: number): number | null => b.requests === 0 ? null : round(histogramQuantile(b.latency, p))
+/** `seconds`: how long the step has run (the whole step, except for the current one); `bounds`: the latency cells' upper bounds in ms. */
+export function seriesPoint (t: number, seconds: number, b: StepBucket, bounds: readonly number[] = LATENCY_BUCKETS_MS): SeriesPoint {
+  const q = (p: number): number | null => b.requests === 0 ? null : round(histogramQuantile(b.latency, p, bounds))
   let output: SeriesPoint['output'] = null
   if (b.outputs.length > 0) {
     const sorted = b.outputs.slice().sort((x, y) => x - y)

@@ -10,13 +10,17 @@ import { whoamiAdminModule } from '../admin/whoami-routes.js'
 import { TrafficSeries } from '../observe/series.js'
 import type { Component } from './component.js'
 import type { Core } from './core.js'
+import type { MetricsComponent } from './metrics.js'
 
-export function consoleComponent (core: Core, fleetSeries: SeriesReader | null): Component {
+/** `metrics`: the local series are read from its per-version totals once a second. */
+export function consoleComponent (core: Core, metrics: MetricsComponent, fleetSeries: SeriesReader | null): Component {
   if (!core.config.admin.console) return { name: 'console', adminModules: [whoamiAdminModule()] }
-  const local = new TrafficSeries(core.router)
+  const local = new TrafficSeries(core.router, metrics.metrics)
   return {
     name: 'console',
     observer: local,
-    adminModules: [whoamiAdminModule(), consoleAdminModule(core.logger), seriesAdminModule({ store: core.store, local, clickhouse: fleetSeries })]
+    adminModules: [whoamiAdminModule(), consoleAdminModule(core.logger), seriesAdminModule({ store: core.store, local, clickhouse: fleetSeries })],
+    start: async () => { local.start() },
+    stop: async () => { local.stop() }
   }
 }

@@ -6,21 +6,23 @@
  *
  * Probes go on their own connection, apart from the replica's traffic pool: a
  * hung replica saturates its pool with stuck requests, and a probe queued
- * behind them would measure the queue, not the replica (http-probe.ts says how
- * a probe is sent and why it costs what it does). Each probe has its own hard
- * deadline, so a replica that accepts the connection and never answers fails
- * the probe after `timeoutMs`. A gRPC replica is probed over gRPC the same way
- * (grpc-probe.ts).
+ * behind them would measure the queue, not the replica. Each target keeps its
+ * connection between probes when the replica allows (http-probe.ts says how a
+ * probe is sent and why it costs what it does). Probe timers fall on a coarse
+ * grid (probe-logic.ts), so thousands of targets share a few timer lists.
+ * Each probe has its own hard deadline, so a replica that accepts the
+ * connection and never answers fails the probe after `timeoutMs`. A gRPC
+ * replica is probed over gRPC the same way (grpc-probe.ts).
  */
 import type { Logger } from 'pino'
 import type { ResolvedModel } from '../config/load.js'
 import type { Replica } from '../proxy/replica.js'
 import type { Model, Router, Snapshot as RoutingSnapshot, Version as VersionRoute } from '../proxy/router.js'
 import { DEFAULT_HEALTH_PATH } from '../config/defaults.js'
-import type { HealthCheckResult, HealthResultSink } from './result.js'
+import type { HealthCheckResult, HealthResultSink, ReplicaHealth } from './result.js'
 import { ProbeSlots } from './probe-slots.js'
-import { applyProbe, firstProbeDelay, nextProbeDelay, type ProbeCounters } from './probe-logic.js'
-import { buildProbeRequest, ProbeError, sendProbe, type Probe, type ProbeRequest } from './http-probe.js'
+import { applyProbe, firstProbeDelay, nextProbeDelay, onTimerGrid, type ProbeCounters } from './probe-logic.js'
+import { buildProbeRequest, ProbeChannel, ProbeError, type Probe } from './http-probe.js'
 import { grpcProbeFor, sendGrpcProbe, type GrpcProbe } from './grpc-probe.js'
 
 export type HealthSettings = ResolvedModel['healthCheck']
@@ -30,25 +32,6 @@ const MAX_PROBE_BODY_BYTES = 64 * 1024
 
 export { applyProbe, firstProbeDelay, nextProbeDelay, type ProbeCounters } from './probe-logic.js'
 
-/** One row of GET /admin/health. */
-export interface ReplicaHealth {
-  model: string
-  version: string
-  replica: string
-  healthy: boolean
-  ejected: boolean
-  /** Epoch ms when a passive ejection ends; null when not ejected. */
-  ejectedUntil: number | null
-  /** Consecutive failed active checks. */
-  consecutiveCheckFailures: number
-  /** Consecutive failures on live traffic. */
-  consecutiveFailures: number
-  ejections: number
-  inflight: number
-  checksEnabled: boolean
-  lastCheck: { at: string, ok: boolean, latencyMs: number, status: number | null, error: string | null } | null
-}
-
 interface Target extends ProbeCounters {
   readonly key: string
   readonly model: string
@@ -56,8 +39,8 @@ interface Target extends ProbeCounters {
   readonly replica: Replica
   /** Replaced by an equal object after a config reload, so later syncs compare by reference. */
   settings: HealthSettings
-  /** Built once: every probe of this target sends the same bytes. */
-  readonly request: ProbeRequest
+  /** Built once: every probe of this target sends the same bytes, on a connection kept while the replica allows. */
+  readonly channel: ProbeChannel
   readonly kind: HealthCheckResult['kind']
   /** Set for a gRPC replica: what it is asked over gRPC. */
   readonly grpc: GrpcProbe | undefined
@@ -205,7 +188,7 @@ export class HealthChecker {
       version: version.name,
       replica,
       settings,
-      request: buildProbeRequest(new URL(replica.url), replica.prefix + (infer ? version.inferPath : readyPath), infer ? JSON.stringify(settings.inferPayload) : null, replica.tlsOptions()),
+      channel: new ProbeChannel(buildProbeRequest(new URL(replica.url), replica.prefix + (infer ? version.inferPath : readyPath), infer ? JSON.stringify(settings.inferPayload) : null, replica.tlsOptions())),
       kind: infer ? 'infer' : 'http',
       grpc: replica.transport === 'grpc' ? grpcProbeFor(version, settings.inferPayload, settings.expectBodyContains) : undefined,
       inFlight: undefined,
@@ -224,13 +207,14 @@ export class HealthChecker {
     // Aborting a probe in flight means closing never waits out a probe timeout.
     t.inFlight?.abort()
     await t.probing?.catch(() => {})
+    t.channel.close()
   }
 
   #schedule (t: Target): void {
     if (this.#closed || this.#targets.get(t.key) !== t) return
     clearTimeout(t.timer)
     const { intervalMs, jitter } = t.settings
-    const delay = t.scheduled++ === 0 ? firstProbeDelay(intervalMs, this.#opts.random) : nextProbeDelay(intervalMs, jitter, this.#opts.random)
+    const delay = onTimerGrid(t.scheduled++ === 0 ? firstProbeDelay(intervalMs, this.#opts.random) : nextProbeDelay(intervalMs, jitter, this.#opts.random), intervalMs)
     t.timer = setTimeout(() => { void this.#probe(t) }, delay)
     t.timer.unref()
   }
@@ -264,7 +248,7 @@ export class HealthChecker {
     // A gRPC probe checks the answer itself (ready, or the expected text in the decoded answer).
     const wantBody = kind === 'infer' && s.expectBodyContains !== undefined && t.grpc === undefined
     const probe = t.inFlight = t.grpc === undefined
-      ? sendProbe(t.request, s.timeoutMs, wantBody ? MAX_PROBE_BODY_BYTES : 0)
+      ? t.channel.send(s.timeoutMs, wantBody ? MAX_PROBE_BODY_BYTES : 0, s.intervalMs)
       : sendGrpcProbe(t.replica.host, t.replica.url.startsWith('grpcs:'), t.grpc, s.timeoutMs)
     try {
       const res = await probe.result

@@ -43,3 +43,17 @@ export function applyProbe (c: ProbeCounters, ok: boolean, healthy: boolean, s: 
   c.consecutiveFailures++
   return healthy && c.consecutiveFailures < s.unhealthyThreshold
 }
+
+/** Timer steps per interval: at a 60 s interval, probes start on a 100 ms grid. */
+export const TIMER_GRID_STEPS = 600
+
+/**
+ * A delay rounded down onto a grid of interval / 600. Node keeps one timer
+ * list per distinct duration: 12,000 targets with a random delay each made
+ * 12,000 lists in a priority queue, re-sorted on every probe; on the grid they
+ * share a few hundred, and probes still start spread across the interval.
+ */
+export function onTimerGrid (delayMs: number, intervalMs: number): number {
+  const step = Math.floor(intervalMs / TIMER_GRID_STEPS)
+  return step <= 1 ? delayMs : Math.max(1, delayMs - delayMs % step)
+}

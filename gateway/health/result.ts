@@ -16,6 +16,25 @@ export interface HealthCheckResult {
   error: string | null
 }
 
+/** One row of GET /admin/health. */
+export interface ReplicaHealth {
+  model: string
+  version: string
+  replica: string
+  healthy: boolean
+  ejected: boolean
+  /** Epoch ms when a passive ejection ends; null when not ejected. */
+  ejectedUntil: number | null
+  /** Consecutive failed active checks. */
+  consecutiveCheckFailures: number
+  /** Consecutive failures on live traffic. */
+  consecutiveFailures: number
+  ejections: number
+  inflight: number
+  checksEnabled: boolean
+  lastCheck: { at: string, ok: boolean, latencyMs: number, status: number | null, error: string | null } | null
+}
+
 export interface HealthResultSink {
   record (r: HealthCheckResult): void
 }
