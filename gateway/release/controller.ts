@@ -17,7 +17,7 @@ import type { StateStore } from '../control/store.js'
 import { GatewayError } from '../errors.js'
 import { isActive, type RolloutRecord } from '../state/rollout-record.js'
 import { analyseWithSegments } from './segments.js'
-import { outputOf, stepAlphas, watchAlphas, type RolloutPlan } from './plan.js'
+import { outputOf, planOf, stepAlphas, watchAlphas, type RolloutPlan } from './plan.js'
 import { decide, seconds, type Decision, type Evaluation } from './steps.js'
 import { admitNext, inProgress, queued } from './queue.js'
 import { applyDecision, drifted, supersede, type WriteContext } from './operations.js'
@@ -127,7 +127,7 @@ export class RolloutController {
         if (this.#leased.delete(model)) await this.#o.coordination.release(model)
         continue
       }
-      const plan = r.plan as RolloutPlan
+      const plan = planOf(r)
       this.#o.source.watch(model, [r.stable, r.version], outputOf(plan), { version: r.version, requests: plan.exclude?.requests ?? 0 })
       try {
         if (!(await this.#o.coordination.lease(model))) {

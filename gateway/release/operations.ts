@@ -11,7 +11,7 @@ import { isActive, type RolloutRecord } from '../state/rollout-record.js'
 import { mayGiveWeight } from '../control/weight-gate.js'
 import type { ModelState, RoutingState } from '../state/routing-state.js'
 import { blueGreenSplit } from '../state/split.js'
-import { verifiesBeforeWeight, type RolloutPlan } from './plan.js'
+import { planOf, verifiesBeforeWeight, type RolloutPlan } from './plan.js'
 import type { ShadowStep } from './plan-steps.js'
 import { setShadow, stopShadow } from '../control/release-gate.js'
 import { approved, enter, resumed, seconds, weightAt, type Decision } from './steps.js'
@@ -119,7 +119,7 @@ export function admitRollout (model: string, id: string, ctx: WriteContext): ops
   return (state) => {
     const r = activeRollout(state, model)
     if (r.id !== id || r.status !== 'queued') throw errors.conflict(`the rollout of "${r.version}" is no longer queued`, { model })
-    return admitted(model, r, r.plan as RolloutPlan, ctx, unchanged)(state)
+    return admitted(model, r, planOf(r), ctx, unchanged)(state)
   }
 }
 
@@ -152,7 +152,7 @@ export function resumeRollout (model: string, ctx: WriteContext): ops.Operation 
   return (state) => {
     const r = activeRollout(state, model)
     if (r.status !== 'paused' && r.status !== 'held') throw errors.conflict(`the rollout of "${r.version}" is ${r.status}, not paused`, { model })
-    const plan = r.plan as RolloutPlan
+    const plan = planOf(r)
     if (plan.steps[r.step]?.kind === 'approval') throw errors.conflict(`the rollout of "${r.version}" waits for an approval: "rollout approve ${model}"`, { model })
     mayResume(state, model, r)
     const d = resumed(r, plan, ctx.now, ctx.actor)
@@ -164,13 +164,13 @@ export function resumeRollout (model: string, ctx: WriteContext): ops.Operation 
 export function approveRollout (model: string, ctx: WriteContext): ops.Operation {
   return (state) => {
     const r = activeRollout(state, model)
-    const step = (r.plan as RolloutPlan).steps[r.step]
+    const step = planOf(r).steps[r.step]
     if (r.status !== 'paused' || step?.kind !== 'approval') throw errors.conflict(`the rollout of "${r.version}" is not waiting for an approval (it is ${r.status}${step === undefined ? '' : ` at a ${step.kind} step`})`, { model })
     if (step.distinct && ctx.actor === r.startedBy) {
       throw new GatewayError('GW_FORBIDDEN', { model, detail: `this approval step needs a different token than the one that started the rollout ("${r.startedBy}")` })
     }
     mayResume(state, model, r)
-    const d = approved(r, r.plan as RolloutPlan, ctx.now, ctx.actor)
+    const d = approved(r, planOf(r), ctx.now, ctx.actor)
     return compose(transition(model, r, d.next!, ctx), setRecord(model, () => d.next!))(state)
   }
 }
@@ -214,7 +214,7 @@ export function transition (model: string, prev: RolloutRecord, next: RolloutRec
 
 /** A shadow step mirrors while the rollout is on it; entering it starts the shadow, leaving it stops it. */
 function shadowFor (model: string, prev: RolloutRecord, next: RolloutRecord, ctx: WriteContext): ops.Operation {
-  const plan = prev.plan as RolloutPlan
+  const plan = planOf(prev)
   const on = (r: RolloutRecord): ShadowStep | null => {
     const s = plan.steps[r.step]
     return s?.kind === 'shadow' && (r.status === 'running' || r.status === 'held' || r.status === 'paused') ? s : null
@@ -229,7 +229,7 @@ function shadowFor (model: string, prev: RolloutRecord, next: RolloutRecord, ctx
 }
 
 function split (model: string, prev: RolloutRecord, next: RolloutRecord, ctx: WriteContext): ops.Operation {
-  const plan = prev.plan as RolloutPlan
+  const plan = planOf(prev)
   const bg = plan.strategy === 'blue-green'
   const wasPromoted = prev.status === 'watching' || prev.status === 'promoted'
   if (next.status === 'rolled-back' || next.status === 'aborted') {
@@ -256,7 +256,7 @@ export function supersede (model: string, seen: RolloutRecord, why: string, now:
 
 /** Whether the model's split still is what the rollout put there; the reason when not. */
 export function drifted (ms: ModelState, r: RolloutRecord): string | null {
-  const bg = (r.plan as RolloutPlan).strategy === 'blue-green'
+  const bg = planOf(r).strategy === 'blue-green'
   if (r.status === 'watching') {
     if (ms.stable !== r.version) return `"${r.version}" is no longer ${bg ? 'active' : 'stable'} ("${ms.stable}" is)`
     if (!bg && ms.candidate !== null) return `a canary of "${ms.candidate}" was started by hand during the watch`
@@ -271,7 +271,7 @@ export function drifted (ms: ModelState, r: RolloutRecord): string | null {
 
 function busy (model: string, r: RolloutRecord): GatewayError {
   if (r.status === 'watching') {
-    const until = (r.promotedAt ?? r.stepStartedAt) + ((r.plan as RolloutPlan).watch?.durationMs ?? 0)
+    const until = (r.promotedAt ?? r.stepStartedAt) + (planOf(r).watch?.durationMs ?? 0)
     return errors.conflict(`model "${model}" is watching "${r.version}" after its promotion until ${new Date(until).toISOString()}; wait for the watch to end, or abort it (rolls back)`, { model })
   }
   return errors.conflict(`model "${model}" already has a rollout of "${r.version}" in progress (${r.status}); abort it first`, { model })

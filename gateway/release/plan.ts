@@ -16,6 +16,7 @@ import { checkKind, checkKindNames } from './check-registry.js'
 import { duration, failFor, formatBp, int, known, mapping, names, num, parseDuration, PlanError, show, type Fail } from './plan-fields.js'
 import { isJudged, parseStep, type JudgedStep, type Step } from './plan-steps.js'
 import type { WindowQuery } from './source.js'
+import type { RolloutRecord } from '../state/rollout-record.js'
 import { expandExperiment, type ExperimentPlan } from './experiment-plan.js'
 
 export { PlanError, parseDuration, parseWeight, formatBp } from './plan-fields.js'
@@ -82,6 +83,15 @@ export function parsePlanText (text: string, source: string): RolloutPlan {
 }
 
 /** Checks a parsed plan; throws PlanError naming `source`, the field path and the reason. */
+/**
+ * The plan a stored rollout carries. The state layer keeps it as JSON it does
+ * not read; every plan is validated (validatePlan) before it is stored, so this
+ * is the one place that reads it back as a RolloutPlan.
+ */
+export function planOf (r: Pick<RolloutRecord, 'plan'>): RolloutPlan {
+  return r.plan as RolloutPlan
+}
+
 export function validatePlan (raw: unknown, source = 'plan'): RolloutPlan {
   const fail = failFor(source)
   // A copy: an experiment writes the one step it stands for into it.

@@ -7,7 +7,7 @@
  */
 import type { RolloutRecord } from '../state/rollout-record.js'
 import type { JournalEntry } from './coordination.js'
-import type { RolloutPlan } from './plan.js'
+import { planOf, type RolloutPlan } from './plan.js'
 import { formatBp } from './plan-fields.js'
 import type { Step } from './plan-steps.js'
 import { seconds, weightAt } from './steps.js'
@@ -56,7 +56,7 @@ export interface ControlView {
 
 export function rolloutView (model: string, r: RolloutRecord, last: JournalEntry | null, now: number, extra: { queuePosition?: number | null, control?: ControlView } = {}): RolloutView {
   const control = extra.control
-  const plan = r.plan as RolloutPlan
+  const plan = planOf(r)
   const s = plan.steps[r.step]
   const ended = r.endedAt !== null
   const elapsed = Math.max(0, (ended ? r.endedAt! : now) - r.stepStartedAt)

@@ -34,7 +34,7 @@ export interface RolloutRecord {
   version: string
   /** canary: the stable version it is judged against; blue-green: the active version. */
   stable: string
-  /** The validated plan (gateway/release/plan.ts RolloutPlan), stored as JSON. */
+  /** The validated plan, stored as JSON; read back through planOf (gateway/release/plan.ts). */
   plan: unknown
   status: RolloutStatus
   /** Index into plan.steps (plan.steps.length once promoted). */
