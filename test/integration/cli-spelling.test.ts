@@ -2,7 +2,7 @@
 // and build (package.json's bin), every command's --help says it, and the README
 // and docs use it for every command they show.
 import { spawnSync } from 'node:child_process'
-import { readFileSync, readdirSync } from 'node:fs'
+import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { CLI, REPO } from './pipeline-harness.js'
@@ -13,6 +13,13 @@ const COMMANDS = spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8'
 const DOCS = ['README.md', 'scorer-sdk/README.md', ...readdirSync(join(REPO, 'docs')).filter(f => f.endsWith('.md')).map(f => `docs/${f}`)]
 
 describe('npx model-gateway', () => {
+  // npx runs the root package's bin itself, so a bin without the x bit (tsc
+  // writes files 0644) fails every documented command with "Permission denied".
+  it('the build leaves the package\'s bin executable', () => {
+    const bin = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['model-gateway']!
+    expect((statSync(join(REPO, bin)).mode & 0o111).toString(8)).toBe('111')
+  })
+
   it('runs the package\'s bin from the repository', () => {
     const bin = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['model-gateway']!
     expect(readFileSync(join(REPO, bin), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true)
