@@ -8,14 +8,20 @@
  *   on:  the console on, and a headless Chromium signed in on the model page,
  *        which reads the split, the rollout and the series every 0.8 s and the
  *        journal, shadow and audit every 5 s.
+ * Layout (2 cores or more, with taskset): the gateway alone on core 1; this
+ * process (autocannon), the models and Chromium on core 0, as an operator's
+ * browser runs off the gateway's host: a browser rendering charts on the
+ * gateway's core would be counted as the console's cost.
  * Load: autocannon at a fixed overall rate for CONSOLE_DURATION_S (15) seconds
  * after a warm-up. Measured: the gateway process's CPU time (/proc) per answered
  * request, and in the on arm the page's updates per second and the longest gap
  * between two updates. Results: medians over rounds, the ratio on/off, and the
  * machine's load average (the machine may be shared).
  */
+import { execFile } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { loadavg, tmpdir } from 'node:os'
+import { availableParallelism, loadavg, tmpdir } from 'node:os'
+import { promisify } from 'node:util'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -42,6 +48,19 @@ interface RoundResult { arm: Arm, requests: number, reqPerSec: number, cpuUsPerR
 
 const log = (s: string): void => { process.stderr.write(`[bench:console] ${s}\n`) }
 
+/** Pins this process (and what it spawns later) to core 0; returns the gateway's core, or undefined where pinning is not possible. */
+async function pinLayout (): Promise<string | undefined> {
+  if (availableParallelism() < 2) return undefined
+  try {
+    await promisify(execFile)('taskset', ['-p', '-c', '0', String(process.pid)])
+    return '1'
+  } catch {
+    return undefined
+  }
+}
+
+let gatewayCores: string | undefined
+
 async function startGateway (dir: string, arm: Arm, stable: ModelProcess, canary: ModelProcess): Promise<{ child: Child, url: string, adminUrl: string }> {
   const config = {
     admin: { tokens: [{ name: 'bench', token: TOKEN, role: 'admin' }], console: arm === 'on' },
@@ -57,7 +76,7 @@ async function startGateway (dir: string, arm: Arm, stable: ModelProcess, canary
   }
   const file = join(dir, `gateway-${arm}.json`)
   await writeFile(file, JSON.stringify(config))
-  const child = start(`gateway-${arm}`, process.execPath, [gatewayMain, '--config', file, '--port', '0', '--admin-port', '0'], undefined, { ...process.env, LOG_LEVEL: 'warn' })
+  const child = start(`gateway-${arm}`, process.execPath, [gatewayMain, '--config', file, '--port', '0', '--admin-port', '0'], gatewayCores, { ...process.env, LOG_LEVEL: 'warn' })
   const ready = await readyLine(child) as { port: number, adminPort: number }
   const adminUrl = `http://127.0.0.1:${ready.adminPort}`
   // A rollout in its first, long step: the page shows (and reads) all it can.
@@ -134,6 +153,9 @@ async function main (): Promise<void> {
   const models: ModelProcess[] = []
   const loadBefore = loadavg()
   const results: RoundResult[] = []
+  gatewayCores = await pinLayout()
+  const layout = gatewayCores === undefined ? 'no CPU pinning' : 'gateway on core 1; load generator, models and Chromium on core 0 (taskset)'
+  log(layout)
   try {
     models.push(await startModel({ version: 'v1' }), await startModel({ version: 'v3' }))
     for (let i = 0; i < ROUNDS; i++) {
@@ -155,6 +177,7 @@ async function main (): Promise<void> {
     rate: RATE,
     rounds: ROUNDS,
     durationS: DURATION_S,
+    layout,
     loadAverage: { before: loadBefore.map(x => Number(x.toFixed(2))), after: loadavg().map(x => Number(x.toFixed(2))) },
     off: { reqPerSec: of('off', r => r.reqPerSec), cpuUsPerReq: of('off', r => r.cpuUsPerReq) },
     on: { reqPerSec: of('on', r => r.reqPerSec), cpuUsPerReq: of('on', r => r.cpuUsPerReq), pageUpdatesPerS: of('on', r => r.pageUpdatesPerS), maxGapMs: Math.max(...results.filter(r => r.arm === 'on').map(r => r.maxGapMs ?? 0)) },

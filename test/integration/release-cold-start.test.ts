@@ -4,7 +4,10 @@ import { backgroundLoad, fastPlan, GOLDEN_FILE, splitOf, startRollout, startSetu
 // A canary process that has never served (not warmed before the rollout) and
 // answers its first 200 requests 40 ms slower, then as fast as stable: a cold
 // start. Judged on it, it is rolled back by latency; warmed up first, or with
-// its first requests left out of the analysis, it is promoted.
+// its first requests left out of the analysis, it is promoted. The exclusion
+// leaves a margin past the 200 slow answers: a process that has just started
+// is also slower for a while (JIT, first allocations); with 250 left out, one
+// full run on a shared machine rolled it back.
 // (bench/rollout.ts repeats the warm-up case: ROLLOUT_COLD_RUNS.)
 
 const COLD = { coldRequests: 200, coldDelayMs: 40 }
@@ -41,9 +44,10 @@ describe('a canary with a cold start', () => {
     expect(await splitOf(s.gw)).toEqual({ v3: 10_000 })
   })
 
-  it('with its first 250 requests left out of the analysis is promoted', { timeout: 120_000 }, async () => {
+  it('with its first 400 requests left out of the analysis is promoted', { timeout: 120_000 }, async () => {
     s = await startSetup(COLD, 0, { suites: SUITES }, false)
-    const r = await run(s, fastPlan({ exclude: { requests: 250 } }))
-    expect(r.status).toBe('promoted')
+    const r = await run(s, fastPlan({ exclude: { requests: 400 } }))
+    // Status and reason together, so a rollback says which check failed.
+    expect(`${r.status}: ${r.reason}`).toMatch(/^promoted: /)
   })
 })
