@@ -2,6 +2,7 @@
  * A horizontal bar chart as a standalone SVG string (no dependency): one bar
  * per contender, its median req/s, labelled with p99 latency.
  */
+import { escapeXml as esc, svgOpen } from '../../gateway/svg.js'
 
 export interface Bar {
   label: string
@@ -19,9 +20,7 @@ const GAP = 14
 const TOP = 56
 const BOTTOM = 34
 
-export function esc (s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
-}
+export { esc }
 
 export function barChartSvg (title: string, subtitle: string, bars: readonly Bar[]): string {
   const height = TOP + bars.length * (BAR_H + GAP) - GAP + BOTTOM
@@ -38,15 +37,7 @@ export function barChartSvg (title: string, subtitle: string, bars: readonly Bar
       `<text x="${LABEL_W + w + 8}" y="${y + BAR_H / 2 + 5}" class="value">${esc(value)} <tspan class="note">· ${esc(b.note)}</tspan></text>`
     ].join('\n  ')
   })
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label="${esc(title)}">
-  <style>
-    text { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; fill: #1f2430; }
-    .title { font-size: 16px; font-weight: 600; }
-    .sub { font-size: 11px; fill: #5b6372; }
-    .label { font-size: 13px; }
-    .value { font-size: 12px; font-weight: 600; }
-    .note { font-weight: 400; fill: #5b6372; }
-  </style>
+  return `${svgOpen(WIDTH, height, title, ['.value { font-size: 12px; font-weight: 600; }', '.note { font-weight: 400; fill: #5b6372; }'])}
   <rect width="100%" height="100%" fill="#ffffff"/>
   <text x="12" y="24" class="title">${esc(title)}</text>
   <text x="12" y="42" class="sub">${esc(subtitle)}</text>
