@@ -2,13 +2,20 @@
  * Outcomes benchmark, one run, against the real Kafka and ClickHouse of
  * scripts/services (started here when they are not running):
  *
- * 1. Ledger cost: gateway CPU per request (from /proc) with logging off, with
- *    the pipeline on but nothing sampled (rollups only), and with the
- *    assignment ledger at 100% of requests (prediction read from every answer),
- *    interleaved runs of wrk, medians. Load generator on core 0; origin and
- *    gateways on core 1. Also, in this process, the CPU of one ledger write
- *    (row and prediction) against a JSON.parse of the same answer: a figure
- *    the neighbours' load moves much less than the end-to-end one.
+ * 1. Ledger cost: gateway CPU per request (from /proc, all threads) with
+ *    logging off, with the pipeline on but nothing sampled (rollups only), and
+ *    with the assignment ledger at 100% of requests (prediction read from
+ *    every answer). One gateway process per arm, alone on core 1; wrk and the
+ *    origin on core 0. BENCH_RUNS rounds (10) of OUTCOMES_ROUND_S (5 s) per
+ *    arm after OUTCOMES_WARMUP_ROUNDS (1), the arms in a new order each round
+ *    (bench/lib/ab-rounds.ts); each arm's CPU is read 1.5 s after its run, so
+ *    the pipeline's last send of the run is counted. Reported: each arm's
+ *    median with a sign-test interval, and the median of the per-round ratios
+ *    to logging off (the neighbours' load changes between rounds more than
+ *    within one). OUTCOMES_CPU_PROF=<dir> runs the gateways under --cpu-prof
+ *    and prints each arm's top functions. Also, in this process, the CPU of
+ *    one ledger write (row and prediction) against a JSON.parse of the same
+ *    answer.
  * 2. Intake through the gateway: outcomes/s acknowledged (200: queued on Kafka
  *    with acks from all in-sync replicas) by POST /v2/models/fraud/outcomes,
  *    batches of OUTCOMES_BATCH from OUTCOMES_CLIENTS concurrent clients.
@@ -20,11 +27,11 @@
  *    --window 7d` (per version and per day) and the rollout check's window,
  *    timed OUTCOMES_QUERY_RUNS times each, medians.
  *
- * Knobs: BENCH_DURATION_S (10), BENCH_RUNS (5), BENCH_CONNECTIONS (32),
- * OUTCOMES_PHASES (ledger,gateway,kafka,query: which of the four to run).
+ * Knobs: BENCH_DURATION_S (10, the intake phase), BENCH_RUNS (10 rounds),
+ * OUTCOMES_ROUND_S (5), BENCH_CONNECTIONS (32), OUTCOMES_PHASES (ledger,gateway,kafka,query: which of the four to run).
  */
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { execFile } from 'node:child_process'
@@ -38,8 +45,10 @@ import { runLoad, killLoad } from './lib/load.js'
 import { findTools } from './lib/tools.js'
 import { checkInfer, MODEL, STICKY_HEADER } from './lib/payload.js'
 import { median, minMax } from './lib/stats.js'
+import { runRounds, summariseRounds, type ArmSummary } from './lib/ab-rounds.js'
+import { formatTop, summariseProfile, type CpuProfile } from './lib/cpu-profile.js'
 import { intEnv } from './lib/env.js'
-import { clockTicksPerSecond, treeCpuTicks } from './lib/proc-cpu.js'
+import { clockTicksPerSecond } from './lib/proc-cpu.js'
 import { SERVICE_NAMES } from '../scripts/services/paths.js'
 import { down, isOurProcess, readPid, up } from '../scripts/services/services.js'
 import { ClickHouse } from '../gateway/sink/clickhouse.js'
@@ -94,49 +103,63 @@ async function topics (kafka: ReturnType<typeof kafkaClient>, prefix: string): P
 }
 
 async function ledgerCost (env: { KAFKA_BROKERS: string }, prefix: string, tmp: string): Promise<Gw> {
-  const durationS = intEnv('BENCH_DURATION_S', 10, 1)
-  const runs = intEnv('BENCH_RUNS', 5, 1)
+  const roundS = intEnv('OUTCOMES_ROUND_S', 5, 1)
+  const rounds = intEnv('BENCH_RUNS', 10, 1)
   const connections = intEnv('BENCH_CONNECTIONS', 32, 1)
+  const profileDir = process.env.OUTCOMES_CPU_PROF
   const tools = await findTools(log)
   const gen = tools.wrk !== undefined ? 'wrk' : 'autocannon'
   const pin = cpus().length >= 2 && tools.taskset !== undefined
   if (pin) await promisify(execFile)('taskset', ['-p', '-c', '0', String(process.pid)])
-  const serverCores = pin ? '1' : undefined
-  const origin = start('origin', process.execPath, [fraudMain, '--version', 'v1', '--port', '0'], serverCores)
+  // The gateways alone on core 1; the origin beside the load generator on core 0, so the
+  // origin's share of the core does not move with the arm's rate and the gateway's.
+  const origin = start('origin', process.execPath, [fraudMain, '--version', 'v1', '--port', '0'], pin ? '0' : undefined)
   const originUrl = `http://127.0.0.1:${Number((await readyLine(origin)).port)}`
   const kafka = { sink: 'kafka', kafkaBrokers: env.KAFKA_BROKERS.split(','), topicPrefix: prefix }
   const gateways: Gw[] = []
   for (const [name, logging, outcomes] of [['logging off', { sink: 'off' }, false], ['rollups only', kafka, false], ['ledger 100%', kafka, true]] as const) {
     const file = join(tmp, `${gateways.length}.json`)
     await writeFile(file, JSON.stringify(gatewayConfig(originUrl, logging, outcomes)))
-    const child = start(name, process.execPath, [gatewayMain, '--config', file, '--port', '0', '--admin-port', '0'], serverCores, { ...process.env, LOG_LEVEL: 'warn' })
+    const prof = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, String(gateways.length))}`]
+    const child = start(name, process.execPath, [...prof, gatewayMain, '--config', file, '--port', '0', '--admin-port', '0'], pin ? '1' : undefined, { ...process.env, LOG_LEVEL: 'warn' })
     const ready = await readyLine(child)
     gateways.push({ name, pid: child.pid, url: `http://127.0.0.1:${Number(ready.port)}` })
   }
   for (const g of gateways) await checkInfer(g.url, g.name)
-  const opts = { connections, durationS, threads: 1, cores: pin ? '0' : undefined }
-  for (const g of gateways) await runLoad(gen, g.url, { ...opts, durationS: 3 })
-  const cpu = new Map<string, number[]>(gateways.map(g => [g.name, []]))
-  const rps = new Map<string, number[]>(gateways.map(g => [g.name, []]))
-  const hz = await clockTicksPerSecond()
-  for (let r = 0; r < runs; r++) {
-    for (const g of r % 2 === 0 ? gateways : [...gateways].reverse()) {
-      const before = await treeCpuTicks(g.pid)
-      const res = await runLoad(gen, g.url, opts)
-      const us = ((await treeCpuTicks(g.pid)) - before) / hz * 1e6 / Math.max(1, res.requests)
-      cpu.get(g.name)!.push(us)
-      rps.get(g.name)!.push(res.reqPerSec)
-      log(`  run ${r + 1}/${runs} ${g.name.padEnd(13)} ${res.reqPerSec.toFixed(0).padStart(6)} req/s  gateway CPU ${us.toFixed(1)} µs/req${res.errors > 0 ? `  ${res.errors} errors` : ''}`)
-    }
-  }
-  const off = median(cpu.get('logging off')!)
-  const roll = median(cpu.get('rollups only')!)
-  const led = median(cpu.get('ledger 100%')!)
+  const opts = { connections, durationS: roundS, threads: 1, cores: pin ? '0' : undefined }
+  const runs = await runRounds(gateways, {
+    rounds,
+    warmupRounds: intEnv('OUTCOMES_WARMUP_ROUNDS', 1, 0),
+    // Longer than the pipeline's flush interval (1 s), so the ledger's last send of a run is counted in it.
+    settleMs: 1_500,
+    ticksPerSecond: await clockTicksPerSecond(),
+    gatewayCore: pin ? 1 : undefined,
+    load: async (url) => await runLoad(gen, url, opts),
+    log
+  })
+  const sum = summariseRounds(gateways, runs)
+  const [off, roll, led] = sum as [ArmSummary, ArmSummary, ArmSummary]
+  const ci = (x: { low: number, high: number, level: number }, f: (v: number) => string): string => `${f(x.low)}..${f(x.high)}, ${(x.level * 100).toFixed(0)}%`
+  const pct = (r: number): string => `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)}%`
   log('')
-  log(`gateway CPU per request (median of ${runs} x ${durationS} s, ${gen}, ${connections} connections; min..max):`)
-  for (const g of gateways) log(`  ${g.name.padEnd(13)} ${median(cpu.get(g.name)!).toFixed(1).padStart(6)} µs  (${minMax(cpu.get(g.name)!).map(x => x.toFixed(1)).join('..')}), ${median(rps.get(g.name)!).toFixed(0)} req/s`)
-  log(`  ledger at 100% vs logging off: +${(led - off).toFixed(1)} µs/req = +${((led / off - 1) * 100).toFixed(1)}% (aim <= 5%); of which the ledger alone (vs rollups only): +${(led - roll).toFixed(1)} µs = +${((led / roll - 1) * 100).toFixed(1)}%`)
+  log(`gateway CPU per request (${rounds} rounds x ${roundS} s, arms in a new order each round, ${gen}, ${connections} connections; ${pin ? 'gateways on core 1, load and origin on core 0' : 'not pinned'}):`)
+  log('  arm            median µs (interval of the median)   req/s   per-round ratio to logging off: median (interval)')
+  for (const a of sum) log(`  ${a.arm.padEnd(13)} ${a.medianUs.toFixed(1).padStart(6)} (${ci(a.us, v => v.toFixed(1))})  ${a.reqPerSec.toFixed(0).padStart(6)}   ${a === off ? '' : `${pct(a.ratio.median)} (${ci(a.ratio, pct)})`}`)
+  log(`  ledger at 100% vs logging off: ${pct(led.ratio.median)} per round (median), ${(led.medianUs - off.medianUs).toFixed(1)} µs/req between the arms' medians (aim <= 5%); the ledger alone (rollups only -> ledger): ${((led.ratio.median / roll.ratio.median - 1) * 100).toFixed(1)}%`)
+  if (profileDir !== undefined) log(`  (gateways ran under --cpu-prof: profiles in ${profileDir}/<arm 0..2>, summarised once they exit)`)
   return gateways[2]!
+}
+
+/** Top self-time functions of each arm's profile (OUTCOMES_CPU_PROF), once the gateways have exited and written them. */
+async function summariseProfiles (dir: string, arms: readonly string[]): Promise<void> {
+  for (const [i, arm] of arms.entries()) {
+    const sub = join(dir, String(i))
+    const file = (await readdir(sub)).find(f => f.endsWith('.cpuprofile'))
+    if (file === undefined) continue
+    const s = summariseProfile(JSON.parse(await readFile(join(sub, file), 'utf8')) as CpuProfile)
+    log(`\n${arm}: ${(s.busyUs / 1e6).toFixed(1)} s not idle on the main thread; top 20 functions by self time`)
+    log(formatTop(s.byFunction, 20, s.busyUs, 0))
+  }
 }
 
 /** CPU µs of one ledger write (row + prediction read) and of one JSON.parse of the same answer, in this process. */
@@ -267,13 +290,17 @@ async function main (): Promise<number> {
       log('')
       if (phases.has('gateway')) await intakeThroughGateway(ledgerGw)
       await stopAll()
+      if (process.env.OUTCOMES_CPU_PROF !== undefined) await summariseProfiles(process.env.OUTCOMES_CPU_PROF, ['logging off', 'rollups only', 'ledger 100%'])
     }
     if (phases.has('kafka')) await intakeThroughKafka(env, ch, `${prefix}-k`, db)
     await stopAll()
     if (phases.has('query')) await reportQuery(ch, db)
     log('')
     log(`load average at the end ${loadavg().map(x => x.toFixed(2)).join(' ')} (1, 5, 15 min; the machine is shared)`)
-    await writeFile(join(repo, 'bench', 'results', 'outcomes.md'), `# bench:outcomes, ${new Date().toISOString().slice(0, 10)}\n\n\`\`\`\n${lines.join('\n')}\n\`\`\`\n`)
+    // A run of some phases keeps its own log, so it does not replace the full run's.
+    const all = ['ledger', 'gateway', 'kafka', 'query'].every(p => phases.has(p))
+    const name = all ? 'outcomes.md' : `outcomes-${[...phases].join('-')}.md`
+    await writeFile(join(repo, 'bench', 'results', name), `# bench:outcomes${all ? '' : ` (${[...phases].join(', ')})`}, ${new Date().toISOString().slice(0, 10)}\n\n\`\`\`\n${lines.join('\n')}\n\`\`\`\n`)
     await ch.command(`DROP DATABASE IF EXISTS ${db}`)
     return 0
   } finally {

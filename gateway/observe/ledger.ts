@@ -40,6 +40,18 @@ interface Lane {
   rows: number
 }
 
+/** A sealed segment and, when it filled a whole buffer, that buffer (reused once the segment is released). */
+interface Sealed extends BinaryMessage {
+  readonly backing: Buffer | null
+}
+
+/**
+ * Released segment buffers kept for reuse. A fresh 64 KiB buffer per segment
+ * meant new pages to fault in and external memory for the GC to account, a
+ * few per second at full load; a handful covers a send in flight.
+ */
+export const SPARE_SEGMENTS = 16
+
 interface ModelLedger {
   readonly prediction: PredictionReader | null
   readonly lanes: Map<string, Lane>
@@ -49,7 +61,8 @@ interface ModelLedger {
 export class LedgerBuffer {
   readonly maxBytes: number
   readonly #models = new Map<string, ModelLedger>()
-  readonly #sealed: BinaryMessage[] = []
+  readonly #sealed: Sealed[] = []
+  readonly #spare: Buffer[] = []
   #sealedBytes = 0
   #openBytes = 0
   #rows = 0
@@ -72,7 +85,7 @@ export class LedgerBuffer {
     const m = this.#models.get(o.model)
     if (m === undefined || o.version === null) return false
     let lane = m.lanes.get(o.version)
-    if (lane === undefined) m.lanes.set(o.version, lane = newLane(o.model, o.version))
+    if (lane === undefined) m.lanes.set(o.version, lane = newLane(o.model, o.version, this.#segment()))
     if (lane.release !== o.release) {
       lane.release = o.release
       lane.names = encodeNames(lane.model, lane.version, o.release ?? '')
@@ -112,8 +125,12 @@ export class LedgerBuffer {
     return out
   }
 
+  /** Drops the first `n` queued segments: the transport has them (it keeps no reference once its send resolved). */
   release (n: number): void {
-    for (const s of this.#sealed.splice(0, n)) this.#sealedBytes -= s.value.length
+    for (const s of this.#sealed.splice(0, n)) {
+      this.#sealedBytes -= s.value.length
+      if (s.backing !== null && this.#spare.length < SPARE_SEGMENTS) this.#spare.push(s.backing)
+    }
   }
 
   /** Segments waiting to be sent, and their bytes (open segments included). */
@@ -133,16 +150,22 @@ export class LedgerBuffer {
     return d
   }
 
+  #segment (): Buffer {
+    return this.#spare.pop() ?? Buffer.allocUnsafe(SEGMENT_BYTES)
+  }
+
   #seal (lane: Lane): void {
     if (lane.len === 0) return
     // A segment sealed mostly empty (a drain between requests) is copied out, and the big buffer reused.
     let value: Buffer
+    let backing: Buffer | null = null
     if (lane.len < SEGMENT_BYTES / 2) value = Buffer.from(lane.buf.subarray(0, lane.len))
     else {
+      backing = lane.buf
       value = lane.buf.subarray(0, lane.len)
-      lane.buf = Buffer.allocUnsafe(SEGMENT_BYTES)
+      lane.buf = this.#segment()
     }
-    this.#sealed.push({ key: lane.key, value, rows: lane.rows })
+    this.#sealed.push({ key: lane.key, value, rows: lane.rows, backing })
     this.#sealedBytes += lane.len
     this.#openBytes -= lane.len
     lane.len = 0
@@ -150,9 +173,9 @@ export class LedgerBuffer {
   }
 }
 
-function newLane (model: string, version: string): Lane {
+function newLane (model: string, version: string, buf: Buffer): Lane {
   const names = encodeNames(model, version, '')
-  return { key: `${model}/${version}`, model, version, release: null, names, need: maxRowBytes(names.length), buf: Buffer.allocUnsafe(SEGMENT_BYTES), len: 0, rows: 0 }
+  return { key: `${model}/${version}`, model, version, release: null, names, need: maxRowBytes(names.length), buf, len: 0, rows: 0 }
 }
 
 /** The ledger's gauges: bytes waiting, rows written (counted in plain fields on the request path, read when scraped). */

@@ -35,6 +35,12 @@ export const MAX_BATCH_RECORDS = 10_000
  * by default); staying at 1 MiB uncompressed per send keeps far below it.
  */
 export const MAX_BATCH_BYTES = 1024 * 1024
+/**
+ * Most ledger bytes in one send. Its segments travel uncompressed (observe/kafka-producer.ts)
+ * and all of one model version's go to one partition, so half the broker's
+ * default message.max.bytes (1 MiB) leaves room for the batch's framing.
+ */
+export const LEDGER_BATCH_BYTES = 512 * 1024
 /** Health results buffered at most (they are few: one per replica per interval). */
 export const HEALTH_BUFFER_RECORDS = 10_000
 /** Control rows (audit entries, rollout decisions) buffered at most: a few per change, kept through long outages. */
@@ -244,7 +250,7 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
     const records = this.#records.peek(MAX_BATCH_RECORDS, MAX_BATCH_BYTES)
     const health = this.#health.peek(1_000)
     const shadow = this.#shadow.peek(MAX_BATCH_RECORDS, MAX_BATCH_BYTES)
-    const ledger = this.#ledger.peek(MAX_BATCH_BYTES)
+    const ledger = this.#ledger.peek(LEDGER_BATCH_BYTES)
     const control = this.#control.peek(1_000)
     const sentRollups: Array<[string, RollupRow]> = []
     const rollups: BufferedMessage[] = []
@@ -286,7 +292,7 @@ export class ScoringPipeline implements RequestObserver, HealthResultSink, Shado
     }).finally(() => {
       this.#sending = null
       // More than one batch waiting: go on at once instead of waiting for the next tick.
-      if (!this.#closed && this.#retryAt === 0 && (this.#records.size >= MAX_BATCH_RECORDS || this.#records.bytes >= MAX_BATCH_BYTES || this.#ledger.bytes >= MAX_BATCH_BYTES)) setImmediate(() => { this.#tick() })
+      if (!this.#closed && this.#retryAt === 0 && (this.#records.size >= MAX_BATCH_RECORDS || this.#records.bytes >= MAX_BATCH_BYTES || this.#ledger.bytes >= LEDGER_BATCH_BYTES)) setImmediate(() => { this.#tick() })
     })
     this.#sending = started.then(() => {})
     return started

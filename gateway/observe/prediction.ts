@@ -36,10 +36,12 @@ export function outputValue (body: unknown, name: string | null, index: number):
 export class PredictionReader {
   readonly output: string
   readonly #needle: Buffer
+  readonly #skip: Int32Array
 
   constructor (output: string) {
     this.output = output
     this.#needle = Buffer.from(`"name":${JSON.stringify(output)}`)
+    this.#skip = skipTable(this.#needle)
   }
 
   /** Element 0 of the output in `body` (its first `jsonLength` bytes when the binary extension is used), or NaN. */
@@ -58,7 +60,7 @@ export class PredictionReader {
 
   /** The compact-JSON path; undefined when the body is not laid out for it (then parse). */
   #scan (body: Buffer, end: number): number | undefined {
-    const at = find(body, this.#needle, end)
+    const at = find(body, this.#needle, end, this.#skip)
     if (at === -1) return undefined
     // The output's "data": one JS walk over the few bytes after the name, cheaper than more native searches.
     // A closing brace first means the data key belongs to another object (or a nested one sits between).
@@ -81,15 +83,28 @@ export class PredictionReader {
 }
 
 /**
+ * Boyer-Moore-Horspool shifts for `word`: how far the window may move when its
+ * last byte is c. JSON is full of the needle's first byte (a quote), so a walk
+ * that tries every position was most of the read (0.45 µs per answer in the
+ * gateway's profile); with these shifts a 26-byte needle skips most of a line.
+ */
+export function skipTable (word: Buffer): Int32Array {
+  const t = new Int32Array(256).fill(word.length)
+  for (let k = 0; k < word.length - 1; k++) t[word[k]!] = word.length - 1 - k
+  return t
+}
+
+/**
  * First index of `word` in body[0, end), or -1. A JS walk: on an answer of a
  * few hundred bytes it is cheaper than Buffer#indexOf's native call.
  */
-export function find (body: Buffer, word: Buffer, end: number): number {
-  const first = word[0]!
-  const last = end - word.length
-  for (let i = 0; i <= last; i++) {
-    if (body[i] !== first) continue
-    if (matches(body, i, word)) return i
+export function find (body: Buffer, word: Buffer, end: number, skip: Int32Array = skipTable(word)): number {
+  const m = word.length
+  const last = word[m - 1]!
+  for (let i = 0; i + m <= end;) {
+    const c = body[i + m - 1]!
+    if (c === last && matches(body, i, word)) return i
+    i += skip[c]!
   }
   return -1
 }

@@ -6,6 +6,7 @@
 import { Kafka, logLevel, type LogEntry, type SASLOptions } from 'kafkajs'
 import type { Logger } from './log.js'
 import { NO_KAFKA_SECURITY, readTlsFiles, type KafkaSecurity } from '../config/connections.js'
+import { applyKafkaIdleFix } from './kafka-idle-fix.js'
 
 /** Topics whose messages are JSON rows (one per line), checked by sink/rows.ts. */
 export type JsonTopicKind = 'records' | 'rollups' | 'health' | 'shadow' | 'control'
@@ -33,6 +34,7 @@ export function topicNames (prefix: string): Record<TopicKind, string> {
  * writes its own rate-limited warnings instead.
  */
 export function kafkaClient (brokers: string[], clientId: string, logger: Logger, security: KafkaSecurity = NO_KAFKA_SECURITY): Kafka {
+  applyKafkaIdleFix()
   return new Kafka({
     clientId,
     brokers,

@@ -80,6 +80,21 @@ describe('LedgerBuffer', () => {
     expect(rows.map(r => r.request_id)).toEqual(Array.from({ length: n }, (_, i) => `req-${i}`))
   })
 
+  it('segments written into buffers released by earlier sends hold exactly the rows written after the release', () => {
+    const b = new LedgerBuffer(MODELS, 8 << 20)
+    const perRound = 3 * Math.ceil(SEGMENT_BYTES / 60)
+    for (let round = 0; round < 3; round++) {
+      const from = round * perRound
+      for (let i = from; i < from + perRound; i++) b.write(outcome(i))
+      const sent = b.peek(Infinity)
+      const rows: LedgerRow[] = []
+      for (const m of sent) decodeLedger(m.value, rows)
+      expect(rows.map(r => r.request_id)).toEqual(Array.from({ length: perRound }, (_, i) => `req-${from + i}`))
+      b.release(sent.length)
+      expect(b.bytes).toBe(0)
+    }
+  })
+
   it('beyond its byte bound a row is dropped and counted, never waited on', () => {
     const b = new LedgerBuffer(MODELS, SEGMENT_BYTES)
     let written = 0
