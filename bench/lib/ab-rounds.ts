@@ -22,6 +22,8 @@ export interface RoundArm { name: string, pid: number, url: string }
 export interface RoundsOptions {
   /** Measured rounds (each arm once per round). */
   rounds: number
+  /** Number of the first measured round, minus one (rounds of earlier blocks). */
+  firstRound?: number
   /** Rounds run first and not counted (JIT, caches, connection pools, Kafka producers). */
   warmupRounds: number
   settleMs: number
@@ -78,13 +80,15 @@ async function measure (arm: RoundArm, round: number, o: RoundsOptions): Promise
 
 export async function runRounds (arms: readonly RoundArm[], o: RoundsOptions): Promise<ArmRun[]> {
   const out: ArmRun[] = []
+  const first = o.firstRound ?? 0
   for (let r = 0; r < o.warmupRounds + o.rounds; r++) {
     const counted = r >= o.warmupRounds
-    for (const arm of roundOrder(arms, r)) {
-      const run = await measure(arm, r - o.warmupRounds + 1, o)
+    // The order continues across blocks, so every order still comes round.
+    for (const arm of roundOrder(arms, first + r)) {
+      const run = await measure(arm, first + r - o.warmupRounds + 1, o)
       if (counted) out.push(run)
       const others = Number.isNaN(run.othersOnCore) ? '' : `  others on the gateways' core ${(run.othersOnCore * 100).toFixed(0)}%`
-      o.log(`  ${counted ? `round ${run.round}/${o.rounds}` : 'warm-up  '} ${arm.name.padEnd(13)} ${run.reqPerSec.toFixed(0).padStart(6)} req/s  gateway CPU ${run.usPerReq.toFixed(1)} µs/req${others}${run.errors > 0 ? `  ${run.errors} errors` : ''}`)
+      o.log(`  ${counted ? `round ${run.round}/${first + o.rounds}` : 'warm-up  '} ${arm.name.padEnd(13)} ${run.reqPerSec.toFixed(0).padStart(6)} req/s  gateway CPU ${run.usPerReq.toFixed(1)} µs/req${others}${run.errors > 0 ? `  ${run.errors} errors` : ''}`)
     }
   }
   return out

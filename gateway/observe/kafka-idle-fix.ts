@@ -1,11 +1,12 @@
 /**
  * kafkajs 2.2.4, its last release, leaves a 1 ms timer loop running on a broker
- * connection once any request has waited in its queue (which a busy producer's
- * does): RequestQueue#scheduleCheckPendingRequests schedules a check even when
+ * connection from its first answer on (RequestQueue#fulfillRequest checks the
+ * queue): RequestQueue#scheduleCheckPendingRequests schedules a check even when
  * nothing is pending, at a negative delay (no throttle is -1), and every check
- * schedules the next. A gateway that had served load then spent 2–4% of a core
- * doing nothing, for as long as it ran; under load the loop ran beside every
- * request. Reported upstream (https://github.com/tulios/kafkajs/issues/1556,
+ * schedules the next. A gateway that had sent anything then spent 2–4% of a
+ * core doing nothing, for as long as it ran, and under load the loop ran beside
+ * every request; every client made by kafkaClient() (pipeline, outcome intake,
+ * sink) gets the fix. Reported upstream (https://github.com/tulios/kafkajs/issues/1556,
  * /issues/1704) with fixes left unmerged. The fix proposed there is applied
  * here: with nothing pending and no throttle in force no check is scheduled; a
  * request queued later schedules its own (RequestQueue#push does).
