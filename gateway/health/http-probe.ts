@@ -157,6 +157,7 @@ export class ProbeChannel implements ProbeConnHandler {
     this.#conn = probeSockets.open(this, req.host, req.port, req.tls)
   }
 
+  // onConnect, onData and onEnd are called by the channel's connection (ProbeConnHandler), never by its user.
   // write, not end: some servers stop answering a client that half-closed; the connection header ends the exchange.
   onConnect (): void {
     this.#conn?.socket.write(this.#keepForMs > 0 ? this.#req.keepAliveBytes : this.#req.bytes)
