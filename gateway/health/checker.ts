@@ -8,8 +8,9 @@
  * hung replica saturates its pool with stuck requests, and a probe queued
  * behind them would measure the queue, not the replica. Each target keeps its
  * connection between probes when the replica allows (http-probe.ts says how a
- * probe is sent and why it costs what it does). Probe timers fall on a coarse
- * grid (probe-logic.ts), so thousands of targets share a few timer lists.
+ * probe is sent and why it costs what it does). Probe times fall on a coarse
+ * grid (probe-logic.ts), and the targets due at one point share a timer
+ * (probe-times.ts).
  * Each probe has its own hard deadline, so a replica that accepts the
  * connection and never answers fails the probe after `timeoutMs`. A gRPC
  * replica is probed over gRPC the same way (grpc-probe.ts).
@@ -21,7 +22,8 @@ import type { Model, Router, Snapshot as RoutingSnapshot, Version as VersionRout
 import { DEFAULT_HEALTH_PATH } from '../config/defaults.js'
 import type { HealthCheckResult, HealthResultSink, ReplicaHealth } from './result.js'
 import { ProbeSlots } from './probe-slots.js'
-import { applyProbe, firstProbeDelay, nextProbeDelay, onTimerGrid, type ProbeCounters } from './probe-logic.js'
+import { applyProbe, firstProbeDelay, nextProbeDelay, type ProbeCounters } from './probe-logic.js'
+import { ProbeTimes } from './probe-times.js'
 import { buildProbeRequest, ProbeChannel, ProbeError, type Probe } from './http-probe.js'
 import { grpcProbeFor, sendGrpcProbe, type GrpcProbe } from './grpc-probe.js'
 
@@ -46,7 +48,8 @@ interface Target extends ProbeCounters {
   readonly grpc: GrpcProbe | undefined
   /** Only while a probe runs. */
   inFlight: Probe | undefined
-  timer: NodeJS.Timeout | undefined
+  /** Set while the next probe is scheduled; a dropped target is let go by clearing it. */
+  waiting: boolean
   /** Probes scheduled so far (the first is spread over the interval). */
   scheduled: number
   probing: Promise<void> | undefined
@@ -70,6 +73,11 @@ export class HealthChecker {
   /** The route each model's targets were made from, and their keys. */
   readonly #byModel = new Map<string, { route: Model, keys: Set<string> }>()
   readonly #slots = new ProbeSlots()
+  readonly #times = new ProbeTimes<Target>((t) => {
+    if (!t.waiting) return
+    t.waiting = false
+    void this.#probe(t)
+  })
   #closed = false
   #started = false
 
@@ -121,6 +129,7 @@ export class HealthChecker {
     this.#targets.clear()
     this.#byModel.clear()
     this.#slots.cancelAll()
+    this.#times.cancelAll()
     await Promise.allSettled(pending)
   }
 
@@ -192,7 +201,7 @@ export class HealthChecker {
       kind: infer ? 'infer' : 'http',
       grpc: replica.transport === 'grpc' ? grpcProbeFor(version, settings.inferPayload, settings.expectBodyContains) : undefined,
       inFlight: undefined,
-      timer: undefined,
+      waiting: false,
       scheduled: 0,
       probing: undefined,
       consecutiveFailures: 0,
@@ -202,8 +211,7 @@ export class HealthChecker {
   }
 
   async #drop (t: Target): Promise<void> {
-    clearTimeout(t.timer)
-    t.timer = undefined
+    t.waiting = false
     // Aborting a probe in flight means closing never waits out a probe timeout.
     t.inFlight?.abort()
     await t.probing?.catch(() => {})
@@ -212,11 +220,9 @@ export class HealthChecker {
 
   #schedule (t: Target): void {
     if (this.#closed || this.#targets.get(t.key) !== t) return
-    clearTimeout(t.timer)
     const { intervalMs, jitter } = t.settings
-    const delay = onTimerGrid(t.scheduled++ === 0 ? firstProbeDelay(intervalMs, this.#opts.random) : nextProbeDelay(intervalMs, jitter, this.#opts.random), intervalMs)
-    t.timer = setTimeout(() => { void this.#probe(t) }, delay)
-    t.timer.unref()
+    t.waiting = true
+    this.#times.at(t, t.scheduled++ === 0 ? firstProbeDelay(intervalMs, this.#opts.random) : nextProbeDelay(intervalMs, jitter, this.#opts.random), intervalMs)
   }
 
   #probe (t: Target): Promise<void> {

@@ -22,13 +22,15 @@
  * replica's traffic pool: a hung replica saturates that pool with stuck
  * requests, and a probe queued behind them would measure the queue.
  *
+ * Fresh connections come from a pool of reusable sockets (probe-socket.ts).
+ *
  * A kept connection the replica closed just as a probe was written fails
  * before any answer byte; that probe is sent again once on a fresh connection
  * within the same deadline, so a keep-alive race never fails a check.
  */
-import { connect as netConnect, type Socket } from 'node:net'
-import { connect as tlsConnect, type ConnectionOptions } from 'node:tls'
+import type { ConnectionOptions } from 'node:tls'
 import { parseProbeHead, type ProbeHead } from './probe-head.js'
+import { probeSockets, type ProbeConn, type ProbeConnHandler } from './probe-socket.js'
 
 export interface ProbeRequest {
   readonly host: string
@@ -88,9 +90,9 @@ export function sendProbe (req: ProbeRequest, timeoutMs: number, maxBody: number
 }
 
 /** Probes of one target, one at a time, over a connection kept while the replica allows. */
-export class ProbeChannel {
+export class ProbeChannel implements ProbeConnHandler {
   readonly #req: ProbeRequest
-  #socket: Socket | null = null
+  #conn: ProbeConn | null = null
   /** performance.now() after which a kept connection is not reused. */
   #keptUntil = 0
   /** Probes since the replica last declined to keep the connection long enough; -1 while it keeps it. */
@@ -129,12 +131,12 @@ export class ProbeChannel {
     this.#keepForMs = ask ? keepForMs : 0
     this.#maxBody = maxBody
     this.#timer = setTimeout(this.#onTimeout, timeoutMs)
-    const s = this.#socket
-    if (s !== null && this.#keepForMs > 0 && performance.now() < this.#keptUntil) {
+    const c = this.#conn
+    if (c !== null && this.#keepForMs > 0 && performance.now() < this.#keptUntil) {
       this.#reused = true
       this.#reset()
-      s.ref()
-      s.write(this.#req.keepAliveBytes)
+      c.socket.ref()
+      c.socket.write(this.#req.keepAliveBytes)
     } else {
       this.#drop()
       this.#connect()
@@ -152,46 +154,50 @@ export class ProbeChannel {
     const req = this.#req
     this.#reused = false
     this.#reset()
-    const s = req.tls === null ? netConnect(req.port, req.host) : tlsConnect({ ...req.tls, host: req.host, port: req.port })
-    this.#socket = s
-    // write, not end: some servers stop answering a client that half-closed; the connection header ends the exchange.
-    s.once(req.tls === null ? 'connect' : 'secureConnect', () => {
-      if (s === this.#socket) s.write(this.#keepForMs > 0 ? req.keepAliveBytes : req.bytes)
-    })
-    s.on('data', (chunk: Buffer) => { if (s === this.#socket) this.#onData(chunk) })
-    s.on('end', () => { if (s === this.#socket) this.#onEnd(null) })
-    s.on('close', () => { if (s === this.#socket) this.#onEnd(null) })
-    s.on('error', (err: NodeJS.ErrnoException) => { if (s === this.#socket) this.#onEnd(new ProbeError(err.code ?? err.message)) })
+    this.#conn = probeSockets.open(this, req.host, req.port, req.tls)
+  }
+
+  // onConnect, onData and onEnd are called by the channel's connection (ProbeConnHandler), never by its user.
+  // write, not end: some servers stop answering a client that half-closed; the connection header ends the exchange.
+  onConnect (): void {
+    this.#conn?.socket.write(this.#keepForMs > 0 ? this.#req.keepAliveBytes : this.#req.bytes)
+  }
+
+  onEnd (errorCode: string | null): void {
+    this.#onEnd(errorCode === null ? null : new ProbeError(errorCode))
   }
 
   #reset (): void {
     this.#head = null
     this.#answer = null
     this.#bodyLeft = -1
-    this.#body = []
+    // A probe that reads no body leaves the array empty: nothing to replace.
+    if (this.#body.length !== 0) this.#body = []
     this.#bodyBytes = 0
   }
 
   #drop (): void {
-    const s = this.#socket
-    this.#socket = null
-    s?.destroy()
+    const c = this.#conn
+    this.#conn = null
+    c?.release()
   }
 
   readonly #onTimeout = (): void => { this.#finish(new ProbeError('timeout')) }
   readonly #abort = (): void => { if (this.#resolve !== null) this.#finish(new ProbeError('aborted')) }
 
-  #onData (chunk: Buffer): void {
+  /** `chunk` may be a view of a shared read buffer: what is kept past this call is copied. */
+  onData (chunk: Buffer): void {
     // Bytes on an idle connection answer nothing that was asked: the connection is not trusted again.
     if (this.#resolve === null) {
       this.#drop()
       return
     }
     if (this.#answer === null) {
-      const head = this.#head = this.#head === null ? chunk : Buffer.concat([this.#head, chunk])
+      const head = this.#head === null ? chunk : Buffer.concat([this.#head, chunk])
       const end = head.indexOf(HEAD_END)
       if (end < 0) {
         if (head.length > MAX_HEAD_BYTES) this.#finish(new ProbeError('response head too large'))
+        else this.#head = head === chunk ? Buffer.from(chunk) : head
         return
       }
       const answer = parseProbeHead(head, end)
@@ -209,7 +215,7 @@ export class ProbeChannel {
 
   #onBody (chunk: Buffer): void {
     if (this.#bodyBytes < this.#maxBody) {
-      this.#body.push(chunk)
+      this.#body.push(Buffer.from(chunk))
       this.#bodyBytes += chunk.length
     }
     if (this.#bodyLeft >= 0) {
@@ -246,9 +252,10 @@ export class ProbeChannel {
     this.#resolve = null
     this.#reject = null
     clearTimeout(this.#timer)
+    this.#timer = undefined
     const answer = this.#answer
     if (err === null && answer !== null && this.#keep(answer)) {
-      this.#socket!.unref()
+      this.#conn!.socket.unref()
     } else {
       this.#drop()
     }
@@ -258,7 +265,7 @@ export class ProbeChannel {
 
   /** Keeps the connection when the whole answer was read and the replica will hold it past the next probe. */
   #keep (answer: ProbeHead): boolean {
-    if (this.#keepForMs === 0 || this.#socket === null) return false
+    if (this.#keepForMs === 0 || this.#conn === null) return false
     const holdMs = answer.keepAliveMs - KEEP_ALIVE_MARGIN_MS
     // bodyLeft is 0 once a Content-Length body was read whole; a chunked or unframed answer cannot be skipped.
     if (answer.close || this.#bodyLeft !== 0 || (answer.keepAliveMs >= 0 && holdMs <= this.#keepForMs)) {

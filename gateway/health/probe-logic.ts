@@ -48,10 +48,11 @@ export function applyProbe (c: ProbeCounters, ok: boolean, healthy: boolean, s: 
 export const TIMER_GRID_STEPS = 600
 
 /**
- * A delay rounded down onto a grid of interval / 600. Node keeps one timer
- * list per distinct duration: 12,000 targets with a random delay each made
- * 12,000 lists in a priority queue, re-sorted on every probe; on the grid they
- * share a few hundred, and probes still start spread across the interval.
+ * A time (or delay) rounded down onto a grid of interval / 600. Node keeps one
+ * timer list per distinct duration: 12,000 targets with a random delay each
+ * made 12,000 lists in a priority queue, re-sorted on every probe; on the grid
+ * the probes due at one point share a timer (probe-times.ts), and still start
+ * spread across the interval.
  */
 export function onTimerGrid (delayMs: number, intervalMs: number): number {
   const step = Math.floor(intervalMs / TIMER_GRID_STEPS)
