@@ -9,6 +9,7 @@
  *            of a second, idle gateway with the console on (on core 0): the
  *            browser's load on the machine without its polls reaching the
  *            measured gateway, so on/browser is the console's own cost;
+ *   unwatched (only when CONSOLE_ARMS names it): the console on, no page open;
  *   on:      the console on, and a headless Chromium signed in on the model page,
  *            which reads the split, the rollout and the series every 0.8 s and the
  *            journal, shadow and audit every 5 s.
@@ -47,8 +48,13 @@ const DURATION_S = intEnv('CONSOLE_DURATION_S', 15)
 const WARMUP_S = intEnv('CONSOLE_WARMUP_S', 5)
 const CONNECTIONS = intEnv('CONSOLE_CONNECTIONS', 32)
 
-type Arm = 'off' | 'browser' | 'on'
-const ARMS: readonly Arm[] = ['off', 'browser', 'on']
+type Arm = 'off' | 'browser' | 'unwatched' | 'on'
+const ALL_ARMS: readonly Arm[] = ['off', 'browser', 'unwatched', 'on']
+/** CONSOLE_ARMS: a comma-separated subset, for example `off,on`. */
+const ARMS: readonly Arm[] = (process.env.CONSOLE_ARMS ?? 'off,browser,on').split(',').map(a => {
+  if (!(ALL_ARMS as readonly string[]).includes(a)) throw new Error(`CONSOLE_ARMS: unknown arm ${a} (arms: ${ALL_ARMS.join(', ')})`)
+  return a as Arm
+})
 interface RoundResult { arm: Arm, requests: number, reqPerSec: number, cpuUsPerReq: number, errors: number, pageUpdatesPerS: number | null, maxGapMs: number | null }
 
 const log = (s: string): void => { process.stderr.write(`[bench:console] ${s}\n`) }
@@ -134,14 +140,14 @@ async function launchLowPriorityBrowser (): Promise<Browser> {
 }
 
 async function round (dir: string, arm: Arm, stable: ModelProcess, canary: ModelProcess, ticksPerS: number): Promise<RoundResult> {
-  const gw = await startGateway(dir, arm, arm === 'on', gatewayCores, stable, canary)
+  const gw = await startGateway(dir, arm, arm === 'on' || arm === 'unwatched', gatewayCores, stable, canary)
   // The browser arm's page reads a twin on the load's core, never the measured gateway.
   const twin = arm === 'browser' ? await startGateway(dir, 'twin', true, gatewayCores === undefined ? undefined : '0', stable, canary) : undefined
   let browser: Browser | undefined
   try {
     await load(gw.url, WARMUP_S)
     let updates: (() => Promise<number[]>) | undefined
-    if (arm !== 'off') {
+    if (arm === 'on' || arm === 'browser') {
       const adminUrl = (twin ?? gw).adminUrl
       browser = await launchLowPriorityBrowser()
       await signIn(browser.page, `${adminUrl}/console/`, TOKEN)
@@ -207,6 +213,7 @@ async function main (): Promise<void> {
     loadAverage: { before: loadBefore.map(x => Number(x.toFixed(2))), after: loadavg().map(x => Number(x.toFixed(2))) },
     off: { reqPerSec: of('off', r => r.reqPerSec), cpuUsPerReq: of('off', r => r.cpuUsPerReq) },
     browser: { reqPerSec: of('browser', r => r.reqPerSec), cpuUsPerReq: of('browser', r => r.cpuUsPerReq) },
+    unwatched: { reqPerSec: of('unwatched', r => r.reqPerSec), cpuUsPerReq: of('unwatched', r => r.cpuUsPerReq) },
     on: { reqPerSec: of('on', r => r.reqPerSec), cpuUsPerReq: of('on', r => r.cpuUsPerReq), pageUpdatesPerS: of('on', r => r.pageUpdatesPerS), maxGapMs: Math.max(...results.filter(r => r.arm === 'on').map(r => r.maxGapMs ?? 0)) },
     cpuRatioOnOff: of('on', r => r.cpuUsPerReq) / of('off', r => r.cpuUsPerReq),
     cpuRatioOnBrowser: of('on', r => r.cpuUsPerReq) / of('browser', r => r.cpuUsPerReq),
