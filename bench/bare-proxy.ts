@@ -6,7 +6,10 @@
  * its features cost.
  * `node dist/bench/bare-proxy.js --upstream http://127.0.0.1:N [--port 0]`
  * prints `{"event":"ready","port":N,"pid":P}` once it listens.
+ * It holds a nextTick record as the gateway does (gateway/tick-shapes.ts), so the
+ * floor is not left a few microseconds slower in some processes than others.
  */
+import '../gateway/tick-shapes.js'
 import { createServer } from 'node:http'
 import { parseArgs } from 'node:util'
 import { Pool, type Dispatcher } from 'undici'

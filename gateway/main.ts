@@ -3,6 +3,8 @@
  * (`npm start` runs this file too).
  * Prints one JSON line `{"event":"ready",...}` on stdout once it serves.
  */
+// First: must run before the other modules load (see tick-shapes.ts).
+import './tick-shapes.js'
 import { parseArgs } from 'node:util'
 import { loadConfigFile, type GatewayConfig } from './config/load.js'
 import { readEnv } from './config/env.js'

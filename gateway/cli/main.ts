@@ -3,6 +3,8 @@
  * `model-gateway <command> [options]`. Each command lives in its own module under
  * cli/commands/ and is loaded only when called, so `status` does not load Kafka.
  */
+// First: must run before the other modules load (see tick-shapes.ts).
+import '../tick-shapes.js'
 import type { Command } from './command.js'
 
 type Loader = () => Promise<Command>
