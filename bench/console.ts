@@ -2,14 +2,19 @@
  * Console benchmark: what the console costs the gateway, and whether its
  * model page keeps up, under CONSOLE_RATE (5,000) requests per second.
  *
- * Three arms, in turn CONSOLE_ROUNDS (3) times, each on a fresh gateway with
- * the same fraud model (v1 stable, v3 canary in a rollout with long steps):
+ * Arms (CONSOLE_ARMS, default off,browser,polls,on), in turn CONSOLE_ROUNDS (3)
+ * times, each on a fresh gateway with the same fraud model (v1 stable, v3
+ * canary in a rollout with long steps):
  *   off:     `admin.console: false` (no console routes, no per-version series);
  *   browser: the same gateway as off, and a headless Chromium on the model page
- *            of a second, idle gateway with the console on (on core 0): the
+ *            of a second gateway with the console on (on core 0, CONSOLE_TWIN_RATE
+ *            (100) requests a second, so its charts move as the on arm's do): the
  *            browser's load on the machine without its polls reaching the
  *            measured gateway, so on/browser is the console's own cost;
  *   unwatched (only when CONSOLE_ARMS names it): the console on, no page open;
+ *   polls:   the console on, no browser; this process replays the model
+ *            page's calls at the page's pace with a browser's headers: the
+ *            console's own work without a browser rendering on the gateway's host;
  *   on:      the console on, and a headless Chromium signed in on the model page,
  *            which reads the split, the rollout and the series every 0.8 s and the
  *            journal, shadow and audit every 5 s.
@@ -21,7 +26,8 @@
  * after a warm-up. Measured: the gateway process's CPU time (/proc) per answered
  * request, and in the on arm the page's updates per second and the longest gap
  * between two updates. Results: medians over rounds, the ratio on/off, and the
- * machine's load average (the machine may be shared).
+ * machine's load average (the machine may be shared). CONSOLE_CPU_PROF=DIR
+ * writes each gateway's V8 CPU profile under DIR/<arm>.
  */
 import { execFile } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -48,10 +54,13 @@ const DURATION_S = intEnv('CONSOLE_DURATION_S', 15)
 const WARMUP_S = intEnv('CONSOLE_WARMUP_S', 5)
 const CONNECTIONS = intEnv('CONSOLE_CONNECTIONS', 32)
 
-type Arm = 'off' | 'browser' | 'unwatched' | 'on'
-const ALL_ARMS: readonly Arm[] = ['off', 'browser', 'unwatched', 'on']
+/** Requests per second to the browser arm's twin, so that its page draws moving charts as the on arm's does. */
+const TWIN_RATE = intEnv('CONSOLE_TWIN_RATE', 100)
+
+type Arm = 'off' | 'browser' | 'unwatched' | 'polls' | 'on'
+const ALL_ARMS: readonly Arm[] = ['off', 'browser', 'unwatched', 'polls', 'on']
 /** CONSOLE_ARMS: a comma-separated subset, for example `off,on`. */
-const ARMS: readonly Arm[] = (process.env.CONSOLE_ARMS ?? 'off,browser,on').split(',').map(a => {
+const ARMS: readonly Arm[] = (process.env.CONSOLE_ARMS ?? 'off,browser,polls,on').split(',').map(a => {
   if (!(ALL_ARMS as readonly string[]).includes(a)) throw new Error(`CONSOLE_ARMS: unknown arm ${a} (arms: ${ALL_ARMS.join(', ')})`)
   return a as Arm
 })
@@ -87,7 +96,10 @@ async function startGateway (dir: string, name: string, consoleOn: boolean, core
   }
   const file = join(dir, `gateway-${name}.json`)
   await writeFile(file, JSON.stringify(config))
-  const child = start(`gateway-${name}`, process.execPath, [gatewayMain, '--config', file, '--port', '0', '--admin-port', '0'], cores, { ...process.env, LOG_LEVEL: 'warn' })
+  // CONSOLE_CPU_PROF=DIR: each gateway writes a V8 CPU profile under DIR/<arm> when it stops.
+  const profDir = process.env.CONSOLE_CPU_PROF
+  const prof = profDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(profDir, name)}`]
+  const child = start(`gateway-${name}`, process.execPath, [...prof, gatewayMain, '--config', file, '--port', '0', '--admin-port', '0'], cores, { ...process.env, LOG_LEVEL: 'warn' })
   const ready = await readyLine(child) as { port: number, adminPort: number }
   const adminUrl = `http://127.0.0.1:${ready.adminPort}`
   // A rollout in its first, long step: the page shows (and reads) all it can.
@@ -100,16 +112,37 @@ async function startGateway (dir: string, name: string, consoleOn: boolean, core
   return { child, url: `http://127.0.0.1:${ready.port}`, adminUrl }
 }
 
-function load (url: string, durationS: number): Promise<autocannon.Result> {
+function load (url: string, durationS: number, rate = RATE, connections = CONNECTIONS): Promise<autocannon.Result> {
   return autocannon({
     url: url + INFER_PATH,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: INFER_BODY,
-    connections: CONNECTIONS,
-    overallRate: RATE,
+    connections,
+    overallRate: rate,
     duration: durationS
   })
+}
+
+/** The model page's calls (console/src/model-page.tsx) at its pace, with a browser's headers: live every 0.8 s, the rest every 5 s. Returns the live cycles' finish times. */
+function replayPage (adminUrl: string, durationS: number): Promise<number[]> {
+  const headers = { authorization: `Bearer ${TOKEN}`, accept: '*/*', 'accept-encoding': 'gzip, deflate, br', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0 bench' }
+  const base = `${adminUrl}/admin/models/fraud`
+  const get = async (path: string): Promise<void> => { await (await fetch(path, { headers })).arrayBuffer() }
+  const end = performance.now() + durationS * 1000
+  const times: number[] = []
+  const every = async (ms: number, paths: string[], done?: number[]): Promise<void> => {
+    while (performance.now() < end) {
+      const t = performance.now()
+      await Promise.all(paths.map(get))
+      done?.push(performance.now())
+      await sleep(Math.max(0, ms - (performance.now() - t)))
+    }
+  }
+  return Promise.all([
+    every(800, [base, `${base}/rollout`, `${base}/series?seconds=300&step=5`], times),
+    every(5000, [`${base}/rollout/explain?limit=50`, `${base}/shadow`, `${adminUrl}/admin/audit?limit=100`])
+  ]).then(() => times)
 }
 
 /** Timestamps of every change of the model page's update counter, recorded in the page. */
@@ -140,12 +173,13 @@ async function launchLowPriorityBrowser (): Promise<Browser> {
 }
 
 async function round (dir: string, arm: Arm, stable: ModelProcess, canary: ModelProcess, ticksPerS: number): Promise<RoundResult> {
-  const gw = await startGateway(dir, arm, arm === 'on' || arm === 'unwatched', gatewayCores, stable, canary)
+  const gw = await startGateway(dir, arm, arm !== 'off' && arm !== 'browser', gatewayCores, stable, canary)
   // The browser arm's page reads a twin on the load's core, never the measured gateway.
   const twin = arm === 'browser' ? await startGateway(dir, 'twin', true, gatewayCores === undefined ? undefined : '0', stable, canary) : undefined
   let browser: Browser | undefined
+  const trickle = (s: number): Promise<unknown> => twin === undefined ? Promise.resolve() : load(twin.url, s, TWIN_RATE, 2)
   try {
-    await load(gw.url, WARMUP_S)
+    await Promise.all([load(gw.url, WARMUP_S), trickle(WARMUP_S)])
     let updates: (() => Promise<number[]>) | undefined
     if (arm === 'on' || arm === 'browser') {
       const adminUrl = (twin ?? gw).adminUrl
@@ -157,10 +191,11 @@ async function round (dir: string, arm: Arm, stable: ModelProcess, canary: Model
     }
     const cpu0 = await treeCpuTicks(gw.child.pid)
     const t0 = performance.now()
-    const r = await load(gw.url, DURATION_S)
+    const replayed = arm === 'polls' ? replayPage(gw.adminUrl, DURATION_S) : undefined
+    const [r] = await Promise.all([load(gw.url, DURATION_S), trickle(DURATION_S)])
     const cpu1 = await treeCpuTicks(gw.child.pid)
     const wallS = (performance.now() - t0) / 1000
-    const times = updates === undefined ? null : await updates()
+    const times = updates !== undefined ? await updates() : replayed !== undefined ? await replayed : null
     const requests = r.requests.total
     const gaps = times === null ? [] : times.slice(1).map((t, i) => t - times[i]!)
     return {
@@ -214,9 +249,11 @@ async function main (): Promise<void> {
     off: { reqPerSec: of('off', r => r.reqPerSec), cpuUsPerReq: of('off', r => r.cpuUsPerReq) },
     browser: { reqPerSec: of('browser', r => r.reqPerSec), cpuUsPerReq: of('browser', r => r.cpuUsPerReq) },
     unwatched: { reqPerSec: of('unwatched', r => r.reqPerSec), cpuUsPerReq: of('unwatched', r => r.cpuUsPerReq) },
+    polls: { reqPerSec: of('polls', r => r.reqPerSec), cpuUsPerReq: of('polls', r => r.cpuUsPerReq), updatesPerS: of('polls', r => r.pageUpdatesPerS) },
     on: { reqPerSec: of('on', r => r.reqPerSec), cpuUsPerReq: of('on', r => r.cpuUsPerReq), pageUpdatesPerS: of('on', r => r.pageUpdatesPerS), maxGapMs: Math.max(...results.filter(r => r.arm === 'on').map(r => r.maxGapMs ?? 0)) },
     cpuRatioOnOff: of('on', r => r.cpuUsPerReq) / of('off', r => r.cpuUsPerReq),
     cpuRatioOnBrowser: of('on', r => r.cpuUsPerReq) / of('browser', r => r.cpuUsPerReq),
+    cpuRatioPollsOff: of('polls', r => r.cpuUsPerReq) / of('off', r => r.cpuUsPerReq),
     runs: results
   }
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`)
