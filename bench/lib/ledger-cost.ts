@@ -77,8 +77,9 @@ export async function ledgerCost (env: { KAFKA_BROKERS: string }, prefix: string
   }
   const opts = { connections, durationS: roundS, threads: 1, cores: pin ? '0' : undefined }
   const ticksPerSecond = await clockTicksPerSecond()
-  // Each block starts every arm afresh: one process's JIT and memory layout made an arm
-  // 2-3 µs faster or slower for all of its rounds, so the rounds are spread over several.
+  // Each block starts every arm afresh: a process's own JIT decisions can make an arm faster
+  // or slower for all of its rounds (by 2-3 µs before gateway/tick-shapes.ts), so the rounds
+  // are spread over several.
   const blocks = Math.min(intEnv('OUTCOMES_BLOCKS', 3, 1), rounds)
   const runs: ArmRun[] = []
   let gateways: Array<Gw & { child: Child }> = []
