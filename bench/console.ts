@@ -15,6 +15,9 @@
  *   polls:   the console on, no browser; this process replays the model
  *            page's calls at the page's pace with a browser's headers: the
  *            console's own work without a browser rendering on the gateway's host;
+ *   polls-twin (only when CONSOLE_ARMS names it): the measured gateway as in
+ *            off, the same replay against the twin (as in browser): the
+ *            replay's load on this process and core 0 without its calls;
  *   on:      the console on, and a headless Chromium signed in on the model page,
  *            which reads the split, the rollout and the series every 0.8 s and the
  *            journal, shadow and audit every 5 s.
@@ -57,8 +60,8 @@ const CONNECTIONS = intEnv('CONSOLE_CONNECTIONS', 32)
 /** Requests per second to the browser arm's twin, so that its page draws moving charts as the on arm's does. */
 const TWIN_RATE = intEnv('CONSOLE_TWIN_RATE', 100)
 
-type Arm = 'off' | 'browser' | 'unwatched' | 'polls' | 'on'
-const ALL_ARMS: readonly Arm[] = ['off', 'browser', 'unwatched', 'polls', 'on']
+type Arm = 'off' | 'browser' | 'unwatched' | 'polls' | 'polls-twin' | 'on'
+const ALL_ARMS: readonly Arm[] = ['off', 'browser', 'unwatched', 'polls', 'polls-twin', 'on']
 /** CONSOLE_ARMS: a comma-separated subset, for example `off,on`. */
 const ARMS: readonly Arm[] = (process.env.CONSOLE_ARMS ?? 'off,browser,polls,on').split(',').map(a => {
   if (!(ALL_ARMS as readonly string[]).includes(a)) throw new Error(`CONSOLE_ARMS: unknown arm ${a} (arms: ${ALL_ARMS.join(', ')})`)
@@ -173,9 +176,9 @@ async function launchLowPriorityBrowser (): Promise<Browser> {
 }
 
 async function round (dir: string, arm: Arm, stable: ModelProcess, canary: ModelProcess, ticksPerS: number): Promise<RoundResult> {
-  const gw = await startGateway(dir, arm, arm !== 'off' && arm !== 'browser', gatewayCores, stable, canary)
-  // The browser arm's page reads a twin on the load's core, never the measured gateway.
-  const twin = arm === 'browser' ? await startGateway(dir, 'twin', true, gatewayCores === undefined ? undefined : '0', stable, canary) : undefined
+  const gw = await startGateway(dir, arm, arm !== 'off' && arm !== 'browser' && arm !== 'polls-twin', gatewayCores, stable, canary)
+  // The browser and polls-twin arms read a twin on the load's core, never the measured gateway.
+  const twin = arm === 'browser' || arm === 'polls-twin' ? await startGateway(dir, 'twin', true, gatewayCores === undefined ? undefined : '0', stable, canary) : undefined
   let browser: Browser | undefined
   const trickle = (s: number): Promise<unknown> => twin === undefined ? Promise.resolve() : load(twin.url, s, TWIN_RATE, 2)
   try {
@@ -191,7 +194,7 @@ async function round (dir: string, arm: Arm, stable: ModelProcess, canary: Model
     }
     const cpu0 = await treeCpuTicks(gw.child.pid)
     const t0 = performance.now()
-    const replayed = arm === 'polls' ? replayPage(gw.adminUrl, DURATION_S) : undefined
+    const replayed = arm === 'polls' ? replayPage(gw.adminUrl, DURATION_S) : arm === 'polls-twin' ? replayPage(twin!.adminUrl, DURATION_S) : undefined
     const [r] = await Promise.all([load(gw.url, DURATION_S), trickle(DURATION_S)])
     const cpu1 = await treeCpuTicks(gw.child.pid)
     const wallS = (performance.now() - t0) / 1000
@@ -250,10 +253,12 @@ async function main (): Promise<void> {
     browser: { reqPerSec: of('browser', r => r.reqPerSec), cpuUsPerReq: of('browser', r => r.cpuUsPerReq) },
     unwatched: { reqPerSec: of('unwatched', r => r.reqPerSec), cpuUsPerReq: of('unwatched', r => r.cpuUsPerReq) },
     polls: { reqPerSec: of('polls', r => r.reqPerSec), cpuUsPerReq: of('polls', r => r.cpuUsPerReq), updatesPerS: of('polls', r => r.pageUpdatesPerS) },
+    pollsTwin: { reqPerSec: of('polls-twin', r => r.reqPerSec), cpuUsPerReq: of('polls-twin', r => r.cpuUsPerReq) },
     on: { reqPerSec: of('on', r => r.reqPerSec), cpuUsPerReq: of('on', r => r.cpuUsPerReq), pageUpdatesPerS: of('on', r => r.pageUpdatesPerS), maxGapMs: Math.max(...results.filter(r => r.arm === 'on').map(r => r.maxGapMs ?? 0)) },
     cpuRatioOnOff: of('on', r => r.cpuUsPerReq) / of('off', r => r.cpuUsPerReq),
     cpuRatioOnBrowser: of('on', r => r.cpuUsPerReq) / of('browser', r => r.cpuUsPerReq),
     cpuRatioPollsOff: of('polls', r => r.cpuUsPerReq) / of('off', r => r.cpuUsPerReq),
+    cpuRatioPollsPollsTwin: of('polls', r => r.cpuUsPerReq) / of('polls-twin', r => r.cpuUsPerReq),
     runs: results
   }
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`)
